@@ -1,0 +1,13 @@
+/**
+ * `gemini browse` (not built yet).
+ *
+ * @module
+ */
+
+import type { CliIo } from "./io.ts";
+
+/** Runs `gemini browse` and returns its exit code. */
+export async function main(_args: string[], io: CliIo): Promise<number> {
+  await io.stderr.write("gemini browse: not built yet\n");
+  return 1;
+}

@@ -1,0 +1,169 @@
+/**
+ * The streams and environment a subcommand talks to, so that subcommands can be run in
+ * tests with captured output, and only `cli.ts` touches the real process.
+ *
+ * @module
+ */
+
+/** Something a subcommand can write text or bytes to. */
+export interface Output {
+  /** Writes all of `data`. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Whether this output is a terminal (colour, progress bars, prompts). */
+  readonly isTerminal: boolean;
+}
+
+/** Everything a subcommand may use from its process. */
+export interface CliIo {
+  /** Standard output. */
+  stdout: Output;
+  /** Standard error: messages, warnings, progress. */
+  stderr: Output;
+  /** Standard input as a byte stream. */
+  stdin: ReadableStream<Uint8Array>;
+  /** Whether standard input is a terminal (prompts are possible). */
+  stdinIsTerminal: boolean;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** The terminal width in columns, or `undefined` when unknown. */
+  columns(): number | undefined;
+  /** Sets raw mode on the terminal behind stdin (for hidden input and key handling). */
+  setRaw(raw: boolean): void;
+}
+
+function denoOutput(file: typeof Deno.stdout | typeof Deno.stderr): Output {
+  const encoder = new TextEncoder();
+  return {
+    isTerminal: file.isTerminal(),
+    async write(data: string | Uint8Array): Promise<void> {
+      let bytes = typeof data === "string" ? encoder.encode(data) : data;
+      while (bytes.length > 0) bytes = bytes.subarray(await file.write(bytes));
+    },
+  };
+}
+
+/**
+ * The real process: Deno's stdin, stdout, stderr and environment.
+ *
+ * @example
+ * ```ts
+ * import { processIo } from "./io.ts";
+ * const io = processIo();
+ * console.assert(typeof io.stdout.isTerminal === "boolean");
+ * ```
+ */
+export function processIo(): CliIo {
+  return {
+    stdout: denoOutput(Deno.stdout),
+    stderr: denoOutput(Deno.stderr),
+    stdin: Deno.stdin.readable,
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    env: (name) => Deno.env.get(name),
+    columns(): number | undefined {
+      for (const file of [Deno.stdout, Deno.stderr, Deno.stdin]) {
+        try {
+          if (file.isTerminal()) return Deno.consoleSize().columns;
+        } catch {
+          // not a terminal after all
+        }
+      }
+      return undefined;
+    },
+    setRaw(raw: boolean): void {
+      if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(raw, { cbreak: false });
+    },
+  };
+}
+
+/** A captured output for tests: everything written, as bytes and text. */
+export interface CapturedOutput extends Output {
+  /** Everything written so far, decoded as UTF-8. */
+  text(): string;
+  /** Everything written so far, as bytes. */
+  bytes(): Uint8Array;
+}
+
+/**
+ * An in-memory output that records what is written (for tests and for the library).
+ *
+ * @example
+ * ```ts
+ * import { captureOutput } from "./io.ts";
+ * const out = captureOutput();
+ * await out.write("hi");
+ * console.assert(out.text() === "hi");
+ * ```
+ */
+export function captureOutput(isTerminal = false): CapturedOutput {
+  const chunks: Uint8Array[] = [];
+  const encoder = new TextEncoder();
+  const bytes = (): Uint8Array => {
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return all;
+  };
+  return {
+    isTerminal,
+    write(data: string | Uint8Array): Promise<void> {
+      chunks.push(typeof data === "string" ? encoder.encode(data) : data.slice());
+      return Promise.resolve();
+    },
+    bytes,
+    text: () => new TextDecoder().decode(bytes()),
+  };
+}
+
+/** Options for {@linkcode memoryIo}. */
+export interface MemoryIoOptions {
+  /** Environment variables visible to the command. */
+  env?: Record<string, string>;
+  /** Bytes or text on standard input. */
+  stdin?: string | Uint8Array;
+  /** Pretend the outputs are terminals. */
+  terminal?: boolean;
+  /** Terminal width. */
+  columns?: number;
+}
+
+/** A {@linkcode CliIo} whose outputs are captured. */
+export interface MemoryIo extends CliIo {
+  /** Captured standard output. */
+  stdout: CapturedOutput;
+  /** Captured standard error. */
+  stderr: CapturedOutput;
+}
+
+/**
+ * A {@linkcode CliIo} for tests: captured outputs, given stdin and environment.
+ *
+ * @example
+ * ```ts
+ * import { memoryIo } from "./io.ts";
+ * const io = memoryIo({ env: { NO_COLOR: "1" } });
+ * console.assert(io.env("NO_COLOR") === "1");
+ * ```
+ */
+export function memoryIo(options: MemoryIoOptions = {}): MemoryIo {
+  const input = typeof options.stdin === "string"
+    ? new TextEncoder().encode(options.stdin)
+    : options.stdin ?? new Uint8Array();
+  return {
+    stdout: captureOutput(options.terminal ?? false),
+    stderr: captureOutput(options.terminal ?? false),
+    stdin: new ReadableStream({
+      start(controller): void {
+        if (input.length > 0) controller.enqueue(input);
+        controller.close();
+      },
+    }),
+    stdinIsTerminal: options.terminal ?? false,
+    env: (name) => options.env?.[name],
+    columns: () => options.columns,
+    setRaw: () => {},
+  };
+}
