@@ -1,0 +1,135 @@
+/**
+ * Certificate generation and inspection, cross-checked against openssl's own reading of the
+ * same certificates (openssl is installed by .ci/run).
+ */
+
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../_helpers/assert.ts";
+import {
+  certificateInfo,
+  derToPem,
+  formatFingerprint,
+  generateCertificate,
+  isCurrentlyValid,
+  normalizeFingerprint,
+  pemToDer,
+  renewCertificate,
+  sha256Hex,
+} from "../../lib/tls/certificate.ts";
+
+async function openssl(args: string[], input: string): Promise<string> {
+  const child = new Deno.Command("openssl", {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return text;
+}
+
+for (const keyAlgorithm of ["ec", "rsa", "ed25519"] as const) {
+  Deno.test(`generateCertificate(${keyAlgorithm}) agrees with openssl on fingerprints, names and dates`, async () => {
+    const notBefore = new Date("2026-01-01T00:00:00Z");
+    const bundle = await generateCertificate("capsule.example", {
+      keyAlgorithm,
+      altNames: ["capsule.example", "*.capsule.example", "127.0.0.1", "::1"],
+      notBefore,
+      days: 30,
+    });
+    const { info } = bundle;
+    assertEquals(info.keyType, keyAlgorithm);
+    assertEquals(info.commonName, "capsule.example");
+    assert(info.selfSigned);
+    assertEquals(info.notBefore.toISOString(), notBefore.toISOString());
+    assertEquals(info.notAfter.getTime() - notBefore.getTime(), 30 * 86_400_000);
+    assertEquals(
+      info.altNames.sort(),
+      ["*.capsule.example", "127.0.0.1", "::1", "capsule.example"].sort(),
+    );
+
+    const certFp = await openssl(["x509", "-noout", "-fingerprint", "-sha256"], bundle.cert);
+    assertEquals(normalizeFingerprint(certFp.split("=")[1].trim()), info.certSha256);
+    const spkiDer = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        "openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const w = spkiDer.stdin.getWriter();
+    await w.write(new TextEncoder().encode(bundle.cert));
+    await w.close();
+    const spkiOut = new TextDecoder().decode((await spkiDer.output()).stdout);
+    assertEquals(spkiOut.split(" ")[0], info.spkiSha256);
+
+    const text = await openssl(["x509", "-noout", "-text"], bundle.cert);
+    assertMatch(text, /DNS:capsule\.example/);
+    assertMatch(text, /IP Address:127\.0\.0\.1/);
+    assertMatch(text, /IP Address:0:0:0:0:0:0:0:1|IP Address:::1/);
+    // The key in PKCS#8 form matches the certificate.
+    const keyPub = await openssl(["pkey", "-pubout"], bundle.key);
+    const certPub = await openssl(["x509", "-noout", "-pubkey"], bundle.cert);
+    assertEquals(keyPub, certPub);
+  });
+}
+
+Deno.test("renewCertificate() keeps the key (same SPKI fingerprint) and changes the certificate", async () => {
+  const old = await generateCertificate("example.org", { altNames: ["example.org"], days: 1 });
+  const renewed = await renewCertificate(old.cert, old.key, { days: 90 });
+  assertEquals(renewed.info.spkiSha256, old.info.spkiSha256);
+  assert(renewed.info.certSha256 !== old.info.certSha256);
+  assertEquals(renewed.info.altNames, ["example.org"]);
+  assert(renewed.info.notAfter.getTime() > old.info.notAfter.getTime());
+  const other = await generateCertificate("other.example");
+  await assertRejects(() => renewCertificate(old.cert, other.key), TypeError);
+  await assertRejects(() => renewCertificate(old.cert, "not a key"), SyntaxError);
+});
+
+Deno.test("certificateInfo() reads PEM and DER alike, and rejects garbage with a clear error", async () => {
+  const bundle = await generateCertificate("der.example");
+  const [der] = pemToDer(bundle.cert, "CERTIFICATE");
+  assertEquals(certificateInfo(der).certSha256, bundle.info.certSha256);
+  assertEquals(sha256Hex(der), bundle.info.certSha256);
+  assertEquals(derToPem(der, "CERTIFICATE").trim(), bundle.cert.trim());
+  assertThrows(() =>
+    certificateInfo("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+  );
+  assertThrows(() => certificateInfo(new Uint8Array([1, 2, 3])));
+});
+
+Deno.test("fingerprints format with colons and normalize from any common spelling", () => {
+  const hex = sha256Hex("x");
+  const colon = formatFingerprint(hex);
+  assertEquals(colon.split(":").length, 32);
+  assertEquals(colon, colon.toUpperCase());
+  assertEquals(normalizeFingerprint(colon), hex);
+  assertEquals(normalizeFingerprint(`SHA256:${hex.toUpperCase()}`), hex);
+  assertEquals(formatFingerprint(hex, "plain"), hex);
+});
+
+Deno.test("isCurrentlyValid() honours both ends of the validity period", async () => {
+  const expired = await generateCertificate("old.example", {
+    notBefore: new Date("2020-01-01T00:00:00Z"),
+    notAfter: new Date("2020-02-01T00:00:00Z"),
+  });
+  assert(!isCurrentlyValid(expired.info));
+  assert(isCurrentlyValid(expired.info, new Date("2020-01-15T00:00:00Z")));
+  const future = await generateCertificate("new.example", {
+    notBefore: new Date(Date.now() + 86_400_000),
+  });
+  assert(!isCurrentlyValid(future.info));
+});
