@@ -1,0 +1,279 @@
+/**
+ * The client layer's contract: the shapes that `Client`, its stores, `gemini get`,
+ * `gemini browse` and `gemini cert` share. Implementations live next to this file
+ * (`client.ts`, `known_hosts.ts`, `identities.ts`, `config.ts`).
+ *
+ * @module
+ */
+
+import type { CertificateInfo } from "../tls/certificate.ts";
+import type { TlsDetails } from "../tls/connection.ts";
+import type { MediaType } from "../protocol/mime.ts";
+
+/** How strictly certificates are checked against the known-hosts store. */
+export type TofuMode = "strict" | "warn" | "off";
+
+/**
+ * The outcome of the trust check for one connection.
+ *
+ * - `first-use`: no pin existed; the key was recorded.
+ * - `match`: the key matches the pin (a renewed certificate with the same key matches).
+ * - `expired-replaced`: the key differs but the pinned certificate had expired; replaced.
+ * - `changed-accepted`: the key differs and the user (or `--trust-new`) accepted and saved it.
+ * - `changed-once`: the key differs and was accepted for this connection only.
+ * - `changed-warned`: the key differs; mode `warn` went on without saving.
+ * - `unchecked`: mode `off`.
+ */
+export type TrustVerdict =
+  | "first-use"
+  | "match"
+  | "expired-replaced"
+  | "changed-accepted"
+  | "changed-once"
+  | "changed-warned"
+  | "unchecked";
+
+/** One known-hosts entry, keyed by host (lower case, IPv6 without brackets) and port. */
+export interface KnownHost {
+  /** Host name or IP literal, lower case. */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /**
+   * `spki`: the pin is the SHA-256 of the SubjectPublicKeyInfo (our normal pin).
+   * `cert`: the pin is the SHA-256 of the whole certificate (imported from a client that pins
+   * certificates); upgraded to `spki` on the next visit whose certificate matches.
+   */
+  pin: "spki" | "cert";
+  /** Lower-case hex SHA-256 of the SubjectPublicKeyInfo (empty for a `cert` pin not yet seen). */
+  spkiSha256: string;
+  /** Lower-case hex SHA-256 of the whole DER certificate last seen. */
+  certSha256: string;
+  /** Expiry of the pinned certificate (ISO 8601), if known. */
+  notAfter?: string;
+  /** When first pinned (ISO 8601). */
+  firstSeen: string;
+  /** When last seen with a matching key (ISO 8601). */
+  lastSeen: string;
+}
+
+/** Persistent known-hosts store. Every write is atomic and safe against concurrent writers. */
+export interface KnownHostsStore {
+  /** The entry for host and port, if any. */
+  get(host: string, port: number): Promise<KnownHost | undefined>;
+  /** Inserts or replaces the entry for `entry.host` and `entry.port`. */
+  put(entry: KnownHost): Promise<void>;
+  /** Removes an entry; `true` when one existed. */
+  remove(host: string, port: number): Promise<boolean>;
+  /** All entries, sorted by host then port. */
+  list(): Promise<KnownHost[]>;
+}
+
+/** A client certificate with its private key and the URL scopes it is used for. */
+export interface Identity {
+  /** Unique name (letters, digits, `-`, `_`, `.`). */
+  name: string;
+  /** Certificate, PEM. */
+  cert: string;
+  /** Private key, PKCS#8 PEM; encrypted PKCS#8 when `encrypted` is true. */
+  key: string;
+  /** Whether `key` is passphrase-protected. */
+  encrypted: boolean;
+  /**
+   * Scopes as URLs `gemini://host[:port]/path-prefix`; a scope covers a URL when host and port
+   * match and the path prefix matches whole segments (`/alice` covers `/alice` and `/alice/x`,
+   * not `/alice-bob`).
+   */
+  scopes: string[];
+  /** Parsed certificate details. */
+  info: CertificateInfo;
+  /** Creation time (ISO 8601). */
+  created: string;
+}
+
+/** Persistent identity store. Keys are written with mode 0600. */
+export interface IdentityStore {
+  /** All identities, sorted by name. */
+  list(): Promise<Identity[]>;
+  /** One identity by name. */
+  get(name: string): Promise<Identity | undefined>;
+  /** Adds a new identity (error if the name exists). */
+  add(identity: Identity): Promise<void>;
+  /** Replaces an existing identity (scopes, key encryption...). */
+  update(identity: Identity): Promise<void>;
+  /** Removes an identity; `true` when one existed. */
+  remove(name: string): Promise<boolean>;
+  /** The identity whose scope covers `url` best (longest path prefix), if any. */
+  forUrl(url: URL): Promise<Identity | undefined>;
+}
+
+/** What a certificate change looks like to whoever decides about it. */
+export interface CertificateChange {
+  /** Host and port of the server. */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** The pin on record. */
+  pinned: KnownHost;
+  /** The certificate the server presented now. */
+  presented: CertificateInfo;
+}
+
+/** Human decisions the client delegates (a TTY prompt in `get`, the prompt line in `browse`). */
+export interface ClientHooks {
+  /**
+   * Status 10/11: return the answer, or `null` to stop and return the 1x response as is.
+   * `sensitive` is true for 11.
+   */
+  onInput?(request: { url: URL; prompt: string; sensitive: boolean }): Promise<string | null>;
+  /** The key changed: abort (default), trust for this connection, or trust and save. */
+  onCertificateChange?(change: CertificateChange): Promise<"abort" | "once" | "save">;
+  /**
+   * Status 60-62 with no usable identity: return an identity to retry with (it is used for
+   * this request; store it yourself to keep it), or `null` to return the 6x response.
+   */
+  onIdentityRequired?(
+    request: { url: URL; status: number; meta: string },
+  ): Promise<Identity | null>;
+  /** A redirect to another host or scheme: follow it? Default: other host yes, other scheme no. */
+  onRedirect?(request: { from: URL; to: URL }): Promise<boolean>;
+  /** An unencrypted scheme (gopher): go ahead? Default no. */
+  onInsecure?(url: URL): Promise<boolean>;
+  /** Passphrase for an encrypted identity key. */
+  onPassphrase?(identity: Identity): Promise<string | null>;
+  /** Told before each retry wait (status 44 or a 40/41/43 backoff). */
+  onRetryWait?(info: { url: URL; status: number; seconds: number; attempt: number }): void;
+  /** Non-fatal warnings, e.g. a body that ended without close_notify. */
+  onWarning?(message: string): void;
+}
+
+/** Client policy; every field has a default that just works. */
+export interface ClientOptions {
+  /** Known-hosts store; default: the file store in the data directory. */
+  knownHosts?: KnownHostsStore;
+  /** Identity store; default: the file store in the data directory. */
+  identities?: IdentityStore;
+  /** Trust mode. Default `strict`. */
+  tofu?: TofuMode;
+  /** Accept a changed key and save it (the `--trust-new` flag). Default false. */
+  trustNew?: boolean;
+  /** Maximum redirects followed. Default 5. */
+  maxRedirects?: number;
+  /** Follow redirects to another scheme without asking. Default false. */
+  allowSchemeChange?: boolean;
+  /** Retries after 44. Default 3. */
+  retries?: number;
+  /** Cap on one wait, seconds. Default 60. */
+  maxWaitSeconds?: number;
+  /** Proxies by scheme: `{ https: "gemini://proxy.example:1965" }`. */
+  proxies?: Record<string, string>;
+  /** Allow gopher:// without asking. Default false. */
+  allowGopher?: boolean;
+  /** Connect timeout, ms. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Timeout for the response header after the request is sent, ms. Default 30 000. */
+  headerTimeoutMs?: number;
+  /** Idle timeout between body chunks, ms. Default 60 000. */
+  idleTimeoutMs?: number;
+  /** Maximum body size in bytes; larger bodies fail with `too-large`. Default unlimited. */
+  maxBodyBytes?: number;
+  /** Human decisions. */
+  hooks?: ClientHooks;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Use this identity (overrides scopes). */
+  identity?: Identity;
+  /** Answer to give if the server asks for input (10/11). */
+  input?: string;
+  /** Abort the request. */
+  signal?: AbortSignal;
+}
+
+/** Timings of the final request, milliseconds. */
+export interface ResponseTiming {
+  /** TCP connect. */
+  connectMs: number;
+  /** TLS handshake. */
+  tlsMs: number;
+  /** From sending the request to the first header byte. */
+  firstByteMs: number;
+  /** From the start of the fetch (all redirects and retries) to the end of the body. */
+  totalMs: number;
+}
+
+/** A response: the header of the final request plus its streaming body. */
+export interface GeminiResponse {
+  /** The URL finally requested (after redirects and input). */
+  url: URL;
+  /** Status code as sent (10-69). */
+  status: number;
+  /** META as sent. */
+  meta: string;
+  /** Parsed media type for 2x. */
+  mediaType?: MediaType;
+  /** Each URL that redirected, in order (the first is the URL asked for). */
+  redirects: URL[];
+  /** Negotiated TLS version and cipher (absent for gopher). */
+  tls?: TlsDetails;
+  /** The server certificate (absent for gopher). */
+  certificate?: CertificateInfo;
+  /** Trust verdict for the final connection (absent for gopher). */
+  trust?: TrustVerdict;
+  /** Name of the identity presented, if any. */
+  identity?: string;
+  /** Timings; `totalMs` is final once the body is consumed. */
+  timing: ResponseTiming;
+  /** The body bytes (empty for non-2x). Consume it once, or call `bytes()`/`text()`. */
+  body: ReadableStream<Uint8Array>;
+  /** The whole body. */
+  bytes(): Promise<Uint8Array>;
+  /** The whole body decoded with the charset from META (default UTF-8). */
+  text(): Promise<string>;
+  /**
+   * After the body is consumed: `true` if the server ended with TLS close_notify, `false` if
+   * the body may be truncated, `undefined` before the end.
+   */
+  readonly closeNotify: boolean | undefined;
+  /** Number of body bytes read so far. */
+  readonly bodyBytes: number;
+}
+
+/** Why a fetch failed (never a server status: those are responses). */
+export type ClientErrorCode =
+  | "bad-url"
+  | "network"
+  | "timeout"
+  | "tls"
+  | "trust-changed"
+  | "bad-header"
+  | "too-large"
+  | "redirect-loop"
+  | "too-many-redirects"
+  | "scheme-change"
+  | "unsupported-scheme"
+  | "insecure-refused"
+  | "charset"
+  | "identity"
+  | "aborted";
+
+/** A failed fetch: `code` says which kind, the message says what to do about it. */
+export class ClientError extends Error {
+  /** The kind of failure. */
+  readonly code: ClientErrorCode;
+  /** For `trust-changed`: the pin and the presented certificate. */
+  readonly change?: CertificateChange;
+
+  /** Makes an error of kind `code`. */
+  constructor(
+    code: ClientErrorCode,
+    message: string,
+    options: { cause?: unknown; change?: CertificateChange } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ClientError";
+    this.code = code;
+    this.change = options.change;
+  }
+}
