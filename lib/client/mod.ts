@@ -16,3 +16,4 @@ export * from "./types.ts";
 export * from "./known_hosts.ts";
 export * from "./identities.ts";
 export * from "./config.ts";
+export * from "./known_hosts_import.ts";
