@@ -170,7 +170,9 @@ function checkWidth(width: number): number {
  * Wraps one line of text into rows of at most `width` columns of display width. Breaks at
  * spaces, never joins anything, drops the spaces where it breaks, keeps leading spaces of the
  * first row when the first word fits after them, and hard-breaks (between grapheme clusters)
- * a word wider than the row. A grapheme wider than the whole width gets a row of its own.
+ * a word wider than a row, starting right after the previous word (so text without spaces,
+ * like Chinese or Japanese, fills every row). A grapheme wider than the whole width gets a row
+ * of its own.
  * Always returns at least one row.
  *
  * @example
@@ -215,8 +217,9 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
     if (token.startsWith(" ")) {
       if (hasWord) space = token;
       else if (rows.length === 0) {
-        row += token;
-        rowWidth += token.length;
+        const kept = token.slice(0, Math.max(0, max - 1 - rowWidth));
+        row += kept;
+        rowWidth += kept.length;
       }
       continue;
     }
@@ -228,18 +231,25 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
       space = "";
       continue;
     }
-    if (!hasWord && rows.length === 0 && w <= max) {
-      row = ""; // leading spaces only fit without the word: drop them
-      rowWidth = 0;
-    } else if (hasWord) {
-      newRow();
-    }
-    if (rowWidth + w <= max) {
+    if (w <= max - indentWidth || (!hasWord && rows.length === 0 && w <= max)) {
+      if (hasWord) newRow();
+      else {
+        row = ""; // only leading spaces so far, and the word fits without them: drop them
+        rowWidth = 0;
+      }
       row += token;
       rowWidth += w;
       hasWord = true;
       continue;
     }
+    // Wider than any row: hard-break it, starting on the current row when there is room.
+    if (hasWord && rowWidth + space.length < max) {
+      row += space;
+      rowWidth += space.length;
+    } else if (hasWord) {
+      newRow();
+    }
+    space = "";
     for (const { segment } of SEGMENTER.segment(token)) {
       const gw = displayWidth(segment);
       if (rowWidth + gw > max && hasWord) newRow();
