@@ -253,6 +253,10 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
     for (const { segment } of SEGMENTER.segment(token)) {
       const gw = displayWidth(segment);
       if (rowWidth + gw > max && hasWord) newRow();
+      if (!hasWord && rows.length > 0 && rowWidth + gw > max) {
+        row = ""; // no room after the indent for this grapheme: drop the indent on this row
+        rowWidth = 0;
+      }
       row += segment;
       rowWidth += gw;
       hasWord = true;

@@ -58,6 +58,13 @@ const EDGES: [string, string, GemtextLine][] = [
     url: "/a",
     label: "two  words",
   }],
+  ["link label drops trailing SP, TAB and CR", "=> /a label\r \t", {
+    type: "link",
+    url: "/a",
+    label: "label",
+  }],
+  ["link URL never ends in a CR at the end of the line", "=> /a\r ", { type: "link", url: "/a" }],
+  ["a lone CR is not a link URL", "=>\r ", { type: "text", text: "=>\r " }],
   ["63 link with only trailing whitespace has no label", "=> /a   ", { type: "link", url: "/a" }],
   // 64: leading whitespace makes text
   ["64 leading space before `=>` is text", " => url", { type: "text", text: " => url" }],
