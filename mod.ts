@@ -14,3 +14,4 @@
 
 export * from "./lib/protocol/mod.ts";
 export * from "./lib/files/mod.ts";
+export * from "./lib/gemtext/mod.ts";

@@ -117,6 +117,8 @@ export interface WrapOptions {
 
 const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 const SEGMENTER = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const WIDTH_CACHE = new Map<string, number>();
+const WIDTH_CACHE_CAP = 4096;
 // C0 controls except TAB, DEL and C1 controls: never sent to the terminal (ESC could drive it).
 // deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
@@ -136,7 +138,28 @@ const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
  * ```
  */
 export function displayWidth(text: string): number {
-  return ASCII_PRINTABLE.test(text) ? text.length : stringWidth(text);
+  if (ASCII_PRINTABLE.test(text)) return text.length;
+  if (text.includes("\x1b")) return stringWidth(text);
+  // string-width sums the widths of grapheme clusters; doing the same here lets repeated
+  // clusters (a CJK or emoji text) come from a small cache instead of being measured again.
+  let width = 0;
+  for (const { segment } of SEGMENTER.segment(text)) width += graphemeWidth(segment);
+  return width;
+}
+
+/** Width of one grapheme cluster, memoized (the cache is emptied when it reaches its cap). */
+function graphemeWidth(grapheme: string): number {
+  if (grapheme.length === 1) {
+    const code = grapheme.charCodeAt(0);
+    if (code >= 0x20 && code < 0x7f) return 1;
+  }
+  let width = WIDTH_CACHE.get(grapheme);
+  if (width === undefined) {
+    width = stringWidth(grapheme);
+    if (WIDTH_CACHE.size >= WIDTH_CACHE_CAP) WIDTH_CACHE.clear();
+    WIDTH_CACHE.set(grapheme, width);
+  }
+  return width;
 }
 
 /**
@@ -193,7 +216,7 @@ function checkWidth(width: number): number {
  */
 export function wrapText(text: string, width: number, options: WrapOptions = {}): string[] {
   const max = checkWidth(width);
-  if (max === Infinity || displayWidth(text) <= max) return [text];
+  if (max === Infinity || (text.length <= max && ASCII_PRINTABLE.test(text))) return [text];
   let indent = options.indent ?? "";
   let indentWidth = displayWidth(indent);
   if (indentWidth >= max) {
@@ -251,7 +274,7 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
     }
     space = "";
     for (const { segment } of SEGMENTER.segment(token)) {
-      const gw = displayWidth(segment);
+      const gw = graphemeWidth(segment);
       if (rowWidth + gw > max && hasWord) newRow();
       if (!hasWord && rows.length > 0 && rowWidth + gw > max) {
         row = ""; // no room after the indent for this grapheme: drop the indent on this row
@@ -272,7 +295,7 @@ function truncate(text: string, width: number): string {
   let out = "";
   let used = 0;
   for (const { segment } of SEGMENTER.segment(text)) {
-    const w = displayWidth(segment);
+    const w = graphemeWidth(segment);
     if (used + w > width - 1) break;
     out += segment;
     used += w;

@@ -8,6 +8,7 @@
  */
 
 import fc from "fast-check";
+import stringWidth from "string-width";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import {
   displayWidth,
@@ -194,6 +195,15 @@ Deno.test("property: the renderer never throws, never emits controls, keeps wrap
       }
     }),
     RUNS,
+  );
+});
+
+Deno.test("property: displayWidth() agrees with string-width", () => {
+  fc.assert(
+    fc.property(anyText, (text) => {
+      assertEquals(displayWidth(text), stringWidth(text));
+    }),
+    { numRuns: 1000 },
   );
 });
 
