@@ -88,9 +88,12 @@ export interface RenderedRow {
 export interface RenderedLink {
   /** The number shown as `[n]`. */
   number: number;
-  /** The link resolved against `baseUrl` (absolute), or as written when it cannot be. */
+  /**
+   * The link resolved against `baseUrl` (absolute), or exactly as written when it cannot be
+   * resolved; then it may hold control characters, so sanitize it before printing it.
+   */
   url: string;
-  /** The label shown: the link's label, or its URL as written when it has none. */
+  /** The label as shown: the link's label, or its URL as written when it has none. */
   label: string;
   /** Index of the link's first row in `rows`. */
   row: number;
@@ -405,7 +408,13 @@ export function renderGemtext(
         const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
           indent: " ".repeat(tag.length + 1),
         });
-        links.push({ number, url: resolved?.href ?? line.url, label, row: rows.length, source });
+        links.push({
+          number,
+          url: resolved?.href ?? line.url,
+          label: clean(label, true),
+          row: rows.length,
+          source,
+        });
         wrapped.forEach((r, i) => {
           if (i === 0 && r.startsWith(tag)) {
             const rest = r.slice(tag.length);
