@@ -34,9 +34,8 @@ export const JSON_BODY_LIMIT = 1024 * 1024;
 export const GET_SPEC: CommandSpec = {
   name: "gemini get",
   usage: ["gemini get [options] URL"],
-  summary: "Fetch URL over Gemini (trust on first use, identities, redirects, retries) and " +
-    "print it: rendered on a terminal, byte for byte otherwise. A URL without a scheme is " +
-    "taken as gemini://.",
+  summary: "Fetch URL (gemini:// when no scheme is given) and print it: rendered on a\n" +
+    "terminal, byte for byte otherwise.",
   options: {
     input: {
       type: "string",
@@ -131,15 +130,23 @@ export const GET_SPEC: CommandSpec = {
   },
   positionals: { min: 1, max: 1 },
   examples: [
-    "gemini get geminiprotocol.net                       # render on a terminal",
-    "gemini get gemini://example.org/file.pdf -o file.pdf  # save with a progress bar",
-    "gemini get -I gemini://example.org/                 # the header only",
+    "gemini get geminiprotocol.net                         # render on a terminal",
+    "gemini get gemini://example.org/a.pdf -o a.pdf        # save, with progress",
+    "gemini get -i gemini://example.org/ | less            # header, then the body",
+    "gemini get -I gemini://example.org/                   # the header only",
+    "gemini get --raw gemini://example.org/latin1.txt      # bytes, even to a terminal",
     "gemini get --json gemini://example.org/ | jq .certificate",
     "gemini get --input 'two words' gemini://example.org/search",
     "gemini get --identity alice gemini://example.org/private/",
+    "gemini get --transient gemini://example.org/private/  # throwaway certificate",
+    "gemini get --trust-new gemini://example.org/          # after a key change",
+    "gemini get --tofu warn gemini://example.org/",
+    "gemini get --max-redirects 2 --allow-scheme-change gemini://example.org/old",
+    "gemini get --retries 5 --max-wait 10 gemini://busy.example.org/",
+    "gemini get --max-size 10M --timeout 5 gemini://example.org/big.bin -o big.bin",
     "gemini get --proxy https=gemini://localhost:1965 https://example.com/",
     "gemini get --allow-gopher gopher://gopher.floodgap.com/",
-    "gemini get --dry-run example.org/a%20b",
+    "gemini get --dry-run example.org/a%20b                # the request line only",
   ],
   footer: [
     "Exit codes: 0 for a 2x answer; the final status (10-69) otherwise, e.g. 51 for not",
