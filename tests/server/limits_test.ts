@@ -57,7 +57,7 @@ Deno.test("Limits caps open connections per IP and in total", () => {
 });
 
 Deno.test("rateLimit() middleware answers 44 with the wait", async () => {
-  let t = 0;
+  const t = 0;
   const handler = rateLimit({ burst: 1, perSecond: 0.25 }, () => t)(ok);
   const request = {
     url: new URL("gemini://localhost/"),
