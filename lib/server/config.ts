@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import { parse, stringify, TomlError } from "smol-toml";
 
 /** A listen address. */
@@ -195,9 +196,7 @@ export function parseListenAddress(text: string, defaultPort: number): ListenCon
     port = colon < 0 ? undefined : t.slice(colon + 1);
   }
   if (host === "") host = "0.0.0.0";
-  const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
-  const isV6 = host.includes(":");
-  if (!isV4 && !isV6 && host !== "localhost") {
+  if (isIP(host) === 0 && host !== "localhost") {
     throw new SyntaxError(`Listen address ${JSON.stringify(text)} is not an IP address`);
   }
   const n = port === undefined ? defaultPort : Number(port);
@@ -305,9 +304,14 @@ class Reader {
   constructor(readonly file: string, readonly source: string) {}
 
   fail(path: (string | number)[], problem: string, cause?: unknown): never {
+    let line: number | undefined;
+    // A key inside an inline table is reported at the line of the table's key.
+    for (let n = path.length; n > 0 && line === undefined; n--) {
+      if (typeof path[n - 1] === "string") line = lineOf(this.source, path.slice(0, n));
+    }
     throw new ConfigError(
       this.file,
-      lineOf(this.source, path),
+      line,
       keyName(path),
       problem,
       cause === undefined ? undefined : { cause },
@@ -740,5 +744,5 @@ export function formatConfig(config: ServerConfig): string {
       })
     ),
   };
-  return stringify(doc) + "\n";
+  return stringify(doc).trimEnd() + "\n";
 }
