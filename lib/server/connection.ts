@@ -11,12 +11,12 @@ import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
 import { hostAndPort } from "../protocol/url.ts";
+import { decodeRequestPath } from "../protocol/request_path.ts";
 import type { ServerConnection } from "../tls/listen.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
 import type { Limits } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
-import { _decodePath } from "./_path.ts";
 
 /** Options for {@linkcode serveConnection}. */
 export interface ServeConnectionOptions {
@@ -220,7 +220,7 @@ export async function serveConnection(
     checkRequestTarget(url, { hosts: options.hosts, port: options.port });
     request = {
       url,
-      path: _decodePath(url.pathname || "/"),
+      path: decodeRequestPath(url).path,
       host,
       clientCertificate: conn.peerCertificate,
       remoteAddress: conn.remoteAddress,
