@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
@@ -38,6 +39,12 @@ export interface ServeConnectionOptions {
   accessLog?: AccessLog;
   /** Aborted to cut a response short (hard shutdown). */
   signal?: AbortSignal;
+  /**
+   * The virtual host for requests whose URL names the server's own IP address (the
+   * address the connection was accepted on) instead of a host name. Default none: such
+   * requests get 53 unless the address is in `hosts`.
+   */
+  defaultHost?: string;
   /** Request id. Default 8 random hex digits. */
   requestId?: string;
   /**
@@ -217,11 +224,26 @@ export async function serveConnection(
     const { host } = hostAndPort(url);
     entry.host = host;
     entry.path = url.pathname;
-    checkRequestTarget(url, { hosts: options.hosts, port: options.port });
+    let vhost = host;
+    try {
+      checkRequestTarget(url, { hosts: options.hosts, port: options.port });
+    } catch (error) {
+      // A URL naming the address the client connected to (an IP literal, usually without
+      // SNI) is for the default virtual host.
+      const local = conn.localAddress.hostname;
+      if (
+        !(error instanceof RequestError) || error.reason !== "wrong-host" ||
+        !options.defaultHost || !isIP(host) || host !== local
+      ) {
+        throw error;
+      }
+      checkRequestTarget(url, { hosts: [host], port: options.port });
+      vhost = options.defaultHost;
+    }
     request = {
       url,
       path: decodeRequestPath(url).path,
-      host,
+      host: vhost,
       clientCertificate: conn.peerCertificate,
       remoteAddress: conn.remoteAddress,
       requestId,

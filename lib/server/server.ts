@@ -165,6 +165,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       handler: options.handler,
       hosts,
       port: options.publicPort ?? port,
+      defaultHost: hosts.find((h) => !h.includes("*")),
       requestTimeoutMs: options.requestTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
       limits,

@@ -123,3 +123,19 @@ Deno.test("serve() listens on several addresses including IPv6 loopback", async 
     await s.stop();
   }
 });
+
+Deno.test("serve() runs the same pipeline on the deno backend when asked", async () => {
+  const s = await startServer((r) => success(`deno ${r.path}\n`), { backend: "deno" });
+  try {
+    assertEquals(s.server.backend, "deno");
+    const r = await fetchUrl(s.port, "gemini://localhost/x");
+    assertEquals([r.header, r.text, r.closeNotify], [
+      "20 text/gemini; charset=utf-8",
+      "deno /x\n",
+      true,
+    ]);
+    assertEquals((await fetchUrl(s.port, "gemini://localhost/a#b")).status, 59);
+  } finally {
+    await s.stop();
+  }
+});
