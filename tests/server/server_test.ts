@@ -139,3 +139,19 @@ Deno.test("serve() runs the same pipeline on the deno backend when asked", async
     await s.stop();
   }
 });
+
+Deno.test("serve() takes the client address a pre-TLS hook reports (for the PROXY protocol)", async () => {
+  const seen: string[] = [];
+  const s = await startServer((r) => {
+    seen.push(r.remoteAddress.hostname);
+    return success("ok\n");
+  }, {
+    beforeTls: () => Promise.resolve({ remoteAddress: { hostname: "203.0.113.9", port: 4242 } }),
+  });
+  try {
+    assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 20);
+    assertEquals(seen, ["203.0.113.9"]);
+  } finally {
+    await s.stop();
+  }
+});
