@@ -37,3 +37,6 @@ export {
   mediaTypeFor,
 } from "./static.ts";
 export * from "./certificates.ts";
+export { memoryServer } from "./memory.ts";
+export * from "./config.ts";
+export * from "./site.ts";
