@@ -63,6 +63,8 @@ export class GemtextStreamParser {
   #maxLineLength: number;
 
   /**
+   * Creates a parser in its initial state (outside any preformatted block).
+   *
    * @param options See {@linkcode GemtextStreamParserOptions}.
    * @throws {RangeError} when `maxLineLength` is not a positive integer.
    */
@@ -80,7 +82,7 @@ export class GemtextStreamParser {
    *
    * @example
    * ```ts
- * import assert from "node:assert/strict";
+   * import assert from "node:assert/strict";
    * import { GemtextStreamParser } from "./stream.ts";
    *
    * const parser = new GemtextStreamParser();
@@ -108,7 +110,7 @@ export class GemtextStreamParser {
    *
    * @example
    * ```ts
- * import assert from "node:assert/strict";
+   * import assert from "node:assert/strict";
    * import { GemtextStreamParser } from "./stream.ts";
    *
    * const parser = new GemtextStreamParser();
