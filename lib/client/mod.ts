@@ -1,11 +1,13 @@
 /**
  * The client layer: `Client` with its policies (trust on first use, identities by scope,
- * input, redirects, retries, proxies, charsets, limits, gopher), the trust check and the
- * contract types shared with `gemini get`, `browse` and `cert`.
+ * input, redirects, retries, proxies, charsets, limits, gopher), the trust check, the
+ * known-hosts store, the identity store, the `config.toml` loader and the contract types
+ * shared with `gemini get`, `browse` and `cert`.
  *
  * @example
  * ```ts
- * import { Client, ClientError } from "./mod.ts";
+ * import { Client, ClientError, scopeCovers } from "./mod.ts";
+ * console.assert(scopeCovers("gemini://example.org/alice", new URL("gemini://example.org/alice/x")));
  * const client = new Client({ maxRedirects: 2 });
  * try {
  *   await client.fetch("https://example.org/");
@@ -20,3 +22,6 @@
 export * from "./types.ts";
 export * from "./client.ts";
 export * from "./trust.ts";
+export * from "./known_hosts.ts";
+export * from "./identities.ts";
+export * from "./config.ts";
