@@ -9,8 +9,9 @@
 
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import type { ClientHooks, ClientOptions } from "../client/types.ts";
-import { resolvePaths } from "../files/paths.ts";
+import { openIdentityStore } from "../client/identities.ts";
+import type { ClientHooks, IdentityStore } from "../client/types.ts";
+import { type Paths, resolvePaths } from "../files/paths.ts";
 import { displayWidth, shouldUseColor } from "../gemtext/render.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import { Browser, type Fetcher } from "./browse/browser.ts";
@@ -49,19 +50,19 @@ const SPEC: CommandSpec = {
     "Keys:",
     ...KEYS.map((k) => `  ${k.keys.padEnd(16)} ${k.action}`),
     "",
-    "Config ($XDG_CONFIG_HOME/gemini/config.toml):",
-    "  [browse]",
+    "Config: the [client] table of config.toml (trust, retries, proxies...) applies as in",
+    "gemini get; browse.toml beside it holds the browser's own settings:",
     "  max_width = 100",
     '  downloads = "~/Downloads"',
-    "  [browse.handlers]",
+    "  [handlers]",
     '  "image/*" = "feh"',
     "",
     "Files in the data dir: bookmarks.gmi, history.json, session.json, subscriptions.json,",
-    "insecure_hosts.json, downloads/.",
+    "insecure_hosts.json, downloads/ (with GEMINI_HOME set, else $XDG_DOWNLOAD_DIR).",
   ].join("\n"),
 };
 
-/** The `[browse]` table of the config file. */
+/** The settings of `browse.toml` in the config directory. */
 export interface BrowseConfig {
   /** Readable maximum page width. */
   maxWidth?: number;
@@ -71,7 +72,7 @@ export interface BrowseConfig {
   handlers: Record<string, string>;
 }
 
-/** Reads the `[browse]` table of `config.toml` (missing file: defaults). */
+/** Reads `browse.toml` (missing file: defaults). */
 export async function readBrowseConfig(path: string): Promise<BrowseConfig> {
   let text: string;
   try {
@@ -86,7 +87,7 @@ export async function readBrowseConfig(path: string): Promise<BrowseConfig> {
   } catch (error) {
     throw new Error(`Config file ${path} is not valid TOML`, { cause: error });
   }
-  const browse = (doc.browse ?? {}) as Record<string, unknown>;
+  const browse = doc;
   const config: BrowseConfig = { handlers: {} };
   if (typeof browse.max_width === "number" && browse.max_width >= 20) {
     config.maxWidth = Math.floor(browse.max_width);
@@ -124,7 +125,11 @@ function systemOpener(): string[] {
 /** Options for {@linkcode main} beyond the arguments (tests swap the network). */
 export interface BrowseMainOptions {
   /** Makes the fetcher from the hooks; default: the real client. */
-  makeFetcher?: (hooks: ClientHooks, options: ClientOptions) => Promise<Fetcher> | Fetcher;
+  makeFetcher?: (
+    paths: Paths,
+    hooks: ClientHooks,
+    options: { identities: IdentityStore },
+  ) => Promise<Fetcher> | Fetcher;
 }
 
 /** Runs `gemini browse` and returns its exit code. */
@@ -139,7 +144,7 @@ export async function main(
     return 0;
   }
   const paths = resolvePaths(io.env);
-  const config = await readBrowseConfig(paths.configFile);
+  const config = await readBrowseConfig(join(paths.configDir, "browse.toml"));
   let maxWidth = config.maxWidth ?? 100;
   if (typeof values.width === "string") {
     const n = Number(values.width);
@@ -158,13 +163,15 @@ export async function main(
   const line = values.line === true || dumb || !io.stdout.isTerminal || !io.stdinIsTerminal;
   const color = values["no-color"] !== true &&
     shouldUseColor({ isTty: io.stdout.isTerminal && !dumb, NO_COLOR: io.env("NO_COLOR") });
-  let startUrl = positionals[0];
+  let startUrl: string | undefined = positionals[0];
   if (startUrl === undefined) startUrl = await store.lastUrl();
 
   const factory = options.makeFetcher ?? makeClientFetcher;
+  const identities = openIdentityStore(paths);
   let fetcher: Fetcher | undefined;
   const makeFetcher = (hooks: ClientHooks): Fetcher => {
-    const ready = Promise.resolve(factory(hooks, { hooks }));
+    const ready = Promise.resolve(factory(paths, hooks, { identities }));
+    ready.catch(() => {});
     return async (url, requestOptions) => {
       fetcher ??= await ready;
       return await fetcher(url, requestOptions);
@@ -173,7 +180,7 @@ export async function main(
   const common = {
     makeFetcher,
     store,
-    identities: undefined,
+    identities,
     downloadsDir: downloads,
     handlers: config.handlers,
     opener: systemOpener(),

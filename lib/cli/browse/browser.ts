@@ -24,7 +24,6 @@ import {
   type BrowserState,
   type Effect,
   helpGemtext,
-  type Nav,
   type Page,
   type Prompt,
   update,
@@ -131,6 +130,8 @@ export class Browser {
   #done: Promise<void>;
   #insecure: Set<string>;
   #tasks = new Set<Promise<unknown>>();
+  #sensitiveLoads = new Set<number>();
+  #currentLoad = 0;
 
   /** A browser with the given dependencies. */
   constructor(options: BrowserOptions) {
@@ -194,8 +195,15 @@ export class Browser {
   /** The hooks the client calls for human decisions. */
   get hooks(): ClientHooks {
     return {
-      onInput: (r) =>
-        this.ask({ kind: r.sensitive ? "secret" : "input", label: r.prompt.trim() || "Input" }),
+      onInput: async (r) => {
+        const load = this.#currentLoad;
+        const answer = await this.ask({
+          kind: r.sensitive ? "secret" : "input",
+          label: r.prompt.trim() || "Input",
+        });
+        if (r.sensitive && answer !== null) this.#sensitiveLoads.add(load);
+        return answer;
+      },
       onCertificateChange: async (change) => {
         const answer = await this.ask({
           kind: "choice",
@@ -324,7 +332,8 @@ export class Browser {
       case "fetch":
         this.#abort?.abort();
         this.#abort = new AbortController();
-        this.#track(this.#load(effect.id, effect.url, effect.nav, this.#abort.signal));
+        this.#currentLoad = effect.id;
+        this.#track(this.#load(effect.id, effect.url, this.#abort.signal));
         break;
       case "cancel":
         this.#abort?.abort();
@@ -455,7 +464,9 @@ export class Browser {
       lines.push("No new entries.", "");
     } else {
       lines.push(`## ${fresh.length} new entries`, "");
-      for (const e of fresh.slice(0, 200)) lines.push(`=> ${e.url} ${e.date} ${e.feed}: ${e.title}`);
+      for (const e of fresh.slice(0, 200)) {
+        lines.push(`=> ${e.url} ${e.date} ${e.feed}: ${e.title}`);
+      }
       lines.push("", "=> about:subscriptions?read Mark all as read", "");
     }
     lines.push("## Feeds", "", ...subs.feeds.map((f) => `=> ${f.url} ${f.title}`), "");
@@ -463,7 +474,7 @@ export class Browser {
     return lines.join("\n");
   }
 
-  async #load(id: number, url: string, nav: Nav, signal: AbortSignal): Promise<void> {
+  async #load(id: number, url: string, signal: AbortSignal): Promise<void> {
     try {
       if (url.startsWith("about:")) {
         this.dispatch({ type: "loaded", id, page: await this.#internalPage(url) });
@@ -492,8 +503,12 @@ export class Browser {
           trust: response.trust,
           identity: response.identity,
         };
+        const sensitive = this.#sensitiveLoads.delete(id) ||
+          (this.#state.page?.sensitive === true && this.#state.page.url === finalUrl);
+        if (sensitive) page.sensitive = true;
         this.dispatch({ type: "loaded", id, page });
-        await this.#visited(finalUrl, title);
+        // A URL that carries a sensitive answer is never written to disk.
+        if (!sensitive) await this.#visited(finalUrl, title);
         return;
       }
       await response.body.cancel().catch(() => {});

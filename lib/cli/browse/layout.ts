@@ -26,6 +26,24 @@ export interface Page {
   trust?: string;
   /** Name of the identity presented. */
   identity?: string;
+  /** Reached by answering a sensitive (11) prompt: the query is never shown or recorded. */
+  sensitive?: boolean;
+}
+
+/**
+ * The URL as shown on screen: with the query replaced by `?…` when the page was reached with
+ * a sensitive answer.
+ *
+ * @example
+ * ```ts
+ * import { shownUrl } from "./layout.ts";
+ * console.assert(shownUrl({ url: "gemini://a/s?pw", sensitive: true }) === "gemini://a/s?…");
+ * ```
+ */
+export function shownUrl(page: { url: string; sensitive?: boolean }): string {
+  if (!page.sensitive) return page.url;
+  const q = page.url.indexOf("?");
+  return q < 0 ? page.url : page.url.slice(0, q) + "?…";
 }
 
 /** A page laid out at one width. */

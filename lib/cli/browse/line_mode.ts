@@ -73,7 +73,9 @@ export function commandKeys(line: string): string[] | undefined {
   if ((word === "o" || word === "go" || word === "open") && arg !== "") {
     return ["o", ...arg, "enter"];
   }
-  if (rest.length === 0 && (/^[a-z][a-z0-9+.-]*:\/\//i.test(word) || /^[\w.-]+\.[a-z]+/i.test(word))) {
+  if (
+    rest.length === 0 && (/^[a-z][a-z0-9+.-]*:\/\//i.test(word) || /^[\w.-]+\.[a-z]+/i.test(word))
+  ) {
     return ["o", ...word, "enter"];
   }
   return undefined;
@@ -114,7 +116,9 @@ class LineReader {
 
 function promptText(prompt: Prompt): string {
   if (prompt.kind === "choice") {
-    return `${prompt.label} ${(prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join(" ")}`;
+    return `${prompt.label} ${
+      (prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join(" ")
+    }`;
   }
   return `${prompt.label}${prompt.kind === "secret" ? " (hidden)" : ""}:`;
 }
@@ -136,12 +140,16 @@ export class LinePrinter {
     }
     if (state.search && state.search !== this.#search) {
       this.#search = state.search;
-      const rows = state.search.matches.map((i) => `${String(i + 1).padStart(5)}: ${state.layout.rows[i].plain}`);
+      const rows = state.search.matches.map((i) =>
+        `${String(i + 1).padStart(5)}: ${state.layout.rows[i].plain}`
+      );
       this.#queue.push(rows.join("\n") + (rows.length > 0 ? "\n" : ""));
     }
     if (state.message !== this.#message) {
       this.#message = state.message;
-      if (state.message !== "" && !state.message.startsWith("Match ")) {
+      const quiet = /^(Match \d|Loading |Follow link |Press \? for help)/.test(state.message) ||
+        state.message === state.page?.title;
+      if (state.message !== "" && !quiet) {
         this.#queue.push(state.message + "\n");
       }
     }

@@ -8,7 +8,7 @@
  */
 
 import { displayWidth } from "../../gemtext/render.ts";
-import { type Layout, layoutPage, type Page } from "./layout.ts";
+import { type Layout, layoutPage, type Page, shownUrl } from "./layout.ts";
 
 export type { Layout, Page };
 
@@ -300,12 +300,14 @@ function startFetch(state: BrowserState, url: string, nav: Nav): [BrowserState, 
   const id = state.nextId;
   const effects: Effect[] = state.loading ? [{ type: "cancel" }] : [];
   effects.push({ type: "fetch", id, url, nav });
+  const page = state.page;
+  const shown = page?.sensitive && page.url === url ? shownUrl(page) : url;
   return [{
     ...state,
     nextId: id + 1,
-    loading: { id, url, nav },
+    loading: { id, url: shown, nav },
     digits: "",
-    message: `Loading ${url}…`,
+    message: `Loading ${shown}…`,
   }, effects];
 }
 
@@ -558,7 +560,9 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
     case "S":
       return startFetch(state, "about:subscriptions", "push");
     case "B": {
-      if (!url || url.startsWith("about:")) return [{ ...state, message: "Nothing to bookmark" }, []];
+      if (!url || url.startsWith("about:")) {
+        return [{ ...state, message: "Nothing to bookmark" }, []];
+      }
       if (state.bookmarks.includes(url)) {
         return [{
           ...state,
@@ -615,7 +619,7 @@ function loaded(state: BrowserState, id: number, page: Page): BrowserState {
   } else {
     scroll = state.scroll;
   }
-  const known = page.url.startsWith("about:")
+  const known = page.url.startsWith("about:") || page.sensitive
     ? state.known
     : [page.url, ...state.known.filter((u) => u !== page.url)];
   const next = relayout({
@@ -754,7 +758,7 @@ export function statusText(state: BrowserState): string {
   const page = state.page;
   const parts: string[] = [];
   if (state.loading) parts.push(`→ ${state.loading.url}`);
-  else if (page) parts.push(page.url);
+  else if (page) parts.push(shownUrl(page));
   else parts.push("gemini browse");
   if (page && !state.loading) {
     if (page.status !== undefined) parts.push(`${page.status} ${page.mediaType}`);

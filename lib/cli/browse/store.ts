@@ -160,7 +160,10 @@ export class BrowseStore {
       feeds: [],
       seen: [],
     });
-    return { feeds: Array.isArray(s?.feeds) ? s.feeds : [], seen: Array.isArray(s?.seen) ? s.seen : [] };
+    return {
+      feeds: Array.isArray(s?.feeds) ? s.feeds : [],
+      seen: Array.isArray(s?.seen) ? s.seen : [],
+    };
   }
 
   /** Changes the subscriptions under the file lock. */
