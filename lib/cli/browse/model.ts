@@ -7,6 +7,8 @@
  * @module
  */
 
+import { gemtextTitle } from "../../gemtext/links.ts";
+import { parseGemtext } from "../../gemtext/parse.ts";
 import { displayWidth } from "../../gemtext/render.ts";
 import { type Layout, layoutPage, type Page, shownUrl } from "./layout.ts";
 
@@ -596,8 +598,11 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
   }
 }
 
-function loaded(state: BrowserState, id: number, page: Page): BrowserState {
+function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState {
   if (!state.loading || state.loading.id !== id) return state;
+  const page = loadedPage.title === undefined && loadedPage.mediaType === "text/gemini"
+    ? { ...loadedPage, title: gemtextTitle(parseGemtext(loadedPage.body)) }
+    : loadedPage;
   const nav = state.loading.nav;
   const current: HistoryEntry | undefined = state.page
     ? { url: state.page.url, scroll: state.scroll }
