@@ -61,7 +61,10 @@ interface Harness {
   identities: MemoryIdentityStore;
 }
 
-async function harness(routes: Record<string, Route>, fn: (h: Harness) => Promise<void>) {
+async function harness(
+  routes: Record<string, Route>,
+  fn: (h: Harness) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir();
   const store = new BrowseStore(`${dir}/data`);
   const spawned: string[][] = [];

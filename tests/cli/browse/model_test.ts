@@ -33,7 +33,11 @@ function withPage(
   return load({ ...s }, page(body, extra));
 }
 
-function load(state: BrowserState, p: Page, nav: "push" | "back" | "forward" | "reload" = "push") {
+function load(
+  state: BrowserState,
+  p: Page,
+  nav: "push" | "back" | "forward" | "reload" = "push",
+): BrowserState {
   const loading = { ...state, loading: { id: 900, url: p.url, nav }, nextId: 901 };
   return update(loading, { type: "loaded", id: 900, page: p }).state;
 }
