@@ -108,6 +108,8 @@ export interface BrowserState {
   forward: HistoryEntry[];
   /** The fetch in flight. */
   loading?: { id: number; url: string; nav: Nav };
+  /** The URL of the last fetch started (what `R` retries when no page is shown). */
+  attempted?: string;
   /** Next fetch id. */
   nextId: number;
   /** Search term and the page rows that match it. */
@@ -308,6 +310,7 @@ function startFetch(state: BrowserState, url: string, nav: Nav): [BrowserState, 
     ...state,
     nextId: id + 1,
     loading: { id, url: shown, nav },
+    attempted: url,
     digits: "",
     message: `Loading ${shown}…`,
   }, effects];
@@ -540,9 +543,11 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
       if (!entry) return [{ ...state, message: "No page to go forward to" }, []];
       return startFetch(state, entry.url, "forward");
     }
-    case "R":
-      if (!url) return [{ ...state, message: "Nothing to reload" }, []];
-      return startFetch(state, url, "reload");
+    case "R": {
+      const again = url ?? state.attempted;
+      if (!again) return [{ ...state, message: "Nothing to reload" }, []];
+      return startFetch(state, again, url ? "reload" : "push");
+    }
     case "u": {
       const parent = url ? parentUrl(url) : undefined;
       if (!parent) return [{ ...state, message: "Already at the top level" }, []];
