@@ -1,8 +1,8 @@
 /**
  * The client layer: `Client` with its policies (trust on first use, identities by scope,
  * input, redirects, retries, proxies, charsets, limits, gopher), the trust check, the
- * known-hosts store, the identity store, the `config.toml` loader and the contract types
- * shared with `gemini get`, `browse` and `cert`.
+ * known-hosts store, the identity store (client certificates by URL scope), the
+ * `config.toml` loader and the contract types shared by `Client`, `get`, `browse` and `cert`.
  *
  * @example
  * ```ts

@@ -8,6 +8,7 @@
  */
 
 import { type CertificateInfo, formatFingerprint } from "../tls/certificate.ts";
+import { pinMatches } from "./known_hosts.ts";
 import {
   type CertificateChange,
   ClientError,
@@ -76,9 +77,11 @@ export function knownHostKey(host: string): string {
 export function formatTrustChange(change: CertificateChange): string {
   const { host, port, pinned, presented } = change;
   const target = port === 1965 ? host : `${host}:${port}`;
-  const oldPin = pinned.pin === "cert"
+  const oldPin = pinned.pin === "spki"
+    ? `key SHA-256 ${formatFingerprint(pinned.spkiSha256)}`
+    : pinned.certSha256
     ? `certificate SHA-256 ${formatFingerprint(pinned.certSha256)}`
-    : `key SHA-256 ${formatFingerprint(pinned.spkiSha256)}`;
+    : `certificate SHA-512 ${formatFingerprint(pinned.certSha512 ?? "")}`;
   const expiry = pinned.notAfter ? pinned.notAfter.replace(/\.\d{3}Z$/, "Z") : "unknown";
   return [
     `The certificate of ${target} has changed since it was pinned on ${
@@ -132,10 +135,7 @@ export async function checkTrust(
     await store.put(entryFor(key, port, presented, now));
     return "first-use";
   }
-  const matches = pinned.pin === "cert"
-    ? pinned.certSha256 === presented.certSha256
-    : pinned.spkiSha256 === presented.spkiSha256;
-  if (matches) {
+  if (pinMatches(pinned, presented)) {
     const stale = now.getTime() - Date.parse(pinned.lastSeen) >= LAST_SEEN_RESOLUTION_MS ||
       Number.isNaN(Date.parse(pinned.lastSeen));
     if (pinned.pin === "cert" || pinned.certSha256 !== presented.certSha256 || stale) {
