@@ -25,3 +25,4 @@ export * from "./trust.ts";
 export * from "./known_hosts.ts";
 export * from "./identities.ts";
 export * from "./config.ts";
+export * from "./known_hosts_import.ts";
