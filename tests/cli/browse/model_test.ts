@@ -537,3 +537,17 @@ Deno.test("typedUrl(), parentUrl() and rootUrl()", () => {
   assertEquals(rootUrl("gemini://h:1966/a/b"), "gemini://h:1966/");
   assertEquals(rootUrl("about:help"), undefined);
 });
+
+Deno.test("the README key table lists every key of the browser", async () => {
+  const readme = await Deno.readTextFile(new URL("../../../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## gemini browse"));
+  for (const k of KEYS) {
+    assert(
+      new RegExp(
+        "\\| `" + k.keys.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "`\\s+\\| " +
+          k.action.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+      ).test(section),
+      k.keys,
+    );
+  }
+});
