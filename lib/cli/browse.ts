@@ -211,13 +211,12 @@ export async function main(
     if (startUrl) browser.open(startUrl);
     else browser.dispatch("?");
     const quit = browser.done.then(() => null);
-    for (let running = true; running;) {
+    while (!browser.quitted) {
       const keys = await Promise.race([screen.keys(), quit]);
       if (keys === null) break;
       for (const key of keys) {
-        browser.dispatch(key);
+        if (!browser.quitted) browser.dispatch(key);
       }
-      running = !(await Promise.race([quit.then(() => true), Promise.resolve(false)]));
     }
     await browser.idle();
   } finally {

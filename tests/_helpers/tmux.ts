@@ -104,6 +104,21 @@ export class Tmux {
     throw new Error(`Timed out waiting for ${what}; the screen was:\n${screen}`);
   }
 
+  /** Resizes the window (the program gets SIGWINCH). */
+  async resize(width: number, height: number): Promise<void> {
+    await tmuxRun([
+      "-L",
+      this.socket,
+      "resize-window",
+      "-t",
+      this.session,
+      "-x",
+      String(width),
+      "-y",
+      String(height),
+    ]);
+  }
+
   /** Whether the session still runs. */
   async alive(): Promise<boolean> {
     const r = await tmuxRun(["-L", this.socket, "has-session", "-t", this.session]);

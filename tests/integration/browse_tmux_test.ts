@@ -42,6 +42,13 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     assertStringIncludes(screen, "[2] Second page");
     assertStringIncludes(screen, `${url} │ 20 text/gemini │ trusted (first use)`);
 
+    // A narrower window wraps the page again.
+    await tmux.resize(16, 20);
+    screen = await tmux.waitFor((s) => /^Welcome to the\s*$/m.test(s), "the page wrapped");
+    assertStringIncludes(screen, "capsule.");
+    await tmux.resize(100, 30);
+    await tmux.waitFor("Welcome to the capsule.");
+
     // Follow link 2, then go back.
     await tmux.type("2");
     await tmux.keys("Enter");

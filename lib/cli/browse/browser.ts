@@ -127,6 +127,7 @@ export class Browser {
   #answers = new Map<number, (value: string | null) => void>();
   #nextAsk = 1;
   #quit: () => void = () => {};
+  #quitted = false;
   #done: Promise<void>;
   #insecure: Set<string>;
   #tasks = new Set<Promise<unknown>>();
@@ -145,6 +146,11 @@ export class Browser {
   /** The current state. */
   get state(): BrowserState {
     return this.#state;
+  }
+
+  /** Whether the user has quit. */
+  get quitted(): boolean {
+    return this.#quitted;
   }
 
   /** Resolves when the user quits. */
@@ -358,6 +364,7 @@ export class Browser {
         this.#abort?.abort();
         for (const resolve of this.#answers.values()) resolve(null);
         this.#answers.clear();
+        this.#quitted = true;
         this.#quit();
         break;
     }

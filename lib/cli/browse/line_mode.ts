@@ -177,18 +177,15 @@ export async function runLineMode(
 ): Promise<number> {
   const reader = new LineReader(io.stdin);
   const write = (text: string): Promise<void> => io.stdout.write(text);
-  let quitting = false;
-  const quit = browser.done.then(() => {
-    quitting = true;
-    return null;
-  });
+  const quit = browser.done.then(() => null);
   await browser.loadStores();
   if (startUrl) browser.open(startUrl);
   else browser.dispatch("?");
-  for (let i = 0; !quitting; i++) {
+  while (!browser.quitted) {
     // Let fetches settle (or reach a question) before reading the next command.
     await settle(browser);
     await printer.flush(io);
+    if (browser.quitted) break;
     const state: BrowserState = browser.state;
     if (state.prompt?.details) await write(state.prompt.details.join("\n") + "\n");
     await write(state.prompt ? promptText(state.prompt) + " " : "> ");
@@ -204,7 +201,7 @@ export async function runLineMode(
       }
     }
     if (line === null) {
-      if (!quitting) browser.dispatch("q");
+      if (!browser.quitted) browser.dispatch("q");
       break;
     }
     const now = browser.state;
