@@ -16,6 +16,7 @@ import type {
   IdentityStore,
   RequestOptions,
 } from "../../client/types.ts";
+import { checkIdentityName, makeIdentity, normalizeScope } from "../../client/identities.ts";
 import { ClientError } from "../../client/types.ts";
 import { gemtextTitle, parseGemfeed, parseGemtext } from "../../gemtext/mod.ts";
 import { formatFingerprint, generateCertificate } from "../../tls/certificate.ts";
@@ -112,10 +113,15 @@ export function certificateChangeDetails(change: CertificateChange): string[] {
   ];
 }
 
-/** The scope of a client-certificate request: the URL without query, as `scheme://host/path`. */
+/** The scope of a client-certificate request: the URL without query, normalized. */
 export function identityScope(url: URL): string {
   const path = url.pathname || "/";
-  return `${url.protocol}//${url.host}${path}`;
+  const raw = `${url.protocol}//${url.host}${path}`;
+  try {
+    return normalizeScope(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /** Runs the browser: state, effects and prompts. */
@@ -294,8 +300,15 @@ export class Browser {
     }
     if (answer === "new" && store) {
       const name = await this.ask({ kind: "text", label: "Name for the new identity" });
-      if (!name || !/^[A-Za-z0-9._-]+$/.test(name)) {
-        if (name) this.dispatch({ type: "message", text: "Names use letters, digits, . _ -" });
+      if (!name) return null;
+      try {
+        checkIdentityName(name);
+      } catch (error) {
+        this.dispatch({ type: "message", text: (error as Error).message });
+        return null;
+      }
+      if (await store.get(name)) {
+        this.dispatch({ type: "message", text: `An identity named ${name} already exists` });
         return null;
       }
       const identity = await this.#makeIdentity(name, [scope]);
@@ -310,15 +323,7 @@ export class Browser {
 
   async #makeIdentity(name: string, scopes: string[]): Promise<Identity> {
     const bundle = await generateCertificate(name, { days: 365 * 5 });
-    return {
-      name,
-      cert: bundle.cert,
-      key: bundle.key,
-      encrypted: false,
-      scopes,
-      info: bundle.info,
-      created: new Date().toISOString(),
-    };
+    return makeIdentity(name, { cert: bundle.cert, key: bundle.key, scopes });
   }
 
   #track<T>(task: Promise<T>): void {
@@ -526,8 +531,33 @@ export class Browser {
       this.dispatch({ type: "finished", id, message });
     } catch (error) {
       if (signal.aborted) return;
+      if (error instanceof ClientError && error.code === "unsupported-scheme") {
+        await this.#openExternal(id, url);
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       this.dispatch({ type: "finished", id, message: `Error: ${message}` });
+    }
+  }
+
+  /** A link the client cannot fetch (https, mailto...): offer the system opener. */
+  async #openExternal(id: number, url: string): Promise<void> {
+    const opener = this.#options.opener;
+    if (!opener || opener.length === 0 || url.startsWith("about:")) {
+      this.dispatch({ type: "finished", id, message: `Cannot open ${url}` });
+      return;
+    }
+    const answer = await this.ask({
+      kind: "choice",
+      label: `Open ${url} with ${opener[0]}?`,
+      choices: [{ key: "y", label: "yes", value: "y" }, { key: "n", label: "no", value: "n" }],
+      cancelValue: "n",
+    });
+    if (answer === "y") {
+      (this.#options.spawn ?? spawnDetached)([...opener, url]);
+      this.dispatch({ type: "finished", id, message: `Opened ${url} with ${opener[0]}` });
+    } else {
+      this.dispatch({ type: "finished", id, message: `Not opened: ${url}` });
     }
   }
 

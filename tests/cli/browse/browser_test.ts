@@ -10,6 +10,7 @@ import {
 } from "../../../lib/cli/browse/browser.ts";
 import { initialState } from "../../../lib/cli/browse/model.ts";
 import { BrowseStore } from "../../../lib/cli/browse/store.ts";
+import { ClientError } from "../../../lib/client/types.ts";
 import type {
   ClientHooks,
   GeminiResponse,
@@ -71,6 +72,9 @@ async function harness(
   const identities = new MemoryIdentityStore();
   const makeFetcher = (hooks: ClientHooks): Fetcher => async (url, options) => {
     const u = new URL(url);
+    if (u.protocol !== "gemini:") {
+      throw new ClientError("unsupported-scheme", `Cannot fetch ${u.protocol} URLs`);
+    }
     const route = routes[u.pathname];
     if (!route) return response(url, 51, "Not found");
     return await route(u, hooks, options);
@@ -426,5 +430,27 @@ Deno.test("Browser subscribes to a feed and lists new entries across subscriptio
     assert(links.includes("gemini://h.example/e2"));
     assert(!links.includes("gemini://h.example/e1"), "visited entries are not new");
     assertStringIncludes(browser.state.page!.body, "2026-02-01 My log: Second");
+  });
+});
+
+Deno.test("Browser offers the system opener for links it cannot fetch", async () => {
+  await harness({ "/": gmi("# Home\n=> https://example.com/ Web\n") }, async (h) => {
+    const { browser, spawned } = h;
+    browser.open("gemini://h.example/");
+    await until(() => browser.state.page, "the page");
+    browser.dispatch("1");
+    browser.dispatch("enter");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    assertEquals(browser.state.prompt!.label, "Open https://example.com/ with xdg-open?");
+    browser.dispatch("n");
+    await until(() => !browser.state.loading, "the answer");
+    assertEquals(spawned, []);
+    browser.dispatch("1");
+    browser.dispatch("enter");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("y");
+    await until(() => !browser.state.loading, "the answer");
+    assertEquals(spawned, [["xdg-open", "https://example.com/"]]);
+    assertEquals(browser.state.page?.title, "Home");
   });
 });
