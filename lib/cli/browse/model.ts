@@ -173,7 +173,7 @@ export function helpGemtext(): string {
   return [
     "# gemini browse: keys",
     "",
-    "```keys",
+    "```",
     ...KEYS.map((k) => `${k.keys.padEnd(width)}  ${k.action}`),
     "```",
     "",
