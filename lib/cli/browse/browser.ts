@@ -344,6 +344,7 @@ export class Browser {
         this.#abort?.abort();
         this.#abort = new AbortController();
         this.#currentLoad = effect.id;
+        if (effect.sensitive) this.#sensitiveLoads.add(effect.id);
         this.#track(this.#load(effect.id, effect.url, this.#abort.signal));
         break;
       case "cancel":
@@ -515,8 +516,7 @@ export class Browser {
           trust: response.trust,
           identity: response.identity,
         };
-        const sensitive = this.#sensitiveLoads.delete(id) ||
-          (this.#state.page?.sensitive === true && this.#state.page.url === finalUrl);
+        const sensitive = this.#sensitiveLoads.delete(id);
         if (sensitive) page.sensitive = true;
         this.dispatch({ type: "loaded", id, page });
         // A URL that carries a sensitive answer is never written to disk.

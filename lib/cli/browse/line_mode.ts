@@ -232,6 +232,7 @@ export async function runLineMode(
     }
     for (const key of keys) browser.dispatch(key);
   }
+  await browser.idle();
   await printer.flush(io);
   return 0;
 }

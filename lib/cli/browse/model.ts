@@ -23,6 +23,8 @@ export interface HistoryEntry {
   url: string;
   /** Scroll offset when left. */
   scroll: number;
+  /** The URL carries a sensitive answer (never shown). */
+  sensitive?: boolean;
 }
 
 /** One answer of a choice prompt. */
@@ -61,7 +63,7 @@ export interface Prompt {
 
 /** Effects `update` asks the controller to carry out. */
 export type Effect =
-  | { type: "fetch"; id: number; url: string; nav: Nav }
+  | { type: "fetch"; id: number; url: string; nav: Nav; sensitive?: boolean }
   | { type: "cancel" }
   | { type: "answer"; id: number; value: string | null }
   | { type: "bookmark-add"; url: string; title: string }
@@ -300,17 +302,25 @@ export function rootUrl(url: string): string | undefined {
   }
 }
 
-function startFetch(state: BrowserState, url: string, nav: Nav): [BrowserState, Effect[]] {
+function startFetch(
+  state: BrowserState,
+  url: string,
+  nav: Nav,
+  sensitive = false,
+): [BrowserState, Effect[]] {
   const id = state.nextId;
   const effects: Effect[] = state.loading ? [{ type: "cancel" }] : [];
-  effects.push({ type: "fetch", id, url, nav });
   const page = state.page;
-  const shown = page?.sensitive && page.url === url ? shownUrl(page) : url;
+  const secret = sensitive || (page?.sensitive === true && page.url === url);
+  const fetch: Effect = { type: "fetch", id, url, nav };
+  if (secret) fetch.sensitive = true;
+  effects.push(fetch);
+  const shown = secret ? shownUrl({ url, sensitive: true }) : url;
   return [{
     ...state,
     nextId: id + 1,
     loading: { id, url: shown, nav },
-    attempted: url,
+    attempted: secret ? undefined : url,
     digits: "",
     message: `Loading ${shown}…`,
   }, effects];
@@ -535,13 +545,13 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
     case "left": {
       const entry = state.back.at(-1);
       if (!entry) return [{ ...state, message: "No page to go back to" }, []];
-      return startFetch(state, entry.url, "back");
+      return startFetch(state, entry.url, "back", entry.sensitive);
     }
     case "f":
     case "right": {
       const entry = state.forward.at(-1);
       if (!entry) return [{ ...state, message: "No page to go forward to" }, []];
-      return startFetch(state, entry.url, "forward");
+      return startFetch(state, entry.url, "forward", entry.sensitive);
     }
     case "R": {
       const again = url ?? state.attempted;
@@ -612,6 +622,7 @@ function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState
   const current: HistoryEntry | undefined = state.page
     ? { url: state.page.url, scroll: state.scroll }
     : undefined;
+  if (current && state.page?.sensitive) current.sensitive = true;
   let back = state.back;
   let forward = state.forward;
   let scroll = 0;

@@ -457,8 +457,16 @@ Deno.test("a page reached with a sensitive answer hides its query", () => {
   });
   assert(!screen(s).join("\n").includes("hunter2"));
   assertStringIncludes(screen(s).join("\n"), "gemini://example.org/s?…");
-  assert(!screen(keys(s, "R").state).join("\n").includes("hunter2"));
+  const reload = keys(s, "R");
+  assert(!screen(reload.state).join("\n").includes("hunter2"));
+  assertEquals(reload.effects[0].type === "fetch" && reload.effects[0].sensitive, true);
   assertEquals(s.known, []);
+  // Back and forward keep the URL hidden.
+  const away = load(s, page("other", { url: "gemini://example.org/o" }));
+  assertEquals(away.back, [{ url: "gemini://example.org/s?hunter2", scroll: 0, sensitive: true }]);
+  const back = keys(away, "b");
+  assertEquals(back.effects[0].type === "fetch" && back.effects[0].sensitive, true);
+  assert(!screen(back.state).join("\n").includes("hunter2"));
 });
 
 Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value", () => {
