@@ -14,6 +14,6 @@
 
 export * from "./lib/protocol/mod.ts";
 export * from "./lib/files/mod.ts";
-export * from "./lib/gemtext/mod.ts";
 export * from "./lib/tls/mod.ts";
 export * from "./lib/client/mod.ts";
+export * from "./lib/gemtext/mod.ts";

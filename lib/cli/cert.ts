@@ -1098,7 +1098,7 @@ function certHelp(): string {
  * import { memoryIo } from "./io.ts";
  * const io = memoryIo();
  * console.assert(await main(["--help"], io) === 0);
- * console.assert(io.stdout.text().includes("gemini cert new"));
+ * console.assert(io.stdout.text().includes("Usage: gemini cert"));
  * ```
  */
 export async function main(args: string[], io: CliIo): Promise<number> {

@@ -23,7 +23,6 @@ import {
   type TofuMode,
 } from "../client/types.ts";
 import { resolvePaths } from "../files/paths.ts";
-import { renderGemtext, shouldUseColor } from "../gemtext/render.ts";
 import { normalizeUrl } from "../protocol/url.ts";
 import { statusText } from "../protocol/status.ts";
 import { generateCertificate } from "../tls/certificate.ts";
@@ -542,6 +541,8 @@ async function output(
   }
   const text = await response.text();
   if (mediaType.essence === "text/gemini") {
+    // Loaded on demand: pipes and files never render.
+    const { renderGemtext, shouldUseColor } = await import("../gemtext/render.ts");
     const { rows, links } = renderGemtext(text, {
       width: Math.max(20, Math.min(io.columns() ?? 80, 200)),
       color: shouldUseColor({ NO_COLOR: io.env("NO_COLOR"), isTty: io.stdout.isTerminal }),

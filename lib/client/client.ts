@@ -20,7 +20,6 @@ import { hostAndPort, normalizeUrl, resolveUrl, UrlError, withInput } from "../p
 import { type ClientConnection, dial, DialError } from "../tls/dial.ts";
 import { _checkCharset, _Response, type _ResponseInit } from "./_response.ts";
 import { _defaultIdentities, _defaultKnownHosts } from "./_defaults.ts";
-import { fetchGopher } from "./gopher.ts";
 import { checkTrust } from "./trust.ts";
 import {
   ClientError,
@@ -324,6 +323,8 @@ export class Client {
           `${url.href} is gopher, which is not encrypted; allow it with --allow-gopher`,
         );
       }
+      // Loaded on demand: most fetches never need gopher (or its media type table).
+      const { fetchGopher } = await import("./gopher.ts");
       const got = await fetchGopher(url, {
         connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         headerTimeoutMs: o.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,

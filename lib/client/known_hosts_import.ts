@@ -6,7 +6,7 @@
  * | --------- | ---------------------------- | -------------------------------------------- | ------ |
  * | Lagrange  | `trusted.2.txt`              | `domain;port valid-until-unix sha256-hex`    | `spki` |
  * | gmni      | `known_hosts`                | `host SHA-512 AA:BB:... not-after-unix`      | `cert` |
- * | Amfora    | `tofu.toml`                  | `"example/org" = "HEX"`, `"example/org/expiry" = date` (`.` written as `/`; `:port` when not 1965) | `spki` |
+ * | Amfora    | `tofu.toml`                  | `"example/org" = "HEX"`, `"example/org/expiry" = date` (`.` written as `/`; other ports: `"example/org:1966"`, `"example/org/expiry:1966"`) | `spki` |
  * | Telescope | `known_hosts`                | `host[:port] SHA256:hex [verified]`          | `cert` |
  *
  * Lagrange and Amfora pin the SHA-256 of the public key (SPKI), so their entries become
@@ -190,8 +190,15 @@ function readAmfora(
     }
   };
   walk("", data);
+  // Amfora writes the expiry of a non-default port as "domain/expiry:PORT".
+  const expiries = new Map<string, unknown>();
+  const hashes: [string, unknown][] = [];
   for (const [key, value] of flat) {
-    if (key.endsWith("/expiry")) continue;
+    const m = /^(.*)\/expiry(?::(\d+))?$/.exec(key);
+    if (m) expiries.set(m[1] + (m[2] ? `:${m[2]}` : ""), value);
+    else hashes.push([key, value]);
+  }
+  for (const [key, value] of hashes) {
     if (typeof value !== "string") {
       throw new SyntaxError(`${file}: key "${key}": expected a fingerprint string`);
     }
@@ -200,12 +207,12 @@ function readAmfora(
       throw new SyntaxError(`${file}: key "${key}": expected a SHA-256 hex fingerprint`);
     }
     const { host, port } = splitHostPort(key.replace(/\//g, "."), ":");
-    const expiry = flat.get(`${key}/expiry`);
+    const expiry = expiries.get(key);
     let notAfter: string | undefined;
     if (expiry instanceof Date || typeof expiry === "string") {
       const date = new Date(expiry as string);
       if (Number.isNaN(date.getTime())) {
-        throw new SyntaxError(`${file}: key "${key}/expiry": expected a date`);
+        throw new SyntaxError(`${file}: the expiry of "${key}" is not a date`);
       }
       notAfter = date.toISOString();
     }

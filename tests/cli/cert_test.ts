@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
 import { startTestServer } from "../_helpers/tls_server.ts";
 import { main } from "../../lib/cli/cert.ts";
+import { main as getMain } from "../../lib/cli/get.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { decryptKey, FileIdentityStore } from "../../lib/client/identities.ts";
-import { FileKnownHosts, formatKnownHost } from "../../lib/client/known_hosts.ts";
+import { FileKnownHosts, formatKnownHost, pinMatches } from "../../lib/client/known_hosts.ts";
 import {
   certificateInfo,
   generateCertificate,
@@ -266,6 +267,49 @@ Deno.test("an identity from cert new is accepted by a node:tls server that check
         await fetch({ cert: locked.cert, key: locked.key, passphrase: "s3cret" }),
         "20 text/gemini\r\nhello locked\n",
       );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("gemini get presents the identity made by cert new where its scope covers the URL", async () => {
+  await withHome(async (home) => {
+    const known = new Map<string, string>();
+    const server = await startTestServer(({ socket, line, clientCertificate }) => {
+      const hash = clientCertificate
+        ? createHash("sha256").update(clientCertificate).digest("hex")
+        : "";
+      const who = known.get(hash);
+      const path = new URL(line).pathname;
+      if (path === "/public") return void socket.end("20 text/plain\r\npublic\n");
+      socket.end(who ? `20 text/plain\r\nhello ${who} at ${path}\n` : "60 Who are you?\r\n");
+    });
+    try {
+      const base = `gemini://127.0.0.1:${server.port}`;
+      ok(await home.run(["new", "alice", "--scope", `${base}/alice`]));
+      ok(
+        await home.run(["new", "locked", "--encrypt", "--scope", `${base}/locked`], {
+          env: { GEMINI_IDENTITY_PASSPHRASE: "s3cret" },
+        }),
+      );
+      for (const id of await home.identities.list()) known.set(id.info.certSha256, id.name);
+      const get = async (url: string, env: Record<string, string> = {}): Promise<RunResult> => {
+        const io = memoryIo({ env: { GEMINI_HOME: home.dir, ...env } });
+        const code = await getMain([url], io);
+        return { code, out: io.stdout.text(), err: io.stderr.text() };
+      };
+      assertEquals((await get(`${base}/alice/inbox`)).out, "hello alice at /alice/inbox\n");
+      assertEquals((await get(`${base}/public`)).out, "public\n");
+      const outside = await get(`${base}/alice-bob`);
+      assertEquals(outside.code, 60, outside.err);
+      const locked = await get(`${base}/locked/x`, { GEMINI_IDENTITY_PASSPHRASE: "s3cret" });
+      assertEquals(locked.out, "hello locked at /locked/x\n", locked.err);
+      const wrong = await get(`${base}/locked/x`, { GEMINI_IDENTITY_PASSPHRASE: "nope" });
+      assert(wrong.code !== 0, "a wrong passphrase must not fetch");
+      // get pinned the server on first use, in the store cert hosts shows.
+      const hosts = JSON.parse(ok(await home.run(["hosts", "--json"])).out);
+      assertEquals(hosts.map((h: { port: number }) => h.port), [server.port]);
     } finally {
       await server.close();
     }
@@ -645,7 +689,8 @@ Deno.test("cert hosts import reads Lagrange, gmni, Amfora and Telescope stores",
         `old.example MD5 AA:BB ${until}\n`,
       amfora: `"capsule/example" = "${spki.toUpperCase()}"\n` +
         `"capsule/example/expiry" = 2030-01-01T00:00:00Z\n` +
-        `"other/example:1966" = "${"34".repeat(32).toUpperCase()}"\n`,
+        `"other/example:1966" = "${"34".repeat(32).toUpperCase()}"\n` +
+        `"other/example/expiry:1966" = 2031-02-03T04:05:06Z\n`,
       telescope: `capsule.example SHA256:${info.certSha256} 1\nother.example:1966 SHA256:${
         "56".repeat(32)
       } 0\n`,
@@ -665,19 +710,17 @@ Deno.test("cert hosts import reads Lagrange, gmni, Amfora and Telescope stores",
       const { firstSeen: _f, lastSeen: _l, ...rest } = capsule;
       assertEquals(rest, { host: "capsule.example", port: 1965, ...expected[format] }, format);
       // The imported pin accepts the real certificate (cert pins are upgraded by the client).
-      const { pinMatches } = await import("../../lib/client/known_hosts.ts");
       assert(pinMatches((await home.knownHosts.get("capsule.example", 1965))!, info), format);
       if (format === "gmni") {
         assertStringIncludes(result.out, "Imported 1 pin");
         assertStringIncludes(result.err, 'unknown hash algorithm "MD5"');
       } else {
         assertStringIncludes(result.out, "Imported 2 pins");
-        assert(
-          list.some((e: { host: string; port: number }) =>
-            e.host === "other.example" && e.port === 1966
-          ),
-          format,
+        const other = list.find((e: { host: string; port: number }) =>
+          e.host === "other.example" && e.port === 1966
         );
+        assert(other, format);
+        if (format === "amfora") assertEquals(other.notAfter, "2031-02-03T04:05:06.000Z");
       }
       // Re-importing keeps existing pins unless --replace.
       const again = ok(await home.run(["hosts", "import", "--from", format, file]));

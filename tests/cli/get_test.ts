@@ -6,7 +6,7 @@ import { answer, type GeminiTestServer, startGeminiServer } from "../_helpers/ge
 import { main } from "../../lib/cli/get.ts";
 import { type MemoryIo, memoryIo, type MemoryIoOptions } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
-import { makeIdentity, openIdentityStore } from "../../lib/client/identities.ts";
+import { encryptKey, makeIdentity, openIdentityStore } from "../../lib/client/identities.ts";
 import { resolvePaths } from "../../lib/files/paths.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 
@@ -60,6 +60,12 @@ function startSite(): Promise<GeminiTestServer> {
         return answer(conn, "30 /loop2\r\n");
       case "/loop2":
         return answer(conn, "30 /loop\r\n");
+      case "/password":
+        return url.search
+          ? answer(conn, "20 text/plain\r\n", `password ${url.search}\n`)
+          : answer(conn, "11 Password\r\n");
+      case "/silent":
+        return; // never answers; closing the server ends the connection
       case "/away":
         return answer(conn, "30 gopher://127.0.0.1:1/\r\n");
       default:
@@ -452,6 +458,31 @@ Deno.test("gemini get refuses gopher without --allow-gopher", async () => {
     await new Promise<void>((resolve) => gopher.close(() => resolve()));
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("gemini get: a hidden prompt for 11, --timeout, and an encrypted identity's passphrase", async () => {
+  await withSite(async (site, home) => {
+    const typed = await get([site.url("/password")], home, { terminal: true, stdin: "hunter2\r" });
+    assertEquals([typed.code, typed.out], [0, "password ?hunter2\n"]);
+    assertStringIncludes(typed.err, "Password (hidden): ");
+    const piped = await get([site.url("/password")], home, { stdin: "hunter2\n" });
+    assertEquals(piped.code, 11);
+    const slow = await get(["--timeout", "0.1", site.url("/silent")], home);
+    assertEquals(slow.code, 1);
+    assertStringIncludes(slow.err, "100 ms");
+    const paths = resolvePaths((k) => ({ GEMINI_HOME: home } as Record<string, string>)[k]);
+    const { cert, key } = await generateCertificate("dave");
+    await openIdentityStore(paths).add(
+      makeIdentity("dave", { cert, key: encryptKey(key, "pw"), passphrase: "pw" }),
+    );
+    const locked = await get(["--identity", "dave", site.url("/private")], home);
+    assertEquals(locked.code, 1);
+    assertStringIncludes(locked.err, "passphrase");
+    const unlocked = await get(["--identity", "dave", site.url("/private")], home, {
+      env: { GEMINI_IDENTITY_PASSPHRASE: "pw" },
+    });
+    assertEquals([unlocked.code, unlocked.out], [0, "hello dave\n"]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------
