@@ -110,6 +110,8 @@ export interface BrowserState {
   forward: HistoryEntry[];
   /** The fetch in flight. */
   loading?: { id: number; url: string; nav: Nav };
+  /** Progress of the fetch in flight (download size, retry wait), shown in the status line. */
+  progress?: string;
   /** The URL of the last fetch started (what `R` retries when no page is shown). */
   attempted?: string;
   /** Next fetch id. */
@@ -320,6 +322,7 @@ function startFetch(
     ...state,
     nextId: id + 1,
     loading: { id, url: shown, nav },
+    progress: undefined,
     attempted: secret ? undefined : url,
     digits: "",
     message: `Loading ${shown}…`,
@@ -651,6 +654,7 @@ function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState
     scroll,
     known,
     loading: undefined,
+    progress: undefined,
     selected: undefined,
     digits: "",
     search: undefined,
@@ -695,8 +699,15 @@ export function update(
       return { state: loaded(state, event.id, event.page), effects: [] };
     case "finished":
       if (!state.loading || state.loading.id !== event.id) return { state, effects: [] };
-      return { state: { ...state, loading: undefined, message: event.message }, effects: [] };
+      return {
+        state: { ...state, loading: undefined, progress: undefined, message: event.message },
+        effects: [],
+      };
     case "progress":
+      return {
+        state: { ...state, message: event.text, progress: state.loading ? event.text : undefined },
+        effects: [],
+      };
     case "message":
       return { state: { ...state, message: event.text }, effects: [] };
     case "ask":
@@ -778,8 +789,10 @@ function trustLabel(trust: string | undefined): string {
 export function statusText(state: BrowserState): string {
   const page = state.page;
   const parts: string[] = [];
-  if (state.loading) parts.push(`→ ${state.loading.url}`);
-  else if (page) parts.push(shownUrl(page));
+  if (state.loading) {
+    parts.push(`→ ${state.loading.url}`);
+    if (state.progress) parts.push(state.progress);
+  } else if (page) parts.push(shownUrl(page));
   else parts.push("gemini browse");
   if (page && !state.loading) {
     if (page.status !== undefined) parts.push(`${page.status} ${page.mediaType}`);

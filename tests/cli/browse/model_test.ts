@@ -519,9 +519,14 @@ Deno.test("questions wait in a queue; one replaces the user's own URL prompt", (
   assertEquals(s.prompt, undefined);
 });
 
-Deno.test("progress and message events show on the message line", () => {
-  const s = update(withPage("x"), { type: "progress", text: "Saving a.bin: 64.0 KiB" }).state;
+Deno.test("progress shows in the status line while loading, and on the message line", () => {
+  const loading = keys(withPage("x", { width: 100 }), "R").state;
+  const s = update(loading, { type: "progress", text: "Saving a.bin: 64.0 KiB" }).state;
   assertEquals(screen(s).at(-1), "Saving a.bin: 64.0 KiB");
+  assertEquals(screen(s).at(-2), `→ ${URL_} │ Saving a.bin: 64.0 KiB`);
+  const done = update(s, { type: "finished", id: s.loading!.id, message: "Saved" }).state;
+  assertEquals(done.progress, undefined);
+  assertEquals(screen(done).at(-2), `${URL_} │ 20 text/gemini`);
 });
 
 Deno.test("plain text pages are wrapped, not parsed as gemtext", () => {
