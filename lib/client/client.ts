@@ -20,6 +20,8 @@ import { hostAndPort, normalizeUrl, resolveUrl, UrlError, withInput } from "../p
 import { type ClientConnection, dial, DialError } from "../tls/dial.ts";
 import { _checkCharset, _Response, type _ResponseInit } from "./_response.ts";
 import { _defaultIdentities, _defaultKnownHosts } from "./_defaults.ts";
+import { decryptKey, PassphraseError } from "./identities.ts";
+import { _checkUrlText } from "./_url.ts";
 import { checkTrust } from "./trust.ts";
 import {
   ClientError,
@@ -114,6 +116,8 @@ export class Client {
   #options: ClientOptions;
   #knownHosts: KnownHostsStore | undefined;
   #identities: IdentityStore | undefined;
+  /** Decrypted keys of encrypted identities, so a passphrase is asked for once. */
+  #unlocked = new Map<string, string>();
 
   /** Makes a client with `options` (all optional). */
   constructor(options: ClientOptions = {}) {
@@ -208,7 +212,9 @@ export class Client {
         } catch (cause) {
           throw new ClientError(
             "bad-header",
-            `${current.href} redirects to ${JSON.stringify(meta)}, which is not a valid URL`,
+            `${current.href} redirects to ${JSON.stringify(meta)}, which is not a valid URL${
+              cause instanceof Error ? ` (${cause.message})` : ""
+            }`,
             { cause },
           );
         }
@@ -291,6 +297,7 @@ export class Client {
   }
 
   #parse(url: string | URL): URL {
+    if (typeof url === "string") _checkUrlText(url);
     try {
       return normalizeUrl(url);
     } catch (cause) {
@@ -391,17 +398,7 @@ export class Client {
     const o = this.#options;
     const hooks = o.hooks ?? {};
     const { host, port } = hostAndPort(server);
-    let passphrase: string | undefined;
-    if (identity?.encrypted) {
-      const answer = await hooks.onPassphrase?.(identity);
-      if (answer === null || answer === undefined) {
-        throw new ClientError(
-          "identity",
-          `The key of identity "${identity.name}" is encrypted and no passphrase was given`,
-        );
-      }
-      passphrase = answer;
-    }
+    const key = identity ? await this.#unlock(identity) : undefined;
     if (signal?.aborted) throw new ClientError("aborted", `Fetch of ${url.href} aborted`);
     let conn: ClientConnection;
     try {
@@ -409,16 +406,9 @@ export class Client {
         port,
         timeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         signal,
-        identity: identity ? { cert: identity.cert, key: identity.key, passphrase } : undefined,
+        identity: identity && key ? { cert: identity.cert, key } : undefined,
       });
     } catch (error) {
-      if (identity && /passphrase|decrypt|bad decrypt/i.test(String(error))) {
-        throw new ClientError(
-          "identity",
-          `Cannot use identity "${identity.name}": wrong passphrase or unreadable key`,
-          { cause: error },
-        );
-      }
       throw dialFailure(error, host, port);
     }
     let trust: TrustVerdict;
@@ -503,6 +493,42 @@ export class Client {
         else await closeSoon(conn);
       },
     };
+  }
+
+  /**
+   * The usable (unencrypted) key of `identity`. An encrypted key is unlocked with the
+   * passphrase from `onPassphrase`, asked once per identity for the life of this client; a
+   * wrong passphrase is an `identity` error before anything is dialled (TLS would otherwise
+   * go on silently without a certificate).
+   */
+  async #unlock(identity: Identity): Promise<string> {
+    if (!identity.encrypted) return identity.key;
+    const cacheKey = `${identity.name}\n${identity.key}`;
+    const cached = this.#unlocked.get(cacheKey);
+    if (cached) return cached;
+    const answer = await this.#options.hooks?.onPassphrase?.(identity);
+    if (answer === null || answer === undefined) {
+      throw new ClientError(
+        "identity",
+        `The key of identity "${identity.name}" is encrypted and no passphrase was given`,
+      );
+    }
+    let key: string;
+    try {
+      key = decryptKey(identity.key, answer);
+    } catch (cause) {
+      throw new ClientError(
+        "identity",
+        cause instanceof PassphraseError
+          ? `Wrong passphrase for the key of identity "${identity.name}"`
+          : `Cannot read the key of identity "${identity.name}": ${
+            cause instanceof Error ? cause.message : cause
+          }`,
+        { cause },
+      );
+    }
+    this.#unlocked.set(cacheKey, key);
+    return key;
   }
 
   async #readHeader(

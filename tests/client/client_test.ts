@@ -437,6 +437,80 @@ Deno.test("Client rejects URLs it cannot send", async () => {
   );
 });
 
+Deno.test("Client sends a 1024-byte URL and refuses 1025 bytes, userinfo and control characters unsent", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "20 text/plain\r\n", "ok\n"));
+  try {
+    const c = client();
+    const base = server.url("/");
+    const exact = base + "a".repeat(1024 - base.length);
+    const ok = await c.fetch(exact);
+    assertEquals([ok.status, await ok.text()], [20, "ok\n"]);
+    assertEquals(server.lines, [exact]);
+    const refused = [
+      exact + "b",
+      server.url("/").replace("//", "//user:pw@"),
+      server.url("/a\nb"),
+      server.url("/a\r\nb"),
+      server.url("/a\tb"),
+      server.url("/a\0b"),
+      server.url("/a\x7fb"),
+    ];
+    for (const url of refused) {
+      const error = await assertRejects(() => c.fetch(url), ClientError);
+      assertEquals(error.code, "bad-url", url);
+    }
+    const lf = await assertRejects(() => c.fetch(server.url("/a\nb")), ClientError);
+    assertStringIncludes(lf.message, "control character U+000A at character");
+    assertEquals(server.lines, [exact]);
+    assertEquals(server.handshakes, 1);
+    // A fragment is never sent; the rest of the URL is.
+    const fragment = await c.fetch(server.url("/page#part"));
+    await fragment.bytes();
+    assertEquals(server.lines.at(-1), server.url("/page"));
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client takes a 1029-byte header, refuses 1030; bare LF ends a header; NUL and CR in META are refused", async () => {
+  const meta1024 = "text/plain; x=" + "a".repeat(1024 - 14);
+  const server = await startGeminiServer(({ line, conn }) => {
+    const headers: Record<string, string> = {
+      "/1029": `20 ${meta1024}\r\n`,
+      "/1030": `20 ${meta1024}a\r\n`,
+      "/lf": "20 text/plain\n",
+      "/nul": "20 text/pl\0ain\r\n",
+      "/cr": "20 text/plain\r\r\n",
+      "/redirect-userinfo": "30 gemini://user:pw@localhost/\r\n",
+    };
+    return answer(conn, headers[pathOf(line)] ?? "51 Not found\r\n", "body\n");
+  });
+  try {
+    const c = client();
+    const exact = await c.fetch(server.url("/1029"));
+    assertEquals([exact.status, exact.meta.length], [20, 1024]);
+    assertEquals(await exact.text(), "body\n");
+    const bare = await c.fetch(server.url("/lf"));
+    assertEquals([bare.status, bare.meta, await bare.text()], [20, "text/plain", "body\n"]);
+    for (const path of ["/1030", "/nul", "/cr"]) {
+      const error = await assertRejects(() => c.fetch(server.url(path)), ClientError);
+      assertEquals(error.code, "bad-header", path);
+    }
+    const over = await assertRejects(() => c.fetch(server.url("/1030")), ClientError);
+    assertStringIncludes(over.message, "1029 bytes");
+    const nul = await assertRejects(() => c.fetch(server.url("/nul")), ClientError);
+    assertStringIncludes(nul.message, "U+0000");
+    const userinfo = await assertRejects(
+      () => c.fetch(server.url("/redirect-userinfo")),
+      ClientError,
+    );
+    assertEquals(userinfo.code, "bad-header");
+    assertStringIncludes(userinfo.message, "userinfo");
+  } finally {
+    await server.close();
+  }
+});
+
 // ---------------------------------------------------------------------------------------
 // charsets
 

@@ -136,6 +136,63 @@ Deno.test("Client asks for the passphrase of an encrypted identity key", async (
   }
 });
 
+Deno.test("Client asks for a passphrase once per identity, across redirects and fetches", async () => {
+  const { cert, key } = await generateCertificate("alice");
+  const encrypted = storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
+  const server = await startGeminiServer(({ line, conn }) => {
+    if (new URL(line).pathname === "/start") return answer(conn, "30 /end\r\n");
+    return answer(conn, "20 text/plain\r\n", `hello ${conn.peerCertificate?.commonName}\n`);
+  });
+  try {
+    let asked = 0;
+    const c = client({
+      hooks: {
+        onPassphrase: () => {
+          asked++;
+          return Promise.resolve("pw");
+        },
+      },
+    });
+    const first = await c.fetch(server.url("/start"), { identity: encrypted });
+    assertEquals([first.status, await first.text()], [20, "hello alice\n"]);
+    const again = await c.fetch(server.url("/end"), { identity: encrypted });
+    assertEquals(await again.text(), "hello alice\n");
+    assertEquals(asked, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client refuses a wrong passphrase before connecting, instead of going on without a certificate", async () => {
+  const { cert, key } = await generateCertificate("alice");
+  const encrypted = storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
+  const server = await certServer(encrypted);
+  try {
+    let asked = 0;
+    const c = client({
+      hooks: {
+        onPassphrase: () => {
+          asked++;
+          return Promise.resolve(asked === 1 ? "wrong" : "pw");
+        },
+      },
+    });
+    const error = await assertRejects(
+      () => c.fetch(server.url("/"), { identity: encrypted }),
+      ClientError,
+    );
+    assertEquals(error.code, "identity");
+    assertStringIncludes(error.message, 'Wrong passphrase for the key of identity "alice"');
+    assertEquals([server.handshakes, server.lines.length], [0, 0]);
+    // A wrong answer is not remembered: the next fetch asks again and gets in.
+    const right = await c.fetch(server.url("/"), { identity: encrypted });
+    assertEquals(await right.text(), "hello alice\n");
+    assertEquals(asked, 2);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("Client uses the file identity store by scope", async () => {
   const home = await Deno.makeTempDir();
   const server = await startGeminiServer(({ conn }) =>
