@@ -11,6 +11,7 @@
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { Client } from "../client/client.ts";
+import { _checkUrlText } from "../client/_url.ts";
 import { loadClientConfig } from "../client/config.ts";
 import { openIdentityStore, PASSPHRASE_ENV } from "../client/identities.ts";
 import { openKnownHosts } from "../client/known_hosts.ts";
@@ -91,7 +92,7 @@ export const GET_SPEC: CommandSpec = {
     },
     raw: {
       type: "boolean",
-      description: "Write the body bytes as received, even to a terminal",
+      description: "Write the body bytes as received, even to a terminal (with --json: bodyBase64)",
     },
     output: {
       type: "string",
@@ -212,6 +213,11 @@ function parseProxies(values: string[]): Record<string, string> {
 }
 
 function targetUrl(text: string): URL {
+  try {
+    _checkUrlText(text);
+  } catch (error) {
+    throw new UsageError(`gemini get: ${(error as Error).message}`, { cause: error });
+  }
   const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ||
       /^[A-Za-z][A-Za-z0-9+.-]*:[^0-9]/.test(text)
     ? text
@@ -328,7 +334,7 @@ function explainStatus(response: GeminiResponse): string {
     case 6:
       if (status === 60 && !response.identity) {
         return `${head}\nThis page needs a client certificate. Create one with\n` +
-          `  gemini cert new NAME --scope ${url.origin}${url.pathname}\n` +
+          `  gemini cert new NAME --scope ${url.protocol}//${url.host}${url.pathname}\n` +
           "or send a throwaway one with --transient";
       }
       if (status === 61) {
@@ -508,7 +514,17 @@ async function output(
     } else if (success) {
       const bytes = await response.bytes();
       json.bodyBytes = response.bodyBytes;
-      if (response.mediaType?.type === "text") json.body = decodeFor(response, bytes);
+      let text: string | undefined;
+      if (response.mediaType?.type === "text" && !values.raw) {
+        try {
+          text = decodeFor(response, bytes);
+        } catch (error) {
+          // The bytes are not lost: they go out as bodyBase64, and the exit code says so.
+          await io.stderr.write(`gemini get: ${(error as Error).message}\n`);
+          exitCode = 1;
+        }
+      }
+      if (text !== undefined) json.body = text;
       else if (bytes.length <= JSON_BODY_LIMIT) json.bodyBase64 = bytesToBase64(bytes);
     }
     const t = json.timing as Record<string, number>;

@@ -141,12 +141,25 @@ Deno.test("gemini get: usage errors exit 2", async () => {
       ["get", "--proxy", "https=https://p/", "gemini://x/"],
       ["get", "--jsno", "gemini://x/"],
       ["get", "gemini://x/", "gemini://y/"],
+      ["get", "gemini://x/a\nb"],
+      ["get", "gemini://x/a\tb"],
+      ["get", "gemini://x/a\0b"],
+      ["get", "gemini://user:pw@x/"],
+      ["get", `gemini://x/${"a".repeat(1024 - "gemini://x/".length + 1)}`],
     ]
   ) {
     const io = memoryIo({ env: { GEMINI_HOME: "/nonexistent" } });
     assertEquals(await run(args, io), 2, args.join(" "));
     assert(io.stderr.text().length > 0);
   }
+  const lf = memoryIo({ env: { GEMINI_HOME: "/nonexistent" } });
+  await run(["get", "--dry-run", "gemini://x/a\nb"], lf);
+  assertEquals(lf.stdout.text(), "");
+  assertStringIncludes(lf.stderr.text(), "control character U+000A");
+  const limit = memoryIo({ env: { GEMINI_HOME: "/nonexistent" } });
+  const exact = `gemini://x/${"a".repeat(1024 - "gemini://x/".length)}`;
+  assertEquals(await run(["get", "--dry-run", exact], limit), 0);
+  assertEquals(limit.stdout.text(), `${exact}\r\n`);
   const io = memoryIo();
   await run(["get", "--jsno", "gemini://x/"], io);
   assertStringIncludes(io.stderr.text(), "did you mean --json?");
@@ -334,7 +347,7 @@ Deno.test("gemini get: 60 says how to make an identity; --transient and --identi
   await withSite(async (site, home) => {
     const needed = await get([site.url("/private")], home);
     assertEquals(needed.code, 60);
-    assertStringIncludes(needed.err, "gemini cert new NAME");
+    assertStringIncludes(needed.err, `gemini cert new NAME --scope ${site.url("/private")}\n`);
     assertStringIncludes(needed.err, "--transient");
     const transient = await get(["--transient", site.url("/private")], home);
     assertEquals(transient.code, 0);
@@ -426,6 +439,15 @@ Deno.test("gemini get: limits, retries, truncation and charsets on stderr", asyn
     assertStringIncludes(klingon.err, "--raw");
     const raw = await get(["--raw", site.url("/klingon")], home, { terminal: true });
     assertEquals([raw.code, raw.out], [0, "qapla'\n"]);
+    // --json keeps the bytes of a body it cannot decode (bodyBase64) and exits 1.
+    const json = await get(["--json", site.url("/klingon")], home);
+    assertEquals(json.code, 1);
+    assertStringIncludes(json.err, "x-klingon");
+    const described = JSON.parse(json.out);
+    assertEquals([described.body, described.bodyBase64], [undefined, btoa("qapla'\n")]);
+    const rawJson = await get(["--json", "--raw", site.url("/latin1")], home);
+    assertEquals(rawJson.code, 0);
+    assertEquals(JSON.parse(rawJson.out).bodyBase64, btoa(String.fromCharCode(...LATIN1)));
   });
 });
 
@@ -482,6 +504,18 @@ Deno.test("gemini get: a hidden prompt for 11, --timeout, and an encrypted ident
       env: { GEMINI_IDENTITY_PASSPHRASE: "pw" },
     });
     assertEquals([unlocked.code, unlocked.out], [0, "hello dave\n"]);
+    const wrong = await get(["--identity", "dave", site.url("/private")], home, {
+      env: { GEMINI_IDENTITY_PASSPHRASE: "not it" },
+    });
+    assertEquals([wrong.code, wrong.out], [1, ""]);
+    assertStringIncludes(wrong.err, 'Wrong passphrase for the key of identity "dave"');
+    // On a terminal the passphrase is asked once, hidden, and used.
+    const prompted = await get(["--identity", "dave", site.url("/private")], home, {
+      terminal: true,
+      stdin: "pw\n",
+    });
+    assertEquals([prompted.code, prompted.out], [0, "hello dave\n"]);
+    assertEquals(prompted.err.split('Passphrase for identity "dave"').length, 2);
   });
 });
 
