@@ -8,7 +8,7 @@ import { type MemoryIo, memoryIo, type MemoryIoOptions } from "../../lib/cli/io.
 import { run } from "../../lib/cli/run.ts";
 import { encryptKey, makeIdentity, openIdentityStore } from "../../lib/client/identities.ts";
 import { resolvePaths } from "../../lib/files/paths.ts";
-import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00, 0xfe]);
@@ -383,17 +383,42 @@ Deno.test("gemini get pins the server key across runs; a change exits 1 until --
     assertEquals(changed.code, 1);
     assertStringIncludes(changed.err, "--trust-new");
     assertStringIncludes(changed.err, `gemini cert hosts forget localhost:${server.port}`);
+    assertStringIncludes(changed.err, `localhost:${server.port} has changed`);
+    assertStringIncludes(changed.err, formatFingerprint(old.info.spkiSha256));
+    assertStringIncludes(changed.err, formatFingerprint(next.info.spkiSha256));
+    assertStringIncludes(changed.err, formatFingerprint(next.info.certSha256));
+    assertStringIncludes(
+      changed.err,
+      `(expires ${old.info.notAfter.toISOString().replace(/\.\d{3}Z$/, "Z")})`,
+    );
+    assertStringIncludes(changed.err, "No request was sent");
+    const off = await get(["--tofu", "off", "--json", server.url("/off")], home);
+    assertEquals([off.code, JSON.parse(off.out).trust.verdict], [0, "unchecked"]);
     const warned = await get(["--tofu", "warn", server.url("/warned")], home);
     assertEquals(warned.code, 0);
     assertStringIncludes(warned.err, "warning");
     const accepted = await get(["--trust-new", server.url("/accepted")], home);
     assertEquals(accepted.code, 0);
     assertEquals((await get([server.url("/after")], home)).code, 0);
+    // A pin whose certificate has expired is replaced by a different key, and said so.
+    const file = join(home, "data", "known_hosts");
+    const pinned = await Deno.readTextFile(file);
+    assertStringIncludes(pinned, next.info.spkiSha256);
+    await Deno.writeTextFile(
+      file,
+      pinned.replace(next.info.notAfter.toISOString(), "2020-01-01T00:00:00.000Z"),
+    );
+    server.listener.setCertificates([{ cert: old.cert, key: old.key }]);
+    const replaced = await get(["--json", server.url("/replaced")], home);
+    assertEquals([replaced.code, JSON.parse(replaced.out).trust.verdict], [0, "expired-replaced"]);
+    assertStringIncludes(await Deno.readTextFile(file), old.info.spkiSha256);
     assertEquals(server.lines.map((l) => new URL(l).pathname), [
       "/",
+      "/off",
       "/warned",
       "/accepted",
       "/after",
+      "/replaced",
     ]);
   } finally {
     await server.close();
