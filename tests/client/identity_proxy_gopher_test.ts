@@ -368,3 +368,31 @@ Deno.test("Client follows a redirect to gopher only with allowSchemeChange", asy
     await gopher.close();
   }
 });
+
+Deno.test("Client times out a gopher server that goes silent (menu, text and binary items)", async () => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.once("data", (chunk) => {
+      // A text item starts and stalls; everything else never answers.
+      if (new TextDecoder().decode(chunk).startsWith("/part")) socket.write("partial ");
+    });
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const port = (silent.address() as net.AddressInfo).port;
+  try {
+    const c = client({ allowGopher: true, headerTimeoutMs: 100, idleTimeoutMs: 100 });
+    for (const path of ["/1/", "/0/silent.txt", "/0/part", "/9/file.bin"]) {
+      const error = await assertRejects(
+        async () => await (await c.fetch(`gopher://127.0.0.1:${port}${path}`)).bytes(),
+        ClientError,
+      );
+      assertEquals(error.code, "timeout", path);
+      assertStringIncludes(error.message, "100 ms");
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
