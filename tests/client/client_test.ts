@@ -373,6 +373,21 @@ Deno.test("Client stops an endless body at maxBodyBytes", async () => {
   }
 });
 
+Deno.test("Client takes a body of exactly maxBodyBytes and refuses one byte more", async () => {
+  const server = await startGeminiServer(({ line, conn }) =>
+    answer(conn, "20 application/octet-stream\r\n", new Uint8Array(Number(pathOf(line).slice(1))))
+  );
+  try {
+    const c = client({ maxBodyBytes: 1000 });
+    assertEquals((await (await c.fetch(server.url("/1000"))).bytes()).length, 1000);
+    const over = await c.fetch(server.url("/1001"));
+    const error = await assertRejects(() => over.bytes(), ClientError);
+    assertEquals(error.code, "too-large");
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("Client times out a server that never answers (header) or stalls (body)", async () => {
   const held: GeminiTestRequest[] = [];
   const server = await startGeminiServer(async (request) => {
