@@ -171,11 +171,19 @@ function integer(name: string, value: string | undefined, min: number): number |
   return Number(value);
 }
 
-function seconds(name: string, value: string | undefined): number | undefined {
+function seconds(
+  name: string,
+  value: string | undefined,
+  positive = false,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new UsageError(`gemini get: --${name} needs a number of seconds, got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
+    throw new UsageError(
+      `gemini get: --${name} needs a number of seconds${
+        positive ? " above 0" : ""
+      }, got "${value}"`,
+    );
   }
   return n;
 }
@@ -363,7 +371,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     throw new UsageError("gemini get: -I and --json cannot be used together");
   }
   const url = targetUrl(positionals[0]);
-  const timeout = seconds("timeout", values.timeout as string | undefined);
+  const timeout = seconds("timeout", values.timeout as string | undefined, true);
   const flags: ClientOptions = {
     tofu: tofu as TofuMode | undefined,
     trustNew: values["trust-new"] === true ? true : undefined,

@@ -56,7 +56,19 @@ interface Exchange {
   discard(): Promise<void>;
 }
 
+/**
+ * The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days). Longer delays overflow
+ * to 1 ms in setTimeout, which would turn a huge timeout into an instant one and a huge
+ * 44 wait into no wait at all; they are held to this instead.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerMs(ms: number): number {
+  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  ms = timerMs(ms);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new ClientError("aborted", "Fetch aborted"));
     const timer = setTimeout(() => {
@@ -122,6 +134,10 @@ export class Client {
   /** Makes a client with `options` (all optional). */
   constructor(options: ClientOptions = {}) {
     this.#options = { ...options };
+    for (const key of ["connectTimeoutMs", "headerTimeoutMs", "idleTimeoutMs"] as const) {
+      const value = options[key];
+      if (value !== undefined) this.#options[key] = timerMs(value);
+    }
     this.#knownHosts = options.knownHosts;
     this.#identities = options.identities;
   }

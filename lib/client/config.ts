@@ -110,6 +110,11 @@ export function parseClientConfig(text: string, file = "config.toml"): ClientCon
     }
     return v as number;
   };
+  const timeoutMs = (key: string): number => {
+    const ms = Math.round(number(key, 0, false) * 1000);
+    if (ms <= 0) fail("client", key, "expected a number of seconds above 0");
+    return ms;
+  };
   for (const [key, value] of Object.entries(client)) {
     switch (key) {
       case "tofu":
@@ -128,13 +133,13 @@ export function parseClientConfig(text: string, file = "config.toml"): ClientCon
         config.maxRedirects = number(key, 0, true);
         break;
       case "connect_timeout":
-        config.connectTimeoutMs = Math.round(number(key, 0, false) * 1000);
+        config.connectTimeoutMs = timeoutMs(key);
         break;
       case "header_timeout":
-        config.headerTimeoutMs = Math.round(number(key, 0, false) * 1000);
+        config.headerTimeoutMs = timeoutMs(key);
         break;
       case "idle_timeout":
-        config.idleTimeoutMs = Math.round(number(key, 0, false) * 1000);
+        config.idleTimeoutMs = timeoutMs(key);
         break;
       case "max_size": {
         const size = typeof value === "string" ? parseSize(value) : value;

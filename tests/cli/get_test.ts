@@ -141,6 +141,7 @@ Deno.test("gemini get: usage errors exit 2", async () => {
       ["get", "--proxy", "https=https://p/", "gemini://x/"],
       ["get", "--jsno", "gemini://x/"],
       ["get", "gemini://x/", "gemini://y/"],
+      ["get", "--timeout", "0", "gemini://x/"],
       ["get", "gemini://x/a\nb"],
       ["get", "gemini://x/a\tb"],
       ["get", "gemini://x/a\0b"],

@@ -373,6 +373,38 @@ Deno.test("Client stops an endless body at maxBodyBytes", async () => {
   }
 });
 
+Deno.test("Client holds timeouts and 44 waits past the timer limit (2^31 ms) instead of firing at once", async () => {
+  let retryAnnounced: () => void = () => {};
+  const announced = new Promise<void>((resolve) => retryAnnounced = resolve);
+  const server = await startGeminiServer(({ line, conn }) =>
+    pathOf(line) === "/slow"
+      ? answer(conn, "44 99999999999\r\n")
+      : answer(conn, "20 text/plain\r\n", "ok\n")
+  );
+  try {
+    const huge = 1e12;
+    const c = client({
+      connectTimeoutMs: huge,
+      headerTimeoutMs: huge,
+      idleTimeoutMs: huge,
+      maxWaitSeconds: huge,
+      hooks: { onRetryWait: () => retryAnnounced() },
+    });
+    // An overflowing timer would fire after 1 ms and fail this fetch with a timeout.
+    assertEquals(await (await c.fetch(server.url("/"))).text(), "ok\n");
+    const aborter = new AbortController();
+    const waiting = c.fetch(server.url("/slow"), { signal: aborter.signal });
+    await announced;
+    // An overflowing wait would retry after 1 ms; give it far longer than that.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assertEquals(server.lines.filter((l) => pathOf(l) === "/slow").length, 1);
+    aborter.abort();
+    assertEquals((await assertRejects(() => waiting, ClientError)).code, "aborted");
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("Client takes a body of exactly maxBodyBytes and refuses one byte more", async () => {
   const server = await startGeminiServer(({ line, conn }) =>
     answer(conn, "20 application/octet-stream\r\n", new Uint8Array(Number(pathOf(line).slice(1))))

@@ -50,6 +50,15 @@ Deno.test("parseClientConfig() errors name the file, the line and the key", () =
     ['[client]\nmax_wait = "soon"\n', "/c/config.toml:2: client.max_wait: expected a number"],
     ['[client]\nmax_size = "lots"\n', "/c/config.toml:2: client.max_size"],
     ['[client]\nallow_gopher = "yes"\n', "/c/config.toml:2: client.allow_gopher"],
+    [
+      "[client]\nconnect_timeout = 0\n",
+      "/c/config.toml:2: client.connect_timeout: expected a number of seconds above 0",
+    ],
+    [
+      "[client]\nheader_timeout = 0.0001\n",
+      "/c/config.toml:2: client.header_timeout: expected a number of seconds above 0",
+    ],
+    ["[client]\nidle_timeout = 0\n", "/c/config.toml:2: client.idle_timeout"],
     ["[client]\nx = 1\nretires = 3\n", "/c/config.toml:2: client.x: unknown key"],
     ['[proxies]\nhttps = "http://p.example"\n', "/c/config.toml:2: proxies.https"],
     ["[proxies]\nhttps = 3\n", "/c/config.toml:2: proxies.https"],
