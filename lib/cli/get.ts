@@ -497,6 +497,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     return await output(response, exitCode, values, io);
   } catch (error) {
     await response.body.cancel().catch(() => {});
+    // The reader went away (`gemini get URL | head`): stop quietly, as other filters do.
+    if (error instanceof Deno.errors.BrokenPipe) return exitCode;
     await io.stderr.write(`gemini get: ${error instanceof Error ? error.message : error}\n`);
     return 1;
   }

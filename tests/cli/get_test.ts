@@ -577,5 +577,21 @@ Deno.test("./gemini get: bytes to a pipe, exit codes and pins across processes",
     assertEquals(JSON.parse(new TextDecoder().decode(json.stdout)).trust.verdict, "match");
     const usage = await launcher(["--tofu", "sometimes", site.url("/")], home);
     assertEquals(usage.code, 2);
+    // A reader that stops early (`| head -c 1`) ends get quietly, with the status's code.
+    const child = new Deno.Command(join(ROOT, "gemini"), {
+      args: ["get", site.url("/big")],
+      env: { GEMINI_HOME: home },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    assert(!(await reader.read()).done);
+    await reader.cancel();
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    assertEquals([status.code, stderr], [0, ""]);
   });
 });
