@@ -9,7 +9,7 @@
 
 import { X509Certificate } from "node:crypto";
 import { type CertificateInfo, normalizeFingerprint, pemToDer } from "../tls/certificate.ts";
-import type { GeminiReply, GeminiRequest, Handler } from "./handler_types.ts";
+import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 
 /** Options for {@linkcode accessPolicy}. */
 export interface AccessOptions {

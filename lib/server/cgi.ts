@@ -13,9 +13,9 @@
 import { dirname, join, resolve, sep } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { CertificateInfo } from "../tls/certificate.ts";
-import type { GeminiReply, GeminiRequest, Handler, Logger } from "./handler_types.ts";
-import { scanResponseHeader } from "./_response_header.ts";
-import { SILENT_LOGGER } from "./_silent_logger.ts";
+import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { scanResponseHeader } from "../protocol/response.ts";
 
 /** Default `SERVER_SOFTWARE`: `gemini/<version>`. */
 export const CGI_SERVER_SOFTWARE = `gemini/${denoJson.version}`;
@@ -347,7 +347,7 @@ export async function runCgi(
   target: CgiTarget,
   options: CgiOptions = {},
 ): Promise<GeminiReply> {
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = options.logger ?? silentLogger;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const tag = `[${request.requestId}] cgi ${target.scriptPath}`;
   const env = cgiEnvironment(request, target, options);

@@ -10,6 +10,7 @@
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
+import { parseTitanUrl } from "../protocol/titan.ts";
 import { hostAndPort } from "../protocol/url.ts";
 import type { ServerConnection } from "../tls/listen.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
@@ -45,6 +46,11 @@ export interface ServeConnectionOptions {
    * line is answered `41` and closed; requests already read finish.
    */
   drainSignal?: AbortSignal;
+  /**
+   * Schemes answered. Default `["gemini"]`; add `titan` to accept Titan uploads, whose
+   * body reaches the handler as {@linkcode GeminiRequest.body}.
+   */
+  schemes?: readonly string[];
 }
 
 const encoder = new TextEncoder();
@@ -91,7 +97,7 @@ async function readRequestLine(
   conn: ServerConnection,
   until: number,
   drain: AbortSignal | undefined,
-): Promise<Uint8Array> {
+): Promise<{ line: Uint8Array; rest: Uint8Array }> {
   let buffer = new Uint8Array(0);
   while (true) {
     const chunk = await deadline(conn.read(), until, drain);
@@ -104,7 +110,7 @@ async function readRequestLine(
     // Never keep more than a full line plus one byte.
     buffer = next.length > 1027 ? next.subarray(0, 1027) : next;
     const found = scanRequestLine(buffer);
-    if (found) return found.line;
+    if (found) return { line: found.line, rest: found.rest.slice() };
   }
 }
 
@@ -184,8 +190,9 @@ export async function serveConnection(
   }
 
   let line: Uint8Array;
+  let rest: Uint8Array;
   try {
-    line = await readRequestLine(conn, until, options.drainSignal);
+    ({ line, rest } = await readRequestLine(conn, until, options.drainSignal));
   } catch (error) {
     if (error instanceof RequestError) {
       await sendAndClose(conn, entry, error.status, error.message);
@@ -213,14 +220,16 @@ export async function serveConnection(
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const url = parseRequestLine(line);
+    const schemes = options.schemes ?? ["gemini"];
+    const url = parseRequestLine(line, { schemes });
     const { host } = hostAndPort(url);
     entry.host = host;
     entry.path = url.pathname;
-    checkRequestTarget(url, { hosts: options.hosts, port: options.port });
+    checkRequestTarget(url, { hosts: options.hosts, port: options.port, schemes });
+    const titan = url.protocol === "titan:";
     request = {
       url,
-      path: _decodePath(url.pathname || "/"),
+      path: _decodePath(titan ? _titanPath(url) : url.pathname || "/"),
       host,
       clientCertificate: conn.peerCertificate,
       remoteAddress: conn.remoteAddress,
@@ -228,6 +237,7 @@ export async function serveConnection(
       signal: controller.signal,
       servername: conn.servername,
     };
+    if (titan) request.body = _uploadBody(conn, rest);
     entry.path = request.path;
   } catch (error) {
     options.signal?.removeEventListener("abort", onAbort);
@@ -290,6 +300,36 @@ export async function serveConnection(
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** The path of a Titan URL without its `;size=...` parameters (as sent when they are malformed). */
+function _titanPath(url: URL): string {
+  try {
+    return parseTitanUrl(url).url.pathname;
+  } catch {
+    return url.pathname || "/";
+  }
+}
+
+/** The bytes after the request line: what was read with it, then the rest of the connection. */
+function _uploadBody(conn: ServerConnection, first: Uint8Array): ReadableStream<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller): Promise<void> {
+      if (pending) {
+        const chunk = pending;
+        pending = undefined;
+        if (chunk.length > 0) return controller.enqueue(chunk);
+      }
+      try {
+        const chunk = await conn.read();
+        if (chunk) controller.enqueue(chunk);
+        else controller.close();
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+  });
 }
 
 async function sendAndClose(

@@ -60,6 +60,8 @@ export interface ServeOptions {
   logger?: Logger;
   /** Access log. Default none. */
   accessLog?: AccessLog;
+  /** Schemes answered: `["gemini"]` by default; add `"titan"` to accept uploads. */
+  schemes?: string[];
 }
 
 /** Fingerprints of a certificate the server presents. */
@@ -167,6 +169,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       accessLog: options.accessLog,
       signal: hard.signal,
       drainSignal: drain.signal,
+      schemes: options.schemes,
     }).catch((error) => {
       logger.error("connection failed", { ip, error });
       conn.destroy();

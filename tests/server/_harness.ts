@@ -1,18 +1,14 @@
 /**
- * Test harness for handlers: a minimal Gemini server over real TLS on 127.0.0.1 port 0
- * (lib/tls listen, client certificates requested) that calls one handler, and a client
- * that sends a request line (plus optional upload bytes) and reads the whole response.
+ * Test harness for handlers: the real server (`serve()`) on 127.0.0.1 port 0 with a
+ * throwaway certificate, client certificates requested and Titan accepted, plus a client
+ * that sends a request line (and optional upload bytes) and reads the whole response.
  */
 
 import { type CertificateBundle, generateCertificate } from "../../lib/tls/certificate.ts";
 import { type ClientIdentity, dial } from "../../lib/tls/dial.ts";
-import { listen, type ServerConnection } from "../../lib/tls/listen.ts";
-import type {
-  GeminiReply,
-  GeminiRequest,
-  Handler,
-  Logger,
-} from "../../lib/server/handler_types.ts";
+import type { Logger } from "../../lib/server/logger.ts";
+import { serve, type ServeOptions } from "../../lib/server/server.ts";
+import type { Handler } from "../../lib/server/types.ts";
 
 let serverBundle: Promise<CertificateBundle> | undefined;
 
@@ -24,153 +20,45 @@ export function serverCertificate(): Promise<CertificateBundle> {
 
 /** A logger that records lines. */
 export interface MemoryLogger extends Logger {
-  /** Every line, prefixed with its level. */
+  /** Every line: level, message and fields as JSON. */
   lines: string[];
 }
 
 /** A logger for tests. */
 export function memoryLogger(): MemoryLogger {
   const lines: string[] = [];
-  return {
-    lines,
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>): void => {
+    lines.push(`${level} ${message}${fields ? " " + JSON.stringify(fields) : ""}`);
   };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 /** A running test server. */
 export interface HandlerServer {
   /** Port on 127.0.0.1. */
   port: number;
-  /** Number of requests answered. */
-  answered: number;
-  /** Stops accepting and waits for open connections. */
+  /** Stops the server. */
   close(): Promise<void>;
 }
 
-const encoder = new TextEncoder();
-
-async function* bodyChunks(body: GeminiReply["body"]): AsyncGenerator<Uint8Array> {
-  if (body === undefined) return;
-  if (typeof body === "string") yield encoder.encode(body);
-  else if (body instanceof Uint8Array) yield body;
-  else yield* body as AsyncIterable<Uint8Array>;
-}
-
-async function serveOne(conn: ServerConnection, handler: Handler, id: number): Promise<void> {
-  const controller = new AbortController();
-  try {
-    await conn.handshake();
-    let buffer = new Uint8Array(0);
-    let lf = -1;
-    for (let i = 0; i < 64 && lf < 0; i++) {
-      const chunk = await conn.read();
-      if (!chunk) break;
-      const next = new Uint8Array(buffer.length + chunk.length);
-      next.set(buffer);
-      next.set(chunk, buffer.length);
-      buffer = next;
-      lf = buffer.indexOf(10);
-      if (buffer.length > 2048) break;
-    }
-    if (lf < 0) {
-      await conn.write("59 Bad request\r\n");
-      return;
-    }
-    const line = new TextDecoder().decode(buffer.subarray(0, lf)).replace(/\r$/, "");
-    let url: URL;
-    try {
-      url = new URL(line);
-    } catch {
-      await conn.write("59 Bad request\r\n");
-      return;
-    }
-    let rest: Uint8Array | undefined = buffer.subarray(lf + 1);
-    const body = new ReadableStream<Uint8Array>({
-      async pull(c): Promise<void> {
-        if (rest) {
-          const r = rest;
-          rest = undefined;
-          if (r.length > 0) return c.enqueue(r);
-        }
-        try {
-          const chunk = await conn.read();
-          if (chunk) c.enqueue(chunk);
-          else c.close();
-        } catch (error) {
-          c.error(error);
-        }
-      },
-    });
-    const rawPath = (url.protocol === "titan:" ? url.pathname.split(";")[0] : url.pathname) || "/";
-    const request: GeminiRequest = {
-      url,
-      path: decodeURIComponent(rawPath),
-      host: url.hostname,
-      clientCertificate: conn.peerCertificate,
-      remoteAddress: conn.remoteAddress,
-      requestId: `t${id}`,
-      signal: controller.signal,
-      body,
-    };
-    let reply: GeminiReply;
-    try {
-      reply = await handler(request);
-    } catch {
-      reply = { status: 40, meta: "Internal error" };
-    }
-    await conn.write(`${reply.status} ${reply.meta}\r\n`);
-    if (reply.status >= 20 && reply.status < 30) {
-      try {
-        for await (const chunk of bodyChunks(reply.body)) await conn.write(chunk);
-      } catch {
-        conn.destroy();
-        return;
-      }
-    }
-  } catch {
-    conn.destroy();
-    return;
-  } finally {
-    controller.abort();
-  }
-  await conn.close();
-}
-
-/** Serves `handler` on 127.0.0.1, asking clients for certificates. */
-export async function serveHandler(handler: Handler): Promise<HandlerServer> {
+/** Serves `handler` on 127.0.0.1 for host `localhost`, asking clients for certificates. */
+export async function serveHandler(
+  handler: Handler,
+  options: Partial<ServeOptions> = {},
+): Promise<HandlerServer> {
   const { cert, key } = await serverCertificate();
-  const listener = await listen({
-    port: 0,
-    hostname: "127.0.0.1",
+  const server = await serve({
+    handler,
     certificates: [{ cert, key }],
+    listen: [{ hostname: "127.0.0.1", port: 0 }],
+    hosts: ["localhost"],
     requestClientCertificate: true,
-    backend: "node",
+    schemes: ["gemini", "titan"],
+    ...options,
   });
-  const open = new Set<Promise<void>>();
-  let answered = 0;
-  let id = 0;
-  const loop = (async (): Promise<void> => {
-    for await (const conn of listener) {
-      const p = serveOne(conn, handler, ++id).finally(() => {
-        answered++;
-        open.delete(p);
-      });
-      open.add(p);
-    }
-  })();
   return {
-    port: listener.addr.port,
-    get answered() {
-      return answered;
-    },
-    async close(): Promise<void> {
-      listener.close();
-      await loop;
-      await Promise.allSettled([...open]);
-    },
+    port: server.addrs[0].port,
+    close: () => server.shutdown(2000),
   };
 }
 
