@@ -9,7 +9,7 @@
 
 import { X509Certificate } from "node:crypto";
 import { type CertificateInfo, normalizeFingerprint, pemToDer } from "../tls/certificate.ts";
-import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
 
 /** Options for {@linkcode accessPolicy}. */
 export interface AccessOptions {
@@ -118,13 +118,13 @@ export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
 }
 
 /**
- * Middleware: lets a request through to `handler` only when its client certificate passes
- * `policy` (options are compiled with {@linkcode accessPolicy}).
+ * Middleware: lets a request through only when its client certificate passes the policy
+ * (options are compiled with {@linkcode accessPolicy}); otherwise answers 60, 61 or 62.
  *
  * @example
  * ```ts
- * import { requireCertificate } from "./access.ts";
- * const handler = requireCertificate({ prompt: "Who are you?" }, () => ({ status: 20, meta: "text/plain", body: "hi" }));
+ * import { accessControl } from "./access.ts";
+ * const handler = accessControl({ prompt: "Who are you?" })(() => ({ status: 20, meta: "text/plain", body: "hi" }));
  * const reply = await handler({
  *   url: new URL("gemini://localhost/"), path: "/", host: "localhost", clientCertificate: undefined,
  *   remoteAddress: { hostname: "127.0.0.1", port: 1 }, requestId: "r", signal: new AbortController().signal,
@@ -132,11 +132,8 @@ export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
  * console.assert(reply.status === 60 && reply.meta === "Who are you?");
  * ```
  */
-export function requireCertificate(
-  policy: AccessOptions | AccessPolicy,
-  handler: Handler,
-): Handler {
+export function accessControl(policy: AccessOptions | AccessPolicy = {}): Middleware {
   const compiled = "check" in policy ? policy : accessPolicy(policy);
-  return (request: GeminiRequest): GeminiReply | Promise<GeminiReply> =>
-    compiled.check(request.clientCertificate) ?? handler(request);
+  return (next: Handler): Handler => (request: GeminiRequest) =>
+    compiled.check(request.clientCertificate) ?? next(request);
 }

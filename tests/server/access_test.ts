@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
-import { accessPolicy, requireCertificate } from "../../lib/server/access.ts";
+import { accessControl, accessPolicy } from "../../lib/server/access.ts";
 import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
 import { request, serveHandler } from "./_harness.ts";
 import { makeCa } from "./_ca.ts";
@@ -57,17 +57,16 @@ Deno.test("accessPolicy() accepts certificates issued by the CA and checks the s
   assertEquals(policy.check(expired.info), { status: 62, meta: "Certificate expired" });
 });
 
-Deno.test("requireCertificate(): 60, 61, 62 and success over TLS with our own identities", async () => {
+Deno.test("accessControl(): 60, 61, 62 and success over TLS with our own identities", async () => {
   const ca = await makeCa();
   const member = await generateCertificate("member");
-  const handler = requireCertificate(
+  const handler = accessControl(
     { prompt: "Show your membership card", allow: [member.info.spkiSha256], ca: ca.cert },
-    (req) => ({
-      status: 20,
-      meta: "text/plain",
-      body: `hello ${req.clientCertificate?.commonName}`,
-    }),
-  );
+  )((req) => ({
+    status: 20,
+    meta: "text/plain",
+    body: `hello ${req.clientCertificate?.commonName}`,
+  }));
   const server = await serveHandler(handler);
   const url = `gemini://localhost:${server.port}/private`;
   try {
