@@ -52,7 +52,10 @@ export function renderForTerminal(text: string, baseUrl?: string): string {
   });
   let out = rows.map((row) => row.text).join("\n") + "\n";
   if (links.length > 0) {
-    out += "\n" + links.map((link) => `[${link.number}] ${link.url}`).join("\n") + "\n";
+    // An unresolvable URL is returned as written: keep its control characters off the terminal.
+    // deno-lint-ignore no-control-regex
+    const safe = (url: string): string => url.replace(/[\x00-\x1f\x7f-\x9f]/g, "\uFFFD");
+    out += "\n" + links.map((link) => `[${link.number}] ${safe(link.url)}`).join("\n") + "\n";
   }
   return out;
 }

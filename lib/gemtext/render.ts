@@ -40,8 +40,8 @@ export type RenderStyles = Record<RenderStyleName, RenderStyle>;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { RENDER_STYLES } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(RENDER_STYLES.altText.open, "\x1b[2m");
  * ```
@@ -88,9 +88,12 @@ export interface RenderedRow {
 export interface RenderedLink {
   /** The number shown as `[n]`. */
   number: number;
-  /** The link resolved against `baseUrl` (absolute), or as written when it cannot be. */
+  /**
+   * The link resolved against `baseUrl` (absolute), or exactly as written when it cannot be
+   * resolved; then it may hold control characters, so sanitize it before printing it.
+   */
   url: string;
-  /** The label shown: the link's label, or its URL as written when it has none. */
+  /** The label as shown: the link's label, or its URL as written when it has none. */
   label: string;
   /** Index of the link's first row in `rows`. */
   row: number;
@@ -129,8 +132,8 @@ const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { displayWidth } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(displayWidth("abc"), 3);
  * assert.equal(displayWidth("日本"), 4);
@@ -169,8 +172,8 @@ function graphemeWidth(grapheme: string): number {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { shouldUseColor } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(shouldUseColor({ isTty: true }), true);
  * assert.equal(shouldUseColor({ isTty: true, NO_COLOR: "1" }), false);
@@ -200,8 +203,8 @@ function checkWidth(width: number): number {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { wrapText } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.deepEqual(wrapText("the quick brown fox", 10), ["the quick", "brown fox"]);
  * assert.deepEqual(wrapText("* one two three", 8, { indent: "  " }), ["* one", "  two", "  three"]);
@@ -326,9 +329,9 @@ function clean(text: string, tabs: boolean): string {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { renderGemtext } from "./render.ts";
  * import { parseGemtext } from "./parse.ts";
+ * import assert from "node:assert/strict";
  *
  * const doc = parseGemtext("# Hi\n=> /a About us\n=> https://example.com/\n");
  * const { rows, links } = renderGemtext(doc, {
@@ -405,7 +408,13 @@ export function renderGemtext(
         const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
           indent: " ".repeat(tag.length + 1),
         });
-        links.push({ number, url: resolved?.href ?? line.url, label, row: rows.length, source });
+        links.push({
+          number,
+          url: resolved?.href ?? line.url,
+          label: clean(label, true),
+          row: rows.length,
+          source,
+        });
         wrapped.forEach((r, i) => {
           if (i === 0 && r.startsWith(tag)) {
             const rest = r.slice(tag.length);
@@ -444,8 +453,8 @@ export function renderGemtext(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { renderGemtextToString } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * const out = renderGemtextToString("> a quote that wraps\n* item", { width: 12, color: false });
  * assert.equal(out, "> a quote\n> that wraps\n* item\n");

@@ -207,6 +207,8 @@ Deno.test("renderGemtext() regression: control characters from the document neve
     }
   }
   assertEquals(plainRows(doc, 80)[0], "evil \uFFFD[2J\uFFFD]0;title\uFFFD text");
+  const { links } = renderGemtext(parseGemtext(doc), { width: 80, color: false });
+  assertEquals(links[0].label, "\uFFFD[31mred");
 });
 
 Deno.test("renderGemtext() records the source line of every row", () => {
@@ -275,4 +277,14 @@ Deno.test("shouldUseColor() follows NO_COLOR and the TTY state", () => {
   assertEquals(shouldUseColor({ isTty: true, NO_COLOR: "1" }), false);
   assertEquals(shouldUseColor({ isTty: false }), false);
   assertEquals(shouldUseColor({ isTty: false, NO_COLOR: "1" }), false);
+});
+
+Deno.test("renderGemtext() edge 70: CRLF and LF documents render identically", () => {
+  const lf = "# Title\n\nA paragraph long enough to wrap at twenty.\n=> /a A\n```alt\n\tpre\n```\n";
+  for (const color of [false, true]) {
+    assertEquals(
+      renderGemtextToString(lf.replaceAll("\n", "\r\n"), { width: 20, color }),
+      renderGemtextToString(lf, { width: 20, color }),
+    );
+  }
 });
