@@ -48,7 +48,12 @@ export interface ServeOptions {
   publicPort?: number;
   /** Ask clients for certificates (forces the `node` backend). Default `false`. */
   requestClientCertificate?: boolean;
-  /** TLS backend. Default `auto` (see `listen` in lib/tls). */
+  /**
+   * TLS backend. Default `node`. `deno` (`Deno.listenTls`) costs less CPU per handshake but
+   * serves one certificate without client certificates, and in Deno 2.9.6 cannot close a
+   * TCP connection whose TLS handshake never started (an idle client keeps its socket open
+   * past the request deadline), so it is opt-in. `auto` picks `deno` when it can serve.
+   */
   backend?: ListenerBackend | "auto";
   /** Time for the TLS handshake and the request line, ms. Default 10000. */
   requestTimeoutMs?: number;
@@ -138,7 +143,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           port: a.port ?? 1965,
           certificates: options.certificates,
           requestClientCertificate: options.requestClientCertificate,
-          backend: options.backend,
+          backend: options.backend ?? "node",
         }),
       );
     }

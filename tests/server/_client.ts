@@ -82,7 +82,7 @@ function findCrlf(bytes: Uint8Array): number {
 export function fetchUrl(
   port: number,
   url: string,
-  options: DialOptions & { maxBytes?: number } = {},
+  options: DialOptions & { host?: string; maxBytes?: number } = {},
 ): Promise<RawResponse> {
   return rawRequest(port, `${url}\r\n`, options);
 }
