@@ -224,6 +224,7 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
+    logger,
   });
   const server = await serve({ ...serveOptions(config, site), logger, accessLog });
   const lines: string[] = [];

@@ -31,8 +31,9 @@ export interface ProxyOptions {
   /** Time for the connection and the upstream's header, in ms. Default 10000. */
   timeoutMs?: number;
   /**
-   * Send the request URL with the upstream's host and port instead of the original
-   * (for an upstream that only answers to its own name). Default `false`.
+   * Send the request URL with the upstream's name (`servername`, else its host) and port
+   * instead of the original, for an upstream that only answers to its own name. Default
+   * `false`: the URL is relayed as the client sent it.
    */
   rewriteUrl?: boolean;
   /** Where failures are logged. */
@@ -152,7 +153,8 @@ export function proxyHandler(options: ProxyOptions): Handler {
       let target = request.url;
       if (options.rewriteUrl) {
         target = new URL(request.url.href);
-        target.hostname = host.includes(":") ? `[${host}]` : host;
+        const name = options.servername ?? host;
+        target.hostname = name.includes(":") ? `[${name}]` : name;
         target.port = port === 1965 ? "" : String(port);
       }
       await conn.write(`${target.href}\r\n`);

@@ -58,7 +58,7 @@ Deno.test("proxy: relays to a second server instance and streams the body", asyn
   try {
     const res = await request(front.port, `gemini://localhost:${front.port}/page?q=1`);
     assertEquals([res.status, res.meta], [20, "text/gemini; lang=en"]);
-    assertEquals(res.body, `upstream saw gemini://127.0.0.1:${upstream.port}/page?q=1`);
+    assertEquals(res.body, `upstream saw gemini://localhost:${upstream.port}/page?q=1`);
     const big = await request(front.port, `gemini://localhost:${front.port}/big`);
     assertEquals(big.bytes.length, 1024 * 1024);
     assertEquals(big.body.slice(0, 20), "0123456789abcdef0123");
