@@ -49,6 +49,12 @@ export interface KnownHost {
   spkiSha256: string;
   /** Lower-case hex SHA-256 of the whole DER certificate last seen. */
   certSha256: string;
+  /**
+   * Lower-case hex SHA-512 of the whole DER certificate, for `cert` pins imported from gmni
+   * (which pins SHA-512 digests); `certSha256` is empty then. Compared as a prefix, since
+   * some gmni builds store a truncated digest.
+   */
+  certSha512?: string;
   /** Expiry of the pinned certificate (ISO 8601), if known. */
   notAfter?: string;
   /** When first pinned (ISO 8601). */

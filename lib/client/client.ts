@@ -1,0 +1,572 @@
+/**
+ * The Gemini client: one `fetch` that dials, checks trust before writing the request,
+ * presents the identity whose scope covers the URL, answers input prompts, follows
+ * redirects, waits and retries after `44 SLOW DOWN`, sends foreign schemes to proxies,
+ * fetches gopher over plain TCP when allowed, and returns the final response with a
+ * streaming body.
+ *
+ * @module
+ */
+
+import { parseMediaType } from "../protocol/mime.ts";
+import {
+  type ResponseHeader,
+  ResponseHeaderError,
+  scanResponseHeader,
+  slowDownSeconds,
+} from "../protocol/response.ts";
+import { normalizeStatus } from "../protocol/status.ts";
+import { hostAndPort, normalizeUrl, resolveUrl, UrlError, withInput } from "../protocol/url.ts";
+import { type ClientConnection, dial, DialError } from "../tls/dial.ts";
+import { _checkCharset, _Response, type _ResponseInit } from "./_response.ts";
+import { _defaultIdentities, _defaultKnownHosts } from "./_defaults.ts";
+import { checkTrust } from "./trust.ts";
+import {
+  ClientError,
+  type ClientOptions,
+  type GeminiResponse,
+  type Identity,
+  type IdentityStore,
+  type KnownHostsStore,
+  type RequestOptions,
+  type ResponseTiming,
+  type TrustVerdict,
+} from "./types.ts";
+
+/** Default connect timeout, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default header timeout, ms. */
+export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
+/** Default idle timeout between body chunks, ms. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** How many times 40, 41 and 43 are retried. */
+export const FAILURE_RETRIES = 2;
+/** How many input prompts one fetch answers at most. */
+const MAX_INPUTS = 5;
+
+/** One request/response exchange, before the caller decides what to do with it. */
+interface Exchange {
+  url: URL;
+  status: number;
+  meta: string;
+  init: Omit<_ResponseInit, "redirects" | "startedAt">;
+  /** Releases the connection of a response that is not returned. */
+  discard(): Promise<void>;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ClientError("aborted", "Fetch aborted"));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new ClientError("aborted", "Fetch aborted while waiting to retry"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function dialFailure(error: unknown, host: string, port: number): ClientError {
+  if (error instanceof ClientError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DialError) {
+    if (error.code === "ETIMEDOUT") return new ClientError("timeout", message, { cause: error });
+    if (error.code === "EABORTED") return new ClientError("aborted", message, { cause: error });
+    if (
+      message.startsWith("TLS handshake") || error.code === "ENOCERT" ||
+      error.code === "EBADCERT" || error.code?.startsWith("ERR_SSL")
+    ) {
+      return new ClientError("tls", message, { cause: error });
+    }
+    return new ClientError("network", message, { cause: error });
+  }
+  return new ClientError("network", `Cannot connect to ${host}:${port}: ${message}`, {
+    cause: error,
+  });
+}
+
+/** Closes gracefully (close_notify), giving the peer at most 200 ms to close its side. */
+function closeSoon(conn: ClientConnection): Promise<void> {
+  return (conn as unknown as { close(graceMs?: number): Promise<void> }).close(200);
+}
+
+function sameOrigin(a: URL, b: URL): boolean {
+  const x = hostAndPort(a);
+  const y = hostAndPort(b);
+  return a.protocol === b.protocol && x.host === y.host && x.port === y.port;
+}
+
+/**
+ * A Gemini client. Every policy has a default that just works; see {@linkcode ClientOptions}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "./client.ts";
+ * const client = new Client({ maxRedirects: 3 });
+ * const response = await client.fetch("gemini://geminiprotocol.net/");
+ * if (response.status === 20) console.log(await response.text());
+ * ```
+ */
+export class Client {
+  #options: ClientOptions;
+  #knownHosts: KnownHostsStore | undefined;
+  #identities: IdentityStore | undefined;
+
+  /** Makes a client with `options` (all optional). */
+  constructor(options: ClientOptions = {}) {
+    this.#options = { ...options };
+    this.#knownHosts = options.knownHosts;
+    this.#identities = options.identities;
+  }
+
+  /** The options this client was made with. */
+  get options(): Readonly<ClientOptions> {
+    return this.#options;
+  }
+
+  #knownHostsStore(): KnownHostsStore {
+    this.#knownHosts ??= _defaultKnownHosts();
+    return this.#knownHosts;
+  }
+
+  #identityStore(): IdentityStore {
+    this.#identities ??= _defaultIdentities();
+    return this.#identities;
+  }
+
+  /**
+   * Fetches `url` and returns the final response (after input, redirects and retries). The
+   * status is whatever the server finally said (1x-6x); failures to get any answer throw a
+   * {@linkcode ClientError}. Consume the body (or cancel it) to release the connection.
+   */
+  async fetch(url: string | URL, options: RequestOptions = {}): Promise<GeminiResponse> {
+    const o = this.#options;
+    const hooks = o.hooks ?? {};
+    const startedAt = performance.now();
+    let current = this.#parse(url);
+    const redirects: URL[] = [];
+    const seen = new Set([current.href]);
+    const maxRedirects = o.maxRedirects ?? 5;
+    const retries = o.retries ?? 3;
+    const maxWait = o.maxWaitSeconds ?? 60;
+    const first = current;
+    let inputUsed = false;
+    let inputs = 0;
+    let slowDowns = 0;
+    let failures = 0;
+    let identityAsked = false;
+    let granted: { identity: Identity; origin: URL } | undefined;
+    const limit = maxRedirects + retries + FAILURE_RETRIES + MAX_INPUTS + 3;
+
+    for (let step = 0; step <= limit; step++) {
+      let identity: Identity | undefined;
+      if (options.identity && sameOrigin(current, first)) identity = options.identity;
+      else if (granted && sameOrigin(current, granted.origin)) identity = granted.identity;
+      const exchange = await this.#exchange(current, identity, options.signal);
+      const { status, meta } = exchange;
+      const cls = normalizeStatus(status);
+      const finish = (): GeminiResponse =>
+        new _Response({ ...exchange.init, redirects, startedAt, signal: options.signal });
+
+      if (cls === 10 || cls === 11) {
+        if (inputs < MAX_INPUTS) {
+          let answer: string | null = null;
+          if (options.input !== undefined && !inputUsed) {
+            inputUsed = true;
+            answer = options.input;
+          } else if (hooks.onInput) {
+            answer = await hooks.onInput({ url: current, prompt: meta, sensitive: cls === 11 });
+          }
+          if (answer !== null) {
+            inputs++;
+            await exchange.discard();
+            try {
+              current = withInput(current, answer);
+            } catch (cause) {
+              throw new ClientError(
+                "bad-url",
+                `The answer makes the URL longer than 1024 bytes: ${
+                  cause instanceof Error ? cause.message : cause
+                }`,
+                { cause },
+              );
+            }
+            continue;
+          }
+        }
+        return finish();
+      }
+
+      if (cls === 30 || cls === 31) {
+        await exchange.discard();
+        let target: URL;
+        try {
+          target = normalizeUrl(resolveUrl(current, meta.trim()));
+        } catch (cause) {
+          throw new ClientError(
+            "bad-header",
+            `${current.href} redirects to ${JSON.stringify(meta)}, which is not a valid URL`,
+            { cause },
+          );
+        }
+        if (seen.has(target.href)) {
+          throw new ClientError(
+            "redirect-loop",
+            `Redirect loop: ${[...redirects, current, target].map((u) => u.href).join(" -> ")}`,
+          );
+        }
+        if (redirects.length >= maxRedirects) {
+          throw new ClientError(
+            "too-many-redirects",
+            `More than ${maxRedirects} redirects (--max-redirects): ${
+              [...redirects, current, target].map((u) => u.href).join(" -> ")
+            }`,
+          );
+        }
+        if (target.protocol !== current.protocol) {
+          const allowed = o.allowSchemeChange ||
+            (await hooks.onRedirect?.({ from: current, to: target }) ?? false);
+          if (!allowed) {
+            throw new ClientError(
+              "scheme-change",
+              `${current.href} redirects to ${target.href}, another scheme; not followed ` +
+                "without --allow-scheme-change",
+            );
+          }
+        } else if (!sameOrigin(current, target) && hooks.onRedirect) {
+          if (!(await hooks.onRedirect({ from: current, to: target }))) return finish();
+        }
+        redirects.push(current);
+        seen.add(target.href);
+        current = target;
+        continue;
+      }
+
+      if (cls === 44) {
+        if (slowDowns < retries) {
+          slowDowns++;
+          const numeric = /^\s*[0-9]/.test(meta);
+          const wanted = numeric ? slowDownSeconds(meta) : 2 ** (slowDowns - 1);
+          const seconds = Math.min(wanted, maxWait);
+          await exchange.discard();
+          hooks.onRetryWait?.({ url: current, status, seconds, attempt: slowDowns });
+          await sleep(seconds * 1000, options.signal);
+          continue;
+        }
+        return finish();
+      }
+
+      if (cls === 40 || cls === 41 || cls === 43) {
+        if (failures < FAILURE_RETRIES) {
+          failures++;
+          const seconds = Math.min(2 ** (failures - 1), maxWait);
+          await exchange.discard();
+          hooks.onRetryWait?.({ url: current, status, seconds, attempt: failures });
+          await sleep(seconds * 1000, options.signal);
+          continue;
+        }
+        return finish();
+      }
+
+      if (
+        (cls === 60 || cls === 61 || cls === 62) && !identityAsked && hooks.onIdentityRequired
+      ) {
+        identityAsked = true;
+        const chosen = await hooks.onIdentityRequired({ url: current, status, meta });
+        if (chosen) {
+          await exchange.discard();
+          granted = { identity: chosen, origin: current };
+          continue;
+        }
+      }
+      return finish();
+    }
+    throw new ClientError(
+      "too-many-redirects",
+      `Gave up on ${first.href} after ${limit} requests`,
+    );
+  }
+
+  #parse(url: string | URL): URL {
+    try {
+      return normalizeUrl(url);
+    } catch (cause) {
+      throw new ClientError(
+        "bad-url",
+        cause instanceof UrlError ? cause.message : `Invalid URL ${String(url)}`,
+        { cause },
+      );
+    }
+  }
+
+  async #exchange(
+    url: URL,
+    forced: Identity | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Exchange> {
+    const o = this.#options;
+    const scheme = url.protocol.slice(0, -1);
+    const proxy = o.proxies?.[scheme];
+    if (proxy) return await this.#gemini(url, this.#parseProxy(scheme, proxy), undefined, signal);
+    if (scheme === "gemini") {
+      const identity = forced ?? await this.#identityStore().forUrl(url);
+      return await this.#gemini(url, url, identity, signal);
+    }
+    if (scheme === "gopher") {
+      const allowed = o.allowGopher || (await o.hooks?.onInsecure?.(url) ?? false);
+      if (!allowed) {
+        throw new ClientError(
+          "insecure-refused",
+          `${url.href} is gopher, which is not encrypted; allow it with --allow-gopher`,
+        );
+      }
+      // Loaded on demand: most fetches never need gopher (or its media type table).
+      const { fetchGopher } = await import("./gopher.ts");
+      const got = await fetchGopher(url, {
+        connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        headerTimeoutMs: o.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+        maxBodyBytes: o.maxBodyBytes,
+        signal,
+      });
+      return {
+        url,
+        status: got.status,
+        meta: got.meta,
+        init: {
+          url,
+          status: got.status,
+          meta: got.meta,
+          mediaType: got.mediaType,
+          timing: { ...got.timing, totalMs: 0 },
+          head: got.head,
+          source: got.source,
+          idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+          maxBodyBytes: o.maxBodyBytes,
+          onWarning: o.hooks?.onWarning,
+        },
+        discard: () => {
+          got.source?.release(true);
+          return Promise.resolve();
+        },
+      };
+    }
+    if (scheme === "http" || scheme === "https") {
+      throw new ClientError(
+        "unsupported-scheme",
+        `${url.href} is ${scheme}, which gemini does not fetch itself; name a Gemini proxy ` +
+          `for it with --proxy ${scheme}=gemini://HOST:PORT (or [proxies] in config.toml)`,
+      );
+    }
+    throw new ClientError(
+      "unsupported-scheme",
+      `Cannot fetch ${url.href}: the ${scheme} scheme is not supported ` +
+        `(a Gemini proxy for it can be named with --proxy ${scheme}=gemini://HOST:PORT)`,
+    );
+  }
+
+  #parseProxy(scheme: string, proxy: string): URL {
+    try {
+      const url = normalizeUrl(proxy);
+      if (url.protocol !== "gemini:") throw new TypeError("not a gemini:// URL");
+      return url;
+    } catch (cause) {
+      throw new ClientError(
+        "bad-url",
+        `The proxy for ${scheme} (${proxy}) is not a gemini://HOST:PORT URL`,
+        { cause },
+      );
+    }
+  }
+
+  /** One Gemini request for `url`, sent to the server of `server` (itself or a proxy). */
+  async #gemini(
+    url: URL,
+    server: URL,
+    identity: Identity | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Exchange> {
+    const o = this.#options;
+    const hooks = o.hooks ?? {};
+    const { host, port } = hostAndPort(server);
+    let passphrase: string | undefined;
+    if (identity?.encrypted) {
+      const answer = await hooks.onPassphrase?.(identity);
+      if (answer === null || answer === undefined) {
+        throw new ClientError(
+          "identity",
+          `The key of identity "${identity.name}" is encrypted and no passphrase was given`,
+        );
+      }
+      passphrase = answer;
+    }
+    if (signal?.aborted) throw new ClientError("aborted", `Fetch of ${url.href} aborted`);
+    let conn: ClientConnection;
+    try {
+      conn = await dial(host, {
+        port,
+        timeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        signal,
+        identity: identity ? { cert: identity.cert, key: identity.key, passphrase } : undefined,
+      });
+    } catch (error) {
+      if (identity && /passphrase|decrypt|bad decrypt/i.test(String(error))) {
+        throw new ClientError(
+          "identity",
+          `Cannot use identity "${identity.name}": wrong passphrase or unreadable key`,
+          { cause: error },
+        );
+      }
+      throw dialFailure(error, host, port);
+    }
+    let trust: TrustVerdict;
+    try {
+      trust = await checkTrust(this.#knownHostsStore(), host, port, conn.peerCertificate, {
+        mode: o.tofu,
+        trustNew: o.trustNew,
+        hooks,
+      });
+    } catch (error) {
+      conn.destroy();
+      throw error;
+    }
+    const sentAt = performance.now();
+    const timing: ResponseTiming = {
+      connectMs: conn.timing.connectMs,
+      tlsMs: conn.timing.tlsMs,
+      firstByteMs: 0,
+      totalMs: 0,
+    };
+    let header;
+    try {
+      await conn.write(`${url.href}\r\n`);
+      header = await this.#readHeader(conn, url, signal, () => {
+        timing.firstByteMs = performance.now() - sentAt;
+      });
+    } catch (error) {
+      conn.destroy();
+      if (error instanceof ClientError) throw error;
+      throw new ClientError(
+        "network",
+        `Connection to ${host}:${port} failed: ${error instanceof Error ? error.message : error}`,
+        { cause: error },
+      );
+    }
+    const { status, meta } = header.header;
+    const success = normalizeStatus(status) === 20;
+    let mediaType = header.header.mediaType;
+    if (success && !mediaType) mediaType = parseMediaType("text/gemini; charset=utf-8");
+    if (success && mediaType?.type === "text") {
+      try {
+        _checkCharset(mediaType.charset, url);
+      } catch {
+        // reported by text(); raw bytes stay available
+      }
+    }
+    const init: Exchange["init"] = {
+      url,
+      status,
+      meta,
+      mediaType: success ? mediaType : undefined,
+      tls: conn.tls,
+      certificate: conn.peerCertificate,
+      trust,
+      identity: identity?.name,
+      timing,
+      idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxBodyBytes: o.maxBodyBytes,
+      onWarning: hooks.onWarning,
+    };
+    if (success) {
+      init.head = header.rest;
+      init.source = {
+        read: () => conn.read(),
+        closeNotify: () => conn.closeNotify,
+        release: (error) => {
+          if (error) conn.destroy();
+          else void closeSoon(conn);
+        },
+      };
+    } else {
+      // No body after a non-2x header: whatever follows is ignored.
+      await closeSoon(conn);
+    }
+    return {
+      url,
+      status,
+      meta,
+      init,
+      discard: async (): Promise<void> => {
+        if (success) conn.destroy();
+        else await closeSoon(conn);
+      },
+    };
+  }
+
+  async #readHeader(
+    conn: ClientConnection,
+    url: URL,
+    signal: AbortSignal | undefined,
+    onFirstByte: () => void,
+  ): Promise<{ header: ResponseHeader; rest: Uint8Array }> {
+    const timeoutMs = this.#options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ClientError(
+              "timeout",
+              `No response header from ${url.host} within ${timeoutMs} ms of the request`,
+            ),
+          ),
+        timeoutMs,
+      );
+      onAbort = (): void => reject(new ClientError("aborted", `Fetch of ${url.href} aborted`));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      let buffer = new Uint8Array(0);
+      for (;;) {
+        const chunk = await Promise.race([conn.read(), guard]);
+        if (chunk === null) {
+          throw new ClientError(
+            "bad-header",
+            buffer.length === 0
+              ? `${url.host} closed the connection without sending a response header`
+              : `${url.host} closed the connection in the middle of the response header`,
+          );
+        }
+        if (buffer.length === 0) onFirstByte();
+        const joined = new Uint8Array(buffer.length + chunk.length);
+        joined.set(buffer);
+        joined.set(chunk, buffer.length);
+        buffer = joined;
+        let found;
+        try {
+          found = scanResponseHeader(buffer);
+        } catch (cause) {
+          throw new ClientError(
+            "bad-header",
+            `Invalid response header from ${url.host}: ${
+              cause instanceof ResponseHeaderError ? cause.message : String(cause)
+            }`,
+            { cause },
+          );
+        }
+        if (found) {
+          return {
+            header: found.header,
+            rest: buffer.slice(found.bodyStart),
+          };
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

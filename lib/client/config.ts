@@ -1,0 +1,215 @@
+/**
+ * The client configuration file, `$XDG_CONFIG_HOME/gemini/config.toml`: defaults for
+ * `gemini get` and `gemini browse`. Every key is optional; command-line options win.
+ *
+ * ```toml
+ * [client]
+ * tofu = "strict"          # strict | warn | off
+ * retries = 3              # retries after 44 SLOW DOWN
+ * max_wait = 60            # cap on one wait, seconds
+ * max_redirects = 5
+ * connect_timeout = 10     # seconds (fractions allowed)
+ * header_timeout = 30      # seconds
+ * idle_timeout = 60        # seconds between body chunks
+ * max_size = "100M"        # bytes, or a number with K, M or G (powers of 1024)
+ * allow_gopher = false
+ *
+ * [proxies]
+ * https = "gemini://proxy.example.org:1965"
+ * gopher = "gemini://gopher-proxy.example.org"
+ * ```
+ *
+ * @module
+ */
+
+import { parse as parseToml } from "smol-toml";
+import { type Paths, resolvePaths } from "../files/paths.ts";
+import type { ClientOptions, TofuMode } from "./types.ts";
+
+/** The part of {@linkcode ClientOptions} that `config.toml` can set. */
+export type ClientConfig = Pick<
+  ClientOptions,
+  | "tofu"
+  | "retries"
+  | "maxWaitSeconds"
+  | "maxRedirects"
+  | "connectTimeoutMs"
+  | "headerTimeoutMs"
+  | "idleTimeoutMs"
+  | "maxBodyBytes"
+  | "allowGopher"
+  | "proxies"
+>;
+
+/** The line (1-based) of `key` inside `[table]` in `text`, if it can be found. */
+function lineOf(text: string, table: string, key?: string): number | undefined {
+  const lines = text.split("\n");
+  let current = "";
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    const header = /^\[\s*([^\]]+?)\s*\]/.exec(line);
+    if (header) {
+      current = header[1].replace(/["']/g, "");
+      if (key === undefined && current === table) return i + 1;
+      continue;
+    }
+    if (key === undefined || current !== table) continue;
+    const m = /^(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=/.exec(line);
+    if (m && (m[1] ?? m[2] ?? m[3]) === key) return i + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Parses the text of `config.toml`. Throws a `SyntaxError` that names `file`, the line and
+ * the key for bad TOML, unknown keys and values of the wrong type.
+ *
+ * @example
+ * ```ts
+ * import { parseClientConfig } from "./config.ts";
+ * const c = parseClientConfig('[client]\ntofu = "warn"\nmax_size = "1M"\n');
+ * console.assert(c.tofu === "warn" && c.maxBodyBytes === 1048576);
+ * ```
+ */
+export function parseClientConfig(text: string, file = "config.toml"): ClientConfig {
+  let data: Record<string, unknown>;
+  try {
+    data = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const line = (error as { line?: number }).line;
+    const message = String((error as Error).message).split("\n")[0];
+    throw new SyntaxError(`${file}${line ? `:${line}` : ""}: invalid TOML: ${message}`, {
+      cause: error,
+    });
+  }
+  const fail = (table: string, key: string | undefined, what: string): never => {
+    const line = lineOf(text, table, key);
+    const name = key === undefined ? `[${table}]` : `${table}.${key}`;
+    throw new SyntaxError(`${file}${line ? `:${line}` : ""}: ${name}: ${what}`);
+  };
+  const config: ClientConfig = {};
+  for (const [table, value] of Object.entries(data)) {
+    if (table !== "client" && table !== "proxies") {
+      const line = lineOf(text, table) ?? lineOf(text, "", table);
+      throw new SyntaxError(
+        `${file}${line ? `:${line}` : ""}: unknown key "${table}" (expected the tables ` +
+          "[client] and [proxies])",
+      );
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      fail("", table, "must be a table");
+    }
+  }
+  const client = (data.client ?? {}) as Record<string, unknown>;
+  const number = (key: string, min: number, integer: boolean): number => {
+    const v = client[key];
+    if (
+      typeof v !== "number" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))
+    ) {
+      fail("client", key, `expected ${integer ? "an integer" : "a number"} >= ${min}`);
+    }
+    return v as number;
+  };
+  for (const [key, value] of Object.entries(client)) {
+    switch (key) {
+      case "tofu":
+        if (value !== "strict" && value !== "warn" && value !== "off") {
+          fail("client", key, 'expected "strict", "warn" or "off"');
+        }
+        config.tofu = value as TofuMode;
+        break;
+      case "retries":
+        config.retries = number(key, 0, true);
+        break;
+      case "max_wait":
+        config.maxWaitSeconds = number(key, 0, false);
+        break;
+      case "max_redirects":
+        config.maxRedirects = number(key, 0, true);
+        break;
+      case "connect_timeout":
+        config.connectTimeoutMs = Math.round(number(key, 0, false) * 1000);
+        break;
+      case "header_timeout":
+        config.headerTimeoutMs = Math.round(number(key, 0, false) * 1000);
+        break;
+      case "idle_timeout":
+        config.idleTimeoutMs = Math.round(number(key, 0, false) * 1000);
+        break;
+      case "max_size": {
+        const size = typeof value === "string" ? parseSize(value) : value;
+        if (typeof size !== "number" || !Number.isInteger(size) || size < 0) {
+          fail("client", key, 'expected a byte count such as 1048576 or "1M"');
+        }
+        config.maxBodyBytes = size as number;
+        break;
+      }
+      case "allow_gopher":
+        if (typeof value !== "boolean") fail("client", key, "expected true or false");
+        config.allowGopher = value as boolean;
+        break;
+      default:
+        fail(
+          "client",
+          key,
+          "unknown key (known: tofu, retries, max_wait, max_redirects, connect_timeout, " +
+            "header_timeout, idle_timeout, max_size, allow_gopher)",
+        );
+    }
+  }
+  if (data.proxies !== undefined) {
+    const proxies: Record<string, string> = {};
+    for (const [scheme, url] of Object.entries(data.proxies as Record<string, unknown>)) {
+      if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
+        fail("proxies", scheme, "a key must be a lower-case URL scheme such as https");
+      }
+      let parsed: URL | undefined;
+      try {
+        if (typeof url === "string") parsed = new URL(url);
+      } catch {
+        // reported below
+      }
+      if (!parsed || parsed.protocol !== "gemini:" || !parsed.hostname) {
+        fail("proxies", scheme, 'expected a proxy URL such as "gemini://proxy.example:1965"');
+      }
+      proxies[scheme] = url as string;
+    }
+    config.proxies = proxies;
+  }
+  return config;
+}
+
+/** `"10M"` → 10485760; `undefined` when it is not a size. */
+function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+/**
+ * Reads `config.toml` from the config directory (`GEMINI_HOME` relocates it). A missing
+ * file is an empty configuration; a bad one is a `SyntaxError` naming file, line and key.
+ *
+ * @example
+ * ```ts
+ * import { loadClientConfig } from "./config.ts";
+ * const dir = await Deno.makeTempDir();
+ * const paths = { configDir: dir, dataDir: dir, configFile: `${dir}/config.toml` };
+ * await Deno.writeTextFile(paths.configFile, "[client]\nretries = 1\n");
+ * console.assert((await loadClientConfig(paths)).retries === 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loadClientConfig(
+  paths: Paths = resolvePaths((name) => Deno.env.get(name)),
+): Promise<ClientConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(paths.configFile);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return {};
+    throw new Error(`Cannot read ${paths.configFile}: ${String(error)}`, { cause: error });
+  }
+  return parseClientConfig(text, paths.configFile);
+}

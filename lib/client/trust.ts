@@ -1,0 +1,169 @@
+/**
+ * Trust on first use: the verdict for a server certificate against the known-hosts store.
+ * The pin is the SHA-256 of the SubjectPublicKeyInfo, so a renewed certificate with the same
+ * key is no change; a `cert` pin (imported from a client that pins whole certificates) is
+ * upgraded to an `spki` pin on the first visit whose certificate matches it.
+ *
+ * @module
+ */
+
+import { type CertificateInfo, formatFingerprint } from "../tls/certificate.ts";
+import { pinMatches } from "./known_hosts.ts";
+import {
+  type CertificateChange,
+  ClientError,
+  type ClientHooks,
+  type KnownHost,
+  type KnownHostsStore,
+  type TofuMode,
+  type TrustVerdict,
+} from "./types.ts";
+
+/** Options for {@linkcode checkTrust}. */
+export interface TrustCheckOptions {
+  /** Trust mode. Default `strict`. */
+  mode?: TofuMode;
+  /** Accept and save a changed key (the `--trust-new` flag). Default false. */
+  trustNew?: boolean;
+  /** `onCertificateChange` decides about a change; `onWarning` hears about it in `warn` mode. */
+  hooks?: Pick<ClientHooks, "onCertificateChange" | "onWarning">;
+  /** The current time. Default now. */
+  now?: Date;
+}
+
+/** Minimum interval between `lastSeen` updates of an unchanged pin (one minute). */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+function entryFor(
+  host: string,
+  port: number,
+  presented: CertificateInfo,
+  now: Date,
+  firstSeen?: string,
+): KnownHost {
+  return {
+    host,
+    port,
+    pin: "spki",
+    spkiSha256: presented.spkiSha256,
+    certSha256: presented.certSha256,
+    notAfter: presented.notAfter.toISOString(),
+    firstSeen: firstSeen ?? now.toISOString(),
+    lastSeen: now.toISOString(),
+  };
+}
+
+/** The host as the known-hosts store keys it: lower case, IPv6 without brackets. */
+export function knownHostKey(host: string): string {
+  return host.replace(/^\[|\]$/g, "").toLowerCase();
+}
+
+/**
+ * The message of a `trust-changed` error: host, old and new fingerprints, the old
+ * certificate's expiry and how to accept the new key.
+ *
+ * @example
+ * ```ts
+ * import { formatTrustChange } from "./trust.ts";
+ * const message = formatTrustChange({
+ *   host: "example.org", port: 1965,
+ *   pinned: { host: "example.org", port: 1965, pin: "spki", spkiSha256: "aa", certSha256: "bb",
+ *     notAfter: "2030-01-01T00:00:00.000Z", firstSeen: "", lastSeen: "" },
+ *   presented: { spkiSha256: "cc", certSha256: "dd" } as never,
+ * });
+ * console.assert(message.includes("--trust-new") && message.includes("AA"));
+ * ```
+ */
+export function formatTrustChange(change: CertificateChange): string {
+  const { host, port, pinned, presented } = change;
+  const target = port === 1965 ? host : `${host}:${port}`;
+  const oldPin = pinned.pin === "spki"
+    ? `key SHA-256 ${formatFingerprint(pinned.spkiSha256)}`
+    : pinned.certSha256
+    ? `certificate SHA-256 ${formatFingerprint(pinned.certSha256)}`
+    : `certificate SHA-512 ${formatFingerprint(pinned.certSha512 ?? "")}`;
+  const expiry = pinned.notAfter ? pinned.notAfter.replace(/\.\d{3}Z$/, "Z") : "unknown";
+  return [
+    `The certificate of ${target} has changed since it was pinned on ${
+      pinned.firstSeen.slice(0, 10) || "an earlier visit"
+    }: this may be an attack or a new certificate the server's owner installed.`,
+    `  pinned:    ${oldPin} (expires ${expiry})`,
+    `  presented: key SHA-256 ${formatFingerprint(presented.spkiSha256)}`,
+    `             certificate SHA-256 ${formatFingerprint(presented.certSha256)}` +
+    ` (expires ${presented.notAfter?.toISOString?.().replace(/\.\d{3}Z$/, "Z") ?? "unknown"})`,
+    `No request was sent. If you trust the new certificate, run again with --trust-new, ` +
+    `or forget the old one with: gemini cert hosts forget ${target}`,
+  ].join("\n");
+}
+
+/**
+ * Checks `presented`, the certificate of `host`:`port`, against `store` and records what
+ * trust on first use requires. Returns the verdict, or throws a {@linkcode ClientError}
+ * `trust-changed` when the key changed and nobody accepted it. Call it after the TLS
+ * handshake and before writing the request.
+ *
+ * @example
+ * ```ts
+ * import { checkTrust } from "./trust.ts";
+ * import { generateCertificate } from "../tls/certificate.ts";
+ * import type { KnownHost } from "./types.ts";
+ * const entries = new Map<string, KnownHost>();
+ * const store = {
+ *   get: (h: string, p: number) => Promise.resolve(entries.get(`${h}:${p}`)),
+ *   put: (e: KnownHost) => Promise.resolve(void entries.set(`${e.host}:${e.port}`, e)),
+ *   remove: (h: string, p: number) => Promise.resolve(entries.delete(`${h}:${p}`)),
+ *   list: () => Promise.resolve([...entries.values()]),
+ * };
+ * const { info } = await generateCertificate("example.org");
+ * console.assert(await checkTrust(store, "example.org", 1965, info) === "first-use");
+ * console.assert(await checkTrust(store, "example.org", 1965, info) === "match");
+ * ```
+ */
+export async function checkTrust(
+  store: KnownHostsStore,
+  host: string,
+  port: number,
+  presented: CertificateInfo,
+  options: TrustCheckOptions = {},
+): Promise<TrustVerdict> {
+  const mode = options.mode ?? "strict";
+  if (mode === "off") return "unchecked";
+  const key = knownHostKey(host);
+  const now = options.now ?? new Date();
+  const pinned = await store.get(key, port);
+  if (!pinned) {
+    await store.put(entryFor(key, port, presented, now));
+    return "first-use";
+  }
+  if (pinMatches(pinned, presented)) {
+    const stale = now.getTime() - Date.parse(pinned.lastSeen) >= LAST_SEEN_RESOLUTION_MS ||
+      Number.isNaN(Date.parse(pinned.lastSeen));
+    if (pinned.pin === "cert" || pinned.certSha256 !== presented.certSha256 || stale) {
+      await store.put(entryFor(key, port, presented, now, pinned.firstSeen));
+    }
+    return "match";
+  }
+  if (pinned.notAfter && Date.parse(pinned.notAfter) < now.getTime()) {
+    await store.put(entryFor(key, port, presented, now));
+    return "expired-replaced";
+  }
+  const change: CertificateChange = { host: key, port, pinned, presented };
+  if (options.trustNew) {
+    await store.put(entryFor(key, port, presented, now));
+    return "changed-accepted";
+  }
+  if (mode === "warn") {
+    options.hooks?.onWarning?.(
+      formatTrustChange(change).split("\n").slice(0, 3).join("\n") +
+        "\nGoing on because --tofu=warn; the pin was not changed.",
+    );
+    return "changed-warned";
+  }
+  const decision = await options.hooks?.onCertificateChange?.(change) ?? "abort";
+  if (decision === "save") {
+    await store.put(entryFor(key, port, presented, now));
+    return "changed-accepted";
+  }
+  if (decision === "once") return "changed-once";
+  throw new ClientError("trust-changed", formatTrustChange(change), { change });
+}

@@ -1,0 +1,521 @@
+import net from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
+import { answer, type GeminiTestServer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { main } from "../../lib/cli/get.ts";
+import { type MemoryIo, memoryIo, type MemoryIoOptions } from "../../lib/cli/io.ts";
+import { run } from "../../lib/cli/run.ts";
+import { encryptKey, makeIdentity, openIdentityStore } from "../../lib/client/identities.ts";
+import { resolvePaths } from "../../lib/files/paths.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00, 0xfe]);
+const LATIN1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]);
+
+/** A server with one route per path, the way a test needs it. */
+function startSite(): Promise<GeminiTestServer> {
+  let slowHits = 0;
+  return startGeminiServer(async ({ line, conn }) => {
+    const url = new URL(line);
+    const path = url.pathname;
+    switch (path) {
+      case "/":
+        return answer(
+          conn,
+          "20 text/gemini; lang=en\r\n",
+          "# Welcome\nPlain text line\n=> /png A picture\n",
+        );
+      case "/png":
+        return answer(conn, "20 image/png\r\n", PNG);
+      case "/big":
+        return answer(
+          conn,
+          "20 application/octet-stream\r\n",
+          new Uint8Array(1024 * 1024 + 1).fill(7),
+        );
+      case "/latin1":
+        return answer(conn, "20 text/plain; charset=iso-8859-1\r\n", LATIN1);
+      case "/klingon":
+        return answer(conn, "20 text/plain; charset=x-klingon\r\n", "qapla'\n");
+      case "/missing":
+        return answer(conn, "51 Nothing here\r\n");
+      case "/search":
+        return url.search
+          ? answer(conn, "20 text/plain\r\n", `you said ${url.search}\n`)
+          : answer(conn, "10 Search for what?\r\n");
+      case "/private":
+        return conn.peerCertificate
+          ? answer(conn, "20 text/plain\r\n", `hello ${conn.peerCertificate.commonName}\n`)
+          : answer(conn, "60 Who are you?\r\n");
+      case "/slow":
+        return slowHits++ % 2 === 0
+          ? answer(conn, "44 0\r\n")
+          : answer(conn, "20 text/plain\r\n", "patience\n");
+      case "/cut":
+        await conn.write("20 text/plain\r\ncut short");
+        return conn.destroy();
+      case "/loop":
+        return answer(conn, "30 /loop2\r\n");
+      case "/loop2":
+        return answer(conn, "30 /loop\r\n");
+      case "/password":
+        return url.search
+          ? answer(conn, "20 text/plain\r\n", `password ${url.search}\n`)
+          : answer(conn, "11 Password\r\n");
+      case "/silent":
+        return; // never answers; closing the server ends the connection
+      case "/away":
+        return answer(conn, "30 gopher://127.0.0.1:1/\r\n");
+      default:
+        return answer(conn, "20 text/plain\r\n", `proxied ${line}\n`);
+    }
+  });
+}
+
+interface Run {
+  code: number;
+  io: MemoryIo;
+  out: string;
+  err: string;
+}
+
+async function get(args: string[], home: string, options: MemoryIoOptions = {}): Promise<Run> {
+  const io = memoryIo({ ...options, env: { GEMINI_HOME: home, NO_COLOR: "1", ...options.env } });
+  const code = await main(args, io);
+  return { code, io, out: io.stdout.text(), err: io.stderr.text() };
+}
+
+async function withSite(
+  fn: (site: GeminiTestServer, home: string) => Promise<void>,
+): Promise<void> {
+  const site = await startSite();
+  const home = await Deno.makeTempDir({ prefix: "gemini-get-" });
+  try {
+    await fn(site, home);
+  } finally {
+    await site.close();
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test("gemini get --help shows every option, examples and exit codes", async () => {
+  const io = memoryIo();
+  assertEquals(await main(["--help"], io), 0);
+  const help = io.stdout.text();
+  for (
+    const flag of [
+      "--input",
+      "--identity",
+      "--transient",
+      "--tofu",
+      "--trust-new",
+      "--max-redirects",
+      "--allow-scheme-change",
+      "--retries",
+      "--max-wait",
+      "--proxy",
+      "--allow-gopher",
+      "--raw",
+      "-o, --output",
+      "-i, --include",
+      "-I, --head",
+      "--dry-run",
+      "--json",
+      "--max-size",
+      "--timeout",
+    ]
+  ) assertStringIncludes(help, flag);
+  assertStringIncludes(help, "Examples:");
+  assertStringIncludes(help, "Exit codes:");
+});
+
+Deno.test("gemini get: usage errors exit 2", async () => {
+  for (
+    const args of [
+      ["get"],
+      ["get", "--tofu=maybe", "gemini://x/"],
+      ["get", "--retries", "-1", "gemini://x/"],
+      ["get", "--max-size", "lots", "gemini://x/"],
+      ["get", "--proxy", "https=https://p/", "gemini://x/"],
+      ["get", "--jsno", "gemini://x/"],
+      ["get", "gemini://x/", "gemini://y/"],
+    ]
+  ) {
+    const io = memoryIo({ env: { GEMINI_HOME: "/nonexistent" } });
+    assertEquals(await run(args, io), 2, args.join(" "));
+    assert(io.stderr.text().length > 0);
+  }
+  const io = memoryIo();
+  await run(["get", "--jsno", "gemini://x/"], io);
+  assertStringIncludes(io.stderr.text(), "did you mean --json?");
+});
+
+Deno.test("gemini get writes the body byte for byte when stdout is not a terminal", async () => {
+  await withSite(async (site, home) => {
+    const png = await get([site.url("/png")], home);
+    assertEquals(png.code, 0);
+    assertEquals(png.io.stdout.bytes(), PNG);
+    const latin = await get([site.url("/latin1")], home);
+    assertEquals(latin.io.stdout.bytes(), LATIN1);
+    const page = await get([site.url("/")], home);
+    assertEquals(page.out, "# Welcome\nPlain text line\n=> /png A picture\n");
+  });
+});
+
+Deno.test("gemini get renders gemtext on a terminal, with colour unless NO_COLOR", async () => {
+  await withSite(async (site, home) => {
+    const plain = await get([site.url("/")], home, { terminal: true, columns: 60 });
+    assertEquals(plain.code, 0);
+    assertEquals(
+      plain.out,
+      `# Welcome\nPlain text line\n[1] A picture\n\n[1] ${site.url("/png")}\n`,
+    );
+    const io = memoryIo({ terminal: true, columns: 60, env: { GEMINI_HOME: home } });
+    assertEquals(await main([site.url("/")], io), 0);
+    assertStringIncludes(io.stdout.text(), "\x1b[");
+    const latin = await get([site.url("/latin1")], home, { terminal: true });
+    assertEquals(latin.out, "café\n");
+  });
+});
+
+Deno.test("gemini get never dumps a non-text body onto a terminal and suggests -o", async () => {
+  await withSite(async (site, home) => {
+    const result = await get([site.url("/png")], home, { terminal: true });
+    assertEquals(result.code, 0);
+    assertEquals(result.out, "");
+    assertStringIncludes(result.err, "image/png");
+    assertStringIncludes(result.err, "-o FILE");
+    const raw = await get(["--raw", site.url("/png")], home, { terminal: true });
+    assertEquals(raw.io.stdout.bytes(), PNG);
+  });
+});
+
+Deno.test("gemini get -o saves the body, with a progress line when stderr is a terminal", async () => {
+  await withSite(async (site, home) => {
+    const file = join(home, "picture.png");
+    const quiet = await get(["-o", file, site.url("/png")], home);
+    assertEquals(quiet.code, 0);
+    assertEquals(await Deno.readFile(file), PNG);
+    assertEquals(quiet.err, "");
+    const big = join(home, "big.bin");
+    const shown = await get(["-o", big, site.url("/big")], home, { terminal: true });
+    assertEquals(shown.code, 0);
+    assertEquals((await Deno.stat(big)).size, 1024 * 1024 + 1);
+    assertMatch(shown.err, /big\.bin: 1\.0 MiB +[0-9.]+ [KMG]?i?B\/s/);
+  });
+});
+
+Deno.test("gemini get -i prints the header then the body; -I the header only", async () => {
+  await withSite(async (site, home) => {
+    const include = await get(["-i", site.url("/")], home);
+    assertEquals(
+      include.out,
+      "20 text/gemini; lang=en\r\n# Welcome\nPlain text line\n=> /png A picture\n",
+    );
+    const head = await get(["-I", site.url("/")], home);
+    assertEquals(head.out, "20 text/gemini; lang=en\r\n");
+    const missing = await get(["-I", site.url("/missing")], home);
+    assertEquals([missing.code, missing.out], [51, "51 Nothing here\r\n"]);
+  });
+});
+
+Deno.test("gemini get --dry-run prints the request line and sends nothing", async () => {
+  await withSite(async (site, home) => {
+    const result = await get(["--dry-run", `localhost:${site.port}/a b?q`], home);
+    assertEquals(result.code, 0);
+    assertEquals(result.out, `gemini://localhost:${site.port}/a%20b?q\r\n`);
+    assertStringIncludes(result.err, "nothing was sent");
+    const proxied = await get(
+      ["--dry-run", "--proxy", `https=gemini://localhost:${site.port}`, "https://example.org/"],
+      home,
+    );
+    assertEquals(proxied.out, "https://example.org/\r\n");
+    assertStringIncludes(proxied.err, `localhost:${site.port} (proxy for https)`);
+    assertEquals(site.handshakes, 0);
+  });
+});
+
+Deno.test("gemini get --json prints exactly the issue's fields", async () => {
+  await withSite(async (site, home) => {
+    const result = await get(["--json", site.url("/")], home);
+    assertEquals(result.code, 0);
+    const json = JSON.parse(result.out);
+    assertEquals(Object.keys(json), [
+      "url",
+      "status",
+      "meta",
+      "mediaType",
+      "charset",
+      "lang",
+      "redirects",
+      "tls",
+      "certificate",
+      "trust",
+      "timing",
+      "bodyBytes",
+      "body",
+    ]);
+    assertEquals(json.url, site.url("/"));
+    assertEquals([json.status, json.meta, json.mediaType], [
+      20,
+      "text/gemini; lang=en",
+      "text/gemini",
+    ]);
+    assertEquals([json.charset, json.lang], [null, "en"]);
+    assertEquals(Object.keys(json.tls), ["version", "cipher"]);
+    assertEquals(Object.keys(json.certificate), [
+      "spkiSha256",
+      "certSha256",
+      "subject",
+      "notBefore",
+      "notAfter",
+    ]);
+    assertEquals(json.trust, { verdict: "first-use" });
+    assertEquals(Object.keys(json.timing), ["connectMs", "tlsMs", "firstByteMs", "totalMs"]);
+    assertEquals(json.body, "# Welcome\nPlain text line\n=> /png A picture\n");
+    assertEquals(json.bodyBytes, 44);
+
+    const png = JSON.parse((await get(["--json", site.url("/png")], home)).out);
+    assertEquals(png.trust.verdict, "match");
+    assertEquals(png.bodyBase64, btoa(String.fromCharCode(...PNG)));
+    assertEquals("body" in png, false);
+    const big = JSON.parse((await get(["--json", site.url("/big")], home)).out);
+    assertEquals(big.bodyBytes, 1024 * 1024 + 1);
+    assertEquals("bodyBase64" in big || "body" in big, false);
+    const redirected = await get(["--json", site.url("/missing")], home);
+    assertEquals(redirected.code, 51);
+    assertEquals(JSON.parse(redirected.out).status, 51);
+  });
+});
+
+Deno.test("gemini get exits with the final status, and 1 for network failures", async () => {
+  await withSite(async (site, home) => {
+    const missing = await get([site.url("/missing")], home);
+    assertEquals(missing.code, 51);
+    assertStringIncludes(missing.err, "51 Not found: Nothing here");
+    const input = await get([site.url("/search")], home);
+    assertEquals(input.code, 10);
+    assertStringIncludes(input.err, "--input");
+    const loop = await get([site.url("/loop")], home);
+    assertEquals(loop.code, 1);
+    assertStringIncludes(loop.err, "Redirect loop");
+    const away = await get([site.url("/away")], home);
+    assertEquals(away.code, 1);
+    assertStringIncludes(away.err, "--allow-scheme-change");
+  });
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const home = await Deno.makeTempDir();
+  try {
+    const refused = await get([`gemini://127.0.0.1:${port}/`], home);
+    assertEquals(refused.code, 1);
+    assertStringIncludes(refused.err, "Cannot connect");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini get --input answers a prompt; a terminal prompt works too", async () => {
+  await withSite(async (site, home) => {
+    const given = await get(["--input", "two words", site.url("/search")], home);
+    assertEquals([given.code, given.out], [0, "you said ?two%20words\n"]);
+    const typed = await get([site.url("/search")], home, { terminal: true, stdin: "typed\n" });
+    assertEquals(typed.code, 0);
+    assertStringIncludes(typed.err, "Search for what?");
+    assertEquals(typed.out, "you said ?typed\n");
+  });
+});
+
+Deno.test("gemini get: 60 says how to make an identity; --transient and --identity answer it", async () => {
+  await withSite(async (site, home) => {
+    const needed = await get([site.url("/private")], home);
+    assertEquals(needed.code, 60);
+    assertStringIncludes(needed.err, "gemini cert new NAME");
+    assertStringIncludes(needed.err, "--transient");
+    const transient = await get(["--transient", site.url("/private")], home);
+    assertEquals(transient.code, 0);
+    assertMatch(transient.out, /^hello transient-[0-9a-f]{8}\n$/);
+    assertStringIncludes(transient.err, "throwaway");
+    const store = openIdentityStore(
+      resolvePaths((k) => ({ GEMINI_HOME: home } as Record<string, string>)[k]),
+    );
+    assertEquals(await store.list(), []);
+    const { cert, key } = await generateCertificate("carol");
+    await store.add(makeIdentity("carol", { cert, key }));
+    const forced = await get(["--identity", "carol", site.url("/private")], home);
+    assertEquals([forced.code, forced.out], [0, "hello carol\n"]);
+    const unknown = memoryIo({ env: { GEMINI_HOME: home } });
+    assertEquals(await run(["get", "--identity", "nobody", site.url("/private")], unknown), 2);
+    assertStringIncludes(unknown.stderr.text(), 'no identity named "nobody"');
+  });
+});
+
+Deno.test("gemini get pins the server key across runs; a change exits 1 until --trust-new", async () => {
+  const old = await generateCertificate("localhost", { altNames: ["localhost"] });
+  const next = await generateCertificate("localhost", { altNames: ["localhost"] });
+  const server = await startGeminiServer(({ conn }) => answer(conn, "20 text/plain\r\n", "hi\n"), {
+    certificate: old,
+  });
+  const home = await Deno.makeTempDir();
+  try {
+    assertEquals((await get([server.url("/")], home)).code, 0);
+    const knownHosts = await Deno.readTextFile(join(home, "data", "known_hosts"));
+    assertStringIncludes(knownHosts, old.info.spkiSha256);
+    server.listener.setCertificates([{ cert: next.cert, key: next.key }]);
+    const changed = await get([server.url("/changed")], home);
+    assertEquals(changed.code, 1);
+    assertStringIncludes(changed.err, "--trust-new");
+    assertStringIncludes(changed.err, `gemini cert hosts forget localhost:${server.port}`);
+    const warned = await get(["--tofu", "warn", server.url("/warned")], home);
+    assertEquals(warned.code, 0);
+    assertStringIncludes(warned.err, "warning");
+    const accepted = await get(["--trust-new", server.url("/accepted")], home);
+    assertEquals(accepted.code, 0);
+    assertEquals((await get([server.url("/after")], home)).code, 0);
+    assertEquals(server.lines.map((l) => new URL(l).pathname), [
+      "/",
+      "/warned",
+      "/accepted",
+      "/after",
+    ]);
+  } finally {
+    await server.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini get: proxies from --proxy and config.toml; https without one names --proxy", async () => {
+  await withSite(async (site, home) => {
+    const none = await get(["https://example.org/"], home);
+    assertEquals(none.code, 1);
+    assertStringIncludes(none.err, "--proxy https=");
+    const flagged = await get(
+      ["--proxy", `https=gemini://localhost:${site.port}`, "https://example.org/x"],
+      home,
+    );
+    assertEquals([flagged.code, flagged.out], [0, "proxied https://example.org/x\n"]);
+    await Deno.mkdir(join(home, "config"), { recursive: true });
+    await Deno.writeTextFile(
+      join(home, "config", "config.toml"),
+      `[proxies]\nhttp = "gemini://localhost:${site.port}"\n`,
+    );
+    const configured = await get(["http://example.org/y"], home);
+    assertEquals([configured.code, configured.out], [0, "proxied http://example.org/y\n"]);
+  });
+});
+
+Deno.test("gemini get: limits, retries, truncation and charsets on stderr", async () => {
+  await withSite(async (site, home) => {
+    const big = await get(["--max-size", "1K", site.url("/big")], home);
+    assertEquals(big.code, 1);
+    assertStringIncludes(big.err, "1024 bytes");
+    const slow = await get([site.url("/slow")], home);
+    assertEquals([slow.code, slow.out], [0, "patience\n"]);
+    assertStringIncludes(slow.err, "44 Slow down");
+    assertStringIncludes(slow.err, "waiting 0 s before retry 1");
+    const cut = await get([site.url("/cut")], home);
+    assertEquals([cut.code, cut.out], [0, "cut short"]);
+    assertStringIncludes(cut.err, "may be truncated");
+    const klingon = await get([site.url("/klingon")], home, { terminal: true });
+    assertEquals(klingon.code, 1);
+    assertStringIncludes(klingon.err, "x-klingon");
+    assertStringIncludes(klingon.err, "--raw");
+    const raw = await get(["--raw", site.url("/klingon")], home, { terminal: true });
+    assertEquals([raw.code, raw.out], [0, "qapla'\n"]);
+  });
+});
+
+Deno.test("gemini get refuses gopher without --allow-gopher", async () => {
+  const selectors: string[] = [];
+  const gopher = net.createServer((socket) => {
+    socket.on("data", (chunk) => {
+      selectors.push(new TextDecoder().decode(chunk));
+      socket.end("iHello gopher\tfake\tfake\t0\r\n.\r\n");
+    });
+  });
+  await new Promise<void>((resolve) => gopher.listen(0, "127.0.0.1", resolve));
+  const port = (gopher.address() as net.AddressInfo).port;
+  const home = await Deno.makeTempDir();
+  try {
+    const refused = await get([`gopher://127.0.0.1:${port}/`], home);
+    assertEquals(refused.code, 1);
+    assertStringIncludes(refused.err, "--allow-gopher");
+    assertEquals(selectors, []);
+    const allowed = await get(["--allow-gopher", `gopher://127.0.0.1:${port}/`], home);
+    assertEquals(allowed.code, 0);
+    assertStringIncludes(allowed.out, "Hello gopher");
+    const asked = await get([`gopher://127.0.0.1:${port}/`], home, {
+      terminal: true,
+      stdin: "y\n",
+    });
+    assertEquals(asked.code, 0);
+    assertStringIncludes(asked.err, "NOT encrypted");
+  } finally {
+    await new Promise<void>((resolve) => gopher.close(() => resolve()));
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini get: a hidden prompt for 11, --timeout, and an encrypted identity's passphrase", async () => {
+  await withSite(async (site, home) => {
+    const typed = await get([site.url("/password")], home, { terminal: true, stdin: "hunter2\r" });
+    assertEquals([typed.code, typed.out], [0, "password ?hunter2\n"]);
+    assertStringIncludes(typed.err, "Password (hidden): ");
+    const piped = await get([site.url("/password")], home, { stdin: "hunter2\n" });
+    assertEquals(piped.code, 11);
+    const slow = await get(["--timeout", "0.1", site.url("/silent")], home);
+    assertEquals(slow.code, 1);
+    assertStringIncludes(slow.err, "100 ms");
+    const paths = resolvePaths((k) => ({ GEMINI_HOME: home } as Record<string, string>)[k]);
+    const { cert, key } = await generateCertificate("dave");
+    await openIdentityStore(paths).add(
+      makeIdentity("dave", { cert, key: encryptKey(key, "pw"), passphrase: "pw" }),
+    );
+    const locked = await get(["--identity", "dave", site.url("/private")], home);
+    assertEquals(locked.code, 1);
+    assertStringIncludes(locked.err, "passphrase");
+    const unlocked = await get(["--identity", "dave", site.url("/private")], home, {
+      env: { GEMINI_IDENTITY_PASSPHRASE: "pw" },
+    });
+    assertEquals([unlocked.code, unlocked.out], [0, "hello dave\n"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// through the ./gemini launcher, as a user runs it
+
+async function launcher(
+  args: string[],
+  home: string,
+): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+  const output = await new Deno.Command(join(ROOT, "gemini"), {
+    args: ["get", ...args],
+    env: { GEMINI_HOME: home, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: output.stdout,
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("./gemini get: bytes to a pipe, exit codes and pins across processes", async () => {
+  await withSite(async (site, home) => {
+    const png = await launcher([site.url("/png")], home);
+    assertEquals([png.code, png.stdout], [0, PNG]);
+    const missing = await launcher([site.url("/missing")], home);
+    assertEquals(missing.code, 51);
+    assertStringIncludes(missing.stderr, "Nothing here");
+    const json = await launcher(["--json", site.url("/")], home);
+    assertEquals(JSON.parse(new TextDecoder().decode(json.stdout)).trust.verdict, "match");
+    const usage = await launcher(["--tofu", "sometimes", site.url("/")], home);
+    assertEquals(usage.code, 2);
+  });
+});

@@ -1,0 +1,529 @@
+import { assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
+import { answer, type GeminiTestRequest, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
+import { Client } from "../../lib/client/client.ts";
+import { ClientError, type ClientOptions } from "../../lib/client/types.ts";
+
+function client(options: ClientOptions = {}): Client {
+  return new Client({
+    knownHosts: new MemoryKnownHosts(),
+    identities: new MemoryIdentityStore(),
+    ...options,
+  });
+}
+
+function pathOf(line: string): string {
+  const url = new URL(line);
+  return url.pathname + url.search;
+}
+
+// ---------------------------------------------------------------------------------------
+// redirects
+
+Deno.test("Client follows relative redirects and records the chain", async () => {
+  const server = await startGeminiServer(({ line, conn }) => {
+    const path = pathOf(line);
+    if (path === "/a?q=1") return answer(conn, "31 b\r\n");
+    if (path === "/b") return answer(conn, "30 ../c/./d\r\n");
+    return answer(conn, "20 text/gemini\r\n", `at ${path}\n`);
+  });
+  try {
+    const response = await client().fetch(server.url("/a?q=1"));
+    assertEquals(response.status, 20);
+    assertEquals(response.url.href, server.url("/c/d"));
+    assertEquals(response.redirects.map((u) => u.href), [server.url("/a?q=1"), server.url("/b")]);
+    assertEquals(await response.text(), "at /c/d\n");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client detects a redirect loop before following it again", async () => {
+  const server = await startGeminiServer(({ line, conn }) =>
+    answer(conn, pathOf(line) === "/a" ? "30 /b\r\n" : "30 /a\r\n")
+  );
+  try {
+    const error = await assertRejects(() => client().fetch(server.url("/a")), ClientError);
+    assertEquals(error.code, "redirect-loop");
+    assertStringIncludes(error.message, `${server.url("/a")} -> ${server.url("/b")}`);
+    assertEquals(server.lines.length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client follows at most 5 redirects by default and maxRedirects otherwise", async () => {
+  const server = await startGeminiServer(({ line, conn }) => {
+    const n = Number(pathOf(line).slice(1));
+    return answer(conn, n >= 10 ? "20 text/plain\r\n" : `30 /${n + 1}\r\n`, "end\n");
+  });
+  try {
+    const error = await assertRejects(() => client().fetch(server.url("/0")), ClientError);
+    assertEquals(error.code, "too-many-redirects");
+    assertStringIncludes(error.message, "--max-redirects");
+    assertEquals(server.lines.length, 6);
+    const ok = await client({ maxRedirects: 10 }).fetch(server.url("/0"));
+    assertEquals(ok.redirects.length, 10);
+    assertEquals(await ok.text(), "end\n");
+    const five = await client().fetch(server.url("/5"));
+    assertEquals(five.redirects.length, 5);
+    await five.bytes();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client follows a redirect to another host unless the hook says no", async () => {
+  const server = await startGeminiServer(({ line, conn }) => {
+    const url = new URL(line);
+    if (url.hostname === "localhost") {
+      return answer(conn, `30 gemini://127.0.0.1:${url.port}/there\r\n`);
+    }
+    return answer(conn, "20 text/plain\r\n", `host ${url.hostname}\n`);
+  });
+  try {
+    const response = await client().fetch(server.url("/here"));
+    assertEquals(await response.text(), "host 127.0.0.1\n");
+    const asked: string[] = [];
+    const refused = await client({
+      hooks: {
+        onRedirect: ({ to }) => {
+          asked.push(to.href);
+          return Promise.resolve(false);
+        },
+      },
+    }).fetch(server.url("/here"));
+    assertEquals(refused.status, 30);
+    assertEquals(asked, [`gemini://127.0.0.1:${server.port}/there`]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client refuses a redirect to another scheme without allowSchemeChange", async () => {
+  const server = await startGeminiServer(({ conn }) =>
+    answer(conn, "30 https://example.org/page\r\n")
+  );
+  try {
+    const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
+    assertEquals(error.code, "scheme-change");
+    assertStringIncludes(error.message, "--allow-scheme-change");
+    assertStringIncludes(error.message, "https://example.org/page");
+    // Allowed, the https URL is then subject to the proxy rule.
+    const next = await assertRejects(
+      () => client({ allowSchemeChange: true }).fetch(server.url("/")),
+      ClientError,
+    );
+    assertEquals(next.code, "unsupported-scheme");
+    const viaHook = await assertRejects(
+      () => client({ hooks: { onRedirect: () => Promise.resolve(true) } }).fetch(server.url("/")),
+      ClientError,
+    );
+    assertEquals(viaHook.code, "unsupported-scheme");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client refuses a redirect with an empty target as a bad header", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "30 \r\n"));
+  try {
+    const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
+    assertEquals(error.code, "bad-header");
+  } finally {
+    await server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// retries
+
+Deno.test("Client waits the seconds of 44 then gets the 20 (a 44 storm is bounded)", async () => {
+  const server = await startGeminiServer(({ conn, index }) =>
+    index === 0 ? answer(conn, "44 1\r\n") : answer(conn, "20 text/plain\r\n", "finally\n")
+  );
+  try {
+    const waits: { status: number; seconds: number; attempt: number }[] = [];
+    const response = await client({
+      hooks: {
+        onRetryWait: ({ status, seconds, attempt }) => waits.push({ status, seconds, attempt }),
+      },
+    }).fetch(server.url("/"));
+    assertEquals(response.status, 20);
+    assertEquals(await response.text(), "finally\n");
+    assertEquals(waits, [{ status: 44, seconds: 1, attempt: 1 }]);
+    assertEquals(server.lines.length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client caps the 44 wait with maxWaitSeconds and stops after `retries`", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "44 3600\r\n"));
+  try {
+    const waits: number[] = [];
+    const response = await client({
+      retries: 2,
+      maxWaitSeconds: 0.01,
+      hooks: { onRetryWait: ({ seconds }) => void waits.push(seconds) },
+    }).fetch(server.url("/"));
+    assertEquals(response.status, 44);
+    assertEquals(response.meta, "3600");
+    assertEquals(waits, [0.01, 0.01]);
+    assertEquals(server.lines.length, 3);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client backs off exponentially when 44 carries text, not seconds", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "44 slow down please\r\n"));
+  try {
+    const waits: number[] = [];
+    const response = await client({
+      retries: 2,
+      hooks: { onRetryWait: ({ seconds }) => void waits.push(seconds) },
+    }).fetch(server.url("/"));
+    assertEquals(response.status, 44);
+    assertEquals(waits, [1, 2]);
+    assertEquals(server.lines.length, 3);
+    const capped: number[] = [];
+    await client({
+      retries: 4,
+      maxWaitSeconds: 0,
+      hooks: { onRetryWait: ({ seconds }) => void capped.push(seconds) },
+    }).fetch(server.url("/"));
+    assertEquals(capped, [0, 0, 0, 0]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client retries 40, 41 and 43 at most twice; 42 and 5x not at all", async () => {
+  for (const status of [40, 41, 43, 42, 50, 51]) {
+    const server = await startGeminiServer(({ conn }) => answer(conn, `${status} no\r\n`));
+    try {
+      const waits: number[] = [];
+      const response = await client({
+        maxWaitSeconds: 0,
+        hooks: { onRetryWait: ({ attempt }) => void waits.push(attempt) },
+      }).fetch(server.url("/"));
+      assertEquals(response.status, status);
+      assertEquals(response.meta, "no");
+      const retried = status === 40 || status === 41 || status === 43;
+      assertEquals(server.lines.length, retried ? 3 : 1, `status ${status}`);
+      assertEquals(waits, retried ? [1, 2] : []);
+    } finally {
+      await server.close();
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// headers
+
+Deno.test("Client refuses malformed status lines: 2, 99, 2x, 20text, 200", async () => {
+  for (
+    const header of ["2\r\n", "99 x\r\n", "2x text/gemini\r\n", "20text/gemini\r\n", "200 ok\r\n"]
+  ) {
+    const server = await startGeminiServer(({ conn }) => answer(conn, header, "body\n"));
+    try {
+      const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
+      assertEquals(error.code, "bad-header", JSON.stringify(header));
+      assertStringIncludes(error.message, "Invalid response header");
+    } finally {
+      await server.close();
+    }
+  }
+});
+
+Deno.test("Client takes `20` with no space and no META as text/gemini", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "20\r\n", "# hi\n"));
+  try {
+    const response = await client().fetch(server.url("/"));
+    assertEquals(response.status, 20);
+    assertEquals(response.meta, "");
+    assertEquals(response.mediaType?.essence, "text/gemini");
+    assertEquals(await response.text(), "# hi\n");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client acts on unknown codes by their class (14, 25, 37, 48, 57, 66)", async () => {
+  const server = await startGeminiServer(({ line, conn }) => {
+    const path = pathOf(line);
+    const map: Record<string, string> = {
+      "/14": "14 Say something",
+      "/14?hello": "20 text/plain",
+      "/25": "25 text/plain",
+      "/37": "37 /landing",
+      "/landing": "20 text/plain",
+      "/48": "48 odd temporary",
+      "/57": "57 odd permanent",
+      "/66": "66 odd certificate",
+    };
+    return answer(conn, `${map[path] ?? "51 Not found"}\r\n`, `${path}\n`);
+  });
+  try {
+    const c = client({ maxWaitSeconds: 0 });
+    const input = await c.fetch(server.url("/14"), { input: "hello" });
+    assertEquals([input.status, await input.text()], [20, "/14?hello\n"]);
+    const success = await c.fetch(server.url("/25"));
+    assertEquals([success.status, await success.text()], [25, "/25\n"]);
+    const redirect = await c.fetch(server.url("/37"));
+    assertEquals([redirect.status, redirect.url.pathname], [20, "/landing"]);
+    await redirect.bytes();
+    const temporary = await c.fetch(server.url("/48"));
+    assertEquals([temporary.status, temporary.meta], [48, "odd temporary"]);
+    assertEquals(server.lines.filter((l) => l.endsWith("/48")).length, 3);
+    for (const code of [57, 66]) {
+      const response = await c.fetch(server.url(`/${code}`));
+      assertEquals(response.status, code);
+      assertEquals(await response.bytes(), new Uint8Array());
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client stops reading a 2 MB header line at the header cap", async () => {
+  const server = await startGeminiServer(async ({ conn }) => {
+    try {
+      await conn.write("20 " + "x".repeat(2 * 1024 * 1024) + "\r\n");
+      await conn.close();
+    } catch {
+      conn.destroy(); // the client hung up after the cap, as it should
+    }
+  });
+  try {
+    const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
+    assertEquals(error.code, "bad-header");
+    assertStringIncludes(error.message, "1029 bytes");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client reports a connection closed before any header", async () => {
+  const server = await startGeminiServer(({ conn }) => conn.close());
+  try {
+    const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
+    assertEquals(error.code, "bad-header");
+    assertStringIncludes(error.message, "without sending a response header");
+  } finally {
+    await server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// bodies and limits
+
+Deno.test("Client delivers a body that ends without close_notify, with a warning", async () => {
+  const server = await startGeminiServer(async ({ conn }) => {
+    await conn.write("20 text/plain\r\npartial body\n");
+    conn.destroy();
+  });
+  try {
+    const warnings: string[] = [];
+    const response = await client({ hooks: { onWarning: (m: string) => void warnings.push(m) } })
+      .fetch(server.url("/"));
+    assertEquals(await response.text(), "partial body\n");
+    assertEquals(response.closeNotify, false);
+    assertEquals(warnings.length, 1);
+    assertStringIncludes(warnings[0], "may be truncated");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client reports close_notify on a body that ended cleanly", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "20 text/plain\r\n", "all\n"));
+  try {
+    const response = await client().fetch(server.url("/"));
+    assertEquals(response.closeNotify, undefined);
+    assertEquals(await response.text(), "all\n");
+    assertEquals(response.closeNotify, true);
+    assertEquals(response.bodyBytes, 4);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client stops an endless body at maxBodyBytes", async () => {
+  const server = await startGeminiServer(async ({ conn }) => {
+    await conn.write("20 application/octet-stream\r\n");
+    const chunk = new Uint8Array(16384).fill(65);
+    try {
+      for (let i = 0; i < 100_000; i++) await conn.write(chunk);
+    } catch {
+      // the client hung up
+    }
+    conn.destroy();
+  });
+  try {
+    const response = await client({ maxBodyBytes: 100_000 }).fetch(server.url("/"));
+    const error = await assertRejects(() => response.bytes(), ClientError);
+    assertEquals(error.code, "too-large");
+    assertStringIncludes(error.message, "100000 bytes");
+    assertEquals(response.bodyBytes, 100_000);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client times out a server that never answers (header) or stalls (body)", async () => {
+  const held: GeminiTestRequest[] = [];
+  const server = await startGeminiServer(async (request) => {
+    held.push(request);
+    if (pathOf(request.line) === "/stall") await request.conn.write("20 text/plain\r\nbegin");
+  });
+  try {
+    const header = await assertRejects(
+      () => client({ headerTimeoutMs: 50 }).fetch(server.url("/silent")),
+      ClientError,
+    );
+    assertEquals(header.code, "timeout");
+    assertStringIncludes(header.message, "50 ms");
+    const response = await client({ idleTimeoutMs: 50 }).fetch(server.url("/stall"));
+    const idle = await assertRejects(() => response.bytes(), ClientError);
+    assertEquals(idle.code, "timeout");
+    assertStringIncludes(idle.message, "idle timeout");
+  } finally {
+    for (const r of held) r.conn.destroy();
+    await server.close();
+  }
+});
+
+Deno.test("Client can be aborted while waiting for the header", async () => {
+  const held: GeminiTestRequest[] = [];
+  const server = await startGeminiServer((request) => void held.push(request));
+  try {
+    const controller = new AbortController();
+    const pending = client().fetch(server.url("/"), { signal: controller.signal });
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    const error = await assertRejects(() => pending, ClientError);
+    assertEquals(error.code, "aborted");
+  } finally {
+    for (const r of held) r.conn.destroy();
+    await server.close();
+  }
+});
+
+Deno.test("Client reports a refused connection as a network error", async () => {
+  const server = await startGeminiServer(({ conn }) => conn.close());
+  const port = server.port;
+  await server.close();
+  const error = await assertRejects(
+    () => client().fetch(`gemini://127.0.0.1:${port}/`),
+    ClientError,
+  );
+  assertEquals(error.code, "network");
+  assertStringIncludes(error.message, `127.0.0.1:${port}`);
+});
+
+Deno.test("Client rejects URLs it cannot send", async () => {
+  const c = client();
+  assertEquals((await assertRejects(() => c.fetch("not a url"), ClientError)).code, "bad-url");
+  assertEquals(
+    (await assertRejects(() => c.fetch(`gemini://h/${"a".repeat(1100)}`), ClientError)).code,
+    "bad-url",
+  );
+  assertEquals(
+    (await assertRejects(() => c.fetch("spartan://example.org/"), ClientError)).code,
+    "unsupported-scheme",
+  );
+});
+
+// ---------------------------------------------------------------------------------------
+// charsets
+
+Deno.test("Client decodes iso-8859-1 and shift_jis text by the META charset", async () => {
+  const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]); // "café\n"
+  const sjis = new Uint8Array([0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea, 0x0a]); // "日本語\n"
+  const server = await startGeminiServer(({ line, conn }) => {
+    const path = pathOf(line);
+    if (path === "/latin1") return answer(conn, "20 text/plain; charset=ISO-8859-1\r\n", latin1);
+    if (path === "/sjis") return answer(conn, "20 text/gemini; charset=shift_jis\r\n", sjis);
+    if (path === "/utf8") return answer(conn, "20 text/plain\r\n", "café\n");
+    return answer(conn, "20 text/plain; charset=x-klingon\r\n", "qapla'\n");
+  });
+  try {
+    const c = client();
+    assertEquals(await (await c.fetch(server.url("/latin1"))).text(), "café\n");
+    const japanese = await c.fetch(server.url("/sjis"));
+    assertEquals(japanese.mediaType?.charset, "shift_jis");
+    assertEquals(await japanese.text(), "日本語\n");
+    assertEquals(await (await c.fetch(server.url("/utf8"))).text(), "café\n");
+    const unknown = await c.fetch(server.url("/klingon"));
+    const error = await assertRejects(() => unknown.text(), ClientError);
+    assertEquals(error.code, "charset");
+    assertStringIncludes(error.message, "x-klingon");
+    assertStringIncludes(error.message, "--raw");
+    const raw = await c.fetch(server.url("/klingon"));
+    assertEquals(new TextDecoder().decode(await raw.bytes()), "qapla'\n");
+  } finally {
+    await server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// input
+
+Deno.test("Client answers 10 with the input option, %20-encoded, replacing the query", async () => {
+  const server = await startGeminiServer(({ line, conn }) => {
+    const url = new URL(line);
+    if (url.search === "" || url.search === "?old") return answer(conn, "10 Your name?\r\n");
+    return answer(conn, "20 text/plain\r\n", `got ${url.search}\n`);
+  });
+  try {
+    const response = await client().fetch(server.url("/ask?old"), { input: "a b+c&d" });
+    assertEquals(await response.text(), "got ?a%20b%2Bc%26d\n");
+    assertEquals(response.url.href, server.url("/ask?a%20b%2Bc%26d"));
+    const unanswered = await client().fetch(server.url("/ask"));
+    assertEquals([unanswered.status, unanswered.meta], [10, "Your name?"]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client asks the onInput hook for 11 with sensitive set", async () => {
+  const server = await startGeminiServer(({ line, conn }) => {
+    const url = new URL(line);
+    if (url.search === "") return answer(conn, "11 Password\r\n");
+    return answer(conn, "20 text/plain\r\n", `ok ${url.search}\n`);
+  });
+  try {
+    const asked: { prompt: string; sensitive: boolean }[] = [];
+    const response = await client({
+      hooks: {
+        onInput: ({ prompt, sensitive }) => {
+          asked.push({ prompt, sensitive });
+          return Promise.resolve("s3cret");
+        },
+      },
+    }).fetch(server.url("/login"));
+    assertEquals(await response.text(), "ok ?s3cret\n");
+    assertEquals(asked, [{ prompt: "Password", sensitive: true }]);
+    const declined = await client({ hooks: { onInput: () => Promise.resolve(null) } })
+      .fetch(server.url("/login"));
+    assertEquals(declined.status, 11);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Client gives up on a server that asks for input forever", async () => {
+  const server = await startGeminiServer(({ conn }) => answer(conn, "10 again\r\n"));
+  try {
+    let asked = 0;
+    const response = await client({
+      hooks: { onInput: () => Promise.resolve(`try${++asked}`) },
+    }).fetch(server.url("/"));
+    assertEquals(response.status, 10);
+    assertEquals(asked, 5);
+  } finally {
+    await server.close();
+  }
+});

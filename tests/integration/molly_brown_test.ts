@@ -1,0 +1,158 @@
+/**
+ * Interop with a real peer: Debian's molly-brown serves a gemtext page and a 1 MiB file on
+ * loopback with a throwaway certificate, and `./gemini get` fetches both byte for byte.
+ * `.ci/run` installs molly-brown; where it is missing this test fails with a clear message.
+ */
+
+import net from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+async function findMollyBrown(): Promise<string> {
+  for (const candidate of ["/usr/bin/molly-brown", "/usr/local/bin/molly-brown"]) {
+    try {
+      if ((await Deno.stat(candidate)).isFile) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  const which = await new Deno.Command("sh", {
+    args: ["-c", "command -v molly-brown"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const found = new TextDecoder().decode(which.stdout).trim();
+  if (which.code === 0 && found !== "") return found;
+  throw new Error(
+    "molly-brown is not installed, so the interop test cannot run: install it with " +
+      "`apt-get install -y molly-brown` (.ci/run does this)",
+  );
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitForPort(port: number, child: Deno.ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let attempt = 0; attempt < 200 && Date.now() < deadline; attempt++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill("SIGTERM");
+  await child.status;
+  let errors = "";
+  try {
+    errors = await Deno.readTextFile(log);
+  } catch {
+    // no log
+  }
+  throw new Error(`molly-brown did not listen on port ${port} within 10 s. ${errors}`);
+}
+
+async function gemini(
+  args: string[],
+  home: string,
+): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+  const output = await new Deno.Command(join(ROOT, "gemini"), {
+    args,
+    env: { GEMINI_HOME: home, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: output.stdout,
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("gemini get fetches a page and a 1 MiB file from molly-brown byte for byte", async () => {
+  const binary = await findMollyBrown();
+  const dir = await Deno.makeTempDir({ prefix: "gemini-molly-" });
+  const docs = join(dir, "docs");
+  await Deno.mkdir(docs);
+  const { cert, key, info } = await generateCertificate("localhost", {
+    altNames: ["localhost", "127.0.0.1"],
+  });
+  await Deno.writeTextFile(join(dir, "cert.pem"), cert);
+  await Deno.writeTextFile(join(dir, "key.pem"), key, { mode: 0o600 });
+  const page = new TextEncoder().encode(
+    "# Served by molly-brown\n\nText with ünïcödé.\n=> big.bin A 1 MiB file\n",
+  );
+  await Deno.writeFile(join(docs, "index.gmi"), page);
+  const big = new Uint8Array(1024 * 1024);
+  for (let at = 0; at < big.length; at += 65536) {
+    crypto.getRandomValues(big.subarray(at, at + 65536));
+  }
+  await Deno.writeFile(join(docs, "big.bin"), big);
+  const port = await freePort();
+  const config = join(dir, "molly.conf");
+  await Deno.writeTextFile(
+    config,
+    [
+      `Port = ${port}`,
+      `Hostname = "localhost"`,
+      `CertPath = "${join(dir, "cert.pem")}"`,
+      `KeyPath = "${join(dir, "key.pem")}"`,
+      `DocBase = "${docs}"`,
+      `AccessLog = "${join(dir, "access.log")}"`,
+      `ErrorLog = "${join(dir, "error.log")}"`,
+      "",
+    ].join("\n"),
+  );
+  const child = new Deno.Command(binary, {
+    args: ["-c", config],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const home = join(dir, "home");
+  try {
+    await waitForPort(port, child, join(dir, "error.log"));
+    const base = `gemini://localhost:${port}`;
+    const index = await gemini(["get", `${base}/`], home);
+    assertEquals(index.code, 0, index.stderr);
+    assertEquals(index.stdout, page);
+    const file = await gemini(["get", `${base}/big.bin`], home);
+    assertEquals(file.code, 0, file.stderr);
+    assertEquals(file.stdout.length, big.length);
+    assertEquals(file.stdout, big);
+    const saved = join(dir, "saved.bin");
+    const output = await gemini(["get", "-o", saved, `${base}/big.bin`], home);
+    assertEquals(output.code, 0, output.stderr);
+    assertEquals(await Deno.readFile(saved), big);
+    const json = await gemini(["get", "--json", `${base}/`], home);
+    const described = JSON.parse(new TextDecoder().decode(json.stdout));
+    assertEquals(described.status, 20);
+    assertEquals(described.mediaType, "text/gemini");
+    assertEquals(described.certificate.spkiSha256, info.spkiSha256);
+    assertEquals(described.trust.verdict, "match");
+    assertEquals(described.body, new TextDecoder().decode(page));
+    const missing = await gemini(["get", `${base}/nope.gmi`], home);
+    assertEquals(missing.code, 51);
+    const knownHosts = await Deno.readTextFile(join(home, "data", "known_hosts"));
+    assertStringIncludes(knownHosts, `localhost ${port} spki ${info.spkiSha256}`);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
