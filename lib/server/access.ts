@@ -17,8 +17,8 @@ export interface AccessOptions {
   prompt?: string;
   /**
    * Fingerprints allowed in: SHA-256 of the SubjectPublicKeyInfo or of the whole certificate,
-   * in any common spelling (`SHA256:AB:CD...`, plain hex). Default: none (with no `ca` either,
-   * any valid certificate is allowed).
+   * in any common spelling (`SHA256:AB:CD...`, plain hex). An empty list lets nobody in.
+   * Default: no list (with no `ca` either, any valid certificate is allowed).
    */
   allow?: string[];
   /** PEM text of one or more CA certificates whose issued certificates are allowed in. */
@@ -84,7 +84,8 @@ export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
   const now = options.now ?? ((): Date => new Date());
   const prompt = options.prompt ?? "Client certificate required";
   const refused = options.notAuthorizedMessage ?? "Certificate not authorised";
-  const restricted = allowed.size > 0 || cas.length > 0;
+  // A list that is given but empty (e.g. an empty allow file) lets nobody in.
+  const restricted = options.allow !== undefined || cas.length > 0;
 
   function check(cert: CertificateInfo | undefined): GeminiReply | undefined {
     if (!cert) return { status: 60, meta: prompt };

@@ -98,6 +98,34 @@ export interface RunningServer {
   shutdown(deadlineMs?: number): Promise<void>;
   /** Resolves when the server has shut down. */
   readonly finished: Promise<void>;
+  /**
+   * Applies a new handler, host list, schemes and certificates to connections accepted from
+   * now on; requests in flight finish with what they started with. Throws (changing
+   * nothing) when certificates cannot be loaded or the backend cannot change them.
+   */
+  reload(update: ServerUpdate): void;
+}
+
+/** What {@linkcode RunningServer.reload} can change. */
+export interface ServerUpdate {
+  /** The new handler. */
+  handler?: Handler;
+  /** The new host names (default: unchanged, or the new certificates' names). */
+  hosts?: string[];
+  /** The new schemes. */
+  schemes?: string[];
+  /** The new certificates (node backend only). */
+  certificates?: ServerCertificate[];
+}
+
+function describeCertificate(c: ServerCertificate): ServedCertificate {
+  const info = certificateInfo(c.cert);
+  return {
+    names: c.names ?? [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
+    spkiSha256: info.spkiSha256,
+    certSha256: info.certSha256,
+    notAfter: info.notAfter,
+  };
 }
 
 /**
@@ -122,17 +150,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const limits = options.limits instanceof Limits
     ? options.limits
     : new Limits(options.limits ?? {});
-  const served: ServedCertificate[] = options.certificates.map((c) => {
-    const info = certificateInfo(c.cert);
-    return {
-      names: c.names ??
-        [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
-      spkiSha256: info.spkiSha256,
-      certSha256: info.certSha256,
-      notAfter: info.notAfter,
-    };
-  });
-  const hosts = options.hosts ?? served.flatMap((c) => c.names);
+  const served: ServedCertificate[] = options.certificates.map(describeCertificate);
+  const current = {
+    handler: options.handler,
+    hosts: options.hosts ?? served.flatMap((c) => c.names),
+    schemes: options.schemes,
+    certificates: served,
+  };
   const addresses = options.listen ?? [{}];
   const listeners: Listener[] = [];
   try {
@@ -164,8 +188,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       return;
     }
     const task = serveConnection(conn, {
-      handler: options.handler,
-      hosts,
+      handler: current.handler,
+      hosts: current.hosts,
       port: options.publicPort ?? port,
       requestTimeoutMs: options.requestTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
@@ -174,7 +198,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       accessLog: options.accessLog,
       signal: hard.signal,
       drainSignal: drain.signal,
-      schemes: options.schemes,
+      schemes: current.schemes,
     }).catch((error) => {
       logger.error("connection failed", { ip, error });
       conn.destroy();
@@ -216,9 +240,30 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     return stopping;
   };
 
+  const reload = (update: ServerUpdate): void => {
+    let newServed = current.certificates;
+    if (update.certificates) {
+      if (update.certificates.length === 0) throw new TypeError("reload() needs a certificate");
+      newServed = update.certificates.map(describeCertificate);
+      // Check every listener can take them before changing any.
+      if (listeners.some((l) => l.backend !== "node")) {
+        throw new TypeError("The deno listener backend cannot change certificates; restart");
+      }
+      for (const l of listeners) l.setCertificates(update.certificates);
+    }
+    if (update.handler) current.handler = update.handler;
+    if (update.schemes) current.schemes = update.schemes;
+    current.hosts = update.hosts ??
+      (update.certificates && !options.hosts ? newServed.flatMap((c) => c.names) : current.hosts);
+    current.certificates = newServed;
+  };
+
   return {
     addrs: listeners.map((l) => l.addr),
-    certificates: served,
+    get certificates(): ServedCertificate[] {
+      return current.certificates;
+    },
+    reload,
     backend: listeners[0].backend,
     get openConnections(): number {
       return limits.openConnections;

@@ -183,13 +183,13 @@ async function locationHandler(
     }, handler);
   }
   const middleware: Middleware[] = [];
-  const allow = [
+  const allow = loc.allowFingerprints === undefined && loc.allowFile === undefined ? undefined : [
     ...(loc.allowFingerprints ?? []),
     ...(loc.allowFile ? await readAllowFile(loc.allowFile) : []),
   ];
   const ca = loc.caFile ? await readPem(loc.caFile, "CA file", host.name) : undefined;
   if (
-    loc.requireClientCertificate || allow.length > 0 || ca !== undefined ||
+    loc.requireClientCertificate || allow !== undefined || ca !== undefined ||
     loc.certificatePrompt !== undefined
   ) {
     try {

@@ -34,6 +34,13 @@ Deno.test("accessPolicy() without a list or CA accepts any valid certificate", a
   assertEquals(policy.check(undefined)?.status, 60);
 });
 
+Deno.test("accessPolicy() with an empty allow list lets nobody in", async () => {
+  assertEquals(
+    accessPolicy({ allow: [] }).check((await generateCertificate("x")).info)?.status,
+    61,
+  );
+});
+
 Deno.test("accessPolicy() rejects malformed fingerprints and CA files", () => {
   assertThrows(() => accessPolicy({ allow: ["abcd"] }), SyntaxError, "not a SHA-256");
   assertThrows(() => accessPolicy({ ca: "no pem here" }), SyntaxError, "no PEM certificate");
