@@ -43,7 +43,10 @@ export type AppHandler = (request: AppRequest) => GeminiReply | Promise<GeminiRe
 export interface RouteOptions {
   /** Host pattern: `example.org`, `*.example.org`, `:name.example.org`, `*`. Default any. */
   host?: string;
-  /** Schemes answered. Default `["gemini"]`; use `["titan"]` for upload routes. */
+  /**
+   * Schemes answered. Default `["gemini"]`; add `"titan"` for upload routes (e.g. a mounted
+   * `titanHandler`).
+   */
   schemes?: string[];
   /** Middleware applied to this route only, outermost first. */
   use?: Middleware[];
@@ -182,7 +185,7 @@ export class Router {
   mount(prefix: string, handler: Handler | Router, options: RouteOptions = {}): this {
     const p = prefix.replace(/\/+$/, "");
     const h = handler instanceof Router ? handler.handler : handler;
-    return this.#add(undefined, p, h as AppHandler, { schemes: ["gemini", "titan"], ...options });
+    return this.#add(undefined, p, h as AppHandler, options);
   }
 
   #add(

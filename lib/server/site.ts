@@ -207,8 +207,15 @@ async function locationHandler(
     }
   }
   if (loc.rate) middleware.push(rateLimit(loc.rate));
+  if (!loc.titan) middleware.unshift(geminiOnly);
   return compose(handler, ...middleware);
 }
+
+/** Middleware: Titan uploads to a place that does not take them get 59, not a download. */
+const geminiOnly: Middleware = (next) => (request) =>
+  request.url.protocol === "titan:"
+    ? { status: 59, meta: "Uploads are not accepted here" }
+    : next(request);
 
 async function hostHandler(
   host: HostConfig,
@@ -225,7 +232,9 @@ async function hostHandler(
     for (const loc of host.locations) {
       list.push({ pattern: loc.path, handler: await locationHandler(host, loc, fallback, logger) });
     }
-    handler = routes(list, fallback);
+    handler = routes(list, geminiOnly(fallback));
+  } else {
+    handler = geminiOnly(fallback);
   }
   const middleware: Middleware[] = [];
   if (host.rules) {

@@ -247,3 +247,30 @@ titan_anonymous = true
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("gemini serve --config: Titan requests outside Titan locations get 59, not the file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-dynamic-" });
+  try {
+    await Deno.mkdir(join(dir, "site"));
+    await Deno.writeTextFile(join(dir, "site", "secret.gmi"), "# not for upload\n");
+    const config = `[[host]]\nname = "localhost"\nroot = "site"\n\n` +
+      `[[host.location]]\npath = "/up/"\ntitan = true\ntitan_anonymous = true\n\n` +
+      `[[host.location]]\npath = "/static/"\n`;
+    await withConfig(dir, config, async (port) => {
+      for (const path of ["/secret.gmi", "/static/x.gmi"]) {
+        const res = await request(port, `titan://localhost:${port}${path};size=1`, {
+          upload: new TextEncoder().encode("x"),
+        });
+        assertEquals([res.status, res.meta], [59, "Uploads are not accepted here"], path);
+      }
+      assertEquals(await Deno.readTextFile(join(dir, "site", "secret.gmi")), "# not for upload\n");
+      const up = await titanUpload(
+        `titan://localhost:${port}/up/a.gmi`,
+        new TextEncoder().encode("a"),
+      );
+      assertEquals(up.status, 30);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
