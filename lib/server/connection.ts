@@ -7,17 +7,18 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
 import { parseTitanUrl } from "../protocol/titan.ts";
 import { hostAndPort } from "../protocol/url.ts";
+import { decodeRequestPath } from "../protocol/request_path.ts";
 import type { ServerConnection } from "../tls/listen.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
 import type { Limits } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
-import { _decodePath } from "./_path.ts";
 
 /** Options for {@linkcode serveConnection}. */
 export interface ServeConnectionOptions {
@@ -39,6 +40,12 @@ export interface ServeConnectionOptions {
   accessLog?: AccessLog;
   /** Aborted to cut a response short (hard shutdown). */
   signal?: AbortSignal;
+  /**
+   * The virtual host for requests whose URL names the server's own IP address (the
+   * address the connection was accepted on) instead of a host name. Default none: such
+   * requests get 53 unless the address is in `hosts`.
+   */
+  defaultHost?: string;
   /** Request id. Default 8 random hex digits. */
   requestId?: string;
   /**
@@ -225,12 +232,27 @@ export async function serveConnection(
     const { host } = hostAndPort(url);
     entry.host = host;
     entry.path = url.pathname;
-    checkRequestTarget(url, { hosts: options.hosts, port: options.port, schemes });
     const titan = url.protocol === "titan:";
+    let vhost = host;
+    try {
+      checkRequestTarget(url, { hosts: options.hosts, port: options.port, schemes });
+    } catch (error) {
+      // A URL naming the address the client connected to (an IP literal, usually without
+      // SNI) is for the default virtual host.
+      const local = conn.localAddress.hostname;
+      if (
+        !(error instanceof RequestError) || error.reason !== "wrong-host" ||
+        !options.defaultHost || !isIP(host) || host !== local
+      ) {
+        throw error;
+      }
+      checkRequestTarget(url, { hosts: [host], port: options.port, schemes });
+      vhost = options.defaultHost;
+    }
     request = {
       url,
-      path: _decodePath(titan ? _titanPath(url) : url.pathname || "/"),
-      host,
+      path: decodeRequestPath(titan ? _titanTarget(url) : url).path,
+      host: vhost,
       clientCertificate: conn.peerCertificate,
       remoteAddress: conn.remoteAddress,
       requestId,
@@ -302,12 +324,12 @@ export async function serveConnection(
   }
 }
 
-/** The path of a Titan URL without its `;size=...` parameters (as sent when they are malformed). */
-function _titanPath(url: URL): string {
+/** A Titan URL without its `;size=...` parameters (as sent when they are malformed). */
+function _titanTarget(url: URL): URL {
   try {
-    return parseTitanUrl(url).url.pathname;
+    return parseTitanUrl(url).url;
   } catch {
-    return url.pathname || "/";
+    return url;
   }
 }
 

@@ -47,3 +47,6 @@ export * from "./titan.ts";
 export * from "./rules.ts";
 export * from "./proxy.ts";
 export * from "./app.ts";
+export { memoryServer } from "./memory.ts";
+export * from "./config.ts";
+export * from "./site.ts";

@@ -11,6 +11,7 @@ import {
   listen,
   type Listener,
   type ListenerBackend,
+  type ListenOptions,
   type ServerCertificate,
   type ServerConnection,
 } from "../tls/listen.ts";
@@ -59,6 +60,13 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** Time for the handler and the whole response, ms. Default 300000. */
   responseTimeoutMs?: number;
+  /** Set SO_REUSEPORT so several processes can accept on one port. Default `false`. */
+  reusePort?: boolean;
+  /**
+   * Runs on the raw TCP socket before TLS (node backend), e.g. to read a PROXY protocol
+   * header and report the real client address, which limits and logs then use.
+   */
+  beforeTls?: ListenOptions["beforeTls"];
   /** Limits, or an existing {@linkcode Limits} to share. Default: the defaults of `Limits`. */
   limits?: LimitsOptions | Limits;
   /** Errors and events. Default silent. */
@@ -168,6 +176,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           certificates: options.certificates,
           requestClientCertificate: options.requestClientCertificate,
           backend: options.backend ?? "node",
+          reusePort: options.reusePort,
+          beforeTls: options.beforeTls,
         }),
       );
     }
@@ -191,6 +201,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       handler: current.handler,
       hosts: current.hosts,
       port: options.publicPort ?? port,
+      defaultHost: current.hosts.find((h) => !h.includes("*")),
       requestTimeoutMs: options.requestTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
       limits,
