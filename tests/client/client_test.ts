@@ -1,3 +1,4 @@
+import net from "node:net";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, type GeminiTestRequest, startGeminiServer } from "../_helpers/gemini_server.ts";
 import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
@@ -525,5 +526,26 @@ Deno.test("Client gives up on a server that asks for input forever", async () =>
     assertEquals(asked, 5);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("Client times out a connection whose TLS handshake never completes", async () => {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const error = await assertRejects(
+      () => client({ connectTimeoutMs: 100 }).fetch(`gemini://127.0.0.1:${port}/`),
+      ClientError,
+    );
+    assertEquals(error.code, "timeout");
+    assertStringIncludes(error.message, "100 ms");
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
