@@ -15,6 +15,6 @@
 export * from "./lib/protocol/mod.ts";
 export * from "./lib/files/mod.ts";
 export * from "./lib/tls/mod.ts";
-export * from "./lib/server/mod.ts";
 export * from "./lib/client/mod.ts";
+export * from "./lib/server/mod.ts";
 export * from "./lib/gemtext/mod.ts";

@@ -1,13 +1,226 @@
 /**
- * `gemini browse` (not built yet).
+ * `gemini browse [URL]`: an interactive terminal browser. Full screen on a terminal
+ * (alternate screen, raw keys, resize-aware); a line mode with `--line`, when `TERM=dumb`,
+ * or when standard output is not a terminal. Every trust and identity decision the client
+ * cannot make alone is asked in the browser's prompt line.
  *
  * @module
  */
 
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { openIdentityStore } from "../client/identities.ts";
+import type { ClientHooks, IdentityStore } from "../client/types.ts";
+import { type Paths, resolvePaths } from "../files/paths.ts";
+import { displayWidth, shouldUseColor } from "../gemtext/render.ts";
+import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
+import { Browser, type Fetcher } from "./browse/browser.ts";
+import { makeClientFetcher } from "./browse/client_fetcher.ts";
+import { LinePrinter, runLineMode } from "./browse/line_mode.ts";
+import { cursorPosition, initialState, KEYS, view } from "./browse/model.ts";
+import { BrowseStore } from "./browse/store.ts";
+import { FullScreen, paint } from "./browse/terminal.ts";
 import type { CliIo } from "./io.ts";
 
+const SPEC: CommandSpec = {
+  name: "gemini browse",
+  usage: ["gemini browse [options] [URL]"],
+  summary: "Read Gemini space in an interactive terminal browser. Without a URL it opens the " +
+    "page of the last session (or the help page).",
+  options: {
+    line: {
+      type: "boolean",
+      description: "Line mode: print pages and read commands (also with TERM=dumb or no TTY)",
+    },
+    width: {
+      type: "string",
+      value: "N",
+      description: "Readable maximum page width in columns (default: config, else 100)",
+    },
+    downloads: {
+      type: "string",
+      value: "DIR",
+      description: "Folder for saved files (default: config, else the data dir's downloads/)",
+    },
+    "no-color": { type: "boolean", description: "No colours (also with NO_COLOR set)" },
+  },
+  positionals: { max: 1 },
+  examples: ["gemini browse gemini://geminiprotocol.net/", "gemini browse --line localhost"],
+  footer: [
+    "Keys:",
+    ...KEYS.map((k) => `  ${k.keys.padEnd(16)} ${k.action}`),
+    "",
+    "Config: the [client] table of config.toml (trust, retries, proxies...) applies as in",
+    "gemini get; browse.toml beside it holds the browser's own settings:",
+    "  max_width = 100",
+    '  downloads = "~/Downloads"',
+    "  [handlers]",
+    '  "image/*" = "feh"',
+    "",
+    "Files in the data dir: bookmarks.gmi, history.json, session.json, subscriptions.json,",
+    "insecure_hosts.json, downloads/ (with GEMINI_HOME set, else $XDG_DOWNLOAD_DIR).",
+  ].join("\n"),
+};
+
+/** The settings of `browse.toml` in the config directory. */
+export interface BrowseConfig {
+  /** Readable maximum page width. */
+  maxWidth?: number;
+  /** Downloads folder. */
+  downloads?: string;
+  /** Opener programs by media type. */
+  handlers: Record<string, string>;
+}
+
+/** Reads `browse.toml` (missing file: defaults). */
+export async function readBrowseConfig(path: string): Promise<BrowseConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { handlers: {} };
+    throw error;
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`Config file ${path} is not valid TOML`, { cause: error });
+  }
+  const browse = doc;
+  const config: BrowseConfig = { handlers: {} };
+  if (typeof browse.max_width === "number" && browse.max_width >= 20) {
+    config.maxWidth = Math.floor(browse.max_width);
+  }
+  if (typeof browse.downloads === "string") config.downloads = browse.downloads;
+  if (browse.handlers && typeof browse.handlers === "object") {
+    for (const [k, v] of Object.entries(browse.handlers as Record<string, unknown>)) {
+      if (typeof v === "string") config.handlers[k.toLowerCase()] = v;
+    }
+  }
+  return config;
+}
+
+/** The downloads folder: flag, config, `$GEMINI_HOME` data dir, XDG download dir, data dir. */
+export function downloadsDir(
+  env: (name: string) => string | undefined,
+  dataDir: string,
+  configured: string | undefined,
+): string {
+  const home = env("HOME") ?? "";
+  const expand = (p: string): string => p.replace(/^~(?=\/|$)/, home).replace("$HOME", home);
+  if (configured) return expand(configured);
+  if (env("GEMINI_HOME")) return join(dataDir, "downloads");
+  const xdg = env("XDG_DOWNLOAD_DIR");
+  if (xdg) return expand(xdg);
+  return join(dataDir, "downloads");
+}
+
+function systemOpener(): string[] {
+  if (Deno.build.os === "darwin") return ["open"];
+  if (Deno.build.os === "windows") return ["cmd", "/c", "start", ""];
+  return ["xdg-open"];
+}
+
+/** Options for {@linkcode main} beyond the arguments (tests swap the network). */
+export interface BrowseMainOptions {
+  /** Makes the fetcher from the hooks; default: the real client. */
+  makeFetcher?: (
+    paths: Paths,
+    hooks: ClientHooks,
+    options: { identities: IdentityStore },
+  ) => Promise<Fetcher> | Fetcher;
+}
+
 /** Runs `gemini browse` and returns its exit code. */
-export async function main(_args: string[], io: CliIo): Promise<number> {
-  await io.stderr.write("gemini browse: not built yet\n");
-  return 1;
+export async function main(
+  args: string[],
+  io: CliIo,
+  options: BrowseMainOptions = {},
+): Promise<number> {
+  const { values, positionals } = parseCommand(SPEC, args);
+  if (values.help) {
+    await io.stdout.write(formatHelp(SPEC));
+    return 0;
+  }
+  const paths = resolvePaths(io.env);
+  const config = await readBrowseConfig(join(paths.configDir, "browse.toml"));
+  let maxWidth = config.maxWidth ?? 100;
+  if (typeof values.width === "string") {
+    const n = Number(values.width);
+    if (!Number.isInteger(n) || n < 20) {
+      throw new UsageError(`gemini browse: --width must be a whole number of at least 20`);
+    }
+    maxWidth = n;
+  }
+  const store = new BrowseStore(paths.dataDir);
+  const downloads = downloadsDir(
+    io.env,
+    paths.dataDir,
+    typeof values.downloads === "string" ? values.downloads : config.downloads,
+  );
+  const dumb = io.env("TERM") === "dumb";
+  const line = values.line === true || dumb || !io.stdout.isTerminal || !io.stdinIsTerminal;
+  const color = values["no-color"] !== true &&
+    shouldUseColor({ isTty: io.stdout.isTerminal && !dumb, NO_COLOR: io.env("NO_COLOR") });
+  let startUrl: string | undefined = positionals[0];
+  if (startUrl === undefined) startUrl = await store.lastUrl();
+
+  const factory = options.makeFetcher ?? makeClientFetcher;
+  const identities = openIdentityStore(paths);
+  let fetcher: Fetcher | undefined;
+  const makeFetcher = (hooks: ClientHooks): Fetcher => {
+    const ready = Promise.resolve(factory(paths, hooks, { identities }));
+    ready.catch(() => {});
+    return async (url, requestOptions) => {
+      fetcher ??= await ready;
+      return await fetcher(url, requestOptions);
+    };
+  };
+  const common = {
+    makeFetcher,
+    store,
+    identities,
+    downloadsDir: downloads,
+    handlers: config.handlers,
+    opener: systemOpener(),
+  };
+
+  if (line) {
+    const printer = new LinePrinter();
+    const browser = new Browser({
+      ...common,
+      render: printer.render,
+      state: initialState({ width: io.columns() ?? 80, height: 1000, maxWidth, color }),
+    });
+    return await runLineMode(io, browser, printer, startUrl);
+  }
+
+  const screen = new FullScreen();
+  const size = screen.size();
+  const browser = new Browser({
+    ...common,
+    render: (state) =>
+      screen.draw(paint(view(state), state.width, cursorPosition(state), displayWidth)),
+    state: initialState({ ...size, maxWidth, color }),
+  });
+  screen.start(() => browser.dispatch({ type: "resize", ...screen.size() }));
+  try {
+    browser.dispatch({ type: "resize", ...screen.size() });
+    await browser.loadStores();
+    if (startUrl) browser.open(startUrl);
+    else browser.dispatch("?");
+    const quit = browser.done.then(() => null);
+    while (!browser.quitted) {
+      const keys = await Promise.race([screen.keys(), quit]);
+      if (keys === null) break;
+      for (const key of keys) {
+        if (!browser.quitted) browser.dispatch(key);
+      }
+    }
+    await browser.idle();
+  } finally {
+    screen.stop();
+  }
+  return 0;
 }

@@ -1088,6 +1088,22 @@ function certHelp(): string {
   ].join("\n");
 }
 
+/** Breaks `text` into lines of at most `width` characters at spaces. */
+function wrapWords(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.join("\n");
+}
+
 /**
  * Runs `gemini cert` with `args` (after `cert`) and returns its exit code: 0 on success,
  * 1 on failure, 2 on a usage error.
@@ -1131,7 +1147,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   try {
     const { values, positionals } = parseCommand(sub.spec, subArgs);
     if (values.help) {
-      await io.stdout.write(formatHelp(sub.spec));
+      await io.stdout.write(formatHelp({ ...sub.spec, summary: wrapWords(sub.spec.summary, 90) }));
       return 0;
     }
     return await sub.run(ctx, values, positionals);

@@ -733,6 +733,33 @@ Deno.test("cert hosts import reads Lagrange, gmni, Amfora and Telescope stores",
   });
 });
 
+Deno.test("a whole-certificate pin imported from Telescope becomes an SPKI pin on the next gemini get", async () => {
+  await withHome(async (home) => {
+    const bundle = await generateCertificate("localhost", { altNames: ["127.0.0.1"] });
+    const server = await startTestServer(({ socket }) => {
+      socket.end("20 text/plain\r\nok\n");
+    }, { certificates: [bundle] });
+    try {
+      const file = join(home.dir, "known_hosts.telescope");
+      await Deno.writeTextFile(
+        file,
+        `127.0.0.1:${server.port} SHA256:${bundle.info.certSha256} 1\n`,
+      );
+      ok(await home.run(["hosts", "import", "--from", "telescope", file]));
+      const before = (await home.knownHosts.get("127.0.0.1", server.port))!;
+      assertEquals([before.pin, before.spkiSha256], ["cert", ""]);
+      const io = memoryIo({ env: { GEMINI_HOME: home.dir } });
+      assertEquals(await getMain([`gemini://127.0.0.1:${server.port}/`], io), 0);
+      assertEquals(io.stdout.text(), "ok\n");
+      const after = (await home.knownHosts.get("127.0.0.1", server.port))!;
+      assertEquals([after.pin, after.spkiSha256], ["spki", bundle.info.spkiSha256]);
+      assertEquals(after.firstSeen, before.firstSeen);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 Deno.test("cert hosts import reports a bad line by file and line and imports nothing", async () => {
   await withHome(async (home) => {
     const file = join(home.dir, "trusted.2.txt");

@@ -1,0 +1,664 @@
+/**
+ * The controller of `gemini browse`: runs the model's effects (fetches through a
+ * {@linkcode Fetcher}, answers, bookmarks, subscriptions, downloads), turns the client's
+ * human decisions ({@linkcode ClientHooks}) into prompts in the prompt line, and hands every
+ * new state to the user interface (full screen or line mode).
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import type {
+  CertificateChange,
+  ClientHooks,
+  GeminiResponse,
+  Identity,
+  IdentityStore,
+  RequestOptions,
+} from "../../client/types.ts";
+import { checkIdentityName, makeIdentity, normalizeScope } from "../../client/identities.ts";
+import { ClientError } from "../../client/types.ts";
+import { gemtextTitle, parseGemfeed, parseGemtext } from "../../gemtext/mod.ts";
+import { formatFingerprint, generateCertificate } from "../../tls/certificate.ts";
+import {
+  type BrowserEvent,
+  type BrowserState,
+  type Effect,
+  helpGemtext,
+  type Page,
+  type Prompt,
+  update,
+} from "./model.ts";
+import type { BrowseStore, Subscriptions } from "./store.ts";
+
+/** Fetches one URL (the real `Client.fetch`, or a fake in tests). */
+export type Fetcher = (url: string, options: RequestOptions) => Promise<GeminiResponse>;
+
+/** Options for {@linkcode Browser}. */
+export interface BrowserOptions {
+  /** Makes the fetcher, given the hooks that ask the person. */
+  makeFetcher: (hooks: ClientHooks) => Fetcher;
+  /** Bookmarks, history, session, subscriptions. */
+  store: BrowseStore;
+  /** Identities offered for status 60 (and where new ones are saved). Default: none. */
+  identities?: IdentityStore;
+  /** Where downloads go. */
+  downloadsDir: string;
+  /** Programs that open non-text responses, by media type (`image/png`, `image/*`, `*`). */
+  handlers?: Record<string, string>;
+  /** The system opener, e.g. `["xdg-open"]`. */
+  opener?: string[];
+  /** Starts an opener program on a file; default: `Deno.Command(...).spawn()`. */
+  spawn?: (command: string[]) => void;
+  /** Called with every new state. */
+  render: (state: BrowserState) => void;
+  /** Initial state. */
+  state: BrowserState;
+  /** Hosts allowed without asking over unencrypted schemes (`scheme://host:port`). */
+  allowInsecure?: string[];
+}
+
+const SAFE_NAME = /[^A-Za-z0-9._ -]+/g;
+
+/** A file name for a download of `url`: the last path segment, cleaned, or `download`. */
+export function downloadName(url: string, mediaType: string): string {
+  let name = "";
+  try {
+    const path = new URL(url).pathname;
+    name = decodeURIComponent(basename(path));
+  } catch {
+    // keep the default
+  }
+  name = name.replace(SAFE_NAME, "_").replace(/^\.+/, "").slice(0, 120);
+  if (name === "") {
+    const sub = mediaType.split("/")[1]?.split(/[;+]/)[0]?.replace(SAFE_NAME, "") ?? "";
+    name = sub ? `download.${sub}` : "download";
+  }
+  return name;
+}
+
+/** The handler program for `mediaType` from `handlers` (exact, then `type/*`, then `*`). */
+export function handlerFor(
+  handlers: Record<string, string>,
+  mediaType: string,
+): string | undefined {
+  const essence = mediaType.split(";")[0].trim().toLowerCase();
+  return handlers[essence] ?? handlers[`${essence.split("/")[0]}/*`] ?? handlers["*"];
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function dateOf(d: Date | string | undefined): string {
+  if (d === undefined) return "unknown";
+  const date = typeof d === "string" ? new Date(d) : d;
+  return Number.isNaN(date.getTime()) ? String(d) : date.toISOString().slice(0, 10);
+}
+
+/** The lines that describe a certificate change (shown above the prompt). */
+export function certificateChangeDetails(change: CertificateChange): string[] {
+  const p = change.pinned;
+  const n = change.presented;
+  const fp = (hex: string): string => hex ? formatFingerprint(hex) : "unknown";
+  return [
+    `The certificate of ${change.host}:${change.port} has CHANGED.`,
+    `Pinned:  SHA-256 ${fp(p.spkiSha256 || p.certSha256)}`,
+    `         first seen ${dateOf(p.firstSeen)}, last seen ${dateOf(p.lastSeen)}, ` +
+    `expires ${dateOf(p.notAfter)}`,
+    `Now:     SHA-256 ${fp(n.spkiSha256)}`,
+    `         valid ${dateOf(n.notBefore)} to ${dateOf(n.notAfter)}, subject ${n.subject}`,
+  ];
+}
+
+/** The scope of a client-certificate request: the URL without query, normalized. */
+export function identityScope(url: URL): string {
+  const path = url.pathname || "/";
+  const raw = `${url.protocol}//${url.host}${path}`;
+  try {
+    return normalizeScope(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Runs the browser: state, effects and prompts. */
+export class Browser {
+  #state: BrowserState;
+  #options: BrowserOptions;
+  #fetcher: Fetcher;
+  #abort: AbortController | undefined;
+  #answers = new Map<number, (value: string | null) => void>();
+  #nextAsk = 1;
+  #quit: () => void = () => {};
+  #quitted = false;
+  #done: Promise<void>;
+  #insecure: Set<string>;
+  #tasks = new Set<Promise<unknown>>();
+  #sensitiveLoads = new Set<number>();
+  #currentLoad = 0;
+
+  /** A browser with the given dependencies. */
+  constructor(options: BrowserOptions) {
+    this.#options = options;
+    this.#state = options.state;
+    this.#insecure = new Set(options.allowInsecure ?? []);
+    this.#fetcher = options.makeFetcher(this.hooks);
+    this.#done = new Promise((resolve) => this.#quit = resolve);
+  }
+
+  /** The current state. */
+  get state(): BrowserState {
+    return this.#state;
+  }
+
+  /** Whether the user has quit. */
+  get quitted(): boolean {
+    return this.#quitted;
+  }
+
+  /** Resolves when the user quits. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Waits for background work (fetches, saves) to settle; for tests. */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 100 && this.#tasks.size > 0; i++) await Promise.allSettled(this.#tasks);
+  }
+
+  /** Loads bookmarks and history into the state (for `B` and URL completion). */
+  async loadStores(): Promise<void> {
+    const [bookmarks, history] = await Promise.all([
+      this.#options.store.bookmarks(),
+      this.#options.store.history(),
+    ]);
+    this.dispatch({ type: "bookmarks", urls: bookmarks.map((b) => b.url) });
+    const known = [...history.map((v) => v.url), ...bookmarks.map((b) => b.url)];
+    this.dispatch({ type: "known", urls: [...new Set(known)] });
+  }
+
+  /** Feeds an event or a key to the model, runs its effects and renders. */
+  dispatch(input: string | BrowserEvent): void {
+    const { state, effects } = update(this.#state, input);
+    this.#state = state;
+    for (const effect of effects) this.#run(effect);
+    this.#options.render(this.#state);
+  }
+
+  /** Opens `url` as if typed in the `o` prompt. */
+  open(url: string): void {
+    this.dispatch("o");
+    for (const ch of url) this.dispatch(ch);
+    this.dispatch("enter");
+  }
+
+  /** Asks a question in the prompt line; resolves with the answer (`null`: cancelled). */
+  ask(prompt: Omit<Prompt, "id" | "value">): Promise<string | null> {
+    const id = this.#nextAsk++;
+    return new Promise((resolve) => {
+      this.#answers.set(id, resolve);
+      this.dispatch({ type: "ask", prompt: { ...prompt, id, value: "" } });
+    });
+  }
+
+  /** The hooks the client calls for human decisions. */
+  get hooks(): ClientHooks {
+    return {
+      onInput: async (r) => {
+        const load = this.#currentLoad;
+        const answer = await this.ask({
+          kind: r.sensitive ? "secret" : "input",
+          label: r.prompt.trim() || "Input",
+        });
+        if (r.sensitive && answer !== null) this.#sensitiveLoads.add(load);
+        return answer;
+      },
+      onCertificateChange: async (change) => {
+        const answer = await this.ask({
+          kind: "choice",
+          label: "Trust the new certificate?",
+          details: certificateChangeDetails(change),
+          choices: [
+            { key: "a", label: "abort", value: "abort" },
+            { key: "o", label: "trust once", value: "once" },
+            { key: "s", label: "trust and save", value: "save" },
+          ],
+          cancelValue: "abort",
+        });
+        return answer === "once" || answer === "save" ? answer : "abort";
+      },
+      onIdentityRequired: (r) => this.#chooseIdentity(r.url, r.status, r.meta),
+      onRedirect: async (r) => {
+        const answer = await this.ask({
+          kind: "choice",
+          label: `Follow redirect to ${r.to.href}?`,
+          choices: [{ key: "y", label: "yes", value: "y" }, { key: "n", label: "no", value: "n" }],
+          cancelValue: "n",
+        });
+        return answer === "y";
+      },
+      onInsecure: async (url) => {
+        const key = `${url.protocol}//${url.host}`;
+        if (this.#insecure.has(key)) return true;
+        const answer = await this.ask({
+          kind: "choice",
+          label: `${url.protocol.slice(0, -1)} is NOT encrypted. Connect to ${url.host}?`,
+          choices: [
+            { key: "y", label: "yes, this time", value: "y" },
+            { key: "a", label: "always for this host", value: "a" },
+            { key: "n", label: "no", value: "n" },
+          ],
+          cancelValue: "n",
+        });
+        if (answer === "a") {
+          this.#insecure.add(key);
+          this.#track(this.#options.store.addInsecureHost(key));
+        }
+        return answer === "y" || answer === "a";
+      },
+      onPassphrase: (identity) =>
+        this.ask({ kind: "secret", label: `Passphrase for identity ${identity.name}` }),
+      onRetryWait: (info) =>
+        this.dispatch({
+          type: "progress",
+          text: `${info.status}: waiting ${info.seconds} s before retry ${info.attempt}…`,
+        }),
+      onWarning: (message) => this.dispatch({ type: "message", text: `Warning: ${message}` }),
+    };
+  }
+
+  async #chooseIdentity(url: URL, status: number, meta: string): Promise<Identity | null> {
+    const store = this.#options.identities;
+    const existing = store ? await store.list() : [];
+    const shown = existing.slice(0, 9);
+    const answer = await this.ask({
+      kind: "choice",
+      label: `${status} ${meta || "Certificate required"}. Identity:`,
+      details: shown.length > 0
+        ? ["Existing identities:", ...shown.map((id, i) => `  [${i + 1}] ${id.name}`)]
+        : undefined,
+      choices: [
+        ...shown.map((id, i) => ({ key: String(i + 1), label: id.name, value: `id:${i}` })),
+        ...(store ? [{ key: "n", label: "new", value: "new" }] : []),
+        { key: "t", label: "transient", value: "transient" },
+        { key: "c", label: "cancel", value: "cancel" },
+      ],
+      cancelValue: "cancel",
+    });
+    const scope = identityScope(url);
+    if (answer?.startsWith("id:") && store) {
+      const identity = shown[Number(answer.slice(3))];
+      if (!identity.scopes.includes(scope)) {
+        const updated = { ...identity, scopes: [...identity.scopes, scope] };
+        await store.update(updated);
+        return updated;
+      }
+      return identity;
+    }
+    if (answer === "new" && store) {
+      const name = await this.ask({ kind: "text", label: "Name for the new identity" });
+      if (!name) return null;
+      try {
+        checkIdentityName(name);
+      } catch (error) {
+        this.dispatch({ type: "message", text: (error as Error).message });
+        return null;
+      }
+      if (await store.get(name)) {
+        this.dispatch({ type: "message", text: `An identity named ${name} already exists` });
+        return null;
+      }
+      const identity = await this.#makeIdentity(name, [scope]);
+      await store.add(identity);
+      return identity;
+    }
+    if (answer === "transient") {
+      return await this.#makeIdentity(`transient-${crypto.randomUUID().slice(0, 8)}`, [scope]);
+    }
+    return null;
+  }
+
+  async #makeIdentity(name: string, scopes: string[]): Promise<Identity> {
+    const bundle = await generateCertificate(name, { days: 365 * 5 });
+    return makeIdentity(name, { cert: bundle.cert, key: bundle.key, scopes });
+  }
+
+  #track<T>(task: Promise<T>): void {
+    const p = task.catch((error) => {
+      this.dispatch({
+        type: "message",
+        text: `Error: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    });
+    this.#tasks.add(p);
+    p.finally(() => this.#tasks.delete(p));
+  }
+
+  #run(effect: Effect): void {
+    const store = this.#options.store;
+    switch (effect.type) {
+      case "fetch":
+        this.#abort?.abort();
+        this.#abort = new AbortController();
+        this.#currentLoad = effect.id;
+        if (effect.sensitive) this.#sensitiveLoads.add(effect.id);
+        this.#track(this.#load(effect.id, effect.url, this.#abort.signal));
+        break;
+      case "cancel":
+        this.#abort?.abort();
+        this.#abort = undefined;
+        break;
+      case "answer": {
+        const resolve = this.#answers.get(effect.id);
+        this.#answers.delete(effect.id);
+        resolve?.(effect.value);
+        break;
+      }
+      case "bookmark-add":
+        this.#track(store.addBookmark({ url: effect.url, title: effect.title }));
+        break;
+      case "bookmark-remove":
+        this.#track(store.removeBookmark(effect.url));
+        break;
+      case "subscribe":
+        this.#track(this.#subscribe(effect.url, effect.title));
+        break;
+      case "quit":
+        this.#abort?.abort();
+        for (const resolve of this.#answers.values()) resolve(null);
+        this.#answers.clear();
+        this.#quitted = true;
+        this.#quit();
+        break;
+    }
+  }
+
+  async #subscribe(url: string, title: string): Promise<void> {
+    const page = this.#state.page;
+    if (!page || page.url !== url) return;
+    const feed = parseGemfeed(page.body, url);
+    if (page.mediaType !== "text/gemini" || feed.entries.length === 0) {
+      this.dispatch({ type: "message", text: "Not a feed: no links with a YYYY-MM-DD date" });
+      return;
+    }
+    await this.#options.store.updateSubscriptions((s) => ({
+      feeds: [...s.feeds.filter((f) => f.url !== url), { url, title: feed.title ?? title }],
+      seen: s.seen,
+    }));
+    this.dispatch({
+      type: "message",
+      text: `Subscribed to ${feed.title ?? title} (${feed.entries.length} entries)`,
+    });
+  }
+
+  async #internalPage(url: string): Promise<Page> {
+    const store = this.#options.store;
+    const page = (title: string, body: string): Page => ({
+      url,
+      body,
+      mediaType: "text/gemini",
+      title,
+    });
+    switch (url.split("?")[0]) {
+      case "about:help":
+        return page("Help", helpGemtext());
+      case "about:bookmarks": {
+        const list = await store.bookmarks();
+        return page(
+          "Bookmarks",
+          [
+            "# Bookmarks",
+            "",
+            list.length === 0 ? "No bookmarks yet: press B on a page to add it." : "",
+            ...list.map((b) => `=> ${b.url} ${b.title}`),
+            "",
+            "Press B on a bookmarked page to remove its bookmark.",
+            "",
+          ].join("\n"),
+        );
+      }
+      case "about:history": {
+        const list = await store.history();
+        return page(
+          "History",
+          [
+            "# History",
+            "",
+            ...list.slice(0, 500).map((v) =>
+              `=> ${v.url} ${v.time.slice(0, 16).replace("T", " ")} ${v.title ?? v.url}`
+            ),
+            "",
+          ].join("\n"),
+        );
+      }
+      case "about:subscriptions":
+        return page("Subscriptions", await this.#subscriptionsPage(url.includes("?read")));
+    }
+    throw new ClientError("unsupported-scheme", `Unknown page ${url}`);
+  }
+
+  async #subscriptionsPage(markRead: boolean): Promise<string> {
+    const store = this.#options.store;
+    const subs: Subscriptions = await store.subscriptions();
+    const lines = ["# Subscriptions", ""];
+    if (subs.feeds.length === 0) {
+      lines.push("No subscriptions yet: press s on a gemlog page to subscribe.", "");
+      return lines.join("\n");
+    }
+    const seen = new Set(subs.seen);
+    const fresh: { date: string; title: string; url: string; feed: string }[] = [];
+    const failures: string[] = [];
+    for (const feed of subs.feeds) {
+      try {
+        const response = await this.#fetcher(feed.url, {});
+        if (response.status < 20 || response.status > 29) {
+          failures.push(`${feed.title}: ${response.status} ${response.meta}`);
+          continue;
+        }
+        const parsed = parseGemfeed(await response.text(), response.url);
+        for (const e of parsed.entries) {
+          if (!seen.has(e.url)) fresh.push({ ...e, feed: feed.title });
+        }
+      } catch (error) {
+        failures.push(`${feed.title}: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+    fresh.sort((a, b) => b.date.localeCompare(a.date));
+    if (markRead) {
+      await store.updateSubscriptions((s) => ({
+        feeds: s.feeds,
+        seen: [...s.seen, ...fresh.map((e) => e.url)],
+      }));
+      lines.push("All entries marked as read.", "");
+    } else if (fresh.length === 0) {
+      lines.push("No new entries.", "");
+    } else {
+      lines.push(`## ${fresh.length} new entries`, "");
+      for (const e of fresh.slice(0, 200)) {
+        lines.push(`=> ${e.url} ${e.date} ${e.feed}: ${e.title}`);
+      }
+      lines.push("", "=> about:subscriptions?read Mark all as read", "");
+    }
+    lines.push("## Feeds", "", ...subs.feeds.map((f) => `=> ${f.url} ${f.title}`), "");
+    if (failures.length > 0) lines.push("## Errors", "", ...failures.map((f) => `* ${f}`), "");
+    return lines.join("\n");
+  }
+
+  async #load(id: number, url: string, signal: AbortSignal): Promise<void> {
+    try {
+      if (url.startsWith("about:")) {
+        this.dispatch({ type: "loaded", id, page: await this.#internalPage(url) });
+        return;
+      }
+      const response = await this.#fetcher(url, { signal });
+      if (signal.aborted) return;
+      const finalUrl = response.url.href;
+      const status = response.status;
+      if (status >= 20 && status <= 29) {
+        const mediaType = response.mediaType?.essence ?? "text/gemini";
+        if (!mediaType.startsWith("text/")) {
+          await this.#download(id, response, mediaType, signal);
+          return;
+        }
+        const body = await response.text();
+        if (signal.aborted) return;
+        const title = mediaType === "text/gemini" ? gemtextTitle(parseGemtext(body)) : undefined;
+        const page: Page = {
+          url: finalUrl,
+          body,
+          mediaType,
+          title,
+          status,
+          meta: response.meta,
+          trust: response.trust,
+          identity: response.identity,
+        };
+        const sensitive = this.#sensitiveLoads.delete(id);
+        if (sensitive) page.sensitive = true;
+        this.dispatch({ type: "loaded", id, page });
+        // A URL that carries a sensitive answer is never written to disk.
+        if (!sensitive) await this.#visited(finalUrl, title);
+        return;
+      }
+      await response.body.cancel().catch(() => {});
+      let message: string;
+      if (status >= 10 && status <= 19) message = "Input cancelled";
+      else if (status >= 30 && status <= 39) message = `Redirect not followed: ${response.meta}`;
+      else message = `${status} ${response.meta || "(no message)"} (${finalUrl})`;
+      this.dispatch({ type: "finished", id, message });
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof ClientError && error.code === "unsupported-scheme") {
+        await this.#openExternal(id, url);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.dispatch({ type: "finished", id, message: `Error: ${message}` });
+    }
+  }
+
+  /** A link the client cannot fetch (https, mailto...): offer the system opener. */
+  async #openExternal(id: number, url: string): Promise<void> {
+    const opener = this.#options.opener;
+    if (!opener || opener.length === 0 || url.startsWith("about:")) {
+      this.dispatch({ type: "finished", id, message: `Cannot open ${url}` });
+      return;
+    }
+    const answer = await this.ask({
+      kind: "choice",
+      label: `Open ${url} with ${opener[0]}?`,
+      choices: [{ key: "y", label: "yes", value: "y" }, { key: "n", label: "no", value: "n" }],
+      cancelValue: "n",
+    });
+    if (answer === "y") {
+      (this.#options.spawn ?? spawnDetached)([...opener, url]);
+      this.dispatch({ type: "finished", id, message: `Opened ${url} with ${opener[0]}` });
+    } else {
+      this.dispatch({ type: "finished", id, message: `Not opened: ${url}` });
+    }
+  }
+
+  async #visited(url: string, title: string | undefined): Promise<void> {
+    const store = this.#options.store;
+    await store.addVisit({ url, title, time: new Date().toISOString() });
+    await store.setLastUrl(url);
+    const subs = await store.subscriptions();
+    if (subs.feeds.length > 0 && !subs.seen.includes(url)) {
+      await store.updateSubscriptions((s) => ({ feeds: s.feeds, seen: [...s.seen, url] }));
+    }
+  }
+
+  async #download(
+    id: number,
+    response: GeminiResponse,
+    mediaType: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const name = downloadName(response.url.href, mediaType);
+    const handler = handlerFor(this.#options.handlers ?? {}, mediaType);
+    const opener = handler ? [handler] : this.#options.opener;
+    const answer = await this.ask({
+      kind: "choice",
+      label: `${mediaType} (${name}):`,
+      choices: [
+        { key: "s", label: "save", value: "save" },
+        ...(opener && opener.length > 0
+          ? [{ key: "o", label: `open with ${opener.join(" ")}`, value: "open" }]
+          : []),
+        { key: "c", label: "cancel", value: "cancel" },
+      ],
+      cancelValue: "cancel",
+    });
+    if (answer !== "save" && answer !== "open") {
+      await response.body.cancel().catch(() => {});
+      this.dispatch({ type: "finished", id, message: "Download cancelled" });
+      return;
+    }
+    const dir = this.#options.downloadsDir;
+    await Deno.mkdir(dir, { recursive: true });
+    const path = await freePath(dir, name);
+    const tmp = `${path}.part`;
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    let total = 0;
+    let shown = 0;
+    try {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        let chunk = value;
+        while (chunk.length > 0) chunk = chunk.subarray(await file.write(chunk));
+        total += value.length;
+        if (total - shown >= 65536) {
+          shown = total;
+          this.dispatch({ type: "progress", text: `Saving ${name}: ${formatBytes(total)}` });
+        }
+        if (signal.aborted) throw new Error("cancelled");
+      }
+    } catch (error) {
+      file.close();
+      await Deno.remove(tmp).catch(() => {});
+      throw error;
+    }
+    file.close();
+    await Deno.rename(tmp, path);
+    if (answer === "open" && opener) {
+      (this.#options.spawn ?? spawnDetached)([...opener, path]);
+      this.dispatch({ type: "finished", id, message: `Opened ${path} with ${opener[0]}` });
+    } else {
+      this.dispatch({ type: "finished", id, message: `Saved ${formatBytes(total)} to ${path}` });
+    }
+  }
+}
+
+async function freePath(dir: string, name: string): Promise<string> {
+  const dot = name.lastIndexOf(".");
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : "";
+  for (let i = 0; i < 1000; i++) {
+    const candidate = join(dir, i === 0 ? name : `${stem}-${i}${ext}`);
+    try {
+      await Deno.lstat(candidate);
+    } catch {
+      return candidate;
+    }
+  }
+  return join(dir, `${stem}-${crypto.randomUUID().slice(0, 8)}${ext}`);
+}
+
+function spawnDetached(command: string[]): void {
+  try {
+    const child = new Deno.Command(command[0], {
+      args: command.slice(1),
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.unref();
+  } catch {
+    // the opener is missing; the file is saved anyway
+  }
+}

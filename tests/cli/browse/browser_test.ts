@@ -1,0 +1,456 @@
+import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
+import { MemoryIdentityStore } from "../../_helpers/memory_stores.ts";
+import {
+  Browser,
+  certificateChangeDetails,
+  downloadName,
+  type Fetcher,
+  handlerFor,
+  identityScope,
+} from "../../../lib/cli/browse/browser.ts";
+import { initialState } from "../../../lib/cli/browse/model.ts";
+import { BrowseStore } from "../../../lib/cli/browse/store.ts";
+import { ClientError } from "../../../lib/client/types.ts";
+import type {
+  ClientHooks,
+  GeminiResponse,
+  Identity,
+  RequestOptions,
+} from "../../../lib/client/types.ts";
+import { generateCertificate } from "../../../lib/tls/certificate.ts";
+
+function response(
+  url: string,
+  status: number,
+  meta: string,
+  body: Uint8Array | string = "",
+  extra: Partial<GeminiResponse> = {},
+): GeminiResponse {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const essence = meta.split(";")[0].trim();
+  const [type, subtype] = essence.split("/");
+  return {
+    url: new URL(url),
+    status,
+    meta,
+    mediaType: status >= 20 && status < 30 ? { type, subtype, essence, params: {} } : undefined,
+    redirects: [],
+    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
+    body: new ReadableStream({
+      start(c): void {
+        // Several chunks, so that progress is reported for big bodies.
+        for (let at = 0; at < bytes.length; at += 65536) c.enqueue(bytes.slice(at, at + 65536));
+        c.close();
+      },
+    }),
+    bytes: () => Promise.resolve(bytes),
+    text: () => Promise.resolve(new TextDecoder().decode(bytes)),
+    closeNotify: true,
+    bodyBytes: bytes.length,
+    trust: "match",
+    ...extra,
+  };
+}
+
+type Route = (url: URL, hooks: ClientHooks, options: RequestOptions) => Promise<GeminiResponse>;
+
+interface Harness {
+  browser: Browser;
+  store: BrowseStore;
+  dir: string;
+  spawned: string[][];
+  identities: MemoryIdentityStore;
+}
+
+async function harness(
+  routes: Record<string, Route>,
+  fn: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const store = new BrowseStore(`${dir}/data`);
+  const spawned: string[][] = [];
+  const identities = new MemoryIdentityStore();
+  const makeFetcher = (hooks: ClientHooks): Fetcher => async (url, options) => {
+    const u = new URL(url);
+    if (u.protocol !== "gemini:") {
+      throw new ClientError("unsupported-scheme", `Cannot fetch ${u.protocol} URLs`);
+    }
+    const route = routes[u.pathname];
+    if (!route) return response(url, 51, "Not found");
+    return await route(u, hooks, options);
+  };
+  const browser = new Browser({
+    makeFetcher,
+    store,
+    identities,
+    downloadsDir: `${dir}/downloads`,
+    handlers: { "image/*": "viewer" },
+    opener: ["xdg-open"],
+    spawn: (command) => spawned.push(command),
+    render: () => {},
+    state: initialState({ width: 60, height: 12 }),
+  });
+  try {
+    await fn({ browser, store, dir, spawned, identities });
+  } finally {
+    browser.dispatch("q");
+    await browser.idle();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Polls `check` (bounded: 2000 turns of 1 ms). */
+async function until(check: () => unknown, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+const gmi = (body: string): Route => (url) =>
+  Promise.resolve(response(url.href, 20, "text/gemini", body));
+
+Deno.test("Browser loads a page, records the visit and the session URL", async () => {
+  await harness({ "/": gmi("# Home\n=> /x X\n") }, async ({ browser, store }) => {
+    browser.open("gemini://h.example/");
+    await until(() => browser.state.page, "the page");
+    await browser.idle();
+    assertEquals(browser.state.page?.title, "Home");
+    assertEquals(browser.state.page?.trust, "match");
+    assertEquals((await store.history()).map((v) => v.url), ["gemini://h.example/"]);
+    assertEquals(await store.lastUrl(), "gemini://h.example/");
+  });
+});
+
+Deno.test("Browser shows an error status in the message line and keeps the page", async () => {
+  await harness({ "/": gmi("# Home\n=> /missing M\n") }, async ({ browser }) => {
+    browser.open("gemini://h.example/");
+    await until(() => browser.state.page, "the page");
+    browser.dispatch("1");
+    browser.dispatch("enter");
+    await until(() => !browser.state.loading, "the failure");
+    assertEquals(browser.state.message, "51 Not found (gemini://h.example/missing)");
+    assertEquals(browser.state.page?.title, "Home");
+  });
+});
+
+Deno.test("Browser asks for input (10) in the prompt line and passes the answer on", async () => {
+  const ask: Route = async (url, hooks) => {
+    const answer = await hooks.onInput!({ url, prompt: "Name?", sensitive: false });
+    if (answer === null) return response(url.href, 10, "Name?");
+    return response(`${url.href}?${answer}`, 20, "text/gemini", `# Hi ${answer}\n`);
+  };
+  await harness({ "/ask": ask }, async ({ browser }) => {
+    browser.open("gemini://h.example/ask");
+    await until(() => browser.state.prompt?.kind === "input", "the prompt");
+    assertEquals(browser.state.prompt?.label, "Name?");
+    for (const k of "Bo") browser.dispatch(k);
+    browser.dispatch("enter");
+    await until(() => browser.state.page, "the page");
+    assertEquals(browser.state.page?.title, "Hi Bo");
+    browser.open("gemini://h.example/ask");
+    await until(() => browser.state.prompt, "the prompt");
+    browser.dispatch("escape");
+    await until(() => !browser.state.loading, "the end");
+    assertEquals(browser.state.message, "Input cancelled");
+  });
+});
+
+Deno.test("Browser keeps a sensitive answer (11) out of the screen, history and session", async () => {
+  const secret: Route = async (url, hooks) => {
+    const answer = await hooks.onInput!({ url, prompt: "Password", sensitive: true });
+    return response(`${url.href}?${answer}`, 20, "text/gemini", "# In\n");
+  };
+  await harness({ "/s": secret }, async ({ browser, store }) => {
+    browser.open("gemini://h.example/s");
+    await until(() => browser.state.prompt?.kind === "secret", "the prompt");
+    for (const k of "hunter2") browser.dispatch(k);
+    browser.dispatch("enter");
+    await until(() => browser.state.page, "the page");
+    await browser.idle();
+    assertEquals(browser.state.page?.sensitive, true);
+    assertEquals(await store.history(), []);
+    assertEquals(await store.lastUrl(), undefined);
+  });
+});
+
+Deno.test("Browser asks about a certificate change and returns the choice", async () => {
+  const { info } = await generateCertificate("new.example");
+  let decision = "";
+  const changed: Route = async (url, hooks) => {
+    decision = await hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned: {
+        host: "h.example",
+        port: 1965,
+        pin: "spki",
+        spkiSha256: "ab".repeat(32),
+        certSha256: "cd".repeat(32),
+        notAfter: "2027-01-01T00:00:00.000Z",
+        firstSeen: "2025-01-01T00:00:00.000Z",
+        lastSeen: "2026-01-01T00:00:00.000Z",
+      },
+      presented: info,
+    });
+    return response(url.href, 20, "text/gemini", "# ok\n", { trust: "changed-accepted" });
+  };
+  await harness({ "/": changed }, async ({ browser }) => {
+    browser.open("gemini://h.example/");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    const details = browser.state.prompt!.details!.join("\n");
+    assertStringIncludes(details, "AB:AB:AB");
+    assertStringIncludes(details, "2027-01-01");
+    assertStringIncludes(details, info.spkiSha256.slice(0, 2).toUpperCase());
+    browser.dispatch("s");
+    await until(() => browser.state.page, "the page");
+    assertEquals(decision, "save");
+  });
+});
+
+Deno.test("certificateChangeDetails() shows both fingerprints and dates", () => {
+  const lines = certificateChangeDetails({
+    host: "h",
+    port: 1965,
+    pinned: {
+      host: "h",
+      port: 1965,
+      pin: "spki",
+      spkiSha256: "00".repeat(32),
+      certSha256: "",
+      firstSeen: "2025-02-03T00:00:00Z",
+      lastSeen: "2025-02-04T00:00:00Z",
+    },
+    presented: {
+      spkiSha256: "ff".repeat(32),
+      certSha256: "",
+      subject: "CN=h",
+      issuer: "CN=h",
+      notBefore: new Date("2026-01-01T00:00:00Z"),
+      notAfter: new Date("2027-01-01T00:00:00Z"),
+      serialNumber: "01",
+      altNames: [],
+      keyType: "ec",
+      selfSigned: true,
+      pem: "",
+    },
+  });
+  const text = lines.join("\n");
+  assertStringIncludes(text, "00:00:00");
+  assertStringIncludes(text, "FF:FF:FF");
+  assertStringIncludes(text, "first seen 2025-02-03");
+  assertStringIncludes(text, "valid 2026-01-01 to 2027-01-01");
+});
+
+Deno.test("Browser saves a non-text response to the downloads folder, with progress", async () => {
+  const data = new Uint8Array(200_000).map((_, i) => i % 251);
+  const file: Route = (url) => Promise.resolve(response(url.href, 20, "application/zip", data));
+  await harness({ "/f/archive.zip": file }, async ({ browser, dir }) => {
+    const messages: string[] = [];
+    browser.open("gemini://h.example/f/archive.zip");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    assertStringIncludes(browser.state.prompt!.label, "application/zip (archive.zip)");
+    const original = browser.dispatch.bind(browser);
+    browser.dispatch = (e) => {
+      original(e);
+      messages.push(browser.state.message);
+    };
+    browser.dispatch("s");
+    await until(() => !browser.state.loading, "the download");
+    const saved = await Deno.readFile(`${dir}/downloads/archive.zip`);
+    assertEquals(saved, data);
+    assertStringIncludes(browser.state.message, `to ${dir}/downloads/archive.zip`);
+    assert(messages.some((m) => m.startsWith("Saving archive.zip: ")), messages.join("|"));
+    assertEquals(browser.state.page, undefined);
+    // A second download gets a new name instead of overwriting.
+    browser.open("gemini://h.example/f/archive.zip");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("s");
+    await until(() => !browser.state.loading, "the download");
+    assertEquals((await Deno.readFile(`${dir}/downloads/archive-1.zip`)).length, data.length);
+  });
+});
+
+Deno.test("Browser opens a non-text response with the handler for its type", async () => {
+  const png: Route = (url) => Promise.resolve(response(url.href, 20, "image/png", "PNG"));
+  await harness({ "/a.png": png }, async ({ browser, dir, spawned }) => {
+    browser.open("gemini://h.example/a.png");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("o");
+    await until(() => !browser.state.loading, "the opener");
+    assertEquals(spawned, [["viewer", `${dir}/downloads/a.png`]]);
+  });
+});
+
+Deno.test("handlerFor() picks exact type, then type/*, then *; downloadName() cleans names", () => {
+  const handlers = { "image/png": "a", "image/*": "b", "*": "c" };
+  assertEquals(handlerFor(handlers, "image/png; x=1"), "a");
+  assertEquals(handlerFor(handlers, "image/gif"), "b");
+  assertEquals(handlerFor(handlers, "audio/ogg"), "c");
+  assertEquals(handlerFor({}, "audio/ogg"), undefined);
+  assertEquals(downloadName("gemini://h/a/b%20c.ogg", "audio/ogg"), "b c.ogg");
+  assertEquals(downloadName("gemini://h/", "image/png"), "download.png");
+  assertEquals(downloadName("gemini://h/..%2F..%2Fetc", "text/x"), "_.._etc");
+  assertEquals(identityScope(new URL("gemini://h:1966/app/x?q")), "gemini://h:1966/app/x");
+});
+
+Deno.test("Browser offers identities for 60: transient, new (stored) and existing", async () => {
+  const used: (Identity | null)[] = [];
+  const needsCert: Route = async (url, hooks) => {
+    const identity = await hooks.onIdentityRequired!({ url, status: 60, meta: "Cert please" });
+    used.push(identity);
+    return identity
+      ? response(url.href, 20, "text/gemini", `# Hello ${identity.name}\n`, {
+        identity: identity.name,
+      })
+      : response(url.href, 60, "Cert please");
+  };
+  await harness({ "/app": needsCert }, async ({ browser, identities }) => {
+    browser.open("gemini://h.example/app");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("t");
+    await until(() => browser.state.page, "the page");
+    assert(used[0]?.name.startsWith("transient-"));
+    assertEquals(await identities.list(), []);
+
+    browser.open("gemini://h.example/app");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("n");
+    await until(() => browser.state.prompt?.kind === "text", "the name prompt");
+    for (const k of "alice") browser.dispatch(k);
+    browser.dispatch("enter");
+    await until(() => used.length === 2, "the identity");
+    await until(() => !browser.state.loading, "the page");
+    assertEquals(used[1]?.name, "alice");
+    assertEquals((await identities.get("alice"))?.scopes, ["gemini://h.example/app"]);
+    assertEquals(browser.state.page?.identity, "alice");
+
+    browser.open("gemini://h.example/app");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    assertStringIncludes(browser.state.prompt!.details!.join("\n"), "[1] alice");
+    browser.dispatch("1");
+    await until(() => used.length === 3, "the identity");
+    assertEquals(used[2]?.name, "alice");
+
+    browser.open("gemini://h.example/app");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("escape");
+    await until(() => !browser.state.loading, "the end");
+    assertEquals(used[3], null);
+    assertEquals(browser.state.message, "60 Cert please (gemini://h.example/app)");
+  });
+});
+
+Deno.test("Browser asks before a cross-host redirect and before unencrypted schemes", async () => {
+  const answers: boolean[] = [];
+  const redirect: Route = async (url, hooks) => {
+    answers.push(
+      await hooks.onRedirect!({ from: url, to: new URL("gemini://elsewhere.example/") }),
+    );
+    return response(url.href, 20, "text/gemini", "# r\n");
+  };
+  const gopher: Route = async (url, hooks) => {
+    answers.push(await hooks.onInsecure!(new URL("gopher://g.example/1/")));
+    return response(url.href, 20, "text/gemini", "# g\n");
+  };
+  await harness({ "/r": redirect, "/g": gopher }, async ({ browser, store }) => {
+    browser.open("gemini://h.example/r");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    assertStringIncludes(browser.state.prompt!.label, "gemini://elsewhere.example/");
+    browser.dispatch("n");
+    await until(() => answers.length === 1, "the answer");
+    assertEquals(answers, [false]);
+
+    browser.open("gemini://h.example/g");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    assertStringIncludes(browser.state.prompt!.label, "NOT encrypted");
+    browser.dispatch("y");
+    await until(() => answers.length === 2, "the answer");
+    assertEquals(await store.insecureHosts(), []);
+
+    browser.open("gemini://h.example/g");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("a");
+    await until(() => answers.length === 3, "the answer");
+    await browser.idle();
+    assertEquals(await store.insecureHosts(), ["gopher://g.example"]);
+
+    browser.open("gemini://h.example/g");
+    await until(() => answers.length === 4, "the remembered answer");
+    assertEquals(answers, [false, true, true, true]);
+  });
+});
+
+Deno.test("Browser bookmarks and lists bookmarks, history and help as pages", async () => {
+  await harness({ "/": gmi("# Home\n") }, async ({ browser, store }) => {
+    browser.open("gemini://h.example/");
+    await until(() => browser.state.page, "the page");
+    browser.dispatch("B");
+    await browser.idle();
+    assertEquals(await store.bookmarks(), [{ url: "gemini://h.example/", title: "Home" }]);
+    browser.dispatch("m");
+    await until(() => browser.state.page?.url === "about:bookmarks", "bookmarks");
+    assertEquals(browser.state.layout.links[0].url, "gemini://h.example/");
+    browser.dispatch("h");
+    await until(() => browser.state.page?.url === "about:history", "history");
+    assertEquals(browser.state.layout.links[0].url, "gemini://h.example/");
+    browser.dispatch("?");
+    await until(() => browser.state.page?.url === "about:help", "help");
+    assertStringIncludes(browser.state.page!.body, "follow link number N");
+  });
+});
+
+Deno.test("Browser subscribes to a feed and lists new entries across subscriptions", async () => {
+  let feed = "# My log\n=> /e1 2026-01-01 First\n=> /about About\n";
+  const log: Route = (url) => Promise.resolve(response(url.href, 20, "text/gemini", feed));
+  await harness({ "/log": log, "/e1": gmi("# e1\n"), "/plain": gmi("no dates\n") }, async (h) => {
+    const { browser, store } = h;
+    browser.open("gemini://h.example/plain");
+    await until(() => browser.state.page, "the page");
+    browser.dispatch("s");
+    await browser.idle();
+    assertStringIncludes(browser.state.message, "Not a feed");
+
+    browser.open("gemini://h.example/log");
+    await until(() => browser.state.page?.url.endsWith("/log"), "the feed");
+    browser.dispatch("s");
+    await browser.idle();
+    assertEquals((await store.subscriptions()).feeds, [
+      { url: "gemini://h.example/log", title: "My log" },
+    ]);
+    feed += "=> /e2 2026-02-01 Second\n";
+    browser.dispatch("1");
+    browser.dispatch("enter");
+    await until(() => browser.state.page?.url.endsWith("/e1"), "entry 1");
+    await browser.idle();
+    browser.dispatch("S");
+    await until(() => browser.state.page?.url === "about:subscriptions", "subscriptions");
+    const links = browser.state.layout.links.map((l) => l.url);
+    assert(links.includes("gemini://h.example/e2"));
+    assert(!links.includes("gemini://h.example/e1"), "visited entries are not new");
+    assertStringIncludes(browser.state.page!.body, "2026-02-01 My log: Second");
+  });
+});
+
+Deno.test("Browser offers the system opener for links it cannot fetch", async () => {
+  await harness({ "/": gmi("# Home\n=> https://example.com/ Web\n") }, async (h) => {
+    const { browser, spawned } = h;
+    browser.open("gemini://h.example/");
+    await until(() => browser.state.page, "the page");
+    browser.dispatch("1");
+    browser.dispatch("enter");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    assertEquals(browser.state.prompt!.label, "Open https://example.com/ with xdg-open?");
+    browser.dispatch("n");
+    await until(() => !browser.state.loading, "the answer");
+    assertEquals(spawned, []);
+    browser.dispatch("1");
+    browser.dispatch("enter");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("y");
+    await until(() => !browser.state.loading, "the answer");
+    assertEquals(spawned, [["xdg-open", "https://example.com/"]]);
+    assertEquals(browser.state.page?.title, "Home");
+  });
+});

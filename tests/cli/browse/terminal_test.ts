@@ -1,0 +1,94 @@
+import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
+import { decodeKeys, paint } from "../../../lib/cli/browse/terminal.ts";
+import { commandKeys } from "../../../lib/cli/browse/line_mode.ts";
+
+Deno.test("decodeKeys() names arrows, paging, Home/End, Shift-Tab and control keys", () => {
+  const table: [string, string[]][] = [
+    ["\x1b[A\x1b[B\x1b[C\x1b[D", ["up", "down", "right", "left"]],
+    ["\x1bOA\x1bOB", ["up", "down"]],
+    ["\x1b[5~\x1b[6~", ["pageup", "pagedown"]],
+    ["\x1b[H\x1b[F\x1b[1~\x1b[4~\x1bOH\x1bOF", ["home", "end", "home", "end", "home", "end"]],
+    ["\x1b[Z", ["shift-tab"]],
+    ["\x1b[3~", ["delete"]],
+    ["\t\r\x7f\x08\x03\x15\x0c", [
+      "tab",
+      "enter",
+      "backspace",
+      "backspace",
+      "ctrl-c",
+      "ctrl-u",
+      "ctrl-l",
+    ]],
+    ["\r\n", ["enter"]],
+    ["jk G/", ["j", "k", " ", "G", "/"]],
+    ["é日😀", ["é", "日", "😀"]],
+    ["\x1b[1;5A", ["up"]],
+    ["\x1bx", ["alt-x"]],
+    ["\x1b\x1b", ["escape", "escape"]],
+    ["\x01", []],
+  ];
+  for (const [input, keys] of table) {
+    assertEquals(decodeKeys(input, true).keys, keys, JSON.stringify(input));
+  }
+});
+
+Deno.test("decodeKeys() keeps an escape sequence cut by a read for the next read", () => {
+  for (const cut of ["\x1b", "\x1b[", "\x1b[6", "\x1bO"]) {
+    const first = decodeKeys("j" + cut, false);
+    assertEquals(first.keys, ["j"]);
+    assertEquals(first.rest, cut);
+  }
+  const first = decodeKeys("\x1b[6", false);
+  assertEquals(decodeKeys(first.rest + "~", false), { keys: ["pagedown"], rest: "" });
+  assertEquals(decodeKeys("\x1b", true), { keys: ["escape"], rest: "" });
+  assertEquals(decodeKeys("\x1b[", true).keys, ["escape", "["]);
+});
+
+Deno.test("paint() positions every line, pads the status line, shows the cursor only in prompts", () => {
+  const out = paint(
+    [
+      { plain: "hello", text: "\x1b[1mhello\x1b[22m", style: "page" },
+      { plain: "[1] link", text: "[1] link", style: "selected" },
+      { plain: "a needle b", text: "a needle b", style: "page", marks: [[2, 8]] },
+      { plain: "status", text: "status", style: "status" },
+      { plain: "Open: x", text: "Open: x", style: "prompt" },
+    ],
+    10,
+    { row: 4, col: 7 },
+    (t) => t.length,
+  );
+  assertStringIncludes(out, "\x1b[1;1H\x1b[0m\x1b[1mhello\x1b[22m");
+  assertStringIncludes(out, "\x1b[7m[1] link\x1b[27m");
+  assertStringIncludes(out, "a \x1b[7mneedle\x1b[27m b");
+  assertStringIncludes(out, "\x1b[7mstatus    \x1b[27m");
+  assert(out.endsWith("\x1b[5;8H\x1b[?25h"));
+  assert(!paint([], 10, undefined, (t) => t.length).includes("?25h"));
+});
+
+Deno.test("commandKeys() maps line-mode commands onto browser keys", () => {
+  const table: [string, string[] | undefined][] = [
+    ["3", ["3", "enter"]],
+    ["12", ["1", "2", "enter"]],
+    ["b", ["b"]],
+    ["back", ["b"]],
+    ["forward", ["f"]],
+    ["reload", ["R"]],
+    ["up", ["u"]],
+    ["root", ["r"]],
+    ["/cat", ["/", "c", "a", "t", "enter"]],
+    ["n", ["n"]],
+    ["N", ["N"]],
+    ["bookmark", ["B"]],
+    ["bookmarks", ["m"]],
+    ["history", ["h"]],
+    ["subscribe", ["s"]],
+    ["subscriptions", ["S"]],
+    ["q", ["q"]],
+    ["go a.b", ["o", ..."a.b", "enter"]],
+    ["gemini://x/", ["o", ..."gemini://x/", "enter"]],
+    ["example.org", ["o", ..."example.org", "enter"]],
+    ["", []],
+    ["frobnicate", undefined],
+  ];
+  for (const [line, keys] of table) assertEquals(commandKeys(line), keys, line);
+});

@@ -1,0 +1,111 @@
+import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { downloadsDir, main, readBrowseConfig } from "../../lib/cli/browse.ts";
+import type { Fetcher } from "../../lib/cli/browse/browser.ts";
+import { memoryIo } from "../../lib/cli/io.ts";
+import { UsageError } from "../../lib/cli/args.ts";
+import type { GeminiResponse } from "../../lib/client/types.ts";
+
+function page(url: string, body: string): GeminiResponse {
+  const bytes = new TextEncoder().encode(body);
+  return {
+    url: new URL(url),
+    status: 20,
+    meta: "text/gemini",
+    mediaType: { type: "text", subtype: "gemini", essence: "text/gemini", params: {} },
+    redirects: [],
+    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
+    body: new ReadableStream({
+      start(c): void {
+        c.close();
+      },
+    }),
+    bytes: () => Promise.resolve(bytes),
+    text: () => Promise.resolve(body),
+    closeNotify: true,
+    bodyBytes: bytes.length,
+  };
+}
+
+const fake = (): Fetcher => (url) =>
+  Promise.resolve(page(url, `# Page ${new URL(url).pathname}\n=> /next Next\n`));
+
+async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
+  const home = await Deno.makeTempDir();
+  try {
+    await fn(home);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test("gemini browse --help lists the options and every key", async () => {
+  const io = memoryIo();
+  assertEquals(await main(["--help"], io), 0);
+  const text = io.stdout.text();
+  for (const part of ["--line", "--width N", "--downloads DIR", "follow link number N"]) {
+    assertStringIncludes(text, part);
+  }
+});
+
+Deno.test("gemini browse rejects a bad --width and extra arguments", async () => {
+  for (const args of [["--width", "5"], ["--width", "x"], ["a", "b"], ["--frobnicate"]]) {
+    let error: unknown;
+    try {
+      await main(args, memoryIo({ env: { GEMINI_HOME: "/nonexistent" } }));
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof UsageError, args.join(" "));
+  }
+});
+
+Deno.test("gemini browse without a terminal runs the line mode, keeps history and the session", async () => {
+  await withHome(async (home) => {
+    const env = { GEMINI_HOME: home };
+    const io = memoryIo({ env, stdin: "1\nbookmark\nq\n" });
+    assertEquals(await main(["gemini://h.example/"], io, { makeFetcher: fake }), 0);
+    const out = io.stdout.text();
+    assertStringIncludes(out, "# Page /\n[1] Next\n");
+    assertStringIncludes(out, "# Page /next\n");
+    assertStringIncludes(out, "Bookmarked: Page /next");
+    // No URL: the last session's page opens; the bookmark is still there.
+    const again = memoryIo({ env, stdin: "bookmarks\nq\n" });
+    assertEquals(await main([], again, { makeFetcher: fake }), 0);
+    const text = again.stdout.text();
+    assertStringIncludes(text, "-- gemini://h.example/next");
+    assertStringIncludes(text, "[1] Page /next");
+  });
+});
+
+Deno.test("gemini browse --width caps the page width", async () => {
+  await withHome(async (home) => {
+    const long = (): Fetcher => (url) => Promise.resolve(page(url, "word ".repeat(30) + "\n"));
+    const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "q\n", columns: 200 });
+    await main(["--width", "20", "gemini://h.example/"], io, { makeFetcher: long });
+    const rows = io.stdout.text().split("\n").filter((l) => l.startsWith("word"));
+    assert(rows.length > 1 && rows.every((r) => r.length <= 20), rows.join("|"));
+  });
+});
+
+Deno.test("browse.toml and the downloads folder", async () => {
+  await withHome(async (home) => {
+    assertEquals(await readBrowseConfig(`${home}/none.toml`), { handlers: {} });
+    await Deno.writeTextFile(
+      `${home}/browse.toml`,
+      'max_width = 72\ndownloads = "~/dl"\n[handlers]\n"Image/*" = "feh"\n',
+    );
+    assertEquals(await readBrowseConfig(`${home}/browse.toml`), {
+      maxWidth: 72,
+      downloads: "~/dl",
+      handlers: { "image/*": "feh" },
+    });
+    const env = (vars: Record<string, string>) => (name: string) => vars[name];
+    assertEquals(downloadsDir(env({ HOME: "/h" }), "/d", "~/dl"), "/h/dl");
+    assertEquals(
+      downloadsDir(env({ GEMINI_HOME: "/g" }), "/g/data", undefined),
+      "/g/data/downloads",
+    );
+    assertEquals(downloadsDir(env({ XDG_DOWNLOAD_DIR: "/x" }), "/d", undefined), "/x");
+    assertEquals(downloadsDir(env({}), "/d", undefined), "/d/downloads");
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * End-to-end tests of `gemini browse` in a real terminal: the real `./gemini` runs inside
+ * tmux against a test capsule on 127.0.0.1; keys go in with send-keys, the screen comes back
+ * with capture-pane.
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { BINARY, type Capsule, startCapsule } from "../_helpers/browse_capsule.ts";
+import { requireTmux, Tmux } from "../_helpers/tmux.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const GEMINI = join(ROOT, "gemini");
+
+async function session(home: string, args: string[]): Promise<Tmux> {
+  const tmux = new Tmux();
+  await tmux.start([GEMINI, "browse", ...args], {
+    env: { GEMINI_HOME: home, TERM: "xterm-256color", NO_COLOR: "1" },
+    width: 100,
+    height: 30,
+    cwd: ROOT,
+  });
+  return tmux;
+}
+
+async function quit(tmux: Tmux): Promise<void> {
+  await tmux.keys("q");
+  await tmux.waitForExit();
+  await tmux.close();
+}
+
+Deno.test("gemini browse in tmux: links, back, input, hidden input, download, search, bookmarks", async () => {
+  await requireTmux();
+  const home = await Deno.makeTempDir({ prefix: "browse-e2e-" });
+  const capsule = await startCapsule();
+  const url = `gemini://127.0.0.1:${capsule.port}/`;
+  let tmux = await session(home, [url]);
+  try {
+    // Open a page.
+    let screen = await tmux.waitFor("Welcome to the capsule.");
+    assertStringIncludes(screen, "[2] Second page");
+    assertStringIncludes(screen, `${url} │ 20 text/gemini │ trusted (first use)`);
+
+    // A narrower window wraps the page again.
+    await tmux.resize(16, 20);
+    screen = await tmux.waitFor((s) => /^Welcome to the\s*$/m.test(s), "the page wrapped");
+    assertStringIncludes(screen, "capsule.");
+    await tmux.resize(100, 30);
+    await tmux.waitFor("Welcome to the capsule.");
+
+    // Follow link 2, then go back.
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("You followed link two.");
+    assertStringIncludes(screen, `${url}two.gmi`);
+    await tmux.type("b");
+    await tmux.waitFor((s) =>
+      s.includes("Welcome to the capsule.") && s.includes("text/gemini │ trusted\n")
+    );
+
+    // Tab selects a link and Enter follows it.
+    await tmux.keys("Tab", "Tab", "Enter");
+    await tmux.waitFor("You followed link two.");
+    await tmux.type("b");
+    await tmux.waitFor("Welcome to the capsule.");
+
+    // Input (10): the answer is visible while typed.
+    await tmux.type("3");
+    await tmux.keys("Enter");
+    await tmux.waitFor("What is your name?:");
+    await tmux.type("Zed");
+    await tmux.waitFor("What is your name?: Zed");
+    await tmux.keys("Enter");
+    await tmux.waitFor("# Hello Zed");
+    await tmux.type("b");
+    await tmux.waitFor("Welcome to the capsule.");
+
+    // Sensitive input (11): the typed text never appears on screen.
+    const secret = "s3cr3tpw";
+    const leaks: string[] = [];
+    const watch = (s: string): void => {
+      if (s.includes(secret)) leaks.push(s);
+    };
+    await tmux.type("4");
+    await tmux.keys("Enter");
+    await tmux.waitFor("Password:", "the password prompt", 150, 100, watch);
+    for (const ch of secret) {
+      await tmux.type(ch);
+      watch(await tmux.capture());
+    }
+    await tmux.waitFor("Password: ********", "the masked answer", 150, 100, watch);
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Password length 8.", "the door", 150, 100, watch);
+    assertStringIncludes(screen, "/secret?…");
+    assertEquals(leaks, [], "the secret appeared on screen");
+    await tmux.type("b");
+    await tmux.waitFor("Welcome to the capsule.");
+
+    // A binary file is saved to the downloads folder, never shown as text.
+    await tmux.type("5");
+    await tmux.keys("Enter");
+    await tmux.waitFor("application/octet-stream (file.bin): [s] save");
+    await tmux.type("s");
+    const saved = join(home, "data", "downloads", "file.bin");
+    await tmux.waitFor(`Saved 2.9 KiB to ${saved}`);
+    assertEquals(await Deno.readFile(saved), BINARY);
+
+    // Search the long page; n moves to the next match.
+    await tmux.type("6");
+    await tmux.keys("Enter");
+    await tmux.waitFor("# Long page");
+    screen = await tmux.capture();
+    assert(!screen.includes("platypus"), "the match starts off screen");
+    await tmux.type("/platypus");
+    await tmux.waitFor("Search: platypus");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Match 1 of 1");
+    assertStringIncludes(screen, "The hidden word is platypus.");
+    await tmux.type("g");
+    await tmux.waitFor((s) => !s.includes("platypus") && s.includes("# Long page"));
+    await tmux.type("n");
+    await tmux.waitFor("The hidden word is platypus.");
+
+    // Bookmark the page, quit, start again without a URL: the last page opens and the
+    // bookmark is listed.
+    await tmux.type("B");
+    await tmux.waitFor("Bookmarked: Long page");
+    await quit(tmux);
+    tmux = await session(home, []);
+    await tmux.waitFor(`${url}long.gmi │ 20 text/gemini`);
+    await tmux.type("m");
+    screen = await tmux.waitFor("# Bookmarks");
+    assertStringIncludes(screen, "[1] Long page");
+    assertStringIncludes(
+      await Deno.readTextFile(join(home, "data", "bookmarks.gmi")),
+      `=> ${url}long.gmi Long page`,
+    );
+    await tmux.type("?");
+    screen = await tmux.waitFor("gemini browse: keys");
+    assertStringIncludes(screen, "follow link number N");
+    await quit(tmux);
+  } finally {
+    await tmux.close();
+    capsule.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini browse in tmux: a changed certificate is used only after the prompt", async () => {
+  await requireTmux();
+  const home = await Deno.makeTempDir({ prefix: "browse-e2e-" });
+  let capsule: Capsule = await startCapsule();
+  const port = capsule.port;
+  const url = `gemini://127.0.0.1:${port}/`;
+  let tmux = await session(home, [url]);
+  try {
+    await tmux.waitFor("trusted (first use)");
+    await quit(tmux);
+    const pinned = await Deno.readTextFile(join(home, "data", "known_hosts"));
+
+    // Same port, new key.
+    capsule.close();
+    capsule = await startCapsule(port);
+
+    tmux = await session(home, [url]);
+    let screen = await tmux.waitFor("[a] abort  [o] trust once  [s] trust and save");
+    assertStringIncludes(screen, `The certificate of 127.0.0.1:${port} has CHANGED.`);
+    assertStringIncludes(screen, "Pinned:  SHA-256 ");
+    assertStringIncludes(screen, "Now:     SHA-256 ");
+    assert(!screen.includes("Welcome to the capsule."), "no page before the answer");
+
+    // Abort: no page, the pin stays.
+    await tmux.type("a");
+    screen = await tmux.waitFor((s) => !s.includes("[a] abort") && /Error: .*/.test(s));
+    assert(!screen.includes("Welcome to the capsule."));
+    assertEquals(await Deno.readTextFile(join(home, "data", "known_hosts")), pinned);
+
+    // Trust once: the page shows, the pin stays.
+    await tmux.type("R");
+    await tmux.waitFor("[o] trust once");
+    await tmux.type("o");
+    screen = await tmux.waitFor("Welcome to the capsule.");
+    assertStringIncludes(screen, "trusted once");
+    assertEquals(await Deno.readTextFile(join(home, "data", "known_hosts")), pinned);
+
+    // Trust and save: the new key is pinned; the next visit matches without a prompt.
+    await tmux.type("R");
+    await tmux.waitFor("[s] trust and save");
+    await tmux.type("s");
+    await tmux.waitFor("trusted (new key saved)");
+    assert(await Deno.readTextFile(join(home, "data", "known_hosts")) !== pinned);
+    await tmux.type("R");
+    await tmux.waitFor((s) =>
+      s.includes("Welcome to the capsule.") && s.includes("text/gemini │ trusted\n")
+    );
+    await quit(tmux);
+  } finally {
+    await tmux.close();
+    capsule.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini browse --line prints the page and reads commands", async () => {
+  const home = await Deno.makeTempDir({ prefix: "browse-line-" });
+  const capsule = await startCapsule();
+  const url = `gemini://127.0.0.1:${capsule.port}/`;
+  try {
+    const child = new Deno.Command(GEMINI, {
+      args: ["browse", "--line", url],
+      env: { GEMINI_HOME: home, NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("2\nb\n3\nAnn\nq\n"));
+    await writer.close();
+    const out = await child.output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertStringIncludes(text, "[2] Second page");
+    assertStringIncludes(text, "You followed link two.");
+    assertStringIncludes(text, "What is your name?:");
+    assertStringIncludes(text, "# Hello Ann");
+  } finally {
+    capsule.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
