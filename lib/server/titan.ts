@@ -104,7 +104,8 @@ function targetFile(root: string, mount: string, encodedPath: string): string | 
   const segments = path.slice(mount.length).split("/").slice(1);
   if (segments.length === 0) return undefined;
   for (const s of segments) {
-    if (s === "" || s === "." || s === ".." || s.includes("\0") || s.includes("\\")) {
+    // Dot files are never served, so they may not be written either (nor our temp files).
+    if (s === "" || s.startsWith(".") || s.includes("\0") || s.includes("\\")) {
       return undefined;
     }
   }

@@ -64,6 +64,11 @@ async function cgiDir(): Promise<string> {
     "cgi-bin/slow-body",
     `#!/bin/sh\nprintf '20 text/plain\\r\\nstart\\n'\nsleep 30\n`,
   );
+  await script(
+    dir,
+    "cgi-bin/big",
+    `#!/bin/sh\nprintf '20 application/octet-stream\\r\\n'\nhead -c 3000000 /dev/zero\n`,
+  );
   await Deno.writeTextFile(`${dir}/cgi-bin/plain.txt`, "not executable");
   return dir;
 }
@@ -283,6 +288,23 @@ Deno.test("cgi: shell metacharacters in the path and query reach the program as 
       }
       assert(!exists, `${name} was created: request data reached a shell`);
     }
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: a large body is streamed through whole", async () => {
+  const dir = await cgiDir();
+  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  try {
+    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/big`);
+    assertEquals([res.status, res.meta, res.bytes.length], [
+      20,
+      "application/octet-stream",
+      3_000_000,
+    ]);
+    assert(res.bytes.every((b) => b === 0));
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });

@@ -131,6 +131,13 @@ Deno.test("titan: over-size, wrong token, wrong MIME and long bodies are refused
         },
       );
       assertEquals(escape.status, 59);
+      for (const hidden of [".htaccess", "dir/.secret", ".page.txt.1234.titan-tmp"]) {
+        const res = await titanUpload(`titan://${base}/${hidden}`, encoder.encode("x"), {
+          token: "s3cret",
+          mime: "text/plain",
+        });
+        assertEquals(res.status, 59, hidden);
+      }
       assertEquals(await listing(dir), []);
     },
   );
