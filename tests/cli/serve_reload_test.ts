@@ -43,7 +43,9 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
     await Deno.writeTextFile(join(dir, "members.txt"), "");
     await Deno.writeTextFile(
       join(dir, "cgi", "slow"),
-      "#!/bin/sh\nsleep 1\nprintf '20 text/plain\\r\\nslow done\\n'\n",
+      `#!/bin/sh\ntouch "${
+        join(dir, "started")
+      }"\nsleep 1\nprintf '20 text/plain\\r\\nslow done\\n'\n`,
     );
     await Deno.chmod(join(dir, "cgi", "slow"), 0o755);
     const config = (root: string, extra = ""): string =>
@@ -70,7 +72,10 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
 
       // A slow request is in flight when the new configuration (without /cgi/) arrives.
       const slow = request(port, `${base}/cgi/slow`);
-      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 500; i++) {
+        if (await Deno.stat(join(dir, "started")).then(() => true, () => false)) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await Deno.writeTextFile(file, config("b"));
       await Deno.writeTextFile(join(dir, "members.txt"), `${member.info.spkiSha256}\n`);
       let mark = out.text.length;
