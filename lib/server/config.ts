@@ -81,6 +81,10 @@ export interface LocationConfig {
   titan?: TitanLocationConfig;
   /** Reverse proxy to an upstream Gemini server. */
   proxy?: ProxyLocationConfig;
+  /** Redirect and gone rules for this location (`[[host.location.rule]]`). */
+  rules?: RuleConfig[];
+  /** Media type overrides for this location (`[[host.location.override]]`). */
+  overrides?: OverrideConfig[];
 }
 
 /** CGI settings of a location (`cgi`, `cgi_program`, `cgi_timeout`, `cgi_env`). */
@@ -607,6 +611,8 @@ const LOCATION_KEYS = [
   "proxy_key",
   "proxy_timeout",
   "proxy_rewrite_url",
+  "rule",
+  "override",
 ];
 const RULE_KEYS = ["match", "redirect", "permanent", "gone"];
 const OVERRIDE_KEYS = ["match", "mime", "lang", "charset"];
@@ -799,47 +805,8 @@ export function configFromDocument(
         ...dynamicLocation(r, l, q, options.baseDir),
       });
     });
-    const rules = tableList(r, t.rule, [...p, "rule"]).map((raw, j): RuleConfig => {
-      const q = [...p, "rule", j];
-      const rt = r.table(raw, q, RULE_KEYS);
-      const match = r.regex(rt, q, "match") ?? r.fail([...q, "match"], "is required");
-      const redirect = r.string(rt, q, "redirect");
-      const goneValue = rt.gone;
-      let gone: string | undefined;
-      if (goneValue === true) gone = "Gone";
-      else if (typeof goneValue === "string" && goneValue !== "") gone = goneValue;
-      else if (goneValue !== undefined && goneValue !== false) {
-        r.fail([...q, "gone"], "must be true or a message");
-      }
-      if ((redirect === undefined) === (gone === undefined)) {
-        r.fail(
-          [...q, redirect === undefined ? "match" : "gone"],
-          "needs exactly one of redirect and gone",
-        );
-      }
-      const permanent = r.bool(rt, q, "permanent");
-      if (permanent !== undefined && redirect === undefined) {
-        r.fail([...q, "permanent"], "only applies to redirect rules");
-      }
-      return dropUndefined({ match, redirect, permanent, gone });
-    });
-    const overrides = tableList(r, t.override, [...p, "override"]).map(
-      (raw, j): OverrideConfig => {
-        const q = [...p, "override", j];
-        const ot = r.table(raw, q, OVERRIDE_KEYS);
-        const match = r.regex(ot, q, "match") ?? r.fail([...q, "match"], "is required");
-        const mime = r.string(ot, q, "mime");
-        if (mime !== undefined && !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(mime)) {
-          r.fail([...q, "mime"], "must be a media type such as text/plain");
-        }
-        const lang = ot.lang === "" ? "" : r.string(ot, q, "lang");
-        const charset = ot.charset === "" ? "" : r.string(ot, q, "charset");
-        if (mime === undefined && lang === undefined && charset === undefined) {
-          r.fail([...q, "match"], "an override needs mime, lang or charset");
-        }
-        return dropUndefined({ match, mime, lang, charset });
-      },
-    );
+    const rules = readRules(r, t.rule, [...p, "rule"]);
+    const overrides = readOverrides(r, t.override, [...p, "override"]);
     return dropUndefined({
       name: name.toLowerCase(),
       aliases: aliases.map((a) => a.toLowerCase()),
@@ -874,6 +841,55 @@ export function configFromDocument(
   }) as ServerConfig;
 }
 
+/** Reads `[[...rule]]` tables. */
+function readRules(r: Reader, value: unknown, path: (string | number)[]): RuleConfig[] {
+  return tableList(r, value, path).map((raw, j): RuleConfig => {
+    const q = [...path, j];
+    const rt = r.table(raw, q, RULE_KEYS);
+    const match = r.regex(rt, q, "match") ?? r.fail([...q, "match"], "is required");
+    const redirect = r.string(rt, q, "redirect");
+    const goneValue = rt.gone;
+    let gone: string | undefined;
+    if (goneValue === true) gone = "Gone";
+    else if (typeof goneValue === "string" && goneValue !== "") gone = goneValue;
+    else if (goneValue !== undefined && goneValue !== false) {
+      r.fail([...q, "gone"], "must be true or a message");
+    }
+    if ((redirect === undefined) === (gone === undefined)) {
+      r.fail(
+        [...q, redirect === undefined ? "match" : "gone"],
+        "needs exactly one of redirect and gone",
+      );
+    }
+    const permanent = r.bool(rt, q, "permanent");
+    if (permanent !== undefined && redirect === undefined) {
+      r.fail([...q, "permanent"], "only applies to redirect rules");
+    }
+    return dropUndefined({ match, redirect, permanent, gone });
+  });
+}
+
+/** Reads `[[...override]]` tables. */
+function readOverrides(r: Reader, value: unknown, path: (string | number)[]): OverrideConfig[] {
+  return tableList(r, value, path).map(
+    (raw, j): OverrideConfig => {
+      const q = [...path, j];
+      const ot = r.table(raw, q, OVERRIDE_KEYS);
+      const match = r.regex(ot, q, "match") ?? r.fail([...q, "match"], "is required");
+      const mime = r.string(ot, q, "mime");
+      if (mime !== undefined && !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(mime)) {
+        r.fail([...q, "mime"], "must be a media type such as text/plain");
+      }
+      const lang = ot.lang === "" ? "" : r.string(ot, q, "lang");
+      const charset = ot.charset === "" ? "" : r.string(ot, q, "charset");
+      if (mime === undefined && lang === undefined && charset === undefined) {
+        r.fail([...q, "match"], "an override needs mime, lang or charset");
+      }
+      return dropUndefined({ match, mime, lang, charset });
+    },
+  );
+}
+
 function tableList(r: Reader, value: unknown, path: (string | number)[]): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) r.fail(path, `must be an array of tables ([[${path.join(".")}]])`);
@@ -893,6 +909,10 @@ function dynamicLocation(
     allowFile: resolvePath(r.string(l, q, "allow_file"), baseDir),
     caFile: resolvePath(r.string(l, q, "ca_file"), baseDir),
   };
+  const rules = readRules(r, l.rule, [...q, "rule"]);
+  const overrides = readOverrides(r, l.override, [...q, "override"]);
+  if (rules.length > 0) out.rules = rules;
+  if (overrides.length > 0) out.overrides = overrides;
   const cgiRoot = resolvePath(r.string(l, q, "cgi"), baseDir);
   const cgiProgram = resolvePath(r.string(l, q, "cgi_program"), baseDir);
   const proxy = r.string(l, q, "proxy");
@@ -1066,6 +1086,8 @@ export function formatConfig(config: ServerConfig): string {
             proxy_rewrite_url: loc.proxy?.rewriteUrl,
             mime: Object.keys(loc.mime).length > 0 ? loc.mime : undefined,
             cgi_env: loc.cgi && Object.keys(loc.cgi.env).length > 0 ? loc.cgi.env : undefined,
+            rule: loc.rules,
+            override: loc.overrides,
           })
         ),
         rule: h.rules,

@@ -207,6 +207,8 @@ async function locationHandler(
     }
   }
   if (loc.rate) middleware.push(rateLimit(loc.rate));
+  if (loc.rules) middleware.push(pathRules(loc.rules));
+  if (loc.overrides) middleware.push(contentOverrides(loc.overrides));
   if (!loc.titan) middleware.unshift(geminiOnly);
   return compose(handler, ...middleware);
 }
@@ -238,7 +240,7 @@ async function hostHandler(
   }
   const middleware: Middleware[] = [];
   if (host.rules) {
-    middleware.push(pathRules(host.rules.map((r) => ({ ...r, match: r.match }))));
+    middleware.push(pathRules(host.rules));
   }
   if (host.overrides) middleware.push(contentOverrides(host.overrides));
   return compose(handler, ...middleware);

@@ -114,6 +114,10 @@ proxy = "127.0.0.1:${upstream.port}"
 proxy_sni = "localhost"
 proxy_rewrite_url = true
 proxy_timeout = 5
+
+[[host.location.rule]]
+match = "^/app/old$"
+redirect = "/app/new"
 `;
     await withConfig(dir, config, async (port) => {
       const base = `gemini://localhost:${port}`;
@@ -165,6 +169,8 @@ proxy_timeout = 5
 
       const proxied = await request(port, `${base}/app/hello`);
       assertEquals([proxied.status, proxied.body], [20, "upstream /app/hello"]);
+      const moved = await request(port, `${base}/app/old`);
+      assertEquals([moved.status, moved.meta], [30, "/app/new"]);
     });
   } finally {
     await upstream.close();

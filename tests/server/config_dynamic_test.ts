@@ -60,6 +60,14 @@ proxy_cert = "proxy.crt"
 proxy_key = "proxy.key"
 proxy_timeout = 3
 proxy_rewrite_url = true
+
+[[host.location.rule]]
+match = "^/proxy/old$"
+redirect = "/proxy/new"
+
+[[host.location.override]]
+match = "\\\\.gmi$"
+lang = "de"
 `;
 
 Deno.test("parseConfig() reads the CGI, access, Titan, proxy, rule and override keys", () => {
@@ -100,6 +108,9 @@ Deno.test("parseConfig() reads the CGI, access, Titan, proxy, rule and override 
     timeout: 3,
     rewriteUrl: true,
   });
+  assertEquals(h.locations[4].rules, [{ match: "^/proxy/old$", redirect: "/proxy/new" }]);
+  assertEquals(h.locations[4].overrides, [{ match: "\\.gmi$", lang: "de" }]);
+  assertEquals(h.locations[0].rules, undefined);
 });
 
 Deno.test("formatConfig() round-trips the dynamic keys", () => {
