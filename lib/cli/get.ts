@@ -133,8 +133,7 @@ export const GET_SPEC: CommandSpec = {
     upload: {
       type: "string",
       value: "FILE",
-      description: "Upload FILE (- for standard input) to a titan:// URL; size=0 (an empty " +
-        "file) asks the server to delete",
+      description: "Upload FILE (- for stdin) to a titan:// URL; an empty one deletes",
     },
     mime: {
       type: "string",
