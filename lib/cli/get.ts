@@ -514,7 +514,14 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       input: typeof values.input === "string" ? values.input : undefined,
     });
   } catch (error) {
-    await io.stderr.write(`gemini get: ${error instanceof Error ? error.message : error}\n`);
+    let message = error instanceof Error ? error.message : String(error);
+    if (
+      error instanceof ClientError && error.code === "identity" &&
+      message.includes("no passphrase was given")
+    ) {
+      message += `; set ${PASSPHRASE_ENV} or run on a terminal to be asked`;
+    }
+    await io.stderr.write(`gemini get: ${message}\n`);
     return 1;
   }
   const exitCode = Math.floor(response.status / 10) === 2 ? 0 : response.status;

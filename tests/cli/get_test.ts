@@ -526,6 +526,7 @@ Deno.test("gemini get: a hidden prompt for 11, --timeout, and an encrypted ident
     const locked = await get(["--identity", "dave", site.url("/private")], home);
     assertEquals(locked.code, 1);
     assertStringIncludes(locked.err, "passphrase");
+    assertStringIncludes(locked.err, "set GEMINI_IDENTITY_PASSPHRASE or run on a terminal");
     const unlocked = await get(["--identity", "dave", site.url("/private")], home, {
       env: { GEMINI_IDENTITY_PASSPHRASE: "pw" },
     });
