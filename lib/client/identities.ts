@@ -109,6 +109,16 @@ function parseScope(scope: string): ParsedScope {
  * ```
  */
 export function normalizeScope(scope: string): string {
+  // A scope is host, port and path prefix: parts a URL parser would silently drop are refused.
+  const rest = scope.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  if (/^[^/?#]*@/.test(rest)) {
+    throw new SyntaxError(`Invalid scope "${scope}": userinfo (user@) is not part of a scope`);
+  }
+  if (/[?#]/.test(scope)) {
+    throw new SyntaxError(
+      `Invalid scope "${scope}": a scope is a host, port and path prefix, without ? or #`,
+    );
+  }
   const s = parseScope(scope);
   const host = s.host.includes(":") ? `[${s.host}]` : s.host;
   const port = s.port === defaultPort(s.scheme) ? "" : `:${s.port}`;

@@ -210,6 +210,9 @@ Deno.test("cert new rejects bad names, key types, days and scopes as usage error
         ["new", "a", "--days", "0"],
         ["new", "a", "--days", "ten"],
         ["new", "a", "--scope", "gemini:///nohost"],
+        ["new", "a", "--scope", "gemini://user@example.org/"],
+        ["new", "a", "--scope", "gemini://example.org/a?query"],
+        ["new", "a", "--scope", "gemini://example.org/a#part"],
         ["new"],
         ["new", "a", "b"],
       ]

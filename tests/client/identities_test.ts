@@ -81,6 +81,12 @@ Deno.test("normalizeScope() gives one spelling per scope", () => {
   assertEquals(normalizeScope("gemini://example.org:1966/a"), "gemini://example.org:1966/a");
   assertEquals(normalizeScope("gemini://[::1]:1965/"), "gemini://[::1]/");
   assertThrows(() => normalizeScope("gemini:///path"), SyntaxError, "no host");
+  // Parts a URL parser would silently drop are refused rather than stored as a wider scope.
+  assertThrows(() => normalizeScope("gemini://user@example.org/a"), SyntaxError, "userinfo");
+  assertThrows(() => normalizeScope("user:pw@example.org/a"), SyntaxError, "userinfo");
+  assertThrows(() => normalizeScope("gemini://example.org/a?q"), SyntaxError, "without ? or #");
+  assertThrows(() => normalizeScope("gemini://example.org/a#top"), SyntaxError, "without ? or #");
+  assertEquals(normalizeScope("gemini://example.org/~al@ice"), "gemini://example.org/~al@ice");
 });
 
 Deno.test("checkIdentityName() accepts safe names only", () => {
