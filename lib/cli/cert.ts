@@ -891,8 +891,8 @@ const hostsForgetCommand: Sub = {
   spec: {
     name: "gemini cert hosts forget",
     usage: ["gemini cert hosts forget HOST[:PORT]..."],
-    summary: "Remove the pins of servers (port 1965 unless given); the next visit pins " +
-      "whatever certificate the server presents.",
+    summary: "Remove the pins of servers (port 1965 unless given; a gemini:// URL names its " +
+      "host and port); the next visit pins whatever certificate the server presents.",
     options: {},
     positionals: { min: 1 },
     examples: ["gemini cert hosts forget example.org", "gemini cert hosts forget [::1]:1966"],

@@ -34,6 +34,7 @@ import { atomicWriteFile } from "../files/atomic.ts";
 import { withFileLock } from "../files/lock.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
 import { type CertificateInfo, pemToDer } from "../tls/certificate.ts";
+import { hostAndPort, normalizeUrl } from "../protocol/url.ts";
 import type { KnownHost, KnownHostsStore } from "./types.ts";
 
 /** The comment written at the top of a new known-hosts file. */
@@ -73,6 +74,18 @@ export function normalizeHost(host: string): string {
  * ```
  */
 export function parseHostPort(text: string): { host: string; port: number } {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim())) {
+    // A pasted URL (gemini://example.org:1966/page): its host and port.
+    let url: URL;
+    try {
+      url = normalizeUrl(text.trim());
+    } catch (cause) {
+      throw new SyntaxError(`Invalid URL "${text}": ${(cause as Error).message}`, { cause });
+    }
+    const { host, port } = hostAndPort(url);
+    if (!host) throw new SyntaxError(`Missing host in "${text}"`);
+    return { host: normalizeHost(host), port };
+  }
   let host = text.trim();
   let portText: string | undefined;
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(host);
@@ -84,6 +97,24 @@ export function parseHostPort(text: string): { host: string; port: number } {
   }
   host = normalizeHost(host);
   if (!host) throw new SyntaxError(`Missing host in "${text}"`);
+  // Host names and IP literals only: letters, digits and - . _ (and : in IPv6); a name in
+  // another script is taken in its ASCII (punycode) form, as the client records it.
+  if (!/^[a-z0-9._:-]+$/.test(host)) {
+    let ascii = "";
+    try {
+      // Only letters outside ASCII may remain; anything a URL gives meaning to is refused.
+      // deno-lint-ignore no-control-regex
+      if (!/[\x00-\x20\x7f/?#@[\]\\<>%^|"`{}:]/.test(host)) {
+        ascii = new URL(`http://${host}/`).hostname;
+      }
+    } catch {
+      // not a host name
+    }
+    if (!/^[a-z0-9._-]+$/.test(ascii)) {
+      throw new SyntaxError(`Invalid host in "${text}": expected a host name or IP address`);
+    }
+    host = ascii;
+  }
   let port = 1965;
   if (portText !== undefined) {
     port = Number(portText);

@@ -228,6 +228,16 @@ Deno.test("parseHostPort() reads host, host:port and bracketed IPv6", () => {
   assertEquals(parseHostPort("::1"), { host: "::1", port: 1965 });
   assertThrows(() => parseHostPort("example.org:0"), SyntaxError, "Invalid port");
   assertThrows(() => parseHostPort("example.org:x"), SyntaxError, "Invalid port");
+  // A pasted URL gives its host and port; junk is refused rather than looked up.
+  assertEquals(parseHostPort("gemini://Example.org:1966/page?q"), {
+    host: "example.org",
+    port: 1966,
+  });
+  assertEquals(parseHostPort("gemini://[::1]/"), { host: "::1", port: 1965 });
+  assertEquals(parseHostPort("bücher.example"), { host: "xn--bcher-kva.example", port: 1965 });
+  for (const bad of ["a b", "[::1", "exa/mple.org", "user@example.org", "<x>"]) {
+    assertThrows(() => parseHostPort(bad), SyntaxError, "Invalid host");
+  }
   assertThrows(() => parseHostPort(":1965"), SyntaxError, "Missing host");
 });
 
