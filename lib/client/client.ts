@@ -83,6 +83,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Whether a failed dial was the server refusing the TLS version we asked for. */
+function isVersionRefusal(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? "";
+  const message = error instanceof Error ? error.message : String(error);
+  return /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|WRONG_VERSION/i.test(code) ||
+    /protocol ?version|unsupported protocol|wrong version number|no protocols available/i
+      .test(message);
+}
+
 function dialFailure(error: unknown, host: string, port: number): ClientError {
   if (error instanceof ClientError) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -417,13 +426,31 @@ export class Client {
     const key = identity ? await this.#unlock(identity) : undefined;
     if (signal?.aborted) throw new ClientError("aborted", `Fetch of ${url.href} aborted`);
     let conn: ClientConnection;
+    const dialOptions = {
+      port,
+      timeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      signal,
+      identity: identity && key ? { cert: identity.cert, key } : undefined,
+    };
     try {
-      conn = await dial(host, {
-        port,
-        timeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        signal,
-        identity: identity && key ? { cert: identity.cert, key } : undefined,
-      });
+      if (!identity) {
+        conn = await dial(host, dialOptions);
+      } else {
+        // Under TLS 1.2 a client certificate travels in clear, and the spec asks clients to
+        // warn BEFORE sending one: try TLS 1.3 only first; a server that cannot do it is
+        // named in a warning, then the certificate goes over TLS 1.2.
+        try {
+          conn = await dial(host, { ...dialOptions, minVersion: "TLSv1.3" });
+        } catch (error) {
+          if (!isVersionRefusal(error)) throw error;
+          hooks.onWarning?.(
+            `${host}:${port} speaks only TLS 1.2, where a client certificate travels ` +
+              `unencrypted: anyone on the network path can see the certificate of identity ` +
+              `"${identity.name}" (not its key); sending it anyway`,
+          );
+          conn = await dial(host, dialOptions);
+        }
+      }
     } catch (error) {
       throw dialFailure(error, host, port);
     }

@@ -1,6 +1,7 @@
 import net from "node:net";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { startTestServer } from "../_helpers/tls_server.ts";
 import { makeIdentity, MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
 import { Client } from "../../lib/client/client.ts";
 import { openIdentityStore } from "../../lib/client/identities.ts";
@@ -190,6 +191,41 @@ Deno.test("Client refuses a wrong passphrase before connecting, instead of going
     assertEquals(asked, 2);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("Client warns before sending a client certificate over TLS 1.2, and not over TLS 1.3", async () => {
+  const alice = await makeIdentity("alice");
+  const seen: string[] = [];
+  const handler = ({ socket, clientCertificate }: {
+    socket: { end(data: string): void };
+    clientCertificate: Uint8Array | undefined;
+  }): void => {
+    seen.push(clientCertificate ? "certificate" : "none");
+    socket.end("20 text/plain\r\nok\n");
+  };
+  const old = await startTestServer(handler, { maxVersion: "TLSv1.2" });
+  const modern = await startTestServer(handler);
+  try {
+    const warnings: string[] = [];
+    const c = client({ hooks: { onWarning: (m) => warnings.push(m) } });
+    const url = (port: number): string => `gemini://localhost:${port}/`;
+    const legacy = await c.fetch(url(old.port), { identity: alice });
+    assertEquals([legacy.tls?.version, await legacy.text()], ["TLSv1.2", "ok\n"]);
+    assertEquals(warnings.length, 1);
+    assertStringIncludes(warnings[0], `localhost:${old.port} speaks only TLS 1.2`);
+    assertStringIncludes(warnings[0], '"alice"');
+    // The refused TLS 1.3 attempt completed no handshake and sent nothing.
+    assertEquals([old.handshakes, old.lines.length], [1, 1]);
+    const current = await c.fetch(url(modern.port), { identity: alice });
+    assertEquals([current.tls?.version, await current.text()], ["TLSv1.3", "ok\n"]);
+    // Without an identity nothing is said, whatever the version.
+    await (await c.fetch(url(old.port))).bytes();
+    assertEquals(warnings.length, 1);
+    assertEquals(seen, ["certificate", "certificate", "none"]);
+  } finally {
+    await old.close();
+    await modern.close();
   }
 });
 
