@@ -405,6 +405,19 @@ Deno.test("Client holds timeouts and 44 waits past the timer limit (2^31 ms) ins
   }
 });
 
+Deno.test("Client ignores whatever follows a non-2x header", async () => {
+  const server = await startGeminiServer(({ conn }) =>
+    answer(conn, "51 Not here\r\n", "this is not a body\n")
+  );
+  try {
+    const gone = await client().fetch(server.url("/gone"));
+    assertEquals([gone.status, gone.meta, gone.mediaType], [51, "Not here", undefined]);
+    assertEquals([(await gone.bytes()).length, gone.bodyBytes], [0, 0]);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("Client takes a body of exactly maxBodyBytes and refuses one byte more", async () => {
   const server = await startGeminiServer(({ line, conn }) =>
     answer(conn, "20 application/octet-stream\r\n", new Uint8Array(Number(pathOf(line).slice(1))))
