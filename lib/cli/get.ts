@@ -101,7 +101,7 @@ export const GET_SPEC: CommandSpec = {
       type: "string",
       short: "o",
       value: "FILE",
-      description: "Save the body to FILE (progress on stderr when it is a terminal)",
+      description: "Save the body to FILE (via FILE.part; progress on stderr on a terminal)",
     },
     include: {
       type: "boolean",
@@ -639,8 +639,22 @@ function decodeFor(response: GeminiResponse, bytes: Uint8Array): string {
   }
 }
 
+/**
+ * Saves the body to `path`. A regular file is written as `path.part` and renamed over `path`
+ * only once the body is complete, so a failed download never destroys what `path` held; the
+ * partial body stays in `path.part` and the error says so. Devices and pipes (`/dev/null`,
+ * a FIFO) are written directly.
+ */
 async function saveBody(response: GeminiResponse, path: string, io: CliIo): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  let direct = false;
+  try {
+    direct = !(await Deno.stat(path)).isFile;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const target = direct ? path : `${path}.part`;
+  const file = await Deno.open(target, { write: true, create: true, truncate: true });
+  let complete = false;
   const progress = io.stderr.isTerminal;
   const started = performance.now();
   let shown = 0;
@@ -661,8 +675,18 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
       }
     }
     if (progress) await show(true);
+    complete = true;
+  } catch (error) {
+    if (direct) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${message}; the ${response.bodyBytes} bytes received are in ${target}` +
+        (path === target ? "" : ` (${path} was left as it was)`),
+      { cause: error },
+    );
   } finally {
     file.close();
+    if (complete && !direct) await Deno.rename(target, path);
   }
 }
 

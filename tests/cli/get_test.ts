@@ -66,6 +66,9 @@ function startSite(): Promise<GeminiTestServer> {
           : answer(conn, "11 Password\r\n");
       case "/silent":
         return; // never answers; closing the server ends the connection
+      case "/stall":
+        await conn.write("20 text/plain\r\npartial");
+        return; // the body never ends; closing the server ends the connection
       case "/away":
         return answer(conn, "30 gopher://127.0.0.1:1/\r\n");
       default:
@@ -218,6 +221,22 @@ Deno.test("gemini get -o saves the body, with a progress line when stderr is a t
     assertEquals(shown.code, 0);
     assertEquals((await Deno.stat(big)).size, 1024 * 1024 + 1);
     assertMatch(shown.err, /big\.bin: 1\.0 MiB +[0-9.]+ [KMG]?i?B\/s/);
+    // A download that fails leaves the file as it was and keeps what came in FILE.part.
+    const kept = join(home, "kept.txt");
+    await Deno.writeTextFile(kept, "precious\n");
+    const failed = await get(["-o", kept, "--timeout", "0.2", site.url("/stall")], home);
+    assertEquals(failed.code, 1);
+    assertEquals(await Deno.readTextFile(kept), "precious\n");
+    assertEquals(await Deno.readTextFile(`${kept}.part`), "partial");
+    assertStringIncludes(failed.err, `the 7 bytes received are in ${kept}.part`);
+    assertStringIncludes(failed.err, `(${kept} was left as it was)`);
+    // A body without close_notify is still delivered (with a warning) and replaces the file.
+    const cut = await get(["-o", kept, site.url("/cut")], home);
+    assertEquals(cut.code, 0);
+    assertEquals(await Deno.readTextFile(kept), "cut short");
+    assertStringIncludes(cut.err, "may be truncated");
+    // A device is written directly.
+    assertEquals((await get(["-o", "/dev/null", site.url("/png")], home)).code, 0);
   });
 });
 
