@@ -139,6 +139,8 @@ export class Client {
   #identities: IdentityStore | undefined;
   /** Decrypted keys of encrypted identities, so a passphrase is asked for once. */
   #unlocked = new Map<string, string>();
+  /** Servers (host:port) found to refuse TLS 1.3, already warned about. */
+  #tls12Only = new Set<string>();
 
   /** Makes a client with `options` (all optional). */
   constructor(options: ClientOptions = {}) {
@@ -433,7 +435,8 @@ export class Client {
       identity: identity && key ? { cert: identity.cert, key } : undefined,
     };
     try {
-      if (!identity) {
+      const origin = `${host}:${port}`;
+      if (!identity || this.#tls12Only.has(origin)) {
         conn = await dial(host, dialOptions);
       } else {
         // Under TLS 1.2 a client certificate travels in clear, and the spec asks clients to
@@ -443,6 +446,8 @@ export class Client {
           conn = await dial(host, { ...dialOptions, minVersion: "TLSv1.3" });
         } catch (error) {
           if (!isVersionRefusal(error)) throw error;
+          // Said once per server for the life of this client; later requests go straight on.
+          this.#tls12Only.add(origin);
           hooks.onWarning?.(
             `${host}:${port} speaks only TLS 1.2, where a client certificate travels ` +
               `unencrypted: anyone on the network path can see the certificate of identity ` +
