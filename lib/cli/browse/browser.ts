@@ -30,6 +30,8 @@ import {
   update,
 } from "./model.ts";
 import type { BrowseStore, Subscriptions } from "./store.ts";
+import { errorPage, type Failure } from "./error_page.ts";
+import { shownUrl } from "./layout.ts";
 
 /** Fetches one URL (the real `Client.fetch`, or a fake in tests). */
 export type Fetcher = (url: string, options: RequestOptions) => Promise<GeminiResponse>;
@@ -139,6 +141,7 @@ export class Browser {
   #tasks = new Set<Promise<unknown>>();
   #sensitiveLoads = new Set<number>();
   #currentLoad = 0;
+  #redirectedTo: string | undefined;
 
   /** A browser with the given dependencies. */
   constructor(options: BrowserOptions) {
@@ -232,6 +235,7 @@ export class Browser {
       },
       onIdentityRequired: (r) => this.#chooseIdentity(r.url, r.status, r.meta),
       onRedirect: async (r) => {
+        this.#redirectedTo = r.to.href;
         const answer = await this.ask({
           kind: "choice",
           label: `Follow redirect to ${r.to.href}?`,
@@ -344,6 +348,7 @@ export class Browser {
         this.#abort?.abort();
         this.#abort = new AbortController();
         this.#currentLoad = effect.id;
+        this.#redirectedTo = undefined;
         if (effect.sensitive) this.#sensitiveLoads.add(effect.id);
         this.#track(this.#load(effect.id, effect.url, this.#abort.signal));
         break;
@@ -524,20 +529,58 @@ export class Browser {
         return;
       }
       await response.body.cancel().catch(() => {});
-      let message: string;
-      if (status >= 10 && status <= 19) message = "Input cancelled";
-      else if (status >= 30 && status <= 39) message = `Redirect not followed: ${response.meta}`;
-      else message = `${status} ${response.meta || "(no message)"} (${finalUrl})`;
-      this.dispatch({ type: "finished", id, message });
+      if (status >= 10 && status <= 19) {
+        this.dispatch({ type: "finished", id, message: "Input cancelled" });
+      } else if (status >= 30 && status <= 39) {
+        this.dispatch({
+          type: "finished",
+          id,
+          message: `Redirect to ${response.meta} not followed`,
+        });
+      } else {
+        this.#showError(id, finalUrl, { status, meta: response.meta });
+      }
     } catch (error) {
       if (signal.aborted) return;
-      if (error instanceof ClientError && error.code === "unsupported-scheme") {
-        await this.#openExternal(id, url);
+      if (error instanceof ClientError) {
+        const declined = this.#declined(error);
+        if (error.code === "unsupported-scheme") {
+          await this.#openExternal(id, this.#redirectedTo ?? url);
+          return;
+        }
+        if (declined) {
+          this.dispatch({ type: "finished", id, message: declined });
+          return;
+        }
+        this.#showError(id, url, {
+          code: error.code,
+          message: error.message,
+          details: error.change ? certificateChangeDetails(error.change) : undefined,
+        });
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
-      this.dispatch({ type: "finished", id, message: `Error: ${message}` });
+      this.#showError(id, url, { message });
+    } finally {
+      if (this.#currentLoad === id) this.#redirectedTo = undefined;
     }
+  }
+
+  /** The message for a fetch the person chose not to make (no error page for those). */
+  #declined(error: ClientError): string | undefined {
+    if (error.code === "scheme-change") {
+      return `Redirect not followed${this.#redirectedTo ? ` to ${this.#redirectedTo}` : ""}`;
+    }
+    if (error.code === "insecure-refused") return "Not connected: the scheme is not encrypted";
+    return undefined;
+  }
+
+  /** Shows the page that explains a failed fetch (never recorded in history). */
+  #showError(id: number, url: string, failure: Failure): void {
+    const sensitive = this.#sensitiveLoads.delete(id);
+    const page = errorPage(url, failure, shownUrl({ url, sensitive }));
+    if (sensitive) page.sensitive = true;
+    this.dispatch({ type: "loaded", id, page });
   }
 
   /** A link the client cannot fetch (https, mailto...): offer the system opener. */

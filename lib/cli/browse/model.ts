@@ -643,7 +643,7 @@ function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState
   } else {
     scroll = state.scroll;
   }
-  const known = page.url.startsWith("about:") || page.sensitive
+  const known = page.url.startsWith("about:") || page.sensitive || page.error
     ? state.known
     : [page.url, ...state.known.filter((u) => u !== page.url)];
   const next = relayout({
@@ -795,7 +795,8 @@ export function statusText(state: BrowserState): string {
   } else if (page) parts.push(shownUrl(page));
   else parts.push("gemini browse");
   if (page && !state.loading) {
-    if (page.status !== undefined) parts.push(`${page.status} ${page.mediaType}`);
+    if (page.error) parts.push(page.title ?? "error");
+    else if (page.status !== undefined) parts.push(`${page.status} ${page.mediaType}`);
     const trust = trustLabel(page.trust);
     if (trust) parts.push(trust);
     if (page.identity) parts.push(`id: ${page.identity}`);

@@ -8,7 +8,7 @@ import {
   handlerFor,
   identityScope,
 } from "../../../lib/cli/browse/browser.ts";
-import { initialState } from "../../../lib/cli/browse/model.ts";
+import { initialState, statusText } from "../../../lib/cli/browse/model.ts";
 import { BrowseStore } from "../../../lib/cli/browse/store.ts";
 import { ClientError } from "../../../lib/client/types.ts";
 import type {
@@ -123,15 +123,92 @@ Deno.test("Browser loads a page, records the visit and the session URL", async (
   });
 });
 
-Deno.test("Browser shows an error status in the message line and keeps the page", async () => {
-  await harness({ "/": gmi("# Home\n=> /missing M\n") }, async ({ browser }) => {
+Deno.test("Browser shows an error page for a failed status; b goes back, R retries", async () => {
+  let fails = 0;
+  const flaky: Route = (url) => {
+    fails++;
+    return Promise.resolve(
+      fails === 1
+        ? response(url.href, 42, "script crashed")
+        : response(url.href, 20, "text/gemini", "# Works\n"),
+    );
+  };
+  await harness({ "/": gmi("# Home\n=> /missing M\n=> /cgi C\n") }, async ({ browser, store }) => {
     browser.open("gemini://h.example/");
     await until(() => browser.state.page, "the page");
     browser.dispatch("1");
     browser.dispatch("enter");
-    await until(() => !browser.state.loading, "the failure");
-    assertEquals(browser.state.message, "51 Not found (gemini://h.example/missing)");
-    assertEquals(browser.state.page?.title, "Home");
+    await until(() => browser.state.page?.error, "the error page");
+    const page = browser.state.page!;
+    assertEquals(page.url, "gemini://h.example/missing");
+    assertEquals(page.title, "51 Not found");
+    assertStringIncludes(page.body, "The server has no page at this address.");
+    assertStringIncludes(page.body, "Press b to go back");
+    assertStringIncludes(page.body, "=> gemini://h.example/ Home page of h.example");
+    assertStringIncludes(statusText(browser.state), "gemini://h.example/missing │ 51 Not found");
+    await browser.idle();
+    assertEquals((await store.history()).map((v) => v.url), ["gemini://h.example/"]);
+    assert(!browser.state.known.includes("gemini://h.example/missing"));
+
+    browser.dispatch("b");
+    await until(() => browser.state.page?.title === "Home", "back home");
+  });
+  await harness({ "/cgi": flaky }, async ({ browser }) => {
+    browser.open("gemini://h.example/cgi");
+    await until(() => browser.state.page?.error, "the error page");
+    assertEquals(browser.state.page?.title, "42 CGI error");
+    assertStringIncludes(browser.state.page!.body, "> script crashed");
+    browser.dispatch("R");
+    await until(() => browser.state.page?.title === "Works", "the retry");
+  });
+});
+
+Deno.test("Browser explains client errors on a page: network, trust change; declines are messages", async () => {
+  const { info } = await generateCertificate("new.example");
+  const change = {
+    host: "h.example",
+    port: 1965,
+    pinned: {
+      host: "h.example",
+      port: 1965,
+      pin: "spki" as const,
+      spkiSha256: "ab".repeat(32),
+      certSha256: "cd".repeat(32),
+      notAfter: "2027-01-01T00:00:00.000Z",
+      firstSeen: "2025-01-01T00:00:00.000Z",
+      lastSeen: "2026-01-01T00:00:00.000Z",
+    },
+    presented: info,
+  };
+  const routes: Record<string, Route> = {
+    "/down": () => {
+      throw new ClientError("network", "Cannot connect to h.example:1965: connection refused");
+    },
+    "/changed": () => {
+      throw new ClientError("trust-changed", "changed", { change });
+    },
+    "/gopher": () => {
+      throw new ClientError("insecure-refused", "gopher://g.example/ is gopher");
+    },
+  };
+  await harness(routes, async ({ browser }) => {
+    browser.open("gemini://h.example/down");
+    await until(() => browser.state.page?.error, "the error page");
+    assertEquals(browser.state.page?.title, "Cannot connect");
+    assertStringIncludes(browser.state.page!.body, "connection refused");
+    assertStringIncludes(browser.state.page!.body, "press R to try again");
+
+    browser.open("gemini://h.example/changed");
+    await until(() => browser.state.page?.title === "Certificate changed", "the trust page");
+    const body = browser.state.page!.body;
+    assertStringIncludes(body, "Nothing was sent to the server.");
+    assertStringIncludes(body, "AB:AB:AB");
+    assertStringIncludes(body, "press R and choose to trust it");
+
+    browser.open("gemini://h.example/gopher");
+    await until(() => !browser.state.loading, "the refusal");
+    assertEquals(browser.state.page?.title, "Certificate changed");
+    assertEquals(browser.state.message, "Not connected: the scheme is not encrypted");
   });
 });
 
@@ -338,7 +415,8 @@ Deno.test("Browser offers identities for 60: transient, new (stored) and existin
     browser.dispatch("escape");
     await until(() => !browser.state.loading, "the end");
     assertEquals(used[3], null);
-    assertEquals(browser.state.message, "60 Cert please (gemini://h.example/app)");
+    assertEquals(browser.state.page?.title, "60 Client certificate required");
+    assertStringIncludes(browser.state.page!.body, "> Cert please");
   });
 });
 
@@ -452,5 +530,31 @@ Deno.test("Browser offers the system opener for links it cannot fetch", async ()
     await until(() => !browser.state.loading, "the answer");
     assertEquals(spawned, [["xdg-open", "https://example.com/"]]);
     assertEquals(browser.state.page?.title, "Home");
+  });
+});
+
+Deno.test("Browser offers to open the target of a redirect to https, not the link", async () => {
+  const toWeb: Route = async (url, hooks) => {
+    const to = new URL("https://example.com/moved");
+    if (!(await hooks.onRedirect!({ from: url, to }))) {
+      throw new ClientError("scheme-change", "not followed");
+    }
+    throw new ClientError("unsupported-scheme", "https is not fetched");
+  };
+  await harness({ "/web": toWeb }, async ({ browser, spawned }) => {
+    browser.open("gemini://h.example/web");
+    await until(() => browser.state.prompt?.kind === "choice", "the redirect prompt");
+    browser.dispatch("y");
+    await until(() => browser.state.prompt?.label.startsWith("Open"), "the opener prompt");
+    assertEquals(browser.state.prompt!.label, "Open https://example.com/moved with xdg-open?");
+    browser.dispatch("y");
+    await until(() => !browser.state.loading, "the answer");
+    assertEquals(spawned, [["xdg-open", "https://example.com/moved"]]);
+
+    browser.open("gemini://h.example/web");
+    await until(() => browser.state.prompt?.kind === "choice", "the redirect prompt");
+    browser.dispatch("n");
+    await until(() => !browser.state.loading, "the refusal");
+    assertEquals(browser.state.message, "Redirect not followed to https://example.com/moved");
   });
 });
