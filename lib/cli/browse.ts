@@ -19,6 +19,7 @@ import { LinePrinter, runLineMode } from "./browse/line_mode.ts";
 import { cursorPosition, initialState, KEYS, view } from "./browse/model.ts";
 import { BrowseStore } from "./browse/store.ts";
 import { loadBrowseConfig } from "./browse/config.ts";
+import { SessionIdentities } from "./browse/session_identities.ts";
 import { FullScreen, paint } from "./browse/terminal.ts";
 import type { CliIo } from "./io.ts";
 
@@ -131,7 +132,8 @@ export async function main(
   if (startUrl === undefined) startUrl = await store.lastUrl();
 
   const factory = options.makeFetcher ?? makeClientFetcher;
-  const identities = openIdentityStore(paths);
+  // Saved identities plus the transient ones of this session, for the client and the prompts.
+  const identities = new SessionIdentities(openIdentityStore(paths));
   let fetcher: Fetcher | undefined;
   const makeFetcher = (hooks: ClientHooks): Fetcher => {
     const ready = Promise.resolve(factory(paths, hooks, { identities }));

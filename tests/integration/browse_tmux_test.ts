@@ -164,13 +164,15 @@ Deno.test("gemini browse in tmux: a changed certificate is used only after the p
     capsule = await startCapsule(port);
 
     tmux = await session(home, [url]);
-    let screen = await tmux.waitFor("[a] abort  [o] trust once  [s] trust and save");
-    assertStringIncludes(screen, `The certificate of 127.0.0.1:${port} has CHANGED.`);
-    assertStringIncludes(screen, "Pinned:  SHA-256 ");
-    assertStringIncludes(screen, "Now:     SHA-256 ");
+    let screen = await tmux.waitFor(
+      "[a] abort  [o] trust once (this session)  [s] trust and save",
+    );
+    assertStringIncludes(screen, `The certificate of 127.0.0.1:${port} has CHANGED`);
+    assertStringIncludes(screen, "Trusted: key SHA-256");
+    assertStringIncludes(screen, "Now:     key SHA-256");
     assert(!screen.includes("Welcome to the capsule."), "no page before the answer");
 
-    // Abort: no page, the pin stays.
+    // Abort: a page explains what happened, the pin stays.
     await tmux.type("a");
     screen = await tmux.waitFor("# Certificate changed");
     assertStringIncludes(screen, "Nothing was sent to the server.");
@@ -178,16 +180,23 @@ Deno.test("gemini browse in tmux: a changed certificate is used only after the p
     assert(!screen.includes("Welcome to the capsule."));
     assertEquals(await Deno.readTextFile(join(home, "data", "known_hosts")), pinned);
 
-    // Trust once: the page shows, the pin stays.
+    // Trust once: the page shows, the pin stays, and reloading does not ask again in this
+    // session.
     await tmux.type("R");
     await tmux.waitFor("[o] trust once");
     await tmux.type("o");
     screen = await tmux.waitFor("Welcome to the capsule.");
-    assertStringIncludes(screen, "trusted once");
+    assertStringIncludes(screen, "trusted (this session only)");
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("You followed link two.");
+    assertStringIncludes(screen, "trusted (this session only)");
     assertEquals(await Deno.readTextFile(join(home, "data", "known_hosts")), pinned);
+    await quit(tmux);
 
-    // Trust and save: the new key is pinned; the next visit matches without a prompt.
-    await tmux.type("R");
+    // A new session asks again. Trust and save: the new key is pinned; the next visit
+    // matches without a prompt.
+    tmux = await session(home, [url]);
     await tmux.waitFor("[s] trust and save");
     await tmux.type("s");
     await tmux.waitFor("trusted (new key saved)");

@@ -31,6 +31,7 @@ import {
 } from "./model.ts";
 import type { BrowseStore, Subscriptions } from "./store.ts";
 import { errorPage, type Failure } from "./error_page.ts";
+import { SessionIdentities } from "./session_identities.ts";
 import { shownUrl } from "./layout.ts";
 
 /** Fetches one URL (the real `Client.fetch`, or a fake in tests). */
@@ -42,7 +43,11 @@ export interface BrowserOptions {
   makeFetcher: (hooks: ClientHooks) => Fetcher;
   /** Bookmarks, history, session, subscriptions. */
   store: BrowseStore;
-  /** Identities offered for status 60 (and where new ones are saved). Default: none. */
+  /**
+   * Identities offered for status 60 (and where new ones are saved). Pass the same
+   * {@linkcode SessionIdentities} to the fetcher so that transient identities are used again
+   * for their scope. Default: none saved.
+   */
   identities?: IdentityStore;
   /** Where downloads go. */
   downloadsDir: string;
@@ -105,12 +110,20 @@ export function certificateChangeDetails(change: CertificateChange): string[] {
   const p = change.pinned;
   const n = change.presented;
   const fp = (hex: string): string => hex ? formatFingerprint(hex) : "unknown";
+  const target = change.port === 1965 ? change.host : `${change.host}:${change.port}`;
+  const pinned = p.pin === "spki" || !p.certSha256
+    ? `key SHA-256 ${fp(p.spkiSha256)}`
+    : `certificate SHA-256 ${fp(p.certSha256)}`;
+  const now = p.pin === "spki" || !p.certSha256
+    ? `key SHA-256 ${fp(n.spkiSha256)}`
+    : `certificate SHA-256 ${fp(n.certSha256)}`;
   return [
-    `The certificate of ${change.host}:${change.port} has CHANGED.`,
-    `Pinned:  SHA-256 ${fp(p.spkiSha256 || p.certSha256)}`,
+    `The certificate of ${target} has CHANGED since you trusted it. The owner may have ` +
+    "renewed it, or someone may be intercepting the connection.",
+    `Trusted: ${pinned}`,
     `         first seen ${dateOf(p.firstSeen)}, last seen ${dateOf(p.lastSeen)}, ` +
     `expires ${dateOf(p.notAfter)}`,
-    `Now:     SHA-256 ${fp(n.spkiSha256)}`,
+    `Now:     ${now}`,
     `         valid ${dateOf(n.notBefore)} to ${dateOf(n.notAfter)}, subject ${n.subject}`,
   ];
 }
@@ -142,12 +155,17 @@ export class Browser {
   #sensitiveLoads = new Set<number>();
   #currentLoad = 0;
   #redirectedTo: string | undefined;
+  #identities: SessionIdentities;
+  #trustedOnce = new Map<string, string>();
 
   /** A browser with the given dependencies. */
   constructor(options: BrowserOptions) {
     this.#options = options;
     this.#state = options.state;
     this.#insecure = new Set(options.allowInsecure ?? []);
+    this.#identities = options.identities instanceof SessionIdentities
+      ? options.identities
+      : new SessionIdentities(options.identities);
     this.#fetcher = options.makeFetcher(this.hooks);
     this.#done = new Promise((resolve) => this.#quit = resolve);
   }
@@ -220,17 +238,22 @@ export class Browser {
         return answer;
       },
       onCertificateChange: async (change) => {
+        // "Trust once" holds for this key until the browser quits, not for one request:
+        // otherwise every link on the capsule would ask again.
+        const key = `${change.host}:${change.port}`;
+        if (this.#trustedOnce.get(key) === change.presented.spkiSha256) return "once";
         const answer = await this.ask({
           kind: "choice",
           label: "Trust the new certificate?",
           details: certificateChangeDetails(change),
           choices: [
             { key: "a", label: "abort", value: "abort" },
-            { key: "o", label: "trust once", value: "once" },
+            { key: "o", label: "trust once (this session)", value: "once" },
             { key: "s", label: "trust and save", value: "save" },
           ],
           cancelValue: "abort",
         });
+        if (answer === "once") this.#trustedOnce.set(key, change.presented.spkiSha256);
         return answer === "once" || answer === "save" ? answer : "abort";
       },
       onIdentityRequired: (r) => this.#chooseIdentity(r.url, r.status, r.meta),
@@ -275,25 +298,36 @@ export class Browser {
   }
 
   async #chooseIdentity(url: URL, status: number, meta: string): Promise<Identity | null> {
-    const store = this.#options.identities;
-    const existing = store ? await store.list() : [];
+    const store = this.#identities;
+    const existing = store.persistent ? await store.list() : [];
     const shown = existing.slice(0, 9);
+    const scope = identityScope(url);
+    const what = status === 61
+      ? "does not accept the identity shown"
+      : status === 62
+      ? "did not accept the certificate shown as valid"
+      : "asks for a client certificate (an identity)";
     const answer = await this.ask({
       kind: "choice",
-      label: `${status} ${meta || "Certificate required"}. Identity:`,
-      details: shown.length > 0
-        ? ["Existing identities:", ...shown.map((id, i) => `  [${i + 1}] ${id.name}`)]
-        : undefined,
+      label: "Identity:",
+      details: [
+        `${url.host} ${what}: ${status} ${meta || "(no message)"}`,
+        `The identity chosen is used for ${scope} and below.`,
+        ...(shown.length > 0
+          ? ["Saved identities:", ...shown.map((id, i) => `  [${i + 1}] ${id.name}`)]
+          : []),
+        ...(store.persistent ? ["  [n] create a new identity and save it"] : []),
+        "  [t] a transient identity, forgotten when the browser quits",
+      ],
       choices: [
         ...shown.map((id, i) => ({ key: String(i + 1), label: id.name, value: `id:${i}` })),
-        ...(store ? [{ key: "n", label: "new", value: "new" }] : []),
+        ...(store.persistent ? [{ key: "n", label: "new", value: "new" }] : []),
         { key: "t", label: "transient", value: "transient" },
         { key: "c", label: "cancel", value: "cancel" },
       ],
       cancelValue: "cancel",
     });
-    const scope = identityScope(url);
-    if (answer?.startsWith("id:") && store) {
+    if (answer?.startsWith("id:")) {
       const identity = shown[Number(answer.slice(3))];
       if (!identity.scopes.includes(scope)) {
         const updated = { ...identity, scopes: [...identity.scopes, scope] };
@@ -302,7 +336,7 @@ export class Browser {
       }
       return identity;
     }
-    if (answer === "new" && store) {
+    if (answer === "new" && store.persistent) {
       const name = await this.ask({ kind: "text", label: "Name for the new identity" });
       if (!name) return null;
       try {
@@ -320,7 +354,10 @@ export class Browser {
       return identity;
     }
     if (answer === "transient") {
-      return await this.#makeIdentity(`transient-${crypto.randomUUID().slice(0, 8)}`, [scope]);
+      const name = `transient-${crypto.randomUUID().slice(0, 8)}`;
+      const identity = await this.#makeIdentity(name, [scope]);
+      store.addTransient(identity);
+      return identity;
     }
     return null;
   }

@@ -9,7 +9,7 @@
 
 import { gemtextTitle } from "../../gemtext/links.ts";
 import { parseGemtext } from "../../gemtext/parse.ts";
-import { displayWidth } from "../../gemtext/render.ts";
+import { displayWidth, wrapText } from "../../gemtext/render.ts";
 import { type Layout, layoutPage, type Page, shownUrl } from "./layout.ts";
 
 export type { Layout, Page };
@@ -775,7 +775,7 @@ function trustLabel(trust: string | undefined): string {
     case "changed-accepted":
       return "trusted (new key saved)";
     case "changed-once":
-      return "trusted once";
+      return "trusted (this session only)";
     case "changed-warned":
       return "UNTRUSTED (key changed)";
     case "unchecked":
@@ -871,7 +871,13 @@ export function view(state: BrowserState): ScreenLine[] {
   }
   const details = state.prompt?.details;
   if (details && details.length > 0) {
-    const box = details.slice(-h);
+    // Long lines (fingerprints) wrap, continuing under their own indentation.
+    const wrapped = details.flatMap((d) => {
+      const lead = /^\s*/.exec(d)![0];
+      const indent = lead.length + 2 < width ? (lead || "  ") : "";
+      return wrapText(d, width, { indent });
+    });
+    const box = wrapped.slice(-h);
     const start = h - box.length;
     box.forEach((d, i) => {
       const plain = fitWidth(d, width);

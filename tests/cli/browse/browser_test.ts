@@ -9,6 +9,7 @@ import {
   identityScope,
 } from "../../../lib/cli/browse/browser.ts";
 import { initialState, statusText } from "../../../lib/cli/browse/model.ts";
+import { SessionIdentities } from "../../../lib/cli/browse/session_identities.ts";
 import { BrowseStore } from "../../../lib/cli/browse/store.ts";
 import { ClientError } from "../../../lib/client/types.ts";
 import type {
@@ -60,6 +61,7 @@ interface Harness {
   dir: string;
   spawned: string[][];
   identities: MemoryIdentityStore;
+  session: SessionIdentities;
 }
 
 async function harness(
@@ -70,6 +72,7 @@ async function harness(
   const store = new BrowseStore(`${dir}/data`);
   const spawned: string[][] = [];
   const identities = new MemoryIdentityStore();
+  const session = new SessionIdentities(identities);
   const makeFetcher = (hooks: ClientHooks): Fetcher => async (url, options) => {
     const u = new URL(url);
     if (u.protocol !== "gemini:") {
@@ -82,7 +85,7 @@ async function harness(
   const browser = new Browser({
     makeFetcher,
     store,
-    identities,
+    identities: session,
     downloadsDir: `${dir}/downloads`,
     handlers: { "image/*": "viewer" },
     opener: ["xdg-open"],
@@ -91,7 +94,7 @@ async function harness(
     state: initialState({ width: 60, height: 12 }),
   });
   try {
-    await fn({ browser, store, dir, spawned, identities });
+    await fn({ browser, store, dir, spawned, identities, session });
   } finally {
     browser.dispatch("q");
     await browser.idle();
@@ -383,13 +386,21 @@ Deno.test("Browser offers identities for 60: transient, new (stored) and existin
       })
       : response(url.href, 60, "Cert please");
   };
-  await harness({ "/app": needsCert }, async ({ browser, identities }) => {
+  await harness({ "/app": needsCert }, async ({ browser, identities, session }) => {
     browser.open("gemini://h.example/app");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    const details = browser.state.prompt!.details!.join("\n");
+    assertStringIncludes(details, "h.example asks for a client certificate (an identity)");
+    assertStringIncludes(details, "used for gemini://h.example/app and below");
+    assertStringIncludes(details, "[t] a transient identity, forgotten when the browser quits");
     browser.dispatch("t");
     await until(() => browser.state.page, "the page");
     assert(used[0]?.name.startsWith("transient-"));
     assertEquals(await identities.list(), []);
+    // The transient identity stays in use for its scope until the browser quits.
+    const again = await session.forUrl(new URL("gemini://h.example/app/deeper"));
+    assertEquals(again?.name, used[0]?.name);
+    assertEquals(await session.forUrl(new URL("gemini://h.example/other")), undefined);
 
     browser.open("gemini://h.example/app");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
@@ -556,5 +567,49 @@ Deno.test("Browser offers to open the target of a redirect to https, not the lin
     browser.dispatch("n");
     await until(() => !browser.state.loading, "the refusal");
     assertEquals(browser.state.message, "Redirect not followed to https://example.com/moved");
+  });
+});
+
+Deno.test("Browser remembers 'trust once' for the same key until it quits, not a different key", async () => {
+  const { info } = await generateCertificate("new.example");
+  const { info: other } = await generateCertificate("other.example");
+  const pinned = {
+    host: "h.example",
+    port: 1965,
+    pin: "spki" as const,
+    spkiSha256: "ab".repeat(32),
+    certSha256: "cd".repeat(32),
+    notAfter: "2027-01-01T00:00:00.000Z",
+    firstSeen: "2025-01-01T00:00:00.000Z",
+    lastSeen: "2026-01-01T00:00:00.000Z",
+  };
+  await harness({}, async ({ browser }) => {
+    const hooks = browser.hooks;
+    const first = hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned,
+      presented: info,
+    });
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("o");
+    assertEquals(await first, "once");
+    const again = await hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned,
+      presented: info,
+    });
+    assertEquals(again, "once");
+    assertEquals(browser.state.prompt, undefined);
+    const changedAgain = hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned,
+      presented: other,
+    });
+    await until(() => browser.state.prompt?.kind === "choice", "a new prompt for another key");
+    browser.dispatch("a");
+    assertEquals(await changedAgain, "abort");
   });
 });

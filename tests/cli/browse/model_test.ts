@@ -470,7 +470,7 @@ Deno.test("a page reached with a sensitive answer hides its query", () => {
 });
 
 Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value", () => {
-  let s = withPage("x", { width: 80, height: 12 });
+  let s = withPage("x", { width: 100, height: 12 });
   s = update(s, {
     type: "ask",
     prompt: {
@@ -481,7 +481,7 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
       details: ["Pinned:  SHA-256 AA:BB", "Now:     SHA-256 CC:DD"],
       choices: [
         { key: "a", label: "abort", value: "abort" },
-        { key: "o", label: "trust once", value: "once" },
+        { key: "o", label: "trust once (this session)", value: "once" },
         { key: "s", label: "trust and save", value: "save" },
       ],
       cancelValue: "abort",
@@ -490,7 +490,7 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
   const lines = view(s);
   assertEquals(
     lines.at(-1)?.plain,
-    "Trust the new certificate? [a] abort  [o] trust once  [s] trust and save",
+    "Trust the new certificate? [a] abort  [o] trust once (this session)  [s] trust and save",
   );
   assertEquals(lines[8].plain, "Pinned:  SHA-256 AA:BB");
   assertEquals(lines[8].style, "box");
@@ -500,6 +500,27 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
   assertEquals(keys(s, "o").effects, [{ type: "answer", id: 4, value: "once" }]);
   assertEquals(keys(s, "s").effects, [{ type: "answer", id: 4, value: "save" }]);
   assertEquals(keys(s, "escape").effects, [{ type: "answer", id: 4, value: "abort" }]);
+});
+
+Deno.test("the details box wraps long lines (fingerprints) under their indentation", () => {
+  const fp = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, "0")).join(":");
+  let s = withPage("x", { width: 40, height: 12 });
+  s = update(s, {
+    type: "ask",
+    prompt: {
+      kind: "choice",
+      id: 1,
+      label: "Trust?",
+      value: "",
+      details: [`Now:     key SHA-256 ${fp}`, "         valid 2026-01-01 to 2027-01-01"],
+      choices: [{ key: "a", label: "abort", value: "abort" }],
+    },
+  }).state;
+  const box = view(s).filter((l) => l.style === "box").map((l) => l.plain);
+  assertEquals(box.join("").replaceAll(" ", "").includes(fp), true, box.join("|"));
+  assert(box.length >= 4, box.join("|"));
+  assert(box.every((l) => l.length <= 40));
+  assertEquals(box.at(-1), "         valid 2026-01-01 to 2027-01-01");
 });
 
 Deno.test("questions wait in a queue; one replaces the user's own URL prompt", () => {
