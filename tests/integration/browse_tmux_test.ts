@@ -213,6 +213,141 @@ Deno.test("gemini browse in tmux: a changed certificate is used only after the p
   }
 });
 
+/** Starts the real `gemini serve` on a free loopback port with `config`; returns its port. */
+async function startServe(
+  home: string,
+  config: string,
+): Promise<{ port: number; child: Deno.ChildProcess; stop: () => Promise<void> }> {
+  const configFile = join(home, "serve.toml");
+  await Deno.writeTextFile(configFile, config);
+  const child = new Deno.Command(GEMINI, {
+    args: ["serve", "--config", configFile],
+    env: { GEMINI_HOME: join(home, "server-home") },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  // Bounded: at most 200 reads of the start-up messages.
+  for (let i = 0; i < 200 && port === 0; i++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += value;
+    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
+    if (m) port = Number(m[1]);
+  }
+  // Keep draining standard error so the server never blocks on a full pipe.
+  (async () => {
+    for (let i = 0; i < 100_000; i++) if ((await reader.read()).done) break;
+  })().catch(() => {});
+  const stop = async (): Promise<void> => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    await child.status;
+  };
+  if (port === 0) {
+    await stop();
+    throw new Error(`gemini serve did not start:\n${text}`);
+  }
+  return { port, child, stop };
+}
+
+Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, listing, binary", async () => {
+  await requireTmux();
+  const home = await Deno.makeTempDir({ prefix: "browse-serve-" });
+  const root = join(home, "capsule");
+  await Deno.mkdir(join(root, "files"), { recursive: true });
+  await Deno.writeTextFile(
+    join(root, "index.gmi"),
+    [
+      "# Served capsule",
+      "",
+      "Served by gemini serve.",
+      "=> files Files",
+      "=> about.gmi About",
+      "=> missing.gmi Nowhere",
+      "",
+    ].join("\n"),
+  );
+  await Deno.writeTextFile(join(root, "about.gmi"), "# About\n\nThe about page.\n=> / Home\n");
+  await Deno.writeTextFile(join(root, "files", "notes.txt"), "Plain notes.\n");
+  const data = new Uint8Array(Array.from({ length: 200_000 }, (_, i) => (i * 31 + 7) % 256));
+  await Deno.writeFile(join(root, "files", "data.bin"), data);
+  const server = await startServe(
+    home,
+    [
+      "port = 0",
+      'listen = ["127.0.0.1"]',
+      "[limits]",
+      "rate = false",
+      "[[host]]",
+      'name = "localhost"',
+      `root = ${JSON.stringify(root)}`,
+      "[[host.location]]",
+      'path = "/files/"',
+      "listing = true",
+      "",
+    ].join("\n"),
+  );
+  const url = `gemini://localhost:${server.port}/`;
+  const tmux = await session(home, [url]);
+  try {
+    let screen = await tmux.waitFor("Served by gemini serve.");
+    assertStringIncludes(screen, `${url} │ 20 text/gemini │ trusted (first use)`);
+    assertStringIncludes(screen, "[1] Files");
+
+    // "files" redirects (31, same host) to "files/", whose listing shows sizes.
+    await tmux.type("1");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("# Index of /files/");
+    assertStringIncludes(screen, `${url}files/ │ 20 text/gemini`);
+    assert(/\[\d+\] data\.bin \(195\.3 KiB\)/.test(screen), screen);
+    const dataLink = /\[(\d+)\] data\.bin/.exec(screen)![1];
+    const notesLink = /\[(\d+)\] notes\.txt/.exec(screen)![1];
+
+    // A text file is shown as text.
+    await tmux.type(notesLink);
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Plain notes.");
+    assertStringIncludes(screen, "files/notes.txt │ 20 text/plain");
+    await tmux.type("b");
+    await tmux.waitFor("# Index of /files/");
+
+    // A binary file is saved, byte for byte, never shown.
+    await tmux.type(dataLink);
+    await tmux.keys("Enter");
+    await tmux.waitFor("application/octet-stream (data.bin): [s] save");
+    await tmux.type("s");
+    const saved = join(home, "data", "downloads", "data.bin");
+    await tmux.waitFor(`Saved 195.3 KiB to ${saved}`);
+    assertEquals(await Deno.readFile(saved), data);
+
+    // Up to the root, then a link to nowhere: the error page explains, b returns.
+    await tmux.type("r");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("3");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("# 51 Not found");
+    assertStringIncludes(screen, "The server has no page at this address.");
+    assertStringIncludes(screen, `${url}missing.gmi │ 51 Not found`);
+    await tmux.type("b");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    await tmux.waitFor("The about page.");
+    await quit(tmux);
+  } finally {
+    await tmux.close();
+    await server.stop();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("gemini browse --line prints the page and reads commands", async () => {
   const home = await Deno.makeTempDir({ prefix: "browse-line-" });
   const capsule = await startCapsule();
