@@ -20,7 +20,7 @@ import { cursorPosition, initialState, KEYS, view } from "./browse/model.ts";
 import { BrowseStore } from "./browse/store.ts";
 import { loadBrowseConfig } from "./browse/config.ts";
 import { SessionIdentities } from "./browse/session_identities.ts";
-import { FullScreen, paint } from "./browse/terminal.ts";
+import { FullScreen } from "./browse/terminal.ts";
 import type { CliIo } from "./io.ts";
 
 const SPEC: CommandSpec = {
@@ -166,8 +166,7 @@ export async function main(
   const size = screen.size();
   const browser = new Browser({
     ...common,
-    render: (state) =>
-      screen.draw(paint(view(state), state.width, cursorPosition(state), displayWidth)),
+    render: (state) => screen.render(view(state), state.width, cursorPosition(state), displayWidth),
     state: initialState({ ...size, maxWidth, color }),
   });
   screen.start(() => browser.dispatch({ type: "resize", ...screen.size() }));
@@ -181,6 +180,7 @@ export async function main(
       const keys = await Promise.race([screen.keys(), quit]);
       if (keys === null) break;
       for (const key of keys) {
+        if (key === "ctrl-l") screen.invalidate();
         if (!browser.quitted) browser.dispatch(key);
       }
     }

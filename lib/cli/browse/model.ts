@@ -435,7 +435,7 @@ function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
       return [{
         ...next,
         search,
-        scroll: clampScroll(next, row),
+        scroll: ensureVisible(next, row),
         message: `Match ${search.index + 1} of ${search.matches.length}`,
       }, []];
     }
@@ -485,7 +485,7 @@ function nextMatch(state: BrowserState, step: 1 | -1): BrowserState {
   return {
     ...state,
     search: { ...search, index },
-    scroll: clampScroll(state, search.matches[index]),
+    scroll: ensureVisible(state, search.matches[index]),
     message: `Match ${index + 1} of ${search.matches.length}`,
   };
 }
@@ -746,6 +746,8 @@ export interface ScreenLine {
   style: LineStyle;
   /** Columns `[start, end)` of search matches in `plain`. */
   marks?: [number, number][];
+  /** The row of the current search match (`n`/`N` move it): drawn more strongly. */
+  current?: boolean;
 }
 
 /** Cuts `text` to at most `width` display columns. */
@@ -866,6 +868,7 @@ export function view(state: BrowserState): ScreenLine[] {
     };
     if (state.search && state.search.matches.includes(state.scroll + i)) {
       line.marks = marksOf(plain, state.search.term);
+      if (state.search.matches[state.search.index] === state.scroll + i) line.current = true;
     }
     lines.push(line);
   }

@@ -290,14 +290,22 @@ Deno.test("/ searches the page; n and N move between matches; matches are marked
   assertEquals(screen(searching).at(-1), "Search: needle");
   const found = keys(searching, "enter").state;
   assertEquals(found.search?.matches, [5, 15, 25]);
-  assertEquals(found.scroll, 5);
+  // The first match is on screen already: no scrolling.
+  assertEquals(found.scroll, 0);
   assertEquals(found.message, "Match 1 of 3");
-  const line = view(found)[0];
+  const line = view(found)[5];
   assertEquals(line.plain, "the Needle 5");
   assertEquals(line.marks, [[4, 10]]);
-  assertEquals(keys(found, "n").state.scroll, 15);
+  assertEquals(line.current, true);
+  // A match off screen comes into view a third of the way down, with context above it.
+  const second = keys(found, "n").state;
+  assertEquals(second.scroll, 13);
+  assertEquals(view(second)[2].plain, "the Needle 15");
+  assertEquals(view(second)[2].current, true);
   assertEquals(keys(found, "n", "n").state.message, "Match 3 of 3");
-  assertEquals(keys(found, "n", "n", "n").state.scroll, 5);
+  const wrapped = keys(found, "n", "n", "n").state;
+  assertEquals(wrapped.message, "Match 1 of 3");
+  assertEquals(wrapped.scroll, 3);
   assertEquals(keys(found, "N").state.message, "Match 3 of 3");
   assertEquals(keys(s, "/", ..."absent", "enter").state.message, "Not found: absent");
   assertEquals(keys(s, "n").state.message, "No search; press /");
