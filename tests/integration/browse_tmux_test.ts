@@ -68,9 +68,10 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     // Input (10): the answer is visible while typed.
     await tmux.type("3");
     await tmux.keys("Enter");
-    await tmux.waitFor("What is your name?:");
+    screen = await tmux.waitFor("What is your name?");
+    assertStringIncludes(screen, "Enter sends · Esc cancels");
     await tmux.type("Zed");
-    await tmux.waitFor("What is your name?: Zed");
+    await tmux.waitFor("What is your name? Zed");
     await tmux.keys("Enter");
     await tmux.waitFor("# Hello Zed");
     await tmux.type("b");
@@ -368,7 +369,7 @@ Deno.test("gemini browse --line prints the page and reads commands", async () =>
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     assertStringIncludes(text, "[2] Second page");
     assertStringIncludes(text, "You followed link two.");
-    assertStringIncludes(text, "What is your name?:");
+    assertStringIncludes(text, "What is your name? ");
     assertStringIncludes(text, "# Hello Ann");
   } finally {
     capsule.close();

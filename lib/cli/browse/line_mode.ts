@@ -120,7 +120,9 @@ function promptText(prompt: Prompt): string {
       (prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join(" ")
     }`;
   }
-  return `${prompt.label}${prompt.kind === "secret" ? " (hidden)" : ""}:`;
+  const label = prompt.label.trim();
+  const hidden = prompt.kind === "secret" ? " (hidden)" : "";
+  return /[?:!.]$/.test(label) ? `${label}${hidden}` : `${label}${hidden}:`;
 }
 
 /** Turns model states into printed text: each new page once, then new messages. */

@@ -59,6 +59,8 @@ export interface Prompt {
   details?: string[];
   /** URL completion: candidates for the text as it was before Tab, and the one shown. */
   completion?: { base: string; index: number };
+  /** A short note shown at the right of the prompt line (e.g. `2 of 5`, `no completion`). */
+  note?: string;
 }
 
 /** Effects `update` asks the controller to carry out. */
@@ -325,7 +327,7 @@ function startFetch(
     progress: undefined,
     attempted: secret ? undefined : url,
     digits: "",
-    message: `Loading ${shown}…`,
+    message: `Loading ${shown}… (Esc cancels)`,
   }, effects];
 }
 
@@ -444,7 +446,10 @@ function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
   if (key === "backspace") {
     const chars = [...prompt.value];
     chars.pop();
-    return [{ ...state, prompt: { ...prompt, value: chars.join(""), completion: undefined } }, []];
+    return [{
+      ...state,
+      prompt: { ...prompt, value: chars.join(""), completion: undefined, note: undefined },
+    }, []];
   }
   if (key === "ctrl-u") {
     return [{ ...state, prompt: { ...prompt, value: "", completion: undefined } }, []];
@@ -452,21 +457,27 @@ function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
   if ((key === "tab" || key === "shift-tab") && prompt.kind === "url") {
     const base = prompt.completion?.base ?? prompt.value;
     const list = completions(state, base);
-    if (list.length === 0) return [{ ...state, message: "No completion" }, []];
+    if (list.length === 0) {
+      return [{ ...state, prompt: { ...prompt, note: "no completion" } }, []];
+    }
     const step = key === "tab" ? 1 : -1;
     const index = prompt.completion
       ? (prompt.completion.index + step + list.length) % list.length
       : (step === 1 ? 0 : list.length - 1);
     return [{
       ...state,
-      prompt: { ...prompt, value: list[index], completion: { base, index } },
-      message: list.length > 1 ? `Completion ${index + 1} of ${list.length}` : "",
+      prompt: {
+        ...prompt,
+        value: list[index],
+        completion: { base, index },
+        note: list.length > 1 ? `${index + 1} of ${list.length}` : undefined,
+      },
     }, []];
   }
   if ([...key].length === 1 && key >= " ") {
     return [{
       ...state,
-      prompt: { ...prompt, value: prompt.value + key, completion: undefined },
+      prompt: { ...prompt, value: prompt.value + key, completion: undefined, note: undefined },
     }, []];
   }
   return [state, []];
@@ -562,11 +573,17 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
       return startFetch(state, again, url ? "reload" : "push");
     }
     case "u": {
+      if (url?.startsWith("about:")) {
+        return [{ ...state, message: "This page of the browser has no parent" }, []];
+      }
       const parent = url ? parentUrl(url) : undefined;
       if (!parent) return [{ ...state, message: "Already at the top level" }, []];
       return startFetch(state, parent, "push");
     }
     case "r": {
+      if (url?.startsWith("about:")) {
+        return [{ ...state, message: "This page of the browser has no capsule root" }, []];
+      }
       const root = url ? rootUrl(url) : undefined;
       if (!root || root === url) return [{ ...state, message: "Already at the root" }, []];
       return startFetch(state, root, "push");
@@ -748,6 +765,8 @@ export interface ScreenLine {
   marks?: [number, number][];
   /** The row of the current search match (`n`/`N` move it): drawn more strongly. */
   current?: boolean;
+  /** Key hints drawn dimmed at the right end of the line (prompt lines; fits the width). */
+  hint?: string;
 }
 
 /** Cuts `text` to at most `width` display columns. */
@@ -787,28 +806,77 @@ function trustLabel(trust: string | undefined): string {
   }
 }
 
-/** The status line text: URL, status, trust verdict, identity, position. */
-export function statusText(state: BrowserState): string {
+/** The status line in parts: the URL (or what is loading) and the rest. */
+function statusParts(state: BrowserState): { url: string; rest: string[] } {
   const page = state.page;
-  const parts: string[] = [];
+  const rest: string[] = [];
+  let url: string;
   if (state.loading) {
-    parts.push(`→ ${state.loading.url}`);
-    if (state.progress) parts.push(state.progress);
-  } else if (page) parts.push(shownUrl(page));
-  else parts.push("gemini browse");
+    url = `→ ${state.loading.url}`;
+    if (state.progress) rest.push(state.progress);
+  } else if (page) url = shownUrl(page);
+  else url = "gemini browse";
   if (page && !state.loading) {
-    if (page.error) parts.push(page.title ?? "error");
-    else if (page.status !== undefined) parts.push(`${page.status} ${page.mediaType}`);
+    if (page.error) rest.push(page.title ?? "error");
+    else if (page.status !== undefined) rest.push(`${page.status} ${page.mediaType}`);
     const trust = trustLabel(page.trust);
-    if (trust) parts.push(trust);
-    if (page.identity) parts.push(`id: ${page.identity}`);
+    if (trust) rest.push(trust);
+    if (page.identity) rest.push(`id: ${page.identity}`);
     const total = state.layout.rows.length;
     const h = contentHeight(state);
     if (total > h) {
-      parts.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
+      rest.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
     }
   }
-  return parts.join(" │ ");
+  return { url, rest };
+}
+
+/** The status line text: URL, status, trust verdict, identity, position. */
+export function statusText(state: BrowserState): string {
+  const { url, rest } = statusParts(state);
+  return [url, ...rest].join(" │ ");
+}
+
+/**
+ * The status line cut to `width` columns: a long URL loses its middle (`…`) so that the
+ * status, trust verdict and identity stay visible.
+ */
+export function fitStatus(state: BrowserState, width: number): string {
+  const full = statusText(state);
+  if (displayWidth(full) <= width) return full;
+  const { url, rest } = statusParts(state);
+  const tail = rest.length > 0 ? " │ " + rest.join(" │ ") : "";
+  const room = width - displayWidth(tail);
+  if (room < 24) return fitWidth(full, width);
+  const chars = [...url];
+  const keep = room - 1;
+  const head = Math.ceil(keep * 0.6);
+  let left = fitWidth(url, head);
+  let right = "";
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const next = chars[i] + right;
+    if (displayWidth(left) + 1 + displayWidth(next) > room) break;
+    right = next;
+  }
+  if (displayWidth(left) + 1 + displayWidth(right) > room) left = fitWidth(left, room - 1);
+  return fitWidth(`${left}…${right}${tail}`, width);
+}
+
+/** Key hints at the right of the prompt line. */
+function promptHint(prompt: Prompt): string {
+  const note = prompt.note ? `${prompt.note} · ` : "";
+  switch (prompt.kind) {
+    case "url":
+      return `${note}Tab completes · Enter opens · Esc cancels`;
+    case "search":
+      return `${note}Enter finds · Esc cancels`;
+    case "secret":
+      return `${note}hidden · Enter sends · Esc cancels`;
+    case "choice":
+      return `${note}Esc cancels`;
+    default:
+      return `${note}Enter sends · Esc cancels`;
+  }
 }
 
 function promptLine(prompt: Prompt): string {
@@ -817,7 +885,9 @@ function promptLine(prompt: Prompt): string {
     return `${prompt.label} ${choices}`;
   }
   const shown = prompt.kind === "secret" ? "*".repeat([...prompt.value].length) : prompt.value;
-  return `${prompt.label}: ${shown}`;
+  // A server's question usually ends in "?" or ":"; add a colon only when it does not.
+  const label = /[?:!.]$/.test(prompt.label.trim()) ? prompt.label.trim() : `${prompt.label}:`;
+  return `${label} ${shown}`;
 }
 
 function marksOf(plain: string, term: string): [number, number][] {
@@ -887,11 +957,14 @@ export function view(state: BrowserState): ScreenLine[] {
       lines[start + i] = { plain, text: plain, style: "box" };
     });
   }
-  const status = fitWidth(statusText(state), width);
+  const status = fitStatus(state, width);
   lines.push({ plain: status, text: status, style: "status" });
   if (state.prompt) {
     const p = fitWidth(promptLine(state.prompt), width);
-    lines.push({ plain: p, text: p, style: "prompt" });
+    const line: ScreenLine = { plain: p, text: p, style: "prompt" };
+    const hint = promptHint(state.prompt);
+    if (displayWidth(p) + 3 + displayWidth(hint) <= width) line.hint = hint;
+    lines.push(line);
   } else {
     const m = fitWidth(state.digits ? `Follow link ${state.digits} (Enter)` : state.message, width);
     lines.push({ plain: m, text: m, style: "message" });

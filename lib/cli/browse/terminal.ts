@@ -146,7 +146,7 @@ function withMarks(line: ScreenLine): string {
 function sameLine(a: ScreenLine | undefined, b: ScreenLine): boolean {
   if (!a) return false;
   if (a.text !== b.text || a.plain !== b.plain || a.style !== b.style) return false;
-  if ((a.current ?? false) !== (b.current ?? false)) return false;
+  if ((a.current ?? false) !== (b.current ?? false) || a.hint !== b.hint) return false;
   return JSON.stringify(a.marks ?? []) === JSON.stringify(b.marks ?? []);
 }
 
@@ -192,6 +192,10 @@ export function paint(
         break;
       case "prompt":
         out += "\x1b[1m" + line.plain + "\x1b[22m";
+        if (line.hint) {
+          const used = plainWidth(line.plain) + plainWidth(line.hint);
+          out += " ".repeat(Math.max(1, width - used)) + "\x1b[2m" + line.hint + "\x1b[22m";
+        }
         break;
       default:
         out += line.plain;

@@ -234,7 +234,37 @@ Deno.test("Tab in the URL prompt completes from history and bookmarks, cycling",
   assertEquals(two.prompt?.value, "gemini://alpha.example/x");
   assertEquals(keys(two, "tab").state.prompt?.value, "gemini://alpha.example/");
   assertEquals(keys(two, "shift-tab").state.prompt?.value, "gemini://alpha.example/");
-  assertEquals(keys(s, "o", ..."zzz", "tab").state.message, "No completion");
+  const none = keys(s, "o", ..."zzz", "tab").state;
+  assertEquals(none.prompt?.note, "no completion");
+  // The count shows at the right of the prompt line with the key hints, while typing.
+  const wide = update(two, { type: "resize", width: 100, height: 10 }).state;
+  assertEquals(view(wide).at(-1)?.plain, "Open: gemini://alpha.example/x");
+  assertEquals(view(wide).at(-1)?.hint, "2 of 2 · Tab completes · Enter opens · Esc cancels");
+  assertEquals(keys(wide, "enter").state.message.startsWith("Loading gemini://alpha"), true);
+});
+
+Deno.test("a long URL in the status line loses its middle, keeping status and trust", () => {
+  const long = "gemini://example.org/" + "very-long-segment/".repeat(6) + "page.gmi";
+  const s = withPage("x", { width: 60, height: 5 }, { url: long, trust: "match" });
+  const status = view(s)[3].plain;
+  assertEquals(status.length, 60);
+  assert(status.startsWith("gemini://example.org"), status);
+  assert(status.endsWith("page.gmi │ 20 text/gemini │ trusted"), status);
+  assertStringIncludes(status, "…");
+});
+
+Deno.test("prompt labels: a colon only when the question has no punctuation; hints fit", () => {
+  const s = withPage("x", { width: 80, height: 6 });
+  const ask = (label: string, kind: "input" | "secret"): BrowserState =>
+    update(s, { type: "ask", prompt: { kind, id: 1, label, value: "" } }).state;
+  assertEquals(
+    view(keys(ask("What is your name?", "input"), "Z").state).at(-1)?.plain,
+    "What is your name? Z",
+  );
+  assertEquals(view(keys(ask("Password", "secret"), "Z").state).at(-1)?.plain, "Password: *");
+  assertEquals(view(ask("Password", "secret")).at(-1)?.hint, "hidden · Enter sends · Esc cancels");
+  const narrow = update(ask("Password", "secret"), { type: "resize", width: 20, height: 6 }).state;
+  assertEquals(view(narrow).at(-1)?.hint, undefined);
 });
 
 Deno.test("visited pages become completions", () => {
