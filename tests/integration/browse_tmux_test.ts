@@ -46,8 +46,11 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     await tmux.resize(16, 20);
     screen = await tmux.waitFor((s) => /^Welcome to the\s*$/m.test(s), "the page wrapped");
     assertStringIncludes(screen, "capsule.");
+    // A window wider than the readable maximum (100) centres the page column.
+    await tmux.resize(140, 30);
+    await tmux.waitFor((s) => /^ {20}Welcome to the capsule\.$/m.test(s), "a centred page");
     await tmux.resize(100, 30);
-    await tmux.waitFor("Welcome to the capsule.");
+    await tmux.waitFor((s) => /^Welcome to the capsule\.$/m.test(s), "the page at the left");
 
     // Follow link 2, then go back.
     await tmux.type("2");

@@ -753,7 +753,7 @@ export function update(
 /** How a screen line is drawn. */
 export type LineStyle = "page" | "selected" | "status" | "prompt" | "message" | "box";
 
-/** One line of the screen. */
+/** One line of the screen. `indent` plus the width of `plain` is at most the window width. */
 export interface ScreenLine {
   /** The text without ANSI sequences, at most the window width wide. */
   plain: string;
@@ -767,6 +767,8 @@ export interface ScreenLine {
   current?: boolean;
   /** Key hints drawn dimmed at the right end of the line (prompt lines; fits the width). */
   hint?: string;
+  /** Blank columns before the text (the margin of a centred page column). */
+  indent?: number;
 }
 
 /** Cuts `text` to at most `width` display columns. */
@@ -924,18 +926,21 @@ export function view(state: BrowserState): ScreenLine[] {
   const selectedLink = state.selected !== undefined
     ? state.layout.links[state.selected]?.number
     : undefined;
+  // In a window wider than the readable maximum, the page column is centred.
+  const margin = Math.max(0, Math.floor((width - pageWidth(state)) / 2));
   for (let i = 0; i < h; i++) {
     const row = state.layout.rows[state.scroll + i];
     if (!row) {
       lines.push({ plain: "", text: "", style: "page" });
       continue;
     }
-    const plain = fitWidth(row.plain, width);
+    const plain = fitWidth(row.plain, width - margin);
     const line: ScreenLine = {
       plain,
       text: plain === row.plain ? row.text : plain,
       style: selectedLink !== undefined && row.link === selectedLink ? "selected" : "page",
     };
+    if (margin > 0) line.indent = margin;
     if (state.search && state.search.matches.includes(state.scroll + i)) {
       line.marks = marksOf(plain, state.search.term);
       if (state.search.matches[state.search.index] === state.scroll + i) line.current = true;

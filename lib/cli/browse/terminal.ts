@@ -147,6 +147,7 @@ function sameLine(a: ScreenLine | undefined, b: ScreenLine): boolean {
   if (!a) return false;
   if (a.text !== b.text || a.plain !== b.plain || a.style !== b.style) return false;
   if ((a.current ?? false) !== (b.current ?? false) || a.hint !== b.hint) return false;
+  if ((a.indent ?? 0) !== (b.indent ?? 0)) return false;
   return JSON.stringify(a.marks ?? []) === JSON.stringify(b.marks ?? []);
 }
 
@@ -177,6 +178,7 @@ export function paint(
   lines.forEach((line, row) => {
     if (previous && sameLine(previous[row], line)) return;
     out += `\x1b[${row + 1};1H\x1b[0m`;
+    if (line.indent) out += `\x1b[K\x1b[${row + 1};${line.indent + 1}H`;
     switch (line.style) {
       case "page":
         out += withMarks(line);

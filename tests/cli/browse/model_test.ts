@@ -1,3 +1,4 @@
+import { paint } from "../../../lib/cli/browse/terminal.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
 import {
   type BrowserState,
@@ -100,6 +101,20 @@ Deno.test("page width is min(window width, readable maximum)", () => {
   const small = withPage(text, { width: 25, height: 10, maxWidth: 100 });
   assertEquals(pageWidth(small), 25);
   assertEquals(initialState().maxWidth, 100);
+});
+
+Deno.test("in a window wider than the readable maximum the page column is centred", () => {
+  const s = withPage(LINKS, { width: 140, height: 8, maxWidth: 100 });
+  const lines = view(s);
+  assertEquals(lines[0].plain, "# Title");
+  assertEquals(lines[0].indent, 20);
+  assertEquals(lines.at(-2)?.indent, undefined, "the status line spans the window");
+  assertEquals(
+    view(update(s, { type: "resize", width: 100, height: 8 }).state)[0].indent,
+    undefined,
+  );
+  const painted = paint(lines, 140, undefined, (t) => t.length);
+  assertStringIncludes(painted, "\x1b[1;1H\x1b[0m\x1b[K\x1b[1;21H");
 });
 
 Deno.test("resize lays the page out again at the new width and keeps scroll in range", () => {
