@@ -8,6 +8,7 @@
  */
 
 import { basename, join } from "node:path";
+import mime from "mime-types";
 import type {
   CertificateChange,
   ClientHooks,
@@ -55,7 +56,10 @@ export interface BrowserOptions {
   handlers?: Record<string, string>;
   /** The system opener, e.g. `["xdg-open"]`. */
   opener?: string[];
-  /** Starts an opener program on a file; default: `Deno.Command(...).spawn()`. */
+  /**
+   * Starts an opener program on a file or URL; default: `Deno.Command(...).spawn()`. Throws
+   * when the program cannot be started (the browser says so).
+   */
   spawn?: (command: string[]) => void;
   /** Called with every new state. */
   render: (state: BrowserState) => void;
@@ -77,10 +81,12 @@ export function downloadName(url: string, mediaType: string): string {
     // keep the default
   }
   name = name.replace(SAFE_NAME, "_").replace(/^\.+/, "").slice(0, 120);
+  // The usual extension of the media type, so that the file opens with the right program.
+  const ext = mime.extension(mediaType.split(";")[0].trim().toLowerCase());
   if (name === "") {
     const sub = mediaType.split("/")[1]?.split(/[;+]/)[0]?.replace(SAFE_NAME, "") ?? "";
-    name = sub ? `download.${sub}` : "download";
-  }
+    name = ext ? `download.${ext}` : sub ? `download.${sub}` : "download";
+  } else if (!name.includes(".") && ext && ext !== "bin") name = `${name}.${ext}`;
   return name;
 }
 
@@ -97,6 +103,15 @@ function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** `2026-12-01 07:05` in the local time zone (the stored time is UTC). */
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso.slice(0, 16);
+  const p = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 function dateOf(d: Date | string | undefined): string {
@@ -403,7 +418,13 @@ export class Browser {
         this.#track(store.addBookmark({ url: effect.url, title: effect.title }));
         break;
       case "bookmark-remove":
-        this.#track(store.removeBookmark(effect.url));
+        this.#track(
+          store.removeBookmark(effect.url).then(() => {
+            // Removed from the bookmarks page: show the list without it.
+            const s = this.#state;
+            if (s.page?.url === "about:bookmarks" && !s.loading && !s.prompt) this.dispatch("R");
+          }),
+        );
         break;
       case "subscribe":
         this.#track(this.#subscribe(effect.url, effect.title));
@@ -457,7 +478,7 @@ export class Browser {
             list.length === 0 ? "No bookmarks yet: press B on a page to add it." : "",
             ...list.map((b) => `=> ${b.url} ${b.title}`),
             "",
-            "Press B on a bookmarked page to remove its bookmark.",
+            "To remove a bookmark, press B on its page, or select it here with Tab and press B.",
             "",
           ].join("\n"),
         );
@@ -470,7 +491,7 @@ export class Browser {
             "# History",
             "",
             ...list.slice(0, 500).map((v) =>
-              `=> ${v.url} ${v.time.slice(0, 16).replace("T", " ")} ${v.title ?? v.url}`
+              `=> ${v.url} ${localTime(v.time)} ${v.title ?? v.url}`
             ),
             "",
           ].join("\n"),
@@ -518,7 +539,7 @@ export class Browser {
     } else if (fresh.length === 0) {
       lines.push("No new entries.", "");
     } else {
-      lines.push(`## ${fresh.length} new entries`, "");
+      lines.push(`## ${fresh.length} new ${fresh.length === 1 ? "entry" : "entries"}`, "");
       for (const e of fresh.slice(0, 200)) {
         lines.push(`=> ${e.url} ${e.date} ${e.feed}: ${e.title}`);
       }
@@ -634,10 +655,29 @@ export class Browser {
       cancelValue: "n",
     });
     if (answer === "y") {
-      (this.#options.spawn ?? spawnDetached)([...opener, url]);
-      this.dispatch({ type: "finished", id, message: `Opened ${url} with ${opener[0]}` });
+      const failed = this.#spawn([...opener, url]);
+      this.dispatch({
+        type: "finished",
+        id,
+        message: failed ?? `Opened ${url} with ${opener[0]}`,
+      });
     } else {
       this.dispatch({ type: "finished", id, message: `Not opened: ${url}` });
+    }
+  }
+
+  /** Starts an opener; a message when it could not be started. */
+  #spawn(command: string[]): string | undefined {
+    try {
+      (this.#options.spawn ?? spawnDetached)(command);
+      return undefined;
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotFound
+        ? "not installed"
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      return `Could not start ${command[0]} (${why}); set a handler in [browse.handlers]`;
     }
   }
 
@@ -706,8 +746,14 @@ export class Browser {
     file.close();
     await Deno.rename(tmp, path);
     if (answer === "open" && opener) {
-      (this.#options.spawn ?? spawnDetached)([...opener, path]);
-      this.dispatch({ type: "finished", id, message: `Opened ${path} with ${opener[0]}` });
+      const failed = this.#spawn([...opener, path]);
+      this.dispatch({
+        type: "finished",
+        id,
+        message: failed
+          ? `${failed}; the file is saved as ${path}`
+          : `Opened ${path} with ${opener[0]}`,
+      });
     } else {
       this.dispatch({ type: "finished", id, message: `Saved ${formatBytes(total)} to ${path}` });
     }
@@ -730,15 +776,13 @@ async function freePath(dir: string, name: string): Promise<string> {
 }
 
 function spawnDetached(command: string[]): void {
-  try {
-    const child = new Deno.Command(command[0], {
-      args: command.slice(1),
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    child.unref();
-  } catch {
-    // the opener is missing; the file is saved anyway
-  }
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+  // Reap it in the background; its exit status does not matter.
+  child.status.catch(() => {});
 }

@@ -163,14 +163,15 @@ export const KEYS: readonly { keys: string; action: string }[] = [
   { keys: "n, N", action: "next / previous search match" },
   { keys: "u", action: "up one path level" },
   { keys: "r", action: "go to the root of the capsule" },
-  { keys: "B", action: "bookmark this page (again: remove the bookmark)" },
+  { keys: "B", action: "bookmark this page (again, or on a selected bookmark: remove it)" },
   { keys: "m", action: "bookmarks page" },
   { keys: "h", action: "history page" },
   { keys: "s", action: "subscribe to this page as a feed" },
   { keys: "S", action: "subscriptions: new feed entries" },
   { keys: "?", action: "this help page" },
-  { keys: "Esc, Ctrl-C", action: "cancel a prompt or a page load" },
-  { keys: "q", action: "quit" },
+  { keys: "Esc", action: "cancel a prompt, a page load, a selection or a search" },
+  { keys: "Ctrl-L", action: "redraw the screen" },
+  { keys: "q, Ctrl-C", action: "quit (Ctrl-C first cancels a page load)" },
 ];
 
 /** The help page (gemtext) listing every key. */
@@ -184,6 +185,10 @@ export function helpGemtext(): string {
     "```",
     "",
     "Prompts: type the answer and press Enter; Escape cancels. A choice prompt takes one key.",
+    "",
+    "The status line shows the URL, the status and media type, whether the server's " +
+    "certificate is trusted, the identity (client certificate) in use and how far down " +
+    "the page you are. Trust and identity decisions are always asked, never taken silently.",
     "",
     "=> about:bookmarks Bookmarks",
     "=> about:history History",
@@ -597,6 +602,21 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
     case "S":
       return startFetch(state, "about:subscriptions", "push");
     case "B": {
+      if (url === "about:bookmarks") {
+        const link = state.selected !== undefined ? state.layout.links[state.selected] : undefined;
+        if (!link) {
+          return [
+            { ...state, message: "Select a bookmark with Tab, then press B to remove it" },
+            [],
+          ];
+        }
+        return [{
+          ...state,
+          selected: undefined,
+          bookmarks: state.bookmarks.filter((b) => b !== link.url),
+          message: `Bookmark removed: ${link.url}`,
+        }, [{ type: "bookmark-remove", url: link.url }]];
+      }
       if (!url || url.startsWith("about:")) {
         return [{ ...state, message: "Nothing to bookmark" }, []];
       }

@@ -371,6 +371,9 @@ Deno.test("handlerFor() picks exact type, then type/*, then *; downloadName() cl
   assertEquals(handlerFor({}, "audio/ogg"), undefined);
   assertEquals(downloadName("gemini://h/a/b%20c.ogg", "audio/ogg"), "b c.ogg");
   assertEquals(downloadName("gemini://h/", "image/png"), "download.png");
+  // A name without an extension gets the usual one of its media type.
+  assertEquals(downloadName("gemini://h/archive", "application/zip"), "archive.zip");
+  assertEquals(downloadName("gemini://h/blob", "application/octet-stream"), "blob");
   assertEquals(downloadName("gemini://h/..%2F..%2Fetc", "text/x"), "_.._etc");
   assertEquals(identityScope(new URL("gemini://h:1966/app/x?q")), "gemini://h:1966/app/x");
 });
@@ -519,6 +522,7 @@ Deno.test("Browser subscribes to a feed and lists new entries across subscriptio
     assert(links.includes("gemini://h.example/e2"));
     assert(!links.includes("gemini://h.example/e1"), "visited entries are not new");
     assertStringIncludes(browser.state.page!.body, "2026-02-01 My log: Second");
+    assertStringIncludes(browser.state.page!.body, "## 1 new entry\n");
   });
 });
 
@@ -612,4 +616,57 @@ Deno.test("Browser remembers 'trust once' for the same key until it quits, not a
     browser.dispatch("a");
     assertEquals(await changedAgain, "abort");
   });
+});
+
+Deno.test("Browser removes a bookmark selected on the bookmarks page and shows the list again", async () => {
+  await harness({ "/a": gmi("# A\n"), "/b": gmi("# B\n") }, async ({ browser, store }) => {
+    await store.addBookmark({ url: "gemini://h.example/a", title: "A" });
+    await store.addBookmark({ url: "gemini://h.example/b", title: "B" });
+    await browser.loadStores();
+    browser.dispatch("m");
+    await until(() => browser.state.page?.url === "about:bookmarks", "bookmarks");
+    browser.dispatch("B");
+    assertEquals(browser.state.message, "Select a bookmark with Tab, then press B to remove it");
+    browser.dispatch("tab");
+    browser.dispatch("tab");
+    browser.dispatch("B");
+    await until(
+      () => browser.state.layout.links.length === 1 && !browser.state.loading,
+      "the list without B",
+    );
+    assertEquals(await store.bookmarks(), [{ url: "gemini://h.example/a", title: "A" }]);
+    assertEquals(browser.state.layout.links[0].url, "gemini://h.example/a");
+  });
+});
+
+Deno.test("Browser says when the opener cannot be started; a download is kept", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BrowseStore(`${dir}/data`);
+  const browser = new Browser({
+    makeFetcher: () => (url) => Promise.resolve(response(url, 20, "image/png", "PNG")),
+    store,
+    downloadsDir: `${dir}/downloads`,
+    opener: ["no-such-opener"],
+    spawn: () => {
+      throw new Deno.errors.NotFound("no-such-opener");
+    },
+    render: () => {},
+    state: initialState({ width: 60, height: 12 }),
+  });
+  try {
+    browser.open("gemini://h.example/pic");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("o");
+    await until(() => !browser.state.loading, "the opener");
+    assertEquals(
+      browser.state.message,
+      "Could not start no-such-opener (not installed); set a handler in [browse.handlers]; " +
+        `the file is saved as ${dir}/downloads/pic.png`,
+    );
+    assertEquals(await Deno.readTextFile(`${dir}/downloads/pic.png`), "PNG");
+  } finally {
+    browser.dispatch("q");
+    await browser.idle();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
 import { decodeKeys, paint } from "../../../lib/cli/browse/terminal.ts";
-import { commandKeys } from "../../../lib/cli/browse/line_mode.ts";
+import { commandKeys, LinePrinter } from "../../../lib/cli/browse/line_mode.ts";
+import { initialState, update } from "../../../lib/cli/browse/model.ts";
+import { memoryIo } from "../../../lib/cli/io.ts";
 
 Deno.test("decodeKeys() names arrows, paging, Home/End, Shift-Tab and control keys", () => {
   const table: [string, string[]][] = [
@@ -119,4 +121,30 @@ Deno.test("commandKeys() maps line-mode commands onto browser keys", () => {
     ["frobnicate", undefined],
   ];
   for (const [line, keys] of table) assertEquals(commandKeys(line), keys, line);
+});
+
+Deno.test("LinePrinter prints a page once and progress at most once a second", async () => {
+  let now = 0;
+  const printer = new LinePrinter(() => now);
+  let state = initialState({ width: 40, height: 100 });
+  state = update({ ...state, loading: { id: 1, url: "gemini://a/", nav: "push" }, nextId: 2 }, {
+    type: "loaded",
+    id: 1,
+    page: { url: "gemini://a/", body: "# A\n", mediaType: "text/gemini" },
+  }).state;
+  printer.render(state);
+  printer.render(state);
+  state = { ...state, loading: { id: 2, url: "gemini://a/f", nav: "push" } };
+  for (let i = 1; i <= 20; i++) {
+    now += 100;
+    state = update(state, { type: "progress", text: `Saving f: ${i * 64} KiB` }).state;
+    printer.render(state);
+  }
+  const io = memoryIo();
+  await printer.flush(io);
+  const out = io.stdout.text();
+  assertEquals(out.split("# A").length, 2, "the page is printed once");
+  const progress = out.split("\n").filter((l) => l.startsWith("Saving f"));
+  // 20 updates over 2 seconds: the first, and the one a second later.
+  assertEquals(progress, ["Saving f: 64 KiB", "Saving f: 704 KiB"]);
 });
