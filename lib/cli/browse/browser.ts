@@ -205,12 +205,18 @@ export class Browser {
     for (let i = 0; i < 100 && this.#tasks.size > 0; i++) await Promise.allSettled(this.#tasks);
   }
 
-  /** Loads bookmarks and history into the state (for `B` and URL completion). */
+  /**
+   * Loads bookmarks and history into the state (for `B` and URL completion), and the hosts
+   * allowed for good over unencrypted schemes.
+   */
   async loadStores(): Promise<void> {
-    const [bookmarks, history] = await Promise.all([
+    const [bookmarks, history, insecure] = await Promise.all([
       this.#options.store.bookmarks(),
       this.#options.store.history(),
+      this.#options.store.insecureHosts(),
     ]);
+    // Hosts allowed "always" over an unencrypted scheme in an earlier session.
+    for (const host of insecure) this.#insecure.add(host);
     this.dispatch({ type: "bookmarks", urls: bookmarks.map((b) => b.url) });
     const known = [...history.map((v) => v.url), ...bookmarks.map((b) => b.url)];
     this.dispatch({ type: "known", urls: [...new Set(known)] });

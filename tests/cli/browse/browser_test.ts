@@ -474,6 +474,37 @@ Deno.test("Browser asks before a cross-host redirect and before unencrypted sche
   });
 });
 
+Deno.test("Browser remembers 'always for this host' across sessions, and only that", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BrowseStore(`${dir}/data`);
+  await store.addInsecureHost("gopher://g.example");
+  const prompts: string[] = [];
+  const browser = new Browser({
+    makeFetcher: () => () => Promise.reject(new Error("unused")),
+    store,
+    downloadsDir: `${dir}/downloads`,
+    render: (s) => {
+      if (s.prompt) prompts.push(s.prompt.label);
+    },
+    state: initialState({ width: 60, height: 12 }),
+  });
+  try {
+    await browser.loadStores();
+    assertEquals(await browser.hooks.onInsecure!(new URL("gopher://g.example/1/")), true);
+    assertEquals(prompts, []);
+    // Another host is asked about.
+    const other = browser.hooks.onInsecure!(new URL("gopher://other.example/"));
+    await until(() => browser.state.prompt, "the prompt");
+    browser.dispatch("n");
+    assertEquals(await other, false);
+    assertEquals(prompts.length, 1);
+  } finally {
+    browser.dispatch("q");
+    await browser.idle();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("Browser bookmarks and lists bookmarks, history and help as pages", async () => {
   await harness({ "/": gmi("# Home\n") }, async ({ browser, store }) => {
     browser.open("gemini://h.example/");
