@@ -352,6 +352,38 @@ Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, 
   }
 });
 
+Deno.test("gemini browse with TERM=dumb in a terminal uses the line mode", async () => {
+  await requireTmux();
+  const home = await Deno.makeTempDir({ prefix: "browse-dumb-" });
+  const capsule = await startCapsule();
+  const url = `gemini://127.0.0.1:${capsule.port}/`;
+  const tmux = new Tmux();
+  try {
+    // tmux sets TERM for the pane itself, so the command sets it.
+    await tmux.start(["env", "TERM=dumb", GEMINI, "browse", url], {
+      env: { GEMINI_HOME: home, NO_COLOR: "1" },
+      width: 100,
+      height: 30,
+      cwd: ROOT,
+    });
+    let screen = await tmux.waitFor(`-- ${url} │ 20 text/gemini │ trusted (first use)`);
+    assertStringIncludes(screen, "[2] Second page");
+    assert(/^>\s*$/m.test(screen), "the command prompt");
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("You followed link two.");
+    // Line mode scrolls like a shell: the first page is still above the second.
+    assert(screen.indexOf("[2] Second page") < screen.indexOf("You followed link two."));
+    await tmux.type("q");
+    await tmux.keys("Enter");
+    await tmux.waitForExit();
+  } finally {
+    await tmux.close();
+    capsule.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("gemini browse --line prints the page and reads commands", async () => {
   const home = await Deno.makeTempDir({ prefix: "browse-line-" });
   const capsule = await startCapsule();
