@@ -901,12 +901,41 @@ function promptHint(prompt: Prompt): string {
   }
 }
 
+/**
+ * The prompt line as drawn in `width` columns, leaving one for the cursor: when the question
+ * and the answer do not fit, the end of the answer (where the typing happens) stays visible
+ * and the rest gives way to `…`.
+ */
+function shownPrompt(prompt: Prompt, width: number): string {
+  const full = promptLine(prompt);
+  const room = width - 1;
+  if (prompt.kind === "choice" || displayWidth(full) <= room) return fitWidth(full, width);
+  const answer = promptAnswer(prompt);
+  const label = full.slice(0, full.length - answer.length);
+  // Keep the question when at least half the line is left for the answer.
+  const keepLabel = displayWidth(label) + 1 <= Math.floor(room / 2);
+  const head = keepLabel ? label + "…" : "…";
+  const tailRoom = room - displayWidth(head);
+  if (tailRoom <= 0) return fitWidth(full, width);
+  const chars = [...(keepLabel ? answer : full)];
+  let tail = "";
+  for (let i = chars.length - 1; i >= 0; i--) {
+    if (displayWidth(chars[i] + tail) > tailRoom) break;
+    tail = chars[i] + tail;
+  }
+  return head + tail;
+}
+
+function promptAnswer(prompt: Prompt): string {
+  return prompt.kind === "secret" ? "*".repeat([...prompt.value].length) : prompt.value;
+}
+
 function promptLine(prompt: Prompt): string {
   if (prompt.kind === "choice") {
     const choices = (prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join("  ");
     return `${prompt.label} ${choices}`;
   }
-  const shown = prompt.kind === "secret" ? "*".repeat([...prompt.value].length) : prompt.value;
+  const shown = promptAnswer(prompt);
   // A server's question usually ends in "?" or ":"; add a colon only when it does not.
   const label = /[?:!.]$/.test(prompt.label.trim()) ? prompt.label.trim() : `${prompt.label}:`;
   return `${label} ${shown}`;
@@ -985,7 +1014,7 @@ export function view(state: BrowserState): ScreenLine[] {
   const status = fitStatus(state, width);
   lines.push({ plain: status, text: status, style: "status" });
   if (state.prompt) {
-    const p = fitWidth(promptLine(state.prompt), width);
+    const p = shownPrompt(state.prompt, width);
     const line: ScreenLine = { plain: p, text: p, style: "prompt" };
     const hint = promptHint(state.prompt);
     if (displayWidth(p) + 3 + displayWidth(hint) <= width) line.hint = hint;
@@ -1000,6 +1029,6 @@ export function view(state: BrowserState): ScreenLine[] {
 /** Where the terminal cursor goes: the end of the prompt text, or `undefined` (hidden). */
 export function cursorPosition(state: BrowserState): { row: number; col: number } | undefined {
   if (!state.prompt) return undefined;
-  const col = Math.min(state.width - 1, displayWidth(promptLine(state.prompt)));
+  const col = Math.min(state.width - 1, displayWidth(shownPrompt(state.prompt, state.width)));
   return { row: state.height - 1, col };
 }

@@ -258,6 +258,25 @@ Deno.test("Tab in the URL prompt completes from history and bookmarks, cycling",
   assertEquals(keys(wide, "enter").state.message.startsWith("Loading gemini://alpha"), true);
 });
 
+Deno.test("a long answer scrolls in the prompt line: the end being typed stays visible", () => {
+  let s = withPage("x", { width: 30, height: 6 });
+  s = update(s, { type: "ask", prompt: { kind: "input", id: 1, label: "Say", value: "" } }).state;
+  s = keys(s, ..."the quick brown fox jumps over the lazy dog").state;
+  const line = view(s).at(-1)!.plain;
+  assertEquals(line, "Say: …jumps over the lazy dog");
+  assertEquals(line.length <= 29, true);
+  assertEquals(cursorPosition(s), { row: 5, col: [...line].length });
+  // A question longer than half the line gives way too.
+  let q = withPage("x", { width: 30, height: 6 });
+  q = update(q, {
+    type: "ask",
+    prompt: { kind: "input", id: 1, label: "What is the name of your first pet?", value: "" },
+  }).state;
+  q = keys(q, ..."Rex").state;
+  assertEquals(view(q).at(-1)!.plain.endsWith("first pet? Rex"), true);
+  assertEquals(view(q).at(-1)!.plain.startsWith("…"), true);
+});
+
 Deno.test("a long URL in the status line loses its middle, keeping status and trust", () => {
   const long = "gemini://example.org/" + "very-long-segment/".repeat(6) + "page.gmi";
   const s = withPage("x", { width: 60, height: 5 }, { url: long, trust: "match" });
