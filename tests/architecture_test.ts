@@ -34,11 +34,13 @@ async function* sourceFiles(dir: string): AsyncGenerator<string> {
 
 function importsOf(source: string): string[] {
   const found: string[] = [];
+  // `import … from "x"`, `export … from "x"`, a bare `import "x"` (side effects only) and
+  // a dynamic `import("x")`.
   const re =
-    /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+    /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|(?:^|\n)\s*import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
   // Doc comments hold example imports (of node:assert, of the module itself): not real ones.
   const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-  for (const match of code.matchAll(re)) found.push(match[1] ?? match[2]);
+  for (const match of code.matchAll(re)) found.push(match[1] ?? match[2] ?? match[3]);
   return found;
 }
 
@@ -87,21 +89,42 @@ Deno.test("architecture: layers import only downwards and pure layers do no I/O"
 
 Deno.test("architecture: the checker catches forbidden imports and I/O", async () => {
   const root = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(join(root, "lib/client"), { recursive: true });
-    await Deno.mkdir(join(root, "lib/protocol"), { recursive: true });
-    await Deno.writeTextFile(
-      join(root, "lib/client/a.ts"),
-      `import { x } from "../server/b.ts";\nexport const y = x;\n`,
-    );
-    await Deno.writeTextFile(
-      join(root, "lib/protocol/p.ts"),
+  const files: Record<string, string> = {
+    // client and server must not import each other, in either direction
+    "lib/client/a.ts": `import { x } from "../server/b.ts";\nexport const y = x;\n`,
+    "lib/server/b.ts": `export { y as x } from "../client/a.ts";\n`,
+    // the pure layers: node: built-ins (dynamic or side-effect imports too), npm packages
+    // that are not on the pure list, and Deno/fetch/process I/O
+    "lib/protocol/p.ts":
       `const fs = await import("node:fs");\nexport const t = Deno.readTextFileSync("x");\n`,
-    );
+    "lib/protocol/q.ts": `import "node:net";\nexport const u = 1;\n`,
+    "lib/gemtext/g.ts":
+      `import toml from "smol-toml";\nexport const v = await fetch("gemini://x/");\n`,
+    "lib/gemtext/h.ts": `export const w = process.env.HOME;\n`,
+    // allowed: a pure layer using a pure package and the protocol layer, a doc example
+    // that mentions Deno, and the client importing protocol and tls
+    "lib/gemtext/ok.ts": `/** \`Deno.stdout\` in a doc comment is fine */\n` +
+      `import stringWidth from "string-width";\nimport { p } from "../protocol/ok.ts";\n` +
+      `export const ok = stringWidth(p);\n`,
+    "lib/protocol/ok.ts": `export const p = "x";\n`,
+    "lib/client/ok.ts": `import { p } from "../protocol/ok.ts";\nimport "../tls/t.ts";\n` +
+      `export const c = p;\n`,
+    "lib/tls/t.ts": `import tls from "node:tls";\nexport const t = tls;\n`,
+  };
+  try {
+    for (const [path, source] of Object.entries(files)) {
+      await Deno.mkdir(dirname(join(root, path)), { recursive: true });
+      await Deno.writeTextFile(join(root, path), source);
+    }
     assertEquals((await violations(root)).sort(), [
       "lib/client/a.ts: lib/client must not import lib/server (../server/b.ts)",
+      "lib/gemtext/g.ts: pure layer lib/gemtext imports smol-toml",
+      "lib/gemtext/g.ts: pure layer lib/gemtext uses Deno/process/fetch I/O",
+      "lib/gemtext/h.ts: pure layer lib/gemtext uses Deno/process/fetch I/O",
       "lib/protocol/p.ts: pure layer lib/protocol imports node:fs",
       "lib/protocol/p.ts: pure layer lib/protocol uses Deno/process/fetch I/O",
+      "lib/protocol/q.ts: pure layer lib/protocol imports node:net",
+      "lib/server/b.ts: lib/server must not import lib/client (../client/a.ts)",
     ]);
   } finally {
     await Deno.remove(root, { recursive: true });

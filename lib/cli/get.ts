@@ -26,6 +26,9 @@ import { resolvePaths } from "../files/paths.ts";
 import { normalizeUrl } from "../protocol/url.ts";
 import { statusText } from "../protocol/status.ts";
 import { generateCertificate } from "../tls/certificate.ts";
+import { checkTrust } from "../client/trust.ts";
+import { titanUpload, type TitanUploadResult } from "../client/titan.ts";
+import { formatTitanUrl } from "../protocol/titan.ts";
 
 /** Bodies larger than this are left out of `--json` unless they are text. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
@@ -127,6 +130,21 @@ export const GET_SPEC: CommandSpec = {
       value: "SECONDS",
       description: "Connect, header and idle timeout each (default 10, 30 and 60)",
     },
+    upload: {
+      type: "string",
+      value: "FILE",
+      description: "Upload FILE (- for stdin) to a titan:// URL; an empty one deletes",
+    },
+    mime: {
+      type: "string",
+      value: "TYPE",
+      description: "Media type of the --upload (default: the server assumes text/gemini)",
+    },
+    token: {
+      type: "string",
+      value: "TOKEN",
+      description: "Authorisation token of the --upload",
+    },
   },
   positionals: { min: 1, max: 1 },
   examples: [
@@ -147,11 +165,14 @@ export const GET_SPEC: CommandSpec = {
     "gemini get --proxy https=gemini://localhost:1965 https://example.com/",
     "gemini get --allow-gopher gopher://gopher.floodgap.com/",
     "gemini get --dry-run example.org/a%20b                # the request line only",
+    "gemini get --upload page.gmi --token s3cret titan://example.org/wiki/page.gmi",
+    "echo hi | gemini get --upload - --mime text/plain titan://example.org/notes/hi.txt",
   ],
   footer: [
     "Exit codes: 0 for a 2x answer; the final status (10-69) otherwise, e.g. 51 for not",
     "found, 60 when a client certificate is required; 1 for network, TLS or trust failures",
-    "(such as a changed server certificate); 2 for usage errors.",
+    "(such as a changed server certificate); 2 for usage errors. With --upload, a 3x answer",
+    "(the usual Titan success) also exits 0 and prints the URL it points to.",
     "",
     "Files: known_hosts and identities/ in $XDG_DATA_HOME/gemini, config.toml in",
     "$XDG_CONFIG_HOME/gemini; GEMINI_HOME relocates both. A changed server key is accepted",
@@ -356,6 +377,10 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   if (values.head && values.json) {
     throw new UsageError("gemini get: -I and --json cannot be used together");
   }
+  if (values.upload === undefined && (values.mime !== undefined || values.token !== undefined)) {
+    throw new UsageError("gemini get: --mime and --token go with --upload");
+  }
+  if (values.upload !== undefined) return await upload(positionals[0], values, io);
   const url = targetUrl(positionals[0]);
   const timeout = seconds("timeout", values.timeout as string | undefined);
   const flags: ClientOptions = {
@@ -606,4 +631,112 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
   } finally {
     file.close();
   }
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return all;
+}
+
+/** `gemini get --upload FILE titan://...`: one Titan upload, trust checked like a fetch. */
+async function upload(
+  target: string,
+  values: Record<string, unknown>,
+  io: CliIo,
+): Promise<number> {
+  if (!/^titan:\/\//i.test(target)) {
+    throw new UsageError(`gemini get: --upload needs a titan:// URL, got "${target}"`);
+  }
+  const source = values.upload as string;
+  const tofu = (values.tofu as TofuMode | undefined) ?? undefined;
+  const mime = values.mime as string | undefined;
+  const token = values.token as string | undefined;
+  const timeout = seconds("timeout", values.timeout as string | undefined);
+  if (values["dry-run"]) {
+    const size = source === "-" ? 0 : (await Deno.stat(source)).size;
+    await io.stdout.write(`${formatTitanUrl(target, { size, mime, token })}\r\n`);
+    await io.stderr.write(
+      `gemini get: would send the line above and ${size} bytes; nothing was sent\n`,
+    );
+    return 0;
+  }
+  let data: Uint8Array;
+  try {
+    data = source === "-" ? await readAll(io.stdin) : await Deno.readFile(source);
+  } catch (error) {
+    await io.stderr.write(
+      `gemini get: cannot read ${source}: ${error instanceof Error ? error.message : error}\n`,
+    );
+    return 1;
+  }
+  const paths = resolvePaths((name) => io.env(name));
+  const identities = openIdentityStore(paths);
+  let identity: Identity | undefined;
+  if (typeof values.identity === "string") {
+    identity = await identities.get(values.identity);
+    if (!identity) {
+      throw new UsageError(
+        `gemini get: no identity named "${values.identity}"; list them with gemini cert list`,
+      );
+    }
+  } else {
+    // Titan URLs use the identity of the same gemini:// URL.
+    identity = await identities.forUrl(new URL(target.replace(/^titan:/i, "gemini:")));
+  }
+  const knownHosts = openKnownHosts(paths);
+  let result: TitanUploadResult;
+  try {
+    result = await titanUpload(target, data, {
+      mime,
+      token,
+      identity: identity
+        ? { cert: identity.cert, key: identity.key, passphrase: io.env(PASSPHRASE_ENV) }
+        : undefined,
+      connectTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      timeoutMs: timeout === undefined ? undefined : Math.max(timeout * 1000, 60_000),
+      checkServer: async (certificate, host, port) => {
+        await checkTrust(knownHosts, host, port, certificate, {
+          mode: tofu,
+          trustNew: values["trust-new"] === true,
+          hooks: {
+            onWarning: (message) => void io.stderr.write(`gemini get: warning: ${message}\n`),
+          },
+        });
+      },
+    });
+  } catch (error) {
+    await io.stderr.write(`gemini get: ${error instanceof Error ? error.message : error}\n`);
+    return 1;
+  }
+  const header = result.meta === ""
+    ? `${result.status}\r\n`
+    : `${result.status} ${result.meta}\r\n`;
+  if (values.include || values.head) await io.stdout.write(header);
+  const kind = Math.floor(result.status / 10);
+  if (kind === 2) {
+    if (!values.head) await io.stdout.write(result.body);
+    return 0;
+  }
+  if (kind === 3) {
+    if (!values.include && !values.head) await io.stdout.write(`${result.meta}\n`);
+    return 0;
+  }
+  if (!values.include && !values.head) {
+    await io.stderr.write(
+      `gemini get: upload to ${target}: ${result.status} ${statusText(result.status)}` +
+        `${result.meta ? `: ${safeForTerminal(result.meta)}` : ""}\n`,
+    );
+  }
+  return result.status;
 }

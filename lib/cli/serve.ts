@@ -77,6 +77,8 @@ export const SERVE_SPEC: CommandSpec = {
   ],
   footer: [
     "The access log goes to standard output, errors and start-up messages to standard error.",
+    "SIGHUP reloads the configuration, certificates and allow lists for new connections;",
+    "requests in flight finish, and a configuration with errors is logged and not applied.",
     "Certificates are kept in $XDG_DATA_HOME/gemini/server/ ($GEMINI_HOME/data/server/).",
     "Exit status: 0 after a graceful shutdown (SIGINT, SIGTERM) or a good --check,",
     "1 for configuration or start-up errors, 2 for usage errors.",
@@ -189,9 +191,16 @@ async function loadConfig(
 
 /**
  * Runs `gemini serve` until `stop` is aborted (the CLI aborts it on SIGINT or SIGTERM).
- * Returns the exit code.
+ * Each `reload` event on `reload` (the CLI sends one on SIGHUP) reads the configuration
+ * again and applies it to new connections; a configuration that fails validation is
+ * logged and the running one kept. Returns the exit code.
  */
-export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Promise<number> {
+export async function runServe(
+  args: string[],
+  io: CliIo,
+  stop: AbortSignal,
+  reload?: EventTarget,
+): Promise<number> {
   const { values, positionals } = parseCommand(SERVE_SPEC, args);
   if (values.help) {
     await io.stdout.write(formatHelp(SERVE_SPEC));
@@ -224,6 +233,7 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
+    logger,
   });
   const server = await serve({ ...serveOptions(config, site), logger, accessLog });
   const lines: string[] = [];
@@ -246,10 +256,51 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   );
   errors.write(lines.join("\n") + "\n");
 
+  let running = config;
+  let runningSite = site;
+  let reloading = Promise.resolve();
+  const onReload = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadConfig(values, positionals);
+        await checkSiteFiles(next);
+        const nextSite = await buildSite(next, {
+          certificateDir: certificateDirFor(dataDir),
+          defaultContent: DEFAULT_CAPSULE,
+          logger,
+        });
+        const restartNeeded = restartOnlyChanges(running, next, runningSite, nextSite);
+        const sameCertificates = JSON.stringify(nextSite.certificates) ===
+          JSON.stringify(runningSite.certificates);
+        server.reload({
+          handler: nextSite.handler,
+          hosts: nextSite.hosts,
+          schemes: nextSite.schemes,
+          certificates: sameCertificates ? undefined : nextSite.certificates,
+        });
+        running = next;
+        runningSite = nextSite;
+        logger.info("configuration reloaded", {
+          hosts: nextSite.hosts.join(","),
+          generated: nextSite.generated.join(",") || undefined,
+        });
+        for (const what of restartNeeded) {
+          logger.warn("this change needs a restart to apply", { setting: what });
+        }
+      } catch (error) {
+        logger.error("reload failed; keeping the running configuration", {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+  };
+  reload?.addEventListener("reload", onReload);
   await new Promise<void>((resolve) => {
     if (stop.aborted) resolve();
     stop.addEventListener("abort", () => resolve(), { once: true });
   });
+  reload?.removeEventListener("reload", onReload);
+  await reloading;
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
   await server.shutdown(config.shutdownTimeout * 1000);
   logger.info("stopped");
@@ -258,10 +309,37 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   return 0;
 }
 
+/** Settings that a running server cannot change (they need a restart). */
+function restartOnlyChanges(
+  old: ServerConfig,
+  next: ServerConfig,
+  oldSite: { requestClientCertificate: boolean },
+  nextSite: { requestClientCertificate: boolean },
+): string[] {
+  const changed: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(old.listen, next.listen)) changed.push("listen");
+  if (old.publicPort !== next.publicPort) changed.push("public_port");
+  if (old.backend !== next.backend) changed.push("backend");
+  if (!same(old.limits, next.limits)) changed.push("limits");
+  if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
+    changed.push("log_format/log_ip");
+  }
+  if (
+    old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout
+  ) changed.push("request_timeout/response_timeout");
+  if (!oldSite.requestClientCertificate && nextSite.requestClientCertificate) {
+    changed.push("client certificates (a location now needs them)");
+  }
+  return changed;
+}
+
 /** Runs `gemini serve` and returns its exit code. */
 export async function main(args: string[], io: CliIo): Promise<number> {
   const controller = new AbortController();
   const stop = (): void => controller.abort();
+  const reloads = new EventTarget();
+  const hup = (): void => void reloads.dispatchEvent(new Event("reload"));
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM"];
@@ -274,9 +352,19 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       // not supported on this platform
     }
   }
+  let hupInstalled = false;
+  if (Deno.build.os !== "windows") {
+    try {
+      Deno.addSignalListener("SIGHUP", hup);
+      hupInstalled = true;
+    } catch {
+      // not supported here
+    }
+  }
   try {
-    return await runServe(args, io, controller.signal);
+    return await runServe(args, io, controller.signal, reloads);
   } finally {
     for (const signal of installed) Deno.removeSignalListener(signal, stop);
+    if (hupInstalled) Deno.removeSignalListener("SIGHUP", hup);
   }
 }

@@ -26,3 +26,4 @@ export * from "./known_hosts.ts";
 export * from "./identities.ts";
 export * from "./config.ts";
 export * from "./known_hosts_import.ts";
+export * from "./titan.ts";

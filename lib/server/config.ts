@@ -9,6 +9,7 @@
 
 import { isIP } from "node:net";
 import { parse, stringify, TomlError } from "smol-toml";
+import { normalizeFingerprint } from "../tls/certificate.ts";
 
 /** A listen address. */
 export interface ListenConfig {
@@ -66,6 +67,100 @@ export interface LocationConfig {
   maxFileSize?: number;
   /** An extra per-IP rate limit for this location. */
   rate?: { burst: number; perSecond: number };
+  /** META of the `60` answer when a certificate is required. */
+  certificatePrompt?: string;
+  /** Certificate fingerprints (SPKI or whole-certificate SHA-256) allowed in (else 61). */
+  allowFingerprints?: string[];
+  /** File with allowed fingerprints, one per line (`#` comments). */
+  allowFile?: string;
+  /** PEM file of CA certificates whose issued client certificates are allowed in. */
+  caFile?: string;
+  /** CGI programs for this location. */
+  cgi?: CgiLocationConfig;
+  /** Titan uploads into this location. */
+  titan?: TitanLocationConfig;
+  /** Reverse proxy to an upstream Gemini server. */
+  proxy?: ProxyLocationConfig;
+  /** Redirect and gone rules for this location (`[[host.location.rule]]`). */
+  rules?: RuleConfig[];
+  /** Media type overrides for this location (`[[host.location.override]]`). */
+  overrides?: OverrideConfig[];
+}
+
+/** CGI settings of a location (`cgi`, `cgi_program`, `cgi_timeout`, `cgi_env`). */
+export interface CgiLocationConfig {
+  /** Directory of CGI programs. */
+  root?: string;
+  /** One program answering the whole location. */
+  program?: string;
+  /** Seconds a program may run. */
+  timeout: number;
+  /** Extra environment variables. */
+  env: Record<string, string>;
+}
+
+/** Titan settings of a location (the `titan_*` keys). */
+export interface TitanLocationConfig {
+  /** Directory uploads go to (default: the location's or host's root). */
+  root?: string;
+  /** Accepted tokens. */
+  tokens: string[];
+  /** Fingerprints of client certificates allowed to upload. */
+  allow: string[];
+  /** Require both a token and an allowed certificate. */
+  requireBoth: boolean;
+  /** Accept uploads without any token or certificate. */
+  anonymous: boolean;
+  /** Largest upload, bytes. */
+  maxSize: number;
+  /** Accepted media types (`text/*` allowed); empty = any. */
+  mime: string[];
+  /** Whether `size=0` deletes. */
+  delete: boolean;
+  /** Seconds to receive the body. */
+  timeout: number;
+}
+
+/** Reverse-proxy settings of a location (`proxy` and the `proxy_*` keys). */
+export interface ProxyLocationConfig {
+  /** `host[:port]` of the upstream. */
+  upstream: string;
+  /** SNI name sent upstream. */
+  sni?: string;
+  /** Pinned upstream fingerprints; empty = trust on first use. */
+  fingerprints: string[];
+  /** Client certificate file presented upstream. */
+  cert?: string;
+  /** Its key file. */
+  key?: string;
+  /** Seconds for the connection and the upstream's header. */
+  timeout: number;
+  /** Send the URL with the upstream's host and port. */
+  rewriteUrl: boolean;
+}
+
+/** A redirect or gone rule of a host (`[[host.rule]]`). */
+export interface RuleConfig {
+  /** Regular expression on the decoded path. */
+  match: string;
+  /** Redirect target (`$1`, `$<name>` expand). */
+  redirect?: string;
+  /** `31` instead of `30`. */
+  permanent?: boolean;
+  /** Answer `52` with this META. */
+  gone?: string;
+}
+
+/** A media type override of a host (`[[host.override]]`). */
+export interface OverrideConfig {
+  /** Regular expression on the decoded path. */
+  match: string;
+  /** Media type. */
+  mime?: string;
+  /** `lang` parameter (`""` removes it). */
+  lang?: string;
+  /** `charset` parameter (`""` removes it). */
+  charset?: string;
 }
 
 /** A virtual host. */
@@ -98,6 +193,10 @@ export interface HostConfig {
   maxFileSize: number;
   /** Locations, first match wins. */
   locations: LocationConfig[];
+  /** Redirect and gone rules, tried before the locations. */
+  rules?: RuleConfig[];
+  /** Media type overrides of successful replies. */
+  overrides?: OverrideConfig[];
 }
 
 /** The whole, validated configuration with defaults filled in. */
@@ -379,6 +478,43 @@ class Reader {
     }
   }
 
+  regex(t: Table, path: (string | number)[], key: string): string | undefined {
+    const v = this.string(t, path, key);
+    if (v === undefined) return undefined;
+    try {
+      new RegExp(v, "u");
+    } catch (error) {
+      this.fail([...path, key], `is not a valid regular expression: ${(error as Error).message}`);
+    }
+    return v;
+  }
+
+  fingerprints(t: Table, path: (string | number)[], key: string): string[] | undefined {
+    const list = this.strings(t, path, key);
+    if (list === undefined) return undefined;
+    return list.map((f) => {
+      const hex = normalizeFingerprint(f);
+      if (!/^[0-9a-f]{64}$/.test(hex)) {
+        this.fail([...path, key], `${JSON.stringify(f)} is not a SHA-256 fingerprint`);
+      }
+      return hex;
+    });
+  }
+
+  env(t: Table, path: (string | number)[], key: string): Record<string, string> | undefined {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    const table = this.table(v, [...path, key], Object.keys(v as Table));
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(table)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof value !== "string") {
+        this.fail([...path, key, name], 'must be NAME = "string"');
+      }
+      out[name] = value;
+    }
+    return out;
+  }
+
   mime(t: Table, path: (string | number)[]): Record<string, string> {
     const v = t.mime;
     if (v === undefined) return {};
@@ -434,6 +570,8 @@ const HOST_KEYS = [
   "follow_symlinks",
   "max_file_size",
   "location",
+  "rule",
+  "override",
 ];
 const LOCATION_KEYS = [
   "path",
@@ -448,7 +586,36 @@ const LOCATION_KEYS = [
   "max_file_size",
   "rate_burst",
   "rate_per_second",
+  "certificate_prompt",
+  "allow_fingerprints",
+  "allow_file",
+  "ca_file",
+  "cgi",
+  "cgi_program",
+  "cgi_timeout",
+  "cgi_env",
+  "titan",
+  "titan_root",
+  "titan_tokens",
+  "titan_allow_fingerprints",
+  "titan_require_both",
+  "titan_anonymous",
+  "titan_max_size",
+  "titan_mime",
+  "titan_delete",
+  "titan_timeout",
+  "proxy",
+  "proxy_sni",
+  "proxy_fingerprints",
+  "proxy_cert",
+  "proxy_key",
+  "proxy_timeout",
+  "proxy_rewrite_url",
+  "rule",
+  "override",
 ];
+const RULE_KEYS = ["match", "redirect", "permanent", "gone"];
+const OVERRIDE_KEYS = ["match", "mime", "lang", "charset"];
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseConfigOptions {
@@ -635,8 +802,11 @@ export function configFromDocument(
         index: r.strings(l, q, "index"),
         maxFileSize: r.size(l, q, "max_file_size"),
         rate: burst !== undefined && perSecond !== undefined ? { burst, perSecond } : undefined,
+        ...dynamicLocation(r, l, q, options.baseDir),
       });
     });
+    const rules = readRules(r, t.rule, [...p, "rule"]);
+    const overrides = readOverrides(r, t.override, [...p, "override"]);
     return dropUndefined({
       name: name.toLowerCase(),
       aliases: aliases.map((a) => a.toLowerCase()),
@@ -652,6 +822,8 @@ export function configFromDocument(
       followSymlinks: r.bool(t, p, "follow_symlinks") ?? false,
       maxFileSize: r.size(t, p, "max_file_size") ?? DEFAULT_MAX_FILE_SIZE,
       locations,
+      rules: rules.length > 0 ? rules : undefined,
+      overrides: overrides.length > 0 ? overrides : undefined,
     });
   });
 
@@ -667,6 +839,156 @@ export function configFromDocument(
     limits,
     hosts,
   }) as ServerConfig;
+}
+
+/** Reads `[[...rule]]` tables. */
+function readRules(r: Reader, value: unknown, path: (string | number)[]): RuleConfig[] {
+  return tableList(r, value, path).map((raw, j): RuleConfig => {
+    const q = [...path, j];
+    const rt = r.table(raw, q, RULE_KEYS);
+    const match = r.regex(rt, q, "match") ?? r.fail([...q, "match"], "is required");
+    const redirect = r.string(rt, q, "redirect");
+    const goneValue = rt.gone;
+    let gone: string | undefined;
+    if (goneValue === true) gone = "Gone";
+    else if (typeof goneValue === "string" && goneValue !== "") gone = goneValue;
+    else if (goneValue !== undefined && goneValue !== false) {
+      r.fail([...q, "gone"], "must be true or a message");
+    }
+    if ((redirect === undefined) === (gone === undefined)) {
+      r.fail(
+        [...q, redirect === undefined ? "match" : "gone"],
+        "needs exactly one of redirect and gone",
+      );
+    }
+    const permanent = r.bool(rt, q, "permanent");
+    if (permanent !== undefined && redirect === undefined) {
+      r.fail([...q, "permanent"], "only applies to redirect rules");
+    }
+    return dropUndefined({ match, redirect, permanent, gone });
+  });
+}
+
+/** Reads `[[...override]]` tables. */
+function readOverrides(r: Reader, value: unknown, path: (string | number)[]): OverrideConfig[] {
+  return tableList(r, value, path).map(
+    (raw, j): OverrideConfig => {
+      const q = [...path, j];
+      const ot = r.table(raw, q, OVERRIDE_KEYS);
+      const match = r.regex(ot, q, "match") ?? r.fail([...q, "match"], "is required");
+      const mime = r.string(ot, q, "mime");
+      if (mime !== undefined && !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(mime)) {
+        r.fail([...q, "mime"], "must be a media type such as text/plain");
+      }
+      const lang = ot.lang === "" ? "" : r.string(ot, q, "lang");
+      const charset = ot.charset === "" ? "" : r.string(ot, q, "charset");
+      if (mime === undefined && lang === undefined && charset === undefined) {
+        r.fail([...q, "match"], "an override needs mime, lang or charset");
+      }
+      return dropUndefined({ match, mime, lang, charset });
+    },
+  );
+}
+
+function tableList(r: Reader, value: unknown, path: (string | number)[]): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) r.fail(path, `must be an array of tables ([[${path.join(".")}]])`);
+  return value;
+}
+
+/** Reads the access, CGI, Titan and proxy keys of a location. */
+function dynamicLocation(
+  r: Reader,
+  l: Table,
+  q: (string | number)[],
+  baseDir: string | undefined,
+): Partial<LocationConfig> {
+  const out: Partial<LocationConfig> = {
+    certificatePrompt: r.string(l, q, "certificate_prompt"),
+    allowFingerprints: r.fingerprints(l, q, "allow_fingerprints"),
+    allowFile: resolvePath(r.string(l, q, "allow_file"), baseDir),
+    caFile: resolvePath(r.string(l, q, "ca_file"), baseDir),
+  };
+  const rules = readRules(r, l.rule, [...q, "rule"]);
+  const overrides = readOverrides(r, l.override, [...q, "override"]);
+  if (rules.length > 0) out.rules = rules;
+  if (overrides.length > 0) out.overrides = overrides;
+  const cgiRoot = resolvePath(r.string(l, q, "cgi"), baseDir);
+  const cgiProgram = resolvePath(r.string(l, q, "cgi_program"), baseDir);
+  const proxy = r.string(l, q, "proxy");
+  const handlers = [cgiRoot && "cgi", cgiProgram && "cgi_program", proxy && "proxy"].filter(
+    Boolean,
+  );
+  if (handlers.length > 1) {
+    r.fail([...q, handlers[1] as string], `cannot be combined with ${handlers[0]}`);
+  }
+  const cgiTimeout = r.number(l, q, "cgi_timeout", 0.001, false);
+  const cgiEnv = r.env(l, q, "cgi_env");
+  if (cgiRoot !== undefined || cgiProgram !== undefined) {
+    out.cgi = dropUndefined({
+      root: cgiRoot,
+      program: cgiProgram,
+      timeout: cgiTimeout ?? 10,
+      env: cgiEnv ?? {},
+    });
+  } else if (cgiTimeout !== undefined || cgiEnv !== undefined) {
+    r.fail(
+      [...q, cgiTimeout !== undefined ? "cgi_timeout" : "cgi_env"],
+      "needs cgi or cgi_program",
+    );
+  }
+  const titanKeys = Object.keys(l).filter((k) => k.startsWith("titan_"));
+  const titan = r.bool(l, q, "titan");
+  if (titan) {
+    if (proxy !== undefined) r.fail([...q, "titan"], "cannot be combined with proxy");
+    out.titan = dropUndefined({
+      root: resolvePath(r.string(l, q, "titan_root"), baseDir),
+      tokens: r.strings(l, q, "titan_tokens") ?? [],
+      allow: r.fingerprints(l, q, "titan_allow_fingerprints") ?? [],
+      requireBoth: r.bool(l, q, "titan_require_both") ?? false,
+      anonymous: r.bool(l, q, "titan_anonymous") ?? false,
+      maxSize: r.size(l, q, "titan_max_size") ?? 10 * 1024 * 1024,
+      mime: r.strings(l, q, "titan_mime") ?? [],
+      delete: r.bool(l, q, "titan_delete") ?? false,
+      timeout: r.number(l, q, "titan_timeout", 0.001, false) ?? 60,
+    });
+    if (
+      out.titan.tokens.length === 0 && out.titan.allow.length === 0 && !out.titan.anonymous
+    ) {
+      r.fail(
+        [...q, "titan"],
+        "needs titan_tokens, titan_allow_fingerprints or titan_anonymous = true",
+      );
+    }
+  } else if (titanKeys.length > 0) {
+    r.fail([...q, titanKeys[0]], "needs titan = true");
+  }
+  const proxyKeys = Object.keys(l).filter((k) => k.startsWith("proxy_"));
+  if (proxy !== undefined) {
+    if (!/^(\[[0-9A-Fa-f:.]+\]|[^:\[\]\s]+)(:\d{1,5})?$/.test(proxy)) {
+      r.fail([...q, "proxy"], "must be host or host:port");
+    }
+    const cert = resolvePath(r.string(l, q, "proxy_cert"), baseDir);
+    const key = resolvePath(r.string(l, q, "proxy_key"), baseDir);
+    if ((cert === undefined) !== (key === undefined)) {
+      r.fail(
+        [...q, cert === undefined ? "proxy_key" : "proxy_cert"],
+        "proxy_cert and proxy_key go together",
+      );
+    }
+    out.proxy = dropUndefined({
+      upstream: proxy,
+      sni: r.string(l, q, "proxy_sni"),
+      fingerprints: r.fingerprints(l, q, "proxy_fingerprints") ?? [],
+      cert,
+      key,
+      timeout: r.number(l, q, "proxy_timeout", 0.001, false) ?? 10,
+      rewriteUrl: r.bool(l, q, "proxy_rewrite_url") ?? false,
+    });
+  } else if (proxyKeys.length > 0) {
+    r.fail([...q, proxyKeys[0]], "needs proxy");
+  }
+  return out;
 }
 
 function dropUndefined<T extends object>(value: T): T {
@@ -738,9 +1060,38 @@ export function formatConfig(config: ServerConfig): string {
             max_file_size: loc.maxFileSize,
             rate_burst: loc.rate?.burst,
             rate_per_second: loc.rate?.perSecond,
+            certificate_prompt: loc.certificatePrompt,
+            allow_fingerprints: loc.allowFingerprints,
+            allow_file: loc.allowFile,
+            ca_file: loc.caFile,
+            cgi: loc.cgi?.root,
+            cgi_program: loc.cgi?.program,
+            cgi_timeout: loc.cgi?.timeout,
+            titan: loc.titan ? true : undefined,
+            titan_root: loc.titan?.root,
+            titan_tokens: loc.titan?.tokens,
+            titan_allow_fingerprints: loc.titan?.allow,
+            titan_require_both: loc.titan?.requireBoth,
+            titan_anonymous: loc.titan?.anonymous,
+            titan_max_size: loc.titan?.maxSize,
+            titan_mime: loc.titan?.mime,
+            titan_delete: loc.titan?.delete,
+            titan_timeout: loc.titan?.timeout,
+            proxy: loc.proxy?.upstream,
+            proxy_sni: loc.proxy?.sni,
+            proxy_fingerprints: loc.proxy?.fingerprints,
+            proxy_cert: loc.proxy?.cert,
+            proxy_key: loc.proxy?.key,
+            proxy_timeout: loc.proxy?.timeout,
+            proxy_rewrite_url: loc.proxy?.rewriteUrl,
             mime: Object.keys(loc.mime).length > 0 ? loc.mime : undefined,
+            cgi_env: loc.cgi && Object.keys(loc.cgi.env).length > 0 ? loc.cgi.env : undefined,
+            rule: loc.rules,
+            override: loc.overrides,
           })
         ),
+        rule: h.rules,
+        override: h.overrides,
       })
     ),
   };

@@ -11,6 +11,7 @@ import { isIP } from "node:net";
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
+import { parseTitanUrl } from "../protocol/titan.ts";
 import { hostAndPort } from "../protocol/url.ts";
 import { decodeRequestPath } from "../protocol/request_path.ts";
 import type { ServerConnection } from "../tls/listen.ts";
@@ -52,6 +53,11 @@ export interface ServeConnectionOptions {
    * line is answered `41` and closed; requests already read finish.
    */
   drainSignal?: AbortSignal;
+  /**
+   * Schemes answered. Default `["gemini"]`; add `titan` to accept Titan uploads, whose
+   * body reaches the handler as {@linkcode GeminiRequest.body}.
+   */
+  schemes?: readonly string[];
 }
 
 const encoder = new TextEncoder();
@@ -98,7 +104,7 @@ async function readRequestLine(
   conn: ServerConnection,
   until: number,
   drain: AbortSignal | undefined,
-): Promise<Uint8Array> {
+): Promise<{ line: Uint8Array; rest: Uint8Array }> {
   let buffer = new Uint8Array(0);
   while (true) {
     const chunk = await deadline(conn.read(), until, drain);
@@ -111,7 +117,7 @@ async function readRequestLine(
     // Never keep more than a full line plus one byte.
     buffer = next.length > 1027 ? next.subarray(0, 1027) : next;
     const found = scanRequestLine(buffer);
-    if (found) return found.line;
+    if (found) return { line: found.line, rest: found.rest.slice() };
   }
 }
 
@@ -191,8 +197,9 @@ export async function serveConnection(
   }
 
   let line: Uint8Array;
+  let rest: Uint8Array;
   try {
-    line = await readRequestLine(conn, until, options.drainSignal);
+    ({ line, rest } = await readRequestLine(conn, until, options.drainSignal));
   } catch (error) {
     if (error instanceof RequestError) {
       await sendAndClose(conn, entry, error.status, error.message);
@@ -220,13 +227,15 @@ export async function serveConnection(
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const url = parseRequestLine(line);
+    const schemes = options.schemes ?? ["gemini"];
+    const url = parseRequestLine(line, { schemes });
     const { host } = hostAndPort(url);
     entry.host = host;
     entry.path = url.pathname;
+    const titan = url.protocol === "titan:";
     let vhost = host;
     try {
-      checkRequestTarget(url, { hosts: options.hosts, port: options.port });
+      checkRequestTarget(url, { hosts: options.hosts, port: options.port, schemes });
     } catch (error) {
       // A URL naming the address the client connected to (an IP literal, usually without
       // SNI) is for the default virtual host.
@@ -237,12 +246,12 @@ export async function serveConnection(
       ) {
         throw error;
       }
-      checkRequestTarget(url, { hosts: [host], port: options.port });
+      checkRequestTarget(url, { hosts: [host], port: options.port, schemes });
       vhost = options.defaultHost;
     }
     request = {
       url,
-      path: decodeRequestPath(url).path,
+      path: decodeRequestPath(titan ? _titanTarget(url) : url).path,
       host: vhost,
       clientCertificate: conn.peerCertificate,
       remoteAddress: conn.remoteAddress,
@@ -250,6 +259,7 @@ export async function serveConnection(
       signal: controller.signal,
       servername: conn.servername,
     };
+    if (titan) request.body = _uploadBody(conn, rest);
     entry.path = request.path;
   } catch (error) {
     options.signal?.removeEventListener("abort", onAbort);
@@ -312,6 +322,36 @@ export async function serveConnection(
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** A Titan URL without its `;size=...` parameters (as sent when they are malformed). */
+function _titanTarget(url: URL): URL {
+  try {
+    return parseTitanUrl(url).url;
+  } catch {
+    return url;
+  }
+}
+
+/** The bytes after the request line: what was read with it, then the rest of the connection. */
+function _uploadBody(conn: ServerConnection, first: Uint8Array): ReadableStream<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller): Promise<void> {
+      if (pending) {
+        const chunk = pending;
+        pending = undefined;
+        if (chunk.length > 0) return controller.enqueue(chunk);
+      }
+      try {
+        const chunk = await conn.read();
+        if (chunk) controller.enqueue(chunk);
+        else controller.close();
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+  });
 }
 
 async function sendAndClose(

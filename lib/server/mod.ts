@@ -3,7 +3,11 @@
  * {@linkcode serve} runs handlers behind TLS listeners with the protocol's checks in a fixed
  * order, limits, an access log and graceful shutdown. Routing by virtual host and path,
  * static files, certificates kept on disk and the TOML configuration of `gemini serve`
- * build on it.
+ * build on it, and so do the dynamic parts: CGI (`cgiHandler`), client-certificate access
+ * control (`accessControl`), Titan uploads (`titanHandler`), redirect/gone rules and media
+ * type overrides (`pathRules`, `contentOverrides`), a reverse proxy (`proxyHandler`) and
+ * the app framework (`Router`, `AppRequest`, `input()`, `gemtext()` and the other reply
+ * helpers).
  *
  * @example
  * ```ts
@@ -37,6 +41,12 @@ export {
   mediaTypeFor,
 } from "./static.ts";
 export * from "./certificates.ts";
+export * from "./cgi.ts";
+export * from "./access.ts";
+export * from "./titan.ts";
+export * from "./rules.ts";
+export * from "./proxy.ts";
+export * from "./app.ts";
 export { memoryServer } from "./memory.ts";
 export * from "./config.ts";
 export * from "./site.ts";

@@ -73,6 +73,8 @@ export interface ServeOptions {
   logger?: Logger;
   /** Access log. Default none. */
   accessLog?: AccessLog;
+  /** Schemes answered: `["gemini"]` by default; add `"titan"` to accept uploads. */
+  schemes?: string[];
 }
 
 /** Fingerprints of a certificate the server presents. */
@@ -104,6 +106,34 @@ export interface RunningServer {
   shutdown(deadlineMs?: number): Promise<void>;
   /** Resolves when the server has shut down. */
   readonly finished: Promise<void>;
+  /**
+   * Applies a new handler, host list, schemes and certificates to connections accepted from
+   * now on; requests in flight finish with what they started with. Throws (changing
+   * nothing) when certificates cannot be loaded or the backend cannot change them.
+   */
+  reload(update: ServerUpdate): void;
+}
+
+/** What {@linkcode RunningServer.reload} can change. */
+export interface ServerUpdate {
+  /** The new handler. */
+  handler?: Handler;
+  /** The new host names (default: unchanged, or the new certificates' names). */
+  hosts?: string[];
+  /** The new schemes. */
+  schemes?: string[];
+  /** The new certificates (node backend only). */
+  certificates?: ServerCertificate[];
+}
+
+function describeCertificate(c: ServerCertificate): ServedCertificate {
+  const info = certificateInfo(c.cert);
+  return {
+    names: c.names ?? [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
+    spkiSha256: info.spkiSha256,
+    certSha256: info.certSha256,
+    notAfter: info.notAfter,
+  };
 }
 
 /**
@@ -128,17 +158,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const limits = options.limits instanceof Limits
     ? options.limits
     : new Limits(options.limits ?? {});
-  const served: ServedCertificate[] = options.certificates.map((c) => {
-    const info = certificateInfo(c.cert);
-    return {
-      names: c.names ??
-        [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
-      spkiSha256: info.spkiSha256,
-      certSha256: info.certSha256,
-      notAfter: info.notAfter,
-    };
-  });
-  const hosts = options.hosts ?? served.flatMap((c) => c.names);
+  const served: ServedCertificate[] = options.certificates.map(describeCertificate);
+  const current = {
+    handler: options.handler,
+    hosts: options.hosts ?? served.flatMap((c) => c.names),
+    schemes: options.schemes,
+    certificates: served,
+  };
   const addresses = options.listen ?? [{}];
   const listeners: Listener[] = [];
   try {
@@ -172,10 +198,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       return;
     }
     const task = serveConnection(conn, {
-      handler: options.handler,
-      hosts,
+      handler: current.handler,
+      hosts: current.hosts,
       port: options.publicPort ?? port,
-      defaultHost: hosts.find((h) => !h.includes("*")),
+      defaultHost: current.hosts.find((h) => !h.includes("*")),
       requestTimeoutMs: options.requestTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
       limits,
@@ -183,6 +209,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       accessLog: options.accessLog,
       signal: hard.signal,
       drainSignal: drain.signal,
+      schemes: current.schemes,
     }).catch((error) => {
       logger.error("connection failed", { ip, error });
       conn.destroy();
@@ -224,9 +251,30 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     return stopping;
   };
 
+  const reload = (update: ServerUpdate): void => {
+    let newServed = current.certificates;
+    if (update.certificates) {
+      if (update.certificates.length === 0) throw new TypeError("reload() needs a certificate");
+      newServed = update.certificates.map(describeCertificate);
+      // Check every listener can take them before changing any.
+      if (listeners.some((l) => l.backend !== "node")) {
+        throw new TypeError("The deno listener backend cannot change certificates; restart");
+      }
+      for (const l of listeners) l.setCertificates(update.certificates);
+    }
+    if (update.handler) current.handler = update.handler;
+    if (update.schemes) current.schemes = update.schemes;
+    current.hosts = update.hosts ??
+      (update.certificates && !options.hosts ? newServed.flatMap((c) => c.names) : current.hosts);
+    current.certificates = newServed;
+  };
+
   return {
     addrs: listeners.map((l) => l.addr),
-    certificates: served,
+    get certificates(): ServedCertificate[] {
+      return current.certificates;
+    },
+    reload,
     backend: listeners[0].backend,
     get openConnections(): number {
       return limits.openConnections;

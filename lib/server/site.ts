@@ -8,12 +8,18 @@
 
 import { join } from "node:path";
 import type { ServerCertificate } from "../tls/listen.ts";
-import { certificateInfo } from "../tls/certificate.ts";
+import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
 import { ConfigError, type HostConfig, type LocationConfig, type ServerConfig } from "./config.ts";
+import { accessControl } from "./access.ts";
+import { cgiHandler } from "./cgi.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { proxyHandler } from "./proxy.ts";
+import { contentOverrides, pathRules } from "./rules.ts";
+import { titanHandler } from "./titan.ts";
 import { ensureHostCertificate } from "./certificates.ts";
 import { rateLimit } from "./limits.ts";
 import { memoryServer } from "./memory.ts";
-import { compose, requireClientCertificate, routes, virtualHosts } from "./router.ts";
+import { compose, routes, virtualHosts } from "./router.ts";
 import { fileServer, type FileServerOptions } from "./static.ts";
 import type { ServeOptions } from "./server.ts";
 import type { Handler, Middleware } from "./types.ts";
@@ -24,6 +30,8 @@ export interface BuildSiteOptions {
   certificateDir: string;
   /** Files served by hosts without a `root` (the built-in capsule). Default: none (51). */
   defaultContent?: Readonly<Record<string, string>>;
+  /** Where CGI, Titan and proxy failures are logged. Default silent. */
+  logger?: Logger;
 }
 
 /** What a configuration turns into. */
@@ -34,8 +42,10 @@ export interface Site {
   certificates: ServerCertificate[];
   /** Every name served. */
   hosts: string[];
-  /** Whether a location needs client certificates. */
+  /** Whether a location needs client certificates (access control, CGI, Titan, proxy). */
   requestClientCertificate: boolean;
+  /** Schemes served: `gemini`, plus `titan` when a location accepts uploads. */
+  schemes: string[];
   /** Hosts whose certificate was generated now. */
   generated: string[];
 }
@@ -55,11 +65,85 @@ function hostFileOptions(host: HostConfig): FileServerOptions | undefined {
   };
 }
 
-function locationHandler(host: HostConfig, loc: LocationConfig, fallback: Handler): Handler {
+/** The URL prefix a location pattern stands for: `/cgi-bin/` → `/cgi-bin`, globs → `""`. */
+function mountOf(pattern: string): string {
+  return pattern.includes("*") || pattern.includes("?") ? "" : pattern.replace(/\/+$/, "");
+}
+
+/** Reads an allow-list file: one fingerprint per line, the first word; `#` starts a comment. */
+export async function readAllowFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      path,
+      undefined,
+      undefined,
+      `cannot read the allow list: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const out: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    const word = line.replace(/#.*/, "").trim().split(/\s+/)[0];
+    if (!word) return;
+    const hex = normalizeFingerprint(word);
+    if (!/^[0-9a-f]{64}$/.test(hex)) {
+      throw new ConfigError(
+        path,
+        i + 1,
+        undefined,
+        `${JSON.stringify(word)} is not a SHA-256 fingerprint`,
+      );
+    }
+    out.push(hex);
+  });
+  return out;
+}
+
+function needsClientCertificates(loc: LocationConfig): boolean {
+  return loc.requireClientCertificate || loc.allowFingerprints !== undefined ||
+    loc.allowFile !== undefined || loc.caFile !== undefined || loc.cgi !== undefined ||
+    loc.titan !== undefined;
+}
+
+async function locationHandler(
+  host: HostConfig,
+  loc: LocationConfig,
+  fallback: Handler,
+  logger: Logger,
+): Promise<Handler> {
   const base = hostFileOptions(host);
   const root = loc.root ?? base?.root;
+  const mount = mountOf(loc.path);
   let handler = fallback;
-  if (root !== undefined) {
+  if (loc.proxy) {
+    const p = loc.proxy;
+    handler = proxyHandler({
+      upstream: p.upstream,
+      servername: p.sni,
+      fingerprints: p.fingerprints,
+      identity: p.cert && p.key
+        ? {
+          cert: await readPem(p.cert, "proxy certificate", host.name),
+          key: await readPem(p.key, "proxy key", host.name),
+        }
+        : undefined,
+      timeoutMs: p.timeout * 1000,
+      rewriteUrl: p.rewriteUrl,
+      logger,
+    });
+  } else if (loc.cgi) {
+    handler = cgiHandler({
+      root: loc.cgi.root,
+      program: loc.cgi.program,
+      mount,
+      timeoutMs: loc.cgi.timeout * 1000,
+      env: loc.cgi.env,
+      logger,
+    });
+  } else if (root !== undefined) {
     handler = fileServer({
       ...(base ?? {}),
       root,
@@ -72,25 +156,94 @@ function locationHandler(host: HostConfig, loc: LocationConfig, fallback: Handle
       maxFileSize: loc.maxFileSize ?? base?.maxFileSize,
     });
   }
+  if (loc.titan) {
+    const t = loc.titan;
+    const titanRoot = t.root ?? root;
+    if (titanRoot === undefined) {
+      throw new ConfigError(
+        loc.path,
+        undefined,
+        undefined,
+        `titan location of ${host.name} needs titan_root or root`,
+      );
+    }
+    // Like `root` for static files, the upload directory is a document root for the whole
+    // request path, so what is uploaded is served back at the same path.
+    handler = titanHandler({
+      root: titanRoot,
+      tokens: t.tokens,
+      allow: t.allow,
+      requireBoth: t.requireBoth,
+      anonymous: t.anonymous,
+      maxSize: t.maxSize,
+      mimeTypes: t.mime,
+      allowDelete: t.delete,
+      timeoutMs: t.timeout * 1000,
+      logger,
+    }, handler);
+  }
   const middleware: Middleware[] = [];
-  if (loc.requireClientCertificate) middleware.push(requireClientCertificate());
+  const allow = loc.allowFingerprints === undefined && loc.allowFile === undefined ? undefined : [
+    ...(loc.allowFingerprints ?? []),
+    ...(loc.allowFile ? await readAllowFile(loc.allowFile) : []),
+  ];
+  const ca = loc.caFile ? await readPem(loc.caFile, "CA file", host.name) : undefined;
+  if (
+    loc.requireClientCertificate || allow !== undefined || ca !== undefined ||
+    loc.certificatePrompt !== undefined
+  ) {
+    try {
+      middleware.push(accessControl({ prompt: loc.certificatePrompt, allow, ca }));
+    } catch (error) {
+      throw new ConfigError(
+        loc.caFile ?? loc.path,
+        undefined,
+        undefined,
+        (error as Error).message,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
   if (loc.rate) middleware.push(rateLimit(loc.rate));
+  if (loc.rules) middleware.push(pathRules(loc.rules));
+  if (loc.overrides) middleware.push(contentOverrides(loc.overrides));
+  if (!loc.titan) middleware.unshift(geminiOnly);
   return compose(handler, ...middleware);
 }
 
-function hostHandler(host: HostConfig, defaultContent: Readonly<Record<string, string>>): Handler {
+/** Middleware: Titan uploads to a place that does not take them get 59, not a download. */
+const geminiOnly: Middleware = (next) => (request) =>
+  request.url.protocol === "titan:"
+    ? { status: 59, meta: "Uploads are not accepted here" }
+    : next(request);
+
+async function hostHandler(
+  host: HostConfig,
+  defaultContent: Readonly<Record<string, string>>,
+  logger: Logger,
+): Promise<Handler> {
   const fileOptions = hostFileOptions(host);
   const fallback = fileOptions
     ? fileServer(fileOptions)
     : memoryServer(defaultContent, { lang: host.lang, charset: host.charset });
-  if (host.locations.length === 0) return fallback;
-  return routes(
-    host.locations.map((loc) => ({
-      pattern: loc.path,
-      handler: locationHandler(host, loc, fallback),
-    })),
-    fallback,
-  );
+  let handler = fallback;
+  if (host.locations.length > 0) {
+    const list = [];
+    for (const loc of host.locations) {
+      list.push({ pattern: loc.path, handler: await locationHandler(host, loc, fallback, logger) });
+    }
+    handler = routes(list, geminiOnly(fallback));
+  } else {
+    handler = geminiOnly(fallback);
+  }
+  const middleware: Middleware[] = [];
+  if (host.rules) {
+    middleware.push(pathRules(host.rules));
+  }
+  if (host.overrides) middleware.push(contentOverrides(host.overrides));
+  return compose(handler, ...middleware);
 }
 
 async function readPem(path: string, what: string, host: string): Promise<string> {
@@ -140,19 +293,23 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
     }
   }
   const defaultContent = options.defaultContent ?? {};
-  const handler = virtualHosts(
-    config.hosts.map((h) => ({
+  const logger = options.logger ?? silentLogger;
+  const vhosts = [];
+  for (const h of config.hosts) {
+    vhosts.push({
       names: [h.name, ...h.aliases],
-      handler: hostHandler(h, defaultContent),
-    })),
-  );
+      handler: await hostHandler(h, defaultContent, logger),
+    });
+  }
+  const handler = virtualHosts(vhosts);
   return {
     handler,
     certificates,
     hosts: config.hosts.flatMap((h) => [h.name, ...h.aliases]),
-    requestClientCertificate: config.hosts.some((h) =>
-      h.locations.some((l) => l.requireClientCertificate)
-    ),
+    requestClientCertificate: config.hosts.some((h) => h.locations.some(needsClientCertificates)),
+    schemes: config.hosts.some((h) => h.locations.some((l) => l.titan)) ? ["gemini", "titan"] : [
+      "gemini",
+    ],
     generated,
   };
 }
@@ -168,6 +325,7 @@ export function serveOptions(config: ServerConfig, site: Site): ServeOptions {
     listen: config.listen,
     publicPort: config.publicPort,
     requestClientCertificate: site.requestClientCertificate,
+    schemes: site.schemes,
     backend: config.backend === "deno" && oneCertificate && !site.requestClientCertificate
       ? "deno"
       : "node",
@@ -212,6 +370,7 @@ export async function checkSiteFiles(config: ServerConfig): Promise<void> {
         );
       }
     }
+    for (const loc of host.locations) await checkLocationFiles(host, loc);
     if (host.cert && host.key) {
       const cert = await readPem(host.cert, "certificate", host.name);
       await readPem(host.key, "key", host.name);
@@ -222,6 +381,60 @@ export async function checkSiteFiles(config: ServerConfig): Promise<void> {
           cause: error,
         });
       }
+    }
+  }
+}
+
+async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promise<void> {
+  const where = `${host.name} location ${loc.path}`;
+  const dirs = [loc.cgi?.root, loc.titan?.root].filter((d): d is string => d !== undefined);
+  for (const dir of dirs) {
+    const info = await Deno.stat(dir).catch(() => undefined);
+    if (!info?.isDirectory) {
+      throw new ConfigError(dir, undefined, undefined, `directory of ${where} does not exist`);
+    }
+  }
+  if (loc.cgi?.program) {
+    const info = await Deno.stat(loc.cgi.program).catch(() => undefined);
+    if (!info?.isFile || (info.mode !== null && (info.mode & 0o111) === 0)) {
+      throw new ConfigError(
+        loc.cgi.program,
+        undefined,
+        undefined,
+        `CGI program of ${where} is not an executable file`,
+      );
+    }
+  }
+  if (
+    loc.titan && loc.titan.root === undefined && loc.root === undefined && host.root === undefined
+  ) {
+    throw new ConfigError(
+      loc.path,
+      undefined,
+      undefined,
+      `titan location of ${host.name} needs titan_root or root`,
+    );
+  }
+  if (loc.allowFile) await readAllowFile(loc.allowFile);
+  if (loc.caFile) {
+    const pem = await readPem(loc.caFile, "CA file", host.name);
+    try {
+      accessControl({ ca: pem });
+    } catch (error) {
+      throw new ConfigError(loc.caFile, undefined, undefined, (error as Error).message, {
+        cause: error,
+      });
+    }
+  }
+  if (loc.proxy?.cert && loc.proxy.key) {
+    const cert = await readPem(loc.proxy.cert, "proxy certificate", host.name);
+    await readPem(loc.proxy.key, "proxy key", host.name);
+    try {
+      certificateInfo(cert);
+    } catch (error) {
+      throw new ConfigError(loc.proxy.cert, undefined, undefined, "is not a PEM certificate", {
+        cause: error,
+      });
     }
   }
 }

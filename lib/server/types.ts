@@ -26,6 +26,11 @@ export interface GeminiRequest {
   signal: AbortSignal;
   /** The SNI name the client sent, when known (node backend). */
   servername?: string;
+  /**
+   * For `titan://` requests: the bytes the client sends after the request line (the upload),
+   * starting with any that arrived together with the line.
+   */
+  body?: ReadableStream<Uint8Array>;
 }
 
 /** A response body: bytes, text (sent as UTF-8), a stream or an async iterable of chunks. */

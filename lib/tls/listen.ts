@@ -9,6 +9,16 @@
  * - `deno` (`Deno.listenTls`): one certificate, no client certificates, no SNI name, but
  *   about 45% less CPU per handshake in Deno 2.9.6.
  *
+ * Limitation of the `deno` backend (Deno 2.9.6): a connection whose client never starts the
+ * TLS handshake cannot be closed. `Deno.listenTls` keeps the TCP socket of an accepted
+ * `Deno.TlsConn` open until the client sends its first byte or hangs up; `close()` and
+ * `destroy()` on the connection, a cancelled `handshake()`, `closeWrite()` and closing the
+ * listener all leave it open (checked by experiment), and `Deno.startTls` only upgrades
+ * client connections, so accepting with `Deno.listen` and upgrading is no way out. Such an
+ * idle client still holds a file descriptor after the server gave up on it. Where idle or
+ * hostile clients matter (a public server), use the `node` backend, whose `destroy()`
+ * closes the TCP connection at once.
+ *
  * @module
  */
 
@@ -61,7 +71,8 @@ export interface ListenOptions {
   requestClientCertificate?: boolean;
   /**
    * Backend. Default `auto`: `deno` when there is one certificate, no client certificates
-   * are requested and no `beforeTls` hook is set; `node` otherwise.
+   * are requested and no `beforeTls` hook is set; `node` otherwise. The `deno` backend
+   * cannot close a client that never starts its handshake (see the module documentation).
    */
   backend?: ListenerBackend | "auto";
   /** Set SO_REUSEPORT so several processes can accept on one port (Linux). Default `false`. */

@@ -79,6 +79,12 @@ Deno.test("parseGopherMenu() tolerates LF-only, missing fields, no . line and ju
   assertEquals(parseGopherMenu(".\r\n"), []);
 });
 
+Deno.test("parseGopherMenu() reads an empty port field as 70 (edge case 73)", () => {
+  const [item, noTab] = parseGopherMenu("1Dir\t/sel\th\t\r\n0Doc\t/d\th\r\n.\r\n");
+  assertEquals([item.host, item.port, item.selector], ["h", 70, "/sel"]);
+  assertEquals([noTab.host, noTab.port], ["h", 70]);
+});
+
 Deno.test("gopherItemUrl() builds gopher, http and telnet links", () => {
   const [text, info, html, telnet, other] = parseGopherMenu(
     "0Doc\t/a b%?#.txt\th\t70\niHi\t\t\t\nhWeb\tURL:https://x/\th\t70\n8Tel\t\tbbs\t2323\n1M\t/m\th\t71\n",

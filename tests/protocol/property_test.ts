@@ -175,6 +175,51 @@ Deno.test("scanResponseHeader() depends only on the first 1029 bytes", () => {
   );
 });
 
+// Linear time: past its limit a parser decides on the length alone, before decoding or
+// looking at the content (whatever the content, the reason is "too-long", never "bom",
+// "invalid-utf8" or "bad-status"), so its work is one pass to measure the input plus a
+// bounded amount; the scanners above never look past their limit at all.
+Deno.test("parseRequestLine() and parseResponseHeader() refuse any over-limit input on length first", () => {
+  const reasonOf = (fn: () => unknown): string => {
+    try {
+      fn();
+      return "accepted";
+    } catch (error) {
+      if (error instanceof RequestError || error instanceof ResponseHeaderError) {
+        return error.reason;
+      }
+      throw error;
+    }
+  };
+  fc.assert(
+    fc.property(
+      fc.constantFrom(
+        new Uint8Array([0xef, 0xbb, 0xbf]),
+        new Uint8Array([0xff]),
+        enc("x"),
+        enc(""),
+      ),
+      fc.uint8Array({ minLength: 0, maxLength: 3000 }),
+      (start, rest) => {
+        const head = (n: number): Uint8Array => {
+          const out = new Uint8Array(n);
+          out.set(start.subarray(0, n));
+          out.set(rest.subarray(0, n - Math.min(start.length, n)), Math.min(start.length, n));
+          out.fill(0x61, Math.min(n, start.length + rest.length));
+          out[n - 1] = 0x61; // never a line end the parser would strip
+          return out;
+        };
+        // 1025 bytes of URL, CRLF not counted; 1028 bytes of header before its line end
+        assertEquals(reasonOf(() => parseRequestLine(head(1025))), "too-long");
+        assertEquals(reasonOf(() => parseRequestLine(head(1025 + rest.length))), "too-long");
+        assertEquals(reasonOf(() => parseResponseHeader(head(1028))), "too-long");
+        assertEquals(reasonOf(() => parseResponseHeader(head(1028 + rest.length))), "too-long");
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 Deno.test("the scanners decide a 1 MB garbage input from its bounded prefix", () => {
   const garbage = new Uint8Array(1 << 20);
   for (let i = 0; i < garbage.length; i++) garbage[i] = 0x20 + (i * 7919) % 0x5f;

@@ -130,6 +130,14 @@ Deno.test("parseRequestLine() normalises scheme, host, port and empty path", () 
   assertEquals(parseRequestLine("gemini://example.org/?a+b").search, "?a+b");
 });
 
+Deno.test("parseRequestLine() passes the query raw: + stays a plus, %20 stays encoded", () => {
+  // edge case 25: `?a+b` is a literal plus and `?a%20b` a space, both handed on undecoded
+  assertEquals(parseRequestLine("gemini://h/?a+b").search, "?a+b");
+  assertEquals(parseRequestLine("gemini://h/?a%20b").search, "?a%20b");
+  assertEquals(decodeURIComponent(parseRequestLine("gemini://h/?a%20b").search.slice(1)), "a b");
+  assertEquals(parseRequestLine("gemini://h/?a%2Bb&c=d").search, "?a%2Bb&c=d");
+});
+
 Deno.test("parseRequestLine() accepts raw UTF-8 (IRIs) and IDN hosts", () => {
   assertEquals(
     parseRequestLine("gemini://naïve.example/café.gmi").href,

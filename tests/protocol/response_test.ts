@@ -118,6 +118,14 @@ Deno.test("scanResponseHeader() finds the body start and never parses the body",
   assertEquals([lf?.bodyStart, lf?.header.meta], [14, "text/plain"]);
 });
 
+Deno.test("scanResponseHeader() ends a non-2x header at its line end, whatever follows", () => {
+  // edge case 38: the bytes after a non-2x header are not part of it (the client drops them)
+  const found = scanResponseHeader(enc("51 Not found\r\n20 text/gemini\r\nbody"));
+  assertEquals([found?.header.status, found?.header.meta, found?.bodyStart], [51, "Not found", 14]);
+  const bare = scanResponseHeader(enc("51\r\nbody\r\n"));
+  assertEquals([bare?.header.status, bare?.header.meta, bare?.bodyStart], [51, "", 4]);
+});
+
 Deno.test("scanResponseHeader() accepts a 1029-byte header and refuses 1030 bytes", () => {
   const ok = enc(`40 ${"x".repeat(1024)}\r\n`);
   assertEquals(ok.length, 1029);

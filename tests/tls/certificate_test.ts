@@ -80,6 +80,13 @@ for (const keyAlgorithm of ["ec", "rsa", "ed25519"] as const) {
     assertMatch(text, /DNS:capsule\.example/);
     assertMatch(text, /IP Address:127\.0\.0\.1/);
     assertMatch(text, /IP Address:0:0:0:0:0:0:0:1|IP Address:::1/);
+    // The key types the issue names: ECDSA P-256, RSA-2048, Ed25519.
+    const keyText = {
+      ec: /Public-Key: \(256 bit\)[\s\S]*(prime256v1|P-256)/,
+      rsa: /Public-Key: \(2048 bit\)/,
+      ed25519: /Public Key Algorithm: ED25519/,
+    }[keyAlgorithm];
+    assertMatch(text, keyText);
     // The key in PKCS#8 form matches the certificate.
     const keyPub = await openssl(["pkey", "-pubout"], bundle.key);
     const certPub = await openssl(["x509", "-noout", "-pubkey"], bundle.cert);

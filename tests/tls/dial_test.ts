@@ -29,7 +29,11 @@ Deno.test("dial() returns the server's fingerprints before any request byte is w
     assertEquals(conn.peerCertificate.spkiSha256, bundle.info.spkiSha256);
     assertEquals(conn.peerCertificate.certSha256, bundle.info.certSha256);
     assertEquals(conn.servername, "localhost");
+    assertEquals(conn.peerCertificate.subject, bundle.info.subject);
+    assertEquals(conn.peerCertificate.notBefore, bundle.info.notBefore);
+    assertEquals(conn.peerCertificate.notAfter, bundle.info.notAfter);
     assert(conn.tls.version === "TLSv1.3" || conn.tls.version === "TLSv1.2");
+    assert(/^TLS_|^ECDHE-/.test(conn.tls.cipher), conn.tls.cipher);
     assert(conn.timing.connectMs >= 0 && conn.timing.tlsMs >= 0);
     // Give the server time to see bytes, if any had been sent: it must have none.
     await new Promise((r) => setTimeout(r, 50));

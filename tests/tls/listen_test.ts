@@ -171,6 +171,38 @@ for (const backend of ["node", "deno"] as ListenerBackend[]) {
   });
 }
 
+// An accepted connection whose client never starts the TLS handshake: destroy() closes the
+// TCP connection. Only the node backend can do this; Deno.listenTls keeps the TCP socket of
+// an accepted TlsConn open until the client sends its first byte or hangs up, whatever the
+// server calls (close(), closing the listener, a cancelled handshake): see the limitation
+// in lib/tls/listen.ts and the README's TLS section.
+Deno.test("listen(node): an idle client that never handshakes is closed by destroy()", async () => {
+  const listener = await listen({
+    port: 0,
+    hostname: "127.0.0.1",
+    certificates: [await localhostCertificate()],
+    backend: "node",
+  });
+  const idle = net.connect({ port: listener.addr.port, host: "127.0.0.1" });
+  idle.on("error", () => {});
+  const received: Uint8Array[] = [];
+  idle.on("data", (chunk: Uint8Array) => received.push(chunk));
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  const closed = new Promise<string>((resolve) => {
+    idle.once("close", () => resolve("closed"));
+    // a bound on the wait, not a speed requirement: the close normally arrives at once
+    bound = setTimeout(() => resolve("still open after 10 s"), 10_000);
+  });
+  const conn = (await listener.accept())!;
+  const handshake = conn.handshake().then(() => "completed", () => "failed");
+  conn.destroy();
+  assertEquals(await closed, "closed");
+  clearTimeout(bound);
+  assertEquals(await handshake, "failed");
+  assertEquals(received.length, 0);
+  listener.close();
+});
+
 Deno.test("listen(node): SNI selects the right certificate and is exposed", async () => {
   const a = await generateCertificate("a.example", { altNames: ["a.example"] });
   const b = await generateCertificate("b.example", { altNames: ["b.example", "*.b.example"] });

@@ -1,0 +1,527 @@
+/**
+ * CGI for Gemini: a location maps to executables (a directory of programs, or one
+ * program). The program gets the request only through its environment (the variables
+ * Jetforce, Molly Brown and gmid set, so their scripts run unchanged), never through
+ * arguments or a shell. Its standard output is the response: a header line, then the body,
+ * which is streamed to the client. An invalid header, a crash or a timeout answers `42`
+ * and logs why; standard error goes to the log; on timeout the program's whole process
+ * group is killed.
+ *
+ * @module
+ */
+
+import { dirname, join, resolve, sep } from "node:path";
+import denoJson from "../../deno.json" with { type: "json" };
+import type { CertificateInfo } from "../tls/certificate.ts";
+import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { scanResponseHeader } from "../protocol/response.ts";
+
+/** Default `SERVER_SOFTWARE`: `gemini/<version>`. */
+export const CGI_SERVER_SOFTWARE = `gemini/${denoJson.version}`;
+
+/** Default `PATH` for CGI programs (the rest of the server's environment is not passed). */
+export const CGI_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** Options for {@linkcode cgiHandler}. Give exactly one of `root` and `program`. */
+export interface CgiOptions {
+  /**
+   * Directory of CGI programs. The program is the shortest prefix of the request path
+   * (below `mount`) that names an executable file; the rest of the path is `PATH_INFO`.
+   */
+  root?: string;
+  /** One program that answers every request under `mount`; the rest of the path is `PATH_INFO`. */
+  program?: string;
+  /** The URL path prefix this handler is mounted at, e.g. `/cgi-bin`. Default `""` (the root). */
+  mount?: string;
+  /** Time allowed for the whole run, in ms; then the process group is killed. Default 10000. */
+  timeoutMs?: number;
+  /** Extra environment variables (e.g. `PATH`, `LANG`); the CGI variables win over these. */
+  env?: Record<string, string>;
+  /** `SERVER_SOFTWARE`. Default {@linkcode CGI_SERVER_SOFTWARE}. */
+  serverSoftware?: string;
+  /** `SERVER_PORT`. Default: the port in the request URL, else 1965. */
+  serverPort?: number;
+  /** `SERVER_NAME`. Default: the request's host. */
+  serverName?: string;
+  /** Where failures and the programs' standard error go. Default: nowhere. */
+  logger?: Logger;
+}
+
+/** Where a request landed among the CGI programs. */
+export interface CgiTarget {
+  /** Absolute path of the program. */
+  scriptPath: string;
+  /** URL path of the program (`SCRIPT_NAME`). */
+  scriptName: string;
+  /** The rest of the request path (`PATH_INFO`), `""` when none. */
+  pathInfo: string;
+  /** The CGI directory, or the program's directory. */
+  documentRoot: string;
+}
+
+/** Settings that shape the environment besides the request itself. */
+export interface CgiEnvironmentOptions {
+  /** `SERVER_SOFTWARE`. */
+  serverSoftware?: string;
+  /** `SERVER_PORT`. */
+  serverPort?: number;
+  /** `SERVER_NAME`. */
+  serverName?: string;
+  /** Extra variables, overridden by the CGI ones. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Formats a date as CGI certificate variables do: `YYYY-MM-DDTHH:MM:SSZ`.
+ *
+ * @example
+ * ```ts
+ * import { formatCgiTime } from "./cgi.ts";
+ * console.assert(formatCgiTime(new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678))) === "2030-01-02T03:04:05Z");
+ * ```
+ */
+export function formatCgiTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function hexToBase64Url(hex: string): string {
+  const bytes = hex.match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+function commonNameIn(name: string): string | undefined {
+  for (const part of name.split(/,\s*/)) if (part.startsWith("CN=")) return part.slice(3);
+  return undefined;
+}
+
+function certificateVariables(cert: CertificateInfo): Record<string, string> {
+  const vars: Record<string, string> = {
+    AUTH_TYPE: "Certificate",
+    REMOTE_USER: cert.commonName ?? cert.subject,
+    TLS_CLIENT_HASH: `SHA256:${cert.certSha256.toUpperCase()}`,
+    TLS_CLIENT_HASH_B64: `SHA256:${hexToBase64Url(cert.certSha256)}`,
+    TLS_CLIENT_SPKI_HASH: `SHA256:${cert.spkiSha256.toUpperCase()}`,
+    TLS_CLIENT_SUBJECT: cert.subject,
+    TLS_CLIENT_ISSUER: cert.issuer,
+    TLS_CLIENT_NOT_BEFORE: formatCgiTime(cert.notBefore),
+    TLS_CLIENT_NOT_AFTER: formatCgiTime(cert.notAfter),
+    TLS_CLIENT_SERIAL_NUMBER: cert.serialNumber,
+  };
+  if (cert.commonName !== undefined) vars.TLS_CLIENT_SUBJECT_CN = cert.commonName;
+  const issuerCn = commonNameIn(cert.issuer);
+  if (issuerCn !== undefined) vars.TLS_CLIENT_ISSUER_CN = issuerCn;
+  return vars;
+}
+
+/**
+ * Builds the environment of a CGI program for `request` (RFC 3875 names plus the Gemini and
+ * TLS ones of Jetforce, Molly Brown and gmid). Nothing else of the server's environment is
+ * included except `PATH` (default {@linkcode CGI_DEFAULT_PATH}) and `options.env`.
+ *
+ * @example
+ * ```ts
+ * import { cgiEnvironment } from "./cgi.ts";
+ * const env = cgiEnvironment({
+ *   url: new URL("gemini://example.org/cgi/hello/extra?a%20b"),
+ *   path: "/cgi/hello/extra",
+ *   host: "example.org",
+ *   clientCertificate: undefined,
+ *   remoteAddress: { hostname: "127.0.0.1", port: 4000 },
+ *   requestId: "r1",
+ *   signal: new AbortController().signal,
+ * }, { scriptPath: "/srv/cgi/hello", scriptName: "/cgi/hello", pathInfo: "/extra", documentRoot: "/srv/cgi" });
+ * console.assert(env.QUERY_STRING === "a%20b" && env.PATH_INFO === "/extra");
+ * console.assert(env.SERVER_PROTOCOL === "GEMINI" && env.AUTH_TYPE === undefined);
+ * ```
+ */
+export function cgiEnvironment(
+  request: GeminiRequest,
+  target: CgiTarget,
+  options: CgiEnvironmentOptions = {},
+): Record<string, string> {
+  const url = request.url;
+  const query = url.search.startsWith("?") ? url.search.slice(1) : "";
+  const port = options.serverPort ?? (url.port ? Number(url.port) : 1965);
+  const serverName = options.serverName ?? request.host;
+  const env: Record<string, string> = {
+    PATH: CGI_DEFAULT_PATH,
+    ...options.env,
+    GATEWAY_INTERFACE: "CGI/1.1",
+    SERVER_PROTOCOL: "GEMINI",
+    SERVER_SOFTWARE: options.serverSoftware ?? CGI_SERVER_SOFTWARE,
+    SERVER_NAME: serverName,
+    SERVER_PORT: String(port),
+    HOSTNAME: serverName,
+    REQUEST_METHOD: "",
+    GEMINI_URL: url.href,
+    GEMINI_URL_PATH: request.path,
+    GEMINI_DOCUMENT_ROOT: target.documentRoot,
+    GEMINI_SCRIPT_FILENAME: target.scriptPath,
+    SCRIPT_FILENAME: target.scriptPath,
+    SCRIPT_PATH: target.scriptPath,
+    SCRIPT_NAME: target.scriptName,
+    PATH_INFO: target.pathInfo,
+    QUERY_STRING: query,
+    REMOTE_ADDR: request.remoteAddress.hostname,
+    REMOTE_HOST: request.remoteAddress.hostname,
+    REMOTE_PORT: String(request.remoteAddress.port),
+    GEMINI_REQUEST_ID: request.requestId,
+  };
+  if (target.pathInfo !== "") env.PATH_TRANSLATED = join(target.documentRoot, target.pathInfo);
+  if (query !== "" && !query.includes("=")) {
+    try {
+      env.GEMINI_SEARCH_STRING = decodeURIComponent(query);
+    } catch {
+      // malformed escapes: leave it out, QUERY_STRING has the raw form
+    }
+  }
+  if (request.clientCertificate) {
+    Object.assign(env, certificateVariables(request.clientCertificate));
+  }
+  return env;
+}
+
+function isExecutable(info: Deno.FileInfo): boolean {
+  return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
+}
+
+/**
+ * Finds the program for `path` under `root` (the shortest prefix that is an executable
+ * file). Returns `undefined` when there is none; `..` and `.` segments never match, and a
+ * program reached through a symbolic link must still lie inside `root`.
+ */
+export async function resolveCgiTarget(
+  root: string,
+  mount: string,
+  path: string,
+): Promise<CgiTarget | undefined> {
+  const base = mount.replace(/\/+$/, "");
+  if (path !== base && !path.startsWith(base + "/")) return undefined;
+  const rest = path.slice(base.length);
+  const segments = rest.split("/");
+  // segments[0] is "" (rest starts with "/")
+  let realRoot: string;
+  try {
+    realRoot = await Deno.realPath(root);
+  } catch {
+    return undefined;
+  }
+  let current = realRoot;
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i];
+    if (segment === "" || segment === "." || segment === ".." || segment.includes("\0")) {
+      return undefined;
+    }
+    current = join(current, segment);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(current);
+    } catch {
+      return undefined;
+    }
+    if (info.isDirectory) continue;
+    if (!isExecutable(info)) return undefined;
+    const real = await Deno.realPath(current);
+    if (!real.startsWith(realRoot + sep)) return undefined;
+    const remaining = segments.slice(i + 1);
+    return {
+      scriptPath: real,
+      scriptName: base + "/" + segments.slice(1, i + 1).join("/"),
+      pathInfo: remaining.length > 0 ? "/" + remaining.join("/") : "",
+      documentRoot: realRoot,
+    };
+  }
+  return undefined;
+}
+
+let setsidPath: string | null | undefined;
+
+function findSetsid(): string | null {
+  if (setsidPath !== undefined) return setsidPath;
+  setsidPath = null;
+  if (Deno.build.os === "windows") return setsidPath;
+  for (const candidate of ["/usr/bin/setsid", "/bin/setsid", "/usr/local/bin/setsid"]) {
+    try {
+      if (Deno.statSync(candidate).isFile) {
+        setsidPath = candidate;
+        break;
+      }
+    } catch {
+      // not here
+    }
+  }
+  return setsidPath;
+}
+
+function descendantsOf(pid: number): number[] {
+  if (Deno.build.os !== "linux") return [];
+  const found: number[] = [];
+  const queue = [pid];
+  // Bounded walk: a CGI program does not start thousands of processes.
+  while (queue.length > 0 && found.length < 4096) {
+    const parent = queue.shift()!;
+    let tasks: string[] = [];
+    try {
+      tasks = [...Deno.readDirSync(`/proc/${parent}/task`)].map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      let text = "";
+      try {
+        text = Deno.readTextFileSync(`/proc/${parent}/task/${task}/children`);
+      } catch {
+        continue;
+      }
+      for (const child of text.trim().split(/\s+/).filter(Boolean).map(Number)) {
+        if (!found.includes(child)) {
+          found.push(child);
+          queue.push(child);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Kills a process we started and everything it started: its process group (when it was
+ * started in its own session) and every descendant found under /proc.
+ */
+function killProcessTree(pid: number, ownGroup: boolean): void {
+  const descendants = descendantsOf(pid);
+  const attempt = (target: number): void => {
+    try {
+      Deno.kill(target, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  if (ownGroup) attempt(-pid);
+  attempt(pid);
+  for (const child of descendants) attempt(child);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+async function pumpStderr(
+  stream: ReadableStream<Uint8Array>,
+  log: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  let lines = 0;
+  try {
+    for await (const chunk of stream) {
+      pending += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        if (lines++ < 1000) log(pending.slice(0, nl).replace(/\r$/, ""));
+        pending = pending.slice(nl + 1);
+      }
+      if (pending.length > 8192) {
+        if (lines++ < 1000) log(pending);
+        pending = "";
+      }
+    }
+  } catch {
+    // the pipe broke when the program was killed
+  }
+  if (pending !== "" && lines < 1000) log(pending);
+}
+
+/**
+ * Runs one CGI program for `request` and turns its output into a reply. The header is
+ * checked before anything is sent; the body is streamed. Failures before the header give
+ * `42`; a timeout after the header ends the body early (and is logged).
+ */
+export async function runCgi(
+  request: GeminiRequest,
+  target: CgiTarget,
+  options: CgiOptions = {},
+): Promise<GeminiReply> {
+  const logger = options.logger ?? silentLogger;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const tag = `[${request.requestId}] cgi ${target.scriptPath}`;
+  const env = cgiEnvironment(request, target, options);
+  const setsid = findSetsid();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(setsid ?? target.scriptPath, {
+      args: setsid ? [target.scriptPath] : [],
+      cwd: dirname(target.scriptPath),
+      clearEnv: true,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    logger.error(`${tag}: cannot start: ${error instanceof Error ? error.message : error}`);
+    return { status: 42, meta: "CGI error" };
+  }
+  const pid = child.pid;
+  let exited: Deno.CommandStatus | undefined;
+  let killed = false;
+  let timedOut = false;
+  const kill = (): void => {
+    if (killed) return;
+    killed = true;
+    // Only signal the group while it may still exist: the process or its pipes are alive.
+    killProcessTree(pid, setsid !== null);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, timeoutMs);
+  const onAbort = (): void => kill();
+  request.signal.addEventListener("abort", onAbort, { once: true });
+  const status = child.status.then((s) => (exited = s));
+  const stderrDone = pumpStderr(child.stderr, (line) => logger.warn(`${tag}: stderr: ${line}`));
+  let cleaned = false;
+  const cleanup = (): void => {
+    if (cleaned) return;
+    cleaned = true;
+    clearTimeout(timer);
+    request.signal.removeEventListener("abort", onAbort);
+  };
+
+  const reader = child.stdout.getReader();
+  const fail = async (why: string): Promise<GeminiReply> => {
+    kill();
+    await reader.cancel().catch(() => {});
+    await status;
+    await stderrDone;
+    cleanup();
+    logger.error(`${tag}: ${why}`);
+    return { status: 42, meta: timedOut ? "CGI program timed out" : "CGI error" };
+  };
+
+  let buffer: Uint8Array = new Uint8Array(0);
+  let scanned: ReturnType<typeof scanResponseHeader> = null;
+  try {
+    while (scanned === null) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer = concat(buffer, value);
+      scanned = scanResponseHeader(buffer);
+    }
+  } catch (error) {
+    if (timedOut) return await fail(`timed out after ${timeoutMs} ms`);
+    return await fail(
+      `invalid response header: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  if (scanned === null) {
+    await status;
+    if (timedOut) return await fail(`timed out after ${timeoutMs} ms`);
+    const how = exited?.signal
+      ? `was killed by ${exited.signal}`
+      : exited?.success
+      ? "exited without writing a response header"
+      : `exited with status ${exited?.code}`;
+    return await fail(buffer.length > 0 ? `${how} (incomplete header)` : how);
+  }
+
+  const { header, bodyStart } = scanned;
+  if (header.status < 20 || header.status >= 30) {
+    // No body for non-2x: let the program finish on its own (within the deadline).
+    reader.cancel().catch(() => {});
+    status.then(async () => {
+      await stderrDone;
+      cleanup();
+      if (exited && !exited.success) {
+        logger.warn(`${tag}: exited with status ${exited.code} after its header`);
+      }
+    });
+    return { status: header.status, meta: header.meta };
+  }
+
+  let first: Uint8Array | undefined = buffer.subarray(bodyStart);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller): Promise<void> {
+      if (first !== undefined) {
+        const chunk = first;
+        first = undefined;
+        if (chunk.length > 0) {
+          controller.enqueue(chunk);
+          return;
+        }
+      }
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        cleanup();
+        controller.error(error);
+        return;
+      }
+      if (!result.done) {
+        controller.enqueue(result.value);
+        return;
+      }
+      await status;
+      await stderrDone;
+      cleanup();
+      if (timedOut) {
+        logger.error(`${tag}: timed out after ${timeoutMs} ms while sending its body`);
+        controller.error(new Error(`CGI program timed out after ${timeoutMs} ms`));
+        return;
+      }
+      if (exited && !exited.success) {
+        logger.warn(`${tag}: exited with status ${exited.code} after its header`);
+      }
+      controller.close();
+    },
+    async cancel(): Promise<void> {
+      kill();
+      await reader.cancel().catch(() => {});
+      cleanup();
+    },
+  });
+  return { status: header.status, meta: header.meta, body };
+}
+
+/**
+ * A handler that runs CGI programs: from a directory (`root`) or one `program`. No shell
+ * is involved and no request data becomes an argument. Answers `51` when no program
+ * matches the path and `42` when the program fails.
+ *
+ * @example
+ * ```ts
+ * import { cgiHandler } from "./cgi.ts";
+ * const handler = cgiHandler({ root: "/srv/gemini/cgi-bin", mount: "/cgi-bin", timeoutMs: 5000 });
+ * console.assert(typeof handler === "function");
+ * ```
+ */
+export function cgiHandler(options: CgiOptions): Handler {
+  if ((options.root === undefined) === (options.program === undefined)) {
+    throw new TypeError("cgiHandler() needs exactly one of `root` and `program`");
+  }
+  const mount = (options.mount ?? "").replace(/\/+$/, "");
+  return async (request: GeminiRequest): Promise<GeminiReply> => {
+    let target: CgiTarget | undefined;
+    if (options.root !== undefined) {
+      target = await resolveCgiTarget(options.root, mount, request.path);
+    } else {
+      const program = resolve(options.program!);
+      if (request.path === mount || request.path.startsWith(mount + "/") || mount === "") {
+        target = {
+          scriptPath: program,
+          scriptName: mount,
+          pathInfo: request.path.slice(mount.length),
+          documentRoot: dirname(program),
+        };
+      }
+    }
+    if (!target) return { status: 51, meta: "Not found" };
+    return await runCgi(request, target, options);
+  };
+}

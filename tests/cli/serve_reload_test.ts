@@ -1,0 +1,119 @@
+import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { fetchUrl } from "../server/_client.ts";
+import { request } from "../server/_harness.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Collects a child's stderr and waits for patterns in it. */
+class Output {
+  text = "";
+  #done: Promise<void>;
+  constructor(stream: ReadableStream<Uint8Array>) {
+    const decoder = new TextDecoder();
+    this.#done = (async () => {
+      for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
+    })().catch(() => {});
+  }
+  async waitFor(pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<RegExpExecArray> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const m = pattern.exec(this.text.slice(from));
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`did not see ${pattern}; output:\n${this.text}`);
+  }
+  get done(): Promise<void> {
+    return this.#done;
+  }
+}
+
+Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new connections, in-flight requests finish, a broken config keeps the old one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-reload-" });
+  const member = await generateCertificate("member");
+  try {
+    await Deno.mkdir(join(dir, "a"));
+    await Deno.mkdir(join(dir, "b"));
+    await Deno.mkdir(join(dir, "cgi"));
+    await Deno.writeTextFile(join(dir, "a", "index.gmi"), "# A\n");
+    await Deno.writeTextFile(join(dir, "b", "index.gmi"), "# B\n");
+    await Deno.writeTextFile(join(dir, "members.txt"), "");
+    await Deno.writeTextFile(
+      join(dir, "cgi", "slow"),
+      `#!/bin/sh\ntouch "${
+        join(dir, "started")
+      }"\nsleep 1\nprintf '20 text/plain\\r\\nslow done\\n'\n`,
+    );
+    await Deno.chmod(join(dir, "cgi", "slow"), 0o755);
+    const config = (root: string, extra = ""): string =>
+      `[[host]]\nname = "localhost"\nroot = "${root}"\n\n` +
+      `[[host.location]]\npath = "/members/"\nallow_file = "members.txt"\n\n` + extra;
+    const file = join(dir, "serve.toml");
+    await Deno.writeTextFile(
+      file,
+      config("a", `[[host.location]]\npath = "/cgi/"\ncgi = "cgi"\n`),
+    );
+    const child = new Deno.Command(join(ROOT, "gemini"), {
+      args: ["serve", "--config", file, "--listen", "127.0.0.1:0"],
+      env: { GEMINI_HOME: join(dir, "home") },
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const out = new Output(child.stderr);
+    try {
+      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
+      const base = `gemini://localhost:${port}`;
+      assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
+      assertEquals((await request(port, `${base}/members/`, { identity: member })).status, 61);
+
+      // A slow request is in flight when the new configuration (without /cgi/) arrives.
+      const slow = request(port, `${base}/cgi/slow`);
+      for (let i = 0; i < 500; i++) {
+        if (await Deno.stat(join(dir, "started")).then(() => true, () => false)) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await Deno.writeTextFile(file, config("b"));
+      await Deno.writeTextFile(join(dir, "members.txt"), `${member.info.spkiSha256}\n`);
+      let mark = out.text.length;
+      child.kill("SIGHUP");
+      await out.waitFor(/configuration reloaded/, mark);
+      assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
+      const ok = await request(port, `${base}/members/`, { identity: member });
+      assertEquals(ok.status, 51, "allowed in now (and there is no page)");
+      assertEquals((await fetchUrl(port, `${base}/cgi/slow`)).status, 51);
+      const finished = await slow;
+      assertEquals([finished.status, finished.body], [20, "slow done\n"]);
+
+      // A broken configuration is refused with its reason; the server keeps serving B.
+      await Deno.writeTextFile(
+        file,
+        config("b") + `[[host.location]]\npath = "/x/"\nlisting = "yes"\n`,
+      );
+      mark = out.text.length;
+      child.kill("SIGHUP");
+      const failed = await out.waitFor(/reload failed[^\n]*\n/, mark);
+      assertStringIncludes(
+        failed[0],
+        "serve.toml:11: host[0].location[1].listing: must be true or false",
+      );
+      assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
+      // A missing root (a file check) is refused the same way.
+      await Deno.writeTextFile(file, config("missing"));
+      mark = out.text.length;
+      child.kill("SIGHUP");
+      await out.waitFor(/reload failed[^\n]*not a directory/, mark);
+      assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
+    } finally {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await out.done;
+      assert(status.code === 0, out.text);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,105 @@
+import { assertEquals, assertThrows } from "../_helpers/assert.ts";
+import {
+  type AppRequest,
+  decodedInput,
+  gemtext,
+  gone,
+  input,
+  logging,
+  Router,
+  slowDown,
+} from "../../lib/server/app.ts";
+import { accessControl } from "../../lib/server/access.ts";
+import { rateLimit } from "../../lib/server/limits.ts";
+import { fileServer } from "../../lib/server/static.ts";
+import { stripPrefix } from "../../lib/server/router.ts";
+import type { GeminiRequest } from "../../lib/server/types.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { memoryLogger, request, serveHandler } from "./_harness.ts";
+
+function req(url: string, extra: Partial<GeminiRequest> = {}): GeminiRequest {
+  const u = new URL(url);
+  return {
+    url: u,
+    path: decodeURIComponent(u.pathname),
+    host: u.hostname,
+    clientCertificate: undefined,
+    remoteAddress: { hostname: "127.0.0.1", port: 1 },
+    requestId: "r",
+    signal: new AbortController().signal,
+    ...extra,
+  };
+}
+
+Deno.test("Router: path parameters, wildcard, order and not-found", async () => {
+  const seen: AppRequest[] = [];
+  const app = new Router()
+    .on("/users/:name", (r) => (seen.push(r), gemtext(`# ${r.params.name}`)))
+    .on("/users/:name/posts/:id", (r) => gemtext(`${r.params.name}:${r.params.id}`))
+    .on("/files/*", (r) => gemtext(`rest=${r.params["*"]}`))
+    .on("/exact", () => gemtext("exact"));
+  assertEquals((await app.handler(req("gemini://h/users/ad%20a"))).body, "# ad a\n");
+  assertEquals(seen[0].params, { name: "ad a" });
+  assertEquals((await app.handler(req("gemini://h/users/x/posts/7"))).body, "x:7\n");
+  assertEquals((await app.handler(req("gemini://h/files/a/b.gmi"))).body, "rest=a/b.gmi\n");
+  assertEquals((await app.handler(req("gemini://h/files/"))).body, "rest=\n");
+  assertEquals((await app.handler(req("gemini://h/exact/"))).status, 51);
+  assertEquals((await app.handler(req("gemini://h/users/"))).status, 51);
+  assertThrows(() => new Router().on("relative", () => gone()), SyntaxError);
+});
+
+Deno.test("Router: host patterns with parameters, and schemes", async () => {
+  const app = new Router()
+    .on("/", (r) => gemtext(`capsule of ${r.params.user}`), { host: ":user.example.org" })
+    .on("/", () => gemtext("any subdomain"), { host: "*.example.net" })
+    .on("/", () => gemtext("main"), { host: "example.org" })
+    .on("/up", () => gemtext("titan"), { schemes: ["titan"] });
+  assertEquals((await app.handler(req("gemini://alice.example.org/"))).body, "capsule of alice\n");
+  assertEquals((await app.handler(req("gemini://a.b.example.net/"))).body, "any subdomain\n");
+  assertEquals((await app.handler(req("gemini://example.org/"))).body, "main\n");
+  assertEquals((await app.handler(req("gemini://a.b.example.org/"))).status, 51);
+  assertEquals((await app.handler(req("gemini://h/up"))).status, 51);
+  assertEquals((await app.handler(req("titan://h/up"))).body, "titan\n");
+});
+
+Deno.test("decodedInput() and the input prompt", async () => {
+  assertEquals(decodedInput(new URL("gemini://h/x?")), "");
+  assertEquals(decodedInput(new URL("gemini://h/x?%zz")), "%zz");
+  const app = new Router().on(
+    "/ask",
+    (r) => r.input === undefined ? input("Name?") : gemtext(`Hi ${r.input}`),
+  );
+  assertEquals(await app.handler(req("gemini://h/ask")), { status: 10, meta: "Name?" });
+  assertEquals((await app.handler(req("gemini://h/ask?Ada%20L."))).body, "Hi Ada L.\n");
+  assertEquals(slowDown(1.2).meta, "2");
+});
+
+Deno.test("Router: middleware (logging, rate limit, certificates) and mounts over TLS", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/hello.gmi`, "# static\n");
+  const logger = memoryLogger();
+  const member = await generateCertificate("member");
+  const app = new Router()
+    .use(logging(logger))
+    .on("/", () => gemtext("# home"))
+    .on("/me", (r) => gemtext(`you are ${r.clientCertificate?.commonName}`), {
+      use: [accessControl({ allow: [member.info.spkiSha256], prompt: "Log in" })],
+    })
+    .on("/limited", () => gemtext("ok"), { use: [rateLimit({ burst: 1, perSecond: 0.001 })] })
+    .mount("/static", stripPrefix("/static")(fileServer({ root: dir })));
+  const server = await serveHandler(app.handler);
+  const base = `gemini://localhost:${server.port}`;
+  try {
+    assertEquals((await request(server.port, `${base}/`)).body, "# home\n");
+    assertEquals((await request(server.port, `${base}/me`)).status, 60);
+    const me = await request(server.port, `${base}/me`, { identity: member });
+    assertEquals(me.body, "you are member\n");
+    assertEquals((await request(server.port, `${base}/limited`)).status, 20);
+    assertEquals((await request(server.port, `${base}/limited`)).status, 44);
+    assertEquals((await request(server.port, `${base}/static/hello.gmi`)).body, "# static\n");
+    assertEquals(logger.lines.filter((l) => l.startsWith("info request")).length, 6);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,312 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
+import {
+  cgiEnvironment,
+  cgiHandler,
+  formatCgiTime,
+  resolveCgiTarget,
+} from "../../lib/server/cgi.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { memoryLogger, request, serveHandler } from "./_harness.ts";
+
+function parseEnv(body: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of body.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+function findPython(): string {
+  for (const candidate of ["/usr/bin/python3", "/usr/local/bin/python3"]) {
+    try {
+      if (Deno.statSync(candidate).isFile) return candidate;
+    } catch {
+      // next
+    }
+  }
+  throw new Error("python3 is needed for the Python CGI test: apt-get install python3");
+}
+
+async function script(dir: string, name: string, text: string): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(path, text);
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+async function cgiDir(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "cgi-test-" });
+  await Deno.mkdir(`${dir}/cgi-bin/sub`, { recursive: true });
+  await script(dir, "cgi-bin/env.sh", `#!/bin/sh\nprintf '20 text/plain\\r\\n'\nenv\n`);
+  await script(
+    dir,
+    "cgi-bin/env.py",
+    `#!${findPython()}\nimport os, sys\nsys.stdout.write("20 text/plain\\r\\n")\n` +
+      `for k, v in sorted(os.environ.items()):\n    sys.stdout.write(k + "=" + v + "\\n")\n`,
+  );
+  await script(dir, "cgi-bin/sub/hello", `#!/bin/sh\nprintf '20 text/gemini\\r\\n# hi\\n'\n`);
+  await script(dir, "cgi-bin/crash", `#!/bin/sh\necho oops >&2\nexit 3\n`);
+  await script(dir, "cgi-bin/segv", `#!/bin/sh\nkill -SEGV $$\n`);
+  await script(dir, "cgi-bin/bad-hello", `#!/bin/sh\necho hello\n`);
+  await script(dir, "cgi-bin/bad-three", `#!/bin/sh\nprintf '200 text/gemini\\r\\nbody'\n`);
+  await script(dir, "cgi-bin/bad-one", `#!/bin/sh\nprintf '2 text/gemini\\r\\n'\n`);
+  await script(dir, "cgi-bin/bad-70", `#!/bin/sh\nprintf '70 what\\r\\n'\n`);
+  await script(dir, "cgi-bin/silent", `#!/bin/sh\nexit 0\n`);
+  await script(dir, "cgi-bin/not-found", `#!/bin/sh\nprintf '51 No such page\\r\\n'\n`);
+  await script(
+    dir,
+    "cgi-bin/slow",
+    `#!/bin/sh\nsleep 30 &\necho $! > "${dir}/slow.pid"\nwait\n`,
+  );
+  await script(
+    dir,
+    "cgi-bin/slow-body",
+    `#!/bin/sh\nprintf '20 text/plain\\r\\nstart\\n'\nsleep 30\n`,
+  );
+  await script(
+    dir,
+    "cgi-bin/big",
+    `#!/bin/sh\nprintf '20 application/octet-stream\\r\\n'\nhead -c 3000000 /dev/zero\n`,
+  );
+  await Deno.writeTextFile(`${dir}/cgi-bin/plain.txt`, "not executable");
+  return dir;
+}
+
+/** Whether `pid` still runs (a zombie waiting for its reaper counts as dead). */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("formatCgiTime() drops milliseconds", () => {
+  assertEquals(
+    formatCgiTime(new Date(Date.UTC(2026, 11, 1, 6, 7, 8, 999))),
+    "2026-12-01T06:07:08Z",
+  );
+});
+
+Deno.test("cgiEnvironment() sets certificate variables only with a certificate", async () => {
+  const { info } = await generateCertificate("alice");
+  const base = {
+    url: new URL("gemini://example.org:1966/cgi/x/y?hello"),
+    path: "/cgi/x/y",
+    host: "example.org",
+    remoteAddress: { hostname: "192.0.2.1", port: 5555 },
+    requestId: "r",
+    signal: new AbortController().signal,
+  };
+  const target = {
+    scriptPath: "/srv/cgi/x",
+    scriptName: "/cgi/x",
+    pathInfo: "/y",
+    documentRoot: "/srv/cgi",
+  };
+  const anonymous = cgiEnvironment({ ...base, clientCertificate: undefined }, target, {
+    env: { GATEWAY_INTERFACE: "spoofed", LANG: "C" },
+  });
+  assertEquals(anonymous.GATEWAY_INTERFACE, "CGI/1.1");
+  assertEquals(anonymous.LANG, "C");
+  assertEquals(anonymous.SERVER_PORT, "1966");
+  assertEquals(anonymous.GEMINI_SEARCH_STRING, "hello");
+  assertEquals(anonymous.PATH_TRANSLATED, "/srv/cgi/y");
+  assertEquals(anonymous.AUTH_TYPE, undefined);
+  assertEquals(anonymous.TLS_CLIENT_HASH, undefined);
+  const env = cgiEnvironment({ ...base, clientCertificate: info }, target);
+  assertEquals(env.AUTH_TYPE, "Certificate");
+  assertEquals(env.REMOTE_USER, "alice");
+  assertEquals(env.TLS_CLIENT_HASH, `SHA256:${info.certSha256.toUpperCase()}`);
+  assertEquals(env.TLS_CLIENT_SPKI_HASH, `SHA256:${info.spkiSha256.toUpperCase()}`);
+  assertEquals(env.TLS_CLIENT_SUBJECT, "CN=alice");
+  assertEquals(env.TLS_CLIENT_SUBJECT_CN, "alice");
+  assertEquals(env.TLS_CLIENT_ISSUER_CN, "alice");
+  assertMatch(env.TLS_CLIENT_NOT_AFTER, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assertMatch(env.TLS_CLIENT_HASH_B64, /^SHA256:[A-Za-z0-9_-]{43}=$/);
+});
+
+Deno.test("resolveCgiTarget() picks the shortest executable prefix and refuses escapes", async () => {
+  const dir = await cgiDir();
+  try {
+    const root = await Deno.realPath(`${dir}/cgi-bin`);
+    const t = await resolveCgiTarget(`${dir}/cgi-bin`, "/cgi", "/cgi/sub/hello/a/b/");
+    assertEquals(t, {
+      scriptPath: `${root}/sub/hello`,
+      scriptName: "/cgi/sub/hello",
+      pathInfo: "/a/b/",
+      documentRoot: root,
+    });
+    assertEquals(await resolveCgiTarget(`${dir}/cgi-bin`, "/cgi", "/cgi/plain.txt"), undefined);
+    assertEquals(await resolveCgiTarget(`${dir}/cgi-bin`, "/cgi", "/cgi/sub"), undefined);
+    assertEquals(
+      await resolveCgiTarget(`${dir}/cgi-bin`, "/cgi", "/cgi/../cgi-bin/crash"),
+      undefined,
+    );
+    assertEquals(await resolveCgiTarget(`${dir}/cgi-bin`, "/cgi", "/other/crash"), undefined);
+    await Deno.symlink("/bin/sh", `${dir}/cgi-bin/escape`);
+    assertEquals(await resolveCgiTarget(`${dir}/cgi-bin`, "/cgi", "/cgi/escape"), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: shell and Python programs see the documented variables", async () => {
+  const dir = await cgiDir();
+  const logger = memoryLogger();
+  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", logger }));
+  try {
+    const identity = await generateCertificate("carol");
+    for (const name of ["env.sh", "env.py"]) {
+      const url = `gemini://localhost:${server.port}/cgi/${name}/more/path?a%20b+c`;
+      const res = await request(server.port, url, { identity });
+      assertEquals([res.status, res.meta], [20, "text/plain"], name);
+      const env = parseEnv(res.body);
+      const root = await Deno.realPath(`${dir}/cgi-bin`);
+      assertEquals(env.GATEWAY_INTERFACE, "CGI/1.1");
+      assertEquals(env.GEMINI_URL, url);
+      assertEquals(env.SCRIPT_NAME, `/cgi/${name}`);
+      assertEquals(env.SCRIPT_FILENAME, `${root}/${name}`);
+      assertEquals(env.PATH_INFO, "/more/path");
+      assertEquals(env.QUERY_STRING, "a%20b+c");
+      assertEquals(env.SERVER_NAME, "localhost");
+      assertEquals(env.SERVER_PORT, String(server.port));
+      assertEquals(env.SERVER_PROTOCOL, "GEMINI");
+      assertMatch(env.SERVER_SOFTWARE, /^gemini\/\d+\.\d+\.\d+/);
+      assertEquals(env.REMOTE_ADDR, "127.0.0.1");
+      assertEquals(env.REMOTE_HOST, "127.0.0.1");
+      assertEquals(env.AUTH_TYPE, "Certificate");
+      assertEquals(env.REMOTE_USER, "carol");
+      assertEquals(env.TLS_CLIENT_HASH, `SHA256:${identity.info.certSha256.toUpperCase()}`);
+      assertEquals(env.TLS_CLIENT_SUBJECT, "CN=carol");
+      assertEquals(env.TLS_CLIENT_NOT_BEFORE, formatCgiTime(identity.info.notBefore));
+      assertEquals(env.TLS_CLIENT_NOT_AFTER, formatCgiTime(identity.info.notAfter));
+      // Nothing of the server's own environment leaks through.
+      assertEquals(env.HOME, undefined);
+      assertEquals(env.DENO_DIR, undefined);
+    }
+    const anonymous = parseEnv(
+      (await request(server.port, `gemini://localhost:${server.port}/cgi/env.sh`)).body,
+    );
+    assertEquals(anonymous.AUTH_TYPE, undefined);
+    assertEquals(anonymous.TLS_CLIENT_HASH, undefined);
+    assertEquals(anonymous.PATH_INFO, "");
+    assertEquals(anonymous.QUERY_STRING, "");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: crash, bad header and timeout give 42 and a log line while the server keeps serving", async () => {
+  const dir = await cgiDir();
+  const logger = memoryLogger();
+  const server = await serveHandler(
+    cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", timeoutMs: 700, logger }),
+  );
+  const base = `gemini://localhost:${server.port}/cgi`;
+  try {
+    const cases: [string, string][] = [
+      ["crash", "exited with status 3"],
+      ["segv", "killed by SIGSEGV"],
+      ["bad-hello", "invalid response header"],
+      ["bad-three", "invalid response header"],
+      ["bad-one", "invalid response header"],
+      ["bad-70", "invalid response header"],
+      ["silent", "exited without writing a response header"],
+      ["slow", "timed out after 700 ms"],
+    ];
+    for (const [name, logged] of cases) {
+      const before = logger.lines.length;
+      const res = await request(server.port, `${base}/${name}`);
+      assertEquals(res.status, 42, name);
+      assertEquals(res.body, "", name);
+      const newLines = logger.lines.slice(before).join("\n");
+      assertStringIncludes(newLines, logged, name);
+      const ok = await request(server.port, `${base}/sub/hello`);
+      assertEquals([ok.status, ok.body], [20, "# hi\n"], `serving after ${name}`);
+    }
+    assertStringIncludes(logger.lines.join("\n"), "stderr: oops");
+    // The timeout killed the whole process group, including the background sleep.
+    const pid = Number(await Deno.readTextFile(`${dir}/slow.pid`));
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      gone = !alive(pid);
+      if (!gone) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert(gone, `background process ${pid} survived the timeout`);
+    const res = await request(server.port, `${base}/not-found`);
+    assertEquals([res.status, res.meta], [51, "No such page"]);
+    assertEquals((await request(server.port, `${base}/plain.txt`)).status, 51);
+    assertEquals((await request(server.port, `${base}/nothing`)).status, 51);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: a timeout after the header ends the body and is logged", async () => {
+  const dir = await cgiDir();
+  const logger = memoryLogger();
+  const server = await serveHandler(
+    cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", timeoutMs: 500, logger }),
+  );
+  try {
+    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/slow-body`);
+    assertEquals([res.status, res.body], [20, "start\n"]);
+    assertStringIncludes(logger.lines.join("\n"), "timed out after 500 ms while sending its body");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: shell metacharacters in the path and query reach the program as data", async () => {
+  const dir = await cgiDir();
+  const server = await serveHandler(
+    cgiHandler({ program: `${dir}/cgi-bin/env.sh`, mount: "/app" }),
+  );
+  try {
+    const payload = `;$(touch ${dir}/p1);\`touch ${dir}/p2\`;'"|&<>*`;
+    const encoded = encodeURIComponent(payload);
+    const url = `gemini://localhost:${server.port}/app/x${encoded}?${encoded}`;
+    const res = await request(server.port, url);
+    assertEquals(res.status, 20);
+    const env = parseEnv(res.body);
+    assertEquals(env.SCRIPT_NAME, "/app");
+    assertEquals(env.PATH_INFO, `/x${payload}`);
+    assertEquals(env.QUERY_STRING, encoded);
+    assertEquals(env.GEMINI_SEARCH_STRING, payload);
+    for (const name of ["p1", "p2"]) {
+      let exists = true;
+      try {
+        await Deno.stat(`${dir}/${name}`);
+      } catch {
+        exists = false;
+      }
+      assert(!exists, `${name} was created: request data reached a shell`);
+    }
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: a large body is streamed through whole", async () => {
+  const dir = await cgiDir();
+  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  try {
+    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/big`);
+    assertEquals([res.status, res.meta, res.bytes.length], [
+      20,
+      "application/octet-stream",
+      3_000_000,
+    ]);
+    assert(res.bytes.every((b) => b === 0));
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

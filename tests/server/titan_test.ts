@@ -1,0 +1,230 @@
+import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { mimeAllowed, titanHandler, type TitanOptions } from "../../lib/server/titan.ts";
+import type { GeminiRequest } from "../../lib/server/types.ts";
+import { titanUpload } from "../../lib/client/titan.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { memoryLogger, request, serveHandler } from "./_harness.ts";
+
+const encoder = new TextEncoder();
+
+Deno.test("mimeAllowed() matches exact types and wildcards, ignoring parameters", () => {
+  assert(mimeAllowed("text/plain", undefined));
+  assert(mimeAllowed("text/plain; charset=utf-8", ["text/*"]));
+  assert(mimeAllowed("image/PNG", ["image/png"]));
+  assert(!mimeAllowed("image/png", ["text/*", "application/json"]));
+});
+
+Deno.test("titanHandler() refuses uploads when no authorisation is configured", async () => {
+  const handler = titanHandler({ root: "/nonexistent" });
+  const req: GeminiRequest = {
+    url: new URL("titan://localhost/x;size=1"),
+    path: "/x",
+    host: "localhost",
+    clientCertificate: undefined,
+    remoteAddress: { hostname: "127.0.0.1", port: 1 },
+    requestId: "r",
+    signal: new AbortController().signal,
+  };
+  assertEquals((await handler(req)).status, 61);
+  const gemini = await handler({ ...req, url: new URL("gemini://localhost/x") });
+  assertEquals(gemini.status, 59);
+});
+
+async function listing(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+async function withTitan(
+  options: Omit<TitanOptions, "root">,
+  fn: (ctx: { dir: string; port: number; base: string; lines: string[] }) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "titan-test-" });
+  const logger = memoryLogger();
+  // gemini:// requests read the uploaded files back.
+  const handler = titanHandler({ root: dir, mount: "/wiki", logger, ...options }, async (req) => {
+    try {
+      const text = await Deno.readTextFile(`${dir}/${req.path.slice("/wiki/".length)}`);
+      return { status: 20, meta: "text/plain", body: text };
+    } catch {
+      return { status: 51, meta: "Not found" };
+    }
+  });
+  const server = await serveHandler(handler);
+  try {
+    await fn({
+      dir,
+      port: server.port,
+      base: `localhost:${server.port}/wiki`,
+      lines: logger.lines,
+    });
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("titan: upload then fetch round-trip answers 30 to the gemini URL", async () => {
+  await withTitan({ tokens: ["s3cret"], mimeTypes: ["text/*"] }, async ({ dir, port, base }) => {
+    const data = encoder.encode("# Hello\nfrom Titan\n");
+    const result = await titanUpload(`titan://${base}/notes/hello.gmi`, data, {
+      token: "s3cret",
+      mime: "text/gemini",
+    });
+    assertEquals([result.status, result.meta], [30, `gemini://${base}/notes/hello.gmi`]);
+    const fetched = await request(port, result.meta);
+    assertEquals([fetched.status, fetched.body], [20, "# Hello\nfrom Titan\n"]);
+    // Replacing works the same way, and no temporary file is left behind.
+    await titanUpload(`titan://${base}/notes/hello.gmi`, encoder.encode("v2"), { token: "s3cret" });
+    assertEquals((await request(port, result.meta)).body, "v2");
+    assertEquals(await listing(`${dir}/notes`), ["hello.gmi"]);
+  });
+});
+
+Deno.test("titan: over-size, wrong token, wrong MIME and long bodies are refused with nothing written", async () => {
+  await withTitan(
+    { tokens: ["s3cret"], mimeTypes: ["text/plain"], maxSize: 10 },
+    async ({ dir, port, base }) => {
+      const url = `titan://${base}/page.txt`;
+      const big = await titanUpload(url, encoder.encode("12345678901"), {
+        token: "s3cret",
+        mime: "text/plain",
+      });
+      assertEquals(big.status, 59);
+      assertStringIncludes(big.meta, "too large");
+      const exact = await titanUpload(url, encoder.encode("1234567890"), {
+        token: "s3cret",
+        mime: "text/plain",
+      });
+      assertEquals(exact.status, 30);
+      await Deno.remove(`${dir}/page.txt`);
+      const wrong = await titanUpload(url, encoder.encode("x"), {
+        token: "guess",
+        mime: "text/plain",
+      });
+      assertEquals([wrong.status, wrong.meta], [59, "Wrong or missing token"]);
+      const none = await titanUpload(url, encoder.encode("x"), { mime: "text/plain" });
+      assertEquals(none.status, 59);
+      const mime = await titanUpload(url, encoder.encode("x"), {
+        token: "s3cret",
+        mime: "image/png",
+      });
+      assertEquals(mime.status, 59);
+      assertStringIncludes(mime.meta, "image/png");
+      const defaultMime = await titanUpload(url, encoder.encode("x"), { token: "s3cret" });
+      assertEquals(defaultMime.status, 59, "text/gemini is not on the list");
+      const long = await request(
+        port,
+        `titan://${base}/page.txt;size=3;mime=text/plain;token=s3cret`,
+        {
+          upload: encoder.encode("abcdef"),
+        },
+      );
+      assertEquals(long.status, 59);
+      const escape = await titanUpload(
+        `titan://${base}/..%2F..%2Fescape.txt`,
+        encoder.encode("x"),
+        {
+          token: "s3cret",
+          mime: "text/plain",
+        },
+      );
+      assertEquals(escape.status, 59);
+      for (const hidden of [".htaccess", "dir/.secret", ".page.txt.1234.titan-tmp"]) {
+        const res = await titanUpload(`titan://${base}/${hidden}`, encoder.encode("x"), {
+          token: "s3cret",
+          mime: "text/plain",
+        });
+        assertEquals(res.status, 59, hidden);
+      }
+      assertEquals(await listing(dir), []);
+    },
+  );
+});
+
+Deno.test("titan: a client that disconnects mid-body leaves no file and no temporary file", async () => {
+  await withTitan({ tokens: ["t"], timeoutMs: 5000 }, async ({ dir, port, base, lines }) => {
+    const data = encoder.encode("0123456789".repeat(100));
+    await request(port, `titan://${base}/cut.gmi;size=${data.length};token=t`, {
+      upload: data,
+      abortAfter: 400,
+    });
+    for (let i = 0; i < 100 && !lines.some((l) => l.includes("nothing written")); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assertStringIncludes(lines.join("\n"), "nothing written");
+    assertEquals(await listing(dir), []);
+  });
+});
+
+Deno.test("titan: a short body times out with 59 and leaves nothing", async () => {
+  await withTitan({ tokens: ["t"], timeoutMs: 300 }, async ({ dir, port, base }) => {
+    // The harness client stops sending after 3 of 10 bytes but keeps the connection open
+    // until the server answers.
+    const res = await request(port, `titan://${base}/short.gmi;size=10;token=t`, {
+      upload: encoder.encode("abc"),
+    });
+    assertEquals([res.status, res.meta], [59, "Upload timed out"]);
+    assertEquals(await listing(dir), []);
+  });
+});
+
+Deno.test("titan: client-certificate allow list, with and without token", async () => {
+  const writer = await generateCertificate("writer");
+  const stranger = await generateCertificate("stranger");
+  await withTitan({ allow: [writer.info.spkiSha256] }, async ({ base }) => {
+    const url = `titan://${base}/by-cert.gmi`;
+    assertEquals((await titanUpload(url, encoder.encode("x"), { identity: writer })).status, 30);
+    assertEquals((await titanUpload(url, encoder.encode("x"), { identity: stranger })).status, 61);
+    assertEquals((await titanUpload(url, encoder.encode("x"))).status, 60);
+  });
+  await withTitan(
+    { allow: [writer.info.spkiSha256], tokens: ["t"], requireBoth: true },
+    async ({ base }) => {
+      const url = `titan://${base}/both.gmi`;
+      assertEquals((await titanUpload(url, encoder.encode("x"), { identity: writer })).status, 59);
+      assertEquals((await titanUpload(url, encoder.encode("x"), { token: "t" })).status, 60);
+      const ok = await titanUpload(url, encoder.encode("x"), { identity: writer, token: "t" });
+      assertEquals(ok.status, 30);
+    },
+  );
+  await withTitan({ allow: [writer.info.spkiSha256], tokens: ["t"] }, async ({ base }) => {
+    const url = `titan://${base}/either.gmi`;
+    assertEquals((await titanUpload(url, encoder.encode("x"), { token: "t" })).status, 30);
+    assertEquals((await titanUpload(url, encoder.encode("x"), { identity: writer })).status, 30);
+    assertEquals((await titanUpload(url, encoder.encode("x"), { token: "no" })).status, 59);
+  });
+});
+
+Deno.test("titan: size=0 deletes only where allowed", async () => {
+  await withTitan({ tokens: ["t"], allowDelete: true }, async ({ dir, port, base }) => {
+    await Deno.writeTextFile(`${dir}/old.gmi`, "old");
+    const res = await titanUpload(`titan://${base}/old.gmi`, new Uint8Array(), { token: "t" });
+    assertEquals([res.status, res.meta], [20, "text/gemini"]);
+    assertEquals(await listing(dir), []);
+    assertEquals((await request(port, `gemini://${base}/old.gmi`)).status, 51);
+    const again = await titanUpload(`titan://${base}/old.gmi`, new Uint8Array(), { token: "t" });
+    assertEquals(again.status, 51);
+  });
+  await withTitan({ tokens: ["t"] }, async ({ dir, base }) => {
+    await Deno.writeTextFile(`${dir}/keep.gmi`, "keep");
+    const res = await titanUpload(`titan://${base}/keep.gmi`, new Uint8Array(), { token: "t" });
+    assertEquals(res.status, 59);
+    assertEquals(await Deno.readTextFile(`${dir}/keep.gmi`), "keep");
+  });
+});
+
+Deno.test("titan: a server that does not list the titan scheme answers 53", async () => {
+  const server = await serveHandler(() => ({ status: 20, meta: "text/plain", body: "x" }), {
+    schemes: ["gemini"],
+  });
+  try {
+    const res = await request(server.port, `titan://localhost:${server.port}/x;size=1`, {
+      upload: encoder.encode("x"),
+    });
+    assertEquals(res.status, 53);
+  } finally {
+    await server.close();
+  }
+});
