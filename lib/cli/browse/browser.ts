@@ -324,9 +324,9 @@ export class Browser {
     const shown = existing.slice(0, 9);
     const scope = identityScope(url);
     const what = status === 61
-      ? "does not accept the identity shown"
+      ? "needs an identity that is authorised here"
       : status === 62
-      ? "did not accept the certificate shown as valid"
+      ? "needs a valid client certificate (an identity)"
       : "asks for a client certificate (an identity)";
     const answer = await this.ask({
       kind: "choice",
