@@ -104,7 +104,7 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     // A binary file is saved to the downloads folder, never shown as text.
     await tmux.type("5");
     await tmux.keys("Enter");
-    await tmux.waitFor("application/octet-stream (file.bin): [s] save");
+    await tmux.waitFor("file.bin is application/octet-stream, not text: [s] save");
     await tmux.type("s");
     const saved = join(home, "data", "downloads", "file.bin");
     await tmux.waitFor(`Saved 2.9 KiB to ${saved}`);
@@ -325,7 +325,7 @@ Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, 
     // A binary file is saved, byte for byte, never shown.
     await tmux.type(dataLink);
     await tmux.keys("Enter");
-    await tmux.waitFor("application/octet-stream (data.bin): [s] save");
+    await tmux.waitFor("data.bin is application/octet-stream, not text: [s] save");
     await tmux.type("s");
     const saved = join(home, "data", "downloads", "data.bin");
     await tmux.waitFor(`Saved 195.3 KiB to ${saved}`);

@@ -708,7 +708,7 @@ export class Browser {
     const opener = handler ? [handler] : this.#options.opener;
     const answer = await this.ask({
       kind: "choice",
-      label: `${mediaType} (${name}):`,
+      label: `${name} is ${mediaType}, not text:`,
       choices: [
         { key: "s", label: "save", value: "save" },
         ...(opener && opener.length > 0

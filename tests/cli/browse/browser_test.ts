@@ -330,7 +330,7 @@ Deno.test("Browser saves a non-text response to the downloads folder, with progr
     const messages: string[] = [];
     browser.open("gemini://h.example/f/archive.zip");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
-    assertStringIncludes(browser.state.prompt!.label, "application/zip (archive.zip)");
+    assertEquals(browser.state.prompt!.label, "archive.zip is application/zip, not text:");
     const original = browser.dispatch.bind(browser);
     browser.dispatch = (e) => {
       original(e);
