@@ -282,7 +282,9 @@ export class Browser {
         this.#redirectedTo = r.to.href;
         const answer = await this.ask({
           kind: "choice",
-          label: `Follow redirect to ${r.to.href}?`,
+          label: `${r.from.host} redirects to ${
+            r.to.protocol === r.from.protocol ? "another host" : "another scheme"
+          }: ${r.to.href} — follow?`,
           choices: [{ key: "y", label: "yes", value: "y" }, { key: "n", label: "no", value: "n" }],
           cancelValue: "n",
         });
