@@ -275,9 +275,12 @@ Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, 
       "=> files Files",
       "=> about.gmi About",
       "=> missing.gmi Nowhere",
+      "=> members/ Members",
       "",
     ].join("\n"),
   );
+  await Deno.mkdir(join(root, "members"));
+  await Deno.writeTextFile(join(root, "members", "index.gmi"), "# Members\n\nWelcome, member.\n");
   await Deno.writeTextFile(join(root, "about.gmi"), "# About\n\nThe about page.\n=> / Home\n");
   await Deno.writeTextFile(join(root, "files", "notes.txt"), "Plain notes.\n");
   const data = new Uint8Array(Array.from({ length: 200_000 }, (_, i) => (i * 31 + 7) % 256));
@@ -295,6 +298,9 @@ Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, 
       "[[host.location]]",
       'path = "/files/"',
       "listing = true",
+      "[[host.location]]",
+      'path = "/members/*"',
+      "require_client_certificate = true",
       "",
     ].join("\n"),
   );
@@ -344,6 +350,23 @@ Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, 
     await tmux.type("2");
     await tmux.keys("Enter");
     await tmux.waitFor("The about page.");
+
+    // 60: a transient identity, then the page; it stays in use without asking again.
+    await tmux.type("r");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("4");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Identity: [n] new  [t] transient  [c] cancel");
+    assertStringIncludes(screen, `localhost:${server.port} asks for a client certificate`);
+    await tmux.type("t");
+    screen = await tmux.waitFor("Welcome, member.");
+    assert(/│ id: transient-[0-9a-f]{8}/.test(screen), screen);
+    await tmux.type("b");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("4");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Welcome, member.");
+    assert(!screen.includes("Identity:"), "no second identity prompt");
     await quit(tmux);
   } finally {
     await tmux.close();
