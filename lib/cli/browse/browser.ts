@@ -465,7 +465,7 @@ export class Browser {
     });
   }
 
-  async #internalPage(url: string): Promise<Page> {
+  async #internalPage(url: string, signal: AbortSignal): Promise<Page> {
     const store = this.#options.store;
     const page = (title: string, body: string): Page => ({
       url,
@@ -506,12 +506,15 @@ export class Browser {
         );
       }
       case "about:subscriptions":
-        return page("Subscriptions", await this.#subscriptionsPage(url.includes("?read")));
+        return page(
+          "Subscriptions",
+          await this.#subscriptionsPage(url.includes("?read"), signal),
+        );
     }
     throw new ClientError("unsupported-scheme", `Unknown page ${url}`);
   }
 
-  async #subscriptionsPage(markRead: boolean): Promise<string> {
+  async #subscriptionsPage(markRead: boolean, signal: AbortSignal): Promise<string> {
     const store = this.#options.store;
     const subs: Subscriptions = await store.subscriptions();
     const lines = ["# Subscriptions", ""];
@@ -522,9 +525,14 @@ export class Browser {
     const seen = new Set(subs.seen);
     const fresh: { date: string; title: string; url: string; feed: string }[] = [];
     const failures: string[] = [];
-    for (const feed of subs.feeds) {
+    for (const [i, feed] of subs.feeds.entries()) {
+      if (signal.aborted) break;
+      this.dispatch({
+        type: "progress",
+        text: `Checking ${feed.title} (${i + 1} of ${subs.feeds.length})…`,
+      });
       try {
-        const response = await this.#fetcher(feed.url, {});
+        const response = await this.#fetcher(feed.url, { signal });
         if (response.status < 20 || response.status > 29) {
           failures.push(`${feed.title}: ${response.status} ${response.meta}`);
           continue;
@@ -561,7 +569,8 @@ export class Browser {
   async #load(id: number, url: string, signal: AbortSignal): Promise<void> {
     try {
       if (url.startsWith("about:")) {
-        this.dispatch({ type: "loaded", id, page: await this.#internalPage(url) });
+        const page = await this.#internalPage(url, signal);
+        if (!signal.aborted) this.dispatch({ type: "loaded", id, page });
         return;
       }
       const response = await this.#fetcher(url, { signal });

@@ -550,8 +550,15 @@ Deno.test("Browser subscribes to a feed and lists new entries across subscriptio
     browser.dispatch("enter");
     await until(() => browser.state.page?.url.endsWith("/e1"), "entry 1");
     await browser.idle();
+    const progress: string[] = [];
+    const original = browser.dispatch.bind(browser);
+    browser.dispatch = (e) => {
+      original(e);
+      if (browser.state.progress) progress.push(browser.state.progress);
+    };
     browser.dispatch("S");
     await until(() => browser.state.page?.url === "about:subscriptions", "subscriptions");
+    assertEquals(progress, ["Checking My log (1 of 1)…"]);
     const links = browser.state.layout.links.map((l) => l.url);
     assert(links.includes("gemini://h.example/e2"));
     assert(!links.includes("gemini://h.example/e1"), "visited entries are not new");
