@@ -506,10 +506,12 @@ export class Browser {
         );
       }
       case "about:subscriptions":
-        return page(
-          "Subscriptions",
-          await this.#subscriptionsPage(url.includes("?read"), signal),
-        );
+        // After "mark all as read" the page is the plain list again, so that going back
+        // to it or reloading it never marks newer entries as read.
+        return {
+          ...page("Subscriptions", await this.#subscriptionsPage(url.includes("?read"), signal)),
+          url: "about:subscriptions",
+        };
     }
     throw new ClientError("unsupported-scheme", `Unknown page ${url}`);
   }

@@ -564,6 +564,15 @@ Deno.test("Browser subscribes to a feed and lists new entries across subscriptio
     assert(!links.includes("gemini://h.example/e1"), "visited entries are not new");
     assertStringIncludes(browser.state.page!.body, "2026-02-01 My log: Second");
     assertStringIncludes(browser.state.page!.body, "## 1 new entry\n");
+    browser.dispatch = original;
+    const markRead = browser.state.layout.links.findIndex((l) => l.url.endsWith("?read"));
+    for (const k of String(markRead + 1)) browser.dispatch(k);
+    browser.dispatch("enter");
+    await until(() => browser.state.page?.body.includes("marked as read"), "marked read");
+    assertEquals(browser.state.page?.url, "about:subscriptions");
+    assertEquals(browser.state.back.at(-1)?.url, "gemini://h.example/e1");
+    const seenNow = (await store.subscriptions()).seen;
+    assert(seenNow.includes("gemini://h.example/e2"));
   });
 });
 
