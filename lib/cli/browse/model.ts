@@ -1020,7 +1020,14 @@ export function view(state: BrowserState): ScreenLine[] {
     if (displayWidth(p) + 3 + displayWidth(hint) <= width) line.hint = hint;
     lines.push(line);
   } else {
-    const m = fitWidth(state.digits ? `Follow link ${state.digits} (Enter)` : state.message, width);
+    const waiting = state.loading !== undefined && state.progress !== undefined &&
+      state.message === state.progress;
+    const text = state.digits
+      ? `Follow link ${state.digits} (Enter)`
+      : waiting
+      ? `${state.message} (Esc cancels)`
+      : state.message;
+    const m = fitWidth(text, width);
     lines.push({ plain: m, text: m, style: "message" });
   }
   return lines;

@@ -615,7 +615,8 @@ Deno.test("questions wait in a queue; one replaces the user's own URL prompt", (
 Deno.test("progress shows in the status line while loading, and on the message line", () => {
   const loading = keys(withPage("x", { width: 100 }), "R").state;
   const s = update(loading, { type: "progress", text: "Saving a.bin: 64.0 KiB" }).state;
-  assertEquals(screen(s).at(-1), "Saving a.bin: 64.0 KiB");
+  assertEquals(screen(s).at(-1), "Saving a.bin: 64.0 KiB (Esc cancels)");
+  assertEquals(screen(loading).at(-1), `Loading ${URL_}… (Esc cancels)`);
   assertEquals(screen(s).at(-2), `→ ${URL_} │ Saving a.bin: 64.0 KiB`);
   const done = update(s, { type: "finished", id: s.loading!.id, message: "Saved" }).state;
   assertEquals(done.progress, undefined);
