@@ -96,7 +96,7 @@ export function parseClientConfig(text: string, file = "config.toml"): ClientCon
   }
   const fail = (table: string, key: string | undefined, what: string): never => {
     const line = lineOf(text, table, key);
-    const name = key === undefined ? `[${table}]` : `${table}.${key}`;
+    const name = key === undefined ? `[${table}]` : table === "" ? key : `${table}.${key}`;
     throw new SyntaxError(`${file}${line ? `:${line}` : ""}: ${name}: ${what}`);
   };
   const config: ClientConfig = {};
