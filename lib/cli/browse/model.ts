@@ -785,7 +785,7 @@ export interface ScreenLine {
   marks?: [number, number][];
   /** The row of the current search match (`n`/`N` move it): drawn more strongly. */
   current?: boolean;
-  /** Key hints drawn dimmed at the right end of the line (prompt lines; fits the width). */
+  /** Key hints drawn dimmed at the right end of the line (prompt, message; fits the width). */
   hint?: string;
   /** Blank columns before the text (the margin of a centred page column). */
   indent?: number;
@@ -883,6 +883,8 @@ export function fitStatus(state: BrowserState, width: number): string {
   if (displayWidth(left) + 1 + displayWidth(right) > room) left = fitWidth(left, room - 1);
   return fitWidth(`${left}…${right}${tail}`, width);
 }
+
+const PAGE_HINT = "? help · o open · b back · q quit";
 
 /** Key hints at the right of the prompt line. */
 function promptHint(prompt: Prompt): string {
@@ -1028,7 +1030,13 @@ export function view(state: BrowserState): ScreenLine[] {
       ? `${state.message} (Esc cancels)`
       : state.message;
     const m = fitWidth(text, width);
-    lines.push({ plain: m, text: m, style: "message" });
+    const line: ScreenLine = { plain: m, text: m, style: "message" };
+    // The main keys, dimmed at the right, while nothing else needs the line's end.
+    if (!state.loading && !state.digits) {
+      const hint = state.search ? "n/N next/previous · Esc ends the search" : PAGE_HINT;
+      if (displayWidth(m) + 3 + displayWidth(hint) <= width) line.hint = hint;
+    }
+    lines.push(line);
   }
   return lines;
 }

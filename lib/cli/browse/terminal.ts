@@ -194,13 +194,13 @@ export function paint(
         break;
       case "prompt":
         out += "\x1b[1m" + line.plain + "\x1b[22m";
-        if (line.hint) {
-          const used = plainWidth(line.plain) + plainWidth(line.hint);
-          out += " ".repeat(Math.max(1, width - used)) + "\x1b[2m" + line.hint + "\x1b[22m";
-        }
         break;
       default:
         out += line.plain;
+    }
+    if (line.hint && (line.style === "prompt" || line.style === "message")) {
+      const used = plainWidth(line.plain) + plainWidth(line.hint);
+      out += " ".repeat(Math.max(1, width - used)) + "\x1b[2m" + line.hint + "\x1b[22m";
     }
     out += "\x1b[0m\x1b[K";
   });

@@ -75,6 +75,13 @@ Deno.test("view() draws exactly height lines: page rows, status line, message li
   assertStringIncludes(lines[4], URL_.slice(0, 25));
   assertEquals(view(s)[4].style, "status");
   assertEquals(lines[5], "Hello");
+  assertEquals(view(s)[5].hint, undefined, "no room for the key hints in 30 columns");
+  const wide = update(s, { type: "resize", width: 80, height: 6 }).state;
+  assertEquals(view(wide)[5].hint, "? help · o open · b back · q quit");
+  assertEquals(
+    view(keys(wide, "/", ..."world", "enter").state)[5].hint,
+    "n/N next/previous · Esc ends the search",
+  );
 });
 
 Deno.test("view() status line shows URL, status, trust verdict and identity", () => {
