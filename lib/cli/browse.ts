@@ -8,7 +8,6 @@
  */
 
 import { join } from "node:path";
-import { parse as parseToml } from "smol-toml";
 import { openIdentityStore } from "../client/identities.ts";
 import type { ClientHooks, IdentityStore } from "../client/types.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
@@ -19,7 +18,9 @@ import { makeClientFetcher } from "./browse/client_fetcher.ts";
 import { LinePrinter, runLineMode } from "./browse/line_mode.ts";
 import { cursorPosition, initialState, KEYS, view } from "./browse/model.ts";
 import { BrowseStore } from "./browse/store.ts";
-import { FullScreen, paint } from "./browse/terminal.ts";
+import { loadBrowseConfig } from "./browse/config.ts";
+import { SessionIdentities } from "./browse/session_identities.ts";
+import { FullScreen } from "./browse/terminal.ts";
 import type { CliIo } from "./io.ts";
 
 const SPEC: CommandSpec = {
@@ -51,10 +52,11 @@ const SPEC: CommandSpec = {
     ...KEYS.map((k) => `  ${k.keys.padEnd(16)} ${k.action}`),
     "",
     "Config: the [client] table of config.toml (trust, retries, proxies...) applies as in",
-    "gemini get; browse.toml beside it holds the browser's own settings:",
+    "gemini get; its [browse] table holds the browser's own settings:",
+    "  [browse]",
     "  max_width = 100",
     '  downloads = "~/Downloads"',
-    "  [handlers]",
+    "  [browse.handlers]",
     '  "image/*" = "feh"',
     "",
     "Files in the data dir: bookmarks.gmi, history.json, session.json, subscriptions.json,",
@@ -62,44 +64,7 @@ const SPEC: CommandSpec = {
   ].join("\n"),
 };
 
-/** The settings of `browse.toml` in the config directory. */
-export interface BrowseConfig {
-  /** Readable maximum page width. */
-  maxWidth?: number;
-  /** Downloads folder. */
-  downloads?: string;
-  /** Opener programs by media type. */
-  handlers: Record<string, string>;
-}
-
-/** Reads `browse.toml` (missing file: defaults). */
-export async function readBrowseConfig(path: string): Promise<BrowseConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { handlers: {} };
-    throw error;
-  }
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`Config file ${path} is not valid TOML`, { cause: error });
-  }
-  const browse = doc;
-  const config: BrowseConfig = { handlers: {} };
-  if (typeof browse.max_width === "number" && browse.max_width >= 20) {
-    config.maxWidth = Math.floor(browse.max_width);
-  }
-  if (typeof browse.downloads === "string") config.downloads = browse.downloads;
-  if (browse.handlers && typeof browse.handlers === "object") {
-    for (const [k, v] of Object.entries(browse.handlers as Record<string, unknown>)) {
-      if (typeof v === "string") config.handlers[k.toLowerCase()] = v;
-    }
-  }
-  return config;
-}
+export { type BrowseConfig, loadBrowseConfig } from "./browse/config.ts";
 
 /** The downloads folder: flag, config, `$GEMINI_HOME` data dir, XDG download dir, data dir. */
 export function downloadsDir(
@@ -144,7 +109,7 @@ export async function main(
     return 0;
   }
   const paths = resolvePaths(io.env);
-  const config = await readBrowseConfig(join(paths.configDir, "browse.toml"));
+  const config = await loadBrowseConfig(paths);
   let maxWidth = config.maxWidth ?? 100;
   if (typeof values.width === "string") {
     const n = Number(values.width);
@@ -167,7 +132,8 @@ export async function main(
   if (startUrl === undefined) startUrl = await store.lastUrl();
 
   const factory = options.makeFetcher ?? makeClientFetcher;
-  const identities = openIdentityStore(paths);
+  // Saved identities plus the transient ones of this session, for the client and the prompts.
+  const identities = new SessionIdentities(openIdentityStore(paths));
   let fetcher: Fetcher | undefined;
   const makeFetcher = (hooks: ClientHooks): Fetcher => {
     const ready = Promise.resolve(factory(paths, hooks, { identities }));
@@ -200,8 +166,7 @@ export async function main(
   const size = screen.size();
   const browser = new Browser({
     ...common,
-    render: (state) =>
-      screen.draw(paint(view(state), state.width, cursorPosition(state), displayWidth)),
+    render: (state) => screen.render(view(state), state.width, cursorPosition(state), displayWidth),
     state: initialState({ ...size, maxWidth, color }),
   });
   screen.start(() => browser.dispatch({ type: "resize", ...screen.size() }));
@@ -215,6 +180,7 @@ export async function main(
       const keys = await Promise.race([screen.keys(), quit]);
       if (keys === null) break;
       for (const key of keys) {
+        if (key === "ctrl-l") screen.invalidate();
         if (!browser.quitted) browser.dispatch(key);
       }
     }

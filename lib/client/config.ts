@@ -19,6 +19,9 @@
  * gopher = "gemini://gopher-proxy.example.org"
  * ```
  *
+ * A `[browse]` table (the settings of `gemini browse`) may sit in the same file: this loader
+ * only checks that it is a table and leaves its keys to the browser.
+ *
  * @module
  */
 
@@ -41,8 +44,17 @@ export type ClientConfig = Pick<
   | "proxies"
 >;
 
-/** The line (1-based) of `key` inside `[table]` in `text`, if it can be found. */
-function lineOf(text: string, table: string, key?: string): number | undefined {
+/**
+ * The line (1-based) of `key` inside `[table]` in the TOML `text` (or of the `[table]`
+ * header when `key` is omitted), if it can be found; for error messages.
+ *
+ * @example
+ * ```ts
+ * import { lineOf } from "./config.ts";
+ * console.assert(lineOf("[client]\nretries = 1\n[browse]\nmax_width = 80\n", "browse", "max_width") === 4);
+ * ```
+ */
+export function lineOf(text: string, table: string, key?: string): number | undefined {
   const lines = text.split("\n");
   let current = "";
   for (let i = 0; i < lines.length; i++) {
@@ -84,16 +96,16 @@ export function parseClientConfig(text: string, file = "config.toml"): ClientCon
   }
   const fail = (table: string, key: string | undefined, what: string): never => {
     const line = lineOf(text, table, key);
-    const name = key === undefined ? `[${table}]` : `${table}.${key}`;
+    const name = key === undefined ? `[${table}]` : table === "" ? key : `${table}.${key}`;
     throw new SyntaxError(`${file}${line ? `:${line}` : ""}: ${name}: ${what}`);
   };
   const config: ClientConfig = {};
   for (const [table, value] of Object.entries(data)) {
-    if (table !== "client" && table !== "proxies") {
+    if (table !== "client" && table !== "proxies" && table !== "browse") {
       const line = lineOf(text, table) ?? lineOf(text, "", table);
       throw new SyntaxError(
         `${file}${line ? `:${line}` : ""}: unknown key "${table}" (expected the tables ` +
-          "[client] and [proxies])",
+          "[client], [proxies] and [browse])",
       );
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
-import { downloadsDir, main, readBrowseConfig } from "../../lib/cli/browse.ts";
+import { downloadsDir, loadBrowseConfig, main } from "../../lib/cli/browse.ts";
+import { loadClientConfig } from "../../lib/client/config.ts";
 import type { Fetcher } from "../../lib/cli/browse/browser.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { UsageError } from "../../lib/cli/args.ts";
@@ -87,25 +88,69 @@ Deno.test("gemini browse --width caps the page width", async () => {
   });
 });
 
-Deno.test("browse.toml and the downloads folder", async () => {
+Deno.test("the [browse] table of config.toml sets the browser; browse.toml is still read", async () => {
   await withHome(async (home) => {
-    assertEquals(await readBrowseConfig(`${home}/none.toml`), { handlers: {} });
+    const paths = { configDir: home, dataDir: home, configFile: `${home}/config.toml` };
+    assertEquals(await loadBrowseConfig(paths), { handlers: {} });
+    // The older browse.toml (flat keys) is read when config.toml has no [browse] table.
+    await Deno.writeTextFile(`${home}/browse.toml`, "max_width = 60\n[handlers]\n'*' = 'x'\n");
+    assertEquals(await loadBrowseConfig(paths), { maxWidth: 60, handlers: { "*": "x" } });
     await Deno.writeTextFile(
-      `${home}/browse.toml`,
-      'max_width = 72\ndownloads = "~/dl"\n[handlers]\n"Image/*" = "feh"\n',
+      paths.configFile,
+      '[client]\nretries = 1\n\n[browse]\nmax_width = 72\ndownloads = "~/dl"\n\n' +
+        '[browse.handlers]\n"Image/*" = "feh"\n',
     );
-    assertEquals(await readBrowseConfig(`${home}/browse.toml`), {
+    assertEquals(await loadBrowseConfig(paths), {
       maxWidth: 72,
       downloads: "~/dl",
       handlers: { "image/*": "feh" },
     });
-    const env = (vars: Record<string, string>) => (name: string) => vars[name];
-    assertEquals(downloadsDir(env({ HOME: "/h" }), "/d", "~/dl"), "/h/dl");
-    assertEquals(
-      downloadsDir(env({ GEMINI_HOME: "/g" }), "/g/data", undefined),
-      "/g/data/downloads",
-    );
-    assertEquals(downloadsDir(env({ XDG_DOWNLOAD_DIR: "/x" }), "/d", undefined), "/x");
-    assertEquals(downloadsDir(env({}), "/d", undefined), "/d/downloads");
+    // The client loader accepts the table and ignores it.
+    assertEquals(await loadClientConfig(paths), { retries: 1 });
   });
+});
+
+Deno.test("a bad [browse] value is an error naming the file, line and key", async () => {
+  const cases: [string, string][] = [
+    ["[browse]\nmax_width = 5\n", "config.toml:2: browse.max_width: expected a whole number"],
+    ["[browse]\ncolour = true\n", "config.toml:2: browse.colour: unknown key"],
+    ["[browse]\ndownloads = 3\n", "config.toml:2: browse.downloads: expected a folder name"],
+    [
+      '[browse.handlers]\n"image" = "feh"\n',
+      "config.toml:2: browse.handlers.image: a key must be a media type",
+    ],
+    ['[browse.handlers]\n"text/*" = 1\n', "config.toml:2: browse.handlers.text/*: expected"],
+  ];
+  for (const [text, message] of cases) {
+    await withHome(async (home) => {
+      const paths = { configDir: home, dataDir: home, configFile: `${home}/config.toml` };
+      await Deno.writeTextFile(paths.configFile, text);
+      const error = await loadBrowseConfig(paths).then(() => undefined, (e) => e);
+      assert(error instanceof SyntaxError, `no error for ${JSON.stringify(text)}`);
+      assertStringIncludes(error.message, message);
+    });
+  }
+  // Through the command: the message reaches standard error and the exit code is 1.
+  await withHome(async (home) => {
+    await Deno.mkdir(`${home}/config`);
+    await Deno.writeTextFile(`${home}/config/config.toml`, "[browse]\nmax_width = 5\n");
+    const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "q\n" });
+    const error = await main(["gemini://h.example/"], io, { makeFetcher: fake }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert(error instanceof SyntaxError);
+    assertStringIncludes(error.message, "config.toml:2: browse.max_width");
+  });
+});
+
+Deno.test("the downloads folder: option or config, else GEMINI_HOME, XDG, data dir", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assertEquals(downloadsDir(env({ HOME: "/h" }), "/d", "~/dl"), "/h/dl");
+  assertEquals(
+    downloadsDir(env({ GEMINI_HOME: "/g" }), "/g/data", undefined),
+    "/g/data/downloads",
+  );
+  assertEquals(downloadsDir(env({ XDG_DOWNLOAD_DIR: "/x" }), "/d", undefined), "/x");
+  assertEquals(downloadsDir(env({}), "/d", undefined), "/d/downloads");
 });

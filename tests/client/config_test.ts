@@ -42,6 +42,11 @@ Deno.test("parseClientConfig() accepts an empty file and byte counts", () => {
   assertEquals(parseClientConfig('[client]\nmax_size = "1GiB"\n').maxBodyBytes, 1024 ** 3);
 });
 
+Deno.test("parseClientConfig() accepts a [browse] table and leaves it to gemini browse", () => {
+  const text = '[client]\nretries = 2\n\n[browse]\nmax_width = 80\n[browse.handlers]\n"*" = "x"\n';
+  assertEquals(parseClientConfig(text), { retries: 2 });
+});
+
 Deno.test("parseClientConfig() errors name the file, the line and the key", () => {
   const cases: [string, string][] = [
     ['[client]\n\ntofu = "maybe"\n', "/c/config.toml:3: client.tofu: expected"],
@@ -63,6 +68,7 @@ Deno.test("parseClientConfig() errors name the file, the line and the key", () =
     ['[proxies]\nhttps = "http://p.example"\n', "/c/config.toml:2: proxies.https"],
     ["[proxies]\nhttps = 3\n", "/c/config.toml:2: proxies.https"],
     ["[server]\nport = 1\n", '/c/config.toml:1: unknown key "server"'],
+    ["browse = 3\n", "/c/config.toml:1: browse: must be a table"],
     ["[client]\nretries = \n", "/c/config.toml:2: invalid TOML"],
     ["[client\n", "/c/config.toml:1: invalid TOML"],
   ];

@@ -46,8 +46,11 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     await tmux.resize(16, 20);
     screen = await tmux.waitFor((s) => /^Welcome to the\s*$/m.test(s), "the page wrapped");
     assertStringIncludes(screen, "capsule.");
+    // A window wider than the readable maximum (100) centres the page column.
+    await tmux.resize(140, 30);
+    await tmux.waitFor((s) => /^ {20}Welcome to the capsule\.$/m.test(s), "a centred page");
     await tmux.resize(100, 30);
-    await tmux.waitFor("Welcome to the capsule.");
+    await tmux.waitFor((s) => /^Welcome to the capsule\.$/m.test(s), "the page at the left");
 
     // Follow link 2, then go back.
     await tmux.type("2");
@@ -68,9 +71,10 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     // Input (10): the answer is visible while typed.
     await tmux.type("3");
     await tmux.keys("Enter");
-    await tmux.waitFor("What is your name?:");
+    screen = await tmux.waitFor("What is your name?");
+    assertStringIncludes(screen, "Enter sends · Esc cancels");
     await tmux.type("Zed");
-    await tmux.waitFor("What is your name?: Zed");
+    await tmux.waitFor("What is your name? Zed");
     await tmux.keys("Enter");
     await tmux.waitFor("# Hello Zed");
     await tmux.type("b");
@@ -100,7 +104,7 @@ Deno.test("gemini browse in tmux: links, back, input, hidden input, download, se
     // A binary file is saved to the downloads folder, never shown as text.
     await tmux.type("5");
     await tmux.keys("Enter");
-    await tmux.waitFor("application/octet-stream (file.bin): [s] save");
+    await tmux.waitFor("file.bin is application/octet-stream, not text: [s] save");
     await tmux.type("s");
     const saved = join(home, "data", "downloads", "file.bin");
     await tmux.waitFor(`Saved 2.9 KiB to ${saved}`);
@@ -164,28 +168,39 @@ Deno.test("gemini browse in tmux: a changed certificate is used only after the p
     capsule = await startCapsule(port);
 
     tmux = await session(home, [url]);
-    let screen = await tmux.waitFor("[a] abort  [o] trust once  [s] trust and save");
-    assertStringIncludes(screen, `The certificate of 127.0.0.1:${port} has CHANGED.`);
-    assertStringIncludes(screen, "Pinned:  SHA-256 ");
-    assertStringIncludes(screen, "Now:     SHA-256 ");
+    let screen = await tmux.waitFor(
+      "[a] abort  [o] trust once (this session)  [s] trust and save",
+    );
+    assertStringIncludes(screen, `The certificate of 127.0.0.1:${port} has CHANGED`);
+    assertStringIncludes(screen, "Trusted: key SHA-256");
+    assertStringIncludes(screen, "Now:     key SHA-256");
     assert(!screen.includes("Welcome to the capsule."), "no page before the answer");
 
-    // Abort: no page, the pin stays.
+    // Abort: a page explains what happened, the pin stays.
     await tmux.type("a");
-    screen = await tmux.waitFor((s) => !s.includes("[a] abort") && /Error: .*/.test(s));
+    screen = await tmux.waitFor("# Certificate changed");
+    assertStringIncludes(screen, "Nothing was sent to the server.");
+    assert(/^Certificate changed +\? help · o open · b back · q quit$/m.test(screen), screen);
     assert(!screen.includes("Welcome to the capsule."));
     assertEquals(await Deno.readTextFile(join(home, "data", "known_hosts")), pinned);
 
-    // Trust once: the page shows, the pin stays.
+    // Trust once: the page shows, the pin stays, and reloading does not ask again in this
+    // session.
     await tmux.type("R");
     await tmux.waitFor("[o] trust once");
     await tmux.type("o");
     screen = await tmux.waitFor("Welcome to the capsule.");
-    assertStringIncludes(screen, "trusted once");
+    assertStringIncludes(screen, "trusted (this session only)");
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("You followed link two.");
+    assertStringIncludes(screen, "trusted (this session only)");
     assertEquals(await Deno.readTextFile(join(home, "data", "known_hosts")), pinned);
+    await quit(tmux);
 
-    // Trust and save: the new key is pinned; the next visit matches without a prompt.
-    await tmux.type("R");
+    // A new session asks again. Trust and save: the new key is pinned; the next visit
+    // matches without a prompt.
+    tmux = await session(home, [url]);
     await tmux.waitFor("[s] trust and save");
     await tmux.type("s");
     await tmux.waitFor("trusted (new key saved)");
@@ -195,6 +210,196 @@ Deno.test("gemini browse in tmux: a changed certificate is used only after the p
       s.includes("Welcome to the capsule.") && s.includes("text/gemini │ trusted\n")
     );
     await quit(tmux);
+  } finally {
+    await tmux.close();
+    capsule.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/** Starts the real `gemini serve` on a free loopback port with `config`; returns its port. */
+async function startServe(
+  home: string,
+  config: string,
+): Promise<{ port: number; child: Deno.ChildProcess; stop: () => Promise<void> }> {
+  const configFile = join(home, "serve.toml");
+  await Deno.writeTextFile(configFile, config);
+  const child = new Deno.Command(GEMINI, {
+    args: ["serve", "--config", configFile],
+    env: { GEMINI_HOME: join(home, "server-home") },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  // Bounded: at most 200 reads of the start-up messages.
+  for (let i = 0; i < 200 && port === 0; i++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += value;
+    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
+    if (m) port = Number(m[1]);
+  }
+  // Keep draining standard error so the server never blocks on a full pipe.
+  (async () => {
+    for (let i = 0; i < 100_000; i++) if ((await reader.read()).done) break;
+  })().catch(() => {});
+  const stop = async (): Promise<void> => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    await child.status;
+  };
+  if (port === 0) {
+    await stop();
+    throw new Error(`gemini serve did not start:\n${text}`);
+  }
+  return { port, child, stop };
+}
+
+Deno.test("gemini browse in tmux reads a capsule served by gemini serve: pages, listing, binary", async () => {
+  await requireTmux();
+  const home = await Deno.makeTempDir({ prefix: "browse-serve-" });
+  const root = join(home, "capsule");
+  await Deno.mkdir(join(root, "files"), { recursive: true });
+  await Deno.writeTextFile(
+    join(root, "index.gmi"),
+    [
+      "# Served capsule",
+      "",
+      "Served by gemini serve.",
+      "=> files Files",
+      "=> about.gmi About",
+      "=> missing.gmi Nowhere",
+      "=> members/ Members",
+      "",
+    ].join("\n"),
+  );
+  await Deno.mkdir(join(root, "members"));
+  await Deno.writeTextFile(join(root, "members", "index.gmi"), "# Members\n\nWelcome, member.\n");
+  await Deno.writeTextFile(join(root, "about.gmi"), "# About\n\nThe about page.\n=> / Home\n");
+  await Deno.writeTextFile(join(root, "files", "notes.txt"), "Plain notes.\n");
+  const data = new Uint8Array(Array.from({ length: 200_000 }, (_, i) => (i * 31 + 7) % 256));
+  await Deno.writeFile(join(root, "files", "data.bin"), data);
+  const server = await startServe(
+    home,
+    [
+      "port = 0",
+      'listen = ["127.0.0.1"]',
+      "[limits]",
+      "rate = false",
+      "[[host]]",
+      'name = "localhost"',
+      `root = ${JSON.stringify(root)}`,
+      "[[host.location]]",
+      'path = "/files/"',
+      "listing = true",
+      "[[host.location]]",
+      'path = "/members/*"',
+      "require_client_certificate = true",
+      "",
+    ].join("\n"),
+  );
+  const url = `gemini://localhost:${server.port}/`;
+  const tmux = await session(home, [url]);
+  try {
+    let screen = await tmux.waitFor("Served by gemini serve.");
+    assertStringIncludes(screen, `${url} │ 20 text/gemini │ trusted (first use)`);
+    assertStringIncludes(screen, "[1] Files");
+
+    // "files" redirects (31, same host) to "files/", whose listing shows sizes.
+    await tmux.type("1");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("# Index of /files/");
+    assertStringIncludes(screen, `${url}files/ │ 20 text/gemini`);
+    assert(/\[\d+\] data\.bin \(195\.3 KiB\)/.test(screen), screen);
+    const dataLink = /\[(\d+)\] data\.bin/.exec(screen)![1];
+    const notesLink = /\[(\d+)\] notes\.txt/.exec(screen)![1];
+
+    // A text file is shown as text.
+    await tmux.type(notesLink);
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Plain notes.");
+    assertStringIncludes(screen, "files/notes.txt │ 20 text/plain");
+    await tmux.type("b");
+    await tmux.waitFor("# Index of /files/");
+
+    // A binary file is saved, byte for byte, never shown.
+    await tmux.type(dataLink);
+    await tmux.keys("Enter");
+    await tmux.waitFor("data.bin is application/octet-stream, not text: [s] save");
+    await tmux.type("s");
+    const saved = join(home, "data", "downloads", "data.bin");
+    await tmux.waitFor(`Saved 195.3 KiB to ${saved}`);
+    assertEquals(await Deno.readFile(saved), data);
+
+    // Up to the root, then a link to nowhere: the error page explains, b returns.
+    await tmux.type("r");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("3");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("# 51 Not found");
+    assertStringIncludes(screen, "The server has no page at this address.");
+    assertStringIncludes(screen, `${url}missing.gmi │ 51 Not found`);
+    await tmux.type("b");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    await tmux.waitFor("The about page.");
+
+    // 60: a transient identity, then the page; it stays in use without asking again.
+    await tmux.type("r");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("4");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Identity: [n] new  [t] transient  [c] cancel");
+    assertStringIncludes(screen, `localhost:${server.port} asks for a client certificate`);
+    await tmux.type("t");
+    screen = await tmux.waitFor("Welcome, member.");
+    assert(/│ id: transient-[0-9a-f]{8}/.test(screen), screen);
+    await tmux.type("b");
+    await tmux.waitFor("Served by gemini serve.");
+    await tmux.type("4");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("Welcome, member.");
+    assert(!screen.includes("Identity:"), "no second identity prompt");
+    await quit(tmux);
+  } finally {
+    await tmux.close();
+    await server.stop();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini browse with TERM=dumb in a terminal uses the line mode", async () => {
+  await requireTmux();
+  const home = await Deno.makeTempDir({ prefix: "browse-dumb-" });
+  const capsule = await startCapsule();
+  const url = `gemini://127.0.0.1:${capsule.port}/`;
+  const tmux = new Tmux();
+  try {
+    // tmux sets TERM for the pane itself, so the command sets it.
+    await tmux.start(["env", "TERM=dumb", GEMINI, "browse", url], {
+      env: { GEMINI_HOME: home, NO_COLOR: "1" },
+      width: 100,
+      height: 30,
+      cwd: ROOT,
+    });
+    let screen = await tmux.waitFor(`-- ${url} │ 20 text/gemini │ trusted (first use)`);
+    assertStringIncludes(screen, "[2] Second page");
+    assert(/^>\s*$/m.test(screen), "the command prompt");
+    await tmux.type("2");
+    await tmux.keys("Enter");
+    screen = await tmux.waitFor("You followed link two.");
+    // Line mode scrolls like a shell: the first page is still above the second.
+    assert(screen.indexOf("[2] Second page") < screen.indexOf("You followed link two."));
+    await tmux.type("q");
+    await tmux.keys("Enter");
+    await tmux.waitForExit();
   } finally {
     await tmux.close();
     capsule.close();
@@ -222,7 +427,7 @@ Deno.test("gemini browse --line prints the page and reads commands", async () =>
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     assertStringIncludes(text, "[2] Second page");
     assertStringIncludes(text, "You followed link two.");
-    assertStringIncludes(text, "What is your name?:");
+    assertStringIncludes(text, "What is your name? ");
     assertStringIncludes(text, "# Hello Ann");
   } finally {
     capsule.close();

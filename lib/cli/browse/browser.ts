@@ -8,6 +8,7 @@
  */
 
 import { basename, join } from "node:path";
+import mime from "mime-types";
 import type {
   CertificateChange,
   ClientHooks,
@@ -30,6 +31,9 @@ import {
   update,
 } from "./model.ts";
 import type { BrowseStore, Subscriptions } from "./store.ts";
+import { errorPage, type Failure } from "./error_page.ts";
+import { SessionIdentities } from "./session_identities.ts";
+import { shownUrl } from "./layout.ts";
 
 /** Fetches one URL (the real `Client.fetch`, or a fake in tests). */
 export type Fetcher = (url: string, options: RequestOptions) => Promise<GeminiResponse>;
@@ -40,7 +44,11 @@ export interface BrowserOptions {
   makeFetcher: (hooks: ClientHooks) => Fetcher;
   /** Bookmarks, history, session, subscriptions. */
   store: BrowseStore;
-  /** Identities offered for status 60 (and where new ones are saved). Default: none. */
+  /**
+   * Identities offered for status 60 (and where new ones are saved). Pass the same
+   * {@linkcode SessionIdentities} to the fetcher so that transient identities are used again
+   * for their scope. Default: none saved.
+   */
   identities?: IdentityStore;
   /** Where downloads go. */
   downloadsDir: string;
@@ -48,7 +56,10 @@ export interface BrowserOptions {
   handlers?: Record<string, string>;
   /** The system opener, e.g. `["xdg-open"]`. */
   opener?: string[];
-  /** Starts an opener program on a file; default: `Deno.Command(...).spawn()`. */
+  /**
+   * Starts an opener program on a file or URL; default: `Deno.Command(...).spawn()`. Throws
+   * when the program cannot be started (the browser says so).
+   */
   spawn?: (command: string[]) => void;
   /** Called with every new state. */
   render: (state: BrowserState) => void;
@@ -70,10 +81,12 @@ export function downloadName(url: string, mediaType: string): string {
     // keep the default
   }
   name = name.replace(SAFE_NAME, "_").replace(/^\.+/, "").slice(0, 120);
+  // The usual extension of the media type, so that the file opens with the right program.
+  const ext = mime.extension(mediaType.split(";")[0].trim().toLowerCase());
   if (name === "") {
     const sub = mediaType.split("/")[1]?.split(/[;+]/)[0]?.replace(SAFE_NAME, "") ?? "";
-    name = sub ? `download.${sub}` : "download";
-  }
+    name = ext ? `download.${ext}` : sub ? `download.${sub}` : "download";
+  } else if (!name.includes(".") && ext && ext !== "bin") name = `${name}.${ext}`;
   return name;
 }
 
@@ -92,6 +105,15 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** `2026-12-01 07:05` in the local time zone (the stored time is UTC). */
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso.slice(0, 16);
+  const p = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 function dateOf(d: Date | string | undefined): string {
   if (d === undefined) return "unknown";
   const date = typeof d === "string" ? new Date(d) : d;
@@ -103,12 +125,20 @@ export function certificateChangeDetails(change: CertificateChange): string[] {
   const p = change.pinned;
   const n = change.presented;
   const fp = (hex: string): string => hex ? formatFingerprint(hex) : "unknown";
+  const target = change.port === 1965 ? change.host : `${change.host}:${change.port}`;
+  const pinned = p.pin === "spki" || !p.certSha256
+    ? `key SHA-256 ${fp(p.spkiSha256)}`
+    : `certificate SHA-256 ${fp(p.certSha256)}`;
+  const now = p.pin === "spki" || !p.certSha256
+    ? `key SHA-256 ${fp(n.spkiSha256)}`
+    : `certificate SHA-256 ${fp(n.certSha256)}`;
   return [
-    `The certificate of ${change.host}:${change.port} has CHANGED.`,
-    `Pinned:  SHA-256 ${fp(p.spkiSha256 || p.certSha256)}`,
+    `The certificate of ${target} has CHANGED since you trusted it. The owner may have ` +
+    "renewed it, or someone may be intercepting the connection.",
+    `Trusted: ${pinned}`,
     `         first seen ${dateOf(p.firstSeen)}, last seen ${dateOf(p.lastSeen)}, ` +
     `expires ${dateOf(p.notAfter)}`,
-    `Now:     SHA-256 ${fp(n.spkiSha256)}`,
+    `Now:     ${now}`,
     `         valid ${dateOf(n.notBefore)} to ${dateOf(n.notAfter)}, subject ${n.subject}`,
   ];
 }
@@ -139,12 +169,18 @@ export class Browser {
   #tasks = new Set<Promise<unknown>>();
   #sensitiveLoads = new Set<number>();
   #currentLoad = 0;
+  #redirectedTo: string | undefined;
+  #identities: SessionIdentities;
+  #trustedOnce = new Map<string, string>();
 
   /** A browser with the given dependencies. */
   constructor(options: BrowserOptions) {
     this.#options = options;
     this.#state = options.state;
     this.#insecure = new Set(options.allowInsecure ?? []);
+    this.#identities = options.identities instanceof SessionIdentities
+      ? options.identities
+      : new SessionIdentities(options.identities);
     this.#fetcher = options.makeFetcher(this.hooks);
     this.#done = new Promise((resolve) => this.#quit = resolve);
   }
@@ -169,12 +205,18 @@ export class Browser {
     for (let i = 0; i < 100 && this.#tasks.size > 0; i++) await Promise.allSettled(this.#tasks);
   }
 
-  /** Loads bookmarks and history into the state (for `B` and URL completion). */
+  /**
+   * Loads bookmarks and history into the state (for `B` and URL completion), and the hosts
+   * allowed for good over unencrypted schemes.
+   */
   async loadStores(): Promise<void> {
-    const [bookmarks, history] = await Promise.all([
+    const [bookmarks, history, insecure] = await Promise.all([
       this.#options.store.bookmarks(),
       this.#options.store.history(),
+      this.#options.store.insecureHosts(),
     ]);
+    // Hosts allowed "always" over an unencrypted scheme in an earlier session.
+    for (const host of insecure) this.#insecure.add(host);
     this.dispatch({ type: "bookmarks", urls: bookmarks.map((b) => b.url) });
     const known = [...history.map((v) => v.url), ...bookmarks.map((b) => b.url)];
     this.dispatch({ type: "known", urls: [...new Set(known)] });
@@ -217,24 +259,32 @@ export class Browser {
         return answer;
       },
       onCertificateChange: async (change) => {
+        // "Trust once" holds for this key until the browser quits, not for one request:
+        // otherwise every link on the capsule would ask again.
+        const key = `${change.host}:${change.port}`;
+        if (this.#trustedOnce.get(key) === change.presented.spkiSha256) return "once";
         const answer = await this.ask({
           kind: "choice",
           label: "Trust the new certificate?",
           details: certificateChangeDetails(change),
           choices: [
             { key: "a", label: "abort", value: "abort" },
-            { key: "o", label: "trust once", value: "once" },
+            { key: "o", label: "trust once (this session)", value: "once" },
             { key: "s", label: "trust and save", value: "save" },
           ],
           cancelValue: "abort",
         });
+        if (answer === "once") this.#trustedOnce.set(key, change.presented.spkiSha256);
         return answer === "once" || answer === "save" ? answer : "abort";
       },
       onIdentityRequired: (r) => this.#chooseIdentity(r.url, r.status, r.meta),
       onRedirect: async (r) => {
+        this.#redirectedTo = r.to.href;
         const answer = await this.ask({
           kind: "choice",
-          label: `Follow redirect to ${r.to.href}?`,
+          label: `${r.from.host} redirects to ${
+            r.to.protocol === r.from.protocol ? "another host" : "another scheme"
+          }: ${r.to.href} — follow?`,
           choices: [{ key: "y", label: "yes", value: "y" }, { key: "n", label: "no", value: "n" }],
           cancelValue: "n",
         });
@@ -271,25 +321,36 @@ export class Browser {
   }
 
   async #chooseIdentity(url: URL, status: number, meta: string): Promise<Identity | null> {
-    const store = this.#options.identities;
-    const existing = store ? await store.list() : [];
+    const store = this.#identities;
+    const existing = store.persistent ? await store.list() : [];
     const shown = existing.slice(0, 9);
+    const scope = identityScope(url);
+    const what = status === 61
+      ? "needs an identity that is authorised here"
+      : status === 62
+      ? "needs a valid client certificate (an identity)"
+      : "asks for a client certificate (an identity)";
     const answer = await this.ask({
       kind: "choice",
-      label: `${status} ${meta || "Certificate required"}. Identity:`,
-      details: shown.length > 0
-        ? ["Existing identities:", ...shown.map((id, i) => `  [${i + 1}] ${id.name}`)]
-        : undefined,
+      label: "Identity:",
+      details: [
+        `${url.host} ${what}: ${status} ${meta || "(no message)"}`,
+        `The identity chosen is used for ${scope} and below.`,
+        ...(shown.length > 0
+          ? ["Saved identities:", ...shown.map((id, i) => `  [${i + 1}] ${id.name}`)]
+          : []),
+        ...(store.persistent ? ["  [n] create a new identity and save it"] : []),
+        "  [t] a transient identity, forgotten when the browser quits",
+      ],
       choices: [
         ...shown.map((id, i) => ({ key: String(i + 1), label: id.name, value: `id:${i}` })),
-        ...(store ? [{ key: "n", label: "new", value: "new" }] : []),
+        ...(store.persistent ? [{ key: "n", label: "new", value: "new" }] : []),
         { key: "t", label: "transient", value: "transient" },
         { key: "c", label: "cancel", value: "cancel" },
       ],
       cancelValue: "cancel",
     });
-    const scope = identityScope(url);
-    if (answer?.startsWith("id:") && store) {
+    if (answer?.startsWith("id:")) {
       const identity = shown[Number(answer.slice(3))];
       if (!identity.scopes.includes(scope)) {
         const updated = { ...identity, scopes: [...identity.scopes, scope] };
@@ -298,7 +359,7 @@ export class Browser {
       }
       return identity;
     }
-    if (answer === "new" && store) {
+    if (answer === "new" && store.persistent) {
       const name = await this.ask({ kind: "text", label: "Name for the new identity" });
       if (!name) return null;
       try {
@@ -316,7 +377,10 @@ export class Browser {
       return identity;
     }
     if (answer === "transient") {
-      return await this.#makeIdentity(`transient-${crypto.randomUUID().slice(0, 8)}`, [scope]);
+      const name = `transient-${crypto.randomUUID().slice(0, 8)}`;
+      const identity = await this.#makeIdentity(name, [scope]);
+      store.addTransient(identity);
+      return identity;
     }
     return null;
   }
@@ -344,6 +408,7 @@ export class Browser {
         this.#abort?.abort();
         this.#abort = new AbortController();
         this.#currentLoad = effect.id;
+        this.#redirectedTo = undefined;
         if (effect.sensitive) this.#sensitiveLoads.add(effect.id);
         this.#track(this.#load(effect.id, effect.url, this.#abort.signal));
         break;
@@ -361,7 +426,13 @@ export class Browser {
         this.#track(store.addBookmark({ url: effect.url, title: effect.title }));
         break;
       case "bookmark-remove":
-        this.#track(store.removeBookmark(effect.url));
+        this.#track(
+          store.removeBookmark(effect.url).then(() => {
+            // Removed from the bookmarks page: show the list without it.
+            const s = this.#state;
+            if (s.page?.url === "about:bookmarks" && !s.loading && !s.prompt) this.dispatch("R");
+          }),
+        );
         break;
       case "subscribe":
         this.#track(this.#subscribe(effect.url, effect.title));
@@ -394,7 +465,7 @@ export class Browser {
     });
   }
 
-  async #internalPage(url: string): Promise<Page> {
+  async #internalPage(url: string, signal: AbortSignal): Promise<Page> {
     const store = this.#options.store;
     const page = (title: string, body: string): Page => ({
       url,
@@ -415,7 +486,7 @@ export class Browser {
             list.length === 0 ? "No bookmarks yet: press B on a page to add it." : "",
             ...list.map((b) => `=> ${b.url} ${b.title}`),
             "",
-            "Press B on a bookmarked page to remove its bookmark.",
+            "To remove a bookmark, press B on its page, or select it here with Tab and press B.",
             "",
           ].join("\n"),
         );
@@ -428,19 +499,24 @@ export class Browser {
             "# History",
             "",
             ...list.slice(0, 500).map((v) =>
-              `=> ${v.url} ${v.time.slice(0, 16).replace("T", " ")} ${v.title ?? v.url}`
+              `=> ${v.url} ${localTime(v.time)} ${v.title ?? v.url}`
             ),
             "",
           ].join("\n"),
         );
       }
       case "about:subscriptions":
-        return page("Subscriptions", await this.#subscriptionsPage(url.includes("?read")));
+        // After "mark all as read" the page is the plain list again, so that going back
+        // to it or reloading it never marks newer entries as read.
+        return {
+          ...page("Subscriptions", await this.#subscriptionsPage(url.includes("?read"), signal)),
+          url: "about:subscriptions",
+        };
     }
     throw new ClientError("unsupported-scheme", `Unknown page ${url}`);
   }
 
-  async #subscriptionsPage(markRead: boolean): Promise<string> {
+  async #subscriptionsPage(markRead: boolean, signal: AbortSignal): Promise<string> {
     const store = this.#options.store;
     const subs: Subscriptions = await store.subscriptions();
     const lines = ["# Subscriptions", ""];
@@ -451,9 +527,14 @@ export class Browser {
     const seen = new Set(subs.seen);
     const fresh: { date: string; title: string; url: string; feed: string }[] = [];
     const failures: string[] = [];
-    for (const feed of subs.feeds) {
+    for (const [i, feed] of subs.feeds.entries()) {
+      if (signal.aborted) break;
+      this.dispatch({
+        type: "progress",
+        text: `Checking ${feed.title} (${i + 1} of ${subs.feeds.length})…`,
+      });
       try {
-        const response = await this.#fetcher(feed.url, {});
+        const response = await this.#fetcher(feed.url, { signal });
         if (response.status < 20 || response.status > 29) {
           failures.push(`${feed.title}: ${response.status} ${response.meta}`);
           continue;
@@ -476,7 +557,7 @@ export class Browser {
     } else if (fresh.length === 0) {
       lines.push("No new entries.", "");
     } else {
-      lines.push(`## ${fresh.length} new entries`, "");
+      lines.push(`## ${fresh.length} new ${fresh.length === 1 ? "entry" : "entries"}`, "");
       for (const e of fresh.slice(0, 200)) {
         lines.push(`=> ${e.url} ${e.date} ${e.feed}: ${e.title}`);
       }
@@ -490,7 +571,8 @@ export class Browser {
   async #load(id: number, url: string, signal: AbortSignal): Promise<void> {
     try {
       if (url.startsWith("about:")) {
-        this.dispatch({ type: "loaded", id, page: await this.#internalPage(url) });
+        const page = await this.#internalPage(url, signal);
+        if (!signal.aborted) this.dispatch({ type: "loaded", id, page });
         return;
       }
       const response = await this.#fetcher(url, { signal });
@@ -524,20 +606,58 @@ export class Browser {
         return;
       }
       await response.body.cancel().catch(() => {});
-      let message: string;
-      if (status >= 10 && status <= 19) message = "Input cancelled";
-      else if (status >= 30 && status <= 39) message = `Redirect not followed: ${response.meta}`;
-      else message = `${status} ${response.meta || "(no message)"} (${finalUrl})`;
-      this.dispatch({ type: "finished", id, message });
+      if (status >= 10 && status <= 19) {
+        this.dispatch({ type: "finished", id, message: "Input cancelled" });
+      } else if (status >= 30 && status <= 39) {
+        this.dispatch({
+          type: "finished",
+          id,
+          message: `Redirect to ${response.meta} not followed`,
+        });
+      } else {
+        this.#showError(id, finalUrl, { status, meta: response.meta });
+      }
     } catch (error) {
       if (signal.aborted) return;
-      if (error instanceof ClientError && error.code === "unsupported-scheme") {
-        await this.#openExternal(id, url);
+      if (error instanceof ClientError) {
+        const declined = this.#declined(error);
+        if (error.code === "unsupported-scheme") {
+          await this.#openExternal(id, this.#redirectedTo ?? url);
+          return;
+        }
+        if (declined) {
+          this.dispatch({ type: "finished", id, message: declined });
+          return;
+        }
+        this.#showError(id, url, {
+          code: error.code,
+          message: error.message,
+          details: error.change ? certificateChangeDetails(error.change) : undefined,
+        });
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
-      this.dispatch({ type: "finished", id, message: `Error: ${message}` });
+      this.#showError(id, url, { message });
+    } finally {
+      if (this.#currentLoad === id) this.#redirectedTo = undefined;
     }
+  }
+
+  /** The message for a fetch the person chose not to make (no error page for those). */
+  #declined(error: ClientError): string | undefined {
+    if (error.code === "scheme-change") {
+      return `Redirect not followed${this.#redirectedTo ? ` to ${this.#redirectedTo}` : ""}`;
+    }
+    if (error.code === "insecure-refused") return "Not connected: the scheme is not encrypted";
+    return undefined;
+  }
+
+  /** Shows the page that explains a failed fetch (never recorded in history). */
+  #showError(id: number, url: string, failure: Failure): void {
+    const sensitive = this.#sensitiveLoads.delete(id);
+    const page = errorPage(url, failure, shownUrl({ url, sensitive }));
+    if (sensitive) page.sensitive = true;
+    this.dispatch({ type: "loaded", id, page });
   }
 
   /** A link the client cannot fetch (https, mailto...): offer the system opener. */
@@ -554,10 +674,29 @@ export class Browser {
       cancelValue: "n",
     });
     if (answer === "y") {
-      (this.#options.spawn ?? spawnDetached)([...opener, url]);
-      this.dispatch({ type: "finished", id, message: `Opened ${url} with ${opener[0]}` });
+      const failed = this.#spawn([...opener, url]);
+      this.dispatch({
+        type: "finished",
+        id,
+        message: failed ?? `Opened ${url} with ${opener[0]}`,
+      });
     } else {
       this.dispatch({ type: "finished", id, message: `Not opened: ${url}` });
+    }
+  }
+
+  /** Starts an opener; a message when it could not be started. */
+  #spawn(command: string[]): string | undefined {
+    try {
+      (this.#options.spawn ?? spawnDetached)(command);
+      return undefined;
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotFound
+        ? "not installed"
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      return `Could not start ${command[0]} (${why}); set a handler in [browse.handlers]`;
     }
   }
 
@@ -582,7 +721,7 @@ export class Browser {
     const opener = handler ? [handler] : this.#options.opener;
     const answer = await this.ask({
       kind: "choice",
-      label: `${mediaType} (${name}):`,
+      label: `${name} is ${mediaType}, not text:`,
       choices: [
         { key: "s", label: "save", value: "save" },
         ...(opener && opener.length > 0
@@ -626,8 +765,14 @@ export class Browser {
     file.close();
     await Deno.rename(tmp, path);
     if (answer === "open" && opener) {
-      (this.#options.spawn ?? spawnDetached)([...opener, path]);
-      this.dispatch({ type: "finished", id, message: `Opened ${path} with ${opener[0]}` });
+      const failed = this.#spawn([...opener, path]);
+      this.dispatch({
+        type: "finished",
+        id,
+        message: failed
+          ? `${failed}; the file is saved as ${path}`
+          : `Opened ${path} with ${opener[0]}`,
+      });
     } else {
       this.dispatch({ type: "finished", id, message: `Saved ${formatBytes(total)} to ${path}` });
     }
@@ -650,15 +795,13 @@ async function freePath(dir: string, name: string): Promise<string> {
 }
 
 function spawnDetached(command: string[]): void {
-  try {
-    const child = new Deno.Command(command[0], {
-      args: command.slice(1),
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    child.unref();
-  } catch {
-    // the opener is missing; the file is saved anyway
-  }
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+  // Reap it in the background; its exit status does not matter.
+  child.status.catch(() => {});
 }

@@ -28,6 +28,8 @@ export interface Page {
   identity?: string;
   /** Reached by answering a sensitive (11) prompt: the query is never shown or recorded. */
   sensitive?: boolean;
+  /** A page of the browser's that explains a failed fetch of `url` (never recorded). */
+  error?: boolean;
 }
 
 /**

@@ -120,7 +120,9 @@ function promptText(prompt: Prompt): string {
       (prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join(" ")
     }`;
   }
-  return `${prompt.label}${prompt.kind === "secret" ? " (hidden)" : ""}:`;
+  const label = prompt.label.trim();
+  const hidden = prompt.kind === "secret" ? " (hidden)" : "";
+  return /[?:!.]$/.test(label) ? `${label}${hidden}` : `${label}${hidden}:`;
 }
 
 /** Turns model states into printed text: each new page once, then new messages. */
@@ -129,6 +131,13 @@ export class LinePrinter {
   #message = "";
   #search: BrowserState["search"];
   #queue: string[] = [];
+  #now: () => number;
+  #progressAt = -Infinity;
+
+  /** A printer; `now` (milliseconds) paces progress lines, at most one a second. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
 
   /** The render callback for the {@linkcode Browser}. */
   render = (state: BrowserState): void => {
@@ -149,7 +158,11 @@ export class LinePrinter {
       this.#message = state.message;
       const quiet = /^(Match \d|Loading |Follow link |Press \? for help)/.test(state.message) ||
         state.message === state.page?.title;
-      if (state.message !== "" && !quiet) {
+      // Progress (download size, retry wait) is printed at most once a second.
+      const progress = state.progress !== undefined && state.message === state.progress;
+      const paced = progress && this.#now() - this.#progressAt < 1000;
+      if (progress && !paced) this.#progressAt = this.#now();
+      if (state.message !== "" && !quiet && !paced) {
         this.#queue.push(state.message + "\n");
       }
     }

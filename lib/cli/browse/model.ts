@@ -9,7 +9,7 @@
 
 import { gemtextTitle } from "../../gemtext/links.ts";
 import { parseGemtext } from "../../gemtext/parse.ts";
-import { displayWidth } from "../../gemtext/render.ts";
+import { displayWidth, wrapText } from "../../gemtext/render.ts";
 import { type Layout, layoutPage, type Page, shownUrl } from "./layout.ts";
 
 export type { Layout, Page };
@@ -59,6 +59,8 @@ export interface Prompt {
   details?: string[];
   /** URL completion: candidates for the text as it was before Tab, and the one shown. */
   completion?: { base: string; index: number };
+  /** A short note shown at the right of the prompt line (e.g. `2 of 5`, `no completion`). */
+  note?: string;
 }
 
 /** Effects `update` asks the controller to carry out. */
@@ -161,14 +163,15 @@ export const KEYS: readonly { keys: string; action: string }[] = [
   { keys: "n, N", action: "next / previous search match" },
   { keys: "u", action: "up one path level" },
   { keys: "r", action: "go to the root of the capsule" },
-  { keys: "B", action: "bookmark this page (again: remove the bookmark)" },
+  { keys: "B", action: "bookmark this page (again, or on a selected bookmark: remove it)" },
   { keys: "m", action: "bookmarks page" },
   { keys: "h", action: "history page" },
   { keys: "s", action: "subscribe to this page as a feed" },
   { keys: "S", action: "subscriptions: new feed entries" },
   { keys: "?", action: "this help page" },
-  { keys: "Esc, Ctrl-C", action: "cancel a prompt or a page load" },
-  { keys: "q", action: "quit" },
+  { keys: "Esc", action: "cancel a prompt, a page load, a selection or a search" },
+  { keys: "Ctrl-L", action: "redraw the screen" },
+  { keys: "q, Ctrl-C", action: "quit (Ctrl-C first cancels a page load)" },
 ];
 
 /** The help page (gemtext) listing every key. */
@@ -182,6 +185,10 @@ export function helpGemtext(): string {
     "```",
     "",
     "Prompts: type the answer and press Enter; Escape cancels. A choice prompt takes one key.",
+    "",
+    "The status line shows the URL, the status and media type, whether the server's " +
+    "certificate is trusted, the identity (client certificate) in use and how far down " +
+    "the page you are. Trust and identity decisions are always asked, never taken silently.",
     "",
     "=> about:bookmarks Bookmarks",
     "=> about:history History",
@@ -325,7 +332,7 @@ function startFetch(
     progress: undefined,
     attempted: secret ? undefined : url,
     digits: "",
-    message: `Loading ${shown}…`,
+    message: `Loading ${shown}… (Esc cancels)`,
   }, effects];
 }
 
@@ -435,7 +442,7 @@ function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
       return [{
         ...next,
         search,
-        scroll: clampScroll(next, row),
+        scroll: ensureVisible(next, row),
         message: `Match ${search.index + 1} of ${search.matches.length}`,
       }, []];
     }
@@ -444,7 +451,10 @@ function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
   if (key === "backspace") {
     const chars = [...prompt.value];
     chars.pop();
-    return [{ ...state, prompt: { ...prompt, value: chars.join(""), completion: undefined } }, []];
+    return [{
+      ...state,
+      prompt: { ...prompt, value: chars.join(""), completion: undefined, note: undefined },
+    }, []];
   }
   if (key === "ctrl-u") {
     return [{ ...state, prompt: { ...prompt, value: "", completion: undefined } }, []];
@@ -452,21 +462,27 @@ function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
   if ((key === "tab" || key === "shift-tab") && prompt.kind === "url") {
     const base = prompt.completion?.base ?? prompt.value;
     const list = completions(state, base);
-    if (list.length === 0) return [{ ...state, message: "No completion" }, []];
+    if (list.length === 0) {
+      return [{ ...state, prompt: { ...prompt, note: "no completion" } }, []];
+    }
     const step = key === "tab" ? 1 : -1;
     const index = prompt.completion
       ? (prompt.completion.index + step + list.length) % list.length
       : (step === 1 ? 0 : list.length - 1);
     return [{
       ...state,
-      prompt: { ...prompt, value: list[index], completion: { base, index } },
-      message: list.length > 1 ? `Completion ${index + 1} of ${list.length}` : "",
+      prompt: {
+        ...prompt,
+        value: list[index],
+        completion: { base, index },
+        note: list.length > 1 ? `${index + 1} of ${list.length}` : undefined,
+      },
     }, []];
   }
   if ([...key].length === 1 && key >= " ") {
     return [{
       ...state,
-      prompt: { ...prompt, value: prompt.value + key, completion: undefined },
+      prompt: { ...prompt, value: prompt.value + key, completion: undefined, note: undefined },
     }, []];
   }
   return [state, []];
@@ -485,7 +501,7 @@ function nextMatch(state: BrowserState, step: 1 | -1): BrowserState {
   return {
     ...state,
     search: { ...search, index },
-    scroll: clampScroll(state, search.matches[index]),
+    scroll: ensureVisible(state, search.matches[index]),
     message: `Match ${index + 1} of ${search.matches.length}`,
   };
 }
@@ -562,11 +578,17 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
       return startFetch(state, again, url ? "reload" : "push");
     }
     case "u": {
+      if (url?.startsWith("about:")) {
+        return [{ ...state, message: "This page of the browser has no parent" }, []];
+      }
       const parent = url ? parentUrl(url) : undefined;
       if (!parent) return [{ ...state, message: "Already at the top level" }, []];
       return startFetch(state, parent, "push");
     }
     case "r": {
+      if (url?.startsWith("about:")) {
+        return [{ ...state, message: "This page of the browser has no capsule root" }, []];
+      }
       const root = url ? rootUrl(url) : undefined;
       if (!root || root === url) return [{ ...state, message: "Already at the root" }, []];
       return startFetch(state, root, "push");
@@ -580,6 +602,21 @@ function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
     case "S":
       return startFetch(state, "about:subscriptions", "push");
     case "B": {
+      if (url === "about:bookmarks") {
+        const link = state.selected !== undefined ? state.layout.links[state.selected] : undefined;
+        if (!link) {
+          return [
+            { ...state, message: "Select a bookmark with Tab, then press B to remove it" },
+            [],
+          ];
+        }
+        return [{
+          ...state,
+          selected: undefined,
+          bookmarks: state.bookmarks.filter((b) => b !== link.url),
+          message: `Bookmark removed: ${link.url}`,
+        }, [{ type: "bookmark-remove", url: link.url }]];
+      }
       if (!url || url.startsWith("about:")) {
         return [{ ...state, message: "Nothing to bookmark" }, []];
       }
@@ -643,7 +680,7 @@ function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState
   } else {
     scroll = state.scroll;
   }
-  const known = page.url.startsWith("about:") || page.sensitive
+  const known = page.url.startsWith("about:") || page.sensitive || page.error
     ? state.known
     : [page.url, ...state.known.filter((u) => u !== page.url)];
   const next = relayout({
@@ -736,7 +773,7 @@ export function update(
 /** How a screen line is drawn. */
 export type LineStyle = "page" | "selected" | "status" | "prompt" | "message" | "box";
 
-/** One line of the screen. */
+/** One line of the screen. `indent` plus the width of `plain` is at most the window width. */
 export interface ScreenLine {
   /** The text without ANSI sequences, at most the window width wide. */
   plain: string;
@@ -746,6 +783,12 @@ export interface ScreenLine {
   style: LineStyle;
   /** Columns `[start, end)` of search matches in `plain`. */
   marks?: [number, number][];
+  /** The row of the current search match (`n`/`N` move it): drawn more strongly. */
+  current?: boolean;
+  /** Key hints drawn dimmed at the right end of the line (prompt, message; fits the width). */
+  hint?: string;
+  /** Blank columns before the text (the margin of a centred page column). */
+  indent?: number;
 }
 
 /** Cuts `text` to at most `width` display columns. */
@@ -775,7 +818,7 @@ function trustLabel(trust: string | undefined): string {
     case "changed-accepted":
       return "trusted (new key saved)";
     case "changed-once":
-      return "trusted once";
+      return "trusted (this session only)";
     case "changed-warned":
       return "UNTRUSTED (key changed)";
     case "unchecked":
@@ -785,27 +828,108 @@ function trustLabel(trust: string | undefined): string {
   }
 }
 
-/** The status line text: URL, status, trust verdict, identity, position. */
-export function statusText(state: BrowserState): string {
+/** The status line in parts: the URL (or what is loading) and the rest. */
+function statusParts(state: BrowserState): { url: string; rest: string[] } {
   const page = state.page;
-  const parts: string[] = [];
+  const rest: string[] = [];
+  let url: string;
   if (state.loading) {
-    parts.push(`→ ${state.loading.url}`);
-    if (state.progress) parts.push(state.progress);
-  } else if (page) parts.push(shownUrl(page));
-  else parts.push("gemini browse");
+    url = `→ ${state.loading.url}`;
+    if (state.progress) rest.push(state.progress);
+  } else if (page) url = shownUrl(page);
+  else url = "gemini browse";
   if (page && !state.loading) {
-    if (page.status !== undefined) parts.push(`${page.status} ${page.mediaType}`);
+    if (page.error) rest.push(page.title ?? "error");
+    else if (page.status !== undefined) rest.push(`${page.status} ${page.mediaType}`);
     const trust = trustLabel(page.trust);
-    if (trust) parts.push(trust);
-    if (page.identity) parts.push(`id: ${page.identity}`);
+    if (trust) rest.push(trust);
+    if (page.identity) rest.push(`id: ${page.identity}`);
     const total = state.layout.rows.length;
     const h = contentHeight(state);
     if (total > h) {
-      parts.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
+      rest.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
     }
   }
-  return parts.join(" │ ");
+  return { url, rest };
+}
+
+/** The status line text: URL, status, trust verdict, identity, position. */
+export function statusText(state: BrowserState): string {
+  const { url, rest } = statusParts(state);
+  return [url, ...rest].join(" │ ");
+}
+
+/**
+ * The status line cut to `width` columns: a long URL loses its middle (`…`) so that the
+ * status, trust verdict and identity stay visible.
+ */
+export function fitStatus(state: BrowserState, width: number): string {
+  const full = statusText(state);
+  if (displayWidth(full) <= width) return full;
+  const { url, rest } = statusParts(state);
+  const tail = rest.length > 0 ? " │ " + rest.join(" │ ") : "";
+  const room = width - displayWidth(tail);
+  if (room < 24) return fitWidth(full, width);
+  const chars = [...url];
+  const keep = room - 1;
+  const head = Math.ceil(keep * 0.6);
+  let left = fitWidth(url, head);
+  let right = "";
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const next = chars[i] + right;
+    if (displayWidth(left) + 1 + displayWidth(next) > room) break;
+    right = next;
+  }
+  if (displayWidth(left) + 1 + displayWidth(right) > room) left = fitWidth(left, room - 1);
+  return fitWidth(`${left}…${right}${tail}`, width);
+}
+
+const PAGE_HINT = "? help · o open · b back · q quit";
+
+/** Key hints at the right of the prompt line. */
+function promptHint(prompt: Prompt): string {
+  const note = prompt.note ? `${prompt.note} · ` : "";
+  switch (prompt.kind) {
+    case "url":
+      return `${note}Tab completes · Enter opens · Esc cancels`;
+    case "search":
+      return `${note}Enter finds · Esc cancels`;
+    case "secret":
+      return `${note}hidden · Enter sends · Esc cancels`;
+    case "choice":
+      return `${note}Esc cancels`;
+    default:
+      return `${note}Enter sends · Esc cancels`;
+  }
+}
+
+/**
+ * The prompt line as drawn in `width` columns, leaving one for the cursor: when the question
+ * and the answer do not fit, the end of the answer (where the typing happens) stays visible
+ * and the rest gives way to `…`.
+ */
+function shownPrompt(prompt: Prompt, width: number): string {
+  const full = promptLine(prompt);
+  const room = width - 1;
+  if (prompt.kind === "choice" || displayWidth(full) <= room) return fitWidth(full, width);
+  const answer = promptAnswer(prompt);
+  const label = full.slice(0, full.length - answer.length);
+  // Keep the question when at least half the line is left for the answer.
+  const keepLabel = displayWidth(label) + 1 <= Math.floor(room / 2);
+  const head = keepLabel ? label + "…" : "…";
+  const tailRoom = room - displayWidth(head);
+  if (tailRoom <= 0) return fitWidth(full, width);
+  const chars = [...(keepLabel ? answer : full)];
+  let tail = "";
+  for (let i = chars.length - 1; i >= 0; i--) {
+    if (displayWidth(chars[i] + tail) > tailRoom) break;
+    tail = chars[i] + tail;
+  }
+  return head + tail;
+}
+
+function promptAnswer(prompt: Prompt): string {
+  return prompt.kind === "secret" ? "*".repeat([...prompt.value].length) : prompt.value;
 }
 
 function promptLine(prompt: Prompt): string {
@@ -813,8 +937,10 @@ function promptLine(prompt: Prompt): string {
     const choices = (prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join("  ");
     return `${prompt.label} ${choices}`;
   }
-  const shown = prompt.kind === "secret" ? "*".repeat([...prompt.value].length) : prompt.value;
-  return `${prompt.label}: ${shown}`;
+  const shown = promptAnswer(prompt);
+  // A server's question usually ends in "?" or ":"; add a colon only when it does not.
+  const label = /[?:!.]$/.test(prompt.label.trim()) ? prompt.label.trim() : `${prompt.label}:`;
+  return `${label} ${shown}`;
 }
 
 function marksOf(plain: string, term: string): [number, number][] {
@@ -851,40 +977,66 @@ export function view(state: BrowserState): ScreenLine[] {
   const selectedLink = state.selected !== undefined
     ? state.layout.links[state.selected]?.number
     : undefined;
+  // In a window wider than the readable maximum, the page column is centred.
+  const margin = Math.max(0, Math.floor((width - pageWidth(state)) / 2));
   for (let i = 0; i < h; i++) {
     const row = state.layout.rows[state.scroll + i];
     if (!row) {
       lines.push({ plain: "", text: "", style: "page" });
       continue;
     }
-    const plain = fitWidth(row.plain, width);
+    const plain = fitWidth(row.plain, width - margin);
     const line: ScreenLine = {
       plain,
       text: plain === row.plain ? row.text : plain,
       style: selectedLink !== undefined && row.link === selectedLink ? "selected" : "page",
     };
+    if (margin > 0) line.indent = margin;
     if (state.search && state.search.matches.includes(state.scroll + i)) {
       line.marks = marksOf(plain, state.search.term);
+      if (state.search.matches[state.search.index] === state.scroll + i) line.current = true;
     }
     lines.push(line);
   }
   const details = state.prompt?.details;
   if (details && details.length > 0) {
-    const box = details.slice(-h);
+    // Long lines (fingerprints) wrap, continuing under their own indentation.
+    const wrapped = details.flatMap((d) => {
+      const lead = /^\s*/.exec(d)![0];
+      const indent = lead.length + 2 < width ? (lead || "  ") : "";
+      return wrapText(d, width, { indent });
+    });
+    const box = wrapped.slice(-h);
     const start = h - box.length;
     box.forEach((d, i) => {
       const plain = fitWidth(d, width);
       lines[start + i] = { plain, text: plain, style: "box" };
     });
   }
-  const status = fitWidth(statusText(state), width);
+  const status = fitStatus(state, width);
   lines.push({ plain: status, text: status, style: "status" });
   if (state.prompt) {
-    const p = fitWidth(promptLine(state.prompt), width);
-    lines.push({ plain: p, text: p, style: "prompt" });
+    const p = shownPrompt(state.prompt, width);
+    const line: ScreenLine = { plain: p, text: p, style: "prompt" };
+    const hint = promptHint(state.prompt);
+    if (displayWidth(p) + 3 + displayWidth(hint) <= width) line.hint = hint;
+    lines.push(line);
   } else {
-    const m = fitWidth(state.digits ? `Follow link ${state.digits} (Enter)` : state.message, width);
-    lines.push({ plain: m, text: m, style: "message" });
+    const waiting = state.loading !== undefined && state.progress !== undefined &&
+      state.message === state.progress;
+    const text = state.digits
+      ? `Follow link ${state.digits} (Enter)`
+      : waiting
+      ? `${state.message} (Esc cancels)`
+      : state.message;
+    const m = fitWidth(text, width);
+    const line: ScreenLine = { plain: m, text: m, style: "message" };
+    // The main keys, dimmed at the right, while nothing else needs the line's end.
+    if (!state.loading && !state.digits) {
+      const hint = state.search ? "n/N next/previous · Esc ends the search" : PAGE_HINT;
+      if (displayWidth(m) + 3 + displayWidth(hint) <= width) line.hint = hint;
+    }
+    lines.push(line);
   }
   return lines;
 }
@@ -892,6 +1044,6 @@ export function view(state: BrowserState): ScreenLine[] {
 /** Where the terminal cursor goes: the end of the prompt text, or `undefined` (hidden). */
 export function cursorPosition(state: BrowserState): { row: number; col: number } | undefined {
   if (!state.prompt) return undefined;
-  const col = Math.min(state.width - 1, displayWidth(promptLine(state.prompt)));
+  const col = Math.min(state.width - 1, displayWidth(shownPrompt(state.prompt, state.width)));
   return { row: state.height - 1, col };
 }

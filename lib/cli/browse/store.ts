@@ -42,7 +42,7 @@ export interface Subscription {
 export interface Subscriptions {
   /** The feeds. */
   feeds: Subscription[];
-  /** Entry URLs seen (visited, or present when subscribing). */
+  /** Entry URLs seen: visited, or marked read on the subscriptions page. */
   seen: string[];
 }
 

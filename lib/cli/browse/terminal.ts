@@ -131,28 +131,54 @@ function padTo(text: string, plainWidth: number, width: number): string {
 
 function withMarks(line: ScreenLine): string {
   if (!line.marks || line.marks.length === 0) return line.text;
+  // The current match: bold, underlined, reversed; other matches: reversed.
+  const on = line.current ? "\x1b[1;4;7m" : "\x1b[7m";
+  const off = line.current ? "\x1b[22;24;27m" : "\x1b[27m";
   let out = "";
   let at = 0;
   for (const [start, end] of line.marks) {
-    out += line.plain.slice(at, start) + "\x1b[7m" + line.plain.slice(start, end) + "\x1b[27m";
+    out += line.plain.slice(at, start) + on + line.plain.slice(start, end) + off;
     at = end;
   }
   return out + line.plain.slice(at);
 }
 
+function sameLine(a: ScreenLine | undefined, b: ScreenLine): boolean {
+  if (!a) return false;
+  if (a.text !== b.text || a.plain !== b.plain || a.style !== b.style) return false;
+  if ((a.current ?? false) !== (b.current ?? false) || a.hint !== b.hint) return false;
+  if ((a.indent ?? 0) !== (b.indent ?? 0)) return false;
+  return JSON.stringify(a.marks ?? []) === JSON.stringify(b.marks ?? []);
+}
+
 /**
  * The ANSI text that draws `lines` on a `width`-column screen from the top-left corner, and
- * puts the cursor at `cursor` (shown) or hides it.
+ * puts the cursor at `cursor` (shown) or hides it. With `previous` (the lines on screen now,
+ * at the same size), only the rows that differ are drawn, so a key press rewrites one or two
+ * rows instead of the whole screen. The frame is one synchronized update (DEC mode 2026) for
+ * terminals that support it.
+ *
+ * @example
+ * ```ts
+ * import { paint } from "./terminal.ts";
+ * const a = [{ plain: "one", text: "one", style: "page" as const }];
+ * const b = [{ plain: "two", text: "two", style: "page" as const }];
+ * console.assert(paint(b, 10, undefined, (t) => t.length, a).includes("two"));
+ * console.assert(!paint(a, 10, undefined, (t) => t.length, a).includes("one"));
+ * ```
  */
 export function paint(
   lines: readonly ScreenLine[],
   width: number,
   cursor: { row: number; col: number } | undefined,
   plainWidth: (text: string) => number,
+  previous?: readonly ScreenLine[],
 ): string {
-  let out = "\x1b[?25l";
+  let out = "\x1b[?2026h\x1b[?25l";
   lines.forEach((line, row) => {
+    if (previous && sameLine(previous[row], line)) return;
     out += `\x1b[${row + 1};1H\x1b[0m`;
+    if (line.indent) out += `\x1b[K\x1b[${row + 1};${line.indent + 1}H`;
     switch (line.style) {
       case "page":
         out += withMarks(line);
@@ -172,10 +198,14 @@ export function paint(
       default:
         out += line.plain;
     }
+    if (line.hint && (line.style === "prompt" || line.style === "message")) {
+      const used = plainWidth(line.plain) + plainWidth(line.hint);
+      out += " ".repeat(Math.max(1, width - used)) + "\x1b[2m" + line.hint + "\x1b[22m";
+    }
     out += "\x1b[0m\x1b[K";
   });
   if (cursor) out += `\x1b[${cursor.row + 1};${cursor.col + 1}H\x1b[?25h`;
-  return out;
+  return out + "\x1b[?2026l";
 }
 
 /** A full-screen terminal session on Deno's stdin and stdout. */
@@ -187,6 +217,8 @@ export class FullScreen {
   #rest = "";
   #resize: (() => void) | undefined;
   #started = false;
+  #last: readonly ScreenLine[] | undefined;
+  #lastWidth = 0;
 
   /** Enters the alternate screen and raw mode. */
   start(onResize: () => void): void {
@@ -225,6 +257,30 @@ export class FullScreen {
   /** Draws a painted screen. */
   draw(ansi: string): void {
     this.#write(ansi);
+  }
+
+  /**
+   * Draws `lines` in one write, only the rows that changed since the last call (everything
+   * after a resize or {@linkcode FullScreen.invalidate}).
+   */
+  render(
+    lines: readonly ScreenLine[],
+    width: number,
+    cursor: { row: number; col: number } | undefined,
+    plainWidth: (text: string) => number,
+  ): void {
+    const same = this.#last !== undefined && this.#lastWidth === width &&
+      this.#last.length === lines.length;
+    const previous = same ? this.#last : undefined;
+    const clear = previous ? "" : "\x1b[0m\x1b[H\x1b[2J";
+    this.#write(clear + paint(lines, width, cursor, plainWidth, previous));
+    this.#last = lines;
+    this.#lastWidth = width;
+  }
+
+  /** Forgets what is on screen: the next render draws every row (Ctrl-L). */
+  invalidate(): void {
+    this.#last = undefined;
   }
 
   #write(text: string): void {

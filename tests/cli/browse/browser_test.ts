@@ -8,7 +8,8 @@ import {
   handlerFor,
   identityScope,
 } from "../../../lib/cli/browse/browser.ts";
-import { initialState } from "../../../lib/cli/browse/model.ts";
+import { initialState, statusText } from "../../../lib/cli/browse/model.ts";
+import { SessionIdentities } from "../../../lib/cli/browse/session_identities.ts";
 import { BrowseStore } from "../../../lib/cli/browse/store.ts";
 import { ClientError } from "../../../lib/client/types.ts";
 import type {
@@ -60,6 +61,7 @@ interface Harness {
   dir: string;
   spawned: string[][];
   identities: MemoryIdentityStore;
+  session: SessionIdentities;
 }
 
 async function harness(
@@ -70,6 +72,7 @@ async function harness(
   const store = new BrowseStore(`${dir}/data`);
   const spawned: string[][] = [];
   const identities = new MemoryIdentityStore();
+  const session = new SessionIdentities(identities);
   const makeFetcher = (hooks: ClientHooks): Fetcher => async (url, options) => {
     const u = new URL(url);
     if (u.protocol !== "gemini:") {
@@ -82,7 +85,7 @@ async function harness(
   const browser = new Browser({
     makeFetcher,
     store,
-    identities,
+    identities: session,
     downloadsDir: `${dir}/downloads`,
     handlers: { "image/*": "viewer" },
     opener: ["xdg-open"],
@@ -91,7 +94,7 @@ async function harness(
     state: initialState({ width: 60, height: 12 }),
   });
   try {
-    await fn({ browser, store, dir, spawned, identities });
+    await fn({ browser, store, dir, spawned, identities, session });
   } finally {
     browser.dispatch("q");
     await browser.idle();
@@ -123,15 +126,92 @@ Deno.test("Browser loads a page, records the visit and the session URL", async (
   });
 });
 
-Deno.test("Browser shows an error status in the message line and keeps the page", async () => {
-  await harness({ "/": gmi("# Home\n=> /missing M\n") }, async ({ browser }) => {
+Deno.test("Browser shows an error page for a failed status; b goes back, R retries", async () => {
+  let fails = 0;
+  const flaky: Route = (url) => {
+    fails++;
+    return Promise.resolve(
+      fails === 1
+        ? response(url.href, 42, "script crashed")
+        : response(url.href, 20, "text/gemini", "# Works\n"),
+    );
+  };
+  await harness({ "/": gmi("# Home\n=> /missing M\n=> /cgi C\n") }, async ({ browser, store }) => {
     browser.open("gemini://h.example/");
     await until(() => browser.state.page, "the page");
     browser.dispatch("1");
     browser.dispatch("enter");
-    await until(() => !browser.state.loading, "the failure");
-    assertEquals(browser.state.message, "51 Not found (gemini://h.example/missing)");
-    assertEquals(browser.state.page?.title, "Home");
+    await until(() => browser.state.page?.error, "the error page");
+    const page = browser.state.page!;
+    assertEquals(page.url, "gemini://h.example/missing");
+    assertEquals(page.title, "51 Not found");
+    assertStringIncludes(page.body, "The server has no page at this address.");
+    assertStringIncludes(page.body, "Press b to go back");
+    assertStringIncludes(page.body, "=> gemini://h.example/ Home page of h.example");
+    assertStringIncludes(statusText(browser.state), "gemini://h.example/missing │ 51 Not found");
+    await browser.idle();
+    assertEquals((await store.history()).map((v) => v.url), ["gemini://h.example/"]);
+    assert(!browser.state.known.includes("gemini://h.example/missing"));
+
+    browser.dispatch("b");
+    await until(() => browser.state.page?.title === "Home", "back home");
+  });
+  await harness({ "/cgi": flaky }, async ({ browser }) => {
+    browser.open("gemini://h.example/cgi");
+    await until(() => browser.state.page?.error, "the error page");
+    assertEquals(browser.state.page?.title, "42 CGI error");
+    assertStringIncludes(browser.state.page!.body, "> script crashed");
+    browser.dispatch("R");
+    await until(() => browser.state.page?.title === "Works", "the retry");
+  });
+});
+
+Deno.test("Browser explains client errors on a page: network, trust change; declines are messages", async () => {
+  const { info } = await generateCertificate("new.example");
+  const change = {
+    host: "h.example",
+    port: 1965,
+    pinned: {
+      host: "h.example",
+      port: 1965,
+      pin: "spki" as const,
+      spkiSha256: "ab".repeat(32),
+      certSha256: "cd".repeat(32),
+      notAfter: "2027-01-01T00:00:00.000Z",
+      firstSeen: "2025-01-01T00:00:00.000Z",
+      lastSeen: "2026-01-01T00:00:00.000Z",
+    },
+    presented: info,
+  };
+  const routes: Record<string, Route> = {
+    "/down": () => {
+      throw new ClientError("network", "Cannot connect to h.example:1965: connection refused");
+    },
+    "/changed": () => {
+      throw new ClientError("trust-changed", "changed", { change });
+    },
+    "/gopher": () => {
+      throw new ClientError("insecure-refused", "gopher://g.example/ is gopher");
+    },
+  };
+  await harness(routes, async ({ browser }) => {
+    browser.open("gemini://h.example/down");
+    await until(() => browser.state.page?.error, "the error page");
+    assertEquals(browser.state.page?.title, "Cannot connect");
+    assertStringIncludes(browser.state.page!.body, "connection refused");
+    assertStringIncludes(browser.state.page!.body, "press R to try again");
+
+    browser.open("gemini://h.example/changed");
+    await until(() => browser.state.page?.title === "Certificate changed", "the trust page");
+    const body = browser.state.page!.body;
+    assertStringIncludes(body, "Nothing was sent to the server.");
+    assertStringIncludes(body, "AB:AB:AB");
+    assertStringIncludes(body, "press R and choose to trust it");
+
+    browser.open("gemini://h.example/gopher");
+    await until(() => !browser.state.loading, "the refusal");
+    assertEquals(browser.state.page?.title, "Certificate changed");
+    assertEquals(browser.state.message, "Not connected: the scheme is not encrypted");
   });
 });
 
@@ -250,7 +330,7 @@ Deno.test("Browser saves a non-text response to the downloads folder, with progr
     const messages: string[] = [];
     browser.open("gemini://h.example/f/archive.zip");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
-    assertStringIncludes(browser.state.prompt!.label, "application/zip (archive.zip)");
+    assertEquals(browser.state.prompt!.label, "archive.zip is application/zip, not text:");
     const original = browser.dispatch.bind(browser);
     browser.dispatch = (e) => {
       original(e);
@@ -291,6 +371,9 @@ Deno.test("handlerFor() picks exact type, then type/*, then *; downloadName() cl
   assertEquals(handlerFor({}, "audio/ogg"), undefined);
   assertEquals(downloadName("gemini://h/a/b%20c.ogg", "audio/ogg"), "b c.ogg");
   assertEquals(downloadName("gemini://h/", "image/png"), "download.png");
+  // A name without an extension gets the usual one of its media type.
+  assertEquals(downloadName("gemini://h/archive", "application/zip"), "archive.zip");
+  assertEquals(downloadName("gemini://h/blob", "application/octet-stream"), "blob");
   assertEquals(downloadName("gemini://h/..%2F..%2Fetc", "text/x"), "_.._etc");
   assertEquals(identityScope(new URL("gemini://h:1966/app/x?q")), "gemini://h:1966/app/x");
 });
@@ -306,13 +389,21 @@ Deno.test("Browser offers identities for 60: transient, new (stored) and existin
       })
       : response(url.href, 60, "Cert please");
   };
-  await harness({ "/app": needsCert }, async ({ browser, identities }) => {
+  await harness({ "/app": needsCert }, async ({ browser, identities, session }) => {
     browser.open("gemini://h.example/app");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    const details = browser.state.prompt!.details!.join("\n");
+    assertStringIncludes(details, "h.example asks for a client certificate (an identity)");
+    assertStringIncludes(details, "used for gemini://h.example/app and below");
+    assertStringIncludes(details, "[t] a transient identity, forgotten when the browser quits");
     browser.dispatch("t");
     await until(() => browser.state.page, "the page");
     assert(used[0]?.name.startsWith("transient-"));
     assertEquals(await identities.list(), []);
+    // The transient identity stays in use for its scope until the browser quits.
+    const again = await session.forUrl(new URL("gemini://h.example/app/deeper"));
+    assertEquals(again?.name, used[0]?.name);
+    assertEquals(await session.forUrl(new URL("gemini://h.example/other")), undefined);
 
     browser.open("gemini://h.example/app");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
@@ -338,7 +429,8 @@ Deno.test("Browser offers identities for 60: transient, new (stored) and existin
     browser.dispatch("escape");
     await until(() => !browser.state.loading, "the end");
     assertEquals(used[3], null);
-    assertEquals(browser.state.message, "60 Cert please (gemini://h.example/app)");
+    assertEquals(browser.state.page?.title, "60 Client certificate required");
+    assertStringIncludes(browser.state.page!.body, "> Cert please");
   });
 });
 
@@ -357,7 +449,10 @@ Deno.test("Browser asks before a cross-host redirect and before unencrypted sche
   await harness({ "/r": redirect, "/g": gopher }, async ({ browser, store }) => {
     browser.open("gemini://h.example/r");
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
-    assertStringIncludes(browser.state.prompt!.label, "gemini://elsewhere.example/");
+    assertEquals(
+      browser.state.prompt!.label,
+      "h.example redirects to another host: gemini://elsewhere.example/ — follow?",
+    );
     browser.dispatch("n");
     await until(() => answers.length === 1, "the answer");
     assertEquals(answers, [false]);
@@ -380,6 +475,37 @@ Deno.test("Browser asks before a cross-host redirect and before unencrypted sche
     await until(() => answers.length === 4, "the remembered answer");
     assertEquals(answers, [false, true, true, true]);
   });
+});
+
+Deno.test("Browser remembers 'always for this host' across sessions, and only that", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BrowseStore(`${dir}/data`);
+  await store.addInsecureHost("gopher://g.example");
+  const prompts: string[] = [];
+  const browser = new Browser({
+    makeFetcher: () => () => Promise.reject(new Error("unused")),
+    store,
+    downloadsDir: `${dir}/downloads`,
+    render: (s) => {
+      if (s.prompt) prompts.push(s.prompt.label);
+    },
+    state: initialState({ width: 60, height: 12 }),
+  });
+  try {
+    await browser.loadStores();
+    assertEquals(await browser.hooks.onInsecure!(new URL("gopher://g.example/1/")), true);
+    assertEquals(prompts, []);
+    // Another host is asked about.
+    const other = browser.hooks.onInsecure!(new URL("gopher://other.example/"));
+    await until(() => browser.state.prompt, "the prompt");
+    browser.dispatch("n");
+    assertEquals(await other, false);
+    assertEquals(prompts.length, 1);
+  } finally {
+    browser.dispatch("q");
+    await browser.idle();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("Browser bookmarks and lists bookmarks, history and help as pages", async () => {
@@ -424,12 +550,29 @@ Deno.test("Browser subscribes to a feed and lists new entries across subscriptio
     browser.dispatch("enter");
     await until(() => browser.state.page?.url.endsWith("/e1"), "entry 1");
     await browser.idle();
+    const progress: string[] = [];
+    const original = browser.dispatch.bind(browser);
+    browser.dispatch = (e) => {
+      original(e);
+      if (browser.state.progress) progress.push(browser.state.progress);
+    };
     browser.dispatch("S");
     await until(() => browser.state.page?.url === "about:subscriptions", "subscriptions");
+    assertEquals(progress, ["Checking My log (1 of 1)…"]);
     const links = browser.state.layout.links.map((l) => l.url);
     assert(links.includes("gemini://h.example/e2"));
     assert(!links.includes("gemini://h.example/e1"), "visited entries are not new");
     assertStringIncludes(browser.state.page!.body, "2026-02-01 My log: Second");
+    assertStringIncludes(browser.state.page!.body, "## 1 new entry\n");
+    browser.dispatch = original;
+    const markRead = browser.state.layout.links.findIndex((l) => l.url.endsWith("?read"));
+    for (const k of String(markRead + 1)) browser.dispatch(k);
+    browser.dispatch("enter");
+    await until(() => browser.state.page?.body.includes("marked as read"), "marked read");
+    assertEquals(browser.state.page?.url, "about:subscriptions");
+    assertEquals(browser.state.back.at(-1)?.url, "gemini://h.example/e1");
+    const seenNow = (await store.subscriptions()).seen;
+    assert(seenNow.includes("gemini://h.example/e2"));
   });
 });
 
@@ -453,4 +596,127 @@ Deno.test("Browser offers the system opener for links it cannot fetch", async ()
     assertEquals(spawned, [["xdg-open", "https://example.com/"]]);
     assertEquals(browser.state.page?.title, "Home");
   });
+});
+
+Deno.test("Browser offers to open the target of a redirect to https, not the link", async () => {
+  const toWeb: Route = async (url, hooks) => {
+    const to = new URL("https://example.com/moved");
+    if (!(await hooks.onRedirect!({ from: url, to }))) {
+      throw new ClientError("scheme-change", "not followed");
+    }
+    throw new ClientError("unsupported-scheme", "https is not fetched");
+  };
+  await harness({ "/web": toWeb }, async ({ browser, spawned }) => {
+    browser.open("gemini://h.example/web");
+    await until(() => browser.state.prompt?.kind === "choice", "the redirect prompt");
+    browser.dispatch("y");
+    await until(() => browser.state.prompt?.label.startsWith("Open"), "the opener prompt");
+    assertEquals(browser.state.prompt!.label, "Open https://example.com/moved with xdg-open?");
+    browser.dispatch("y");
+    await until(() => !browser.state.loading, "the answer");
+    assertEquals(spawned, [["xdg-open", "https://example.com/moved"]]);
+
+    browser.open("gemini://h.example/web");
+    await until(() => browser.state.prompt?.kind === "choice", "the redirect prompt");
+    browser.dispatch("n");
+    await until(() => !browser.state.loading, "the refusal");
+    assertEquals(browser.state.message, "Redirect not followed to https://example.com/moved");
+  });
+});
+
+Deno.test("Browser remembers 'trust once' for the same key until it quits, not a different key", async () => {
+  const { info } = await generateCertificate("new.example");
+  const { info: other } = await generateCertificate("other.example");
+  const pinned = {
+    host: "h.example",
+    port: 1965,
+    pin: "spki" as const,
+    spkiSha256: "ab".repeat(32),
+    certSha256: "cd".repeat(32),
+    notAfter: "2027-01-01T00:00:00.000Z",
+    firstSeen: "2025-01-01T00:00:00.000Z",
+    lastSeen: "2026-01-01T00:00:00.000Z",
+  };
+  await harness({}, async ({ browser }) => {
+    const hooks = browser.hooks;
+    const first = hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned,
+      presented: info,
+    });
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("o");
+    assertEquals(await first, "once");
+    const again = await hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned,
+      presented: info,
+    });
+    assertEquals(again, "once");
+    assertEquals(browser.state.prompt, undefined);
+    const changedAgain = hooks.onCertificateChange!({
+      host: "h.example",
+      port: 1965,
+      pinned,
+      presented: other,
+    });
+    await until(() => browser.state.prompt?.kind === "choice", "a new prompt for another key");
+    browser.dispatch("a");
+    assertEquals(await changedAgain, "abort");
+  });
+});
+
+Deno.test("Browser removes a bookmark selected on the bookmarks page and shows the list again", async () => {
+  await harness({ "/a": gmi("# A\n"), "/b": gmi("# B\n") }, async ({ browser, store }) => {
+    await store.addBookmark({ url: "gemini://h.example/a", title: "A" });
+    await store.addBookmark({ url: "gemini://h.example/b", title: "B" });
+    await browser.loadStores();
+    browser.dispatch("m");
+    await until(() => browser.state.page?.url === "about:bookmarks", "bookmarks");
+    browser.dispatch("B");
+    assertEquals(browser.state.message, "Select a bookmark with Tab, then press B to remove it");
+    browser.dispatch("tab");
+    browser.dispatch("tab");
+    browser.dispatch("B");
+    await until(
+      () => browser.state.layout.links.length === 1 && !browser.state.loading,
+      "the list without B",
+    );
+    assertEquals(await store.bookmarks(), [{ url: "gemini://h.example/a", title: "A" }]);
+    assertEquals(browser.state.layout.links[0].url, "gemini://h.example/a");
+  });
+});
+
+Deno.test("Browser says when the opener cannot be started; a download is kept", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BrowseStore(`${dir}/data`);
+  const browser = new Browser({
+    makeFetcher: () => (url) => Promise.resolve(response(url, 20, "image/png", "PNG")),
+    store,
+    downloadsDir: `${dir}/downloads`,
+    opener: ["no-such-opener"],
+    spawn: () => {
+      throw new Deno.errors.NotFound("no-such-opener");
+    },
+    render: () => {},
+    state: initialState({ width: 60, height: 12 }),
+  });
+  try {
+    browser.open("gemini://h.example/pic");
+    await until(() => browser.state.prompt?.kind === "choice", "the prompt");
+    browser.dispatch("o");
+    await until(() => !browser.state.loading, "the opener");
+    assertEquals(
+      browser.state.message,
+      "Could not start no-such-opener (not installed); set a handler in [browse.handlers]; " +
+        `the file is saved as ${dir}/downloads/pic.png`,
+    );
+    assertEquals(await Deno.readTextFile(`${dir}/downloads/pic.png`), "PNG");
+  } finally {
+    browser.dispatch("q");
+    await browser.idle();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

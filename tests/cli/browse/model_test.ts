@@ -1,3 +1,4 @@
+import { paint } from "../../../lib/cli/browse/terminal.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
 import {
   type BrowserState,
@@ -74,6 +75,13 @@ Deno.test("view() draws exactly height lines: page rows, status line, message li
   assertStringIncludes(lines[4], URL_.slice(0, 25));
   assertEquals(view(s)[4].style, "status");
   assertEquals(lines[5], "Hello");
+  assertEquals(view(s)[5].hint, undefined, "no room for the key hints in 30 columns");
+  const wide = update(s, { type: "resize", width: 80, height: 6 }).state;
+  assertEquals(view(wide)[5].hint, "? help · o open · b back · q quit");
+  assertEquals(
+    view(keys(wide, "/", ..."world", "enter").state)[5].hint,
+    "n/N next/previous · Esc ends the search",
+  );
 });
 
 Deno.test("view() status line shows URL, status, trust verdict and identity", () => {
@@ -100,6 +108,20 @@ Deno.test("page width is min(window width, readable maximum)", () => {
   const small = withPage(text, { width: 25, height: 10, maxWidth: 100 });
   assertEquals(pageWidth(small), 25);
   assertEquals(initialState().maxWidth, 100);
+});
+
+Deno.test("in a window wider than the readable maximum the page column is centred", () => {
+  const s = withPage(LINKS, { width: 140, height: 8, maxWidth: 100 });
+  const lines = view(s);
+  assertEquals(lines[0].plain, "# Title");
+  assertEquals(lines[0].indent, 20);
+  assertEquals(lines.at(-2)?.indent, undefined, "the status line spans the window");
+  assertEquals(
+    view(update(s, { type: "resize", width: 100, height: 8 }).state)[0].indent,
+    undefined,
+  );
+  const painted = paint(lines, 140, undefined, (t) => t.length);
+  assertStringIncludes(painted, "\x1b[1;1H\x1b[0m\x1b[K\x1b[1;21H");
 });
 
 Deno.test("resize lays the page out again at the new width and keeps scroll in range", () => {
@@ -234,7 +256,56 @@ Deno.test("Tab in the URL prompt completes from history and bookmarks, cycling",
   assertEquals(two.prompt?.value, "gemini://alpha.example/x");
   assertEquals(keys(two, "tab").state.prompt?.value, "gemini://alpha.example/");
   assertEquals(keys(two, "shift-tab").state.prompt?.value, "gemini://alpha.example/");
-  assertEquals(keys(s, "o", ..."zzz", "tab").state.message, "No completion");
+  const none = keys(s, "o", ..."zzz", "tab").state;
+  assertEquals(none.prompt?.note, "no completion");
+  // The count shows at the right of the prompt line with the key hints, while typing.
+  const wide = update(two, { type: "resize", width: 100, height: 10 }).state;
+  assertEquals(view(wide).at(-1)?.plain, "Open: gemini://alpha.example/x");
+  assertEquals(view(wide).at(-1)?.hint, "2 of 2 · Tab completes · Enter opens · Esc cancels");
+  assertEquals(keys(wide, "enter").state.message.startsWith("Loading gemini://alpha"), true);
+});
+
+Deno.test("a long answer scrolls in the prompt line: the end being typed stays visible", () => {
+  let s = withPage("x", { width: 30, height: 6 });
+  s = update(s, { type: "ask", prompt: { kind: "input", id: 1, label: "Say", value: "" } }).state;
+  s = keys(s, ..."the quick brown fox jumps over the lazy dog").state;
+  const line = view(s).at(-1)!.plain;
+  assertEquals(line, "Say: …jumps over the lazy dog");
+  assertEquals(line.length <= 29, true);
+  assertEquals(cursorPosition(s), { row: 5, col: [...line].length });
+  // A question longer than half the line gives way too.
+  let q = withPage("x", { width: 30, height: 6 });
+  q = update(q, {
+    type: "ask",
+    prompt: { kind: "input", id: 1, label: "What is the name of your first pet?", value: "" },
+  }).state;
+  q = keys(q, ..."Rex").state;
+  assertEquals(view(q).at(-1)!.plain.endsWith("first pet? Rex"), true);
+  assertEquals(view(q).at(-1)!.plain.startsWith("…"), true);
+});
+
+Deno.test("a long URL in the status line loses its middle, keeping status and trust", () => {
+  const long = "gemini://example.org/" + "very-long-segment/".repeat(6) + "page.gmi";
+  const s = withPage("x", { width: 60, height: 5 }, { url: long, trust: "match" });
+  const status = view(s)[3].plain;
+  assertEquals(status.length, 60);
+  assert(status.startsWith("gemini://example.org"), status);
+  assert(status.endsWith("page.gmi │ 20 text/gemini │ trusted"), status);
+  assertStringIncludes(status, "…");
+});
+
+Deno.test("prompt labels: a colon only when the question has no punctuation; hints fit", () => {
+  const s = withPage("x", { width: 80, height: 6 });
+  const ask = (label: string, kind: "input" | "secret"): BrowserState =>
+    update(s, { type: "ask", prompt: { kind, id: 1, label, value: "" } }).state;
+  assertEquals(
+    view(keys(ask("What is your name?", "input"), "Z").state).at(-1)?.plain,
+    "What is your name? Z",
+  );
+  assertEquals(view(keys(ask("Password", "secret"), "Z").state).at(-1)?.plain, "Password: *");
+  assertEquals(view(ask("Password", "secret")).at(-1)?.hint, "hidden · Enter sends · Esc cancels");
+  const narrow = update(ask("Password", "secret"), { type: "resize", width: 20, height: 6 }).state;
+  assertEquals(view(narrow).at(-1)?.hint, undefined);
 });
 
 Deno.test("visited pages become completions", () => {
@@ -290,14 +361,22 @@ Deno.test("/ searches the page; n and N move between matches; matches are marked
   assertEquals(screen(searching).at(-1), "Search: needle");
   const found = keys(searching, "enter").state;
   assertEquals(found.search?.matches, [5, 15, 25]);
-  assertEquals(found.scroll, 5);
+  // The first match is on screen already: no scrolling.
+  assertEquals(found.scroll, 0);
   assertEquals(found.message, "Match 1 of 3");
-  const line = view(found)[0];
+  const line = view(found)[5];
   assertEquals(line.plain, "the Needle 5");
   assertEquals(line.marks, [[4, 10]]);
-  assertEquals(keys(found, "n").state.scroll, 15);
+  assertEquals(line.current, true);
+  // A match off screen comes into view a third of the way down, with context above it.
+  const second = keys(found, "n").state;
+  assertEquals(second.scroll, 13);
+  assertEquals(view(second)[2].plain, "the Needle 15");
+  assertEquals(view(second)[2].current, true);
   assertEquals(keys(found, "n", "n").state.message, "Match 3 of 3");
-  assertEquals(keys(found, "n", "n", "n").state.scroll, 5);
+  const wrapped = keys(found, "n", "n", "n").state;
+  assertEquals(wrapped.message, "Match 1 of 3");
+  assertEquals(wrapped.scroll, 3);
   assertEquals(keys(found, "N").state.message, "Match 3 of 3");
   assertEquals(keys(s, "/", ..."absent", "enter").state.message, "Not found: absent");
   assertEquals(keys(s, "n").state.message, "No search; press /");
@@ -470,7 +549,7 @@ Deno.test("a page reached with a sensitive answer hides its query", () => {
 });
 
 Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value", () => {
-  let s = withPage("x", { width: 80, height: 12 });
+  let s = withPage("x", { width: 100, height: 12 });
   s = update(s, {
     type: "ask",
     prompt: {
@@ -481,7 +560,7 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
       details: ["Pinned:  SHA-256 AA:BB", "Now:     SHA-256 CC:DD"],
       choices: [
         { key: "a", label: "abort", value: "abort" },
-        { key: "o", label: "trust once", value: "once" },
+        { key: "o", label: "trust once (this session)", value: "once" },
         { key: "s", label: "trust and save", value: "save" },
       ],
       cancelValue: "abort",
@@ -490,7 +569,7 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
   const lines = view(s);
   assertEquals(
     lines.at(-1)?.plain,
-    "Trust the new certificate? [a] abort  [o] trust once  [s] trust and save",
+    "Trust the new certificate? [a] abort  [o] trust once (this session)  [s] trust and save",
   );
   assertEquals(lines[8].plain, "Pinned:  SHA-256 AA:BB");
   assertEquals(lines[8].style, "box");
@@ -500,6 +579,27 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
   assertEquals(keys(s, "o").effects, [{ type: "answer", id: 4, value: "once" }]);
   assertEquals(keys(s, "s").effects, [{ type: "answer", id: 4, value: "save" }]);
   assertEquals(keys(s, "escape").effects, [{ type: "answer", id: 4, value: "abort" }]);
+});
+
+Deno.test("the details box wraps long lines (fingerprints) under their indentation", () => {
+  const fp = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, "0")).join(":");
+  let s = withPage("x", { width: 40, height: 12 });
+  s = update(s, {
+    type: "ask",
+    prompt: {
+      kind: "choice",
+      id: 1,
+      label: "Trust?",
+      value: "",
+      details: [`Now:     key SHA-256 ${fp}`, "         valid 2026-01-01 to 2027-01-01"],
+      choices: [{ key: "a", label: "abort", value: "abort" }],
+    },
+  }).state;
+  const box = view(s).filter((l) => l.style === "box").map((l) => l.plain);
+  assertEquals(box.join("").replaceAll(" ", "").includes(fp), true, box.join("|"));
+  assert(box.length >= 4, box.join("|"));
+  assert(box.every((l) => l.length <= 40));
+  assertEquals(box.at(-1), "         valid 2026-01-01 to 2027-01-01");
 });
 
 Deno.test("questions wait in a queue; one replaces the user's own URL prompt", () => {
@@ -522,7 +622,8 @@ Deno.test("questions wait in a queue; one replaces the user's own URL prompt", (
 Deno.test("progress shows in the status line while loading, and on the message line", () => {
   const loading = keys(withPage("x", { width: 100 }), "R").state;
   const s = update(loading, { type: "progress", text: "Saving a.bin: 64.0 KiB" }).state;
-  assertEquals(screen(s).at(-1), "Saving a.bin: 64.0 KiB");
+  assertEquals(screen(s).at(-1), "Saving a.bin: 64.0 KiB (Esc cancels)");
+  assertEquals(screen(loading).at(-1), `Loading ${URL_}… (Esc cancels)`);
   assertEquals(screen(s).at(-2), `→ ${URL_} │ Saving a.bin: 64.0 KiB`);
   const done = update(s, { type: "finished", id: s.loading!.id, message: "Saved" }).state;
   assertEquals(done.progress, undefined);

@@ -70,7 +70,9 @@ Deno.test("view() always draws height lines no wider than the window", () => {
         for (const k of keys) s = update(s, k).state;
         const lines = view(s);
         assertEquals(lines.length, height);
-        for (const line of lines) assert(displayWidth(line.plain) <= width, line.plain);
+        for (const line of lines) {
+          assert((line.indent ?? 0) + displayWidth(line.plain) <= width, line.plain);
+        }
         assert(s.scroll >= 0 && s.scroll <= Math.max(0, s.layout.rows.length - (height - 2)));
       },
     ),

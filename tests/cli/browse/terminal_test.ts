@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
 import { decodeKeys, paint } from "../../../lib/cli/browse/terminal.ts";
-import { commandKeys } from "../../../lib/cli/browse/line_mode.ts";
+import { commandKeys, LinePrinter } from "../../../lib/cli/browse/line_mode.ts";
+import { initialState, update } from "../../../lib/cli/browse/model.ts";
+import { memoryIo } from "../../../lib/cli/io.ts";
 
 Deno.test("decodeKeys() names arrows, paging, Home/End, Shift-Tab and control keys", () => {
   const table: [string, string[]][] = [
@@ -61,8 +63,36 @@ Deno.test("paint() positions every line, pads the status line, shows the cursor 
   assertStringIncludes(out, "\x1b[7m[1] link\x1b[27m");
   assertStringIncludes(out, "a \x1b[7mneedle\x1b[27m b");
   assertStringIncludes(out, "\x1b[7mstatus    \x1b[27m");
-  assert(out.endsWith("\x1b[5;8H\x1b[?25h"));
+  assert(out.endsWith("\x1b[5;8H\x1b[?25h\x1b[?2026l"));
   assert(!paint([], 10, undefined, (t) => t.length).includes("?25h"));
+});
+
+Deno.test("paint() with the previous frame draws only the rows that changed, in one update", () => {
+  const before = [
+    { plain: "row one", text: "row one", style: "page" as const },
+    { plain: "row two", text: "row two", style: "page" as const },
+    { plain: "status", text: "status", style: "status" as const },
+    { plain: "message", text: "message", style: "message" as const },
+  ];
+  const after = [before[0], before[1], before[2], {
+    plain: "Match 1 of 2",
+    text: "Match 1 of 2",
+    style: "message" as const,
+  }];
+  const out = paint(after, 20, undefined, (t) => t.length, before);
+  assert(out.startsWith("\x1b[?2026h") && out.endsWith("\x1b[?2026l"));
+  assertStringIncludes(out, "\x1b[4;1H\x1b[0mMatch 1 of 2");
+  for (const row of ["\x1b[1;1H", "\x1b[2;1H", "\x1b[3;1H"]) assert(!out.includes(row), row);
+  // Same text but now the current search match: drawn again, more strongly.
+  const marked = { ...before[1], marks: [[4, 7]] as [number, number][], current: true };
+  const again = paint([before[0], marked, before[2], before[3]], 20, undefined, (t) => t.length, [
+    before[0],
+    { ...before[1], marks: [[4, 7]] },
+    before[2],
+    before[3],
+  ]);
+  assertStringIncludes(again, "\x1b[2;1H\x1b[0mrow \x1b[1;4;7mtwo\x1b[22;24;27m");
+  assert(!again.includes("\x1b[1;1H"));
 });
 
 Deno.test("commandKeys() maps line-mode commands onto browser keys", () => {
@@ -91,4 +121,30 @@ Deno.test("commandKeys() maps line-mode commands onto browser keys", () => {
     ["frobnicate", undefined],
   ];
   for (const [line, keys] of table) assertEquals(commandKeys(line), keys, line);
+});
+
+Deno.test("LinePrinter prints a page once and progress at most once a second", async () => {
+  let now = 0;
+  const printer = new LinePrinter(() => now);
+  let state = initialState({ width: 40, height: 100 });
+  state = update({ ...state, loading: { id: 1, url: "gemini://a/", nav: "push" }, nextId: 2 }, {
+    type: "loaded",
+    id: 1,
+    page: { url: "gemini://a/", body: "# A\n", mediaType: "text/gemini" },
+  }).state;
+  printer.render(state);
+  printer.render(state);
+  state = { ...state, loading: { id: 2, url: "gemini://a/f", nav: "push" } };
+  for (let i = 1; i <= 20; i++) {
+    now += 100;
+    state = update(state, { type: "progress", text: `Saving f: ${i * 64} KiB` }).state;
+    printer.render(state);
+  }
+  const io = memoryIo();
+  await printer.flush(io);
+  const out = io.stdout.text();
+  assertEquals(out.split("# A").length, 2, "the page is printed once");
+  const progress = out.split("\n").filter((l) => l.startsWith("Saving f"));
+  // 20 updates over 2 seconds: the first, and the one a second later.
+  assertEquals(progress, ["Saving f: 64 KiB", "Saving f: 704 KiB"]);
 });
