@@ -238,7 +238,9 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
         return { status: 40, meta: "Cannot delete" };
       }
       logger.info(`${tag}: deleted ${file}`);
-      return { status: 20, meta: "text/gemini", body: `# Deleted\n\n=> ${gemini}\n` };
+      // Like an upload, a delete that succeeds answers 30 to the gemini:// URL of the
+      // resource (issue 8); fetching it now answers 51.
+      return { status: 30, meta: gemini };
     }
     if (params.size > maxSize) {
       return { status: 59, meta: `Upload too large: ${params.size} bytes, limit ${maxSize}` };

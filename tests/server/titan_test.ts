@@ -201,7 +201,7 @@ Deno.test("titan: size=0 deletes only where allowed", async () => {
   await withTitan({ tokens: ["t"], allowDelete: true }, async ({ dir, port, base }) => {
     await Deno.writeTextFile(`${dir}/old.gmi`, "old");
     const res = await titanUpload(`titan://${base}/old.gmi`, new Uint8Array(), { token: "t" });
-    assertEquals([res.status, res.meta], [20, "text/gemini"]);
+    assertEquals([res.status, res.meta], [30, `gemini://${base}/old.gmi`]);
     assertEquals(await listing(dir), []);
     assertEquals((await request(port, `gemini://${base}/old.gmi`)).status, 51);
     const again = await titanUpload(`titan://${base}/old.gmi`, new Uint8Array(), { token: "t" });
