@@ -168,6 +168,11 @@ export function cgiEnvironment(
     REMOTE_PORT: String(request.remoteAddress.port),
     GEMINI_REQUEST_ID: request.requestId,
   };
+  // Jetforce and gmid always set these two; "unknown" (deno backend) is left out.
+  if (request.tls?.version && request.tls.version !== "unknown") {
+    env.TLS_VERSION = request.tls.version;
+  }
+  if (request.tls?.cipher && request.tls.cipher !== "unknown") env.TLS_CIPHER = request.tls.cipher;
   if (target.pathInfo !== "") env.PATH_TRANSLATED = join(target.documentRoot, target.pathInfo);
   if (query !== "" && !query.includes("=")) {
     try {

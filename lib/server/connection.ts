@@ -258,6 +258,7 @@ export async function serveConnection(
       requestId,
       signal: controller.signal,
       servername: conn.servername,
+      tls: conn.tls,
     };
     if (titan) request.body = _uploadBody(conn, rest);
     entry.path = request.path;

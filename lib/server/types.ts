@@ -6,7 +6,7 @@
  */
 
 import type { CertificateInfo } from "../tls/certificate.ts";
-import type { Address } from "../tls/connection.ts";
+import type { Address, TlsDetails } from "../tls/connection.ts";
 
 /** A request that passed the protocol checks, as a handler sees it. */
 export interface GeminiRequest {
@@ -26,6 +26,8 @@ export interface GeminiRequest {
   signal: AbortSignal;
   /** The SNI name the client sent, when known (node backend). */
   servername?: string;
+  /** The negotiated TLS version and cipher suite, when known (node backend). */
+  tls?: TlsDetails;
   /**
    * For `titan://` requests: the bytes the client sends after the request line (the upload),
    * starting with any that arrived together with the line.

@@ -177,6 +177,8 @@ Deno.test("cgi: shell and Python programs see the documented variables", async (
       assertMatch(env.SERVER_SOFTWARE, /^gemini\/\d+\.\d+\.\d+/);
       assertEquals(env.REMOTE_ADDR, "127.0.0.1");
       assertEquals(env.REMOTE_HOST, "127.0.0.1");
+      assertMatch(env.TLS_VERSION, /^TLSv1\.[23]$/);
+      assertMatch(env.TLS_CIPHER, /^TLS_[A-Z0-9_]+$/);
       assertEquals(env.AUTH_TYPE, "Certificate");
       assertEquals(env.REMOTE_USER, "carol");
       assertEquals(env.TLS_CLIENT_HASH, `SHA256:${identity.info.certSha256.toUpperCase()}`);
