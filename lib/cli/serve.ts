@@ -269,7 +269,7 @@ export async function runServe(
           defaultContent: DEFAULT_CAPSULE,
           logger,
         });
-        const restartNeeded = restartOnlyChanges(running, next, runningSite, nextSite);
+        const restartNeeded = restartOnlyChanges(running, next);
         const sameCertificates = JSON.stringify(nextSite.certificates) ===
           JSON.stringify(runningSite.certificates);
         server.reload({
@@ -277,6 +277,7 @@ export async function runServe(
           hosts: nextSite.hosts,
           schemes: nextSite.schemes,
           certificates: sameCertificates ? undefined : nextSite.certificates,
+          requestClientCertificate: nextSite.requestClientCertificate,
         });
         running = next;
         runningSite = nextSite;
@@ -313,8 +314,6 @@ export async function runServe(
 function restartOnlyChanges(
   old: ServerConfig,
   next: ServerConfig,
-  oldSite: { requestClientCertificate: boolean },
-  nextSite: { requestClientCertificate: boolean },
 ): string[] {
   const changed: string[] = [];
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -328,9 +327,6 @@ function restartOnlyChanges(
   if (
     old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout
   ) changed.push("request_timeout/response_timeout");
-  if (!oldSite.requestClientCertificate && nextSite.requestClientCertificate) {
-    changed.push("client certificates (a location now needs them)");
-  }
   return changed;
 }
 

@@ -124,6 +124,11 @@ export interface ServerUpdate {
   schemes?: string[];
   /** The new certificates (node backend only). */
   certificates?: ServerCertificate[];
+  /**
+   * Ask new connections for a client certificate, or stop asking (turning it on needs the
+   * node backend).
+   */
+  requestClientCertificate?: boolean;
 }
 
 function describeCertificate(c: ServerCertificate): ServedCertificate {
@@ -252,6 +257,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
 
   const reload = (update: ServerUpdate): void => {
+    const askCertificates = update.requestClientCertificate;
+    if (
+      askCertificates &&
+      listeners.some((l) => l.backend !== "node" || !l.setRequestClientCertificate)
+    ) {
+      throw new TypeError("The deno listener backend cannot ask for client certificates; restart");
+    }
     let newServed = current.certificates;
     if (update.certificates) {
       if (update.certificates.length === 0) throw new TypeError("reload() needs a certificate");
@@ -261,6 +273,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         throw new TypeError("The deno listener backend cannot change certificates; restart");
       }
       for (const l of listeners) l.setCertificates(update.certificates);
+    }
+    if (askCertificates !== undefined) {
+      for (const l of listeners) l.setRequestClientCertificate?.(askCertificates);
     }
     if (update.handler) current.handler = update.handler;
     if (update.schemes) current.schemes = update.schemes;

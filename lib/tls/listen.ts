@@ -107,6 +107,11 @@ export interface Listener extends AsyncIterable<ServerConnection> {
   accept(): Promise<ServerConnection | null>;
   /** Replaces the certificates for new connections (node backend; deno throws). */
   setCertificates(certificates: ServerCertificate[]): void;
+  /**
+   * Whether new connections are asked for a client certificate (node backend; deno throws
+   * when asked to turn it on). Connections already open keep what they negotiated.
+   */
+  setRequestClientCertificate?(request: boolean): void;
   /** Stops accepting. Open connections are not touched. */
   close(): void;
 }
@@ -269,6 +274,10 @@ class NodeListener implements Listener {
 
   setCertificates(certificates: ServerCertificate[]): void {
     this.#contexts = secureContexts(certificates);
+  }
+
+  setRequestClientCertificate(request: boolean): void {
+    this.#options = { ...this.#options, requestClientCertificate: request };
   }
 
   #contextFor(name: string | undefined): tls.SecureContext {
@@ -447,6 +456,14 @@ class DenoListener implements Listener {
     throw new TypeError(
       "The deno listener backend cannot change certificates; restart the listener",
     );
+  }
+
+  setRequestClientCertificate(request: boolean): void {
+    if (request) {
+      throw new TypeError(
+        "The deno listener backend cannot ask for client certificates; restart the listener",
+      );
+    }
   }
 
   async accept(): Promise<ServerConnection | null> {

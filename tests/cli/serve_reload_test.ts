@@ -117,3 +117,44 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("gemini serve on SIGHUP starts asking for client certificates when a location first needs them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-reload-" });
+  const member = await generateCertificate("member");
+  try {
+    await Deno.mkdir(join(dir, "site"));
+    const file = join(dir, "serve.toml");
+    const plain = `[[host]]\nname = "localhost"\nroot = "site"\n`;
+    await Deno.writeTextFile(file, plain);
+    const child = new Deno.Command(join(ROOT, "gemini"), {
+      args: ["serve", "--config", file, "--listen", "127.0.0.1:0"],
+      env: { GEMINI_HOME: join(dir, "home") },
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const out = new Output(child.stderr);
+    try {
+      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
+      const url = `gemini://localhost:${port}/members/`;
+      assertEquals((await request(port, url, { identity: member })).status, 51);
+      await Deno.writeTextFile(
+        file,
+        plain + `\n[[host.location]]\npath = "/members/"\nrequire_client_certificate = true\n`,
+      );
+      const mark = out.text.length;
+      child.kill("SIGHUP");
+      await out.waitFor(/configuration reloaded[^\n]*\n/, mark);
+      assertEquals((await request(port, url)).status, 60);
+      assertEquals((await request(port, url, { identity: member })).status, 51, "certificate seen");
+      assert(!out.text.slice(mark).includes("restart"), out.text);
+    } finally {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await out.done;
+      assert(status.code === 0, out.text);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
