@@ -215,6 +215,14 @@ export async function serveConnection(
 
   const wait = options.limits?.takeRequest(entry.ip) ?? 0;
   if (wait > 0) {
+    // The access log line names what was refused, when the line parses.
+    try {
+      const url = parseRequestLine(line, { schemes: options.schemes ?? ["gemini"] });
+      entry.host = hostAndPort(url).host;
+      entry.path = decodeRequestPath(url).path;
+    } catch {
+      // left as "-": the request would have been refused anyway
+    }
     await sendAndClose(conn, entry, 44, String(wait));
     return finish();
   }

@@ -192,6 +192,20 @@ Deno.test("serve() sends no body with non-2x replies and streams iterable bodies
   }
 });
 
+Deno.test("serve() logs the host and path of a request refused with 44", async () => {
+  const s = await echoServer({ limits: { rate: { burst: 1, perSecond: 0.001 } } });
+  try {
+    assertEquals((await fetchUrl(s.port, "gemini://localhost/first")).status, 20);
+    const refused = await fetchUrl(s.port, "gemini://localhost/caf%C3%A9");
+    assertEquals(refused.status, 44);
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals(s.access.length, 2, s.access.join(""));
+    assertStringIncludes(s.access[1], ' 127.0.0.1 localhost "/café" 44 0 ');
+  } finally {
+    await s.stop();
+  }
+});
+
 Deno.test("serve() writes one access-log line per request", async () => {
   const s = await echoServer();
   try {
