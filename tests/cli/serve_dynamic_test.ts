@@ -164,7 +164,7 @@ redirect = "/app/new"
       const del = await titanUpload(`titan://localhost:${port}/wiki/page.gmi`, new Uint8Array(), {
         token: "s3cret",
       });
-      assertEquals(del.status, 20);
+      assertEquals([del.status, del.meta], [30, `${base}/wiki/page.gmi`]);
       assertEquals((await request(port, `${base}/wiki/page.gmi`)).status, 51);
 
       const proxied = await request(port, `${base}/app/hello`);
