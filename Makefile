@@ -70,7 +70,7 @@ bench:
 	$(DENO) bench --allow-all bench/
 
 bench-server:
-	$(DENO) run --allow-all bench/server.ts
+	$(DENO) run --allow-all bench/server_compare.ts
 
 clean:
 	rm -rf $(DIST) coverage bench/.work
