@@ -12,8 +12,8 @@ interface Job {
   count: number;
 }
 
-self.onmessage = (event: MessageEvent<Job>): void => {
-  const { buffer, options, ip, count } = event.data;
+self.addEventListener("message", (event: Event): void => {
+  const { buffer, options, ip, count } = (event as MessageEvent<Job>).data;
   const table = SharedLimitTable.attach(buffer, options);
   let granted = 0;
   let admitted = 0;
@@ -22,4 +22,4 @@ self.onmessage = (event: MessageEvent<Job>): void => {
     if (table.open(ip) === undefined) admitted++;
   }
   (self as unknown as Worker).postMessage({ granted, admitted });
-};
+});
