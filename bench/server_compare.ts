@@ -9,7 +9,8 @@
  * Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_CONCURRENCY (default
  * "1,16,64"), BENCH_WORKERS (our worker counts to run, default "1,<nproc>"), BENCH_GEMINI
  * (command that runs gemini, default `deno run -A cli.ts`), BENCH_RESULTS (output file,
- * default bench/RESULTS.md).
+ * default bench/RESULTS.md), BENCH_BARE (bare lib/tls backends to run as the floor, default
+ * "deno,node"; empty for none).
  *
  * @module
  */
@@ -40,6 +41,7 @@ const CONCURRENCY = (Deno.env.get("BENCH_CONCURRENCY") ?? "1,16,64").split(",").
 const WORKERS = [
   ...new Set((Deno.env.get("BENCH_WORKERS") ?? `1,${NPROC}`).split(",").map(Number)),
 ];
+const BARE = (Deno.env.get("BENCH_BARE") ?? "deno,node").split(",").filter(Boolean);
 const RESULTS = Deno.env.get("BENCH_RESULTS") ?? join(ROOT, "bench", "RESULTS.md");
 
 async function run(cmd: string, args: string[], input?: string): Promise<string> {
@@ -180,6 +182,8 @@ interface ServerSpec {
   command: string[];
   /** Working directory. */
   cwd: string;
+  /** Scenario ids it cannot serve. */
+  skip?: string[];
 }
 
 function mollySpec(fixture: Fixture, port: number): ServerSpec {
@@ -240,6 +244,34 @@ function geminiConfig(fixture: Fixture, port: number): string {
     `client_certificates = ["${fixture.client.sha256}"]`,
     "",
   ].join("\n");
+}
+
+/** The floor: a bare lib/tls accept loop (bench/bare_server.ts) on one backend. */
+function bareSpec(fixture: Fixture, port: number, backend: string): ServerSpec {
+  return {
+    name: `bare lib/tls listen (${backend})`,
+    command: [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      "--allow-all",
+      join(ROOT, "bench", "bare_server.ts"),
+      "--port",
+      String(port),
+      "--cert",
+      fixture.server.cert,
+      "--key",
+      fixture.server.key,
+      "--root",
+      fixture.docroot,
+      "--backend",
+      backend,
+      ...(backend === "node" ? ["--client-certificates"] : []),
+    ],
+    cwd: WORK,
+    // Deno.listenTls cannot ask for client certificates.
+    skip: backend === "deno" ? ["clientcert-c16"] : [],
+  };
 }
 
 interface Running {
@@ -508,7 +540,7 @@ function report(
   lines.push("");
   lines.push("## Targets (issue #6)");
   lines.push("");
-  const ours = measurements.filter((m) => m.server !== "molly-brown");
+  const ours = measurements.filter((m) => m.server.startsWith("gemini"));
   const best = (
     id: string,
     pick: (m: Measurement) => number,
@@ -595,6 +627,7 @@ async function main(): Promise<number> {
   const runs: { make: (port: number) => ServerSpec }[] = [
     { make: (port) => mollySpec(fixture, port) },
     ...WORKERS.map((w) => ({ make: (port: number) => geminiSpec(fixture, port, w) })),
+    ...BARE.map((b) => ({ make: (port: number) => bareSpec(fixture, port, b) })),
   ];
   for (const entry of runs) {
     const port = freePort();
@@ -605,6 +638,7 @@ async function main(): Promise<number> {
     try {
       await warmUp(port, fixture);
       for (const scenario of scenarios(fixture)) {
+        if (spec.skip?.includes(scenario.id)) continue;
         measurements.push(await measure(server, port, scenario, fixture));
       }
     } finally {
