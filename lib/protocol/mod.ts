@@ -2,7 +2,43 @@
  * The Gemini wire format as pure functions: status codes, request URLs and request lines,
  * response headers, media types, Titan URL parameters and gopher menus. No I/O.
  *
+ * @example
+ * ```ts
+ * import { formatRequestLine, parseRequestLine, parseResponseHeader } from "./mod.ts";
+ * const line = formatRequestLine("gemini://Example.org");
+ * console.assert(parseRequestLine(line).href === "gemini://example.org/");
+ * console.assert(parseResponseHeader("20 text/gemini\r\n").mediaType?.essence === "text/gemini");
+ * ```
+ *
  * @module
  */
 
 export * from "./status.ts";
+export {
+  DEFAULT_PORT,
+  DEFAULT_PORTS,
+  formatRequestLine,
+  type HostAndPort,
+  hostAndPort,
+  isIpLiteral,
+  MAX_REQUEST_URL_BYTES,
+  normalizeUrl,
+  type NormalizeUrlOptions,
+  resolveUrl,
+  UrlError,
+  type UrlErrorOptions,
+  type UrlErrorReason,
+  withInput,
+} from "./url.ts";
+export * from "./request_error.ts";
+export {
+  checkRequestTarget,
+  MAX_REQUEST_LINE_BYTES,
+  parseRequestLine,
+  type ParseRequestLineOptions,
+  type RequestTarget,
+  type ScannedRequestLine,
+  scanRequestLine,
+} from "./request.ts";
+export * from "./response.ts";
+export * from "./mime.ts";

@@ -1,0 +1,428 @@
+/**
+ * A terminal renderer for gemtext: wraps by display width, numbers links, styles line types
+ * with ANSI colour when asked to, and leaves preformatted text alone.
+ *
+ * @module
+ */
+
+import stringWidth from "string-width";
+import { _absoluteUrl, resolveLink } from "./links.ts";
+import { parseGemtext } from "./parse.ts";
+import type { GemtextLine } from "./types.ts";
+
+/** An ANSI style: the sequence that starts it and the one that ends it. */
+export interface RenderStyle {
+  /** Written before the styled text. */
+  open: string;
+  /** Written after the styled text. */
+  close: string;
+}
+
+/** The parts of a rendered document that get a style. */
+export type RenderStyleName =
+  | "heading1"
+  | "heading2"
+  | "heading3"
+  | "link"
+  | "linkNumber"
+  | "list"
+  | "quote"
+  | "preformatted"
+  | "altText";
+
+/** A style for every {@linkcode RenderStyleName}. */
+export type RenderStyles = Record<RenderStyleName, RenderStyle>;
+
+/**
+ * The default styles (SGR sequences, each closed by its own reset so styles nest): headings
+ * bold (level 1 magenta, level 2 cyan), link labels blue with yellow numbers, list bullets
+ * green, quotes italic, alt text dim, preformatted text unstyled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RENDER_STYLES } from "./render.ts";
+ *
+ * assert.equal(RENDER_STYLES.altText.open, "\x1b[2m");
+ * ```
+ */
+export const RENDER_STYLES: Readonly<RenderStyles> = Object.freeze({
+  heading1: { open: "\x1b[1;35m", close: "\x1b[22;39m" },
+  heading2: { open: "\x1b[1;36m", close: "\x1b[22;39m" },
+  heading3: { open: "\x1b[1m", close: "\x1b[22m" },
+  link: { open: "\x1b[34m", close: "\x1b[39m" },
+  linkNumber: { open: "\x1b[33m", close: "\x1b[39m" },
+  list: { open: "\x1b[32m", close: "\x1b[39m" },
+  quote: { open: "\x1b[3m", close: "\x1b[23m" },
+  preformatted: { open: "", close: "" },
+  altText: { open: "\x1b[2m", close: "\x1b[22m" },
+});
+
+/** Options for {@linkcode renderGemtext}. */
+export interface RenderOptions {
+  /** Columns available. A positive number; `Infinity` turns wrapping off. */
+  width: number;
+  /** Whether to emit ANSI styles. Decide with {@linkcode shouldUseColor}. */
+  color: boolean;
+  /** The document's URL: links are resolved against it. Default: none (links stay as written). */
+  baseUrl?: string | URL;
+  /** The number of the first link. Default: 1. */
+  linkNumberStart?: number;
+  /** Styles replacing some or all of {@linkcode RENDER_STYLES}. */
+  styles?: Partial<RenderStyles>;
+}
+
+/** One terminal row of output. */
+export interface RenderedRow {
+  /** The row as printed: `plain` plus ANSI styles when colour is on. */
+  text: string;
+  /** The row without any ANSI sequence. */
+  plain: string;
+  /** Index of the source line in the document. */
+  source: number;
+  /** The number of the link this row shows, on every row of a link line. */
+  link?: number;
+}
+
+/** One numbered link of a rendered document. */
+export interface RenderedLink {
+  /** The number shown as `[n]`. */
+  number: number;
+  /** The link resolved against `baseUrl` (absolute), or as written when it cannot be. */
+  url: string;
+  /** The label shown: the link's label, or its URL as written when it has none. */
+  label: string;
+  /** Index of the link's first row in `rows`. */
+  row: number;
+  /** Index of the link line in the document. */
+  source: number;
+}
+
+/** What {@linkcode renderGemtext} returns. */
+export interface RenderResult {
+  /** The rows to print, top to bottom. */
+  rows: RenderedRow[];
+  /** The links in order of their numbers. */
+  links: RenderedLink[];
+}
+
+/** Options for {@linkcode wrapText}. */
+export interface WrapOptions {
+  /**
+   * Written at the start of every row after the first (a hanging indent); it counts towards
+   * the width. Dropped when it would leave no room. Default: `""`.
+   */
+  indent?: string;
+}
+
+const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
+const SEGMENTER = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// C0 controls except TAB, DEL and C1 controls: never sent to the terminal (ESC could drive it).
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+
+/**
+ * The number of terminal columns `text` takes: East Asian wide characters and most emoji
+ * count 2, combining marks and zero-width characters 0, ANSI escape sequences 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { displayWidth } from "./render.ts";
+ *
+ * assert.equal(displayWidth("abc"), 3);
+ * assert.equal(displayWidth("日本"), 4);
+ * assert.equal(displayWidth("e\u0301"), 1);
+ * ```
+ */
+export function displayWidth(text: string): number {
+  return ASCII_PRINTABLE.test(text) ? text.length : stringWidth(text);
+}
+
+/**
+ * Decides whether output should be coloured: only on a terminal, and not when the `NO_COLOR`
+ * environment variable is set to a non-empty value (https://no-color.org). Pure: the caller
+ * reads the environment and the TTY state.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shouldUseColor } from "./render.ts";
+ *
+ * assert.equal(shouldUseColor({ isTty: true }), true);
+ * assert.equal(shouldUseColor({ isTty: true, NO_COLOR: "1" }), false);
+ * assert.equal(shouldUseColor({ isTty: false }), false);
+ * ```
+ */
+export function shouldUseColor(env: { NO_COLOR?: string; isTty: boolean }): boolean {
+  return env.isTty && (env.NO_COLOR === undefined || env.NO_COLOR === "");
+}
+
+function checkWidth(width: number): number {
+  if (width === Infinity) return width;
+  if (!(width >= 1) || !Number.isFinite(width)) {
+    throw new RangeError(`Width must be a positive number of columns, got ${width}`);
+  }
+  return Math.floor(width);
+}
+
+/**
+ * Wraps one line of text into rows of at most `width` columns of display width. Breaks at
+ * spaces, never joins anything, drops the spaces where it breaks, keeps leading spaces of the
+ * first row when the first word fits after them, and hard-breaks (between grapheme clusters)
+ * a word wider than the row. A grapheme wider than the whole width gets a row of its own.
+ * Always returns at least one row.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wrapText } from "./render.ts";
+ *
+ * assert.deepEqual(wrapText("the quick brown fox", 10), ["the quick", "brown fox"]);
+ * assert.deepEqual(wrapText("* one two three", 8, { indent: "  " }), ["* one", "  two", "  three"]);
+ * assert.deepEqual(wrapText("abcdefgh", 3), ["abc", "def", "gh"]);
+ * assert.deepEqual(wrapText("日本語テキスト", 6), ["日本語", "テキス", "ト"]);
+ * ```
+ *
+ * @param text The text (one line; no control characters).
+ * @param width Columns per row: a positive number, or `Infinity` for no wrapping.
+ * @param options See {@linkcode WrapOptions}.
+ * @throws {RangeError} when `width` is not a positive number.
+ */
+export function wrapText(text: string, width: number, options: WrapOptions = {}): string[] {
+  const max = checkWidth(width);
+  if (max === Infinity || displayWidth(text) <= max) return [text];
+  let indent = options.indent ?? "";
+  let indentWidth = displayWidth(indent);
+  if (indentWidth >= max) {
+    indent = "";
+    indentWidth = 0;
+  }
+  const rows: string[] = [];
+  let row = "";
+  let rowWidth = 0;
+  let hasWord = false;
+  let space = "";
+  const newRow = (): void => {
+    rows.push(row);
+    row = indent;
+    rowWidth = indentWidth;
+    hasWord = false;
+    space = "";
+  };
+  for (const token of text.split(/( +)/)) {
+    if (token === "") continue;
+    if (token.startsWith(" ")) {
+      if (hasWord) space = token;
+      else if (rows.length === 0) {
+        row += token;
+        rowWidth += token.length;
+      }
+      continue;
+    }
+    const w = displayWidth(token);
+    if (rowWidth + space.length + w <= max) {
+      row += space + token;
+      rowWidth += space.length + w;
+      hasWord = true;
+      space = "";
+      continue;
+    }
+    if (!hasWord && rows.length === 0 && w <= max) {
+      row = ""; // leading spaces only fit without the word: drop them
+      rowWidth = 0;
+    } else if (hasWord) {
+      newRow();
+    }
+    if (rowWidth + w <= max) {
+      row += token;
+      rowWidth += w;
+      hasWord = true;
+      continue;
+    }
+    for (const { segment } of SEGMENTER.segment(token)) {
+      const gw = displayWidth(segment);
+      if (rowWidth + gw > max && hasWord) newRow();
+      row += segment;
+      rowWidth += gw;
+      hasWord = true;
+    }
+  }
+  rows.push(row);
+  return rows;
+}
+
+/** Cuts `text` to `width` columns, ending with an ellipsis when something was cut. */
+function truncate(text: string, width: number): string {
+  if (width === Infinity || displayWidth(text) <= width) return text;
+  let out = "";
+  let used = 0;
+  for (const { segment } of SEGMENTER.segment(text)) {
+    const w = displayWidth(segment);
+    if (used + w > width - 1) break;
+    out += segment;
+    used += w;
+  }
+  return out + "…";
+}
+
+function clean(text: string, tabs: boolean): string {
+  const cleaned = text.replace(CONTROLS, "\uFFFD");
+  return tabs ? cleaned.replaceAll("\t", "    ") : cleaned;
+}
+
+/**
+ * Lays a gemtext document out for a terminal `width` columns wide.
+ *
+ * - Text, list, quote, heading and link lines wrap by display width (CJK and emoji count two
+ *   columns, combining marks none); short lines are never joined and every blank line stays.
+ * - Headings keep their `#` markers, list items get a hanging indent, quotes repeat `> ` on
+ *   every row.
+ * - Links are numbered `[n] label` (the URL when there is no label) from `linkNumberStart`;
+ *   a link whose resolved scheme is not `gemini` shows it: `[3] label (https)`.
+ * - Preformatted lines are never wrapped: rows longer than the width stay long. Toggle lines
+ *   show nothing, except the alt text of an opening toggle as one quiet caption row (dim
+ *   with colour, plain otherwise, cut to the width).
+ * - ANSI styles appear only when `color` is true; then `text` is `plain` with styles added.
+ * - Control characters in the document (an ESC could drive the terminal) are shown as U+FFFD;
+ *   tabs in wrapped lines become four spaces, tabs in preformatted lines are kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderGemtext } from "./render.ts";
+ * import { parseGemtext } from "./parse.ts";
+ *
+ * const doc = parseGemtext("# Hi\n=> /a About us\n=> https://example.com/\n");
+ * const { rows, links } = renderGemtext(doc, {
+ *   width: 40,
+ *   color: false,
+ *   baseUrl: "gemini://example.org/",
+ * });
+ * assert.deepEqual(rows.map((r) => r.text), [
+ *   "# Hi",
+ *   "[1] About us",
+ *   "[2] https://example.com/ (https)",
+ * ]);
+ * assert.equal(links[0].url, "gemini://example.org/a");
+ * assert.equal(links[1].row, 2);
+ * ```
+ *
+ * @param lines The document, parsed (or as text, which is parsed first).
+ * @param options See {@linkcode RenderOptions}.
+ * @throws {RangeError} when `width` is not a positive number.
+ */
+export function renderGemtext(
+  lines: readonly GemtextLine[] | string,
+  options: RenderOptions,
+): RenderResult {
+  const doc = typeof lines === "string" ? parseGemtext(lines) : lines;
+  const width = checkWidth(options.width);
+  const styles: RenderStyles = { ...RENDER_STYLES, ...options.styles };
+  const paint = (name: RenderStyleName, text: string): string =>
+    options.color && text !== "" ? styles[name].open + text + styles[name].close : text;
+  const rows: RenderedRow[] = [];
+  const links: RenderedLink[] = [];
+  let next = options.linkNumberStart ?? 1;
+
+  doc.forEach((line, source) => {
+    const add = (plain: string, text: string = plain, link?: number): void => {
+      const row: RenderedRow = { text, plain, source };
+      if (link !== undefined) row.link = link;
+      rows.push(row);
+    };
+    switch (line.type) {
+      case "text":
+        for (const r of wrapText(clean(line.text, true), width)) add(r);
+        break;
+      case "heading": {
+        const prefix = "#".repeat(line.level) + " ";
+        const name = `heading${line.level}` as const;
+        const body = clean(line.text, true);
+        for (const r of wrapText(prefix + body, width, { indent: " ".repeat(prefix.length) })) {
+          add(r, paint(name, r));
+        }
+        break;
+      }
+      case "list": {
+        wrapText("* " + clean(line.text, true), width, { indent: "  " }).forEach((r, i) => {
+          add(r, i === 0 && r.startsWith("* ") ? paint("list", "*") + r.slice(1) : r);
+        });
+        break;
+      }
+      case "quote": {
+        for (const r of wrapText(clean(line.text, true), Math.max(1, width - 2))) {
+          add("> " + r, paint("quote", "> " + r));
+        }
+        break;
+      }
+      case "link": {
+        const number = next++;
+        const resolved = options.baseUrl === undefined
+          ? _absoluteUrl(line.url)
+          : resolveLink(options.baseUrl, line.url);
+        const label = line.label ?? line.url;
+        const scheme = resolved?.protocol.slice(0, -1);
+        const marker = scheme !== undefined && scheme !== "gemini" ? ` (${scheme})` : "";
+        const tag = `[${number}]`;
+        const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
+          indent: " ".repeat(tag.length + 1),
+        });
+        links.push({ number, url: resolved?.href ?? line.url, label, row: rows.length, source });
+        wrapped.forEach((r, i) => {
+          if (i === 0 && r.startsWith(tag)) {
+            const rest = r.slice(tag.length);
+            add(
+              r,
+              paint("linkNumber", tag) + (rest.startsWith(" ") ? " " : "") +
+                paint("link", rest.replace(/^ /, "")),
+              number,
+            );
+          } else {
+            const body = r.trimStart();
+            add(r, r.slice(0, r.length - body.length) + paint("link", body), number);
+          }
+        });
+        break;
+      }
+      case "preformat-toggle":
+        if (line.alt !== undefined) {
+          const caption = truncate(clean(line.alt, true), width);
+          add(caption, paint("altText", caption));
+        }
+        break;
+      case "preformatted": {
+        const text = clean(line.text, false);
+        add(text, paint("preformatted", text));
+        break;
+      }
+    }
+  });
+  return { rows, links };
+}
+
+/**
+ * Renders a document to one string: the rows of {@linkcode renderGemtext} (styled when
+ * `color` is on), each ended by a line feed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderGemtextToString } from "./render.ts";
+ *
+ * const out = renderGemtextToString("> a quote that wraps\n* item", { width: 12, color: false });
+ * assert.equal(out, "> a quote\n> that wraps\n* item\n");
+ * ```
+ *
+ * @param lines The document, parsed or as text.
+ * @param options See {@linkcode RenderOptions}.
+ * @throws {RangeError} when `width` is not a positive number.
+ */
+export function renderGemtextToString(
+  lines: readonly GemtextLine[] | string,
+  options: RenderOptions,
+): string {
+  let out = "";
+  for (const row of renderGemtext(lines, options).rows) out += row.text + "\n";
+  return out;
+}

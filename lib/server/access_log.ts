@@ -1,0 +1,103 @@
+/**
+ * The access log: one line per request with time, client IP (omittable), host, path,
+ * status, bytes, duration and client-certificate fingerprint, as text or JSON.
+ *
+ * @module
+ */
+
+import type { LineWriter } from "./logger.ts";
+
+/** One finished request. */
+export interface AccessEntry {
+  /** When the request finished. */
+  time: Date;
+  /** The request id. */
+  requestId: string;
+  /** Client IP address. */
+  ip: string;
+  /** Requested host (empty when the request was refused before it was parsed). */
+  host: string;
+  /** Requested path (empty when refused before parsing). */
+  path: string;
+  /** The status sent, or 0 when none could be sent. */
+  status: number;
+  /** Body bytes sent. */
+  bytes: number;
+  /** Milliseconds from accepting the connection to closing it. */
+  durationMs: number;
+  /** SHA-256 of the client certificate (hex), if one was sent. */
+  clientCertificate?: string;
+}
+
+/** Options for {@linkcode AccessLog}. */
+export interface AccessLogOptions {
+  /** `text` (default): space-separated fields; `json`: one object per line. */
+  format?: "text" | "json";
+  /** Leave client IP addresses out of the log. Default `false`. */
+  omitIp?: boolean;
+}
+
+/**
+ * Formats an access-log entry as one line (with its newline).
+ *
+ * @example
+ * ```ts
+ * import { formatAccessEntry } from "./access_log.ts";
+ * const line = formatAccessEntry({
+ *   time: new Date(0), requestId: "r1", ip: "127.0.0.1", host: "localhost", path: "/",
+ *   status: 20, bytes: 12, durationMs: 3,
+ * });
+ * console.assert(line === '1970-01-01T00:00:00.000Z 127.0.0.1 localhost "/" 20 12 3ms - r1\n');
+ * ```
+ */
+export function formatAccessEntry(entry: AccessEntry, options: AccessLogOptions = {}): string {
+  const ip = options.omitIp ? "-" : entry.ip || "-";
+  if (options.format === "json") {
+    const record: Record<string, unknown> = {
+      time: entry.time.toISOString(),
+      id: entry.requestId,
+      ...(options.omitIp ? {} : { ip: entry.ip }),
+      host: entry.host,
+      path: entry.path,
+      status: entry.status,
+      bytes: entry.bytes,
+      duration_ms: entry.durationMs,
+      client_cert: entry.clientCertificate ?? null,
+    };
+    return JSON.stringify(record) + "\n";
+  }
+  return [
+    entry.time.toISOString(),
+    ip,
+    entry.host || "-",
+    JSON.stringify(entry.path),
+    String(entry.status),
+    String(entry.bytes),
+    `${entry.durationMs}ms`,
+    entry.clientCertificate ?? "-",
+    entry.requestId,
+  ].join(" ") + "\n";
+}
+
+/** Writes access-log lines. */
+export class AccessLog {
+  #out: LineWriter;
+  #options: AccessLogOptions;
+
+  /** A log writing to `out` with `options`. */
+  constructor(out: LineWriter, options: AccessLogOptions = {}) {
+    this.#out = out;
+    this.#options = options;
+  }
+
+  /** Writes one entry. Never throws. */
+  log(entry: AccessEntry): void {
+    try {
+      void Promise.resolve(this.#out.write(formatAccessEntry(entry, this.#options))).catch(
+        () => {},
+      );
+    } catch {
+      // a broken log must not break serving
+    }
+  }
+}

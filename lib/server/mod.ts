@@ -1,0 +1,39 @@
+/**
+ * The Gemini server: a {@linkcode Handler} takes a request and returns a reply;
+ * {@linkcode serve} runs handlers behind TLS listeners with the protocol's checks in a fixed
+ * order, limits, an access log and graceful shutdown. Routing by virtual host and path,
+ * static files, certificates kept on disk and the TOML configuration of `gemini serve`
+ * build on it.
+ *
+ * @example
+ * ```ts
+ * import { serve, success } from "./mod.ts";
+ * import { generateCertificate } from "../tls/mod.ts";
+ * const { cert, key } = await generateCertificate("localhost");
+ * const server = await serve({
+ *   handler: () => success("# Hello, Gemini\n"),
+ *   certificates: [{ cert, key }],
+ *   listen: [{ hostname: "127.0.0.1", port: 0 }],
+ * });
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./logger.ts";
+export * from "./access_log.ts";
+export * from "./limits.ts";
+export { newRequestId, serveConnection, type ServeConnectionOptions } from "./connection.ts";
+export * from "./server.ts";
+export * from "./router.ts";
+export {
+  fileServer,
+  type FileServerOptions,
+  formatListing,
+  formatSize,
+  type ListingEntry,
+  mediaTypeFor,
+} from "./static.ts";
+export * from "./certificates.ts";

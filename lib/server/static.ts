@@ -1,0 +1,339 @@
+/**
+ * Static files: a handler that maps request paths onto a directory. Media types come from
+ * the file extension (`mime-types`, plus `text/gemini` for `.gmi` and `.gemini`) with
+ * `charset` and `lang` parameters from the options; directories serve `index.gmi` or a
+ * listing; dotfiles are never served; every way of escaping the root (encoded,
+ * double-encoded, backslashes, NUL, `%2F`, symlinks) is refused; files are streamed in
+ * 64 KiB chunks; a file over the size cap is answered with a failure that names its size
+ * and the limit.
+ *
+ * @module
+ */
+
+import { join, sep } from "node:path";
+import mime from "mime-types";
+import { gemtextTitle } from "../gemtext/links.ts";
+import { parseGemtext } from "../gemtext/parse.ts";
+import { RequestError } from "../protocol/request_error.ts";
+import { _decodePath } from "./_path.ts";
+import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+
+/** Options for {@linkcode fileServer}. */
+export interface FileServerOptions {
+  /** The directory served. */
+  root: string;
+  /** File names tried in a directory, in order. Default `["index.gmi"]`. */
+  index?: string[];
+  /** Generate a listing for directories without an index file. Default `false`. */
+  listing?: boolean;
+  /** `lang` parameter added to `text/gemini` responses (e.g. `en`). Default none. */
+  lang?: string;
+  /** `charset` parameter added to `text/*` responses. Default none (UTF-8 is implied). */
+  charset?: string;
+  /** Media type for unknown extensions. Default `application/octet-stream`. */
+  defaultMediaType?: string;
+  /** Media types by extension (without the dot), overriding the built-in table. */
+  mediaTypes?: Record<string, string>;
+  /** Largest file served, in bytes. Default 1 GiB. */
+  maxFileSize?: number;
+  /** Serve symlinks that point outside the root. Default `false`. */
+  followSymlinks?: boolean;
+  /** Bytes read and sent at a time. Default 65536. */
+  chunkSize?: number;
+}
+
+const GEMTEXT_EXTENSIONS = new Set(["gmi", "gemini"]);
+
+/**
+ * The media type for a file name, with `charset` and `lang` parameters as configured.
+ *
+ * @example
+ * ```ts
+ * import { mediaTypeFor } from "./static.ts";
+ * console.assert(mediaTypeFor("a.gmi", { lang: "en" }) === "text/gemini; lang=en");
+ * console.assert(mediaTypeFor("a.png") === "image/png");
+ * console.assert(mediaTypeFor("a.txt", { charset: "utf-8" }) === "text/plain; charset=utf-8");
+ * console.assert(mediaTypeFor("README") === "application/octet-stream");
+ * ```
+ */
+export function mediaTypeFor(
+  name: string,
+  options: Pick<FileServerOptions, "lang" | "charset" | "defaultMediaType" | "mediaTypes"> = {},
+): string {
+  const dot = name.lastIndexOf(".");
+  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+  let type = (ext && options.mediaTypes?.[ext]) ||
+    (GEMTEXT_EXTENSIONS.has(ext) ? "text/gemini" : undefined) ||
+    (ext ? mime.lookup(ext) || undefined : undefined) ||
+    options.defaultMediaType || "application/octet-stream";
+  if (type.includes(";")) return type; // an override with its own parameters
+  const essence = type.toLowerCase();
+  if (essence.startsWith("text/") && options.charset) type += `; charset=${options.charset}`;
+  if (essence === "text/gemini" && options.lang) type += `; lang=${options.lang}`;
+  return type;
+}
+
+/**
+ * Formats a byte count for people: `512 B`, `1.5 KiB`, `10.0 MiB`.
+ *
+ * @example
+ * ```ts
+ * import { formatSize } from "./static.ts";
+ * console.assert(formatSize(1536) === "1.5 KiB");
+ * ```
+ */
+export function formatSize(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Why a path is refused, with the reply to send. */
+type Resolved =
+  | { ok: true; segments: string[]; trailingSlash: boolean }
+  | { ok: false; reply: GeminiReply };
+
+const BAD_REQUEST: GeminiReply = { status: 59, meta: "Bad request: path not allowed" };
+const NOT_FOUND: GeminiReply = { status: 51, meta: "Not found" };
+
+/**
+ * Splits the raw URL path into decoded segments, refusing anything that could name a
+ * file outside the root or a hidden file. Each segment is decoded exactly once; a decoded
+ * segment may not contain `/`, `\`, NUL or control characters, may not be `.` or `..`, and
+ * may not start with `.` (dotfiles answer 51).
+ */
+export function _resolveSegments(rawPath: string): Resolved {
+  const segments: string[] = [];
+  const raw = rawPath.split("/");
+  for (let i = 0; i < raw.length; i++) {
+    const part = raw[i];
+    if (part === "") continue;
+    let decoded: string;
+    try {
+      decoded = _decodePath(part);
+    } catch (error) {
+      if (error instanceof RequestError) return { ok: false, reply: BAD_REQUEST };
+      throw error;
+    }
+    // deno-lint-ignore no-control-regex
+    if (/[\/\\\x00-\x1f\x7f]/.test(decoded) || decoded === "." || decoded === "..") {
+      return { ok: false, reply: BAD_REQUEST };
+    }
+    if (decoded.startsWith(".")) return { ok: false, reply: NOT_FOUND };
+    segments.push(decoded);
+  }
+  return { ok: true, segments, trailingSlash: rawPath.endsWith("/") };
+}
+
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function* fileChunks(
+  path: string,
+  chunkSize: number,
+  limit: number,
+): AsyncGenerator<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    let sent = 0;
+    while (sent < limit) {
+      const buffer = new Uint8Array(Math.min(chunkSize, limit - sent));
+      const n = await file.read(buffer);
+      if (n === null) return;
+      sent += n;
+      yield n === buffer.length ? buffer : buffer.subarray(0, n);
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function titleOf(path: string): Promise<string | undefined> {
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(path, { read: true });
+    const buffer = new Uint8Array(4096);
+    const n = await file.read(buffer);
+    if (!n) return undefined;
+    const text = new TextDecoder().decode(buffer.subarray(0, n));
+    const complete = n === buffer.length ? text.slice(0, text.lastIndexOf("\n") + 1) : text;
+    return gemtextTitle(parseGemtext(complete));
+  } catch {
+    return undefined;
+  } finally {
+    file?.close();
+  }
+}
+
+/** Options for {@linkcode formatListing}. */
+export interface ListingEntry {
+  /** File or directory name. */
+  name: string;
+  /** Whether it is a directory. */
+  directory: boolean;
+  /** Size in bytes (files). */
+  size: number;
+  /** Title from a gemtext file's first heading. */
+  title?: string;
+}
+
+/**
+ * A gemtext directory listing: directories first, then files, each sorted by name; files
+ * show their size and, for gemtext, the title from their first heading.
+ *
+ * @example
+ * ```ts
+ * import { formatListing } from "./static.ts";
+ * const text = formatListing("/docs/", [
+ *   { name: "b.gmi", directory: false, size: 2048, title: "Bee" },
+ *   { name: "a", directory: true, size: 0 },
+ * ]);
+ * console.assert(text === "# Index of /docs/\n\n=> ../ ..\n=> a/ a/\n=> b.gmi Bee (b.gmi, 2.0 KiB)\n");
+ * ```
+ */
+export function formatListing(path: string, entries: ListingEntry[]): string {
+  const sorted = [...entries].sort((a, b) =>
+    a.directory !== b.directory
+      ? (a.directory ? -1 : 1)
+      : a.name < b.name
+      ? -1
+      : a.name > b.name
+      ? 1
+      : 0
+  );
+  const lines = [`# Index of ${path}`, ""];
+  if (path !== "/") lines.push("=> ../ ..");
+  for (const e of sorted) {
+    const href = encodeURIComponent(e.name) + (e.directory ? "/" : "");
+    if (e.directory) lines.push(`=> ${href} ${e.name}/`);
+    else if (e.title) lines.push(`=> ${href} ${e.title} (${e.name}, ${formatSize(e.size)})`);
+    else lines.push(`=> ${href} ${e.name} (${formatSize(e.size)})`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * A handler serving files from `options.root`.
+ *
+ * @example
+ * ```ts
+ * import { fileServer } from "./static.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/index.gmi`, "# Home\n");
+ * const handler = fileServer({ root: dir });
+ * const reply = await handler({
+ *   url: new URL("gemini://localhost/"), path: "/", host: "localhost",
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "x", signal: new AbortController().signal,
+ * });
+ * console.assert(reply.status === 20 && reply.meta === "text/gemini");
+ * await (reply.body as ReadableStream).cancel?.();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function fileServer(options: FileServerOptions): Handler {
+  const index = options.index ?? ["index.gmi"];
+  const maxFileSize = options.maxFileSize ?? 1024 ** 3;
+  const chunkSize = options.chunkSize ?? 65_536;
+  let realRoot: Promise<string> | undefined;
+
+  const serveFile = (path: string, name: string, size: number): GeminiReply => {
+    if (size > maxFileSize) {
+      return {
+        status: 50,
+        meta: `File too large to serve: ${size} bytes (${formatSize(size)}), the limit is ` +
+          `${maxFileSize} bytes (${formatSize(maxFileSize)})`,
+      };
+    }
+    return {
+      status: 20,
+      meta: mediaTypeFor(name, options),
+      body: fileChunks(path, chunkSize, maxFileSize),
+    };
+  };
+
+  /** The real path of `path` when it is allowed, else undefined. */
+  const allowed = async (path: string): Promise<string | undefined> => {
+    realRoot ??= Deno.realPath(options.root);
+    const root = await realRoot;
+    let real: string;
+    try {
+      real = await Deno.realPath(path);
+    } catch {
+      return undefined;
+    }
+    if (!options.followSymlinks && !isInside(real, root)) return undefined;
+    return real;
+  };
+
+  const listing = async (dir: string, urlPath: string): Promise<GeminiReply> => {
+    const entries: ListingEntry[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name.startsWith(".")) continue;
+      const full = join(dir, entry.name);
+      if (entry.isSymlink && !(await allowed(full))) continue;
+      const info = await statOrUndefined(full);
+      if (!info || !(info.isFile || info.isDirectory)) continue;
+      const gemtext = info.isFile && GEMTEXT_EXTENSIONS.has(entry.name.split(".").pop() ?? "");
+      entries.push({
+        name: entry.name,
+        directory: info.isDirectory,
+        size: info.size,
+        title: gemtext ? await titleOf(full) : undefined,
+      });
+    }
+    return {
+      status: 20,
+      meta: mediaTypeFor("index.gmi", options),
+      body: formatListing(urlPath, entries),
+    };
+  };
+
+  return async (request: GeminiRequest): Promise<GeminiReply> => {
+    const rawPath = request.url.pathname || "/";
+    const resolved = _resolveSegments(rawPath);
+    if (!resolved.ok) return resolved.reply;
+    const target = join(options.root, ...resolved.segments);
+    const real = await allowed(target);
+    if (real === undefined) return NOT_FOUND;
+    const info = await statOrUndefined(real);
+    if (!info) return NOT_FOUND;
+    if (info.isFile) {
+      if (resolved.trailingSlash) return NOT_FOUND;
+      return serveFile(real, resolved.segments.at(-1) ?? "", info.size);
+    }
+    if (!info.isDirectory) return NOT_FOUND;
+    if (!resolved.trailingSlash) {
+      return { status: 31, meta: `${rawPath}/` };
+    }
+    for (const name of index) {
+      const candidate = join(real, name);
+      const indexReal = await allowed(candidate);
+      if (!indexReal) continue;
+      const indexInfo = await statOrUndefined(indexReal);
+      if (indexInfo?.isFile) return serveFile(indexReal, name, indexInfo.size);
+    }
+    if (options.listing) {
+      const urlPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
+      return await listing(real, urlPath);
+    }
+    return NOT_FOUND;
+  };
+}

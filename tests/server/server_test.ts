@@ -1,0 +1,125 @@
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { dial } from "../../lib/tls/dial.ts";
+import { serve } from "../../lib/server/server.ts";
+import { routes, virtualHosts } from "../../lib/server/router.ts";
+import { success } from "../../lib/server/types.ts";
+import { fetchUrl } from "./_client.ts";
+import { startServer } from "./_server.ts";
+
+Deno.test("serve() answers each virtual host with its own certificate (SNI) and content", async () => {
+  const a = await generateCertificate("a.example", { altNames: ["a.example"] });
+  const b = await generateCertificate("b.example", { altNames: ["b.example", "www.b.example"] });
+  const server = await serve({
+    handler: virtualHosts([
+      { names: ["a.example"], handler: () => success("site A\n") },
+      {
+        names: ["b.example", "www.b.example"],
+        handler: routes(
+          [{ pattern: "/about", handler: () => success("about B\n") }],
+          () => success("site B\n"),
+        ),
+      },
+    ]),
+    certificates: [{ cert: a.cert, key: a.key }, { cert: b.cert, key: b.key }],
+    listen: [{ hostname: "127.0.0.1", port: 0 }],
+    publicPort: 1965,
+  });
+  const port = server.addrs[0].port;
+  try {
+    assertEquals(server.certificates.map((c) => c.names), [["a.example"], [
+      "b.example",
+      "www.b.example",
+    ]]);
+    const ra = await fetchUrl(port, "gemini://a.example/", { servername: "a.example" });
+    assertEquals([ra.text, ra.peerCertificate.certSha256], ["site A\n", a.info.certSha256]);
+    const rb = await fetchUrl(port, "gemini://b.example/", { servername: "b.example" });
+    assertEquals([rb.text, rb.peerCertificate.certSha256], ["site B\n", b.info.certSha256]);
+    const alias = await fetchUrl(port, "gemini://www.b.example/about", {
+      servername: "www.b.example",
+    });
+    assertEquals([alias.text, alias.peerCertificate.certSha256], ["about B\n", b.info.certSha256]);
+    const other = await fetchUrl(port, "gemini://c.example/", { servername: "c.example" });
+    assertEquals(other.status, 53);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("shutdown() lets an in-flight 10 MiB download finish, then refuses new connections", async () => {
+  const CHUNK = 64 * 1024;
+  const TOTAL = 10 * 1024 * 1024;
+  const s = await startServer(() => ({
+    status: 20,
+    meta: "application/octet-stream",
+    body: (async function* (): AsyncGenerator<Uint8Array> {
+      for (let sent = 0; sent < TOTAL; sent += CHUNK) {
+        yield new Uint8Array(CHUNK).fill((sent / CHUNK) & 0xff);
+      }
+    })(),
+  }));
+  const conn = await dial("127.0.0.1", { port: s.port });
+  await conn.write("gemini://localhost/big\r\n");
+  const first = await conn.read();
+  assert(first && first.length > 0);
+  const stopped = s.server.shutdown(20_000);
+  let received = first.length;
+  let last = first;
+  for (let i = 0; i < 100_000; i++) {
+    const chunk = await conn.read();
+    if (chunk === null) break;
+    received += chunk.length;
+    last = chunk;
+  }
+  await stopped;
+  const header = "20 application/octet-stream\r\n".length;
+  assertEquals(received, header + TOTAL);
+  assertEquals(last[last.length - 1], (TOTAL / CHUNK - 1) & 0xff);
+  assertEquals(conn.closeNotify, true);
+  conn.destroy();
+  let refused = false;
+  try {
+    await fetchUrl(s.port, "gemini://localhost/");
+  } catch {
+    refused = true;
+  }
+  assert(refused, "no new connections after shutdown");
+});
+
+Deno.test("shutdown() cuts responses that outlive its deadline", async () => {
+  const s = await startServer(() => ({
+    status: 20,
+    meta: "text/plain",
+    body: (async function* (): AsyncGenerator<Uint8Array> {
+      yield new TextEncoder().encode("start\n");
+      await new Promise((r) => setTimeout(r, 60_000));
+    })(),
+  }));
+  const conn = await dial("127.0.0.1", { port: s.port });
+  await conn.write("gemini://localhost/\r\n");
+  await conn.read();
+  await s.server.shutdown(200);
+  let end: Uint8Array | null = new Uint8Array(1);
+  try {
+    for (let i = 0; i < 10 && end !== null; i++) end = await conn.read();
+  } catch {
+    end = null;
+  }
+  assertEquals(end, null);
+  assertEquals(conn.closeNotify, false, "a cut response does not look complete");
+  conn.destroy();
+});
+
+Deno.test("serve() listens on several addresses including IPv6 loopback", async () => {
+  const s = await startServer(() => success("hi\n"), {
+    listen: [{ hostname: "127.0.0.1", port: 0 }, { hostname: "::1", port: 0 }],
+  });
+  try {
+    assertEquals(s.server.addrs.length, 2);
+    const v6 = s.server.addrs[1];
+    const r = await fetchUrl(v6.port, "gemini://localhost/", { host: "::1" });
+    assertEquals(r.text, "hi\n");
+  } finally {
+    await s.stop();
+  }
+});
