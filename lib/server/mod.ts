@@ -37,3 +37,6 @@ export {
   mediaTypeFor,
 } from "./static.ts";
 export * from "./certificates.ts";
+export * from "./proxy_protocol.ts";
+export * from "./proxy_listener.ts";
+export * from "./shared_limits.ts";

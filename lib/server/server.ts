@@ -19,6 +19,7 @@ import { serveConnection } from "./connection.ts";
 import { Limits, type LimitsOptions } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { Handler } from "./types.ts";
+import { type ProxyHookOptions, proxyProtocolHook } from "./proxy_listener.ts";
 
 /** An address to listen on. */
 export interface ListenAddress {
@@ -26,6 +27,12 @@ export interface ListenAddress {
   hostname?: string;
   /** Port; 0 picks a free one. Default 1965. */
   port?: number;
+  /**
+   * Expect a PROXY protocol header (v1 or v2) from a load balancer before TLS, and take
+   * the client address from it. `true` uses the defaults of {@linkcode ProxyHookOptions}
+   * (header required, only 127.0.0.1 and ::1 may send one). Default off.
+   */
+  proxyProtocol?: boolean | ProxyHookOptions;
 }
 
 /** Options for {@linkcode serve}. */
@@ -46,6 +53,11 @@ export interface ServeOptions {
    * the connection (set it when a proxy or port forward changes the port).
    */
   publicPort?: number;
+  /**
+   * Set SO_REUSEPORT on the listeners, so several processes or workers accept on the same
+   * port (Linux spreads connections over them). Default `false`.
+   */
+  reusePort?: boolean;
   /** Ask clients for certificates (forces the `node` backend). Default `false`. */
   requestClientCertificate?: boolean;
   /**
@@ -142,6 +154,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           certificates: options.certificates,
           requestClientCertificate: options.requestClientCertificate,
           backend: options.backend ?? "node",
+          reusePort: options.reusePort,
+          beforeTls: a.proxyProtocol
+            ? proxyProtocolHook({
+              ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
+              onRefused: (ip, reason) => logger.warn("PROXY header refused", { ip, reason }),
+            })
+            : undefined,
         }),
       );
     }

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { Limits, type LimitsOptions } from "./limits.ts";
+
 /** Options for {@linkcode SharedLimitTable}; plain data so it can be posted to workers. */
 export interface SharedLimitOptions {
   /** Per-IP request rate. Default `{ burst: 20, perSecond: 2 }`; `false` turns it off. */
@@ -294,4 +296,63 @@ function slotsOf(options: SharedLimitOptions): number {
     throw new RangeError(`Shared limit table needs between ${PROBE} and ${1 << 22} slots`);
   }
   return slots;
+}
+
+/**
+ * {@linkcode Limits} backed by a {@linkcode SharedLimitTable}: pass it as `limits` to
+ * `serve()` in every worker and the caps, rate limit and bans hold across all of them.
+ *
+ * @example
+ * ```ts
+ * import { SharedLimits, SharedLimitTable } from "./shared_limits.ts";
+ * const table = SharedLimitTable.create({ maxConnectionsPerIp: 1 });
+ * const a = new SharedLimits(table);
+ * const b = new SharedLimits(SharedLimitTable.attach(table.buffer, { maxConnectionsPerIp: 1 }));
+ * console.assert(a.open("10.0.0.1") === undefined && b.open("10.0.0.1") === "per-ip");
+ * ```
+ */
+export class SharedLimits extends Limits {
+  /** The shared table. */
+  readonly table: SharedLimitTable;
+
+  /** Limits that read and write `table`. */
+  constructor(table: SharedLimitTable) {
+    super({
+      rate: false,
+      ban: false,
+      maxConnections: table.maxConnections,
+      maxConnectionsPerIp: table.maxConnectionsPerIp,
+    });
+    this.table = table;
+  }
+
+  /** Open connections now, over every worker. */
+  override get openConnections(): number {
+    return this.table.openConnections;
+  }
+
+  /** Admits a new connection from `ip`, or says why not. */
+  override open(ip: string): SharedRefusal | undefined {
+    return this.table.open(ip);
+  }
+
+  /** Forgets a connection admitted by {@linkcode open}. */
+  override close(ip: string): void {
+    this.table.close(ip);
+  }
+
+  /** Takes a request token for `ip`: 0 when allowed, else the seconds to wait. */
+  override takeRequest(ip: string): number {
+    return this.table.takeRequest(ip);
+  }
+}
+
+/** The shared-table form of {@linkcode LimitsOptions} (the clock is left out). */
+export function sharedLimitOptions(options: LimitsOptions = {}): SharedLimitOptions {
+  return {
+    rate: options.rate,
+    ban: options.ban,
+    maxConnections: options.maxConnections,
+    maxConnectionsPerIp: options.maxConnectionsPerIp,
+  };
 }
