@@ -16,3 +16,4 @@ export * from "./lib/protocol/mod.ts";
 export * from "./lib/files/mod.ts";
 export * from "./lib/tls/mod.ts";
 export * from "./lib/server/mod.ts";
+export * from "./lib/gemtext/mod.ts";

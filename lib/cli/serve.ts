@@ -1,13 +1,282 @@
 /**
- * `gemini serve` (not built yet).
+ * `gemini serve`: serve a directory, or the built-in welcome capsule, over Gemini. Flags
+ * cover the common case; a TOML file (`--config`) adds virtual hosts and locations.
+ * Certificates are generated per host into the data directory on first run. SIGINT and
+ * SIGTERM shut down gracefully.
  *
  * @module
  */
 
-import type { CliIo } from "./io.ts";
+import { dirname, resolve } from "node:path";
+import { formatFingerprint } from "../tls/certificate.ts";
+import { resolvePaths } from "../files/paths.ts";
+import { AccessLog } from "../server/access_log.ts";
+import {
+  ConfigError,
+  configFromDocument,
+  formatConfig,
+  formatListenAddress,
+  parseConfigDocument,
+  parseSize,
+  type ServerConfig,
+} from "../server/config.ts";
+import { DEFAULT_CAPSULE } from "../server/default_capsule.ts";
+import { createLogger, type LineWriter } from "../server/logger.ts";
+import { serve } from "../server/server.ts";
+import { buildSite, certificateDirFor, checkSiteFiles, serveOptions } from "../server/site.ts";
+import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
+import type { CliIo, Output } from "./io.ts";
+
+/** The command-line interface of `gemini serve`. */
+export const SERVE_SPEC: CommandSpec = {
+  name: "gemini serve",
+  usage: ["gemini serve [options] [DIR]", "gemini serve --config FILE [--check]"],
+  summary: "Serve DIR (or, without DIR, the built-in welcome capsule) over Gemini. A " +
+    "certificate per host name is generated on the first run and kept in the data directory.",
+  options: {
+    host: {
+      type: "string",
+      multiple: true,
+      value: "NAME",
+      description: "Host name to serve (default localhost)",
+    },
+    port: { type: "string", value: "N", description: "Port to listen on (default 1965)" },
+    listen: {
+      type: "string",
+      multiple: true,
+      value: "ADDR",
+      description:
+        "Address to listen on: 0.0.0.0, [::], 127.0.0.1:1965, [::1]:1966 (default 127.0.0.1 " +
+        "for localhost, else 0.0.0.0)",
+    },
+    cert: { type: "string", value: "FILE", description: "Certificate (PEM) for every host" },
+    key: { type: "string", value: "FILE", description: "Private key (PEM) for --cert" },
+    config: { type: "string", value: "FILE", description: "Configuration file (TOML)" },
+    check: {
+      type: "boolean",
+      description: "Validate the configuration, print the effective one and exit",
+    },
+    lang: { type: "string", value: "CODE", description: "lang parameter of gemtext responses" },
+    "max-file-size": {
+      type: "string",
+      value: "SIZE",
+      description: "Largest file served, e.g. 100MiB (default 1GiB)",
+    },
+    "log-format": {
+      type: "string",
+      value: "FORMAT",
+      description: "Access and error log format: text (default) or json",
+    },
+    "no-log-ip": { type: "boolean", description: "Leave client IP addresses out of the log" },
+  },
+  positionals: { max: 1 },
+  examples: [
+    "gemini serve",
+    "gemini serve --host example.org --listen 0.0.0.0 --listen [::] ~/capsule",
+    "gemini serve --config /etc/gemini/serve.toml --check",
+  ],
+  footer: [
+    "The access log goes to standard output, errors and start-up messages to standard error.",
+    "Certificates are kept in $XDG_DATA_HOME/gemini/server/ ($GEMINI_HOME/data/server/).",
+    "Exit status: 0 after a graceful shutdown (SIGINT, SIGTERM) or a good --check,",
+    "1 for configuration or start-up errors, 2 for usage errors.",
+  ].join("\n"),
+};
+
+/** A line writer that keeps the order of lines and can be waited for. */
+function outputWriter(out: Output): LineWriter & { flush(): Promise<void> } {
+  let last = Promise.resolve();
+  return {
+    write(line: string): void {
+      last = last.then(() => out.write(line)).catch(() => {});
+    },
+    flush: () => last,
+  };
+}
+
+function stringOption(values: Record<string, unknown>, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+function listOption(values: Record<string, unknown>, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v as string[] : typeof v === "string" ? [v] : [];
+}
+
+/** Builds the configuration from flags and, with `--config`, the file. */
+async function loadConfig(
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<ServerConfig> {
+  const configFile = stringOption(values, "config");
+  const hosts = listOption(values, "host");
+  const cert = stringOption(values, "cert");
+  const key = stringOption(values, "key");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("gemini serve: --cert and --key go together");
+  }
+  let doc: Record<string, unknown>;
+  let source = "";
+  let file = "<command line>";
+  let baseDir: string | undefined;
+  if (configFile) {
+    if (positionals.length > 0 || hosts.length > 0 || cert) {
+      throw new UsageError(
+        "gemini serve: DIR, --host, --cert and --key cannot be combined with --config " +
+          "(set root, name, cert and key in the file)",
+      );
+    }
+    file = configFile;
+    try {
+      source = await Deno.readTextFile(configFile);
+    } catch (error) {
+      throw new ConfigError(configFile, undefined, undefined, (error as Error).message, {
+        cause: error,
+      });
+    }
+    doc = parseConfigDocument(source, file);
+    baseDir = dirname(resolve(configFile));
+  } else {
+    const names = hosts.length > 0 ? hosts : ["localhost"];
+    const root = positionals[0] === undefined ? undefined : resolve(positionals[0]);
+    doc = {
+      host: names.map((name) => ({
+        name,
+        ...(root === undefined ? {} : { root }),
+        ...(cert ? { cert: resolve(cert), key: resolve(key!) } : {}),
+      })),
+    };
+    const local = names.every((n) => n === "localhost");
+    if (listOption(values, "listen").length === 0) doc.listen = [local ? "127.0.0.1" : "0.0.0.0"];
+  }
+  // Flags override the file.
+  const port = stringOption(values, "port");
+  if (port !== undefined) {
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+      throw new UsageError(`gemini serve: --port ${port} is not a port number`);
+    }
+    doc.port = Number(port);
+  }
+  const listen = listOption(values, "listen");
+  if (listen.length > 0) doc.listen = listen;
+  const logFormat = stringOption(values, "log-format");
+  if (logFormat !== undefined) {
+    if (logFormat !== "text" && logFormat !== "json") {
+      throw new UsageError(`gemini serve: --log-format must be text or json, not ${logFormat}`);
+    }
+    doc.log_format = logFormat;
+  }
+  if (values["no-log-ip"]) doc.log_ip = false;
+  const lang = stringOption(values, "lang");
+  const maxFileSize = stringOption(values, "max-file-size");
+  if (maxFileSize !== undefined) {
+    try {
+      parseSize(maxFileSize);
+    } catch (error) {
+      throw new UsageError(`gemini serve: --max-file-size: ${(error as Error).message}`);
+    }
+  }
+  if (Array.isArray(doc.host)) {
+    for (const host of doc.host as Record<string, unknown>[]) {
+      if (typeof host !== "object" || host === null) continue;
+      if (lang !== undefined) host.lang = lang;
+      if (maxFileSize !== undefined) host.max_file_size = maxFileSize;
+    }
+  }
+  return configFromDocument(doc, { file, source, baseDir });
+}
+
+/**
+ * Runs `gemini serve` until `stop` is aborted (the CLI aborts it on SIGINT or SIGTERM).
+ * Returns the exit code.
+ */
+export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Promise<number> {
+  const { values, positionals } = parseCommand(SERVE_SPEC, args);
+  if (values.help) {
+    await io.stdout.write(formatHelp(SERVE_SPEC));
+    return 0;
+  }
+  let config: ServerConfig;
+  try {
+    config = await loadConfig(values, positionals);
+    await checkSiteFiles(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      await io.stderr.write(`gemini serve: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (values.check) {
+    await io.stdout.write(formatConfig(config));
+    return 0;
+  }
+
+  const errors = outputWriter(io.stderr);
+  const access = outputWriter(io.stdout);
+  const logger = createLogger(errors, { format: config.logFormat });
+  const accessLog = new AccessLog(access, {
+    format: config.logFormat,
+    omitIp: !config.logIp,
+  });
+  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
+  const site = await buildSite(config, {
+    certificateDir: certificateDirFor(dataDir),
+    defaultContent: DEFAULT_CAPSULE,
+  });
+  const server = await serve({ ...serveOptions(config, site), logger, accessLog });
+  const lines: string[] = [];
+  for (const name of site.generated) {
+    lines.push(`generated a certificate for ${name} in ${certificateDirFor(dataDir)}`);
+  }
+  for (const c of server.certificates) {
+    lines.push(
+      `certificate for ${c.names.join(", ")} (valid until ${
+        c.notAfter.toISOString().slice(0, 10)
+      })`,
+      `  SPKI SHA-256:        ${formatFingerprint(c.spkiSha256)}`,
+      `  certificate SHA-256: ${formatFingerprint(c.certSha256)}`,
+    );
+  }
+  const root = config.hosts[0].root ?? "the built-in welcome capsule";
+  lines.push(
+    `serving ${root} as ${site.hosts.join(", ")}`,
+    ...server.addrs.map((a) => `listening on ${formatListenAddress(a)}`),
+  );
+  errors.write(lines.join("\n") + "\n");
+
+  await new Promise<void>((resolve) => {
+    if (stop.aborted) resolve();
+    stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  logger.info("shutting down", { deadline_s: config.shutdownTimeout });
+  await server.shutdown(config.shutdownTimeout * 1000);
+  logger.info("stopped");
+  await access.flush();
+  await errors.flush();
+  return 0;
+}
 
 /** Runs `gemini serve` and returns its exit code. */
-export async function main(_args: string[], io: CliIo): Promise<number> {
-  await io.stderr.write("gemini serve: not built yet\n");
-  return 1;
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  const installed: Deno.Signal[] = [];
+  for (const signal of signals) {
+    try {
+      Deno.addSignalListener(signal, stop);
+      installed.push(signal);
+    } catch {
+      // not supported on this platform
+    }
+  }
+  try {
+    return await runServe(args, io, controller.signal);
+  } finally {
+    for (const signal of installed) Deno.removeSignalListener(signal, stop);
+  }
 }

@@ -33,14 +33,6 @@ function skipBlanks(line: string, from: number, work?: _Work): number {
   return i;
 }
 
-/** `line` without trailing SP/TAB. */
-function trimBlanksEnd(line: string, work?: _Work): string {
-  let end = line.length;
-  while (end > 0 && isBlank(line.charCodeAt(end - 1))) end--;
-  if (work) work.steps += line.length - end + 1;
-  return line.slice(0, end);
-}
-
 /** `line` without its trailing carriage returns (CRLF files; CR is never content at the end). */
 export function _stripTrailingCr(line: string, work?: _Work): string {
   let end = line.length;
@@ -63,13 +55,19 @@ export interface _State {
 }
 
 function parseLink(line: string, work?: _Work): GemtextLine {
-  const urlStart = skipBlanks(line, 2, work);
+  // Trailing SP, TAB and CR are never part of a link (so a URL or label cannot end in a CR
+  // that a writer would put at the end of a line, where readers drop it).
+  let end = line.length;
+  while (end > 2 && (isBlank(line.charCodeAt(end - 1)) || line.charCodeAt(end - 1) === CR)) end--;
+  if (work) work.steps += line.length - end + 1;
+  const body = line.slice(0, end);
+  const urlStart = skipBlanks(body, 2, work);
   let urlEnd = urlStart;
-  while (urlEnd < line.length && !isBlank(line.charCodeAt(urlEnd))) urlEnd++;
+  while (urlEnd < body.length && !isBlank(body.charCodeAt(urlEnd))) urlEnd++;
   if (work) work.steps += urlEnd - urlStart + 1;
   if (urlEnd === urlStart) return { type: "text", text: line };
-  const url = line.slice(urlStart, urlEnd);
-  const label = trimBlanksEnd(line.slice(skipBlanks(line, urlEnd, work)), work);
+  const url = body.slice(urlStart, urlEnd);
+  const label = body.slice(skipBlanks(body, urlEnd, work));
   return label === "" ? { type: "link", url } : { type: "link", url, label };
 }
 

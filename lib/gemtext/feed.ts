@@ -43,8 +43,8 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { parseGemfeed } from "./feed.ts";
+ * import assert from "node:assert/strict";
  *
  * const feed = parseGemfeed(
  *   "# My gemlog\n=> 2024-05-01-hello.gmi 2024-05-01 - Hello world\n=> /about About me\n",

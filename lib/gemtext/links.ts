@@ -91,8 +91,8 @@ function toUrl(text: string): URL | null {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { resolveLink } from "./links.ts";
+ * import assert from "node:assert/strict";
  *
  * const base = "gemini://example.org/a/b/c.gmi?x";
  * assert.equal(resolveLink(base, "../d.gmi")?.href, "gemini://example.org/a/d.gmi");
@@ -150,9 +150,9 @@ export interface ExtractedLink {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { extractLinks } from "./links.ts";
  * import { parseGemtext } from "./parse.ts";
+ * import assert from "node:assert/strict";
  *
  * const links = extractLinks(parseGemtext("Hi\n=> /about About\n=> mailto:me@example.org"),
  *   "gemini://example.org/index.gmi");
@@ -193,9 +193,9 @@ export function _absoluteUrl(reference: string): URL | null {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { gemtextTitle } from "./links.ts";
  * import { parseGemtext } from "./parse.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(gemtextTitle(parseGemtext("intro\n## My capsule \n# Later")), "My capsule");
  * assert.equal(gemtextTitle(parseGemtext("no headings")), undefined);

@@ -5,8 +5,8 @@
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { parseGemtext, renderGemtextToString, stringifyGemtext } from "./mod.ts";
+ * import assert from "node:assert/strict";
  *
  * const lines = parseGemtext("#Welcome\n=>gemini://example.org/ Home");
  * assert.equal(stringifyGemtext(lines), "# Welcome\n=> gemini://example.org/ Home\n");

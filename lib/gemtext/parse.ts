@@ -24,8 +24,8 @@ import type { GemtextLine } from "./types.ts";
  *
  * @example Lines of each type
  * ```ts
- * import assert from "node:assert/strict";
  * import { parseGemtext } from "./parse.ts";
+ * import assert from "node:assert/strict";
  *
  * const fence = "`".repeat(3);
  * const text = `# Hello\r\n=>gemini://example.org/ Example\n${fence}sh\n=> x\n${fence}\n`;

@@ -40,8 +40,8 @@ export type RenderStyles = Record<RenderStyleName, RenderStyle>;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { RENDER_STYLES } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(RENDER_STYLES.altText.open, "\x1b[2m");
  * ```
@@ -88,9 +88,12 @@ export interface RenderedRow {
 export interface RenderedLink {
   /** The number shown as `[n]`. */
   number: number;
-  /** The link resolved against `baseUrl` (absolute), or as written when it cannot be. */
+  /**
+   * The link resolved against `baseUrl` (absolute), or exactly as written when it cannot be
+   * resolved; then it may hold control characters, so sanitize it before printing it.
+   */
   url: string;
-  /** The label shown: the link's label, or its URL as written when it has none. */
+  /** The label as shown: the link's label, or its URL as written when it has none. */
   label: string;
   /** Index of the link's first row in `rows`. */
   row: number;
@@ -117,6 +120,8 @@ export interface WrapOptions {
 
 const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 const SEGMENTER = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const WIDTH_CACHE = new Map<string, number>();
+const WIDTH_CACHE_CAP = 4096;
 // C0 controls except TAB, DEL and C1 controls: never sent to the terminal (ESC could drive it).
 // deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
@@ -127,8 +132,8 @@ const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { displayWidth } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(displayWidth("abc"), 3);
  * assert.equal(displayWidth("日本"), 4);
@@ -136,7 +141,28 @@ const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
  * ```
  */
 export function displayWidth(text: string): number {
-  return ASCII_PRINTABLE.test(text) ? text.length : stringWidth(text);
+  if (ASCII_PRINTABLE.test(text)) return text.length;
+  if (text.includes("\x1b")) return stringWidth(text);
+  // string-width sums the widths of grapheme clusters; doing the same here lets repeated
+  // clusters (a CJK or emoji text) come from a small cache instead of being measured again.
+  let width = 0;
+  for (const { segment } of SEGMENTER.segment(text)) width += graphemeWidth(segment);
+  return width;
+}
+
+/** Width of one grapheme cluster, memoized (the cache is emptied when it reaches its cap). */
+function graphemeWidth(grapheme: string): number {
+  if (grapheme.length === 1) {
+    const code = grapheme.charCodeAt(0);
+    if (code >= 0x20 && code < 0x7f) return 1;
+  }
+  let width = WIDTH_CACHE.get(grapheme);
+  if (width === undefined) {
+    width = stringWidth(grapheme);
+    if (WIDTH_CACHE.size >= WIDTH_CACHE_CAP) WIDTH_CACHE.clear();
+    WIDTH_CACHE.set(grapheme, width);
+  }
+  return width;
 }
 
 /**
@@ -146,8 +172,8 @@ export function displayWidth(text: string): number {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { shouldUseColor } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.equal(shouldUseColor({ isTty: true }), true);
  * assert.equal(shouldUseColor({ isTty: true, NO_COLOR: "1" }), false);
@@ -170,13 +196,15 @@ function checkWidth(width: number): number {
  * Wraps one line of text into rows of at most `width` columns of display width. Breaks at
  * spaces, never joins anything, drops the spaces where it breaks, keeps leading spaces of the
  * first row when the first word fits after them, and hard-breaks (between grapheme clusters)
- * a word wider than the row. A grapheme wider than the whole width gets a row of its own.
+ * a word wider than a row, starting right after the previous word (so text without spaces,
+ * like Chinese or Japanese, fills every row). A grapheme wider than the whole width gets a row
+ * of its own.
  * Always returns at least one row.
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { wrapText } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * assert.deepEqual(wrapText("the quick brown fox", 10), ["the quick", "brown fox"]);
  * assert.deepEqual(wrapText("* one two three", 8, { indent: "  " }), ["* one", "  two", "  three"]);
@@ -191,7 +219,7 @@ function checkWidth(width: number): number {
  */
 export function wrapText(text: string, width: number, options: WrapOptions = {}): string[] {
   const max = checkWidth(width);
-  if (max === Infinity || displayWidth(text) <= max) return [text];
+  if (max === Infinity || (text.length <= max && ASCII_PRINTABLE.test(text))) return [text];
   let indent = options.indent ?? "";
   let indentWidth = displayWidth(indent);
   if (indentWidth >= max) {
@@ -215,8 +243,9 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
     if (token.startsWith(" ")) {
       if (hasWord) space = token;
       else if (rows.length === 0) {
-        row += token;
-        rowWidth += token.length;
+        const kept = token.slice(0, Math.max(0, max - 1 - rowWidth));
+        row += kept;
+        rowWidth += kept.length;
       }
       continue;
     }
@@ -228,21 +257,32 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
       space = "";
       continue;
     }
-    if (!hasWord && rows.length === 0 && w <= max) {
-      row = ""; // leading spaces only fit without the word: drop them
-      rowWidth = 0;
-    } else if (hasWord) {
-      newRow();
-    }
-    if (rowWidth + w <= max) {
+    if (w <= max - indentWidth || (!hasWord && rows.length === 0 && w <= max)) {
+      if (hasWord) newRow();
+      else {
+        row = ""; // only leading spaces so far, and the word fits without them: drop them
+        rowWidth = 0;
+      }
       row += token;
       rowWidth += w;
       hasWord = true;
       continue;
     }
+    // Wider than any row: hard-break it, starting on the current row when there is room.
+    if (hasWord && rowWidth + space.length < max) {
+      row += space;
+      rowWidth += space.length;
+    } else if (hasWord) {
+      newRow();
+    }
+    space = "";
     for (const { segment } of SEGMENTER.segment(token)) {
-      const gw = displayWidth(segment);
+      const gw = graphemeWidth(segment);
       if (rowWidth + gw > max && hasWord) newRow();
+      if (!hasWord && rows.length > 0 && rowWidth + gw > max) {
+        row = ""; // no room after the indent for this grapheme: drop the indent on this row
+        rowWidth = 0;
+      }
       row += segment;
       rowWidth += gw;
       hasWord = true;
@@ -258,7 +298,7 @@ function truncate(text: string, width: number): string {
   let out = "";
   let used = 0;
   for (const { segment } of SEGMENTER.segment(text)) {
-    const w = displayWidth(segment);
+    const w = graphemeWidth(segment);
     if (used + w > width - 1) break;
     out += segment;
     used += w;
@@ -289,9 +329,9 @@ function clean(text: string, tabs: boolean): string {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { renderGemtext } from "./render.ts";
  * import { parseGemtext } from "./parse.ts";
+ * import assert from "node:assert/strict";
  *
  * const doc = parseGemtext("# Hi\n=> /a About us\n=> https://example.com/\n");
  * const { rows, links } = renderGemtext(doc, {
@@ -368,7 +408,13 @@ export function renderGemtext(
         const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
           indent: " ".repeat(tag.length + 1),
         });
-        links.push({ number, url: resolved?.href ?? line.url, label, row: rows.length, source });
+        links.push({
+          number,
+          url: resolved?.href ?? line.url,
+          label: clean(label, true),
+          row: rows.length,
+          source,
+        });
         wrapped.forEach((r, i) => {
           if (i === 0 && r.startsWith(tag)) {
             const rest = r.slice(tag.length);
@@ -407,8 +453,8 @@ export function renderGemtext(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { renderGemtextToString } from "./render.ts";
+ * import assert from "node:assert/strict";
  *
  * const out = renderGemtextToString("> a quote that wraps\n* item", { width: 12, color: false });
  * assert.equal(out, "> a quote\n> that wraps\n* item\n");

@@ -36,8 +36,8 @@ export const DEFAULT_MAX_LINE_LENGTH = 1 << 20;
  *
  * @example Chunks split inside a UTF-8 sequence and between CR and LF
  * ```ts
- * import assert from "node:assert/strict";
  * import { GemtextStreamParser } from "./stream.ts";
+ * import assert from "node:assert/strict";
  *
  * const bytes = new TextEncoder().encode("# Café\r\n=> /a");
  * const parser = new GemtextStreamParser();
@@ -82,8 +82,8 @@ export class GemtextStreamParser {
    *
    * @example
    * ```ts
-   * import assert from "node:assert/strict";
    * import { GemtextStreamParser } from "./stream.ts";
+   * import assert from "node:assert/strict";
    *
    * const parser = new GemtextStreamParser();
    * assert(parser.push("* one\n* tw").length === 1);
@@ -110,8 +110,8 @@ export class GemtextStreamParser {
    *
    * @example
    * ```ts
-   * import assert from "node:assert/strict";
    * import { GemtextStreamParser } from "./stream.ts";
+   * import assert from "node:assert/strict";
    *
    * const parser = new GemtextStreamParser();
    * assert(parser.push("`".repeat(3) + "\nno closing toggle").length === 1);
@@ -184,8 +184,8 @@ export class GemtextStreamParser {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { parseGemtextStream } from "./stream.ts";
+ * import assert from "node:assert/strict";
  *
  * const body = ReadableStream.from([new TextEncoder().encode("# Title\n> quo"), "te\n"]);
  * const types: string[] = [];

@@ -27,9 +27,9 @@ export interface StringifyGemtextOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
  * import { stringifyGemtext } from "./stringify.ts";
  * import { parseGemtext } from "./parse.ts";
+ * import assert from "node:assert/strict";
  *
  * const text = stringifyGemtext([
  *   { type: "heading", level: 2, text: "Links" },

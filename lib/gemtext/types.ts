@@ -18,7 +18,10 @@ export interface GemtextLinkLine {
   type: "link";
   /** The URL exactly as written (absolute or relative); never empty, never contains SP or TAB. */
   url: string;
-  /** The label with surrounding SP/TAB removed; absent when the line has none. */
+  /**
+   * The label: the rest of the line after the URL and its separating whitespace, without
+   * trailing SP, TAB or CR. Absent when the line has none.
+   */
   label?: string;
 }
 

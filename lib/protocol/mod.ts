@@ -42,3 +42,6 @@ export {
 } from "./request.ts";
 export * from "./response.ts";
 export * from "./mime.ts";
+export * from "./request_path.ts";
+export * from "./titan.ts";
+export * from "./gopher.ts";

@@ -16,7 +16,7 @@ import {
 } from "./url.ts";
 
 /** The longest request line on the wire: a 1024-byte URL plus CRLF. */
-export const MAX_REQUEST_LINE_BYTES = MAX_REQUEST_URL_BYTES + 2;
+export const MAX_REQUEST_LINE_BYTES: number = MAX_REQUEST_URL_BYTES + 2;
 
 const CR = 0x0d;
 const LF = 0x0a;

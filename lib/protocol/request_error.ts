@@ -7,7 +7,28 @@
 /** The status a refused request is answered with: 59 bad request or 53 proxy refused. */
 export type RejectionStatus = 59 | 53;
 
-/** A documented reason for refusing a request. */
+/** A reason for refusing a request: a key of {@linkcode REQUEST_REJECTIONS}. */
+export type RequestRejection =
+  | "missing-crlf"
+  | "bare-lf"
+  | "too-long"
+  | "bom"
+  | "empty"
+  | "relative-url"
+  | "invalid-url"
+  | "userinfo"
+  | "fragment"
+  | "invalid-utf8"
+  | "nul"
+  | "control-char"
+  | "bad-percent-encoding"
+  | "path-traversal"
+  | "other-scheme"
+  | "wrong-host"
+  | "wrong-port"
+  | "timeout";
+
+/** What a rejection reason means and how it is answered. */
 export interface RequestRejectionInfo {
   /** The status to answer with. */
   status: RejectionStatus;
@@ -25,8 +46,8 @@ export interface RequestRejectionInfo {
  * console.assert(REQUEST_REJECTIONS.fragment.status === 59);
  * ```
  */
-export const REQUEST_REJECTIONS = Object.freeze(
-  {
+export const REQUEST_REJECTIONS: Readonly<Record<RequestRejection, RequestRejectionInfo>> = Object
+  .freeze({
     "missing-crlf": { status: 59, meaning: "Request line is not terminated by CRLF" },
     "bare-lf": { status: 59, meaning: "Request line ends with a bare LF instead of CRLF" },
     "too-long": { status: 59, meaning: "Request URL is longer than 1024 bytes" },
@@ -48,11 +69,7 @@ export const REQUEST_REJECTIONS = Object.freeze(
     "wrong-host": { status: 53, meaning: "Request URL is for a host this server does not serve" },
     "wrong-port": { status: 53, meaning: "Request URL is for a port this server does not serve" },
     "timeout": { status: 59, meaning: "Request line did not arrive in time" },
-  } as const satisfies Record<string, RequestRejectionInfo>,
-);
-
-/** A reason for refusing a request: a key of {@linkcode REQUEST_REJECTIONS}. */
-export type RequestRejection = keyof typeof REQUEST_REJECTIONS;
+  });
 
 /** Options for {@linkcode RequestError}. */
 export interface RequestErrorOptions {
@@ -84,7 +101,7 @@ export class RequestError extends Error {
 
   /** Creates an error for `reason`; the message defaults to the reason's meaning. */
   constructor(reason: RequestRejection, message?: string, options: RequestErrorOptions = {}) {
-    const info: RequestRejectionInfo = REQUEST_REJECTIONS[reason];
+    const info = REQUEST_REJECTIONS[reason];
     super(
       message ?? info.meaning,
       options.cause === undefined ? undefined : { cause: options.cause },

@@ -13,7 +13,7 @@ import { type StatusClass, statusClass } from "./status.ts";
 export const MAX_META_BYTES = 1024;
 
 /** The longest header on the wire: two digits, a space, 1024 bytes of META and CRLF. */
-export const MAX_HEADER_BYTES = 2 + 1 + MAX_META_BYTES + 2;
+export const MAX_HEADER_BYTES: number = 2 + 1 + MAX_META_BYTES + 2;
 
 /** Why a response header was refused. */
 export type ResponseHeaderErrorReason =

@@ -173,3 +173,8 @@ Deno.test("resolveUrl() follows RFC 3986 section 5", () => {
   for (const [ref, expected] of cases) assertEquals(resolveUrl(base, ref).href, expected, ref);
   assertEquals(reasonOf(() => resolveUrl("gemini://h/", "gemini://[bad/")), "invalid");
 });
+
+Deno.test("resolveUrl() does not carry the request's query over to a redirect target", () => {
+  assertEquals(resolveUrl("gemini://h/a?q", "/new").href, "gemini://h/new");
+  assertEquals(resolveUrl("gemini://h/dir/a?q", "../other").href, "gemini://h/other");
+});

@@ -1,0 +1,125 @@
+/**
+ * The path of a request URL, decoded and normalised for a server that maps it to files or
+ * routes: percent-decoding first, then dot-segment removal, refusing any climb above root.
+ *
+ * @module
+ */
+
+import { RequestError } from "./request_error.ts";
+
+/** A decoded request path. */
+export interface DecodedRequestPath {
+  /** The path percent-decoded (as UTF-8), before normalisation. */
+  path: string;
+  /**
+   * The decoded path with `.` and `..` segments resolved and repeated slashes collapsed;
+   * always starts with `/` and keeps a trailing slash (`/a/./b//c/` is `/a/b/c/`).
+   */
+  normalized: string;
+  /** The non-empty segments of `normalized`. */
+  segments: string[];
+  /** Whether the raw path had an encoded slash (`%2F`) or backslash (`%5C`) in a segment. */
+  encodedSlash: boolean;
+}
+
+const DECODER = new TextDecoder("utf-8", { fatal: true });
+
+function decodeSegment(raw: string, where: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 /* % */) {
+      const hex = raw.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        throw new RequestError(
+          "bad-percent-encoding",
+          `Request path ${where} has a malformed percent-escape at ${
+            JSON.stringify(raw.slice(i, i + 3))
+          }`,
+        );
+      }
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      // Raw non-ASCII (an IRI that was not parsed by the URL class): encode as UTF-8.
+      const ch = String.fromCodePoint(raw.codePointAt(i)!);
+      bytes.push(...new TextEncoder().encode(ch));
+      i += ch.length - 1;
+    }
+  }
+  let text: string;
+  try {
+    text = DECODER.decode(new Uint8Array(bytes));
+  } catch (cause) {
+    throw new RequestError("invalid-utf8", `Request path ${where} is not UTF-8 once decoded`, {
+      cause,
+    });
+  }
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0) {
+      throw new RequestError("nul", `Request path ${where} decodes to a NUL byte`);
+    }
+    if (c < 0x20 || c === 0x7f || (c >= 0x80 && c <= 0x9f)) {
+      throw new RequestError(
+        "control-char",
+        `Request path ${where} decodes to a control character`,
+      );
+    }
+  }
+  return text;
+}
+
+/**
+ * Decodes and normalises the path of a request URL. Percent-escapes are decoded first
+ * (as UTF-8), then `.` and `..` segments are resolved, so encoded traversal such as
+ * `/%2e%2e/x` or `/a%2F..%2F..` is caught. Throws a {@linkcode RequestError}:
+ * `bad-percent-encoding` (`%zz`, `%4`), `nul` (`%00`), `control-char`, `invalid-utf8`, or
+ * `path-traversal` when a `..` would climb above the root. An encoded slash or backslash
+ * inside a segment counts as a separator for the traversal check and is reported in
+ * `encodedSlash` so a file server can refuse it.
+ *
+ * @example
+ * ```ts
+ * import { decodeRequestPath } from "./request_path.ts";
+ * const decoded = decodeRequestPath(new URL("gemini://h/a/./b//caf%C3%A9/"));
+ * console.assert(decoded.normalized === "/a/b/café/");
+ * console.assert(decoded.segments.join("|") === "a|b|café");
+ * ```
+ */
+export function decodeRequestPath(url: URL | string): DecodedRequestPath {
+  const raw = typeof url === "string" ? new URL(url).pathname : url.pathname;
+  const where = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}...` : raw);
+  const rawSegments = raw.split("/");
+  let encodedSlash = false;
+  const decodedSegments = rawSegments.map((segment) => {
+    const text = decodeSegment(segment, where);
+    if (text.includes("/") || text.includes("\\")) encodedSlash = true;
+    return text;
+  });
+  const path = decodedSegments.join("/");
+  const out: string[] = [];
+  const parts = path.split(/[/\\]/);
+  for (const part of parts) {
+    if (part === "..") {
+      if (out.length === 0) {
+        throw new RequestError("path-traversal", `Request path ${where} climbs above the root`);
+      }
+      out.pop();
+    } else if (part !== "." && part !== "") {
+      out.push(part);
+    }
+  }
+  const last = parts[parts.length - 1];
+  const trailing = parts.length > 1 && (last === "" || last === "." || last === "..");
+  let normalized = `/${out.join("/")}`;
+  if (trailing && out.length > 0) normalized += "/";
+  return {
+    path: path.startsWith("/") ? path : `/${path}`,
+    normalized,
+    segments: out,
+    encodedSlash,
+  };
+}

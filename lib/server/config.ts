@@ -1,0 +1,748 @@
+/**
+ * The `gemini serve` configuration file (TOML): global settings, limits, virtual hosts
+ * and their locations. {@linkcode parseConfig} validates a file and fills in defaults;
+ * every error names the file, the line and the key. {@linkcode formatConfig} prints the
+ * effective configuration (what `gemini serve --check` shows).
+ *
+ * @module
+ */
+
+import { isIP } from "node:net";
+import { parse, stringify, TomlError } from "smol-toml";
+
+/** A listen address. */
+export interface ListenConfig {
+  /** IP address to bind. */
+  hostname: string;
+  /** Port (0 picks a free one). */
+  port: number;
+}
+
+/** Request limits (see `LimitsOptions`). */
+export interface LimitsConfig {
+  /** Whether the per-IP rate limit is on. */
+  rate: boolean;
+  /** Token bucket size. */
+  rateBurst: number;
+  /** Tokens per second. */
+  ratePerSecond: number;
+  /** Open connections per IP. */
+  maxConnectionsPerIp: number;
+  /** Open connections in total. */
+  maxConnections: number;
+  /** Whether repeat offenders are banned. */
+  ban: boolean;
+  /** Rate-limit refusals within `banWindow` seconds that trigger a ban. */
+  banAfter: number;
+  /** Window for counting refusals, seconds. */
+  banWindow: number;
+  /** First ban, seconds (doubles each time). */
+  banSeconds: number;
+  /** Longest ban, seconds. */
+  banMaxSeconds: number;
+}
+
+/** Options a location may override. */
+export interface LocationConfig {
+  /** Path pattern (see `matchPath`). */
+  path: string;
+  /** Directory served for this location, instead of the host's root. */
+  root?: string;
+  /** Generate directory listings. */
+  listing?: boolean;
+  /** `lang` parameter of text/gemini responses. */
+  lang?: string;
+  /** `charset` parameter of text responses. */
+  charset?: string;
+  /** Media type for unknown extensions. */
+  defaultMime?: string;
+  /** Media types by extension. */
+  mime: Record<string, string>;
+  /** Answer 60 unless the client sends a certificate. */
+  requireClientCertificate: boolean;
+  /** Index file names. */
+  index?: string[];
+  /** Largest file served, bytes. */
+  maxFileSize?: number;
+  /** An extra per-IP rate limit for this location. */
+  rate?: { burst: number; perSecond: number };
+}
+
+/** A virtual host. */
+export interface HostConfig {
+  /** The main name (also the certificate's name when one is generated). */
+  name: string;
+  /** Other names served with the same content and certificate. */
+  aliases: string[];
+  /** Directory served; `undefined` serves the built-in capsule. */
+  root?: string;
+  /** Certificate file (PEM); generated per host when absent. */
+  cert?: string;
+  /** Private key file (PEM). */
+  key?: string;
+  /** `lang` parameter of text/gemini responses. */
+  lang?: string;
+  /** `charset` parameter of text responses. */
+  charset?: string;
+  /** Media type for unknown extensions. */
+  defaultMime: string;
+  /** Media types by extension. */
+  mime: Record<string, string>;
+  /** Generate directory listings. */
+  listing: boolean;
+  /** Index file names. */
+  index: string[];
+  /** Serve symlinks that point outside the root. */
+  followSymlinks: boolean;
+  /** Largest file served, bytes. */
+  maxFileSize: number;
+  /** Locations, first match wins. */
+  locations: LocationConfig[];
+}
+
+/** The whole, validated configuration with defaults filled in. */
+export interface ServerConfig {
+  /** Addresses to listen on. */
+  listen: ListenConfig[];
+  /** The port request URLs must name; default the listening port. */
+  publicPort?: number;
+  /** TLS backend. */
+  backend: "node" | "deno";
+  /** Access log format. */
+  logFormat: "text" | "json";
+  /** Whether client IPs appear in the access log. */
+  logIp: boolean;
+  /** Seconds for the TLS handshake and the request line. */
+  requestTimeout: number;
+  /** Seconds for the whole response. */
+  responseTimeout: number;
+  /** Seconds that requests in flight get at shutdown. */
+  shutdownTimeout: number;
+  /** Limits. */
+  limits: LimitsConfig;
+  /** Virtual hosts; the first is the default. */
+  hosts: HostConfig[];
+}
+
+/** A configuration error with the place it was found. */
+export class ConfigError extends Error {
+  /** The file (or `<flags>` for command-line settings). */
+  readonly file: string;
+  /** 1-based line, when known. */
+  readonly line: number | undefined;
+  /** The dotted key, e.g. `host[1].location[0].lang`. */
+  readonly key: string | undefined;
+
+  /** Creates an error for `key` at `line` of `file`. */
+  constructor(
+    file: string,
+    line: number | undefined,
+    key: string | undefined,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${file}${line ? `:${line}` : ""}: ${key ? `${key}: ` : ""}${problem}`,
+      options,
+    );
+    this.name = "ConfigError";
+    this.file = file;
+    this.line = line;
+    this.key = key;
+  }
+}
+
+/** The defaults of every global setting. */
+export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
+  rate: true,
+  rateBurst: 20,
+  ratePerSecond: 2,
+  maxConnectionsPerIp: 32,
+  maxConnections: 1024,
+  ban: true,
+  banAfter: 20,
+  banWindow: 60,
+  banSeconds: 60,
+  banMaxSeconds: 86_400,
+});
+
+/** Default largest file served: 1 GiB. */
+export const DEFAULT_MAX_FILE_SIZE = 1024 ** 3;
+
+/**
+ * Parses a listen address: `1.2.3.4:1965`, `[::1]:1965`, `::1`, `[::]`, `0.0.0.0` or
+ * `:1965` (all IPv4 interfaces).
+ *
+ * @example
+ * ```ts
+ * import { parseListenAddress } from "./config.ts";
+ * console.assert(parseListenAddress("[::1]:1966", 1965).hostname === "::1");
+ * console.assert(parseListenAddress("127.0.0.1", 1965).port === 1965);
+ * ```
+ */
+export function parseListenAddress(text: string, defaultPort: number): ListenConfig {
+  const t = text.trim();
+  let host: string;
+  let port: string | undefined;
+  const bracket = /^\[([0-9A-Fa-f:.%a-z]+)\](?::(\d+))?$/.exec(t);
+  if (bracket) {
+    host = bracket[1];
+    port = bracket[2];
+  } else if ((t.match(/:/g) ?? []).length > 1) {
+    host = t; // bare IPv6 without port
+  } else {
+    const colon = t.lastIndexOf(":");
+    host = colon < 0 ? t : t.slice(0, colon);
+    port = colon < 0 ? undefined : t.slice(colon + 1);
+  }
+  if (host === "") host = "0.0.0.0";
+  if (isIP(host) === 0 && host !== "localhost") {
+    throw new SyntaxError(`Listen address ${JSON.stringify(text)} is not an IP address`);
+  }
+  const n = port === undefined ? defaultPort : Number(port);
+  if (port !== undefined && !/^\d{1,5}$/.test(port) || !(n >= 0 && n <= 65535)) {
+    throw new SyntaxError(`Listen address ${JSON.stringify(text)} has an invalid port`);
+  }
+  return { hostname: host === "localhost" ? "127.0.0.1" : host, port: n };
+}
+
+/**
+ * Formats a listen address as `host:port` (`[v6]:port`).
+ *
+ * @example
+ * ```ts
+ * import { formatListenAddress } from "./config.ts";
+ * console.assert(formatListenAddress({ hostname: "::", port: 1965 }) === "[::]:1965");
+ * ```
+ */
+export function formatListenAddress(a: ListenConfig): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * Parses a size: a number of bytes or a number with a unit (`B`, `K`/`KB`/`KiB`, `M`,
+ * `G`; all binary).
+ *
+ * @example
+ * ```ts
+ * import { parseSize } from "./config.ts";
+ * console.assert(parseSize("10 MiB") === 10485760 && parseSize(512) === 512 && parseSize("2k") === 2048);
+ * ```
+ */
+export function parseSize(value: string | number): number {
+  if (typeof value === "number") {
+    if (Number.isInteger(value) && value >= 0) return value;
+    throw new RangeError(`Size ${value} is not a whole number of bytes`);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
+  if (!m) throw new SyntaxError(`Size ${JSON.stringify(value)} is not a number with a unit`);
+  const power = ["", "k", "m", "g", "t"].indexOf(m[2].toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** power);
+}
+
+// ---------------------------------------------------------------------------------------
+// locating keys
+
+/** Finds the line of `key` inside the table instance `table` (e.g. `host.location`, index). */
+function lineOf(source: string, path: (string | number)[]): number | undefined {
+  // path like ["host", 1, "location", 0, "lang"] or ["limits", "rate_burst"] or ["listen"]
+  const tablePath: string[] = [];
+  const indices: number[] = [];
+  for (const p of path.slice(0, -1)) {
+    if (typeof p === "number") indices.push(p);
+    else tablePath.push(p);
+  }
+  const key = path[path.length - 1];
+  const wantTable = tablePath.join(".");
+  const counters = new Map<string, number>();
+  let current = "";
+  let currentIdx: number[] = [];
+  const lines = source.split("\n");
+  let tableLine: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const arr = /^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]/.exec(line);
+    const tbl = arr ? null : /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]/.exec(line);
+    if (arr || tbl) {
+      current = (arr ?? tbl)![1];
+      if (arr) {
+        const n = (counters.get(current) ?? -1) + 1;
+        counters.set(current, n);
+        // Nested arrays restart when their parent advances.
+        for (const k of counters.keys()) {
+          if (k.startsWith(current + ".")) counters.delete(k);
+        }
+      }
+      const parts = current.split(".");
+      currentIdx = parts.map((_, j) => counters.get(parts.slice(0, j + 1).join(".")) ?? 0)
+        .filter((_, j) => counters.has(parts.slice(0, j + 1).join(".")));
+      if (current === wantTable && sameIndices(currentIdx, indices)) tableLine = i + 1;
+      continue;
+    }
+    if (current !== wantTable || !sameIndices(currentIdx, indices)) continue;
+    if (typeof key !== "string") return tableLine;
+    const m = /^\s*("?)([A-Za-z0-9_-]+)\1\s*=/.exec(line);
+    if (m && m[2] === key) return i + 1;
+  }
+  return typeof key === "number" || key === undefined ? tableLine : tableLine;
+}
+
+function sameIndices(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function keyName(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+// ---------------------------------------------------------------------------------------
+// validation
+
+type Table = Record<string, unknown>;
+
+class Reader {
+  constructor(readonly file: string, readonly source: string) {}
+
+  fail(path: (string | number)[], problem: string, cause?: unknown): never {
+    let line: number | undefined;
+    // A key inside an inline table is reported at the line of the table's key.
+    for (let n = path.length; n > 0 && line === undefined; n--) {
+      if (typeof path[n - 1] === "string") line = lineOf(this.source, path.slice(0, n));
+    }
+    throw new ConfigError(
+      this.file,
+      line,
+      keyName(path),
+      problem,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  table(value: unknown, path: (string | number)[], allowed: string[]): Table {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.fail(path, "must be a table");
+    }
+    for (const k of Object.keys(value as Table)) {
+      if (!allowed.includes(k)) {
+        const hint = allowed.find((a) => a.replaceAll("_", "") === k.replaceAll(/[-_]/g, ""));
+        this.fail([...path, k], `unknown key${hint ? ` (did you mean ${hint}?)` : ""}`);
+      }
+    }
+    return value as Table;
+  }
+
+  string(t: Table, path: (string | number)[], key: string): string | undefined {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || v === "") this.fail([...path, key], "must be a non-empty string");
+    return v;
+  }
+
+  bool(t: Table, path: (string | number)[], key: string): boolean | undefined {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "boolean") this.fail([...path, key], "must be true or false");
+    return v;
+  }
+
+  number(
+    t: Table,
+    path: (string | number)[],
+    key: string,
+    min: number,
+    integer = true,
+  ): number | undefined {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "number" || !(v >= min) || (integer && !Number.isInteger(v))) {
+      this.fail([...path, key], `must be ${integer ? "a whole number" : "a number"} >= ${min}`);
+    }
+    return v;
+  }
+
+  strings(t: Table, path: (string | number)[], key: string): string[] | undefined {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x === "")) {
+      this.fail([...path, key], "must be a list of non-empty strings");
+    }
+    return v as string[];
+  }
+
+  size(t: Table, path: (string | number)[], key: string): number | undefined {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    try {
+      return parseSize(v as string | number);
+    } catch (error) {
+      this.fail([...path, key], (error as Error).message, error);
+    }
+  }
+
+  mime(t: Table, path: (string | number)[]): Record<string, string> {
+    const v = t.mime;
+    if (v === undefined) return {};
+    const table = this.table(v, [...path, "mime"], Object.keys(v as Table));
+    const out: Record<string, string> = {};
+    for (const [ext, type] of Object.entries(table)) {
+      if (typeof type !== "string" || !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(type)) {
+        this.fail([...path, "mime", ext], "must be a media type such as text/plain");
+      }
+      out[ext.replace(/^\./, "").toLowerCase()] = type;
+    }
+    return out;
+  }
+}
+
+const GLOBAL_KEYS = [
+  "listen",
+  "port",
+  "public_port",
+  "backend",
+  "log_format",
+  "log_ip",
+  "request_timeout",
+  "response_timeout",
+  "shutdown_timeout",
+  "limits",
+  "host",
+];
+const LIMIT_KEYS = [
+  "rate",
+  "rate_burst",
+  "rate_per_second",
+  "max_connections_per_ip",
+  "max_connections",
+  "ban",
+  "ban_after",
+  "ban_window",
+  "ban_seconds",
+  "ban_max_seconds",
+];
+const HOST_KEYS = [
+  "name",
+  "aliases",
+  "root",
+  "cert",
+  "key",
+  "lang",
+  "charset",
+  "default_mime",
+  "mime",
+  "listing",
+  "index",
+  "follow_symlinks",
+  "max_file_size",
+  "location",
+];
+const LOCATION_KEYS = [
+  "path",
+  "root",
+  "listing",
+  "lang",
+  "charset",
+  "default_mime",
+  "mime",
+  "require_client_certificate",
+  "index",
+  "max_file_size",
+  "rate_burst",
+  "rate_per_second",
+];
+
+/** Options for {@linkcode parseConfig}. */
+export interface ParseConfigOptions {
+  /** File name used in error messages. Default `config.toml`. */
+  file?: string;
+  /** Directory relative `root`, `cert` and `key` paths are resolved against. */
+  baseDir?: string;
+}
+
+function resolvePath(path: string | undefined, baseDir: string | undefined): string | undefined {
+  if (path === undefined || baseDir === undefined || path.startsWith("/")) return path;
+  return `${baseDir.replace(/\/$/, "")}/${path}`;
+}
+
+/**
+ * Parses TOML text into a document without validating it. Throws a
+ * {@linkcode ConfigError} with the line for invalid TOML.
+ *
+ * @example
+ * ```ts
+ * import { parseConfigDocument } from "./config.ts";
+ * console.assert(parseConfigDocument("port = 1966\n", "a.toml").port === 1966);
+ * ```
+ */
+export function parseConfigDocument(source: string, file: string): Record<string, unknown> {
+  try {
+    return parse(source) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const first = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+      throw new ConfigError(file, error.line, undefined, `invalid TOML: ${first}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Parses and validates a configuration file's text.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const config = parseConfig('[[host]]\nname = "example.org"\nroot = "/srv/gemini"\n');
+ * console.assert(config.hosts[0].name === "example.org" && config.listen[0].port === 1965);
+ * try {
+ *   parseConfig('[[host]]\nname = "a"\nlisting = "yes"\n', { file: "gemini.toml" });
+ * } catch (error) {
+ *   console.assert((error as Error).message === "gemini.toml:3: host[0].listing: must be true or false");
+ * }
+ * ```
+ */
+export function parseConfig(source: string, options: ParseConfigOptions = {}): ServerConfig {
+  const file = options.file ?? "config.toml";
+  const doc = parseConfigDocument(source, file);
+  return configFromDocument(doc, { ...options, file, source });
+}
+
+/** Options for {@linkcode configFromDocument}. */
+export interface ConfigFromDocumentOptions extends ParseConfigOptions {
+  /** The TOML text the document came from, to give line numbers in errors. */
+  source?: string;
+}
+
+/**
+ * Validates an already parsed configuration document (TOML's data model, snake_case keys)
+ * and fills in defaults. `gemini serve` uses it to merge command-line flags into a file.
+ *
+ * @example
+ * ```ts
+ * import { configFromDocument } from "./config.ts";
+ * const config = configFromDocument({ port: 1966, host: [{ name: "localhost" }] });
+ * console.assert(config.listen[0].port === 1966);
+ * ```
+ */
+export function configFromDocument(
+  doc: Record<string, unknown>,
+  options: ConfigFromDocumentOptions = {},
+): ServerConfig {
+  const file = options.file ?? "config.toml";
+  const r = new Reader(file, options.source ?? "");
+  r.table(doc, [], GLOBAL_KEYS);
+
+  const port = r.number(doc, [], "port", 0) ?? 1965;
+  if (port > 65535) r.fail(["port"], "must be a port number (0-65535)");
+  const listenRaw = doc.listen === undefined
+    ? undefined
+    : typeof doc.listen === "string"
+    ? [doc.listen]
+    : r.strings(doc, [], "listen");
+  const listen: ListenConfig[] = [];
+  for (const text of listenRaw ?? ["0.0.0.0"]) {
+    try {
+      listen.push(parseListenAddress(text, port));
+    } catch (error) {
+      r.fail(["listen"], (error as Error).message, error);
+    }
+  }
+  const publicPort = r.number(doc, [], "public_port", 1);
+  const backend = r.string(doc, [], "backend") ?? "node";
+  if (backend !== "node" && backend !== "deno") r.fail(["backend"], 'must be "node" or "deno"');
+  const logFormat = r.string(doc, [], "log_format") ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    r.fail(["log_format"], 'must be "text" or "json"');
+  }
+
+  const limitsTable = doc.limits === undefined ? {} : r.table(doc.limits, ["limits"], LIMIT_KEYS);
+  const lp = ["limits"];
+  const limits: LimitsConfig = {
+    rate: r.bool(limitsTable, lp, "rate") ?? DEFAULT_LIMITS.rate,
+    rateBurst: r.number(limitsTable, lp, "rate_burst", 1) ?? DEFAULT_LIMITS.rateBurst,
+    ratePerSecond: r.number(limitsTable, lp, "rate_per_second", 0.001, false) ??
+      DEFAULT_LIMITS.ratePerSecond,
+    maxConnectionsPerIp: r.number(limitsTable, lp, "max_connections_per_ip", 1) ??
+      DEFAULT_LIMITS.maxConnectionsPerIp,
+    maxConnections: r.number(limitsTable, lp, "max_connections", 1) ??
+      DEFAULT_LIMITS.maxConnections,
+    ban: r.bool(limitsTable, lp, "ban") ?? DEFAULT_LIMITS.ban,
+    banAfter: r.number(limitsTable, lp, "ban_after", 1) ?? DEFAULT_LIMITS.banAfter,
+    banWindow: r.number(limitsTable, lp, "ban_window", 1) ?? DEFAULT_LIMITS.banWindow,
+    banSeconds: r.number(limitsTable, lp, "ban_seconds", 1) ?? DEFAULT_LIMITS.banSeconds,
+    banMaxSeconds: r.number(limitsTable, lp, "ban_max_seconds", 1) ??
+      DEFAULT_LIMITS.banMaxSeconds,
+  };
+
+  const hostsRaw = (doc.host ?? []) as unknown[];
+  if (!Array.isArray(hostsRaw)) r.fail(["host"], "must be an array of tables ([[host]])");
+  if (hostsRaw.length === 0) {
+    throw new ConfigError(file, undefined, "host", "at least one [[host]] is needed");
+  }
+  const seen = new Map<string, string>();
+  const hosts = hostsRaw.map((raw: unknown, i: number): HostConfig => {
+    const p: (string | number)[] = ["host", i];
+    const t = r.table(raw, p, HOST_KEYS);
+    const name = r.string(t, p, "name") ?? r.fail([...p, "name"], "is required");
+    const aliases = r.strings(t, p, "aliases") ?? [];
+    for (const n of [name, ...aliases]) {
+      const lower = n.toLowerCase();
+      if (!/^(\*\.)?[a-z0-9.-]+$|^[0-9a-f:.]+$/i.test(n)) {
+        r.fail([...p, n === name ? "name" : "aliases"], `${JSON.stringify(n)} is not a host name`);
+      }
+      if (seen.has(lower)) {
+        r.fail(
+          [...p, n === name ? "name" : "aliases"],
+          `${n} is already served by ${seen.get(lower)}`,
+        );
+      }
+      seen.set(lower, `host[${i}]`);
+    }
+    const cert = r.string(t, p, "cert");
+    const key = r.string(t, p, "key");
+    if ((cert === undefined) !== (key === undefined)) {
+      r.fail([...p, cert === undefined ? "key" : "cert"], "cert and key go together");
+    }
+    const locationsRaw = (t.location ?? []) as unknown[];
+    if (!Array.isArray(locationsRaw)) {
+      r.fail([...p, "location"], "must be an array of tables ([[host.location]])");
+    }
+    const locations = locationsRaw.map((lraw: unknown, j: number): LocationConfig => {
+      const q = [...p, "location", j];
+      const l = r.table(lraw, q, LOCATION_KEYS);
+      const path = r.string(l, q, "path") ?? r.fail([...q, "path"], "is required");
+      if (!path.startsWith("/") && !path.startsWith("*")) {
+        r.fail([...q, "path"], 'must start with "/" or "*"');
+      }
+      const burst = r.number(l, q, "rate_burst", 1);
+      const perSecond = r.number(l, q, "rate_per_second", 0.001, false);
+      if ((burst === undefined) !== (perSecond === undefined)) {
+        r.fail(
+          [...q, burst === undefined ? "rate_per_second" : "rate_burst"],
+          "rate_burst and rate_per_second go together",
+        );
+      }
+      return dropUndefined({
+        path,
+        root: resolvePath(r.string(l, q, "root"), options.baseDir),
+        listing: r.bool(l, q, "listing"),
+        lang: r.string(l, q, "lang"),
+        charset: r.string(l, q, "charset"),
+        defaultMime: r.string(l, q, "default_mime"),
+        mime: r.mime(l, q),
+        requireClientCertificate: r.bool(l, q, "require_client_certificate") ?? false,
+        index: r.strings(l, q, "index"),
+        maxFileSize: r.size(l, q, "max_file_size"),
+        rate: burst !== undefined && perSecond !== undefined ? { burst, perSecond } : undefined,
+      });
+    });
+    return dropUndefined({
+      name: name.toLowerCase(),
+      aliases: aliases.map((a) => a.toLowerCase()),
+      root: resolvePath(r.string(t, p, "root"), options.baseDir),
+      cert: resolvePath(cert, options.baseDir),
+      key: resolvePath(key, options.baseDir),
+      lang: r.string(t, p, "lang"),
+      charset: r.string(t, p, "charset"),
+      defaultMime: r.string(t, p, "default_mime") ?? "application/octet-stream",
+      mime: r.mime(t, p),
+      listing: r.bool(t, p, "listing") ?? false,
+      index: r.strings(t, p, "index") ?? ["index.gmi"],
+      followSymlinks: r.bool(t, p, "follow_symlinks") ?? false,
+      maxFileSize: r.size(t, p, "max_file_size") ?? DEFAULT_MAX_FILE_SIZE,
+      locations,
+    });
+  });
+
+  return dropUndefined({
+    listen,
+    publicPort,
+    backend,
+    logFormat,
+    logIp: r.bool(doc, [], "log_ip") ?? true,
+    requestTimeout: r.number(doc, [], "request_timeout", 0.001, false) ?? 10,
+    responseTimeout: r.number(doc, [], "response_timeout", 0.001, false) ?? 300,
+    shutdownTimeout: r.number(doc, [], "shutdown_timeout", 0, false) ?? 10,
+    limits,
+    hosts,
+  }) as ServerConfig;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) {
+    if (value[key] === undefined) delete value[key];
+  }
+  return value;
+}
+
+/**
+ * The effective configuration as TOML, every setting spelled out (what `--check` prints).
+ * Parsing the result gives the same configuration back.
+ *
+ * @example
+ * ```ts
+ * import { formatConfig, parseConfig } from "./config.ts";
+ * const config = parseConfig('[[host]]\nname = "example.org"\n');
+ * console.assert(JSON.stringify(parseConfig(formatConfig(config))) === JSON.stringify(config));
+ * ```
+ */
+export function formatConfig(config: ServerConfig): string {
+  const l = config.limits;
+  const doc: Record<string, unknown> = {
+    listen: config.listen.map(formatListenAddress),
+    ...(config.publicPort === undefined ? {} : { public_port: config.publicPort }),
+    backend: config.backend,
+    log_format: config.logFormat,
+    log_ip: config.logIp,
+    request_timeout: config.requestTimeout,
+    response_timeout: config.responseTimeout,
+    shutdown_timeout: config.shutdownTimeout,
+    limits: {
+      rate: l.rate,
+      rate_burst: l.rateBurst,
+      rate_per_second: l.ratePerSecond,
+      max_connections_per_ip: l.maxConnectionsPerIp,
+      max_connections: l.maxConnections,
+      ban: l.ban,
+      ban_after: l.banAfter,
+      ban_window: l.banWindow,
+      ban_seconds: l.banSeconds,
+      ban_max_seconds: l.banMaxSeconds,
+    },
+    host: config.hosts.map((h) =>
+      dropUndefined({
+        name: h.name,
+        aliases: h.aliases,
+        root: h.root,
+        cert: h.cert,
+        key: h.key,
+        lang: h.lang,
+        charset: h.charset,
+        default_mime: h.defaultMime,
+        listing: h.listing,
+        index: h.index,
+        follow_symlinks: h.followSymlinks,
+        max_file_size: h.maxFileSize,
+        mime: Object.keys(h.mime).length > 0 ? h.mime : undefined,
+        location: h.locations.length === 0 ? undefined : h.locations.map((loc) =>
+          dropUndefined({
+            path: loc.path,
+            root: loc.root,
+            listing: loc.listing,
+            lang: loc.lang,
+            charset: loc.charset,
+            default_mime: loc.defaultMime,
+            require_client_certificate: loc.requireClientCertificate,
+            index: loc.index,
+            max_file_size: loc.maxFileSize,
+            rate_burst: loc.rate?.burst,
+            rate_per_second: loc.rate?.perSecond,
+            mime: Object.keys(loc.mime).length > 0 ? loc.mime : undefined,
+          })
+        ),
+      })
+    ),
+  };
+  return stringify(doc).trimEnd() + "\n";
+}

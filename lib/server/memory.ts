@@ -1,0 +1,52 @@
+/**
+ * A handler serving files held in memory (the built-in capsule, tests, small apps).
+ *
+ * @module
+ */
+
+import { _decodePath } from "./_path.ts";
+import { type FileServerOptions, mediaTypeFor } from "./static.ts";
+import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+
+/**
+ * A handler for `files`, a map from URL path (`/index.gmi`) to content. A directory path
+ * ending in `/` serves its `index.gmi`; without the slash it redirects (31).
+ *
+ * @example
+ * ```ts
+ * import { memoryServer } from "./memory.ts";
+ * const handler = memoryServer({ "/index.gmi": "# Hi\n" });
+ * const reply = await handler({
+ *   url: new URL("gemini://localhost/"), path: "/", host: "localhost",
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "x", signal: new AbortController().signal,
+ * });
+ * console.assert(reply.status === 20 && reply.body === "# Hi\n");
+ * ```
+ */
+export function memoryServer(
+  files: Readonly<Record<string, string | Uint8Array>>,
+  options: Pick<FileServerOptions, "lang" | "charset" | "defaultMediaType" | "mediaTypes"> = {},
+): Handler {
+  const dirs = new Set<string>();
+  for (const path of Object.keys(files)) {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/") + "/");
+  }
+  return (request: GeminiRequest): GeminiReply => {
+    let path: string;
+    try {
+      path = _decodePath(request.url.pathname || "/");
+    } catch {
+      return { status: 59, meta: "Bad request: path not allowed" };
+    }
+    if (path.split("/").some((s) => s.startsWith("."))) return { status: 51, meta: "Not found" };
+    if (!path.endsWith("/") && dirs.has(path + "/")) {
+      return { status: 31, meta: `${request.url.pathname}/` };
+    }
+    const name = path.endsWith("/") ? path + "index.gmi" : path;
+    const body = files[name];
+    if (body === undefined) return { status: 51, meta: "Not found" };
+    return { status: 20, meta: mediaTypeFor(name, options), body };
+  };
+}

@@ -1,0 +1,189 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { memoryIo } from "../../lib/cli/io.ts";
+import { run } from "../../lib/cli/run.ts";
+import { runServe } from "../../lib/cli/serve.ts";
+import { formatFingerprint } from "../../lib/tls/certificate.ts";
+import { fetchUrl } from "../server/_client.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<{ text: string; match: RegExpExecArray }> {
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = pattern.exec(text);
+    if (match) return { text, match };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((
+        r,
+      ) => (timer = setTimeout(() => r("timeout"), deadline - Date.now()))),
+    ]);
+    clearTimeout(timer);
+    if (next === "timeout" || next.done) break;
+    text += decoder.decode(next.value, { stream: true });
+  }
+  throw new Error(`did not see ${pattern} in time; output so far:\n${text}`);
+}
+
+async function startCli(home: string, args: string[]): Promise<{
+  child: Deno.ChildProcess;
+  stderr: ReadableStreamDefaultReader<Uint8Array>;
+  port: number;
+  startup: string;
+}> {
+  const child = new Deno.Command(join(ROOT, "gemini"), {
+    args: ["serve", "--listen", "127.0.0.1:0", ...args],
+    env: { GEMINI_HOME: home },
+    stdout: "null",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const stderr = child.stderr.getReader();
+  try {
+    const { text, match } = await readUntil(stderr, /listening on 127\.0\.0\.1:(\d+)\n/, 60_000);
+    return { child, stderr, port: Number(match[1]), startup: text };
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw error;
+  }
+}
+
+async function stopCli(
+  p: { child: Deno.ChildProcess; stderr: ReadableStreamDefaultReader<Uint8Array> },
+): Promise<Deno.CommandStatus> {
+  p.child.kill("SIGTERM");
+  // Drain stderr so the child never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await p.stderr.read()).done) { /* drain */ }
+    } catch { /* closed */ }
+  })();
+  return await p.child.status;
+}
+
+Deno.test("gemini serve (subprocess) serves the welcome capsule, reuses its certificate and exits 0 on SIGTERM", async () => {
+  const home = await Deno.makeTempDir({ prefix: "gemini-serve-" });
+  try {
+    const first = await startCli(home, []);
+    let spki: string;
+    try {
+      assertStringIncludes(first.startup, "generated a certificate for localhost");
+      spki = /SPKI SHA-256:\s+([0-9A-F:]+)/.exec(first.startup)![1];
+      const r = await fetchUrl(first.port, `gemini://localhost:${first.port}/`);
+      assertEquals(r.header, "20 text/gemini");
+      assertStringIncludes(r.text, "# It works: gemini serve");
+      assertEquals(formatFingerprint(r.peerCertificate.spkiSha256), spki);
+      const page = await fetchUrl(first.port, `gemini://localhost:${first.port}/docs/serve.gmi`);
+      assertEquals(page.status, 20);
+    } finally {
+      const status = await stopCli(first);
+      assertEquals(status.code, 0);
+    }
+    const key = await Deno.stat(join(home, "data", "server", "localhost.key"));
+    assertEquals(key.mode! & 0o777, 0o600);
+    const second = await startCli(home, []);
+    try {
+      assert(!second.startup.includes("generated a certificate"), second.startup);
+      const r = await fetchUrl(second.port, `gemini://localhost:${second.port}/`);
+      assertEquals(formatFingerprint(r.peerCertificate.spkiSha256), spki);
+    } finally {
+      assertEquals((await stopCli(second)).code, 0);
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+async function inProcess(
+  args: string[],
+  body: (port: number, io: ReturnType<typeof memoryIo>) => Promise<void>,
+): Promise<ReturnType<typeof memoryIo>> {
+  const home = await Deno.makeTempDir({ prefix: "gemini-serve-" });
+  const io = memoryIo({ env: { GEMINI_HOME: home } });
+  const stop = new AbortController();
+  const running = runServe(["--listen", "127.0.0.1:0", ...args], io, stop.signal);
+  try {
+    let port = 0;
+    for (let i = 0; i < 600 && port === 0; i++) {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
+      if (m) port = Number(m[1]);
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+    assert(port > 0, io.stderr.text());
+    await body(port, io);
+  } finally {
+    stop.abort();
+    assertEquals(await running, 0);
+    await Deno.remove(home, { recursive: true });
+  }
+  return io;
+}
+
+Deno.test("gemini serve DIR serves the directory with --lang, --max-file-size and a JSON log without IPs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-capsule-" });
+  await Deno.writeTextFile(join(dir, "index.gmi"), "# Mine\n");
+  await Deno.writeFile(join(dir, "big.bin"), new Uint8Array(3000));
+  try {
+    const io = await inProcess(
+      ["--lang", "fr", "--max-file-size", "2KiB", "--log-format", "json", "--no-log-ip", dir],
+      async (port) => {
+        const r = await fetchUrl(port, `gemini://localhost:${port}/`);
+        assertEquals([r.header, r.text], ["20 text/gemini; lang=fr", "# Mine\n"]);
+        const big = await fetchUrl(port, `gemini://localhost:${port}/big.bin`);
+        assertEquals(big.status, 50);
+        assertStringIncludes(big.meta, "3000 bytes");
+        assertStringIncludes(big.meta, "2048 bytes");
+      },
+    );
+    const lines = io.stdout.text().trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(lines.map((l) => [l.path, l.status]), [["/", 20], ["/big.bin", 50]]);
+    assert(lines.every((l) => !("ip" in l)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gemini serve --check prints the effective configuration", async () => {
+  const io = memoryIo();
+  assertEquals(await run(["serve", "--check", "--host", "example.org", "--port", "1966"], io), 0);
+  const text = io.stdout.text();
+  assertStringIncludes(text, 'listen = [ "0.0.0.0:1966" ]');
+  assertStringIncludes(text, 'name = "example.org"');
+  assertStringIncludes(text, "rate_burst = 20");
+});
+
+Deno.test("gemini serve --config reports errors with file, line and key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "serve.toml");
+    await Deno.writeTextFile(
+      file,
+      '[limits]\nrate_burst = 5\n\n[[host]]\nname = "a.example"\n\n[[host.location]]\npath = "/x/"\nlisting = "yes"\n',
+    );
+    const io = memoryIo();
+    assertEquals(await run(["serve", "--config", file, "--check"], io), 1);
+    assertEquals(
+      io.stderr.text(),
+      `gemini serve: ${file}:9: host[0].location[0].listing: must be true or false\n`,
+    );
+    const both = memoryIo();
+    assertEquals(await run(["serve", "--config", file, "/srv"], both), 2);
+    const badPort = memoryIo();
+    assertEquals(await run(["serve", "--port", "70000"], badPort), 2);
+    const missing = memoryIo();
+    assertEquals(await run(["serve", "--check", join(dir, "nope")], missing), 1);
+    assertMatch(missing.stderr.text(), /nope: root of localhost is not a directory/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
