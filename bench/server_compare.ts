@@ -9,7 +9,8 @@
  * Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_CONCURRENCY (default
  * "1,16,64"), BENCH_WORKERS (our worker counts to run, default "1,<nproc>"), BENCH_GEMINI
  * (command that runs gemini, default `deno run -A cli.ts`), BENCH_RESULTS (output file,
- * default bench/RESULTS.md), BENCH_BARE (bare lib/tls backends to run as the floor, default
+ * default bench/RESULTS.md), BENCH_STATIC (0 to skip the static-only deno-backend run of our
+ * server), BENCH_BARE (bare lib/tls backends to run as the floor, default
  * "deno,node"; empty for none).
  *
  * @module
@@ -41,6 +42,7 @@ const CONCURRENCY = (Deno.env.get("BENCH_CONCURRENCY") ?? "1,16,64").split(",").
 const WORKERS = [
   ...new Set((Deno.env.get("BENCH_WORKERS") ?? `1,${NPROC}`).split(",").map(Number)),
 ];
+const STATIC_VARIANT = (Deno.env.get("BENCH_STATIC") ?? "1") !== "0";
 const BARE = (Deno.env.get("BENCH_BARE") ?? "deno,node").split(",").filter(Boolean);
 const RESULTS = Deno.env.get("BENCH_RESULTS") ?? join(ROOT, "bench", "RESULTS.md");
 
@@ -213,37 +215,54 @@ function geminiCommand(): string[] {
   return [Deno.execPath(), "run", "--quiet", "--allow-all", join(ROOT, "cli.ts")];
 }
 
-function geminiSpec(fixture: Fixture, port: number, workers: number): ServerSpec {
-  const config = join(WORK, `gemini-${workers}.toml`);
-  Deno.writeTextFileSync(config, geminiConfig(fixture, port));
+/** One configuration of our server to benchmark. */
+interface GeminiVariant {
+  workers: number;
+  /** `full`: the client-certificate location too (node backend); `static`: deno backend. */
+  kind: "full" | "static";
+}
+
+function geminiSpec(fixture: Fixture, port: number, variant: GeminiVariant): ServerSpec {
+  const config = join(WORK, `gemini-${variant.kind}-${variant.workers}.toml`);
+  Deno.writeTextFileSync(config, geminiConfig(fixture, port, variant));
+  const label = variant.kind === "static" ? ", static only, deno backend" : "";
   return {
-    name: `gemini serve --workers ${workers}`,
-    command: [...geminiCommand(), "serve", "--config", config, "--workers", String(workers)],
+    name: `gemini serve --workers ${variant.workers}${label}`,
+    command: [...geminiCommand(), "serve", "--config", config],
     cwd: WORK,
+    skip: variant.kind === "static" ? ["clientcert-c16"] : [],
   };
 }
 
-/** Our server's configuration: the same capsule, no rate limit, a client-certificate zone. */
-function geminiConfig(fixture: Fixture, port: number): string {
-  return [
-    `root = "${fixture.docroot}"`,
-    `cert = "${fixture.server.cert}"`,
-    `key = "${fixture.server.key}"`,
-    `access_log = "${join(WORK, "gemini-access.log")}"`,
-    "",
-    "[[listen]]",
-    `address = "127.0.0.1:${port}"`,
+/**
+ * Our server's configuration: the same capsule and certificate, no rate limit or ban (the
+ * generator is one IP), caps above the concurrency; `full` adds a location that requires a
+ * client certificate, which makes the server ask every client for one (as molly-brown
+ * always does) and so use the node backend.
+ */
+function geminiConfig(fixture: Fixture, port: number, variant: GeminiVariant): string {
+  const lines = [
+    `listen = ["127.0.0.1:${port}"]`,
+    `workers = ${variant.workers}`,
+    `backend = "${variant.kind === "static" ? "deno" : "node"}"`,
     "",
     "[limits]",
     "rate = false",
+    "ban = false",
     "max_connections_per_ip = 4096",
     "max_connections = 4096",
     "",
-    "[[location]]",
-    `path = "/private/"`,
-    `client_certificates = ["${fixture.client.sha256}"]`,
+    "[[host]]",
+    `name = "localhost"`,
+    `root = "${fixture.docroot}"`,
+    `cert = "${fixture.server.cert}"`,
+    `key = "${fixture.server.key}"`,
     "",
-  ].join("\n");
+  ];
+  if (variant.kind === "full") {
+    lines.push("[[host.location]]", `path = "/private/"`, "require_client_certificate = true", "");
+  }
+  return lines.join("\n");
 }
 
 /** The floor: a bare lib/tls accept loop (bench/bare_server.ts) on one backend. */
@@ -593,10 +612,11 @@ function report(
     `- Zero errors (our server, all scenarios): ${failed} failed requests — ${check(failed === 0)}`,
   );
   const one = ours.find((m) =>
-    m.server.endsWith("--workers 1") && m.scenario.id === `page-c${top}`
+    m.server === "gemini serve --workers 1" && m.scenario.id === `page-c${top}`
   );
   const many = ours.filter((m) =>
-    !m.server.endsWith("--workers 1") && m.scenario.id === `page-c${top}`
+    /^gemini serve --workers \d+$/.test(m.server) && m.server !== "gemini serve --workers 1" &&
+    m.scenario.id === `page-c${top}`
   );
   for (const m of many) {
     if (one) {
@@ -626,7 +646,12 @@ async function main(): Promise<number> {
   const specs: ServerSpec[] = [];
   const runs: { make: (port: number) => ServerSpec }[] = [
     { make: (port) => mollySpec(fixture, port) },
-    ...WORKERS.map((w) => ({ make: (port: number) => geminiSpec(fixture, port, w) })),
+    ...WORKERS.map((workers) => ({
+      make: (port: number) => geminiSpec(fixture, port, { workers, kind: "full" }),
+    })),
+    ...(STATIC_VARIANT
+      ? [{ make: (port: number) => geminiSpec(fixture, port, { workers: 1, kind: "static" }) }]
+      : []),
     ...BARE.map((b) => ({ make: (port: number) => bareSpec(fixture, port, b) })),
   ];
   for (const entry of runs) {
