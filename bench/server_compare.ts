@@ -6,7 +6,8 @@
  * the cores), req/s, p50/p99 latency, MB/s, peak RSS and errors, and the ratios against
  * molly-brown; it writes bench/RESULTS.md.
  *
- * Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_CONCURRENCY (default
+ * Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_ROUNDS (rounds, each
+ * figure is the median; default 1), BENCH_CONCURRENCY (default
  * "1,16,64"), BENCH_WORKERS (our worker counts to run, default "1,<nproc>"), BENCH_GEMINI
  * (command that runs gemini, default `deno run -A cli.ts`), BENCH_RESULTS (output file,
  * default bench/RESULTS.md), BENCH_STATIC (0 to skip the static-only deno-backend run of our
@@ -44,6 +45,8 @@ const WORKERS = [
 ];
 const STATIC_VARIANT = (Deno.env.get("BENCH_STATIC") ?? "1") !== "0";
 const BARE = (Deno.env.get("BENCH_BARE") ?? "deno,node").split(",").filter(Boolean);
+const ROUNDS = envNumber("BENCH_ROUNDS", 1);
+let loadAverage: number[][] = [];
 const RESULTS = Deno.env.get("BENCH_RESULTS") ?? join(ROOT, "bench", "RESULTS.md");
 
 async function run(cmd: string, args: string[], input?: string): Promise<string> {
@@ -441,11 +444,48 @@ async function measure(
   const usage = monitor.stop();
   const cpuPerRequestMicros = load.ok > 0 ? usage.cpuMicros / load.ok : 0;
   say(
-    `  ${scenario.label.padEnd(46)} ${formatResult(load)}; server CPU ${
+    `  ${server.spec.name}, ${scenario.label}: ${formatResult(load)}; server CPU ${
       cpuPerRequestMicros.toFixed(0)
     } µs/req, peak RSS ${(usage.peakRssKiB / 1024).toFixed(1)} MiB`,
   );
   return { server: server.spec.name, scenario, load, usage, cpuPerRequestMicros };
+}
+
+function middle(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** The median of each figure over rounds of the same server and scenario. */
+function median(rounds: Measurement[]): Measurement {
+  if (rounds.length === 1) return rounds[0];
+  const errors: Record<string, number> = {};
+  for (const m of rounds) {
+    for (const [k, n] of Object.entries(m.load.errors)) errors[k] = (errors[k] ?? 0) + n;
+  }
+  const pick = (f: (m: Measurement) => number): number => middle(rounds.map(f));
+  const first = rounds[0];
+  return {
+    server: first.server,
+    scenario: first.scenario,
+    cpuPerRequestMicros: pick((m) => m.cpuPerRequestMicros),
+    usage: {
+      cpuMicros: pick((m) => m.usage.cpuMicros),
+      peakRssKiB: Math.max(...rounds.map((m) => m.usage.peakRssKiB)),
+      hwmKiB: Math.max(...rounds.map((m) => m.usage.hwmKiB)),
+      processes: first.usage.processes,
+    },
+    load: {
+      ...first.load,
+      requests: rounds.reduce((n, m) => n + m.load.requests, 0),
+      ok: rounds.reduce((n, m) => n + m.load.ok, 0),
+      errors,
+      reqPerSec: pick((m) => m.load.reqPerSec),
+      p50Ms: pick((m) => m.load.p50Ms),
+      p99Ms: pick((m) => m.load.p99Ms),
+      mbPerSec: pick((m) => m.load.mbPerSec),
+    },
+  };
 }
 
 async function warmUp(port: number, fixture: Fixture): Promise<void> {
@@ -523,16 +563,30 @@ function report(
   lines.push(`- Run: ${started.toISOString()}`);
   lines.push(`- CPU: ${cpuModel()}, ${NPROC} logical CPUs (nproc)`);
   for (const [k, value] of Object.entries(v)) lines.push(`- ${k}: ${value}`);
-  lines.push(`- Duration per scenario: ${DURATION_S} s`);
+  lines.push(`- Duration per scenario: ${DURATION_S} s, rounds: ${ROUNDS} (figures are medians)`);
+  if (loadAverage.length === 2) {
+    lines.push(
+      `- Load average (1, 5, 15 min) at start: ${
+        loadAverage[0].map((x) => x.toFixed(2)).join(", ")
+      }; ` +
+        `at end: ${loadAverage[1].map((x) => x.toFixed(2)).join(", ")}`,
+    );
+  }
   lines.push("");
   lines.push("## Commands");
   lines.push("");
   lines.push("```sh");
   lines.push(
-    `BENCH_DURATION=${DURATION_S} BENCH_CONCURRENCY=${CONCURRENCY.join(",")} ` +
+    `BENCH_DURATION=${DURATION_S} BENCH_ROUNDS=${ROUNDS} BENCH_CONCURRENCY=${
+      CONCURRENCY.join(",")
+    } ` +
       `BENCH_WORKERS=${WORKERS.join(",")} make bench-server`,
   );
-  for (const s of specs) lines.push(s.command.join(" ").replaceAll(ROOT + "/", ""));
+  for (const s of specs) {
+    lines.push(
+      s.command.join(" ").replaceAll(Deno.execPath(), "deno").replaceAll(ROOT + "/", ""),
+    );
+  }
   lines.push("```");
   lines.push("");
   lines.push("## Results");
@@ -654,22 +708,38 @@ async function main(): Promise<number> {
       : []),
     ...BARE.map((b) => ({ make: (port: number) => bareSpec(fixture, port, b) })),
   ];
-  for (const entry of runs) {
-    const port = freePort();
-    const spec = entry.make(port);
-    specs.push(spec);
-    say(`${spec.name} on 127.0.0.1:${port}`);
-    const server = await start(spec, port);
-    try {
+  // All servers run at once (idle ones cost nothing) and the scenarios go round-robin over
+  // them, so that noise from other work on the machine falls on every server alike; each
+  // figure is the median over BENCH_ROUNDS rounds.
+  const running: { server: Running; port: number }[] = [];
+  const load = Deno.loadavg();
+  try {
+    for (const entry of runs) {
+      const port = freePort();
+      const spec = entry.make(port);
+      specs.push(spec);
+      say(`starting ${spec.name} on 127.0.0.1:${port}`);
+      const server = await start(spec, port);
+      running.push({ server, port });
       await warmUp(port, fixture);
-      for (const scenario of scenarios(fixture)) {
-        if (spec.skip?.includes(scenario.id)) continue;
-        measurements.push(await measure(server, port, scenario, fixture));
-      }
-    } finally {
-      await stop(server);
     }
+    const rounds: Measurement[][] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      say(`round ${round} of ${ROUNDS}`);
+      const results: Measurement[] = [];
+      for (const scenario of scenarios(fixture)) {
+        for (const { server, port } of running) {
+          if (server.spec.skip?.includes(scenario.id)) continue;
+          results.push(await measure(server, port, scenario, fixture));
+        }
+      }
+      rounds.push(results);
+    }
+    measurements.push(...rounds[0].map((_, i) => median(rounds.map((r) => r[i]))));
+  } finally {
+    for (const { server } of running) await stop(server);
   }
+  loadAverage = [load, Deno.loadavg()];
   const text = report(measurements, specs, await versions(), started);
   await Deno.writeTextFile(RESULTS, text);
   // The repository's format check covers Markdown: pad the tables the way deno fmt does.
