@@ -77,6 +77,10 @@ Deno.test("parseConfig() refuses bad workers, proxy_from and listen tables with 
     [`listen = [{ address = "127.0.0.1", proxy_from = ["nope"] }]`, "listen[0].proxy_from"],
   ];
   for (const [line, message] of cases) {
-    assertThrows(() => parseConfig(`${line}\n${HOST}`, { file: "serve.toml" }), ConfigError, message);
+    assertThrows(
+      () => parseConfig(`${line}\n${HOST}`, { file: "serve.toml" }),
+      ConfigError,
+      message,
+    );
   }
 });
