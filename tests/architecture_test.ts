@@ -36,7 +36,9 @@ function importsOf(source: string): string[] {
   const found: string[] = [];
   const re =
     /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
-  for (const match of source.matchAll(re)) found.push(match[1] ?? match[2]);
+  // Doc comments hold example imports (of node:assert, of the module itself): not real ones.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  for (const match of code.matchAll(re)) found.push(match[1] ?? match[2]);
   return found;
 }
 

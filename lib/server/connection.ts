@@ -7,16 +7,17 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
 import { hostAndPort } from "../protocol/url.ts";
+import { decodeRequestPath } from "../protocol/request_path.ts";
 import type { ServerConnection } from "../tls/listen.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
 import type { Limits } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
-import { _decodePath } from "./_path.ts";
 
 /** Options for {@linkcode serveConnection}. */
 export interface ServeConnectionOptions {
@@ -38,6 +39,12 @@ export interface ServeConnectionOptions {
   accessLog?: AccessLog;
   /** Aborted to cut a response short (hard shutdown). */
   signal?: AbortSignal;
+  /**
+   * The virtual host for requests whose URL names the server's own IP address (the
+   * address the connection was accepted on) instead of a host name. Default none: such
+   * requests get 53 unless the address is in `hosts`.
+   */
+  defaultHost?: string;
   /** Request id. Default 8 random hex digits. */
   requestId?: string;
   /**
@@ -217,11 +224,26 @@ export async function serveConnection(
     const { host } = hostAndPort(url);
     entry.host = host;
     entry.path = url.pathname;
-    checkRequestTarget(url, { hosts: options.hosts, port: options.port });
+    let vhost = host;
+    try {
+      checkRequestTarget(url, { hosts: options.hosts, port: options.port });
+    } catch (error) {
+      // A URL naming the address the client connected to (an IP literal, usually without
+      // SNI) is for the default virtual host.
+      const local = conn.localAddress.hostname;
+      if (
+        !(error instanceof RequestError) || error.reason !== "wrong-host" ||
+        !options.defaultHost || !isIP(host) || host !== local
+      ) {
+        throw error;
+      }
+      checkRequestTarget(url, { hosts: [host], port: options.port });
+      vhost = options.defaultHost;
+    }
     request = {
       url,
-      path: _decodePath(url.pathname || "/"),
-      host,
+      path: decodeRequestPath(url).path,
+      host: vhost,
       clientCertificate: conn.peerCertificate,
       remoteAddress: conn.remoteAddress,
       requestId,

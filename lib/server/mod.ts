@@ -37,6 +37,9 @@ export {
   mediaTypeFor,
 } from "./static.ts";
 export * from "./certificates.ts";
+export { memoryServer } from "./memory.ts";
+export * from "./config.ts";
+export * from "./site.ts";
 export * from "./proxy_protocol.ts";
 export * from "./proxy_listener.ts";
 export * from "./shared_limits.ts";

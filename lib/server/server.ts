@@ -11,6 +11,7 @@ import {
   listen,
   type Listener,
   type ListenerBackend,
+  type ListenOptions,
   type ServerCertificate,
   type ServerConnection,
 } from "../tls/listen.ts";
@@ -53,11 +54,6 @@ export interface ServeOptions {
    * the connection (set it when a proxy or port forward changes the port).
    */
   publicPort?: number;
-  /**
-   * Set SO_REUSEPORT on the listeners, so several processes or workers accept on the same
-   * port (Linux spreads connections over them). Default `false`.
-   */
-  reusePort?: boolean;
   /** Ask clients for certificates (forces the `node` backend). Default `false`. */
   requestClientCertificate?: boolean;
   /**
@@ -71,6 +67,13 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** Time for the handler and the whole response, ms. Default 300000. */
   responseTimeoutMs?: number;
+  /** Set SO_REUSEPORT so several processes can accept on one port. Default `false`. */
+  reusePort?: boolean;
+  /**
+   * Runs on the raw TCP socket before TLS (node backend), e.g. to read a PROXY protocol
+   * header and report the real client address, which limits and logs then use.
+   */
+  beforeTls?: ListenOptions["beforeTls"];
   /** Limits, or an existing {@linkcode Limits} to share. Default: the defaults of `Limits`. */
   limits?: LimitsOptions | Limits;
   /** Errors and events. Default silent. */
@@ -155,12 +158,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           requestClientCertificate: options.requestClientCertificate,
           backend: options.backend ?? "node",
           reusePort: options.reusePort,
+          // A listener's own PROXY protocol setting wins over a server-wide hook.
           beforeTls: a.proxyProtocol
             ? proxyProtocolHook({
               ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
               onRefused: (ip, reason) => logger.warn("PROXY header refused", { ip, reason }),
             })
-            : undefined,
+            : options.beforeTls,
         }),
       );
     }
@@ -184,6 +188,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       handler: options.handler,
       hosts,
       port: options.publicPort ?? port,
+      defaultHost: hosts.find((h) => !h.includes("*")),
       requestTimeoutMs: options.requestTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
       limits,

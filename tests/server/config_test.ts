@@ -260,3 +260,18 @@ rate_per_second = 0.01
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the README's configuration example parses and its tables document every key", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("### Configuration reference"));
+  const toml = /```toml\n([\s\S]*?)```/.exec(section)![1];
+  const config = parseConfig(toml, { file: "README.md" });
+  assertEquals(config.hosts.length, 2);
+  assertEquals(config.hosts[0].locations.length, 2);
+  const documented = new Set(
+    [...section.matchAll(/^\| `([a-z_]+)`(?:, `([a-z_]+)`)?(?:, `([a-z_]+)`)?/gm)]
+      .flatMap((m) => m.slice(1).filter(Boolean)),
+  );
+  const used = new Set([...toml.matchAll(/^([a-z_]+) =/gm)].map((m) => m[1]));
+  for (const key of used) assert(documented.has(key), `${key} is not in a README table`);
+});

@@ -247,3 +247,68 @@ Deno.test("RunningServer.shutdown() answers a connection still waiting for its r
   conn.destroy();
   await stopped;
 });
+
+Deno.test("serve() gives a URL naming the server's own IP address to the default host", async () => {
+  const { cert, key } = await localhostCertificate();
+  const server = await serve({
+    handler: (r) => ({ status: 20, meta: "text/plain", body: r.host }),
+    certificates: [{ cert, key }],
+    hosts: ["localhost"],
+    listen: [{ hostname: "127.0.0.1", port: 0 }],
+    publicPort: 1965,
+  });
+  try {
+    const port = server.addrs[0].port;
+    assertEquals((await fetchUrl(port, "gemini://127.0.0.1/")).text, "localhost");
+    assertEquals((await fetchUrl(port, "gemini://10.1.2.3/")).status, 53);
+    assertEquals((await fetchUrl(port, "gemini://127.0.0.1:1966/")).status, 53);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("serve() answers 40 when the handler misses the response deadline", async () => {
+  const { cert, key } = await localhostCertificate();
+  const errors: string[] = [];
+  const server = await serve({
+    handler: () => new Promise(() => {}),
+    certificates: [{ cert, key }],
+    listen: [{ hostname: "127.0.0.1", port: 0 }],
+    publicPort: 1965,
+    responseTimeoutMs: 200,
+    logger: createLogger({ write: (l) => void errors.push(l) }),
+  });
+  try {
+    const r = await fetchUrl(server.addrs[0].port, "gemini://localhost/");
+    assertEquals(r.status, 40);
+    assert(errors.some((l) => l.includes("handler timed out")));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("serve() ends a response whose body fails without close_notify", async () => {
+  const { cert, key } = await localhostCertificate();
+  const server = await serve({
+    handler: () => ({
+      status: 20,
+      meta: "text/plain",
+      body: new ReadableStream<Uint8Array>({
+        pull(controller): void {
+          controller.enqueue(new TextEncoder().encode("partial"));
+          controller.error(new Error("disk gone"));
+        },
+      }),
+    }),
+    certificates: [{ cert, key }],
+    listen: [{ hostname: "127.0.0.1", port: 0 }],
+    publicPort: 1965,
+  });
+  try {
+    const r = await fetchUrl(server.addrs[0].port, "gemini://localhost/");
+    assertEquals(r.header, "20 text/plain");
+    assertEquals(r.closeNotify, false);
+  } finally {
+    await server.shutdown();
+  }
+});

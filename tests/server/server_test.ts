@@ -123,3 +123,35 @@ Deno.test("serve() listens on several addresses including IPv6 loopback", async 
     await s.stop();
   }
 });
+
+Deno.test("serve() runs the same pipeline on the deno backend when asked", async () => {
+  const s = await startServer((r) => success(`deno ${r.path}\n`), { backend: "deno" });
+  try {
+    assertEquals(s.server.backend, "deno");
+    const r = await fetchUrl(s.port, "gemini://localhost/x");
+    assertEquals([r.header, r.text, r.closeNotify], [
+      "20 text/gemini; charset=utf-8",
+      "deno /x\n",
+      true,
+    ]);
+    assertEquals((await fetchUrl(s.port, "gemini://localhost/a#b")).status, 59);
+  } finally {
+    await s.stop();
+  }
+});
+
+Deno.test("serve() takes the client address a pre-TLS hook reports (for the PROXY protocol)", async () => {
+  const seen: string[] = [];
+  const s = await startServer((r) => {
+    seen.push(r.remoteAddress.hostname);
+    return success("ok\n");
+  }, {
+    beforeTls: () => Promise.resolve({ remoteAddress: { hostname: "203.0.113.9", port: 4242 } }),
+  });
+  try {
+    assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 20);
+    assertEquals(seen, ["203.0.113.9"]);
+  } finally {
+    await s.stop();
+  }
+});
