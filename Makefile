@@ -60,7 +60,7 @@ compile:
 	@mkdir -p $(DIST)
 	@for t in $(TARGETS); do \
 	  echo "compiling gemini for $$t"; \
-	  $(DENO) compile $(RUN_PERMS) --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
+	  $(DENO) compile $(RUN_PERMS) --include lib/cli/serve_worker.ts --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
 	done
 
 serve:

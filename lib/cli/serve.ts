@@ -33,6 +33,7 @@ import type { Address } from "../tls/connection.ts";
 import { buildSite, certificateDirFor, checkSiteFiles, serveOptions } from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo, Output } from "./io.ts";
+import { SERVE_WORKER_NAME } from "./serve_worker_name.ts";
 
 /** The command-line interface of `gemini serve`. */
 export const SERVE_SPEC: CommandSpec = {
@@ -299,6 +300,18 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   return 0;
 }
 
+/**
+ * The module a serve worker runs: serve_worker.ts from source (and in `deno compile`
+ * binaries, which include it), or, in the single-file bundle where that file does not
+ * exist, the bundle itself, whose entry (cli.ts) starts the worker when it sees the worker
+ * name.
+ */
+function workerModule(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("./serve_worker.ts", import.meta.url)
+    : new URL(import.meta.url);
+}
+
 /** Start-up information one worker reports. */
 interface WorkerReady {
   addrs: Address[];
@@ -359,10 +372,7 @@ async function runWorkers(
   const stopped: Promise<void>[] = [];
   const spawn = (ports?: number[]): Promise<WorkerReady> =>
     new Promise<WorkerReady>((resolve, reject) => {
-      const worker = new Worker(new URL("./serve_worker.ts", import.meta.url), {
-        type: "module",
-        name: "gemini-serve-worker",
-      });
+      const worker = new Worker(workerModule(), { type: "module", name: SERVE_WORKER_NAME });
       workers.push(worker);
       let onStopped!: () => void;
       stopped.push(new Promise<void>((r) => (onStopped = r)));
