@@ -46,6 +46,8 @@ const WORKERS = [
 const STATIC_VARIANT = (Deno.env.get("BENCH_STATIC") ?? "1") !== "0";
 const BARE = (Deno.env.get("BENCH_BARE") ?? "deno,node").split(",").filter(Boolean);
 const ROUNDS = envNumber("BENCH_ROUNDS", 1);
+/** Everything from this heading on in RESULTS.md is kept when the file is rewritten. */
+const ANALYSIS_HEADING = "## Analysis";
 let loadAverage: number[][] = [];
 const RESULTS = Deno.env.get("BENCH_RESULTS") ?? join(ROOT, "bench", "RESULTS.md");
 
@@ -740,7 +742,11 @@ async function main(): Promise<number> {
     for (const { server } of running) await stop(server);
   }
   loadAverage = [load, Deno.loadavg()];
-  const text = report(measurements, specs, await versions(), started);
+  let text = report(measurements, specs, await versions(), started);
+  // The written analysis (profiles, findings) survives reruns.
+  const previous = await Deno.readTextFile(RESULTS).catch(() => "");
+  const kept = previous.indexOf(ANALYSIS_HEADING);
+  if (kept >= 0) text += "\n" + previous.slice(kept);
   await Deno.writeTextFile(RESULTS, text);
   // The repository's format check covers Markdown: pad the tables the way deno fmt does.
   await run(Deno.execPath(), ["fmt", "--quiet", RESULTS]).catch(() => {});
