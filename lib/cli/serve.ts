@@ -35,6 +35,9 @@ import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.t
 import type { CliIo, Output } from "./io.ts";
 import { SERVE_WORKER_NAME } from "./serve_worker_name.ts";
 
+/** How long access-log lines may wait to be written together, ms. */
+const ACCESS_LOG_DELAY_MS = 20;
+
 /** The command-line interface of `gemini serve`. */
 export const SERVE_SPEC: CommandSpec = {
   name: "gemini serve",
@@ -106,14 +109,40 @@ export const SERVE_SPEC: CommandSpec = {
   ].join("\n"),
 };
 
-/** A line writer that keeps the order of lines and can be waited for. */
-function outputWriter(out: Output): LineWriter & { flush(): Promise<void> } {
+/**
+ * A line writer that keeps the order of lines and can be waited for. Lines written within
+ * `delayMs` (or up to 64 KiB) go out in one write: under load the access log would
+ * otherwise cost a write to standard output per request, which profiling showed to cost
+ * several times the TLS write of a small response (bench/RESULTS.md).
+ */
+export function outputWriter(
+  out: Output,
+  delayMs = 0,
+): LineWriter & { flush(): Promise<void> } {
   let last = Promise.resolve();
+  let pending: string[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const drain = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    size = 0;
+    last = last.then(() => out.write(text)).catch(() => {});
+  };
   return {
     write(line: string): void {
-      last = last.then(() => out.write(line)).catch(() => {});
+      pending.push(line);
+      size += line.length;
+      if (size >= 65_536) drain();
+      else timer ??= setTimeout(drain, delayMs);
     },
-    flush: () => last,
+    flush(): Promise<void> {
+      drain();
+      return last;
+    },
   };
 }
 
@@ -252,7 +281,7 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   }
 
   const errors = outputWriter(io.stderr);
-  const access = outputWriter(io.stdout);
+  const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
   const accessLog = new AccessLog(access, {
     format: config.logFormat,

@@ -20,9 +20,29 @@ const scope = self as unknown as {
   addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
 };
 
-function writer(stream: "stdout" | "stderr"): LineWriter {
-  return { write: (line: string): void => scope.postMessage({ type: "line", stream, line }) };
+/** Posts lines to the main thread in batches (one message per batch, not per line). */
+function writer(stream: "stdout" | "stderr", delayMs: number): LineWriter & { flush(): void } {
+  let pending: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    scope.postMessage({ type: "line", stream, line: pending.join("") });
+    pending = [];
+  };
+  return {
+    write(line: string): void {
+      pending.push(line);
+      if (pending.length >= 256) flush();
+      else timer ??= setTimeout(flush, delayMs);
+    },
+    flush,
+  };
 }
+
+const errors = writer("stderr", 0);
+const access = writer("stdout", 20);
 
 let server: RunningServer | undefined;
 
@@ -32,8 +52,8 @@ async function start(message: WorkerStart): Promise<void> {
   if (message.ports) {
     config.listen = config.listen.map((a, i) => ({ ...a, port: message.ports![i] ?? a.port }));
   }
-  const logger = createLogger(writer("stderr"), { format: config.logFormat });
-  const accessLog = new AccessLog(writer("stdout"), {
+  const logger = createLogger(errors, { format: config.logFormat });
+  const accessLog = new AccessLog(access, {
     format: config.logFormat,
     omitIp: !config.logIp,
   });
@@ -66,8 +86,10 @@ scope.addEventListener("message", (event: MessageEvent) => {
       scope.postMessage({ type: "error", message: (error as Error).message })
     );
   } else if (message.type === "shutdown") {
-    (server ? server.shutdown(message.deadlineMs) : Promise.resolve()).finally(() =>
-      scope.postMessage({ type: "stopped" })
-    );
+    (server ? server.shutdown(message.deadlineMs) : Promise.resolve()).finally(() => {
+      access.flush();
+      errors.flush();
+      scope.postMessage({ type: "stopped" });
+    });
   }
 });
