@@ -1,11 +1,14 @@
 /**
  * `gemini serve --workers N` as users run it (in process, through runServe): the workers
  * share the port and one limit table, so a per-IP rate limit holds across them; the
- * access log of every worker reaches the CLI's stdout.
+ * access log of every worker reaches the CLI's stdout; --proxy-protocol works through them.
  */
 
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import net from "node:net";
+import tls from "node:tls";
 import { join } from "node:path";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { formatProxyHeader } from "../../lib/server/proxy_protocol.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
 import { fetchUrl } from "../server/_client.ts";
@@ -97,4 +100,47 @@ Deno.test("gemini serve rejects --workers 0 and --proxy-from without --proxy-pro
     }
     assert(error instanceof Error && error.message.includes(message), String(error));
   }
+});
+
+Deno.test("gemini serve --proxy-protocol --proxy-from with 2 workers logs the address from the header", async () => {
+  const io = await withServer(
+    CONFIG.replace("rate_burst = 5", "rate_burst = 100"),
+    ["--workers", "2", "--proxy-protocol", "--proxy-from", "127.0.0.0/8"],
+    async (port) => {
+      for (const version of [1, 2] as const) {
+        const header = formatProxyHeader(
+          version,
+          { hostname: "198.51.100.9", port: 777 },
+          { hostname: "127.0.0.1", port },
+        );
+        const text = await new Promise<string>((resolve, reject) => {
+          const raw = net.connect({ port, host: "127.0.0.1" }, () => {
+            raw.write(header);
+            const socket = tls.connect({
+              socket: raw,
+              rejectUnauthorized: false,
+              servername: "localhost",
+            });
+            let out = "";
+            socket.on("data", (chunk: Uint8Array) => (out += new TextDecoder().decode(chunk)));
+            socket.on("secureConnect", () => socket.write(`gemini://localhost:${port}/\r\n`));
+            socket.on("close", () => resolve(out));
+            socket.on("error", reject);
+          });
+          raw.on("error", reject);
+        });
+        assertEquals(text, "20 text/gemini\r\n# Workers\n");
+      }
+      // Without a header the listener refuses the connection.
+      const direct = await fetchUrl(port, `gemini://localhost:${port}/`).then(
+        (r) => String(r.status),
+        () => "refused",
+      );
+      assertEquals(direct, "refused");
+    },
+  );
+  const lines = io.stdout.text().split("\n").filter(Boolean);
+  assertEquals(lines.length, 2, lines.join("\n"));
+  for (const line of lines) assertEquals(line.split(" ")[1], "198.51.100.9", line);
+  assert(io.stderr.text().includes("PROXY header refused"), io.stderr.text());
 });
