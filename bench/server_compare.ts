@@ -9,7 +9,7 @@
  * Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_ROUNDS (rounds, each
  * figure is the median; default 1), BENCH_CONCURRENCY (default
  * "1,16,64"), BENCH_WORKERS (our worker counts to run, default "1,<nproc>"), BENCH_GEMINI
- * (command that runs gemini, default `deno run -A cli.ts`), BENCH_RESULTS (output file,
+ * (command that runs gemini, default `./gemini`, e.g. a compiled binary), BENCH_RESULTS (output file,
  * default bench/RESULTS.md), BENCH_STATIC (0 to skip the static-only deno-backend run of our
  * server), BENCH_BARE (bare lib/tls backends to run as the floor, default
  * "deno,node"; empty for none).
@@ -217,7 +217,8 @@ function mollySpec(fixture: Fixture, port: number): ServerSpec {
 function geminiCommand(): string[] {
   const custom = Deno.env.get("BENCH_GEMINI");
   if (custom) return custom.split(" ").filter(Boolean);
-  return [Deno.execPath(), "run", "--quiet", "--allow-all", join(ROOT, "cli.ts")];
+  // The launcher users run from a checkout; it execs Deno, so its PID is the server's.
+  return [join(ROOT, "gemini")];
 }
 
 /** One configuration of our server to benchmark. */
