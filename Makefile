@@ -60,7 +60,7 @@ compile:
 	@mkdir -p $(DIST)
 	@for t in $(TARGETS); do \
 	  echo "compiling gemini for $$t"; \
-	  $(DENO) compile $(RUN_PERMS) --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
+	  $(DENO) compile $(RUN_PERMS) --include lib/cli/serve_worker.ts --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
 	done
 
 serve:
@@ -70,7 +70,7 @@ bench:
 	$(DENO) bench --allow-all bench/
 
 bench-server:
-	$(DENO) run --allow-all bench/server.ts
+	$(DENO) run --allow-all bench/server_compare.ts
 
 clean:
 	rm -rf $(DIST) coverage bench/.work

@@ -21,11 +21,22 @@ import {
   type ServerConfig,
 } from "../server/config.ts";
 import { DEFAULT_CAPSULE } from "../server/default_capsule.ts";
-import { createLogger, type LineWriter } from "../server/logger.ts";
-import { serve } from "../server/server.ts";
+import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
+import { serve, type ServedCertificate } from "../server/server.ts";
+import type { LimitsOptions } from "../server/limits.ts";
+import {
+  type SharedLimitOptions,
+  sharedLimitOptions,
+  SharedLimitTable,
+} from "../server/shared_limits.ts";
+import type { Address } from "../tls/connection.ts";
 import { buildSite, certificateDirFor, checkSiteFiles, serveOptions } from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo, Output } from "./io.ts";
+import { SERVE_WORKER_NAME } from "./serve_worker_name.ts";
+
+/** How long access-log lines may wait to be written together, ms. */
+const ACCESS_LOG_DELAY_MS = 20;
 
 /** The command-line interface of `gemini serve`. */
 export const SERVE_SPEC: CommandSpec = {
@@ -68,6 +79,21 @@ export const SERVE_SPEC: CommandSpec = {
       description: "Access and error log format: text (default) or json",
     },
     "no-log-ip": { type: "boolean", description: "Leave client IP addresses out of the log" },
+    workers: {
+      type: "string",
+      value: "N",
+      description: "Accept loops sharing the port and the limits (default: the number of CPUs)",
+    },
+    "proxy-protocol": {
+      type: "boolean",
+      description: "Expect a PROXY protocol v1/v2 header (HAProxy send-proxy) on every listener",
+    },
+    "proxy-from": {
+      type: "string",
+      multiple: true,
+      value: "ADDR",
+      description: "Address or CIDR block allowed to send PROXY headers (default 127.0.0.1, ::1)",
+    },
   },
   positionals: { max: 1 },
   examples: [
@@ -85,14 +111,40 @@ export const SERVE_SPEC: CommandSpec = {
   ].join("\n"),
 };
 
-/** A line writer that keeps the order of lines and can be waited for. */
-function outputWriter(out: Output): LineWriter & { flush(): Promise<void> } {
+/**
+ * A line writer that keeps the order of lines and can be waited for. Lines written within
+ * `delayMs` (or up to 64 KiB) go out in one write: under load the access log would
+ * otherwise cost a write to standard output per request, which profiling showed to cost
+ * several times the TLS write of a small response (bench/RESULTS.md).
+ */
+export function outputWriter(
+  out: Output,
+  delayMs = 0,
+): LineWriter & { flush(): Promise<void> } {
   let last = Promise.resolve();
+  let pending: string[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const drain = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    size = 0;
+    last = last.then(() => out.write(text)).catch(() => {});
+  };
   return {
     write(line: string): void {
-      last = last.then(() => out.write(line)).catch(() => {});
+      pending.push(line);
+      size += line.length;
+      if (size >= 65_536) drain();
+      else timer ??= setTimeout(drain, delayMs);
     },
-    flush: () => last,
+    flush(): Promise<void> {
+      drain();
+      return last;
+    },
   };
 }
 
@@ -107,7 +159,7 @@ function listOption(values: Record<string, unknown>, name: string): string[] {
 }
 
 /** Builds the configuration from flags and, with `--config`, the file. */
-async function loadConfig(
+export async function loadConfig(
   values: Record<string, unknown>,
   positionals: string[],
 ): Promise<ServerConfig> {
@@ -170,6 +222,21 @@ async function loadConfig(
     doc.log_format = logFormat;
   }
   if (values["no-log-ip"]) doc.log_ip = false;
+  const workers = stringOption(values, "workers");
+  if (workers !== undefined) {
+    if (!/^\d{1,3}$/.test(workers) || Number(workers) < 1 || Number(workers) > 256) {
+      throw new UsageError(`gemini serve: --workers ${workers} is not a number from 1 to 256`);
+    }
+    doc.workers = Number(workers);
+  }
+  if (values["proxy-protocol"]) doc.proxy_protocol = true;
+  const proxyFrom = listOption(values, "proxy-from");
+  if (proxyFrom.length > 0) {
+    if (!values["proxy-protocol"] && doc.proxy_protocol === undefined) {
+      throw new UsageError("gemini serve: --proxy-from needs --proxy-protocol");
+    }
+    doc.proxy_from = proxyFrom;
+  }
   const lang = stringOption(values, "lang");
   const maxFileSize = stringOption(values, "max-file-size");
   if (maxFileSize !== undefined) {
@@ -223,13 +290,17 @@ export async function runServe(
   }
 
   const errors = outputWriter(io.stderr);
-  const access = outputWriter(io.stdout);
+  const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
   const accessLog = new AccessLog(access, {
     format: config.logFormat,
     omitIp: !config.logIp,
   });
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
+  const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
+  if (workers > 1) {
+    return await runWorkers(args, config, { dataDir, workers, errors, access, logger, stop });
+  }
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
@@ -329,6 +400,165 @@ function restartOnlyChanges(
   ) changed.push("request_timeout/response_timeout");
   return changed;
 }
+
+/**
+ * The module a serve worker runs: serve_worker.ts from source (and in `deno compile`
+ * binaries, which include it), or, in the single-file bundle where that file does not
+ * exist, the bundle itself, whose entry (cli.ts) starts the worker when it sees the worker
+ * name.
+ */
+function workerModule(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("./serve_worker.ts", import.meta.url)
+    : new URL(import.meta.url);
+}
+
+/** Start-up information one worker reports. */
+interface WorkerReady {
+  addrs: Address[];
+  certificates: ServedCertificate[];
+  hosts: string[];
+  generated: string[];
+}
+
+interface WorkerContext {
+  dataDir: string;
+  workers: number;
+  errors: LineWriter & { flush(): Promise<void> };
+  access: LineWriter & { flush(): Promise<void> };
+  logger: Logger;
+  stop: AbortSignal;
+}
+
+function startupLines(config: ServerConfig, ready: WorkerReady, certificateDir: string): string[] {
+  const lines: string[] = [];
+  for (const name of ready.generated) {
+    lines.push(`generated a certificate for ${name} in ${certificateDir}`);
+  }
+  for (const c of ready.certificates) {
+    lines.push(
+      `certificate for ${c.names.join(", ")} (valid until ${
+        c.notAfter.toISOString().slice(0, 10)
+      })`,
+      `  SPKI SHA-256:        ${formatFingerprint(c.spkiSha256)}`,
+      `  certificate SHA-256: ${formatFingerprint(c.certSha256)}`,
+    );
+  }
+  const root = config.hosts[0].root ?? "the built-in welcome capsule";
+  lines.push(
+    `serving ${root} as ${ready.hosts.join(", ")}`,
+    ...ready.addrs.map((a) => `listening on ${formatListenAddress(a)}`),
+  );
+  return lines;
+}
+
+/**
+ * Serves with several accept loops: Web Workers that each run the server on the same
+ * ports (SO_REUSEPORT, so the kernel spreads connections over them) and share one limit
+ * table in shared memory, so caps and rate limits hold across workers. Their log lines
+ * come back to this thread, which writes them in order.
+ */
+async function runWorkers(
+  args: string[],
+  config: ServerConfig,
+  context: WorkerContext,
+): Promise<number> {
+  const { errors, access, logger } = context;
+  const certificateDir = certificateDirFor(context.dataDir);
+  // Generate missing certificates here, once, before the workers load them.
+  const site = await buildSite(config, { certificateDir, defaultContent: DEFAULT_CAPSULE });
+  const limitOptions = sharedLimitOptions(serveOptions(config, site).limits as LimitsOptions);
+  const table = SharedLimitTable.create(limitOptions);
+  const workers: Worker[] = [];
+  const stopped: Promise<void>[] = [];
+  const spawn = (ports?: number[]): Promise<WorkerReady> =>
+    new Promise<WorkerReady>((resolve, reject) => {
+      const worker = new Worker(workerModule(), { type: "module", name: SERVE_WORKER_NAME });
+      workers.push(worker);
+      let onStopped!: () => void;
+      stopped.push(new Promise<void>((r) => (onStopped = r)));
+      worker.onmessage = (event: MessageEvent<WorkerMessage>): void => {
+        const m = event.data;
+        if (m.type === "line") (m.stream === "stdout" ? access : errors).write(m.line);
+        else if (m.type === "ready") resolve(m.ready);
+        else if (m.type === "error") reject(new Error(m.message));
+        else if (m.type === "stopped") onStopped();
+      };
+      worker.onerror = (event: ErrorEvent): void => {
+        event.preventDefault();
+        onStopped();
+        reject(new Error(event.message));
+      };
+      const start: WorkerStart = {
+        type: "start",
+        args,
+        dataDir: context.dataDir,
+        buffer: table.buffer,
+        limits: limitOptions,
+        ports,
+      };
+      worker.postMessage(start);
+    });
+  let first: WorkerReady;
+  try {
+    // The first worker binds (choosing ports where 0 was asked); the others join its ports.
+    first = await spawn();
+    const ports = first.addrs.map((a) => a.port);
+    await Promise.all(Array.from({ length: context.workers - 1 }, () => spawn(ports)));
+  } catch (error) {
+    for (const w of workers) w.terminate();
+    errors.write(`gemini serve: ${(error as Error).message}\n`);
+    await errors.flush();
+    return 1;
+  }
+  errors.write(
+    [
+      ...startupLines(config, { ...first, generated: site.generated }, certificateDir),
+      `${context.workers} workers`,
+    ].join("\n") +
+      "\n",
+  );
+  await new Promise<void>((resolve) => {
+    if (context.stop.aborted) resolve();
+    context.stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  logger.info("shutting down", { deadline_s: config.shutdownTimeout });
+  const deadlineMs = config.shutdownTimeout * 1000;
+  for (const w of workers) w.postMessage({ type: "shutdown", deadlineMs });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(stopped),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs + 3000))),
+  ]);
+  clearTimeout(timer);
+  for (const w of workers) w.terminate();
+  logger.info("stopped");
+  await access.flush();
+  await errors.flush();
+  return 0;
+}
+
+/** The first message to a serve worker. */
+export interface WorkerStart {
+  type: "start";
+  /** The `gemini serve` arguments (the worker loads the same configuration). */
+  args: string[];
+  /** The data directory (certificates). */
+  dataDir: string;
+  /** The shared limit table. */
+  buffer: SharedArrayBuffer;
+  /** Its options. */
+  limits: SharedLimitOptions;
+  /** Ports to bind instead of the configured ones (the first worker's real ports). */
+  ports?: number[];
+}
+
+/** What a serve worker posts back. */
+export type WorkerMessage =
+  | { type: "line"; stream: "stdout" | "stderr"; line: string }
+  | { type: "ready"; ready: WorkerReady }
+  | { type: "error"; message: string }
+  | { type: "stopped" };
 
 /** Runs `gemini serve` and returns its exit code. */
 export async function main(args: string[], io: CliIo): Promise<number> {

@@ -10,6 +10,7 @@
 import { isIP } from "node:net";
 import { parse, stringify, TomlError } from "smol-toml";
 import { normalizeFingerprint } from "../tls/certificate.ts";
+import { allowList } from "./proxy_listener.ts";
 
 /** A listen address. */
 export interface ListenConfig {
@@ -17,6 +18,10 @@ export interface ListenConfig {
   hostname: string;
   /** Port (0 picks a free one). */
   port: number;
+  /** Expect a PROXY protocol header (v1 or v2) before TLS on this address. */
+  proxyProtocol?: boolean;
+  /** Addresses or CIDR blocks allowed to send that header (default 127.0.0.1 and ::1). */
+  proxyFrom?: string[];
 }
 
 /** Request limits (see `LimitsOptions`). */
@@ -203,6 +208,8 @@ export interface HostConfig {
 export interface ServerConfig {
   /** Addresses to listen on. */
   listen: ListenConfig[];
+  /** Accept loops (Web Workers) sharing the port and the limits; default the CPU count. */
+  workers?: number;
   /** The port request URLs must name; default the listening port. */
   publicPort?: number;
   /** TLS backend. */
@@ -532,6 +539,9 @@ class Reader {
 
 const GLOBAL_KEYS = [
   "listen",
+  "proxy_protocol",
+  "proxy_from",
+  "workers",
   "port",
   "public_port",
   "backend",
@@ -702,18 +712,42 @@ export function configFromDocument(
 
   const port = r.number(doc, [], "port", 0) ?? 1965;
   if (port > 65535) r.fail(["port"], "must be a port number (0-65535)");
-  const listenRaw = doc.listen === undefined
+  // listen: strings, or inline tables { address, proxy_protocol, proxy_from } that set the
+  // PROXY protocol per address (the global proxy_protocol / proxy_from are the defaults).
+  const proxyProtocol = r.bool(doc, [], "proxy_protocol") ?? false;
+  const proxyFrom = checkProxyFrom(r, doc, [], "proxy_from");
+  const listenRaw: unknown[] | undefined = doc.listen === undefined
     ? undefined
-    : typeof doc.listen === "string"
-    ? [doc.listen]
-    : r.strings(doc, [], "listen");
+    : Array.isArray(doc.listen)
+    ? doc.listen
+    : [doc.listen];
   const listen: ListenConfig[] = [];
-  for (const text of listenRaw ?? ["0.0.0.0"]) {
+  (listenRaw ?? ["0.0.0.0"]).forEach((entry, i) => {
+    let text: string;
+    let proxy = proxyProtocol;
+    let from = proxyFrom;
+    if (typeof entry === "string") {
+      text = entry;
+    } else {
+      const t = r.table(entry, ["listen", i], ["address", "proxy_protocol", "proxy_from"]);
+      text = r.string(t, ["listen", i], "address") ??
+        r.fail(["listen", i, "address"], "is required");
+      proxy = r.bool(t, ["listen", i], "proxy_protocol") ?? proxy;
+      from = checkProxyFrom(r, t, ["listen", i], "proxy_from") ?? from;
+    }
     try {
-      listen.push(parseListenAddress(text, port));
+      listen.push(dropUndefined({
+        ...parseListenAddress(text, port),
+        proxyProtocol: proxy || undefined,
+        proxyFrom: proxy ? from : undefined,
+      }));
     } catch (error) {
       r.fail(["listen"], (error as Error).message, error);
     }
+  });
+  const workers = r.number(doc, [], "workers", 1);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers > 256)) {
+    r.fail(["workers"], "must be a whole number from 1 to 256");
   }
   const publicPort = r.number(doc, [], "public_port", 1);
   const backend = r.string(doc, [], "backend") ?? "node";
@@ -829,6 +863,7 @@ export function configFromDocument(
 
   return dropUndefined({
     listen,
+    workers,
     publicPort,
     backend,
     logFormat,
@@ -991,6 +1026,23 @@ function dynamicLocation(
   return out;
 }
 
+/** Reads a `proxy_from` list and checks every entry is an address or CIDR block. */
+function checkProxyFrom(
+  r: Reader,
+  t: Table,
+  path: (string | number)[],
+  key: string,
+): string[] | undefined {
+  const list = r.strings(t, path, key);
+  if (list === undefined) return undefined;
+  try {
+    allowList(list);
+  } catch (error) {
+    r.fail([...path, key], (error as Error).message, error);
+  }
+  return list;
+}
+
 function dropUndefined<T extends object>(value: T): T {
   for (const key of Object.keys(value) as (keyof T)[]) {
     if (value[key] === undefined) delete value[key];
@@ -1012,7 +1064,16 @@ function dropUndefined<T extends object>(value: T): T {
 export function formatConfig(config: ServerConfig): string {
   const l = config.limits;
   const doc: Record<string, unknown> = {
-    listen: config.listen.map(formatListenAddress),
+    listen: config.listen.map((a) =>
+      a.proxyProtocol
+        ? dropUndefined({
+          address: formatListenAddress(a),
+          proxy_protocol: true,
+          proxy_from: a.proxyFrom,
+        })
+        : formatListenAddress(a)
+    ),
+    ...(config.workers === undefined ? {} : { workers: config.workers }),
     ...(config.publicPort === undefined ? {} : { public_port: config.publicPort }),
     backend: config.backend,
     log_format: config.logFormat,

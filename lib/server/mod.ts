@@ -50,3 +50,6 @@ export * from "./app.ts";
 export { memoryServer } from "./memory.ts";
 export * from "./config.ts";
 export * from "./site.ts";
+export * from "./proxy_protocol.ts";
+export * from "./proxy_listener.ts";
+export * from "./shared_limits.ts";

@@ -20,6 +20,7 @@ import { serveConnection } from "./connection.ts";
 import { Limits, type LimitsOptions } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { Handler } from "./types.ts";
+import { type ProxyHookOptions, proxyProtocolHook } from "./proxy_listener.ts";
 
 /** An address to listen on. */
 export interface ListenAddress {
@@ -27,6 +28,12 @@ export interface ListenAddress {
   hostname?: string;
   /** Port; 0 picks a free one. Default 1965. */
   port?: number;
+  /**
+   * Expect a PROXY protocol header (v1 or v2) from a load balancer before TLS, and take
+   * the client address from it. `true` uses the defaults of {@linkcode ProxyHookOptions}
+   * (header required, only 127.0.0.1 and ::1 may send one). Default off.
+   */
+  proxyProtocol?: boolean | ProxyHookOptions;
 }
 
 /** Options for {@linkcode serve}. */
@@ -182,7 +189,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           requestClientCertificate: options.requestClientCertificate,
           backend: options.backend ?? "node",
           reusePort: options.reusePort,
-          beforeTls: options.beforeTls,
+          // A listener's own PROXY protocol setting wins over a server-wide hook.
+          beforeTls: a.proxyProtocol
+            ? proxyProtocolHook({
+              ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
+              onRefused: (ip, reason) => logger.warn("PROXY header refused", { ip, reason }),
+            })
+            : options.beforeTls,
         }),
       );
     }

@@ -322,7 +322,13 @@ export function serveOptions(config: ServerConfig, site: Site): ServeOptions {
     handler: site.handler,
     certificates: site.certificates,
     hosts: site.hosts,
-    listen: config.listen,
+    listen: config.listen.map((a) => ({
+      hostname: a.hostname,
+      port: a.port,
+      proxyProtocol: a.proxyProtocol
+        ? (a.proxyFrom ? { allowFrom: a.proxyFrom } : true)
+        : undefined,
+    })),
     publicPort: config.publicPort,
     requestClientCertificate: site.requestClientCertificate,
     schemes: site.schemes,

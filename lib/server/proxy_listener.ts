@@ -1,0 +1,175 @@
+/**
+ * The PROXY protocol on a listener: a `beforeTls` hook for `listen()` (lib/tls) that reads
+ * the header a load balancer sends before the TLS stream, reports the original client as
+ * the connection's remote address, and hands the bytes after the header back to TLS.
+ * Only peers on an allow list (default: loopback) may send a header; a header from anyone
+ * else is refused, and so is a connection without a header when one is required.
+ *
+ * @module
+ */
+
+import net from "node:net";
+import type { PreTlsResult } from "../tls/listen.ts";
+import { type Address, stripV4Mapped } from "../tls/connection.ts";
+import {
+  detectProxyHeader,
+  parseProxyHeader,
+  PROXY_V2_DEFAULT_MAX_LENGTH,
+  ProxyProtocolError,
+} from "./proxy_protocol.ts";
+
+/** The peers allowed to send a PROXY header by default: loopback only. */
+export const DEFAULT_PROXY_FROM: readonly string[] = ["127.0.0.1", "::1"];
+
+/** Options for {@linkcode proxyProtocolHook}. */
+export interface ProxyHookOptions {
+  /**
+   * Addresses or CIDR blocks (`10.0.0.0/8`, `fd00::/8`) allowed to send a PROXY header.
+   * Default {@linkcode DEFAULT_PROXY_FROM} (127.0.0.1 and ::1).
+   */
+  allowFrom?: readonly string[];
+  /**
+   * Refuse connections that arrive without a header. Default `true`: a listener behind a
+   * load balancer should not also accept direct clients, whose address would be trusted
+   * as is. With `false`, allowed peers may connect either way.
+   */
+  required?: boolean;
+  /** How long to wait for the whole header, in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** Cap on a version 2 header. Default 1024 bytes. */
+  maxV2Length?: number;
+  /** Called with the peer address and the reason whenever a connection is refused. */
+  onRefused?: (peer: string, reason: string) => void;
+}
+
+/**
+ * Compiles an allow list of addresses and CIDR blocks into a predicate. IPv4-mapped IPv6
+ * addresses (`::ffff:10.0.0.1`) are checked as IPv4.
+ *
+ * @example
+ * ```ts
+ * import { allowList } from "./proxy_listener.ts";
+ * const allowed = allowList(["10.0.0.0/8", "::1"]);
+ * console.assert(allowed("10.1.2.3") && allowed("::ffff:10.0.0.9") && !allowed("192.0.2.1"));
+ * ```
+ */
+export function allowList(entries: readonly string[]): (address: string) => boolean {
+  const list = new net.BlockList();
+  for (const raw of entries) {
+    const entry = raw.trim();
+    const slash = entry.indexOf("/");
+    const address = slash < 0 ? entry : entry.slice(0, slash);
+    const type = net.isIPv4(address) ? "ipv4" : net.isIPv6(address) ? "ipv6" : undefined;
+    if (!type) {
+      throw new TypeError(`Invalid address in the PROXY allow list: ${JSON.stringify(raw)}`);
+    }
+    if (slash < 0) {
+      list.addAddress(address, type);
+      continue;
+    }
+    const bitsText = entry.slice(slash + 1);
+    const bits = Number(bitsText);
+    const max = type === "ipv4" ? 32 : 128;
+    if (!/^[0-9]{1,3}$/.test(bitsText) || bits > max) {
+      throw new TypeError(`Invalid prefix length in the PROXY allow list: ${JSON.stringify(raw)}`);
+    }
+    list.addSubnet(address, bits, type);
+  }
+  return (address: string): boolean => {
+    const plain = stripV4Mapped(address);
+    if (net.isIPv4(plain)) return list.check(plain, "ipv4");
+    if (net.isIPv6(plain)) return list.check(plain, "ipv6");
+    return false;
+  };
+}
+
+/**
+ * Makes a `beforeTls` hook for `listen()` that reads a PROXY protocol header (v1 or v2).
+ * The hook resolves with the original client address (none for `LOCAL`/`UNKNOWN` headers,
+ * so the connection's own address stands) and the bytes that followed the header; it
+ * rejects with {@linkcode ProxyProtocolError} when the header is malformed, too slow, sent by
+ * a peer not on the allow list, or missing while required.
+ *
+ * @example
+ * ```ts
+ * import { proxyProtocolHook } from "./proxy_listener.ts";
+ * const hook = proxyProtocolHook({ allowFrom: ["127.0.0.1"], timeoutMs: 2000 });
+ * console.assert(typeof hook === "function");
+ * ```
+ */
+export function proxyProtocolHook(
+  options: ProxyHookOptions = {},
+): (socket: net.Socket) => Promise<PreTlsResult> {
+  const allowed = allowList(options.allowFrom ?? DEFAULT_PROXY_FROM);
+  const required = options.required ?? true;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxV2Length = options.maxV2Length ?? PROXY_V2_DEFAULT_MAX_LENGTH;
+  return (socket: net.Socket): Promise<PreTlsResult> => {
+    const peer = stripV4Mapped(socket.remoteAddress ?? "");
+    const refuse = (reason: string): Promise<never> => {
+      options.onRefused?.(peer, reason);
+      return Promise.reject(new ProxyProtocolError(reason));
+    };
+    const trusted = allowed(peer);
+    // The socket's own address, stated explicitly: when bytes past the header are replayed
+    // through a stream, the TLS socket cannot see the TCP peer any more.
+    const own = (): Address => ({ hostname: peer, port: socket.remotePort ?? 0 });
+    if (!trusted && required) {
+      return refuse(`PROXY header required but ${peer} is not allowed to send one`);
+    }
+    return new Promise<PreTlsResult>((resolve, reject) => {
+      let buffered = new Uint8Array(0);
+      let settled = false;
+      const timer = setTimeout(
+        () =>
+          finish(undefined, `${peer} did not send a complete PROXY header within ${timeoutMs} ms`),
+        timeoutMs,
+      );
+      const finish = (result?: PreTlsResult, reason?: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.off("data", onData);
+        socket.off("end", onEnd);
+        socket.off("close", onEnd);
+        socket.pause();
+        if (reason !== undefined) {
+          options.onRefused?.(peer, reason);
+          reject(new ProxyProtocolError(reason));
+        } else resolve(result ?? {});
+      };
+      const onData = (chunk: Uint8Array): void => {
+        const next = new Uint8Array(buffered.length + chunk.length);
+        next.set(buffered);
+        next.set(chunk, buffered.length);
+        buffered = next;
+        const kind = detectProxyHeader(buffered);
+        if (kind === "undecided") return;
+        if (kind === "none") {
+          if (required) return finish(undefined, `${peer} sent no PROXY header`);
+          return finish({ remoteAddress: own(), unread: buffered });
+        }
+        if (!trusted) return finish(undefined, `${peer} is not allowed to send a PROXY header`);
+        try {
+          const result = parseProxyHeader(buffered, { maxV2Length });
+          if (!result.done) return;
+          const source = result.header.command === "proxy" ? result.header.source : undefined;
+          finish({
+            remoteAddress: source
+              ? { hostname: stripV4Mapped(source.hostname), port: source.port }
+              : own(),
+            unread: result.rest.length > 0 ? result.rest : undefined,
+          });
+        } catch (error) {
+          finish(undefined, error instanceof Error ? error.message : String(error));
+        }
+      };
+      const onEnd = (): void =>
+        finish(undefined, `${peer} closed the connection before the PROXY header was complete`);
+      socket.on("data", onData);
+      socket.once("end", onEnd);
+      socket.once("close", onEnd);
+      socket.resume();
+    });
+  };
+}
