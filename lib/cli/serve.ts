@@ -299,7 +299,15 @@ export async function runServe(
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
   if (workers > 1) {
-    return await runWorkers(args, config, { dataDir, workers, errors, access, logger, stop });
+    return await runWorkers(args, config, {
+      dataDir,
+      workers,
+      errors,
+      access,
+      logger,
+      stop,
+      reload,
+    });
   }
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
@@ -428,6 +436,8 @@ interface WorkerContext {
   access: LineWriter & { flush(): Promise<void> };
   logger: Logger;
   stop: AbortSignal;
+  /** `reload` events (SIGHUP): every worker reloads, or none does. */
+  reload?: EventTarget;
 }
 
 function startupLines(config: ServerConfig, ready: WorkerReady, certificateDir: string): string[] {
@@ -471,6 +481,8 @@ async function runWorkers(
   const table = SharedLimitTable.create(limitOptions);
   const workers: Worker[] = [];
   const stopped: Promise<void>[] = [];
+  // The answer each worker gives to a reload, by worker.
+  const reloadReplies = new Map<Worker, (message: WorkerMessage) => void>();
   const spawn = (ports?: number[]): Promise<WorkerReady> =>
     new Promise<WorkerReady>((resolve, reject) => {
       const worker = new Worker(workerModule(), { type: "module", name: SERVE_WORKER_NAME });
@@ -483,6 +495,9 @@ async function runWorkers(
         else if (m.type === "ready") resolve(m.ready);
         else if (m.type === "error") reject(new Error(m.message));
         else if (m.type === "stopped") onStopped();
+        else if (m.type === "reloaded" || m.type === "reload-failed") {
+          reloadReplies.get(worker)?.(m);
+        }
       };
       worker.onerror = (event: ErrorEvent): void => {
         event.preventDefault();
@@ -518,10 +533,56 @@ async function runWorkers(
     ].join("\n") +
       "\n",
   );
+  // SIGHUP: the main thread validates the new configuration (and generates missing
+  // certificates) once; then each worker loads it and applies it to its server.
+  const { values, positionals } = parseCommand(SERVE_SPEC, args);
+  let running = config;
+  let reloading = Promise.resolve();
+  const askWorker = (worker: Worker): Promise<WorkerMessage> =>
+    new Promise<WorkerMessage>((resolve) => {
+      reloadReplies.set(worker, (m) => {
+        reloadReplies.delete(worker);
+        resolve(m);
+      });
+      worker.postMessage({ type: "reload" });
+    });
+  const onReload = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadConfig(values, positionals);
+        await checkSiteFiles(next);
+        const nextSite = await buildSite(next, {
+          certificateDir,
+          defaultContent: DEFAULT_CAPSULE,
+          logger,
+        });
+        const answers = await Promise.all(workers.map(askWorker));
+        const failed = answers.find((m) => m.type === "reload-failed");
+        if (failed?.type === "reload-failed") throw new Error(failed.message);
+        const restartNeeded = restartOnlyChanges(running, next);
+        running = next;
+        logger.info("configuration reloaded", {
+          hosts: nextSite.hosts.join(","),
+          generated: nextSite.generated.join(",") || undefined,
+          workers: workers.length,
+        });
+        for (const what of restartNeeded) {
+          logger.warn("this change needs a restart to apply", { setting: what });
+        }
+      } catch (error) {
+        logger.error("reload failed; keeping the running configuration", {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+  };
+  context.reload?.addEventListener("reload", onReload);
   await new Promise<void>((resolve) => {
     if (context.stop.aborted) resolve();
     context.stop.addEventListener("abort", () => resolve(), { once: true });
   });
+  context.reload?.removeEventListener("reload", onReload);
+  await reloading;
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
   const deadlineMs = config.shutdownTimeout * 1000;
   for (const w of workers) w.postMessage({ type: "shutdown", deadlineMs });
@@ -558,7 +619,9 @@ export type WorkerMessage =
   | { type: "line"; stream: "stdout" | "stderr"; line: string }
   | { type: "ready"; ready: WorkerReady }
   | { type: "error"; message: string }
-  | { type: "stopped" };
+  | { type: "stopped" }
+  | { type: "reloaded" }
+  | { type: "reload-failed"; message: string };
 
 /** Runs `gemini serve` and returns its exit code. */
 export async function main(args: string[], io: CliIo): Promise<number> {

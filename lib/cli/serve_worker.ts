@@ -45,6 +45,8 @@ const errors = writer("stderr", 0);
 const access = writer("stdout", 20);
 
 let server: RunningServer | undefined;
+let started: WorkerStart | undefined;
+let runningCertificates = "";
 
 async function start(message: WorkerStart): Promise<void> {
   const { values, positionals } = parseCommand(SERVE_SPEC, message.args);
@@ -57,10 +59,14 @@ async function start(message: WorkerStart): Promise<void> {
     format: config.logFormat,
     omitIp: !config.logIp,
   });
+  // The site's own log lines (CGI, proxy, Titan, access control) go to the error log too.
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(message.dataDir),
     defaultContent: DEFAULT_CAPSULE,
+    logger,
   });
+  started = message;
+  runningCertificates = JSON.stringify(site.certificates);
   server = await serve({
     ...serveOptions(config, site),
     logger,
@@ -79,11 +85,40 @@ async function start(message: WorkerStart): Promise<void> {
   });
 }
 
+/** Loads the configuration again and applies it to new connections (SIGHUP). */
+async function reload(): Promise<void> {
+  if (!server || !started) throw new Error("the worker has not started");
+  const { values, positionals } = parseCommand(SERVE_SPEC, started.args);
+  const config = await loadConfig(values, positionals);
+  const site = await buildSite(config, {
+    certificateDir: certificateDirFor(started.dataDir),
+    defaultContent: DEFAULT_CAPSULE,
+    logger: createLogger(errors, { format: config.logFormat }),
+  });
+  const certificates = JSON.stringify(site.certificates);
+  server.reload({
+    handler: site.handler,
+    hosts: site.hosts,
+    schemes: site.schemes,
+    certificates: certificates === runningCertificates ? undefined : site.certificates,
+    requestClientCertificate: site.requestClientCertificate,
+  });
+  runningCertificates = certificates;
+}
+
 scope.addEventListener("message", (event: MessageEvent) => {
-  const message = event.data as WorkerStart | { type: "shutdown"; deadlineMs: number };
+  const message = event.data as
+    | WorkerStart
+    | { type: "shutdown"; deadlineMs: number }
+    | { type: "reload" };
   if (message.type === "start") {
     start(message).catch((error) =>
       scope.postMessage({ type: "error", message: (error as Error).message })
+    );
+  } else if (message.type === "reload") {
+    reload().then(
+      () => scope.postMessage({ type: "reloaded" }),
+      (error) => scope.postMessage({ type: "reload-failed", message: (error as Error).message }),
     );
   } else if (message.type === "shutdown") {
     (server ? server.shutdown(message.deadlineMs) : Promise.resolve()).finally(() => {

@@ -158,3 +158,60 @@ Deno.test("gemini serve on SIGHUP starts asking for client certificates when a l
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("gemini serve --workers 2 reloads every worker on SIGHUP, keeps the old config when the new one is broken, and logs CGI errors", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-reload-" });
+  try {
+    for (const d of ["a", "b", "cgi"]) await Deno.mkdir(join(dir, d));
+    await Deno.writeTextFile(join(dir, "a", "index.gmi"), "# A\n");
+    await Deno.writeTextFile(join(dir, "b", "index.gmi"), "# B\n");
+    await Deno.writeTextFile(join(dir, "cgi", "bad"), "#!/bin/sh\necho hello\n");
+    await Deno.chmod(join(dir, "cgi", "bad"), 0o755);
+    const config = (root: string): string =>
+      `[[host]]\nname = "localhost"\nroot = "${root}"\n\n` +
+      `[[host.location]]\npath = "/cgi/"\ncgi = "cgi"\n`;
+    const file = join(dir, "serve.toml");
+    await Deno.writeTextFile(file, config("a"));
+    const child = new Deno.Command(join(ROOT, "gemini"), {
+      args: ["serve", "--config", file, "--listen", "127.0.0.1:0", "--workers", "2"],
+      env: { GEMINI_HOME: join(dir, "home") },
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const out = new Output(child.stderr);
+    try {
+      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
+      await out.waitFor(/2 workers\n/);
+      const base = `gemini://localhost:${port}`;
+      assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
+      assertEquals((await request(port, `${base}/cgi/bad`)).status, 42);
+      await out.waitFor(/cgi [^\n]*bad: invalid response header/);
+
+      await Deno.writeTextFile(file, config("b"));
+      let mark = out.text.length;
+      child.kill("SIGHUP");
+      await out.waitFor(/configuration reloaded[^\n]*workers=2/, mark);
+      // Connections spread over both workers; every one serves the new root.
+      for (let i = 0; i < 8; i++) {
+        assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n", `request ${i}`);
+      }
+
+      await Deno.writeTextFile(file, config("b") + `listing = "yes"\n`);
+      mark = out.text.length;
+      child.kill("SIGHUP");
+      const failed = await out.waitFor(/reload failed[^\n]*\n/, mark);
+      assertStringIncludes(failed[0], "listing: must be true or false");
+      for (let i = 0; i < 4; i++) {
+        assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n", `request ${i}`);
+      }
+    } finally {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await out.done;
+      assert(status.code === 0, out.text);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
