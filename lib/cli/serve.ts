@@ -290,7 +290,8 @@ export async function runServe(args: string[], io: CliIo, stop: AbortSignal): Pr
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
   if (workers > 1) {
-    return await runWorkers(args, config, { dataDir, workers, errors, access, logger, stop });
+    const code = await runWorkers(args, config, { dataDir, workers, errors, access, logger, stop });
+    if (code !== "single") return code;
   }
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
@@ -390,12 +391,23 @@ async function runWorkers(
   args: string[],
   config: ServerConfig,
   context: WorkerContext,
-): Promise<number> {
+): Promise<number | "single"> {
   const { errors, access, logger } = context;
   const certificateDir = certificateDirFor(context.dataDir);
   // Generate missing certificates here, once, before the workers load them.
   const site = await buildSite(config, { certificateDir, defaultContent: DEFAULT_CAPSULE });
-  const limitOptions = sharedLimitOptions(serveOptions(config, site).limits as LimitsOptions);
+  const options = serveOptions(config, site);
+  // Deno.listenTls (the deno backend) shares a port only under --unstable-net (which
+  // ./gemini passes); without it Deno exits at once, so serve with one accept loop instead.
+  const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+  if (options.backend === "deno" && !unstableNet) {
+    logger.warn(
+      "the deno backend needs Deno's --unstable-net flag for --workers; serving with one worker",
+      { workers: context.workers },
+    );
+    return "single";
+  }
+  const limitOptions = sharedLimitOptions(options.limits as LimitsOptions);
   const table = SharedLimitTable.create(limitOptions);
   const workers: Worker[] = [];
   const stopped: Promise<void>[] = [];
