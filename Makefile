@@ -14,6 +14,8 @@ DIST := dist
 # Narrow permissions for the run modes: network, the files the tool keeps, and the
 # environment it reads. `serve` also reads the capsule and may spawn CGI programs.
 RUN_PERMS := --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run
+# Deno.listenTls shares a port between `serve --workers` only with --unstable-net.
+UNSTABLE := --unstable-net
 TEST_FLAGS ?=
 TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin \
 	aarch64-apple-darwin x86_64-pc-windows-msvc
@@ -60,11 +62,11 @@ compile:
 	@mkdir -p $(DIST)
 	@for t in $(TARGETS); do \
 	  echo "compiling gemini for $$t"; \
-	  $(DENO) compile $(RUN_PERMS) --include lib/cli/serve_worker.ts --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
+	  $(DENO) compile $(RUN_PERMS) $(UNSTABLE) --include lib/cli/serve_worker.ts --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
 	done
 
 serve:
-	$(DENO) run $(RUN_PERMS) cli.ts serve
+	$(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
 
 bench:
 	$(DENO) bench --allow-all bench/

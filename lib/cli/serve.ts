@@ -299,7 +299,7 @@ export async function runServe(
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
   if (workers > 1) {
-    return await runWorkers(args, config, {
+    const code = await runWorkers(args, config, {
       dataDir,
       workers,
       errors,
@@ -308,6 +308,7 @@ export async function runServe(
       stop,
       reload,
     });
+    if (code !== "single") return code;
   }
   const site = await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
@@ -472,12 +473,23 @@ async function runWorkers(
   args: string[],
   config: ServerConfig,
   context: WorkerContext,
-): Promise<number> {
+): Promise<number | "single"> {
   const { errors, access, logger } = context;
   const certificateDir = certificateDirFor(context.dataDir);
   // Generate missing certificates here, once, before the workers load them.
   const site = await buildSite(config, { certificateDir, defaultContent: DEFAULT_CAPSULE });
-  const limitOptions = sharedLimitOptions(serveOptions(config, site).limits as LimitsOptions);
+  const options = serveOptions(config, site);
+  // Deno.listenTls (the deno backend) shares a port only under --unstable-net (which
+  // ./gemini passes); without it Deno exits at once, so serve with one accept loop instead.
+  const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+  if (options.backend === "deno" && !unstableNet) {
+    logger.warn(
+      "the deno backend needs Deno's --unstable-net flag for --workers; serving with one worker",
+      { workers: context.workers },
+    );
+    return "single";
+  }
+  const limitOptions = sharedLimitOptions(options.limits as LimitsOptions);
   const table = SharedLimitTable.create(limitOptions);
   const workers: Worker[] = [];
   const stopped: Promise<void>[] = [];

@@ -144,3 +144,17 @@ Deno.test("gemini serve --proxy-protocol --proxy-from with 2 workers logs the ad
   for (const line of lines) assertEquals(line.split(" ")[1], "198.51.100.9", line);
   assert(io.stderr.text().includes("PROXY header refused"), io.stderr.text());
 });
+
+Deno.test("gemini serve --workers 2 with the deno backend shares the port under --unstable-net, else serves with one worker", async () => {
+  const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+  const io = await withServer(
+    CONFIG.replace(`listen = ["127.0.0.1:0"]`, `listen = ["127.0.0.1:0"]\nbackend = "deno"`),
+    ["--workers", "2"],
+    async (port) => {
+      assertEquals((await fetchUrl(port, `gemini://localhost:${port}/`)).status, 20);
+    },
+  );
+  const stderr = io.stderr.text();
+  if (unstableNet) assert(stderr.includes("2 workers"), stderr);
+  else assert(stderr.includes("needs Deno's --unstable-net flag for --workers"), stderr);
+});
