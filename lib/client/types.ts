@@ -10,7 +10,12 @@ import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
 import type { MediaType } from "../protocol/mime.ts";
 
-/** How strictly certificates are checked against the known-hosts store. */
+/**
+ * How strictly server certificates are checked. `strict`: a changed key, or a certificate
+ * that has expired or is not valid yet, stops the fetch unless a hook decides otherwise;
+ * `warn`: both go on with a warning; `off`: neither is checked. A certificate whose names do
+ * not cover the host is a warning in `strict` and `warn` alike.
+ */
 export type TofuMode = "strict" | "warn" | "off";
 
 /**

@@ -3,6 +3,8 @@ import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
 import { main } from "../../lib/cli/get.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { titanHandler } from "../../lib/server/titan.ts";
+import { serveHandler } from "../server/_harness.ts";
 
 // Edge cases 59 and 60 as `gemini get` shows them: exit codes, stderr, --json.
 
@@ -75,5 +77,36 @@ Deno.test("gemini get: a certificate for another host warns on stderr and goes o
   } finally {
     await server.close();
     await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gemini get --upload: an expired server certificate stops the upload unsent; --tofu=warn goes on", async () => {
+  const bundle = await generateCertificate("127.0.0.1", {
+    altNames: ["127.0.0.1"],
+    notBefore: new Date(Date.now() - 30 * DAY),
+    notAfter: new Date(Date.now() - DAY),
+  });
+  const root = await Deno.makeTempDir({ prefix: "titan-root-" });
+  const home = await Deno.makeTempDir({ prefix: "gemini-get-" });
+  const server = await serveHandler(
+    titanHandler({ root, tokens: ["s3cret"], mimeTypes: ["text/*"] }),
+    { hosts: ["127.0.0.1"], certificates: [{ cert: bundle.cert, key: bundle.key }] },
+  );
+  try {
+    const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });
+    const target = `titan://127.0.0.1:${server.port}/note.gmi`;
+    const refused = await main(["--upload", "-", "--token", "s3cret", target], io);
+    assertEquals(refused, 1);
+    assertStringIncludes(io.stderr.text(), `127.0.0.1:${server.port} expired on`);
+    assertEquals(await Deno.stat(`${root}/note.gmi`).catch(() => null), null);
+    const warnIo = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });
+    const args = ["--upload", "-", "--token", "s3cret", "--tofu", "warn", target];
+    assertEquals(await main(args, warnIo), 0, warnIo.stderr.text());
+    assertStringIncludes(warnIo.stderr.text(), "warning: The certificate of");
+    assertEquals(await Deno.readTextFile(`${root}/note.gmi`), "hello\n");
+  } finally {
+    await server.close();
+    await Deno.remove(home, { recursive: true });
+    await Deno.remove(root, { recursive: true });
   }
 });
