@@ -70,6 +70,11 @@ export interface RenderOptions {
   linkNumberStart?: number;
   /** Styles replacing some or all of {@linkcode RENDER_STYLES}. */
   styles?: Partial<RenderStyles>;
+  /**
+   * Link schemes shown without a `(scheme)` marker. Default: `["gemini"]`; a browser adds its
+   * own internal scheme (e.g. `about`).
+   */
+  quietSchemes?: readonly string[];
 }
 
 /** One terminal row of output. */
@@ -319,7 +324,8 @@ function clean(text: string, tabs: boolean): string {
  * - Headings keep their `#` markers, list items get a hanging indent, quotes repeat `> ` on
  *   every row.
  * - Links are numbered `[n] label` (the URL when there is no label) from `linkNumberStart`;
- *   a link whose resolved scheme is not `gemini` shows it: `[3] label (https)`.
+ *   a link whose resolved scheme is not `gemini` (or another of `quietSchemes`) shows it:
+ *   `[3] label (https)`.
  * - Preformatted lines are never wrapped: rows longer than the width stay long. Toggle lines
  *   show nothing, except the alt text of an opening toggle as one quiet caption row (dim
  *   with colour, plain otherwise, cut to the width).
@@ -364,6 +370,7 @@ export function renderGemtext(
   const rows: RenderedRow[] = [];
   const links: RenderedLink[] = [];
   let next = options.linkNumberStart ?? 1;
+  const quietSchemes = options.quietSchemes ?? ["gemini"];
 
   doc.forEach((line, source) => {
     const add = (plain: string, text: string = plain, link?: number): void => {
@@ -403,7 +410,7 @@ export function renderGemtext(
           : resolveLink(options.baseUrl, line.url);
         const label = line.label ?? line.url;
         const scheme = resolved?.protocol.slice(0, -1);
-        const marker = scheme !== undefined && scheme !== "gemini" ? ` (${scheme})` : "";
+        const marker = scheme !== undefined && !quietSchemes.includes(scheme) ? ` (${scheme})` : "";
         const tag = `[${number}]`;
         const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
           indent: " ".repeat(tag.length + 1),

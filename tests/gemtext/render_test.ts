@@ -288,3 +288,11 @@ Deno.test("renderGemtext() edge 70: CRLF and LF documents render identically", (
     );
   }
 });
+
+Deno.test("renderGemtext(): quietSchemes leaves the scheme marker off the schemes it names", () => {
+  const doc = "=> about:bookmarks Bookmarks\n=> https://example.org/ Web\n";
+  const plain = renderGemtext(doc, { width: 80, color: false }).rows.map((r) => r.plain);
+  assertEquals(plain, ["[1] Bookmarks (about)", "[2] Web (https)"]);
+  const quiet = renderGemtext(doc, { width: 80, color: false, quietSchemes: ["gemini", "about"] });
+  assertEquals(quiet.rows.map((r) => r.plain), ["[1] Bookmarks", "[2] Web (https)"]);
+});

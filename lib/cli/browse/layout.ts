@@ -78,7 +78,12 @@ const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 export function layoutPage(page: Page, width: number, color: boolean): Layout {
   const w = Math.max(1, Math.floor(width));
   if (page.mediaType === "text/gemini") {
-    const result = renderGemtext(page.body, { width: w, color, baseUrl: page.url });
+    const result = renderGemtext(page.body, {
+      width: w,
+      color,
+      baseUrl: page.url,
+      quietSchemes: ["gemini", "about"],
+    });
     return { rows: result.rows, links: result.links, width: w };
   }
   const rows: RenderedRow[] = [];
