@@ -28,6 +28,7 @@ import { normalizeUrl } from "../protocol/url.ts";
 import { statusText } from "../protocol/status.ts";
 import { generateCertificate } from "../tls/certificate.ts";
 import { checkTrust } from "../client/trust.ts";
+import { certificateValidity, checkServerCertificate } from "../client/server_certificate.ts";
 import { titanUpload, type TitanUploadResult } from "../client/titan.ts";
 import { formatTitanUrl } from "../protocol/titan.ts";
 
@@ -58,7 +59,8 @@ export const GET_SPEC: CommandSpec = {
     tofu: {
       type: "string",
       value: "MODE",
-      description: "Trust on first use: strict (default: a changed key aborts), warn, or off",
+      description: "Trust on first use: strict (default: a changed key or an expired server " +
+        "certificate aborts), warn (go on with a warning), or off",
     },
     "trust-new": {
       type: "boolean",
@@ -172,8 +174,9 @@ export const GET_SPEC: CommandSpec = {
   footer: [
     "Exit codes: 0 for a 2x answer; the final status (10-69) otherwise, e.g. 51 for not",
     "found, 60 when a client certificate is required; 1 for network, TLS or trust failures",
-    "(such as a changed server certificate); 2 for usage errors. With --upload, a 3x answer",
-    "(the usual Titan success) also exits 0 and prints the URL it points to.",
+    "(a changed server key, a server certificate that has expired or is not valid yet);",
+    "2 for usage errors. With --upload, a 3x answer (the usual Titan success) also exits 0",
+    "and prints the URL it points to.",
     "",
     "Files: known_hosts and identities/ in $XDG_DATA_HOME/gemini, config.toml in",
     "$XDG_CONFIG_HOME/gemini; GEMINI_HOME relocates both. A changed server key is accepted",
@@ -327,6 +330,7 @@ function jsonOf(response: GeminiResponse): Record<string, unknown> {
         subject: cert.subject,
         notBefore: cert.notBefore.toISOString(),
         notAfter: cert.notAfter.toISOString(),
+        valid: certificateValidity(cert) === "valid",
       }
       : null,
     trust: { verdict: response.trust ?? null },
@@ -763,12 +767,14 @@ async function upload(
       connectTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
       timeoutMs: timeout === undefined ? undefined : Math.max(timeout * 1000, 60_000),
       checkServer: async (certificate, host, port) => {
+        const hooks = {
+          onWarning: (message: string) => void io.stderr.write(`gemini get: warning: ${message}\n`),
+        };
+        await checkServerCertificate(host, port, certificate, { mode: tofu, hooks });
         await checkTrust(knownHosts, host, port, certificate, {
           mode: tofu,
           trustNew: values["trust-new"] === true,
-          hooks: {
-            onWarning: (message) => void io.stderr.write(`gemini get: warning: ${message}\n`),
-          },
+          hooks,
         });
       },
     });

@@ -22,6 +22,7 @@ import { _checkCharset, _Response, type _ResponseInit } from "./_response.ts";
 import { _defaultIdentities, _defaultKnownHosts } from "./_defaults.ts";
 import { decryptKey, PassphraseError } from "./identities.ts";
 import { _checkUrlText } from "./_url.ts";
+import { checkServerCertificate } from "./server_certificate.ts";
 import { checkTrust } from "./trust.ts";
 import {
   ClientError,
@@ -45,6 +46,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 export const FAILURE_RETRIES = 2;
 /** How many input prompts one fetch answers at most. */
 const MAX_INPUTS = 5;
+/** How many permanent redirects a client remembers (the oldest are forgotten first). */
+export const MAX_REMEMBERED_REDIRECTS = 1000;
 
 /** One request/response exchange, before the caller decides what to do with it. */
 interface Exchange {
@@ -141,6 +144,10 @@ export class Client {
   #unlocked = new Map<string, string>();
   /** Servers (host:port) found to refuse TLS 1.3, already warned about. */
   #tls12Only = new Set<string>();
+  /** Permanent redirects (31) followed: source URL -> target URL, oldest first. */
+  #moved = new Map<string, string>();
+  /** Certificate warnings already given (each is given once for the life of the client). */
+  #certificateWarnings = new Set<string>();
 
   /** Makes a client with `options` (all optional). */
   constructor(options: ClientOptions = {}) {
@@ -156,6 +163,26 @@ export class Client {
   /** The options this client was made with. */
   get options(): Readonly<ClientOptions> {
     return this.#options;
+  }
+
+  /**
+   * Where a permanent redirect (31) followed by this client sends `url`, if one did: the
+   * next fetch of `url` goes there without asking the old address again. Redirects are
+   * remembered for the life of the client (at most {@linkcode MAX_REMEMBERED_REDIRECTS});
+   * temporary ones (30) are not.
+   */
+  movedPermanently(url: string | URL): URL | undefined {
+    const href = typeof url === "string" ? url : url.href;
+    const to = this.#moved.get(href);
+    return to === undefined ? undefined : new URL(to);
+  }
+
+  #remember(from: URL, to: URL): void {
+    this.#moved.delete(from.href);
+    this.#moved.set(from.href, to.href);
+    while (this.#moved.size > MAX_REMEMBERED_REDIRECTS) {
+      this.#moved.delete(this.#moved.keys().next().value!);
+    }
   }
 
   #knownHostsStore(): KnownHostsStore {
@@ -192,7 +219,64 @@ export class Client {
     let granted: { identity: Identity; origin: URL } | undefined;
     const limit = maxRedirects + retries + FAILURE_RETRIES + MAX_INPUTS + 3;
 
+    /**
+     * Follows the redirect from `current` to `target` (checks, then moves on); `false` when
+     * the onRedirect hook declined it.
+     */
+    const follow = async (target: URL): Promise<boolean> => {
+      if (seen.has(target.href)) {
+        // A remembered redirect may be what closes the loop: forget the chain, so that the
+        // next fetch asks the servers again.
+        for (const url of [...redirects, current]) this.#moved.delete(url.href);
+        throw new ClientError(
+          "redirect-loop",
+          `Redirect loop: ${[...redirects, current, target].map((u) => u.href).join(" -> ")}`,
+        );
+      }
+      if (redirects.length >= maxRedirects) {
+        throw new ClientError(
+          "too-many-redirects",
+          `More than ${maxRedirects} redirects (--max-redirects): ${
+            [...redirects, current, target].map((u) => u.href).join(" -> ")
+          }`,
+        );
+      }
+      if (target.protocol !== current.protocol) {
+        const allowed = o.allowSchemeChange ||
+          (await hooks.onRedirect?.({ from: current, to: target }) ?? false);
+        if (!allowed) {
+          throw new ClientError(
+            "scheme-change",
+            `${current.href} redirects to ${target.href}, another scheme; not followed ` +
+              "without --allow-scheme-change",
+          );
+        }
+      } else if (!sameOrigin(current, target) && hooks.onRedirect) {
+        if (!(await hooks.onRedirect({ from: current, to: target }))) return false;
+      }
+      redirects.push(current);
+      seen.add(target.href);
+      current = target;
+      return true;
+    };
+
     for (let step = 0; step <= limit; step++) {
+      // A permanent redirect followed before: go straight to its target. The checks are the
+      // same as when the server said 31; only the old address is not asked again.
+      const moved = this.#moved.get(current.href);
+      if (moved !== undefined) {
+        const from = current;
+        if (await follow(new URL(moved))) continue;
+        return new _Response({
+          url: from,
+          status: 31,
+          meta: moved,
+          redirects,
+          startedAt,
+          timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
+          signal: options.signal,
+        });
+      }
       let identity: Identity | undefined;
       if (options.identity && sameOrigin(current, first)) identity = options.identity;
       else if (granted && sameOrigin(current, granted.origin)) identity = granted.identity;
@@ -245,36 +329,13 @@ export class Client {
             { cause },
           );
         }
-        if (seen.has(target.href)) {
-          throw new ClientError(
-            "redirect-loop",
-            `Redirect loop: ${[...redirects, current, target].map((u) => u.href).join(" -> ")}`,
-          );
+        const from = current;
+        if (!(await follow(target))) return finish();
+        if (cls === 31) {
+          // Permanent: remembered for the life of this client, and told (bookmarks move).
+          this.#remember(from, target);
+          await hooks.onPermanentRedirect?.({ from, to: target });
         }
-        if (redirects.length >= maxRedirects) {
-          throw new ClientError(
-            "too-many-redirects",
-            `More than ${maxRedirects} redirects (--max-redirects): ${
-              [...redirects, current, target].map((u) => u.href).join(" -> ")
-            }`,
-          );
-        }
-        if (target.protocol !== current.protocol) {
-          const allowed = o.allowSchemeChange ||
-            (await hooks.onRedirect?.({ from: current, to: target }) ?? false);
-          if (!allowed) {
-            throw new ClientError(
-              "scheme-change",
-              `${current.href} redirects to ${target.href}, another scheme; not followed ` +
-                "without --allow-scheme-change",
-            );
-          }
-        } else if (!sameOrigin(current, target) && hooks.onRedirect) {
-          if (!(await hooks.onRedirect({ from: current, to: target }))) return finish();
-        }
-        redirects.push(current);
-        seen.add(target.href);
-        current = target;
         continue;
       }
 
@@ -461,6 +522,18 @@ export class Client {
     }
     let trust: TrustVerdict;
     try {
+      // Dates and names first: an invalid certificate refused here is never pinned.
+      await checkServerCertificate(host, port, conn.peerCertificate, {
+        mode: o.tofu,
+        hooks: {
+          onInvalidCertificate: hooks.onInvalidCertificate,
+          onWarning: (message) => {
+            if (this.#certificateWarnings.has(message)) return;
+            this.#certificateWarnings.add(message);
+            hooks.onWarning?.(message);
+          },
+        },
+      });
       trust = await checkTrust(this.#knownHostsStore(), host, port, conn.peerCertificate, {
         mode: o.tofu,
         trustNew: o.trustNew,

@@ -10,7 +10,12 @@ import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
 import type { MediaType } from "../protocol/mime.ts";
 
-/** How strictly certificates are checked against the known-hosts store. */
+/**
+ * How strictly server certificates are checked. `strict`: a changed key, or a certificate
+ * that has expired or is not valid yet, stops the fetch unless a hook decides otherwise;
+ * `warn`: both go on with a warning; `off`: neither is checked. A certificate whose names do
+ * not cover the host is a warning in `strict` and `warn` alike.
+ */
 export type TofuMode = "strict" | "warn" | "off";
 
 /**
@@ -125,6 +130,23 @@ export interface CertificateChange {
   presented: CertificateInfo;
 }
 
+/**
+ * What an invalid server certificate looks like to whoever decides about it: one that has
+ * expired or is not valid yet at the time of the check.
+ */
+export interface InvalidCertificate {
+  /** Host of the server (lower case, IPv6 without brackets). */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** `expired`: after its notAfter; `not-yet-valid`: before its notBefore. */
+  reason: "expired" | "not-yet-valid";
+  /** The certificate the server presented. */
+  presented: CertificateInfo;
+  /** The time of the check. */
+  checkedAt: Date;
+}
+
 /** Human decisions the client delegates (a TTY prompt in `get`, the prompt line in `browse`). */
 export interface ClientHooks {
   /**
@@ -135,6 +157,12 @@ export interface ClientHooks {
   /** The key changed: abort (default), trust for this connection, or trust and save. */
   onCertificateChange?(change: CertificateChange): Promise<"abort" | "once" | "save">;
   /**
+   * The server certificate has expired or is not valid yet (`tofu` mode `strict` only):
+   * abort, or go on with this connection. Without this hook the client refuses
+   * (`certificate-invalid`). Nothing is pinned or sent unless the answer is `once`.
+   */
+  onInvalidCertificate?(certificate: InvalidCertificate): Promise<"abort" | "once">;
+  /**
    * Status 60-62 with no usable identity: return an identity to retry with (it is used for
    * this request; store it yourself to keep it), or `null` to return the 6x response.
    */
@@ -143,6 +171,11 @@ export interface ClientHooks {
   ): Promise<Identity | null>;
   /** A redirect to another host or scheme: follow it? Default: other host yes, other scheme no. */
   onRedirect?(request: { from: URL; to: URL }): Promise<boolean>;
+  /**
+   * Told when a permanent redirect (31) is followed, so that bookmarks of `from` can move to
+   * `to`. The client awaits it, and remembers the redirect itself for its own life.
+   */
+  onPermanentRedirect?(redirect: { from: URL; to: URL }): void | Promise<void>;
   /** An unencrypted scheme (gopher): go ahead? Default no. */
   onInsecure?(url: URL): Promise<boolean>;
   /** Passphrase for an encrypted identity key. */
@@ -253,6 +286,7 @@ export type ClientErrorCode =
   | "timeout"
   | "tls"
   | "trust-changed"
+  | "certificate-invalid"
   | "bad-header"
   | "too-large"
   | "redirect-loop"
@@ -270,16 +304,19 @@ export class ClientError extends Error {
   readonly code: ClientErrorCode;
   /** For `trust-changed`: the pin and the presented certificate. */
   readonly change?: CertificateChange;
+  /** For `certificate-invalid`: the certificate and why it is invalid. */
+  readonly invalid?: InvalidCertificate;
 
   /** Makes an error of kind `code`. */
   constructor(
     code: ClientErrorCode,
     message: string,
-    options: { cause?: unknown; change?: CertificateChange } = {},
+    options: { cause?: unknown; change?: CertificateChange; invalid?: InvalidCertificate } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "ClientError";
     this.code = code;
     this.change = options.change;
+    this.invalid = options.invalid;
   }
 }

@@ -304,7 +304,9 @@ Deno.test("gemini get --json prints exactly the issue's fields", async () => {
       "subject",
       "notBefore",
       "notAfter",
+      "valid",
     ]);
+    assertEquals(json.certificate.valid, true);
     assertEquals(json.trust, { verdict: "first-use" });
     assertEquals(Object.keys(json.timing), ["connectMs", "tlsMs", "firstByteMs", "totalMs"]);
     assertEquals(json.body, "# Welcome\nPlain text line\n=> /png A picture\n");

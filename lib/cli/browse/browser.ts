@@ -15,8 +15,10 @@ import type {
   GeminiResponse,
   Identity,
   IdentityStore,
+  InvalidCertificate,
   RequestOptions,
 } from "../../client/types.ts";
+import { describeInvalidCertificate } from "../../client/server_certificate.ts";
 import { checkIdentityName, makeIdentity, normalizeScope } from "../../client/identities.ts";
 import { ClientError } from "../../client/types.ts";
 import { gemtextTitle, parseGemfeed, parseGemtext } from "../../gemtext/mod.ts";
@@ -143,6 +145,19 @@ export function certificateChangeDetails(change: CertificateChange): string[] {
   ];
 }
 
+/** The lines that describe an expired or not yet valid certificate (shown above the prompt). */
+export function invalidCertificateDetails(invalid: InvalidCertificate): string[] {
+  return [
+    `${describeInvalidCertificate(invalid)}.`,
+    `Subject ${invalid.presented.subject}, key SHA-256 ${
+      formatFingerprint(invalid.presented.spkiSha256)
+    }`,
+    invalid.reason === "expired"
+      ? "The server's operator should renew it. Going on is safe only if you expected this."
+      : "Check this computer's clock; if it is right, the server's operator made a mistake.",
+  ];
+}
+
 /** The scope of a client-certificate request: the URL without query, normalized. */
 export function identityScope(url: URL): string {
   const path = url.pathname || "/";
@@ -172,6 +187,10 @@ export class Browser {
   #redirectedTo: string | undefined;
   #identities: SessionIdentities;
   #trustedOnce = new Map<string, string>();
+  /** Invalid certificates (host:port and certificate SHA-256) accepted for this session. */
+  #invalidOnce = new Set<string>();
+  /** A warning or notice given during a load, shown again once its page is on screen. */
+  #notice: { id: number; text: string } | undefined;
 
   /** A browser with the given dependencies. */
   constructor(options: BrowserOptions) {
@@ -277,6 +296,27 @@ export class Browser {
         if (answer === "once") this.#trustedOnce.set(key, change.presented.spkiSha256);
         return answer === "once" || answer === "save" ? answer : "abort";
       },
+      onInvalidCertificate: async (invalid) => {
+        // Like "trust once": this certificate is accepted until the browser quits.
+        const key = `${invalid.host}:${invalid.port} ${invalid.presented.certSha256}`;
+        if (this.#invalidOnce.has(key)) return "once";
+        const answer = await this.ask({
+          kind: "choice",
+          label: invalid.reason === "expired"
+            ? "The certificate has EXPIRED. Go on?"
+            : "The certificate is NOT VALID YET. Go on?",
+          details: invalidCertificateDetails(invalid),
+          choices: [
+            { key: "a", label: "abort", value: "abort" },
+            { key: "o", label: "go on (this session)", value: "once" },
+          ],
+          cancelValue: "abort",
+        });
+        if (answer !== "once") return "abort";
+        this.#invalidOnce.add(key);
+        return "once";
+      },
+      onPermanentRedirect: (r) => this.#moveBookmark(r.from.href, r.to.href),
       onIdentityRequired: (r) => this.#chooseIdentity(r.url, r.status, r.meta),
       onRedirect: async (r) => {
         this.#redirectedTo = r.to.href;
@@ -316,8 +356,26 @@ export class Browser {
           type: "progress",
           text: `${info.status}: waiting ${info.seconds} s before retry ${info.attempt}…`,
         }),
-      onWarning: (message) => this.dispatch({ type: "message", text: `Warning: ${message}` }),
+      onWarning: (message) => this.#tell(`Warning: ${message}`),
     };
+  }
+
+  /** Shows `text` on the message line now, and again when the page being loaded is shown. */
+  #tell(text: string): void {
+    this.#notice = { id: this.#currentLoad, text };
+    this.dispatch({ type: "message", text });
+  }
+
+  /** A bookmark of a URL that moved for good (31) follows it. */
+  async #moveBookmark(from: string, to: string): Promise<void> {
+    try {
+      if (!(await this.#options.store.moveBookmark(from, to))) return;
+      const bookmarks = await this.#options.store.bookmarks();
+      this.dispatch({ type: "bookmarks", urls: bookmarks.map((b) => b.url) });
+      this.#tell(`Bookmark moved for good to ${to}`);
+    } catch (error) {
+      this.#tell(`Error: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   async #chooseIdentity(url: URL, status: number, meta: string): Promise<Identity | null> {
@@ -601,6 +659,8 @@ export class Browser {
         const sensitive = this.#sensitiveLoads.delete(id);
         if (sensitive) page.sensitive = true;
         this.dispatch({ type: "loaded", id, page });
+        // The page's title replaced the message line: a warning of this load comes back.
+        if (this.#notice?.id === id) this.dispatch({ type: "message", text: this.#notice.text });
         // A URL that carries a sensitive answer is never written to disk.
         if (!sensitive) await this.#visited(finalUrl, title);
         return;
@@ -632,7 +692,11 @@ export class Browser {
         this.#showError(id, url, {
           code: error.code,
           message: error.message,
-          details: error.change ? certificateChangeDetails(error.change) : undefined,
+          details: error.change
+            ? certificateChangeDetails(error.change)
+            : error.invalid
+            ? invalidCertificateDetails(error.invalid)
+            : undefined,
         });
         return;
       }
@@ -640,6 +704,7 @@ export class Browser {
       this.#showError(id, url, { message });
     } finally {
       if (this.#currentLoad === id) this.#redirectedTo = undefined;
+      if (this.#notice?.id === id) this.#notice = undefined;
     }
   }
 

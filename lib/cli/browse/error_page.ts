@@ -125,6 +125,13 @@ const CODE_HELP: Record<string, Explanation> = {
     todo: "If the owner announced a new certificate (compare its fingerprint with the one " +
       "below), press R and choose to trust it. Otherwise, press b to go back.",
   },
+  "certificate-invalid": {
+    title: "Certificate expired or not yet valid",
+    what: "The server's certificate is outside its validity period (below), and you did not " +
+      "choose to go on. Nothing was sent to the server.",
+    todo: "Tell the capsule's owner, or check this computer's clock. To read the page " +
+      "anyway, press R and choose to go on.",
+  },
   "bad-header": {
     title: "Invalid response",
     what: "The server sent a response that is not valid Gemini.",

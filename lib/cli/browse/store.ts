@@ -115,6 +115,24 @@ export class BrowseStore {
     });
   }
 
+  /**
+   * Moves the bookmark of `from` to `to` (a permanent redirect), keeping its title and place;
+   * if `to` is bookmarked already, the bookmark of `from` goes. `true` when one moved.
+   */
+  async moveBookmark(from: string, to: string): Promise<boolean> {
+    const path = this.#path("bookmarks.gmi");
+    return await withFileLock(path, async () => {
+      const list = await this.bookmarks();
+      if (from === to || !list.some((b) => b.url === from)) return false;
+      const taken = list.some((b) => b.url === to);
+      const next = taken
+        ? list.filter((b) => b.url !== from)
+        : list.map((b) => b.url === from ? { ...b, url: to } : b);
+      await atomicWriteFile(path, formatBookmarks(next));
+      return true;
+    });
+  }
+
   /** Removes a bookmark; `true` when it existed. */
   async removeBookmark(url: string): Promise<boolean> {
     const path = this.#path("bookmarks.gmi");

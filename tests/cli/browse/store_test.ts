@@ -88,3 +88,22 @@ Deno.test("a corrupt store file reads as empty instead of failing", async () => 
     assertEquals(await store.lastUrl(), undefined);
   });
 });
+
+Deno.test("moveBookmark() follows a permanent redirect, keeping title and place, never a duplicate", async () => {
+  await withStore(async (store) => {
+    await store.addBookmark({ url: "gemini://a/", title: "A" });
+    await store.addBookmark({ url: "gemini://old/", title: "Old" });
+    await store.addBookmark({ url: "gemini://c/", title: "C" });
+    assertEquals(await store.moveBookmark("gemini://old/", "gemini://new/"), true);
+    assertEquals(await store.bookmarks(), [
+      { url: "gemini://a/", title: "A" },
+      { url: "gemini://new/", title: "Old" },
+      { url: "gemini://c/", title: "C" },
+    ]);
+    assertEquals(await store.moveBookmark("gemini://old/", "gemini://new/"), false);
+    assertEquals(await store.moveBookmark("gemini://new/", "gemini://new/"), false);
+    // The target is bookmarked already: the moved one goes.
+    assertEquals(await store.moveBookmark("gemini://a/", "gemini://c/"), true);
+    assertEquals((await store.bookmarks()).map((b) => b.url), ["gemini://new/", "gemini://c/"]);
+  });
+});
