@@ -11,6 +11,7 @@ import tls from "node:tls";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { peerPort } from "../_helpers/ports.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const decoder = new TextDecoder();
@@ -66,13 +67,6 @@ async function stop(started: Started): Promise<void> {
     started.child.kill("SIGKILL");
     await started.child.status;
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 async function portOpen(port: number): Promise<boolean> {
@@ -140,7 +134,7 @@ Deno.test("gemini serve --proxy-protocol behind HAProxy send-proxy-v2 logs the o
     const capsule = join(dir, "capsule");
     await Deno.mkdir(capsule);
     await Deno.writeTextFile(join(capsule, "index.gmi"), "# Behind HAProxy\n");
-    const front = freePort();
+    const front = peerPort();
     const config = join(dir, "serve.toml");
     await Deno.writeTextFile(
       config,
@@ -198,10 +192,14 @@ Deno.test("gemini serve --proxy-protocol behind HAProxy send-proxy-v2 logs the o
     );
     const balancer = spawn(haproxy, ["-db", "-f", haproxyConfig]);
     started.push(balancer);
-    const deadline = Date.now() + 15_000;
+    let balancerExited = false;
+    balancer.child.status.then(() => (balancerExited = true));
+    // A generous bound: it only stops a hang, and a loaded CI machine may start slowly.
+    const deadline = Date.now() + 60_000;
     while (!(await portOpen(front))) {
-      if (Date.now() > deadline) {
-        throw new Error(`HAProxy did not listen on ${front}: ${balancer.stderr()}`);
+      if (balancerExited || Date.now() > deadline) {
+        const why = balancerExited ? "it exited" : "not within 60 s";
+        throw new Error(`HAProxy did not listen on ${front} (${why}): ${balancer.stderr()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { peerPort } from "../_helpers/ports.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -33,17 +34,12 @@ async function findMollyBrown(): Promise<string> {
   );
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function waitForPort(port: number, child: Deno.ChildProcess, log: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (let attempt = 0; attempt < 200 && Date.now() < deadline; attempt++) {
+  // A generous bound: it only stops a hang, and a loaded CI machine may start slowly.
+  const deadline = Date.now() + 60_000;
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => (exited = status));
+  while (exited === undefined && Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: "127.0.0.1", port });
       socket.once("connect", () => {
@@ -52,18 +48,22 @@ async function waitForPort(port: number, child: Deno.ChildProcess, log: string):
       });
       socket.once("error", () => resolve(false));
     });
-    if (ok) return;
+    if (ok && exited === undefined) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  child.kill("SIGTERM");
-  await child.status;
+  if (exited === undefined) child.kill("SIGTERM");
+  const status = await child.status;
   let errors = "";
   try {
     errors = await Deno.readTextFile(log);
   } catch {
     // no log
   }
-  throw new Error(`molly-brown did not listen on port ${port} within 10 s. ${errors}`);
+  throw new Error(
+    `molly-brown did not listen on port ${port} (${
+      exited ? `it exited with code ${status.code}` : "not within 60 s"
+    }). ${errors}`,
+  );
 }
 
 async function gemini(
@@ -103,7 +103,7 @@ Deno.test("gemini get fetches a page and a 1 MiB file from molly-brown byte for 
     crypto.getRandomValues(big.subarray(at, at + 65536));
   }
   await Deno.writeFile(join(docs, "big.bin"), big);
-  const port = await freePort();
+  const port = peerPort();
   const config = join(dir, "molly.conf");
   await Deno.writeTextFile(
     config,
