@@ -42,6 +42,16 @@ async function echoServer(
 
 const URL_PREFIX = "gemini://localhost/";
 
+/**
+ * Waits (at most 10 s) until `check` holds. The server writes a connection's access-log
+ * line once the connection has closed on its side, which may be after the client has read
+ * the whole response, so a fixed pause is a race on a loaded machine.
+ */
+async function eventually(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 function urlOfLength(n: number): string {
   return URL_PREFIX + "a".repeat(n - URL_PREFIX.length);
 }
@@ -198,7 +208,7 @@ Deno.test("serve() logs the host and path of a request refused with 44", async (
     assertEquals((await fetchUrl(s.port, "gemini://localhost/first")).status, 20);
     const refused = await fetchUrl(s.port, "gemini://localhost/caf%C3%A9");
     assertEquals(refused.status, 44);
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => s.access.length >= 2);
     assertEquals(s.access.length, 2, s.access.join(""));
     assertStringIncludes(s.access[1], ' 127.0.0.1 localhost "/café" 44 0 ');
   } finally {
@@ -211,7 +221,7 @@ Deno.test("serve() writes one access-log line per request", async () => {
   try {
     await fetchUrl(s.port, "gemini://localhost/logged");
     await fetchUrl(s.port, "gemini://example.org/");
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => s.access.length >= 2);
     assertEquals(s.access.length, 2, s.access.join(""));
     assertStringIncludes(s.access[0], ' 127.0.0.1 localhost "/logged" 20 ');
     assertStringIncludes(s.access[1], ' 127.0.0.1 example.org "/" 53 0 ');
@@ -238,7 +248,7 @@ Deno.test("serve() passes the client certificate to the handler with the node ba
     const id = await generateCertificate("alice");
     await fetchUrl(s.port, "gemini://localhost/", { identity: { cert: id.cert, key: id.key } });
     assertEquals(s.seen[0].clientCertificate?.certSha256, id.info.certSha256);
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => s.access.length >= 1);
     assertStringIncludes(s.access[0], id.info.certSha256);
   } finally {
     await s.stop();
