@@ -68,6 +68,9 @@ class Timeout extends Error {
   }
 }
 
+/** How long a shutdown lets a TLS handshake in progress go on, ms. */
+const HANDSHAKE_GRACE_MS = 1000;
+
 class Draining extends Error {
   constructor() {
     super("Server is shutting down");
@@ -200,8 +203,17 @@ export async function serveConnection(
     return entry;
   };
   const until = started + (options.requestTimeoutMs ?? 10_000);
+  const handshake = conn.handshake();
   try {
-    await deadline(conn.handshake(), until, options.drainSignal);
+    try {
+      await deadline(handshake, until, options.drainSignal);
+    } catch (error) {
+      if (!(error instanceof Draining)) throw error;
+      // A shutdown began during the handshake. A TLS 1.3 client finishes its side first
+      // and may already be waiting to send its request: a short grace lets the handshake
+      // end so that client gets its 41 below rather than a reset.
+      await deadline(handshake, Math.min(until, Date.now() + HANDSHAKE_GRACE_MS), options.signal);
+    }
   } catch (error) {
     logger.debug("TLS handshake failed", { id: requestId, ip: entry.ip, error: String(error) });
     conn.destroy();

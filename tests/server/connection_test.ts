@@ -264,7 +264,10 @@ Deno.test("RunningServer.shutdown() answers a connection still waiting for its r
     publicPort: 1965,
   });
   const conn = await dial("127.0.0.1", { port: server.addrs[0].port });
-  await new Promise((r) => setTimeout(r, 50));
+  // The handshake is done on the client's side; wait until the server has taken the
+  // connection in, or shutdown() could close the listener with it still queued.
+  await eventually(() => server.openConnections === 1);
+  assertEquals(server.openConnections, 1);
   const stopped = server.shutdown(2000);
   const chunk = await conn.read();
   assertEquals(new TextDecoder().decode(chunk!), "41 Server is shutting down\r\n");
