@@ -11,6 +11,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../_helpers/as
 import { localhostCertificate } from "../_helpers/tls_server.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { dial, DialError } from "../../lib/tls/dial.ts";
+import { peerPort } from "../_helpers/ports.ts";
 import {
   listen,
   type ListenerBackend,
@@ -331,7 +332,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     await Deno.writeTextFile(`${dir}/cert.pem`, bundle.cert);
     await Deno.writeTextFile(`${dir}/key.pem`, bundle.key);
-    const port = freePort();
+    const port = peerPort();
     const server = new Deno.Command("openssl", {
       args: [
         "s_server",
@@ -373,15 +374,10 @@ Deno.test("matchesServerName() matches exact names and one-label wildcards", () 
   assert(!matchesServerName("example.org", "www.example.org"));
 });
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  // A generous bound: it only stops a hang, and a loaded CI machine may start slowly.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
     try {
       const c = await Deno.connect({ hostname: "127.0.0.1", port });
       c.close();
