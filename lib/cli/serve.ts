@@ -316,24 +316,12 @@ export async function runServe(
     logger,
   });
   const server = await serve({ ...serveOptions(config, site), logger, accessLog });
-  const lines: string[] = [];
-  for (const name of site.generated) {
-    lines.push(`generated a certificate for ${name} in ${certificateDirFor(dataDir)}`);
-  }
-  for (const c of server.certificates) {
-    lines.push(
-      `certificate for ${c.names.join(", ")} (valid until ${
-        c.notAfter.toISOString().slice(0, 10)
-      })`,
-      `  SPKI SHA-256:        ${formatFingerprint(c.spkiSha256)}`,
-      `  certificate SHA-256: ${formatFingerprint(c.certSha256)}`,
-    );
-  }
-  const root = config.hosts[0].root ?? "the built-in welcome capsule";
-  lines.push(
-    `serving ${root} as ${site.hosts.join(", ")}`,
-    ...server.addrs.map((a) => `listening on ${formatListenAddress(a)}`),
-  );
+  const lines = startupLines(config, {
+    addrs: server.addrs,
+    certificates: server.certificates,
+    hosts: site.hosts,
+    generated: site.generated,
+  }, certificateDirFor(dataDir));
   errors.write(lines.join("\n") + "\n");
 
   let running = config;
