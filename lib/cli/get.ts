@@ -8,6 +8,7 @@
  * @module
  */
 
+import { _concatBytes } from "../client/_bytes.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { Client } from "../client/client.ts";
@@ -696,18 +697,8 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  for await (const chunk of stream) chunks.push(chunk);
+  return _concatBytes(chunks);
 }
 
 /** `gemini get --upload FILE titan://...`: one Titan upload, trust checked like a fetch. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { _concatBytes } from "./_bytes.ts";
 import type { MediaType } from "../protocol/mime.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
@@ -227,22 +228,14 @@ export class _Response implements GeminiResponse {
 
   async bytes(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    let size = 0;
     const reader = this.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
-      size += value.length;
     }
     if (chunks.length === 1) return chunks[0];
-    const all = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    return all;
+    return _concatBytes(chunks);
   }
 
   async text(): Promise<string> {
