@@ -26,18 +26,21 @@ export interface _BodySource {
   release(error: boolean): void;
 }
 
-/** Everything a response is made of. */
-export interface _ResponseInit {
-  url: URL;
-  status: number;
-  meta: string;
-  mediaType?: MediaType;
-  redirects: URL[];
-  tls?: TlsDetails;
-  certificate?: CertificateInfo;
-  trust?: TrustVerdict;
-  identity?: string;
-  timing: ResponseTiming;
+/** Everything a response is made of: its header fields as in GeminiResponse, and the body. */
+export interface _ResponseInit extends
+  Pick<
+    GeminiResponse,
+    | "url"
+    | "status"
+    | "meta"
+    | "mediaType"
+    | "redirects"
+    | "tls"
+    | "certificate"
+    | "trust"
+    | "identity"
+    | "timing"
+  > {
   /** Milliseconds since the time origin when the fetch started (for `totalMs`). */
   startedAt: number;
   /** Body bytes already received with the header. */
