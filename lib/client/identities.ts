@@ -26,6 +26,7 @@
  * @module
  */
 
+import { _readTextIfExists } from "../files/_read.ts";
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { stringify as stringifyToml } from "smol-toml";
@@ -381,13 +382,8 @@ function formatMeta(identity: Identity): string {
     }) + "\n";
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(`Cannot read ${path}: ${String(error)}`, { cause: error });
-  }
+function readOptional(path: string): Promise<string | undefined> {
+  return _readTextIfExists(path, { wrapErrors: true });
 }
 
 /**

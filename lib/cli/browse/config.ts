@@ -15,6 +15,7 @@
  * @module
  */
 
+import { _readTextIfExists } from "../../files/_read.ts";
 import { join } from "node:path";
 import { _parseTomlFile } from "../../client/_toml.ts";
 import { lineOf } from "../../client/config.ts";
@@ -94,13 +95,8 @@ export function parseBrowseConfig(
   return config;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(`Cannot read ${path}: ${String(error)}`, { cause: error });
-  }
+function readOptional(path: string): Promise<string | undefined> {
+  return _readTextIfExists(path, { wrapErrors: true });
 }
 
 /**
