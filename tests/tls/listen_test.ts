@@ -4,6 +4,7 @@
  * 127.0.0.1, port 0, throwaway certificates.
  */
 
+import { _concatBytes } from "../../lib/client/_bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
@@ -21,13 +22,7 @@ import {
 async function readAll(conn: { read(): Promise<Uint8Array | null> }): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for (let chunk = await conn.read(); chunk; chunk = await conn.read()) chunks.push(chunk);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  return _concatBytes(chunks);
 }
 
 async function readLine(conn: ServerConnection): Promise<string> {
