@@ -4,6 +4,7 @@
  * 127.0.0.1, port 0, throwaway certificates.
  */
 
+import { runOpenssl } from "../_helpers/openssl.ts";
 import { _concatBytes } from "../../lib/client/_bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
@@ -36,16 +37,7 @@ async function readLine(conn: ServerConnection): Promise<string> {
 }
 
 async function openssl(args: string[], input = ""): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("openssl", {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
+  const out = await runOpenssl(args, input);
   const decoder = new TextDecoder();
   return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
 }
