@@ -41,7 +41,14 @@ import {
 } from "../client/known_hosts.ts";
 import { importKnownHosts, type KnownHostsFormat } from "../client/known_hosts_import.ts";
 import type { Identity, KnownHost } from "../client/types.ts";
-import { type CommandSpec, formatHelp, parseCommand, suggest, UsageError } from "./args.ts";
+import {
+  type CommandSpec,
+  formatHelp,
+  type OptionSpec,
+  parseCommand,
+  suggest,
+  UsageError,
+} from "./args.ts";
 import type { CliIo } from "./io.ts";
 
 /** Default validity of identities and server certificates, in days (about ten years). */
@@ -57,6 +64,24 @@ const PASSPHRASE_FOOTER = `Environment:
   ${PASSPHRASE_ENV}  passphrase for encrypted identity keys when there is no
                               terminal to ask on (it is used, when set, instead of asking)
   GEMINI_HOME                 relocates the files ($GEMINI_HOME/data/identities/)`;
+
+// Options several subcommands share.
+const SCOPE_OPTION: OptionSpec = {
+  type: "string",
+  multiple: true,
+  value: "URL",
+  description: "use it for URLs under gemini://host[:port]/path",
+};
+const DAYS_OPTION: OptionSpec = {
+  type: "string",
+  value: "N",
+  description: `validity in days (default ${DEFAULT_DAYS})`,
+};
+const KEY_OPTION: OptionSpec = {
+  type: "string",
+  value: "TYPE",
+  description: "ec (default, P-256), rsa or ed25519",
+};
 
 /** What every subcommand gets: the io, the stores and a way to ask questions. */
 interface Context {
@@ -287,6 +312,18 @@ async function needIdentity(ctx: Context, name: string): Promise<Identity> {
   return identity;
 }
 
+/** Checks that `name` is a valid identity name that is not taken (`hint` ends that error). */
+async function checkNewName(ctx: Context, name: string, hint = ""): Promise<void> {
+  try {
+    checkIdentityName(name);
+  } catch (error) {
+    throw new UsageError(`gemini cert: ${(error as Error).message}`);
+  }
+  if (await ctx.identities.get(name)) {
+    throw new CertError(`an identity named "${name}" already exists${hint}`);
+  }
+}
+
 /** A failure to report as `gemini cert: MESSAGE` with exit code 1. */
 class CertError extends Error {}
 
@@ -309,18 +346,9 @@ const newCommand: Sub = {
     usage: ["gemini cert new [options] NAME"],
     summary: "Create an identity (a client certificate and its key) and print its fingerprints.",
     options: {
-      scope: {
-        type: "string",
-        multiple: true,
-        value: "URL",
-        description: "use it for URLs under gemini://host[:port]/path",
-      },
-      days: {
-        type: "string",
-        value: "N",
-        description: `validity in days (default ${DEFAULT_DAYS})`,
-      },
-      key: { type: "string", value: "TYPE", description: "ec (default, P-256), rsa or ed25519" },
+      scope: SCOPE_OPTION,
+      days: DAYS_OPTION,
+      key: KEY_OPTION,
       cn: { type: "string", value: "TEXT", description: "common name (default: NAME)" },
       encrypt: { type: "boolean", description: "protect the key with a passphrase" },
     },
@@ -332,16 +360,7 @@ const newCommand: Sub = {
     footer: PASSPHRASE_FOOTER,
   },
   async run(ctx, values, [name]): Promise<number> {
-    try {
-      checkIdentityName(name);
-    } catch (error) {
-      throw new UsageError(`gemini cert: ${(error as Error).message}`);
-    }
-    if (await ctx.identities.get(name)) {
-      throw new CertError(
-        `an identity named "${name}" already exists; see gemini cert show ${name}`,
-      );
-    }
+    await checkNewName(ctx, name, `; see gemini cert show ${name}`);
     const scopeList = scopes(values.scope);
     const algorithm = keyAlgorithm(values.key);
     const bundle = await generateCertificate((values.cn as string | undefined) ?? name, {
@@ -539,12 +558,7 @@ const importCommand: Sub = {
       "Without KEY, the key is read from CERT (as written by gemini cert export). An " +
       "encrypted key stays encrypted.",
     options: {
-      scope: {
-        type: "string",
-        multiple: true,
-        value: "URL",
-        description: "use it for URLs under gemini://host[:port]/path",
-      },
+      scope: SCOPE_OPTION,
       encrypt: { type: "boolean", description: "encrypt an unencrypted key with a passphrase" },
     },
     positionals: { min: 2, max: 3 },
@@ -555,14 +569,7 @@ const importCommand: Sub = {
     footer: PASSPHRASE_FOOTER,
   },
   async run(ctx, values, [name, certFile, keyFile]): Promise<number> {
-    try {
-      checkIdentityName(name);
-    } catch (error) {
-      throw new UsageError(`gemini cert: ${(error as Error).message}`);
-    }
-    if (await ctx.identities.get(name)) {
-      throw new CertError(`an identity named "${name}" already exists`);
-    }
+    await checkNewName(ctx, name);
     const certText = await readFileText(certFile, "the certificate");
     const keyText = keyFile ? await readFileText(keyFile, "the key") : certText;
     const certBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(
@@ -695,12 +702,8 @@ const serverCommand: Sub = {
         value: "DIR",
         description: "directory to write to (default: the current directory)",
       },
-      days: {
-        type: "string",
-        value: "N",
-        description: `validity in days (default ${DEFAULT_DAYS})`,
-      },
-      key: { type: "string", value: "TYPE", description: "ec (default, P-256), rsa or ed25519" },
+      days: DAYS_OPTION,
+      key: KEY_OPTION,
       force: { type: "boolean", description: "overwrite existing files" },
     },
     positionals: { min: 1 },
@@ -764,11 +767,7 @@ const renewCommand: Sub = {
       "replace CERTFILE (or write --out). Visitors that pin the public key see no change.",
     options: {
       key: { type: "string", value: "KEYFILE", description: "the certificate's private key" },
-      days: {
-        type: "string",
-        value: "N",
-        description: `validity in days (default ${DEFAULT_DAYS})`,
-      },
+      days: DAYS_OPTION,
       out: {
         type: "string",
         short: "o",

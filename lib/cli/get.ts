@@ -8,6 +8,7 @@
  * @module
  */
 
+import { _concatBytes } from "../client/_bytes.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { Client } from "../client/client.ts";
@@ -21,6 +22,7 @@ import {
   type ClientOptions,
   type GeminiResponse,
   type Identity,
+  type IdentityStore,
   type TofuMode,
 } from "../client/types.ts";
 import { resolvePaths } from "../files/paths.ts";
@@ -446,15 +448,9 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   }
 
   const identities = openIdentityStore(paths);
-  let forced: Identity | undefined;
-  if (typeof values.identity === "string") {
-    forced = await identities.get(values.identity);
-    if (!forced) {
-      throw new UsageError(
-        `gemini get: no identity named "${values.identity}"; list them with gemini cert list`,
-      );
-    }
-  }
+  const forced = typeof values.identity === "string"
+    ? await namedIdentity(identities, values.identity)
+    : undefined;
   const hooks: ClientHooks = {
     onWarning: (message) => void io.stderr.write(`gemini get: warning: ${message}\n`),
     onRetryWait: ({ url, status, seconds, attempt }) =>
@@ -694,20 +690,21 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
   }
 }
 
+/** The identity `--identity NAME` names; a usage error when there is none. */
+async function namedIdentity(identities: IdentityStore, name: string): Promise<Identity> {
+  const identity = await identities.get(name);
+  if (!identity) {
+    throw new UsageError(
+      `gemini get: no identity named "${name}"; list them with gemini cert list`,
+    );
+  }
+  return identity;
+}
+
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  for await (const chunk of stream) chunks.push(chunk);
+  return _concatBytes(chunks);
 }
 
 /** `gemini get --upload FILE titan://...`: one Titan upload, trust checked like a fetch. */
@@ -743,18 +740,10 @@ async function upload(
   }
   const paths = resolvePaths((name) => io.env(name));
   const identities = openIdentityStore(paths);
-  let identity: Identity | undefined;
-  if (typeof values.identity === "string") {
-    identity = await identities.get(values.identity);
-    if (!identity) {
-      throw new UsageError(
-        `gemini get: no identity named "${values.identity}"; list them with gemini cert list`,
-      );
-    }
-  } else {
+  const identity = typeof values.identity === "string"
+    ? await namedIdentity(identities, values.identity)
     // Titan URLs use the identity of the same gemini:// URL.
-    identity = await identities.forUrl(new URL(target.replace(/^titan:/i, "gemini:")));
-  }
+    : await identities.forUrl(new URL(target.replace(/^titan:/i, "gemini:")));
   const knownHosts = openKnownHosts(paths);
   let result: TitanUploadResult;
   try {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { _concatBytes } from "../client/_bytes.ts";
+
 /** Something a subcommand can write text or bytes to. */
 export interface Output {
   /** Writes all of `data`. */
@@ -97,16 +99,7 @@ export interface CapturedOutput extends Output {
 export function captureOutput(isTerminal = false): CapturedOutput {
   const chunks: Uint8Array[] = [];
   const encoder = new TextEncoder();
-  const bytes = (): Uint8Array => {
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    return all;
-  };
+  const bytes = (): Uint8Array => _concatBytes(chunks);
   return {
     isTerminal,
     write(data: string | Uint8Array): Promise<void> {

@@ -30,7 +30,13 @@ import {
   SharedLimitTable,
 } from "../server/shared_limits.ts";
 import type { Address } from "../tls/connection.ts";
-import { buildSite, certificateDirFor, checkSiteFiles, serveOptions } from "../server/site.ts";
+import {
+  buildSite,
+  certificateDirFor,
+  checkSiteFiles,
+  serveOptions,
+  type Site,
+} from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo, Output } from "./io.ts";
 import { SERVE_WORKER_NAME } from "./serve_worker_name.ts";
@@ -316,54 +322,89 @@ export async function runServe(
     logger,
   });
   const server = await serve({ ...serveOptions(config, site), logger, accessLog });
-  const lines: string[] = [];
-  for (const name of site.generated) {
-    lines.push(`generated a certificate for ${name} in ${certificateDirFor(dataDir)}`);
-  }
-  for (const c of server.certificates) {
-    lines.push(
-      `certificate for ${c.names.join(", ")} (valid until ${
-        c.notAfter.toISOString().slice(0, 10)
-      })`,
-      `  SPKI SHA-256:        ${formatFingerprint(c.spkiSha256)}`,
-      `  certificate SHA-256: ${formatFingerprint(c.certSha256)}`,
-    );
-  }
-  const root = config.hosts[0].root ?? "the built-in welcome capsule";
-  lines.push(
-    `serving ${root} as ${site.hosts.join(", ")}`,
-    ...server.addrs.map((a) => `listening on ${formatListenAddress(a)}`),
-  );
+  const lines = startupLines(config, {
+    addrs: server.addrs,
+    certificates: server.certificates,
+    hosts: site.hosts,
+    generated: site.generated,
+  }, certificateDirFor(dataDir));
   errors.write(lines.join("\n") + "\n");
 
-  let running = config;
   let runningSite = site;
+  await reloadUntilStopped({
+    values,
+    positionals,
+    config,
+    certificateDir: certificateDirFor(dataDir),
+    logger,
+    stop,
+    reload,
+    apply(_next, nextSite): Promise<Record<string, unknown>> {
+      const sameCertificates = JSON.stringify(nextSite.certificates) ===
+        JSON.stringify(runningSite.certificates);
+      server.reload({
+        handler: nextSite.handler,
+        hosts: nextSite.hosts,
+        schemes: nextSite.schemes,
+        certificates: sameCertificates ? undefined : nextSite.certificates,
+        requestClientCertificate: nextSite.requestClientCertificate,
+      });
+      runningSite = nextSite;
+      return Promise.resolve({});
+    },
+  });
+  logger.info("shutting down", { deadline_s: config.shutdownTimeout });
+  await server.shutdown(config.shutdownTimeout * 1000);
+  logger.info("stopped");
+  await access.flush();
+  await errors.flush();
+  return 0;
+}
+
+/** How {@linkcode reloadUntilStopped} reloads. */
+interface ReloadOptions {
+  values: Record<string, unknown>;
+  positionals: string[];
+  /** The configuration running at the start. */
+  config: ServerConfig;
+  certificateDir: string;
+  logger: Logger;
+  stop: AbortSignal;
+  reload?: EventTarget;
+  /**
+   * Puts a new, validated configuration and its site into service (throws to keep the
+   * running one); returns extra fields for the "configuration reloaded" log line.
+   */
+  apply(next: ServerConfig, site: Site): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Waits until `stop` aborts. On each `reload` event (one at a time) it loads the
+ * configuration again, builds its site (generating missing certificates) and hands both to
+ * `apply`; it logs the outcome and warns of changes that need a restart. A failed reload is
+ * logged and the running configuration kept. Returns once the last reload has finished.
+ */
+async function reloadUntilStopped(options: ReloadOptions): Promise<void> {
+  const { logger } = options;
+  let running = options.config;
   let reloading = Promise.resolve();
   const onReload = (): void => {
     reloading = reloading.then(async () => {
       try {
-        const next = await loadConfig(values, positionals);
+        const next = await loadConfig(options.values, options.positionals);
         await checkSiteFiles(next);
         const nextSite = await buildSite(next, {
-          certificateDir: certificateDirFor(dataDir),
+          certificateDir: options.certificateDir,
           defaultContent: DEFAULT_CAPSULE,
           logger,
         });
+        const fields = await options.apply(next, nextSite);
         const restartNeeded = restartOnlyChanges(running, next);
-        const sameCertificates = JSON.stringify(nextSite.certificates) ===
-          JSON.stringify(runningSite.certificates);
-        server.reload({
-          handler: nextSite.handler,
-          hosts: nextSite.hosts,
-          schemes: nextSite.schemes,
-          certificates: sameCertificates ? undefined : nextSite.certificates,
-          requestClientCertificate: nextSite.requestClientCertificate,
-        });
         running = next;
-        runningSite = nextSite;
         logger.info("configuration reloaded", {
           hosts: nextSite.hosts.join(","),
           generated: nextSite.generated.join(",") || undefined,
+          ...fields,
         });
         for (const what of restartNeeded) {
           logger.warn("this change needs a restart to apply", { setting: what });
@@ -375,19 +416,13 @@ export async function runServe(
       }
     });
   };
-  reload?.addEventListener("reload", onReload);
+  options.reload?.addEventListener("reload", onReload);
   await new Promise<void>((resolve) => {
-    if (stop.aborted) resolve();
-    stop.addEventListener("abort", () => resolve(), { once: true });
+    if (options.stop.aborted) resolve();
+    options.stop.addEventListener("abort", () => resolve(), { once: true });
   });
-  reload?.removeEventListener("reload", onReload);
+  options.reload?.removeEventListener("reload", onReload);
   await reloading;
-  logger.info("shutting down", { deadline_s: config.shutdownTimeout });
-  await server.shutdown(config.shutdownTimeout * 1000);
-  logger.info("stopped");
-  await access.flush();
-  await errors.flush();
-  return 0;
 }
 
 /** Settings that a running server cannot change (they need a restart). */
@@ -548,8 +583,6 @@ async function runWorkers(
   // SIGHUP: the main thread validates the new configuration (and generates missing
   // certificates) once; then each worker loads it and applies it to its server.
   const { values, positionals } = parseCommand(SERVE_SPEC, args);
-  let running = config;
-  let reloading = Promise.resolve();
   const askWorker = (worker: Worker): Promise<WorkerMessage> =>
     new Promise<WorkerMessage>((resolve) => {
       reloadReplies.set(worker, (m) => {
@@ -558,43 +591,21 @@ async function runWorkers(
       });
       worker.postMessage({ type: "reload" });
     });
-  const onReload = (): void => {
-    reloading = reloading.then(async () => {
-      try {
-        const next = await loadConfig(values, positionals);
-        await checkSiteFiles(next);
-        const nextSite = await buildSite(next, {
-          certificateDir,
-          defaultContent: DEFAULT_CAPSULE,
-          logger,
-        });
-        const answers = await Promise.all(workers.map(askWorker));
-        const failed = answers.find((m) => m.type === "reload-failed");
-        if (failed?.type === "reload-failed") throw new Error(failed.message);
-        const restartNeeded = restartOnlyChanges(running, next);
-        running = next;
-        logger.info("configuration reloaded", {
-          hosts: nextSite.hosts.join(","),
-          generated: nextSite.generated.join(",") || undefined,
-          workers: workers.length,
-        });
-        for (const what of restartNeeded) {
-          logger.warn("this change needs a restart to apply", { setting: what });
-        }
-      } catch (error) {
-        logger.error("reload failed; keeping the running configuration", {
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
-    });
-  };
-  context.reload?.addEventListener("reload", onReload);
-  await new Promise<void>((resolve) => {
-    if (context.stop.aborted) resolve();
-    context.stop.addEventListener("abort", () => resolve(), { once: true });
+  await reloadUntilStopped({
+    values,
+    positionals,
+    config,
+    certificateDir,
+    logger,
+    stop: context.stop,
+    reload: context.reload,
+    async apply(): Promise<Record<string, unknown>> {
+      const answers = await Promise.all(workers.map(askWorker));
+      const failed = answers.find((m) => m.type === "reload-failed");
+      if (failed?.type === "reload-failed") throw new Error(failed.message);
+      return { workers: workers.length };
+    },
   });
-  context.reload?.removeEventListener("reload", onReload);
-  await reloading;
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
   const deadlineMs = config.shutdownTimeout * 1000;
   for (const w of workers) w.postMessage({ type: "shutdown", deadlineMs });

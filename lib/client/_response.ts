@@ -5,6 +5,7 @@
  * @module
  */
 
+import { _concatBytes } from "./_bytes.ts";
 import type { MediaType } from "../protocol/mime.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
@@ -25,18 +26,21 @@ export interface _BodySource {
   release(error: boolean): void;
 }
 
-/** Everything a response is made of. */
-export interface _ResponseInit {
-  url: URL;
-  status: number;
-  meta: string;
-  mediaType?: MediaType;
-  redirects: URL[];
-  tls?: TlsDetails;
-  certificate?: CertificateInfo;
-  trust?: TrustVerdict;
-  identity?: string;
-  timing: ResponseTiming;
+/** Everything a response is made of: its header fields as in GeminiResponse, and the body. */
+export interface _ResponseInit extends
+  Pick<
+    GeminiResponse,
+    | "url"
+    | "status"
+    | "meta"
+    | "mediaType"
+    | "redirects"
+    | "tls"
+    | "certificate"
+    | "trust"
+    | "identity"
+    | "timing"
+  > {
   /** Milliseconds since the time origin when the fetch started (for `totalMs`). */
   startedAt: number;
   /** Body bytes already received with the header. */
@@ -227,22 +231,14 @@ export class _Response implements GeminiResponse {
 
   async bytes(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    let size = 0;
     const reader = this.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
-      size += value.length;
     }
     if (chunks.length === 1) return chunks[0];
-    const all = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    return all;
+    return _concatBytes(chunks);
   }
 
   async text(): Promise<string> {

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { parse as parseToml } from "smol-toml";
+import { _parseTomlFile } from "./_toml.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
 import type { ClientOptions, TofuMode } from "./types.ts";
 
@@ -84,16 +84,7 @@ export function lineOf(text: string, table: string, key?: string): number | unde
  * ```
  */
 export function parseClientConfig(text: string, file = "config.toml"): ClientConfig {
-  let data: Record<string, unknown>;
-  try {
-    data = parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    const line = (error as { line?: number }).line;
-    const message = String((error as Error).message).split("\n")[0];
-    throw new SyntaxError(`${file}${line ? `:${line}` : ""}: invalid TOML: ${message}`, {
-      cause: error,
-    });
-  }
+  const data = _parseTomlFile(text, file);
   const fail = (table: string, key: string | undefined, what: string): never => {
     const line = lineOf(text, table, key);
     const name = key === undefined ? `[${table}]` : table === "" ? key : `${table}.${key}`;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { _concatBytes } from "./_bytes.ts";
 import net from "node:net";
 import mime from "mime-types";
 import {
@@ -144,16 +145,6 @@ function connect(
   });
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
-}
-
 /** Removes the lone `.` terminator line and undoes dot-stuffing of a gopher text file. */
 function unstuffText(text: string): string {
   const lines = text.split(/\r?\n/);
@@ -237,7 +228,7 @@ export async function fetchGopher(
     } finally {
       socket.destroy();
     }
-    const text = new TextDecoder().decode(concat(chunks, size));
+    const text = new TextDecoder().decode(_concatBytes(chunks));
     if (type === "0") {
       const meta = "text/plain; charset=utf-8";
       return {

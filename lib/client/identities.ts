@@ -26,9 +26,11 @@
  * @module
  */
 
+import { _readTextIfExists } from "../files/_read.ts";
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { join } from "node:path";
-import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+import { stringify as stringifyToml } from "smol-toml";
+import { _parseTomlFile } from "./_toml.ts";
 import { atomicWriteFile } from "../files/atomic.ts";
 import { withFileLock } from "../files/lock.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
@@ -349,18 +351,7 @@ interface IdentityMeta {
 }
 
 function parseMeta(text: string, file: string): IdentityMeta {
-  let data: Record<string, unknown>;
-  try {
-    data = parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    const line = (error as { line?: number }).line;
-    throw new SyntaxError(
-      `${file}${line ? `:${line}` : ""}: invalid TOML: ${
-        String((error as Error).message).split("\n")[0]
-      }`,
-      { cause: error },
-    );
-  }
+  const data = _parseTomlFile(text, file);
   const scopes = data.scopes ?? [];
   if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== "string")) {
     throw new SyntaxError(`${file}: "scopes" must be an array of URL strings`);
@@ -391,13 +382,8 @@ function formatMeta(identity: Identity): string {
     }) + "\n";
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(`Cannot read ${path}: ${String(error)}`, { cause: error });
-  }
+function readOptional(path: string): Promise<string | undefined> {
+  return _readTextIfExists(path, { wrapErrors: true });
 }
 
 /**

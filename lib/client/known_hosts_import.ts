@@ -16,7 +16,7 @@
  * @module
  */
 
-import { parse as parseToml } from "smol-toml";
+import { _parseTomlFile } from "./_toml.ts";
 import { normalizeFingerprint } from "../tls/certificate.ts";
 import { normalizeHost } from "./known_hosts.ts";
 import type { KnownHost } from "./types.ts";
@@ -168,18 +168,7 @@ function readAmfora(
   file: string,
   add: (entry: Omit<KnownHost, "firstSeen" | "lastSeen">) => void,
 ): void {
-  let data: Record<string, unknown>;
-  try {
-    data = parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    const line = (error as { line?: number }).line;
-    throw new SyntaxError(
-      `${file}${line ? `:${line}` : ""}: invalid TOML: ${
-        String((error as Error).message).split("\n")[0]
-      }; nothing was imported`,
-      { cause: error },
-    );
-  }
+  const data = _parseTomlFile(text, file, "; nothing was imported");
   // Keys are written with "/" for "."; some writers nest tables instead. Flatten both.
   const flat = new Map<string, unknown>();
   const walk = (prefix: string, value: unknown): void => {

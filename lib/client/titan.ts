@@ -6,6 +6,7 @@
  * @module
  */
 
+import { _concatBytes } from "./_bytes.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import { type ClientIdentity, dial, DialError } from "../tls/dial.ts";
 import { formatTitanUrl } from "../protocol/titan.ts";
@@ -44,16 +45,6 @@ export interface TitanUploadResult {
   body: Uint8Array;
   /** The server's certificate. */
   certificate: CertificateInfo;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
 }
 
 /**
@@ -129,7 +120,7 @@ export async function titanUpload(
       if (chunk === null) break;
       chunks.push(chunk);
     }
-    const all = concat(chunks);
+    const all = _concatBytes(chunks);
     const lf = all.indexOf(10);
     if (lf < 0) {
       if (options.signal?.aborted) throw new ClientError("aborted", "Upload aborted");

@@ -284,8 +284,10 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
     for (const { segment } of SEGMENTER.segment(token)) {
       const gw = graphemeWidth(segment);
       if (rowWidth + gw > max && hasWord) newRow();
-      if (!hasWord && rows.length > 0 && rowWidth + gw > max) {
-        row = ""; // no room after the indent for this grapheme: drop the indent on this row
+      if (!hasWord && rowWidth + gw > max) {
+        // No room after the indent (or the first row's leading spaces) for this grapheme:
+        // drop them on this row.
+        row = "";
         rowWidth = 0;
       }
       row += segment;

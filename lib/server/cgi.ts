@@ -10,6 +10,7 @@
  * @module
  */
 
+import { _appendBytes } from "./_bytes.ts";
 import { dirname, join, resolve, sep } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { CertificateInfo } from "../tls/certificate.ts";
@@ -308,14 +309,6 @@ function killProcessTree(pid: number, ownGroup: boolean): void {
   for (const child of descendants) attempt(child);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 async function pumpStderr(
   stream: ReadableStream<Uint8Array>,
   log: (line: string) => void,
@@ -415,7 +408,7 @@ export async function runCgi(
     while (scanned === null) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer = concat(buffer, value);
+      buffer = _appendBytes(buffer, value);
       scanned = scanResponseHeader(buffer);
     }
   } catch (error) {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { _appendBytes } from "./_bytes.ts";
 import { scanResponseHeader } from "../protocol/response.ts";
 import { type CertificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
 import { type ClientIdentity, dial } from "../tls/dial.ts";
@@ -98,14 +99,6 @@ export function parseUpstream(upstream: string): { host: string; port: number } 
   return { host: m[1] ?? m[2], port };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 class UpstreamTimeout extends Error {}
 
 /**
@@ -171,7 +164,7 @@ export function proxyHandler(options: ProxyOptions): Handler {
           }),
         ]).finally(() => clearTimeout(timer));
         if (chunk === null) return failed(request, "closed before a response header");
-        buffer = concat(buffer, chunk);
+        buffer = _appendBytes(buffer, chunk);
         scanned = scanResponseHeader(buffer);
       }
       const { header, bodyStart } = scanned;

@@ -9,9 +9,9 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import { Duplex } from "node:stream";
 import { type CertificateInfo, certificateInfo } from "./certificate.ts";
 import { type Connection, type FlowControl, NodeTlsConnection } from "./connection.ts";
+import { _socketDuplex } from "./_socket_duplex.ts";
 
 /** A client certificate and its key (PEM), sent when the server asks for one. */
 export interface ClientIdentity {
@@ -192,24 +192,8 @@ export function dial(host: string, options: DialOptions = {}): Promise<ClientCon
       };
       let tlsEnded = false;
       let rawEofPushed = false;
-      const duplex = new Duplex({
-        read(): void {
-          if (!flow.paused) raw.resume();
-        },
-        write(chunk: Uint8Array, _encoding, callback): void {
-          raw.write(chunk, (error) => callback(error ?? null));
-        },
-        final(callback): void {
-          raw.end();
-          callback();
-        },
-        destroy(error, callback): void {
-          raw.destroy();
-          callback(error);
-        },
-      });
-      raw.on("data", (chunk: Uint8Array) => {
-        if (!duplex.push(chunk)) raw.pause();
+      const duplex = _socketDuplex(raw, () => {
+        if (!flow.paused) raw.resume();
       });
       raw.on("end", () => {
         // Let the TLS layer consume every record already received, then decide.
@@ -226,7 +210,6 @@ export function dial(host: string, options: DialOptions = {}): Promise<ClientCon
         };
         settle();
       });
-      raw.on("error", (error: Error) => duplex.destroy(error));
 
       tlsSocket = tls.connect({
         socket: duplex,

@@ -24,7 +24,7 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import { type CertificateInfo, certificateInfo } from "./certificate.ts";
 import {
   type Address,
@@ -34,6 +34,7 @@ import {
   stripV4Mapped,
   type TlsDetails,
 } from "./connection.ts";
+import { _socketDuplex } from "./_socket_duplex.ts";
 
 /** A certificate the server presents, with the names it answers to. */
 export interface ServerCertificate {
@@ -209,28 +210,9 @@ class NodeServerConnection extends NodeTlsConnection implements ServerConnection
 
 /** A duplex stream that yields `first`, then everything the TCP socket receives. */
 function prefixedStream(raw: net.Socket, first: Uint8Array): Duplex {
-  const duplex = new Duplex({
-    read(): void {
-      raw.resume();
-    },
-    write(chunk: Uint8Array, _encoding, callback): void {
-      raw.write(chunk, (error) => callback(error ?? null));
-    },
-    final(callback): void {
-      raw.end();
-      callback();
-    },
-    destroy(error, callback): void {
-      raw.destroy();
-      callback(error);
-    },
-  });
+  const duplex = _socketDuplex(raw, () => raw.resume());
   duplex.push(first);
-  raw.on("data", (chunk: Uint8Array) => {
-    if (!duplex.push(chunk)) raw.pause();
-  });
   raw.on("end", () => duplex.push(null));
-  raw.on("error", (error) => duplex.destroy(error));
   raw.resume();
   return duplex;
 }

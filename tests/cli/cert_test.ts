@@ -4,6 +4,7 @@
  * the identities it makes.
  */
 
+import { openssl } from "../_helpers/openssl.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
@@ -67,32 +68,6 @@ async function withHome(fn: (home: Home) => Promise<void>): Promise<void> {
 function ok(result: RunResult, what = "command"): RunResult {
   assertEquals(result.code, 0, `${what} failed: ${result.err}${result.out}`);
   return result;
-}
-
-async function openssl(args: string[], input?: Uint8Array | string): Promise<Uint8Array> {
-  let child;
-  try {
-    child = new Deno.Command("openssl", {
-      args,
-      stdin: input === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    throw new Error("these tests need the openssl command (apt-get install openssl)", {
-      cause: error,
-    });
-  }
-  if (input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-    await writer.close();
-  }
-  const out = await child.output();
-  if (out.code !== 0) {
-    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return out.stdout;
 }
 
 /** openssl's view of a certificate file: whole-cert and SPKI SHA-256, and its key's SPKI. */

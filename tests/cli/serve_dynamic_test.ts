@@ -1,4 +1,5 @@
-import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { type ServeIo, whileServing } from "./_serve.ts";
+import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { join } from "node:path";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
@@ -15,30 +16,15 @@ async function script(path: string, text: string): Promise<void> {
 async function withConfig(
   dir: string,
   config: string,
-  body: (port: number, io: ReturnType<typeof memoryIo>) => Promise<void>,
+  body: (port: number, io: ServeIo) => Promise<void>,
 ): Promise<void> {
   await Deno.writeTextFile(join(dir, "serve.toml"), config);
   const io = memoryIo({ env: { GEMINI_HOME: join(dir, "home") } });
-  const stop = new AbortController();
-  const running = runServe(
+  await whileServing(
     ["--config", join(dir, "serve.toml"), "--listen", "127.0.0.1:0"],
     io,
-    stop.signal,
+    body,
   );
-  try {
-    let port = 0;
-    for (let i = 0; i < 600 && port === 0; i++) {
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
-      if (m) port = Number(m[1]);
-      else if (io.stderr.text().includes("gemini serve:")) break;
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    assert(port > 0, io.stderr.text());
-    await body(port, io);
-  } finally {
-    stop.abort();
-    assertEquals(await running, 0);
-  }
 }
 
 Deno.test("gemini serve --config: CGI, access control, Titan, rules, overrides and proxy locations", async () => {

@@ -1,9 +1,9 @@
+import { type ServeIo, whileServing } from "./_serve.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
-import { runServe } from "../../lib/cli/serve.ts";
 import { formatFingerprint } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "../server/_client.ts";
 
@@ -106,24 +106,13 @@ Deno.test("gemini serve (subprocess) serves the welcome capsule, reuses its cert
 
 async function inProcess(
   args: string[],
-  body: (port: number, io: ReturnType<typeof memoryIo>) => Promise<void>,
-): Promise<ReturnType<typeof memoryIo>> {
+  body: (port: number, io: ServeIo) => Promise<void>,
+): Promise<ServeIo> {
   const home = await Deno.makeTempDir({ prefix: "gemini-serve-" });
   const io = memoryIo({ env: { GEMINI_HOME: home } });
-  const stop = new AbortController();
-  const running = runServe(["--listen", "127.0.0.1:0", ...args], io, stop.signal);
   try {
-    let port = 0;
-    for (let i = 0; i < 600 && port === 0; i++) {
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
-      if (m) port = Number(m[1]);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    assert(port > 0, io.stderr.text());
-    await body(port, io);
+    await whileServing(["--listen", "127.0.0.1:0", ...args], io, body);
   } finally {
-    stop.abort();
-    assertEquals(await running, 0);
     await Deno.remove(home, { recursive: true });
   }
   return io;

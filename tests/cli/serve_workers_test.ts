@@ -4,6 +4,7 @@
  * access log of every worker reaches the CLI's stdout; --proxy-protocol works through them.
  */
 
+import { type ServeIo, whileServing } from "./_serve.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { join } from "node:path";
@@ -16,28 +17,17 @@ import { fetchUrl } from "../server/_client.ts";
 async function withServer(
   config: string,
   extraArgs: string[],
-  body: (port: number, io: ReturnType<typeof memoryIo>) => Promise<void>,
-): Promise<ReturnType<typeof memoryIo>> {
+  body: (port: number, io: ServeIo) => Promise<void>,
+): Promise<ServeIo> {
   const home = await Deno.makeTempDir({ prefix: "gemini-workers-" });
   const file = join(home, "serve.toml");
   await Deno.mkdir(join(home, "capsule"));
   await Deno.writeTextFile(join(home, "capsule", "index.gmi"), "# Workers\n");
   await Deno.writeTextFile(file, config.replace("CAPSULE", join(home, "capsule")));
   const io = memoryIo({ env: { GEMINI_HOME: home } });
-  const stop = new AbortController();
-  const running = runServe(["--config", file, ...extraArgs], io, stop.signal);
   try {
-    let port = 0;
-    for (let i = 0; i < 1200 && port === 0; i++) {
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
-      if (m) port = Number(m[1]);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    assert(port > 0, io.stderr.text());
-    await body(port, io);
+    await whileServing(["--config", file, ...extraArgs], io, body);
   } finally {
-    stop.abort();
-    assertEquals(await running, 0, io.stderr.text());
     await Deno.remove(home, { recursive: true });
   }
   return io;

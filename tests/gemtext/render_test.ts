@@ -296,3 +296,11 @@ Deno.test("renderGemtext(): quietSchemes leaves the scheme marker off the scheme
   const quiet = renderGemtext(doc, { width: 80, color: false, quietSchemes: ["gemini", "about"] });
   assertEquals(quiet.rows.map((r) => r.plain), ["[1] Bookmarks", "[2] Web (https)"]);
 });
+
+Deno.test("wrapText(): leading spaces give way when the first grapheme of a long word would overflow", () => {
+  // Found by the renderer property test (seed 17820269): a tab, then a flag emoji, width 4.
+  const rows = renderGemtext("\t🇯🇵!=>", { width: 4, color: false }).rows.map((r) => r.plain);
+  for (const row of rows) assert(displayWidth(row) <= 4, JSON.stringify(row));
+  assertEquals(rows.join(""), "🇯🇵!=>");
+  for (const row of wrapText("   abcdef", 4)) assert(displayWidth(row) <= 4, row);
+});

@@ -3,6 +3,7 @@
  * tested on its own): send raw request bytes, read the whole answer.
  */
 
+import { _concatBytes } from "../../lib/client/_bytes.ts";
 import { dial, type DialOptions } from "../../lib/tls/dial.ts";
 import type { CertificateInfo } from "../../lib/tls/certificate.ts";
 
@@ -47,12 +48,7 @@ export async function rawRequest(
       chunks.push(chunk);
       size += chunk.length;
     }
-    const all = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
+    const all = _concatBytes(chunks);
     const crlf = findCrlf(all);
     const header = crlf < 0 ? "" : new TextDecoder().decode(all.subarray(0, crlf));
     const body = crlf < 0 ? new Uint8Array() : all.subarray(crlf + 2);

@@ -3,6 +3,7 @@
  * property test that it never throws anything but ProxyProtocolError.
  */
 
+import { _concatBytes } from "../../lib/client/_bytes.ts";
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import {
@@ -20,14 +21,7 @@ import {
 const enc = new TextEncoder();
 
 function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  const arrays = parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p)));
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out;
+  return _concatBytes(parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p))));
 }
 
 function v2(verCmd: number, fam: number, body: number[] | Uint8Array): Uint8Array {

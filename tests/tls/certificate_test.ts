@@ -3,6 +3,7 @@
  * same certificates (openssl is installed by .ci/run).
  */
 
+import { openssl as opensslStdout } from "../_helpers/openssl.ts";
 import {
   assert,
   assertEquals,
@@ -23,21 +24,7 @@ import {
 } from "../../lib/tls/certificate.ts";
 
 async function openssl(args: string[], input: string): Promise<string> {
-  const child = new Deno.Command("openssl", {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (out.code !== 0) {
-    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return text;
+  return new TextDecoder().decode(await opensslStdout(args, input));
 }
 
 for (const keyAlgorithm of ["ec", "rsa", "ed25519"] as const) {

@@ -1,3 +1,4 @@
+import { _concatBytes } from "../../lib/client/_bytes.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { localhostCertificate, startTestServer } from "../_helpers/tls_server.ts";
 import { dial, DialError } from "../../lib/tls/dial.ts";
@@ -12,13 +13,7 @@ async function readAll(
     chunks.push(chunk);
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
   }
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  return _concatBytes(chunks);
 }
 
 Deno.test("dial() returns the server's fingerprints before any request byte is written", async () => {

@@ -4,6 +4,8 @@
  * 127.0.0.1, port 0, throwaway certificates.
  */
 
+import { runOpenssl } from "../_helpers/openssl.ts";
+import { _concatBytes } from "../../lib/client/_bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
@@ -22,13 +24,7 @@ import {
 async function readAll(conn: { read(): Promise<Uint8Array | null> }): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for (let chunk = await conn.read(); chunk; chunk = await conn.read()) chunks.push(chunk);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  return _concatBytes(chunks);
 }
 
 async function readLine(conn: ServerConnection): Promise<string> {
@@ -42,16 +38,7 @@ async function readLine(conn: ServerConnection): Promise<string> {
 }
 
 async function openssl(args: string[], input = ""): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("openssl", {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
+  const out = await runOpenssl(args, input);
   const decoder = new TextDecoder();
   return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
 }

@@ -15,8 +15,9 @@
  * @module
  */
 
+import { _readTextIfExists } from "../../files/_read.ts";
 import { join } from "node:path";
-import { parse as parseToml } from "smol-toml";
+import { _parseTomlFile } from "../../client/_toml.ts";
 import { lineOf } from "../../client/config.ts";
 import type { Paths } from "../../files/paths.ts";
 
@@ -28,18 +29,6 @@ export interface BrowseConfig {
   downloads?: string;
   /** Opener programs by media type (lower case): `image/png`, `image/*` or `*`. */
   handlers: Record<string, string>;
-}
-
-function parseToText(text: string, file: string): Record<string, unknown> {
-  try {
-    return parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    const line = (error as { line?: number }).line;
-    const message = String((error as Error).message).split("\n")[0];
-    throw new SyntaxError(`${file}${line ? `:${line}` : ""}: invalid TOML: ${message}`, {
-      cause: error,
-    });
-  }
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -106,13 +95,8 @@ export function parseBrowseConfig(
   return config;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(`Cannot read ${path}: ${String(error)}`, { cause: error });
-  }
+function readOptional(path: string): Promise<string | undefined> {
+  return _readTextIfExists(path, { wrapErrors: true });
 }
 
 /**
@@ -133,7 +117,7 @@ async function readOptional(path: string): Promise<string | undefined> {
 export async function loadBrowseConfig(paths: Paths): Promise<BrowseConfig> {
   const text = await readOptional(paths.configFile);
   if (text !== undefined) {
-    const doc = parseToText(text, paths.configFile);
+    const doc = _parseTomlFile(text, paths.configFile);
     if (doc.browse !== undefined) {
       if (!isTable(doc.browse)) {
         throw new SyntaxError(`${paths.configFile}: browse: must be a table`);
@@ -144,5 +128,5 @@ export async function loadBrowseConfig(paths: Paths): Promise<BrowseConfig> {
   const legacy = join(paths.configDir, "browse.toml");
   const old = await readOptional(legacy);
   if (old === undefined) return { handlers: {} };
-  return parseBrowseConfig(parseToText(old, legacy), { text: old, file: legacy, name: "" });
+  return parseBrowseConfig(_parseTomlFile(old, legacy), { text: old, file: legacy, name: "" });
 }

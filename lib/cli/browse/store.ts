@@ -7,6 +7,7 @@
  * @module
  */
 
+import { _readTextIfExists } from "../../files/_read.ts";
 import { join } from "node:path";
 import { atomicWriteFile } from "../../files/atomic.ts";
 import { withFileLock } from "../../files/lock.ts";
@@ -51,17 +52,8 @@ export const MAX_HISTORY = 1000;
 /** Most seen entry URLs kept. */
 export const MAX_SEEN = 5000;
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
 async function readJson<T>(path: string, fallback: T): Promise<T> {
-  const text = await readText(path);
+  const text = await _readTextIfExists(path);
   if (text === undefined) return fallback;
   try {
     return JSON.parse(text) as T;
@@ -102,7 +94,7 @@ export class BrowseStore {
 
   /** All bookmarks in file order. */
   async bookmarks(): Promise<Bookmark[]> {
-    return parseBookmarks(await readText(this.#path("bookmarks.gmi")) ?? "");
+    return parseBookmarks(await _readTextIfExists(this.#path("bookmarks.gmi")) ?? "");
   }
 
   /** Adds (or retitles) a bookmark. */

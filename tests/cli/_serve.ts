@@ -1,0 +1,39 @@
+/**
+ * Running `gemini serve` in process (through runServe) for the CLI tests: start it, wait
+ * for the port it listens on, run the test body, stop it and check it exited with 0.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import type { memoryIo } from "../../lib/cli/io.ts";
+import { runServe } from "../../lib/cli/serve.ts";
+
+/** The io the in-process server writes to. */
+export type ServeIo = ReturnType<typeof memoryIo>;
+
+/**
+ * Runs `gemini serve ARGS` (which must listen on 127.0.0.1) with `io`, calls `body` with
+ * its port once it listens, then stops it. Fails with its stderr if it does not start
+ * within 30 s (or reports an error first) or does not exit with 0.
+ */
+export async function whileServing(
+  args: string[],
+  io: ServeIo,
+  body: (port: number, io: ServeIo) => Promise<void>,
+): Promise<void> {
+  const stop = new AbortController();
+  const running = runServe(args, io, stop.signal);
+  try {
+    let port = 0;
+    for (let i = 0; i < 1200 && port === 0; i++) {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
+      if (m) port = Number(m[1]);
+      else if (io.stderr.text().includes("gemini serve:")) break;
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+    assert(port > 0, io.stderr.text());
+    await body(port, io);
+  } finally {
+    stop.abort();
+    assertEquals(await running, 0, io.stderr.text());
+  }
+}
