@@ -31,33 +31,38 @@ class Output {
   }
 }
 
-Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new connections, in-flight requests finish, a broken config keeps the old one", async () => {
+/** Sends SIGHUP and waits for `pattern` in the output written after it. */
+async function reload(
+  child: Deno.ChildProcess,
+  out: Output,
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  const mark = out.text.length;
+  child.kill("SIGHUP");
+  return await out.waitFor(pattern, mark);
+}
+
+/**
+ * Runs `gemini serve --config <dir>/serve.toml --listen 127.0.0.1:0 ...extra` in a fresh
+ * temporary directory made ready by `setup`, hands `body` the child, its stderr, its port and
+ * the paths, then stops it with SIGTERM and requires a clean exit.
+ */
+async function withServe(
+  setup: (dir: string, file: string) => Promise<void>,
+  extra: string[],
+  body: (
+    child: Deno.ChildProcess,
+    out: Output,
+    port: number,
+    paths: { dir: string; file: string },
+  ) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gemini-reload-" });
-  const member = await generateCertificate("member");
   try {
-    await Deno.mkdir(join(dir, "a"));
-    await Deno.mkdir(join(dir, "b"));
-    await Deno.mkdir(join(dir, "cgi"));
-    await Deno.writeTextFile(join(dir, "a", "index.gmi"), "# A\n");
-    await Deno.writeTextFile(join(dir, "b", "index.gmi"), "# B\n");
-    await Deno.writeTextFile(join(dir, "members.txt"), "");
-    await Deno.writeTextFile(
-      join(dir, "cgi", "slow"),
-      `#!/bin/sh\ntouch "${
-        join(dir, "started")
-      }"\nsleep 1\nprintf '20 text/plain\\r\\nslow done\\n'\n`,
-    );
-    await Deno.chmod(join(dir, "cgi", "slow"), 0o755);
-    const config = (root: string, extra = ""): string =>
-      `[[host]]\nname = "localhost"\nroot = "${root}"\n\n` +
-      `[[host.location]]\npath = "/members/"\nallow_file = "members.txt"\n\n` + extra;
     const file = join(dir, "serve.toml");
-    await Deno.writeTextFile(
-      file,
-      config("a", `[[host.location]]\npath = "/cgi/"\ncgi = "cgi"\n`),
-    );
+    await setup(dir, file);
     const child = new Deno.Command(join(ROOT, "gemini"), {
-      args: ["serve", "--config", file, "--listen", "127.0.0.1:0"],
+      args: ["serve", "--config", file, "--listen", "127.0.0.1:0", ...extra],
       env: { GEMINI_HOME: join(dir, "home") },
       stdout: "null",
       stderr: "piped",
@@ -66,6 +71,45 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
     const out = new Output(child.stderr);
     try {
       const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
+      await body(child, out, port, { dir, file });
+    } finally {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await out.done;
+      assert(status.code === 0, out.text);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new connections, in-flight requests finish, a broken config keeps the old one", async () => {
+  const member = await generateCertificate("member");
+  const config = (root: string, extra = ""): string =>
+    `[[host]]\nname = "localhost"\nroot = "${root}"\n\n` +
+    `[[host.location]]\npath = "/members/"\nallow_file = "members.txt"\n\n` + extra;
+  await withServe(
+    async (dir, file) => {
+      await Deno.mkdir(join(dir, "a"));
+      await Deno.mkdir(join(dir, "b"));
+      await Deno.mkdir(join(dir, "cgi"));
+      await Deno.writeTextFile(join(dir, "a", "index.gmi"), "# A\n");
+      await Deno.writeTextFile(join(dir, "b", "index.gmi"), "# B\n");
+      await Deno.writeTextFile(join(dir, "members.txt"), "");
+      await Deno.writeTextFile(
+        join(dir, "cgi", "slow"),
+        `#!/bin/sh\ntouch "${
+          join(dir, "started")
+        }"\nsleep 1\nprintf '20 text/plain\\r\\nslow done\\n'\n`,
+      );
+      await Deno.chmod(join(dir, "cgi", "slow"), 0o755);
+      await Deno.writeTextFile(
+        file,
+        config("a", `[[host.location]]\npath = "/cgi/"\ncgi = "cgi"\n`),
+      );
+    },
+    [],
+    async (child, out, port, { dir, file }) => {
       const base = `gemini://localhost:${port}`;
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
       assertEquals((await request(port, `${base}/members/`, { identity: member })).status, 61);
@@ -78,9 +122,7 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
       }
       await Deno.writeTextFile(file, config("b"));
       await Deno.writeTextFile(join(dir, "members.txt"), `${member.info.spkiSha256}\n`);
-      let mark = out.text.length;
-      child.kill("SIGHUP");
-      await out.waitFor(/configuration reloaded/, mark);
+      await reload(child, out, /configuration reloaded/);
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
       const ok = await request(port, `${base}/members/`, { identity: member });
       assertEquals(ok.status, 51, "allowed in now (and there is no page)");
@@ -93,9 +135,7 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
         file,
         config("b") + `[[host.location]]\npath = "/x/"\nlisting = "yes"\n`,
       );
-      mark = out.text.length;
-      child.kill("SIGHUP");
-      const failed = await out.waitFor(/reload failed[^\n]*\n/, mark);
+      const failed = await reload(child, out, /reload failed[^\n]*\n/);
       assertStringIncludes(
         failed[0],
         "serve.toml:11: host[0].location[1].listing: must be true or false",
@@ -103,39 +143,22 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
       // A missing root (a file check) is refused the same way.
       await Deno.writeTextFile(file, config("missing"));
-      mark = out.text.length;
-      child.kill("SIGHUP");
-      await out.waitFor(/reload failed[^\n]*not a directory/, mark);
+      await reload(child, out, /reload failed[^\n]*not a directory/);
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
-    } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await out.done;
-      assert(status.code === 0, out.text);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    },
+  );
 });
 
 Deno.test("gemini serve on SIGHUP starts asking for client certificates when a location first needs them", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gemini-reload-" });
   const member = await generateCertificate("member");
-  try {
-    await Deno.mkdir(join(dir, "site"));
-    const file = join(dir, "serve.toml");
-    const plain = `[[host]]\nname = "localhost"\nroot = "site"\n`;
-    await Deno.writeTextFile(file, plain);
-    const child = new Deno.Command(join(ROOT, "gemini"), {
-      args: ["serve", "--config", file, "--listen", "127.0.0.1:0"],
-      env: { GEMINI_HOME: join(dir, "home") },
-      stdout: "null",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
-    const out = new Output(child.stderr);
-    try {
-      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
+  const plain = `[[host]]\nname = "localhost"\nroot = "site"\n`;
+  await withServe(
+    async (dir, file) => {
+      await Deno.mkdir(join(dir, "site"));
+      await Deno.writeTextFile(file, plain);
+    },
+    [],
+    async (child, out, port, { file }) => {
       const url = `gemini://localhost:${port}/members/`;
       assertEquals((await request(port, url, { identity: member })).status, 51);
       await Deno.writeTextFile(
@@ -143,45 +166,29 @@ Deno.test("gemini serve on SIGHUP starts asking for client certificates when a l
         plain + `\n[[host.location]]\npath = "/members/"\nrequire_client_certificate = true\n`,
       );
       const mark = out.text.length;
-      child.kill("SIGHUP");
-      await out.waitFor(/configuration reloaded[^\n]*\n/, mark);
+      await reload(child, out, /configuration reloaded[^\n]*\n/);
       assertEquals((await request(port, url)).status, 60);
       assertEquals((await request(port, url, { identity: member })).status, 51, "certificate seen");
       assert(!out.text.slice(mark).includes("restart"), out.text);
-    } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await out.done;
-      assert(status.code === 0, out.text);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    },
+  );
 });
 
 Deno.test("gemini serve --workers 2 reloads every worker on SIGHUP, keeps the old config when the new one is broken, and logs CGI errors", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gemini-reload-" });
-  try {
-    for (const d of ["a", "b", "cgi"]) await Deno.mkdir(join(dir, d));
-    await Deno.writeTextFile(join(dir, "a", "index.gmi"), "# A\n");
-    await Deno.writeTextFile(join(dir, "b", "index.gmi"), "# B\n");
-    await Deno.writeTextFile(join(dir, "cgi", "bad"), "#!/bin/sh\necho hello\n");
-    await Deno.chmod(join(dir, "cgi", "bad"), 0o755);
-    const config = (root: string): string =>
-      `[[host]]\nname = "localhost"\nroot = "${root}"\n\n` +
-      `[[host.location]]\npath = "/cgi/"\ncgi = "cgi"\n`;
-    const file = join(dir, "serve.toml");
-    await Deno.writeTextFile(file, config("a"));
-    const child = new Deno.Command(join(ROOT, "gemini"), {
-      args: ["serve", "--config", file, "--listen", "127.0.0.1:0", "--workers", "2"],
-      env: { GEMINI_HOME: join(dir, "home") },
-      stdout: "null",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
-    const out = new Output(child.stderr);
-    try {
-      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
+  const config = (root: string): string =>
+    `[[host]]\nname = "localhost"\nroot = "${root}"\n\n` +
+    `[[host.location]]\npath = "/cgi/"\ncgi = "cgi"\n`;
+  await withServe(
+    async (dir, file) => {
+      for (const d of ["a", "b", "cgi"]) await Deno.mkdir(join(dir, d));
+      await Deno.writeTextFile(join(dir, "a", "index.gmi"), "# A\n");
+      await Deno.writeTextFile(join(dir, "b", "index.gmi"), "# B\n");
+      await Deno.writeTextFile(join(dir, "cgi", "bad"), "#!/bin/sh\necho hello\n");
+      await Deno.chmod(join(dir, "cgi", "bad"), 0o755);
+      await Deno.writeTextFile(file, config("a"));
+    },
+    ["--workers", "2"],
+    async (child, out, port, { file }) => {
       await out.waitFor(/2 workers\n/);
       const base = `gemini://localhost:${port}`;
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
@@ -189,29 +196,18 @@ Deno.test("gemini serve --workers 2 reloads every worker on SIGHUP, keeps the ol
       await out.waitFor(/cgi [^\n]*bad: invalid response header/);
 
       await Deno.writeTextFile(file, config("b"));
-      let mark = out.text.length;
-      child.kill("SIGHUP");
-      await out.waitFor(/configuration reloaded[^\n]*workers=2/, mark);
+      await reload(child, out, /configuration reloaded[^\n]*workers=2/);
       // Connections spread over both workers; every one serves the new root.
       for (let i = 0; i < 8; i++) {
         assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n", `request ${i}`);
       }
 
       await Deno.writeTextFile(file, config("b") + `listing = "yes"\n`);
-      mark = out.text.length;
-      child.kill("SIGHUP");
-      const failed = await out.waitFor(/reload failed[^\n]*\n/, mark);
+      const failed = await reload(child, out, /reload failed[^\n]*\n/);
       assertStringIncludes(failed[0], "listing: must be true or false");
       for (let i = 0; i < 4; i++) {
         assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n", `request ${i}`);
       }
-    } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await out.done;
-      assert(status.code === 0, out.text);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    },
+  );
 });
