@@ -1,22 +1,42 @@
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
+import type { RunningServer } from "../../lib/server/server.ts";
+import type { Handler } from "../../lib/server/types.ts";
 import { serve } from "../../lib/server/server.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "./_client.ts";
 import { request } from "./_harness.ts";
 
-Deno.test("RunningServer.reload() swaps handler and certificates for new connections", async () => {
-  const a = await generateCertificate("localhost");
-  const b = await generateCertificate("localhost");
+const one: Handler = () => ({ status: 20, meta: "text/plain", body: "one" });
+
+/**
+ * Serves `handler` with `cert` on 127.0.0.1 port 0 on `backend` (rate limit off), runs `body`
+ * with the server, its port and its `gemini://localhost:<port>/` URL, then shuts it down.
+ */
+async function withServer(
+  backend: "node" | "deno",
+  handler: Handler,
+  cert: { cert: string; key: string },
+  body: (server: RunningServer, port: number, url: string) => Promise<void>,
+): Promise<void> {
   const server = await serve({
-    handler: () => ({ status: 20, meta: "text/plain", body: "one" }),
-    certificates: [{ cert: a.cert, key: a.key }],
+    handler,
+    certificates: [{ cert: cert.cert, key: cert.key }],
     listen: [{ hostname: "127.0.0.1", port: 0 }],
-    backend: "node",
+    backend,
     limits: { rate: false },
   });
   const port = server.addrs[0].port;
-  const url = `gemini://localhost:${port}/`;
   try {
+    await body(server, port, `gemini://localhost:${port}/`);
+  } finally {
+    await server.shutdown(1000);
+  }
+}
+
+Deno.test("RunningServer.reload() swaps handler and certificates for new connections", async () => {
+  const a = await generateCertificate("localhost");
+  const b = await generateCertificate("localhost");
+  await withServer("node", one, a, async (server, port, url) => {
     const before = await fetchUrl(port, url, { servername: "localhost" });
     assertEquals([before.text, before.peerCertificate.spkiSha256], ["one", a.info.spkiSha256]);
     server.reload({
@@ -28,21 +48,12 @@ Deno.test("RunningServer.reload() swaps handler and certificates for new connect
     assertEquals(server.certificates[0].spkiSha256, b.info.spkiSha256);
     server.reload({ hosts: ["other.example"] });
     assertEquals((await fetchUrl(port, url, { servername: "localhost" })).status, 53);
-  } finally {
-    await server.shutdown(1000);
-  }
+  });
 });
 
 Deno.test("RunningServer.reload() refuses new certificates on the deno backend and changes nothing", async () => {
   const a = await generateCertificate("localhost");
-  const server = await serve({
-    handler: () => ({ status: 20, meta: "text/plain", body: "one" }),
-    certificates: [{ cert: a.cert, key: a.key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    backend: "deno",
-    limits: { rate: false },
-  });
-  try {
+  await withServer("deno", one, a, async (server, port, url) => {
     assertThrows(
       () =>
         server.reload({
@@ -51,51 +62,31 @@ Deno.test("RunningServer.reload() refuses new certificates on the deno backend a
         }),
       TypeError,
     );
-    const port = server.addrs[0].port;
-    assertEquals((await fetchUrl(port, `gemini://localhost:${port}/`)).text, "one");
-  } finally {
-    await server.shutdown(1000);
-  }
+    assertEquals((await fetchUrl(port, url)).text, "one");
+  });
 });
 
 Deno.test("RunningServer.reload() starts and stops asking new connections for a client certificate", async () => {
   const a = await generateCertificate("localhost");
   const identity = await generateCertificate("alice");
-  const server = await serve({
-    handler: (req) => ({
-      status: 20,
-      meta: "text/plain",
-      body: req.clientCertificate?.commonName ?? "none",
-    }),
-    certificates: [{ cert: a.cert, key: a.key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    backend: "node",
-    limits: { rate: false },
+  const handler: Handler = (req) => ({
+    status: 20,
+    meta: "text/plain",
+    body: req.clientCertificate?.commonName ?? "none",
   });
-  const port = server.addrs[0].port;
-  const url = `gemini://localhost:${port}/`;
-  try {
+  await withServer("node", handler, a, async (server, port, url) => {
     assertEquals((await request(port, url, { identity })).body, "none");
     server.reload({ requestClientCertificate: true });
     assertEquals((await request(port, url, { identity })).body, "alice");
     assertEquals((await request(port, url)).body, "none");
     server.reload({ requestClientCertificate: false });
     assertEquals((await request(port, url, { identity })).body, "none");
-  } finally {
-    await server.shutdown(1000);
-  }
+  });
 });
 
 Deno.test("RunningServer.reload() cannot ask for client certificates on the deno backend", async () => {
   const a = await generateCertificate("localhost");
-  const server = await serve({
-    handler: () => ({ status: 20, meta: "text/plain", body: "one" }),
-    certificates: [{ cert: a.cert, key: a.key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    backend: "deno",
-    limits: { rate: false },
-  });
-  try {
+  await withServer("deno", one, a, async (server, port, url) => {
     assertThrows(
       () =>
         server.reload({
@@ -105,9 +96,6 @@ Deno.test("RunningServer.reload() cannot ask for client certificates on the deno
       TypeError,
     );
     server.reload({ requestClientCertificate: false });
-    const port = server.addrs[0].port;
-    assertEquals((await fetchUrl(port, `gemini://localhost:${port}/`)).text, "one");
-  } finally {
-    await server.shutdown(1000);
-  }
+    assertEquals((await fetchUrl(port, url)).text, "one");
+  });
 });
