@@ -1,11 +1,12 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
-import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { answer, type GeminiTestServer, startGeminiServer } from "../_helpers/gemini_server.ts";
 import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
 import { localhostCertificate } from "../_helpers/tls_server.ts";
 import { Client } from "../../lib/client/client.ts";
 import { checkTrust } from "../../lib/client/trust.ts";
-import { ClientError, type ClientOptions } from "../../lib/client/types.ts";
+import { ClientError, type ClientOptions, type KnownHost } from "../../lib/client/types.ts";
 import {
+  type CertificateBundle,
   formatFingerprint,
   generateCertificate,
   renewCertificate,
@@ -19,11 +20,35 @@ const ok = (
   { conn }: { conn: Parameters<typeof answer>[0] },
 ): Promise<void> => answer(conn, "20 text/plain\r\n", "ok\n");
 
+/** Runs `body` against a fresh "ok" server (with `certificate`, if given) and an empty store. */
+async function withServer(
+  certificate: CertificateBundle | undefined,
+  body: (server: GeminiTestServer, store: MemoryKnownHosts) => Promise<void>,
+): Promise<void> {
+  const server = await startGeminiServer(ok, { certificate });
+  try {
+    await body(server, new MemoryKnownHosts());
+  } finally {
+    await server.close();
+  }
+}
+
+/** A whole-certificate pin for example.org:1965, first and last seen on 2025-01-01. */
+function certPin(certSha256: string): KnownHost {
+  return {
+    host: "example.org",
+    port: 1965,
+    pin: "cert",
+    spkiSha256: "",
+    certSha256,
+    firstSeen: "2025-01-01T00:00:00.000Z",
+    lastSeen: "2025-01-01T00:00:00.000Z",
+  };
+}
+
 Deno.test("Client pins the SPKI on first use and matches it afterwards", async () => {
   const bundle = await localhostCertificate();
-  const server = await startGeminiServer(ok);
-  const store = new MemoryKnownHosts();
-  try {
+  await withServer(undefined, async (server, store) => {
     const first = await client(store).fetch(server.url());
     assertEquals(first.trust, "first-use");
     await first.bytes();
@@ -37,9 +62,7 @@ Deno.test("Client pins the SPKI on first use and matches it afterwards", async (
     assertEquals(second.trust, "match");
     assertEquals(second.certificate?.spkiSha256, bundle.info.spkiSha256);
     await second.bytes();
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client pins host and port separately and keys IP literals without brackets", async () => {
@@ -68,9 +91,7 @@ Deno.test("Client pins host and port separately and keys IP literals without bra
 
 Deno.test("Client treats a renewed certificate with the same key as a match", async () => {
   const old = await generateCertificate("localhost", { altNames: ["localhost"] });
-  const server = await startGeminiServer(ok, { certificate: old });
-  const store = new MemoryKnownHosts();
-  try {
+  await withServer(old, async (server, store) => {
     await (await client(store).fetch(server.url())).bytes();
     const renewed = await renewCertificate(old.cert, old.key, { days: 30 });
     server.listener.setCertificates([{ cert: renewed.cert, key: renewed.key }]);
@@ -79,17 +100,13 @@ Deno.test("Client treats a renewed certificate with the same key as a match", as
     assertEquals(response.certificate?.certSha256, renewed.info.certSha256);
     await response.bytes();
     assertEquals((await store.get("localhost", server.port))?.certSha256, renewed.info.certSha256);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client aborts on a changed key BEFORE writing the request (certificate rotation)", async () => {
   const old = await generateCertificate("localhost", { altNames: ["localhost"] });
   const next = await generateCertificate("localhost", { altNames: ["localhost"] });
-  const server = await startGeminiServer(ok, { certificate: old });
-  const store = new MemoryKnownHosts();
-  try {
+  await withServer(old, async (server, store) => {
     await (await client(store).fetch(server.url("/before"))).bytes();
     server.listener.setCertificates([{ cert: next.cert, key: next.key }]);
     const error = await assertRejects(
@@ -113,9 +130,7 @@ Deno.test("Client aborts on a changed key BEFORE writing the request (certificat
     assertEquals(server.handshakes, 3);
     assertEquals(server.lines, [server.url("/before"), server.url("/accepted")]);
     assertEquals((await store.get("localhost", server.port))?.spkiSha256, next.info.spkiSha256);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client tofu modes: warn goes on without saving, off does not check", async () => {
@@ -187,15 +202,7 @@ Deno.test("checkTrust() replaces a pin whose certificate has expired", async () 
 Deno.test("checkTrust() upgrades a whole-certificate pin to an SPKI pin when it matches", async () => {
   const store = new MemoryKnownHosts();
   const { info } = await generateCertificate("example.org");
-  await store.put({
-    host: "example.org",
-    port: 1965,
-    pin: "cert",
-    spkiSha256: "",
-    certSha256: info.certSha256,
-    firstSeen: "2025-01-01T00:00:00.000Z",
-    lastSeen: "2025-01-01T00:00:00.000Z",
-  });
+  await store.put(certPin(info.certSha256));
   assertEquals(await checkTrust(store, "example.org", 1965, info), "match");
   const entry = await store.get("example.org", 1965);
   assertEquals(entry?.pin, "spki");
@@ -207,15 +214,7 @@ Deno.test("checkTrust() upgrades a whole-certificate pin to an SPKI pin when it 
 Deno.test("checkTrust() refuses a whole-certificate pin that does not match", async () => {
   const store = new MemoryKnownHosts();
   const { info } = await generateCertificate("example.org");
-  await store.put({
-    host: "example.org",
-    port: 1965,
-    pin: "cert",
-    spkiSha256: "",
-    certSha256: "ab".repeat(32),
-    firstSeen: "2025-01-01T00:00:00.000Z",
-    lastSeen: "2025-01-01T00:00:00.000Z",
-  });
+  await store.put(certPin("ab".repeat(32)));
   const error = await assertRejects(
     () => checkTrust(store, "example.org", 1965, info),
     ClientError,
