@@ -13,12 +13,32 @@ import { SessionIdentities } from "../../../lib/cli/browse/session_identities.ts
 import { BrowseStore } from "../../../lib/cli/browse/store.ts";
 import { ClientError } from "../../../lib/client/types.ts";
 import type {
+  CertificateChange,
   ClientHooks,
   GeminiResponse,
   Identity,
   RequestOptions,
 } from "../../../lib/client/types.ts";
-import { generateCertificate } from "../../../lib/tls/certificate.ts";
+import { type CertificateInfo, generateCertificate } from "../../../lib/tls/certificate.ts";
+
+/** A key change at h.example:1965 from the pinned AB:AB… key to `presented`. */
+function keyChange(presented: CertificateInfo): CertificateChange {
+  return {
+    host: "h.example",
+    port: 1965,
+    pinned: {
+      host: "h.example",
+      port: 1965,
+      pin: "spki",
+      spkiSha256: "ab".repeat(32),
+      certSha256: "cd".repeat(32),
+      notAfter: "2027-01-01T00:00:00.000Z",
+      firstSeen: "2025-01-01T00:00:00.000Z",
+      lastSeen: "2026-01-01T00:00:00.000Z",
+    },
+    presented,
+  };
+}
 
 function response(
   url: string,
@@ -259,21 +279,7 @@ Deno.test("Browser asks about a certificate change and returns the choice", asyn
   const { info } = await generateCertificate("new.example");
   let decision = "";
   const changed: Route = async (url, hooks) => {
-    decision = await hooks.onCertificateChange!({
-      host: "h.example",
-      port: 1965,
-      pinned: {
-        host: "h.example",
-        port: 1965,
-        pin: "spki",
-        spkiSha256: "ab".repeat(32),
-        certSha256: "cd".repeat(32),
-        notAfter: "2027-01-01T00:00:00.000Z",
-        firstSeen: "2025-01-01T00:00:00.000Z",
-        lastSeen: "2026-01-01T00:00:00.000Z",
-      },
-      presented: info,
-    });
+    decision = await hooks.onCertificateChange!(keyChange(info));
     return response(url.href, 20, "text/gemini", "# ok\n", { trust: "changed-accepted" });
   };
   await harness({ "/": changed }, async ({ browser }) => {
@@ -627,41 +633,16 @@ Deno.test("Browser offers to open the target of a redirect to https, not the lin
 Deno.test("Browser remembers 'trust once' for the same key until it quits, not a different key", async () => {
   const { info } = await generateCertificate("new.example");
   const { info: other } = await generateCertificate("other.example");
-  const pinned = {
-    host: "h.example",
-    port: 1965,
-    pin: "spki" as const,
-    spkiSha256: "ab".repeat(32),
-    certSha256: "cd".repeat(32),
-    notAfter: "2027-01-01T00:00:00.000Z",
-    firstSeen: "2025-01-01T00:00:00.000Z",
-    lastSeen: "2026-01-01T00:00:00.000Z",
-  };
   await harness({}, async ({ browser }) => {
     const hooks = browser.hooks;
-    const first = hooks.onCertificateChange!({
-      host: "h.example",
-      port: 1965,
-      pinned,
-      presented: info,
-    });
+    const first = hooks.onCertificateChange!(keyChange(info));
     await until(() => browser.state.prompt?.kind === "choice", "the prompt");
     browser.dispatch("o");
     assertEquals(await first, "once");
-    const again = await hooks.onCertificateChange!({
-      host: "h.example",
-      port: 1965,
-      pinned,
-      presented: info,
-    });
+    const again = await hooks.onCertificateChange!(keyChange(info));
     assertEquals(again, "once");
     assertEquals(browser.state.prompt, undefined);
-    const changedAgain = hooks.onCertificateChange!({
-      host: "h.example",
-      port: 1965,
-      pinned,
-      presented: other,
-    });
+    const changedAgain = hooks.onCertificateChange!(keyChange(other));
     await until(() => browser.state.prompt?.kind === "choice", "a new prompt for another key");
     browser.dispatch("a");
     assertEquals(await changedAgain, "abort");
