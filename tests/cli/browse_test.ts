@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { fakeResponse } from "../_helpers/fake_response.ts";
 import { downloadsDir, loadBrowseConfig, main } from "../../lib/cli/browse.ts";
 import { loadClientConfig } from "../../lib/client/config.ts";
 import type { Fetcher } from "../../lib/cli/browse/browser.ts";
@@ -7,24 +8,7 @@ import { UsageError } from "../../lib/cli/args.ts";
 import type { GeminiResponse } from "../../lib/client/types.ts";
 
 function page(url: string, body: string): GeminiResponse {
-  const bytes = new TextEncoder().encode(body);
-  return {
-    url: new URL(url),
-    status: 20,
-    meta: "text/gemini",
-    mediaType: { type: "text", subtype: "gemini", essence: "text/gemini", params: {} },
-    redirects: [],
-    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
-    body: new ReadableStream({
-      start(c): void {
-        c.close();
-      },
-    }),
-    bytes: () => Promise.resolve(bytes),
-    text: () => Promise.resolve(body),
-    closeNotify: true,
-    bodyBytes: bytes.length,
-  };
+  return fakeResponse(url, 20, "text/gemini", body);
 }
 
 const fake = (): Fetcher => (url) =>

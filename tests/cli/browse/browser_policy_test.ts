@@ -18,30 +18,12 @@ import {
 } from "../../../lib/client/types.ts";
 import { generateCertificate } from "../../../lib/tls/certificate.ts";
 import { Client } from "../../../lib/client/client.ts";
+import { fakeResponse, until } from "../../_helpers/fake_response.ts";
 import { answer, startGeminiServer } from "../../_helpers/gemini_server.ts";
 import { MemoryIdentityStore, MemoryKnownHosts } from "../../_helpers/memory_stores.ts";
 
 function page(url: string, body: string): GeminiResponse {
-  const bytes = new TextEncoder().encode(body);
-  return {
-    url: new URL(url),
-    status: 20,
-    meta: "text/gemini",
-    mediaType: { type: "text", subtype: "gemini", essence: "text/gemini", params: {} },
-    redirects: [],
-    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
-    body: new ReadableStream({
-      start(c): void {
-        c.enqueue(bytes);
-        c.close();
-      },
-    }),
-    bytes: () => Promise.resolve(bytes),
-    text: () => Promise.resolve(body),
-    closeNotify: true,
-    bodyBytes: bytes.length,
-    trust: "match",
-  };
+  return fakeResponse(url, 20, "text/gemini", body);
 }
 
 type Route = (url: URL, hooks: ClientHooks) => Promise<GeminiResponse>;
@@ -72,15 +54,6 @@ async function withBrowser(
     await browser.idle();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Polls `check` (bounded: 2000 turns of 1 ms). */
-async function until(check: () => unknown, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 async function expired(): Promise<InvalidCertificate> {

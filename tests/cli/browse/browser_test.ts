@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
+import { fakeResponse as response, until } from "../../_helpers/fake_response.ts";
 import { MemoryIdentityStore } from "../../_helpers/memory_stores.ts";
 import {
   Browser,
@@ -37,39 +38,6 @@ function keyChange(presented: CertificateInfo): CertificateChange {
       lastSeen: "2026-01-01T00:00:00.000Z",
     },
     presented,
-  };
-}
-
-function response(
-  url: string,
-  status: number,
-  meta: string,
-  body: Uint8Array | string = "",
-  extra: Partial<GeminiResponse> = {},
-): GeminiResponse {
-  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  const essence = meta.split(";")[0].trim();
-  const [type, subtype] = essence.split("/");
-  return {
-    url: new URL(url),
-    status,
-    meta,
-    mediaType: status >= 20 && status < 30 ? { type, subtype, essence, params: {} } : undefined,
-    redirects: [],
-    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
-    body: new ReadableStream({
-      start(c): void {
-        // Several chunks, so that progress is reported for big bodies.
-        for (let at = 0; at < bytes.length; at += 65536) c.enqueue(bytes.slice(at, at + 65536));
-        c.close();
-      },
-    }),
-    bytes: () => Promise.resolve(bytes),
-    text: () => Promise.resolve(new TextDecoder().decode(bytes)),
-    closeNotify: true,
-    bodyBytes: bytes.length,
-    trust: "match",
-    ...extra,
   };
 }
 
@@ -120,15 +88,6 @@ async function harness(
     await browser.idle();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Polls `check` (bounded: 2000 turns of 1 ms). */
-async function until(check: () => unknown, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 const gmi = (body: string): Route => (url) =>
