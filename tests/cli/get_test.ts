@@ -1,6 +1,6 @@
 import net from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { GEMINI, type LauncherResult, runGemini } from "../_helpers/launcher.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, type GeminiTestServer, startGeminiServer } from "../_helpers/gemini_server.ts";
 import { main } from "../../lib/cli/get.ts";
@@ -10,7 +10,6 @@ import { encryptKey, makeIdentity, openIdentityStore } from "../../lib/client/id
 import { resolvePaths } from "../../lib/files/paths.ts";
 import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00, 0xfe]);
 const LATIN1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]);
 
@@ -570,22 +569,8 @@ Deno.test("gemini get: a hidden prompt for 11, --timeout, and an encrypted ident
 // ---------------------------------------------------------------------------------------
 // through the ./gemini launcher, as a user runs it
 
-async function launcher(
-  args: string[],
-  home: string,
-): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
-  const output = await new Deno.Command(join(ROOT, "gemini"), {
-    args: ["get", ...args],
-    env: { GEMINI_HOME: home, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: output.stdout,
-    stderr: new TextDecoder().decode(output.stderr),
-  };
+function launcher(args: string[], home: string): Promise<LauncherResult> {
+  return runGemini(["get", ...args], home);
 }
 
 Deno.test("./gemini get: bytes to a pipe, exit codes and pins across processes", async () => {
@@ -600,7 +585,7 @@ Deno.test("./gemini get: bytes to a pipe, exit codes and pins across processes",
     const usage = await launcher(["--tofu", "sometimes", site.url("/")], home);
     assertEquals(usage.code, 2);
     // A reader that stops early (`| head -c 1`) ends get quietly, with the status's code.
-    const child = new Deno.Command(join(ROOT, "gemini"), {
+    const child = new Deno.Command(GEMINI, {
       args: ["get", site.url("/big")],
       env: { GEMINI_HOME: home },
       stdin: "null",

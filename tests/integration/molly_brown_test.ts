@@ -5,13 +5,11 @@
  */
 
 import net from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { runGemini } from "../_helpers/launcher.ts";
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { peerPort } from "../_helpers/ports.ts";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function findMollyBrown(): Promise<string> {
   for (const candidate of ["/usr/bin/molly-brown", "/usr/local/bin/molly-brown"]) {
@@ -66,24 +64,6 @@ async function waitForPort(port: number, child: Deno.ChildProcess, log: string):
   );
 }
 
-async function gemini(
-  args: string[],
-  home: string,
-): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
-  const output = await new Deno.Command(join(ROOT, "gemini"), {
-    args,
-    env: { GEMINI_HOME: home, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: output.stdout,
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
-
 Deno.test("gemini get fetches a page and a 1 MiB file from molly-brown byte for byte", async () => {
   const binary = await findMollyBrown();
   const dir = await Deno.makeTempDir({ prefix: "gemini-molly-" });
@@ -128,25 +108,25 @@ Deno.test("gemini get fetches a page and a 1 MiB file from molly-brown byte for 
   try {
     await waitForPort(port, child, join(dir, "error.log"));
     const base = `gemini://localhost:${port}`;
-    const index = await gemini(["get", `${base}/`], home);
+    const index = await runGemini(["get", `${base}/`], home);
     assertEquals(index.code, 0, index.stderr);
     assertEquals(index.stdout, page);
-    const file = await gemini(["get", `${base}/big.bin`], home);
+    const file = await runGemini(["get", `${base}/big.bin`], home);
     assertEquals(file.code, 0, file.stderr);
     assertEquals(file.stdout.length, big.length);
     assertEquals(file.stdout, big);
     const saved = join(dir, "saved.bin");
-    const output = await gemini(["get", "-o", saved, `${base}/big.bin`], home);
+    const output = await runGemini(["get", "-o", saved, `${base}/big.bin`], home);
     assertEquals(output.code, 0, output.stderr);
     assertEquals(await Deno.readFile(saved), big);
-    const json = await gemini(["get", "--json", `${base}/`], home);
+    const json = await runGemini(["get", "--json", `${base}/`], home);
     const described = JSON.parse(new TextDecoder().decode(json.stdout));
     assertEquals(described.status, 20);
     assertEquals(described.mediaType, "text/gemini");
     assertEquals(described.certificate.spkiSha256, info.spkiSha256);
     assertEquals(described.trust.verdict, "match");
     assertEquals(described.body, new TextDecoder().decode(page));
-    const missing = await gemini(["get", `${base}/nope.gmi`], home);
+    const missing = await runGemini(["get", `${base}/nope.gmi`], home);
     assertEquals(missing.code, 51);
     const knownHosts = await Deno.readTextFile(join(home, "data", "known_hosts"));
     assertStringIncludes(knownHosts, `localhost ${port} spki ${info.spkiSha256}`);
