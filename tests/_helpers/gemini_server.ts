@@ -112,3 +112,20 @@ export async function startGeminiServer(
     },
   };
 }
+
+/**
+ * Starts a Gemini test server with `handler` (and `options`), runs `body` with it and closes
+ * it, whether `body` passes or throws.
+ */
+export async function withGeminiServer(
+  handler: (request: GeminiTestRequest) => void | Promise<void>,
+  body: (server: GeminiTestServer) => Promise<void>,
+  options: { certificate?: CertificateBundle; requestClientCertificate?: boolean } = {},
+): Promise<void> {
+  const server = await startGeminiServer(handler, options);
+  try {
+    await body(server);
+  } finally {
+    await server.close();
+  }
+}

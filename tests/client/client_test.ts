@@ -1,6 +1,11 @@
 import net from "node:net";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
-import { answer, type GeminiTestRequest, startGeminiServer } from "../_helpers/gemini_server.ts";
+import {
+  answer,
+  type GeminiTestRequest,
+  startGeminiServer,
+  withGeminiServer,
+} from "../_helpers/gemini_server.ts";
 import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
 import { Client } from "../../lib/client/client.ts";
 import { ClientError, type ClientOptions } from "../../lib/client/types.ts";
@@ -22,43 +27,37 @@ function pathOf(line: string): string {
 // redirects
 
 Deno.test("Client follows relative redirects and records the chain", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const path = pathOf(line);
     if (path === "/a?q=1") return answer(conn, "31 b\r\n");
     if (path === "/b") return answer(conn, "30 ../c/./d\r\n");
     return answer(conn, "20 text/gemini\r\n", `at ${path}\n`);
-  });
-  try {
+  }, async (server) => {
     const response = await client().fetch(server.url("/a?q=1"));
     assertEquals(response.status, 20);
     assertEquals(response.url.href, server.url("/c/d"));
     assertEquals(response.redirects.map((u) => u.href), [server.url("/a?q=1"), server.url("/b")]);
     assertEquals(await response.text(), "at /c/d\n");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client detects a redirect loop before following it again", async () => {
-  const server = await startGeminiServer(({ line, conn }) =>
-    answer(conn, pathOf(line) === "/a" ? "30 /b\r\n" : "30 /a\r\n")
+  await withGeminiServer(
+    ({ line, conn }) => answer(conn, pathOf(line) === "/a" ? "30 /b\r\n" : "30 /a\r\n"),
+    async (server) => {
+      const error = await assertRejects(() => client().fetch(server.url("/a")), ClientError);
+      assertEquals(error.code, "redirect-loop");
+      assertStringIncludes(error.message, `${server.url("/a")} -> ${server.url("/b")}`);
+      assertEquals(server.lines.length, 2);
+    },
   );
-  try {
-    const error = await assertRejects(() => client().fetch(server.url("/a")), ClientError);
-    assertEquals(error.code, "redirect-loop");
-    assertStringIncludes(error.message, `${server.url("/a")} -> ${server.url("/b")}`);
-    assertEquals(server.lines.length, 2);
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client follows at most 5 redirects by default and maxRedirects otherwise", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const n = Number(pathOf(line).slice(1));
     return answer(conn, n >= 10 ? "20 text/plain\r\n" : `30 /${n + 1}\r\n`, "end\n");
-  });
-  try {
+  }, async (server) => {
     const error = await assertRejects(() => client().fetch(server.url("/0")), ClientError);
     assertEquals(error.code, "too-many-redirects");
     assertStringIncludes(error.message, "--max-redirects");
@@ -69,20 +68,17 @@ Deno.test("Client follows at most 5 redirects by default and maxRedirects otherw
     const five = await client().fetch(server.url("/5"));
     assertEquals(five.redirects.length, 5);
     await five.bytes();
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client follows a redirect to another host unless the hook says no", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const url = new URL(line);
     if (url.hostname === "localhost") {
       return answer(conn, `30 gemini://127.0.0.1:${url.port}/there\r\n`);
     }
     return answer(conn, "20 text/plain\r\n", `host ${url.hostname}\n`);
-  });
-  try {
+  }, async (server) => {
     const response = await client().fetch(server.url("/here"));
     assertEquals(await response.text(), "host 127.0.0.1\n");
     const asked: string[] = [];
@@ -96,72 +92,63 @@ Deno.test("Client follows a redirect to another host unless the hook says no", a
     }).fetch(server.url("/here"));
     assertEquals(refused.status, 30);
     assertEquals(asked, [`gemini://127.0.0.1:${server.port}/there`]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client refuses a redirect to another scheme without allowSchemeChange", async () => {
-  const server = await startGeminiServer(({ conn }) =>
-    answer(conn, "30 https://example.org/page\r\n")
+  await withGeminiServer(
+    ({ conn }) => answer(conn, "30 https://example.org/page\r\n"),
+    async (server) => {
+      const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
+      assertEquals(error.code, "scheme-change");
+      assertStringIncludes(error.message, "--allow-scheme-change");
+      assertStringIncludes(error.message, "https://example.org/page");
+      // Allowed, the https URL is then subject to the proxy rule.
+      const next = await assertRejects(
+        () => client({ allowSchemeChange: true }).fetch(server.url("/")),
+        ClientError,
+      );
+      assertEquals(next.code, "unsupported-scheme");
+      const viaHook = await assertRejects(
+        () => client({ hooks: { onRedirect: () => Promise.resolve(true) } }).fetch(server.url("/")),
+        ClientError,
+      );
+      assertEquals(viaHook.code, "unsupported-scheme");
+    },
   );
-  try {
-    const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
-    assertEquals(error.code, "scheme-change");
-    assertStringIncludes(error.message, "--allow-scheme-change");
-    assertStringIncludes(error.message, "https://example.org/page");
-    // Allowed, the https URL is then subject to the proxy rule.
-    const next = await assertRejects(
-      () => client({ allowSchemeChange: true }).fetch(server.url("/")),
-      ClientError,
-    );
-    assertEquals(next.code, "unsupported-scheme");
-    const viaHook = await assertRejects(
-      () => client({ hooks: { onRedirect: () => Promise.resolve(true) } }).fetch(server.url("/")),
-      ClientError,
-    );
-    assertEquals(viaHook.code, "unsupported-scheme");
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client refuses a redirect with an empty target as a bad header", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "30 \r\n"));
-  try {
+  await withGeminiServer(({ conn }) => answer(conn, "30 \r\n"), async (server) => {
     const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
     assertEquals(error.code, "bad-header");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------------------------------
 // retries
 
 Deno.test("Client waits the seconds of 44 then gets the 20 (a 44 storm is bounded)", async () => {
-  const server = await startGeminiServer(({ conn, index }) =>
-    index === 0 ? answer(conn, "44 1\r\n") : answer(conn, "20 text/plain\r\n", "finally\n")
+  await withGeminiServer(
+    ({ conn, index }) =>
+      index === 0 ? answer(conn, "44 1\r\n") : answer(conn, "20 text/plain\r\n", "finally\n"),
+    async (server) => {
+      const waits: { status: number; seconds: number; attempt: number }[] = [];
+      const response = await client({
+        hooks: {
+          onRetryWait: ({ status, seconds, attempt }) => waits.push({ status, seconds, attempt }),
+        },
+      }).fetch(server.url("/"));
+      assertEquals(response.status, 20);
+      assertEquals(await response.text(), "finally\n");
+      assertEquals(waits, [{ status: 44, seconds: 1, attempt: 1 }]);
+      assertEquals(server.lines.length, 2);
+    },
   );
-  try {
-    const waits: { status: number; seconds: number; attempt: number }[] = [];
-    const response = await client({
-      hooks: {
-        onRetryWait: ({ status, seconds, attempt }) => waits.push({ status, seconds, attempt }),
-      },
-    }).fetch(server.url("/"));
-    assertEquals(response.status, 20);
-    assertEquals(await response.text(), "finally\n");
-    assertEquals(waits, [{ status: 44, seconds: 1, attempt: 1 }]);
-    assertEquals(server.lines.length, 2);
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client caps the 44 wait with maxWaitSeconds and stops after `retries`", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "44 3600\r\n"));
-  try {
+  await withGeminiServer(({ conn }) => answer(conn, "44 3600\r\n"), async (server) => {
     const waits: number[] = [];
     const response = await client({
       retries: 2,
@@ -172,14 +159,11 @@ Deno.test("Client caps the 44 wait with maxWaitSeconds and stops after `retries`
     assertEquals(response.meta, "3600");
     assertEquals(waits, [0.01, 0.01]);
     assertEquals(server.lines.length, 3);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client backs off exponentially when 44 carries text, not seconds", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "44 slow down please\r\n"));
-  try {
+  await withGeminiServer(({ conn }) => answer(conn, "44 slow down please\r\n"), async (server) => {
     const waits: number[] = [];
     const response = await client({
       retries: 2,
@@ -195,9 +179,7 @@ Deno.test("Client backs off exponentially when 44 carries text, not seconds", as
       hooks: { onRetryWait: ({ seconds }) => void capped.push(seconds) },
     }).fetch(server.url("/"));
     assertEquals(capped, [0, 0, 0, 0]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client retries 40, 41 and 43 at most twice; 42 and 5x not at all", async () => {
@@ -239,20 +221,17 @@ Deno.test("Client refuses malformed status lines: 2, 99, 2x, 20text, 200", async
 });
 
 Deno.test("Client takes `20` with no space and no META as text/gemini", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "20\r\n", "# hi\n"));
-  try {
+  await withGeminiServer(({ conn }) => answer(conn, "20\r\n", "# hi\n"), async (server) => {
     const response = await client().fetch(server.url("/"));
     assertEquals(response.status, 20);
     assertEquals(response.meta, "");
     assertEquals(response.mediaType?.essence, "text/gemini");
     assertEquals(await response.text(), "# hi\n");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client acts on unknown codes by their class (14, 25, 37, 48, 57, 66)", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const path = pathOf(line);
     const map: Record<string, string> = {
       "/14": "14 Say something",
@@ -265,8 +244,7 @@ Deno.test("Client acts on unknown codes by their class (14, 25, 37, 48, 57, 66)"
       "/66": "66 odd certificate",
     };
     return answer(conn, `${map[path] ?? "51 Not found"}\r\n`, `${path}\n`);
-  });
-  try {
+  }, async (server) => {
     const c = client({ maxWaitSeconds: 0 });
     const input = await c.fetch(server.url("/14"), { input: "hello" });
     assertEquals([input.status, await input.text()], [20, "/14?hello\n"]);
@@ -283,49 +261,40 @@ Deno.test("Client acts on unknown codes by their class (14, 25, 37, 48, 57, 66)"
       assertEquals(response.status, code);
       assertEquals(await response.bytes(), new Uint8Array());
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client stops reading a 2 MB header line at the header cap", async () => {
-  const server = await startGeminiServer(async ({ conn }) => {
+  await withGeminiServer(async ({ conn }) => {
     try {
       await conn.write("20 " + "x".repeat(2 * 1024 * 1024) + "\r\n");
       await conn.close();
     } catch {
       conn.destroy(); // the client hung up after the cap, as it should
     }
-  });
-  try {
+  }, async (server) => {
     const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
     assertEquals(error.code, "bad-header");
     assertStringIncludes(error.message, "1029 bytes");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client reports a connection closed before any header", async () => {
-  const server = await startGeminiServer(({ conn }) => conn.close());
-  try {
+  await withGeminiServer(({ conn }) => conn.close(), async (server) => {
     const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
     assertEquals(error.code, "bad-header");
     assertStringIncludes(error.message, "without sending a response header");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------------------------------
 // bodies and limits
 
 Deno.test("Client delivers a body that ends without close_notify, with a warning", async () => {
-  const server = await startGeminiServer(async ({ conn }) => {
+  await withGeminiServer(async ({ conn }) => {
     await conn.write("20 text/plain\r\npartial body\n");
     conn.destroy();
-  });
-  try {
+  }, async (server) => {
     const warnings: string[] = [];
     const response = await client({ hooks: { onWarning: (m: string) => void warnings.push(m) } })
       .fetch(server.url("/"));
@@ -333,26 +302,24 @@ Deno.test("Client delivers a body that ends without close_notify, with a warning
     assertEquals(response.closeNotify, false);
     assertEquals(warnings.length, 1);
     assertStringIncludes(warnings[0], "may be truncated");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client reports close_notify on a body that ended cleanly", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "20 text/plain\r\n", "all\n"));
-  try {
-    const response = await client().fetch(server.url("/"));
-    assertEquals(response.closeNotify, undefined);
-    assertEquals(await response.text(), "all\n");
-    assertEquals(response.closeNotify, true);
-    assertEquals(response.bodyBytes, 4);
-  } finally {
-    await server.close();
-  }
+  await withGeminiServer(
+    ({ conn }) => answer(conn, "20 text/plain\r\n", "all\n"),
+    async (server) => {
+      const response = await client().fetch(server.url("/"));
+      assertEquals(response.closeNotify, undefined);
+      assertEquals(await response.text(), "all\n");
+      assertEquals(response.closeNotify, true);
+      assertEquals(response.bodyBytes, 4);
+    },
+  );
 });
 
 Deno.test("Client stops an endless body at maxBodyBytes", async () => {
-  const server = await startGeminiServer(async ({ conn }) => {
+  await withGeminiServer(async ({ conn }) => {
     await conn.write("20 application/octet-stream\r\n");
     const chunk = new Uint8Array(16384).fill(65);
     try {
@@ -361,76 +328,73 @@ Deno.test("Client stops an endless body at maxBodyBytes", async () => {
       // the client hung up
     }
     conn.destroy();
-  });
-  try {
+  }, async (server) => {
     const response = await client({ maxBodyBytes: 100_000 }).fetch(server.url("/"));
     const error = await assertRejects(() => response.bytes(), ClientError);
     assertEquals(error.code, "too-large");
     assertStringIncludes(error.message, "100000 bytes");
     assertEquals(response.bodyBytes, 100_000);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client holds timeouts and 44 waits past the timer limit (2^31 ms) instead of firing at once", async () => {
   let retryAnnounced: () => void = () => {};
   const announced = new Promise<void>((resolve) => retryAnnounced = resolve);
-  const server = await startGeminiServer(({ line, conn }) =>
-    pathOf(line) === "/slow"
-      ? answer(conn, "44 99999999999\r\n")
-      : answer(conn, "20 text/plain\r\n", "ok\n")
+  await withGeminiServer(
+    ({ line, conn }) =>
+      pathOf(line) === "/slow"
+        ? answer(conn, "44 99999999999\r\n")
+        : answer(conn, "20 text/plain\r\n", "ok\n"),
+    async (server) => {
+      const huge = 1e12;
+      const c = client({
+        connectTimeoutMs: huge,
+        headerTimeoutMs: huge,
+        idleTimeoutMs: huge,
+        maxWaitSeconds: huge,
+        hooks: { onRetryWait: () => retryAnnounced() },
+      });
+      // An overflowing timer would fire after 1 ms and fail this fetch with a timeout.
+      assertEquals(await (await c.fetch(server.url("/"))).text(), "ok\n");
+      const aborter = new AbortController();
+      const waiting = c.fetch(server.url("/slow"), { signal: aborter.signal });
+      await announced;
+      // An overflowing wait would retry after 1 ms; give it far longer than that.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assertEquals(server.lines.filter((l) => pathOf(l) === "/slow").length, 1);
+      aborter.abort();
+      assertEquals((await assertRejects(() => waiting, ClientError)).code, "aborted");
+    },
   );
-  try {
-    const huge = 1e12;
-    const c = client({
-      connectTimeoutMs: huge,
-      headerTimeoutMs: huge,
-      idleTimeoutMs: huge,
-      maxWaitSeconds: huge,
-      hooks: { onRetryWait: () => retryAnnounced() },
-    });
-    // An overflowing timer would fire after 1 ms and fail this fetch with a timeout.
-    assertEquals(await (await c.fetch(server.url("/"))).text(), "ok\n");
-    const aborter = new AbortController();
-    const waiting = c.fetch(server.url("/slow"), { signal: aborter.signal });
-    await announced;
-    // An overflowing wait would retry after 1 ms; give it far longer than that.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assertEquals(server.lines.filter((l) => pathOf(l) === "/slow").length, 1);
-    aborter.abort();
-    assertEquals((await assertRejects(() => waiting, ClientError)).code, "aborted");
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client ignores whatever follows a non-2x header", async () => {
-  const server = await startGeminiServer(({ conn }) =>
-    answer(conn, "51 Not here\r\n", "this is not a body\n")
+  await withGeminiServer(
+    ({ conn }) => answer(conn, "51 Not here\r\n", "this is not a body\n"),
+    async (server) => {
+      const gone = await client().fetch(server.url("/gone"));
+      assertEquals([gone.status, gone.meta, gone.mediaType], [51, "Not here", undefined]);
+      assertEquals([(await gone.bytes()).length, gone.bodyBytes], [0, 0]);
+    },
   );
-  try {
-    const gone = await client().fetch(server.url("/gone"));
-    assertEquals([gone.status, gone.meta, gone.mediaType], [51, "Not here", undefined]);
-    assertEquals([(await gone.bytes()).length, gone.bodyBytes], [0, 0]);
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client takes a body of exactly maxBodyBytes and refuses one byte more", async () => {
-  const server = await startGeminiServer(({ line, conn }) =>
-    answer(conn, "20 application/octet-stream\r\n", new Uint8Array(Number(pathOf(line).slice(1))))
+  await withGeminiServer(
+    ({ line, conn }) =>
+      answer(
+        conn,
+        "20 application/octet-stream\r\n",
+        new Uint8Array(Number(pathOf(line).slice(1))),
+      ),
+    async (server) => {
+      const c = client({ maxBodyBytes: 1000 });
+      assertEquals((await (await c.fetch(server.url("/1000"))).bytes()).length, 1000);
+      const over = await c.fetch(server.url("/1001"));
+      const error = await assertRejects(() => over.bytes(), ClientError);
+      assertEquals(error.code, "too-large");
+    },
   );
-  try {
-    const c = client({ maxBodyBytes: 1000 });
-    assertEquals((await (await c.fetch(server.url("/1000"))).bytes()).length, 1000);
-    const over = await c.fetch(server.url("/1001"));
-    const error = await assertRejects(() => over.bytes(), ClientError);
-    assertEquals(error.code, "too-large");
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client times out a server that never answers (header) or stalls (body)", async () => {
@@ -498,43 +462,43 @@ Deno.test("Client rejects URLs it cannot send", async () => {
 });
 
 Deno.test("Client sends a 1024-byte URL and refuses 1025 bytes, userinfo and control characters unsent", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "20 text/plain\r\n", "ok\n"));
-  try {
-    const c = client();
-    const base = server.url("/");
-    const exact = base + "a".repeat(1024 - base.length);
-    const ok = await c.fetch(exact);
-    assertEquals([ok.status, await ok.text()], [20, "ok\n"]);
-    assertEquals(server.lines, [exact]);
-    const refused = [
-      exact + "b",
-      server.url("/").replace("//", "//user:pw@"),
-      server.url("/a\nb"),
-      server.url("/a\r\nb"),
-      server.url("/a\tb"),
-      server.url("/a\0b"),
-      server.url("/a\x7fb"),
-    ];
-    for (const url of refused) {
-      const error = await assertRejects(() => c.fetch(url), ClientError);
-      assertEquals(error.code, "bad-url", url);
-    }
-    const lf = await assertRejects(() => c.fetch(server.url("/a\nb")), ClientError);
-    assertStringIncludes(lf.message, "control character U+000A at character");
-    assertEquals(server.lines, [exact]);
-    assertEquals(server.handshakes, 1);
-    // A fragment is never sent; the rest of the URL is.
-    const fragment = await c.fetch(server.url("/page#part"));
-    await fragment.bytes();
-    assertEquals(server.lines.at(-1), server.url("/page"));
-  } finally {
-    await server.close();
-  }
+  await withGeminiServer(
+    ({ conn }) => answer(conn, "20 text/plain\r\n", "ok\n"),
+    async (server) => {
+      const c = client();
+      const base = server.url("/");
+      const exact = base + "a".repeat(1024 - base.length);
+      const ok = await c.fetch(exact);
+      assertEquals([ok.status, await ok.text()], [20, "ok\n"]);
+      assertEquals(server.lines, [exact]);
+      const refused = [
+        exact + "b",
+        server.url("/").replace("//", "//user:pw@"),
+        server.url("/a\nb"),
+        server.url("/a\r\nb"),
+        server.url("/a\tb"),
+        server.url("/a\0b"),
+        server.url("/a\x7fb"),
+      ];
+      for (const url of refused) {
+        const error = await assertRejects(() => c.fetch(url), ClientError);
+        assertEquals(error.code, "bad-url", url);
+      }
+      const lf = await assertRejects(() => c.fetch(server.url("/a\nb")), ClientError);
+      assertStringIncludes(lf.message, "control character U+000A at character");
+      assertEquals(server.lines, [exact]);
+      assertEquals(server.handshakes, 1);
+      // A fragment is never sent; the rest of the URL is.
+      const fragment = await c.fetch(server.url("/page#part"));
+      await fragment.bytes();
+      assertEquals(server.lines.at(-1), server.url("/page"));
+    },
+  );
 });
 
 Deno.test("Client takes a 1029-byte header, refuses 1030; bare LF ends a header; NUL and CR in META are refused", async () => {
   const meta1024 = "text/plain; x=" + "a".repeat(1024 - 14);
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const headers: Record<string, string> = {
       "/1029": `20 ${meta1024}\r\n`,
       "/1030": `20 ${meta1024}a\r\n`,
@@ -544,8 +508,7 @@ Deno.test("Client takes a 1029-byte header, refuses 1030; bare LF ends a header;
       "/redirect-userinfo": "30 gemini://user:pw@localhost/\r\n",
     };
     return answer(conn, headers[pathOf(line)] ?? "51 Not found\r\n", "body\n");
-  });
-  try {
+  }, async (server) => {
     const c = client();
     const exact = await c.fetch(server.url("/1029"));
     assertEquals([exact.status, exact.meta.length], [20, 1024]);
@@ -566,9 +529,7 @@ Deno.test("Client takes a 1029-byte header, refuses 1030; bare LF ends a header;
     );
     assertEquals(userinfo.code, "bad-header");
     assertStringIncludes(userinfo.message, "userinfo");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -577,14 +538,13 @@ Deno.test("Client takes a 1029-byte header, refuses 1030; bare LF ends a header;
 Deno.test("Client decodes iso-8859-1 and shift_jis text by the META charset", async () => {
   const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]); // "café\n"
   const sjis = new Uint8Array([0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea, 0x0a]); // "日本語\n"
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const path = pathOf(line);
     if (path === "/latin1") return answer(conn, "20 text/plain; charset=ISO-8859-1\r\n", latin1);
     if (path === "/sjis") return answer(conn, "20 text/gemini; charset=shift_jis\r\n", sjis);
     if (path === "/utf8") return answer(conn, "20 text/plain\r\n", "café\n");
     return answer(conn, "20 text/plain; charset=x-klingon\r\n", "qapla'\n");
-  });
-  try {
+  }, async (server) => {
     const c = client();
     assertEquals(await (await c.fetch(server.url("/latin1"))).text(), "café\n");
     const japanese = await c.fetch(server.url("/sjis"));
@@ -598,38 +558,32 @@ Deno.test("Client decodes iso-8859-1 and shift_jis text by the META charset", as
     assertStringIncludes(error.message, "--raw");
     const raw = await c.fetch(server.url("/klingon"));
     assertEquals(new TextDecoder().decode(await raw.bytes()), "qapla'\n");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------------------------------
 // input
 
 Deno.test("Client answers 10 with the input option, %20-encoded, replacing the query", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const url = new URL(line);
     if (url.search === "" || url.search === "?old") return answer(conn, "10 Your name?\r\n");
     return answer(conn, "20 text/plain\r\n", `got ${url.search}\n`);
-  });
-  try {
+  }, async (server) => {
     const response = await client().fetch(server.url("/ask?old"), { input: "a b+c&d" });
     assertEquals(await response.text(), "got ?a%20b%2Bc%26d\n");
     assertEquals(response.url.href, server.url("/ask?a%20b%2Bc%26d"));
     const unanswered = await client().fetch(server.url("/ask"));
     assertEquals([unanswered.status, unanswered.meta], [10, "Your name?"]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client asks the onInput hook for 11 with sensitive set", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const url = new URL(line);
     if (url.search === "") return answer(conn, "11 Password\r\n");
     return answer(conn, "20 text/plain\r\n", `ok ${url.search}\n`);
-  });
-  try {
+  }, async (server) => {
     const asked: { prompt: string; sensitive: boolean }[] = [];
     const response = await client({
       hooks: {
@@ -644,23 +598,18 @@ Deno.test("Client asks the onInput hook for 11 with sensitive set", async () => 
     const declined = await client({ hooks: { onInput: () => Promise.resolve(null) } })
       .fetch(server.url("/login"));
     assertEquals(declined.status, 11);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client gives up on a server that asks for input forever", async () => {
-  const server = await startGeminiServer(({ conn }) => answer(conn, "10 again\r\n"));
-  try {
+  await withGeminiServer(({ conn }) => answer(conn, "10 again\r\n"), async (server) => {
     let asked = 0;
     const response = await client({
       hooks: { onInput: () => Promise.resolve(`try${++asked}`) },
     }).fetch(server.url("/"));
     assertEquals(response.status, 10);
     assertEquals(asked, 5);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client times out a connection whose TLS handshake never completes", async () => {

@@ -1,6 +1,6 @@
 import net from "node:net";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
-import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { answer, startGeminiServer, withGeminiServer } from "../_helpers/gemini_server.ts";
 import { startTestServer } from "../_helpers/tls_server.ts";
 import { makeIdentity, MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
 import { Client } from "../../lib/client/client.ts";
@@ -49,11 +49,10 @@ Deno.test("Client answers 60 without an identity and 61 with the wrong one", asy
 
 Deno.test("Client picks the identity by scope, segment-aware, longest prefix first", async () => {
   const seen: string[] = [];
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     seen.push(`${new URL(line).pathname} ${conn.peerCertificate?.commonName ?? "-"}`);
     return answer(conn, "20 text/plain\r\n", "ok\n");
-  });
-  try {
+  }, async (server) => {
     const identities = new MemoryIdentityStore();
     const origin = `gemini://localhost:${server.port}`;
     await identities.add(await makeIdentity("alice", [`${origin}/alice`]));
@@ -70,9 +69,7 @@ Deno.test("Client picks the identity by scope, segment-aware, longest prefix fir
       "/alice/deep/er deep",
       "/ -",
     ]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client retries once with the identity onIdentityRequired returns", async () => {
@@ -99,7 +96,7 @@ Deno.test("Client retries once with the identity onIdentityRequired returns", as
 
 Deno.test("Client does not carry a forced identity to another host", async () => {
   const alice = await makeIdentity("alice");
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const url = new URL(line);
     if (url.hostname === "localhost") {
       return answer(conn, `30 gemini://127.0.0.1:${url.port}/\r\n`);
@@ -109,13 +106,10 @@ Deno.test("Client does not carry a forced identity to another host", async () =>
       "20 text/plain\r\n",
       `${conn.peerCertificate?.commonName ?? "anonymous"}\n`,
     );
-  });
-  try {
+  }, async (server) => {
     const response = await client().fetch(server.url("/"), { identity: alice });
     assertEquals(await response.text(), "anonymous\n");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client asks for the passphrase of an encrypted identity key", async () => {
@@ -140,11 +134,10 @@ Deno.test("Client asks for the passphrase of an encrypted identity key", async (
 Deno.test("Client asks for a passphrase once per identity, across redirects and fetches", async () => {
   const { cert, key } = await generateCertificate("alice");
   const encrypted = storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     if (new URL(line).pathname === "/start") return answer(conn, "30 /end\r\n");
     return answer(conn, "20 text/plain\r\n", `hello ${conn.peerCertificate?.commonName}\n`);
-  });
-  try {
+  }, async (server) => {
     let asked = 0;
     const c = client({
       hooks: {
@@ -159,9 +152,7 @@ Deno.test("Client asks for a passphrase once per identity, across redirects and 
     const again = await c.fetch(server.url("/end"), { identity: encrypted });
     assertEquals(await again.text(), "hello alice\n");
     assertEquals(asked, 1);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client refuses a wrong passphrase before connecting, instead of going on without a certificate", async () => {

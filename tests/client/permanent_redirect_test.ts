@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../_helpers/assert.ts";
-import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { answer, withGeminiServer } from "../_helpers/gemini_server.ts";
 import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
 import { Client } from "../../lib/client/client.ts";
 import { ClientError, type ClientOptions } from "../../lib/client/types.ts";
@@ -19,12 +19,11 @@ function pathOf(line: string): string {
 }
 
 Deno.test("Client remembers a 31: the next fetch of the old URL goes straight to the new one", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const path = pathOf(line);
     if (path === "/old") return answer(conn, "31 /new\r\n");
     return answer(conn, "20 text/plain\r\n", `at ${path}\n`);
-  });
-  try {
+  }, async (server) => {
     const moves: string[] = [];
     const c = client({
       hooks: { onPermanentRedirect: ({ from, to }) => void moves.push(`${from.href} ${to.href}`) },
@@ -46,42 +45,38 @@ Deno.test("Client remembers a 31: the next fetch of the old URL goes straight to
     // Another client (another run) asks the old URL again.
     await (await client().fetch(server.url("/old"))).bytes();
     assertEquals(server.lines.slice(3), [server.url("/old"), server.url("/new")]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client does not remember a 30: the old URL is asked every time", async () => {
-  const server = await startGeminiServer(({ line, conn }) =>
-    pathOf(line) === "/temp"
-      ? answer(conn, "30 /elsewhere\r\n")
-      : answer(conn, "20 text/plain\r\n", "here\n")
+  await withGeminiServer(
+    ({ line, conn }) =>
+      pathOf(line) === "/temp"
+        ? answer(conn, "30 /elsewhere\r\n")
+        : answer(conn, "20 text/plain\r\n", "here\n"),
+    async (server) => {
+      const moves: string[] = [];
+      const c = client({ hooks: { onPermanentRedirect: ({ to }) => void moves.push(to.href) } });
+      for (let i = 0; i < 2; i++) await (await c.fetch(server.url("/temp"))).bytes();
+      assertEquals(server.lines, [
+        server.url("/temp"),
+        server.url("/elsewhere"),
+        server.url("/temp"),
+        server.url("/elsewhere"),
+      ]);
+      assertEquals(c.movedPermanently(server.url("/temp")), undefined);
+      assertEquals(moves, []);
+    },
   );
-  try {
-    const moves: string[] = [];
-    const c = client({ hooks: { onPermanentRedirect: ({ to }) => void moves.push(to.href) } });
-    for (let i = 0; i < 2; i++) await (await c.fetch(server.url("/temp"))).bytes();
-    assertEquals(server.lines, [
-      server.url("/temp"),
-      server.url("/elsewhere"),
-      server.url("/temp"),
-      server.url("/elsewhere"),
-    ]);
-    assertEquals(c.movedPermanently(server.url("/temp")), undefined);
-    assertEquals(moves, []);
-  } finally {
-    await server.close();
-  }
 });
 
 Deno.test("Client follows remembered 31s in a chain, counted against maxRedirects", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const path = pathOf(line);
     if (path === "/a") return answer(conn, "31 /b\r\n");
     if (path === "/b") return answer(conn, "31 /c\r\n");
     return answer(conn, "20 text/plain\r\n", `at ${path}\n`);
-  });
-  try {
+  }, async (server) => {
     const c = client({ maxRedirects: 2 });
     await (await c.fetch(server.url("/a"))).bytes();
     const again = await c.fetch(server.url("/a"));
@@ -95,20 +90,17 @@ Deno.test("Client follows remembered 31s in a chain, counted against maxRedirect
     await (await strict.fetch(server.url("/b"))).bytes();
     const error = await assertRejects(() => strict.fetch(server.url("/a")), ClientError);
     assertEquals(error.code, "too-many-redirects");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client asks onRedirect again for a remembered 31 to another host; a no returns the 31 unsent", async () => {
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const url = new URL(line);
     if (url.hostname === "localhost") {
       return answer(conn, `31 gemini://127.0.0.1:${url.port}/moved\r\n`);
     }
     return answer(conn, "20 text/plain\r\n", "moved\n");
-  });
-  try {
+  }, async (server) => {
     let allow = true;
     const asked: string[] = [];
     const c = client({
@@ -125,21 +117,18 @@ Deno.test("Client asks onRedirect again for a remembered 31 to another host; a n
     assertEquals(await declined.bytes(), new Uint8Array());
     assertEquals(asked.length, 2);
     assertEquals(server.lines.length, 2);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("Client forgets remembered 31s that now close a loop, and asks the servers again", async () => {
   let moved = false;
-  const server = await startGeminiServer(({ line, conn }) => {
+  await withGeminiServer(({ line, conn }) => {
     const path = pathOf(line);
     if (path === "/a") return answer(conn, "31 /b\r\n");
     // /b is first a page, then (the capsule changed) a permanent redirect back to /a.
     if (path === "/b" && moved) return answer(conn, "31 /a\r\n");
     return answer(conn, "20 text/plain\r\n", `at ${path}\n`);
-  });
-  try {
+  }, async (server) => {
     const c = client();
     await (await c.fetch(server.url("/a"))).bytes();
     moved = true;
@@ -150,7 +139,5 @@ Deno.test("Client forgets remembered 31s that now close a loop, and asks the ser
     moved = false;
     await (await c.fetch(server.url("/a"))).bytes();
     assertEquals(server.lines.map(pathOf), ["/a", "/b", "/b", "/a", "/b"]);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -13,7 +13,7 @@ import {
   type InvalidCertificate,
 } from "../../lib/client/types.ts";
 import { type CertificateInfo, generateCertificate } from "../../lib/tls/certificate.ts";
-import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { answer, startGeminiServer, withGeminiServer } from "../_helpers/gemini_server.ts";
 import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
 import { localhostCertificate } from "../_helpers/tls_server.ts";
 
@@ -298,8 +298,7 @@ Deno.test("Client asks onInvalidCertificate in strict mode: abort pins nothing, 
 });
 
 Deno.test("Client tofu modes and an expired certificate: warn goes on with a warning, off says nothing", async () => {
-  const server = await startGeminiServer(ok, { certificate: await expiredCertificate() });
-  try {
+  await withGeminiServer(ok, async (server) => {
     const warnings: string[] = [];
     const warned = await client(new MemoryKnownHosts(), {
       tofu: "warn",
@@ -319,9 +318,7 @@ Deno.test("Client tofu modes and an expired certificate: warn goes on with a war
     await off.bytes();
     assertEquals(quiet, []);
     assertEquals(server.lines, [server.url("/warn"), server.url("/off")]);
-  } finally {
-    await server.close();
-  }
+  }, { certificate: await expiredCertificate() });
 });
 
 Deno.test("Client warns once when the certificate is for another host (other.example at 127.0.0.1), and goes on", async () => {
@@ -351,8 +348,7 @@ Deno.test("Client warns once when the certificate is for another host (other.exa
 });
 
 Deno.test("Client does not warn when a SAN covers the host (127.0.0.1, localhost)", async () => {
-  const server = await startGeminiServer(ok, { certificate: await localhostCertificate() });
-  try {
+  await withGeminiServer(ok, async (server) => {
     const warnings: string[] = [];
     const c = client(new MemoryKnownHosts(), {
       hooks: { onWarning: (m) => void warnings.push(m) },
@@ -363,7 +359,5 @@ Deno.test("Client does not warn when a SAN covers the host (127.0.0.1, localhost
       await response.bytes();
     }
     assertEquals(warnings, []);
-  } finally {
-    await server.close();
-  }
+  }, { certificate: await localhostCertificate() });
 });
