@@ -4,12 +4,14 @@
  */
 
 import type {
+  ClientOptions,
   Identity,
   IdentityStore,
   KnownHost,
   KnownHostsStore,
 } from "../../lib/client/types.ts";
 import { hostAndPort } from "../../lib/protocol/url.ts";
+import { Client } from "../../lib/client/client.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 
 /** A known-hosts store in a Map; `puts` counts writes. */
@@ -106,4 +108,13 @@ export class MemoryIdentityStore implements IdentityStore {
 export async function makeIdentity(name: string, scopes: string[] = []): Promise<Identity> {
   const { cert, key, info } = await generateCertificate(name);
   return { name, cert, key, encrypted: false, scopes, info, created: new Date().toISOString() };
+}
+
+/** A Client with empty in-memory known hosts and identities, plus `options`. */
+export function memoryClient(options: ClientOptions = {}): Client {
+  return new Client({
+    knownHosts: new MemoryKnownHosts(),
+    identities: new MemoryIdentityStore(),
+    ...options,
+  });
 }

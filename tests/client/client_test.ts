@@ -6,17 +6,8 @@ import {
   startGeminiServer,
   withGeminiServer,
 } from "../_helpers/gemini_server.ts";
-import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
-import { Client } from "../../lib/client/client.ts";
-import { ClientError, type ClientOptions } from "../../lib/client/types.ts";
-
-function client(options: ClientOptions = {}): Client {
-  return new Client({
-    knownHosts: new MemoryKnownHosts(),
-    identities: new MemoryIdentityStore(),
-    ...options,
-  });
-}
+import { memoryClient as client } from "../_helpers/memory_stores.ts";
+import { ClientError } from "../../lib/client/types.ts";
 
 function pathOf(line: string): string {
   const url = new URL(line);

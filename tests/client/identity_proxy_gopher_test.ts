@@ -2,20 +2,15 @@ import net from "node:net";
 import { assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, startGeminiServer, withGeminiServer } from "../_helpers/gemini_server.ts";
 import { startTestServer } from "../_helpers/tls_server.ts";
-import { makeIdentity, MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
-import { Client } from "../../lib/client/client.ts";
+import {
+  makeIdentity,
+  memoryClient as client,
+  MemoryIdentityStore,
+} from "../_helpers/memory_stores.ts";
 import { openIdentityStore } from "../../lib/client/identities.ts";
 import { encryptKey, makeIdentity as storeIdentity } from "../../lib/client/identities.ts";
-import { ClientError, type ClientOptions, type Identity } from "../../lib/client/types.ts";
+import { ClientError, type Identity } from "../../lib/client/types.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-
-function client(options: ClientOptions = {}): Client {
-  return new Client({
-    knownHosts: new MemoryKnownHosts(),
-    identities: new MemoryIdentityStore(),
-    ...options,
-  });
-}
 
 /** A server that answers 60 without a certificate, 61 for one it does not know, 20 for alice. */
 async function certServer(alice: Identity): Promise<Awaited<ReturnType<typeof startGeminiServer>>> {

@@ -1,18 +1,9 @@
 import { assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { answer, withGeminiServer } from "../_helpers/gemini_server.ts";
-import { MemoryIdentityStore, MemoryKnownHosts } from "../_helpers/memory_stores.ts";
-import { Client } from "../../lib/client/client.ts";
-import { ClientError, type ClientOptions } from "../../lib/client/types.ts";
+import { memoryClient as client } from "../_helpers/memory_stores.ts";
+import { ClientError } from "../../lib/client/types.ts";
 
 // Edge case 46: a 31 is remembered for the life of a Client, a 30 is not.
-
-function client(options: ClientOptions = {}): Client {
-  return new Client({
-    knownHosts: new MemoryKnownHosts(),
-    identities: new MemoryIdentityStore(),
-    ...options,
-  });
-}
 
 function pathOf(line: string): string {
   return new URL(line).pathname;
