@@ -12,6 +12,12 @@ import { encryptKey, makeIdentity as storeIdentity } from "../../lib/client/iden
 import { ClientError, type Identity } from "../../lib/client/types.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 
+/** An identity "alice" whose key is encrypted with the passphrase "pw". */
+async function encryptedAlice(): Promise<Identity> {
+  const { cert, key } = await generateCertificate("alice");
+  return storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
+}
+
 /** A server that answers 60 without a certificate, 61 for one it does not know, 20 for alice. */
 async function certServer(alice: Identity): Promise<Awaited<ReturnType<typeof startGeminiServer>>> {
   return await startGeminiServer(({ conn }) => {
@@ -108,8 +114,7 @@ Deno.test("Client does not carry a forced identity to another host", async () =>
 });
 
 Deno.test("Client asks for the passphrase of an encrypted identity key", async () => {
-  const { cert, key } = await generateCertificate("alice");
-  const encrypted = storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
+  const encrypted = await encryptedAlice();
   const server = await certServer(encrypted);
   try {
     const response = await client({ hooks: { onPassphrase: () => Promise.resolve("pw") } })
@@ -127,8 +132,7 @@ Deno.test("Client asks for the passphrase of an encrypted identity key", async (
 });
 
 Deno.test("Client asks for a passphrase once per identity, across redirects and fetches", async () => {
-  const { cert, key } = await generateCertificate("alice");
-  const encrypted = storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
+  const encrypted = await encryptedAlice();
   await withGeminiServer(({ line, conn }) => {
     if (new URL(line).pathname === "/start") return answer(conn, "30 /end\r\n");
     return answer(conn, "20 text/plain\r\n", `hello ${conn.peerCertificate?.commonName}\n`);
@@ -151,8 +155,7 @@ Deno.test("Client asks for a passphrase once per identity, across redirects and 
 });
 
 Deno.test("Client refuses a wrong passphrase before connecting, instead of going on without a certificate", async () => {
-  const { cert, key } = await generateCertificate("alice");
-  const encrypted = storeIdentity("alice", { cert, key: encryptKey(key, "pw"), passphrase: "pw" });
+  const encrypted = await encryptedAlice();
   const server = await certServer(encrypted);
   try {
     let asked = 0;
