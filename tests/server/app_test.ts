@@ -13,23 +13,9 @@ import { accessControl } from "../../lib/server/access.ts";
 import { rateLimit } from "../../lib/server/limits.ts";
 import { fileServer } from "../../lib/server/static.ts";
 import { stripPrefix } from "../../lib/server/router.ts";
-import type { GeminiRequest } from "../../lib/server/types.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { memoryLogger, request, serveHandler } from "./_harness.ts";
-
-function req(url: string, extra: Partial<GeminiRequest> = {}): GeminiRequest {
-  const u = new URL(url);
-  return {
-    url: u,
-    path: decodeURIComponent(u.pathname),
-    host: u.hostname,
-    clientCertificate: undefined,
-    remoteAddress: { hostname: "127.0.0.1", port: 1 },
-    requestId: "r",
-    signal: new AbortController().signal,
-    ...extra,
-  };
-}
+import { handlerRequest as req } from "./_request.ts";
 
 Deno.test("Router: path parameters, wildcard, order and not-found", async () => {
   const seen: AppRequest[] = [];

@@ -5,17 +5,10 @@ import { MODULE_PATH, renderCapsuleModule } from "../../tools/embed-capsule.ts";
 import { extractLinks } from "../../lib/gemtext/links.ts";
 import { parseGemtext } from "../../lib/gemtext/parse.ts";
 import type { GeminiRequest } from "../../lib/server/types.ts";
+import { handlerRequest } from "./_request.ts";
 
 function request(path: string): GeminiRequest {
-  return {
-    url: new URL(`gemini://localhost${path}`),
-    path,
-    host: "localhost",
-    clientCertificate: undefined,
-    remoteAddress: { hostname: "127.0.0.1", port: 1 },
-    requestId: "t",
-    signal: new AbortController().signal,
-  };
+  return handlerRequest(`gemini://localhost${path}`);
 }
 
 Deno.test("lib/server/default_capsule.ts matches examples/capsule (run tools/embed-capsule.ts)", async () => {

@@ -4,6 +4,7 @@ import { type ClientConnection, dial } from "../../lib/tls/dial.ts";
 import net from "node:net";
 import { fetchUrl } from "./_client.ts";
 import { startServer } from "./_server.ts";
+import { handlerRequest } from "./_request.ts";
 
 const ok = () => ({ status: 20, meta: "text/plain", body: "ok" });
 
@@ -59,15 +60,9 @@ Deno.test("Limits caps open connections per IP and in total", () => {
 Deno.test("rateLimit() middleware answers 44 with the wait", async () => {
   const t = 0;
   const handler = rateLimit({ burst: 1, perSecond: 0.25 }, () => t)(ok);
-  const request = {
-    url: new URL("gemini://localhost/"),
-    path: "/",
-    host: "localhost",
-    clientCertificate: undefined,
+  const request = handlerRequest("gemini://localhost/", {
     remoteAddress: { hostname: "10.0.0.1", port: 1 },
-    requestId: "r",
-    signal: new AbortController().signal,
-  };
+  });
   assertEquals((await handler(request)).status, 20);
   assertEquals(await handler(request), { status: 44, meta: "4" });
 });

@@ -7,17 +7,10 @@ import {
   pathRules,
 } from "../../lib/server/rules.ts";
 import type { GeminiRequest } from "../../lib/server/types.ts";
+import { handlerRequest } from "./_request.ts";
 
 function req(path: string): GeminiRequest {
-  return {
-    url: new URL(`gemini://localhost${encodeURI(path)}`),
-    path,
-    host: "localhost",
-    clientCertificate: undefined,
-    remoteAddress: { hostname: "127.0.0.1", port: 1 },
-    requestId: "r",
-    signal: new AbortController().signal,
-  };
+  return handlerRequest(`gemini://localhost${encodeURI(path)}`, { path });
 }
 
 Deno.test("expandCaptures() expands numbered and named groups, $$ and missing groups", () => {

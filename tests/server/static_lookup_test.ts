@@ -8,20 +8,13 @@ import { join } from "node:path";
 import { assertEquals } from "../_helpers/assert.ts";
 import { fileServer } from "../../lib/server/static.ts";
 import type { GeminiReply } from "../../lib/server/types.ts";
+import { handlerRequest } from "./_request.ts";
 
 async function get(
   handler: ReturnType<typeof fileServer>,
   path: string,
 ): Promise<{ status: number; text: string }> {
-  const reply: GeminiReply = await handler({
-    url: new URL(`gemini://localhost${path}`),
-    path,
-    host: "localhost",
-    clientCertificate: undefined,
-    remoteAddress: { hostname: "127.0.0.1", port: 1 },
-    requestId: "t",
-    signal: new AbortController().signal,
-  });
+  const reply: GeminiReply = await handler(handlerRequest(`gemini://localhost${path}`));
   let text = "";
   if (reply.body && typeof reply.body !== "string" && !(reply.body instanceof Uint8Array)) {
     for await (const chunk of reply.body as AsyncIterable<Uint8Array>) {
@@ -72,15 +65,7 @@ Deno.test("fileServer() sends a small file in one piece and a large one in 64 Ki
     await Deno.writeFile(join(root, "large.bin"), new Uint8Array(65_537).fill(2));
     const handler = fileServer({ root });
     const chunks = async (path: string): Promise<number[]> => {
-      const reply = await handler({
-        url: new URL(`gemini://localhost${path}`),
-        path,
-        host: "localhost",
-        clientCertificate: undefined,
-        remoteAddress: { hostname: "127.0.0.1", port: 1 },
-        requestId: "t",
-        signal: new AbortController().signal,
-      });
+      const reply = await handler(handlerRequest(`gemini://localhost${path}`));
       if (reply.body instanceof Uint8Array) return [reply.body.length];
       const sizes: number[] = [];
       for await (const c of reply.body as AsyncIterable<Uint8Array>) sizes.push(c.length);

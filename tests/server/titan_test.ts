@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { mimeAllowed, titanHandler, type TitanOptions } from "../../lib/server/titan.ts";
-import type { GeminiRequest } from "../../lib/server/types.ts";
 import { titanUpload } from "../../lib/client/titan.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { memoryLogger, request, serveHandler } from "./_harness.ts";
+import { handlerRequest } from "./_request.ts";
 
 const encoder = new TextEncoder();
 
@@ -16,15 +16,7 @@ Deno.test("mimeAllowed() matches exact types and wildcards, ignoring parameters"
 
 Deno.test("titanHandler() refuses uploads when no authorisation is configured", async () => {
   const handler = titanHandler({ root: "/nonexistent" });
-  const req: GeminiRequest = {
-    url: new URL("titan://localhost/x;size=1"),
-    path: "/x",
-    host: "localhost",
-    clientCertificate: undefined,
-    remoteAddress: { hostname: "127.0.0.1", port: 1 },
-    requestId: "r",
-    signal: new AbortController().signal,
-  };
+  const req = handlerRequest("titan://localhost/x;size=1", { path: "/x" });
   assertEquals((await handler(req)).status, 61);
   const gemini = await handler({ ...req, url: new URL("gemini://localhost/x") });
   assertEquals(gemini.status, 59);
