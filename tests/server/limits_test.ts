@@ -8,6 +8,16 @@ import { handlerRequest } from "./_request.ts";
 
 const ok = () => ({ status: 20, meta: "text/plain", body: "ok" });
 
+/** Whether a request to `port` is refused: the connection fails or no status comes back. */
+async function isRefused(port: number): Promise<boolean> {
+  try {
+    const r = await fetchUrl(port, "gemini://localhost/");
+    return Number.isNaN(r.status);
+  } catch {
+    return true;
+  }
+}
+
 Deno.test("RateLimiter answers the real wait in whole seconds and refills over time", () => {
   let t = 0;
   const limiter = new RateLimiter({ burst: 3, perSecond: 0.5 }, () => t);
@@ -91,14 +101,7 @@ Deno.test("serve() bans a client that keeps hitting the rate limit", async () =>
     assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 44);
     assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 44);
     // Banned now: the connection is closed before the TLS handshake.
-    let refused = false;
-    try {
-      const r = await fetchUrl(s.port, "gemini://localhost/");
-      refused = Number.isNaN(r.status);
-    } catch {
-      refused = true;
-    }
-    assert(refused, "a banned client is not served");
+    assert(await isRefused(s.port), "a banned client is not served");
   } finally {
     await s.stop();
   }
@@ -110,14 +113,7 @@ Deno.test("serve() refuses connections over the per-IP cap", async () => {
   try {
     idle.push(await dial("127.0.0.1", { port: s.port }));
     idle.push(await dial("127.0.0.1", { port: s.port }));
-    let refused = false;
-    try {
-      const r = await fetchUrl(s.port, "gemini://localhost/");
-      refused = Number.isNaN(r.status);
-    } catch {
-      refused = true;
-    }
-    assert(refused, "the third connection is refused");
+    assert(await isRefused(s.port), "the third connection is refused");
     for (const c of idle.splice(0)) c.destroy();
     // Once the idle ones are gone, a request is served again (bounded wait for the close).
     let status = NaN;
