@@ -3,6 +3,8 @@
  * tested on its own): send raw request bytes, read the whole answer.
  */
 
+import net from "node:net";
+import tls from "node:tls";
 import { _concatBytes } from "../../lib/client/_bytes.ts";
 import { dial, type DialOptions } from "../../lib/tls/dial.ts";
 import type { CertificateInfo } from "../../lib/tls/certificate.ts";
@@ -81,4 +83,33 @@ export function fetchUrl(
   options: DialOptions & { host?: string; maxBytes?: number } = {},
 ): Promise<RawResponse> {
   return rawRequest(port, `${url}\r\n`, options);
+}
+
+/**
+ * One request for `url` through a fake load balancer: connects over TCP, sends `preface`
+ * (when given), then speaks TLS (no verification, SNI localhost); resolves with the whole
+ * response text when the server ends or closes the connection.
+ */
+export function fetchWithPreface(
+  port: number,
+  preface: Uint8Array | undefined,
+  url = "gemini://localhost/",
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ port, host: "127.0.0.1" }, () => {
+      if (preface) raw.write(preface);
+      const socket = tls.connect({
+        socket: raw,
+        rejectUnauthorized: false,
+        servername: "localhost",
+      });
+      let text = "";
+      socket.on("data", (chunk: Uint8Array) => (text += new TextDecoder().decode(chunk)));
+      socket.on("secureConnect", () => socket.write(`${url}\r\n`));
+      socket.on("end", () => resolve(text));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    raw.on("error", reject);
+  });
 }

@@ -5,7 +5,7 @@
  */
 
 import net from "node:net";
-import tls from "node:tls";
+import { fetchWithPreface as fetchThrough } from "./_client.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { localhostCertificate } from "../_helpers/tls_server.ts";
 import { listen, type Listener } from "../../lib/tls/listen.ts";
@@ -59,27 +59,6 @@ async function startServer(
     }
   })();
   return { listener, served, refused, done };
-}
-
-/** Connects over TCP, sends `preface`, then speaks TLS; resolves with the response text. */
-function fetchThrough(port: number, preface: Uint8Array | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const raw = net.connect({ port, host: "127.0.0.1" }, () => {
-      if (preface) raw.write(preface);
-      const socket = tls.connect({
-        socket: raw,
-        rejectUnauthorized: false,
-        servername: "localhost",
-      });
-      let text = "";
-      socket.on("data", (chunk: Uint8Array) => (text += new TextDecoder().decode(chunk)));
-      socket.on("secureConnect", () => socket.write("gemini://localhost/\r\n"));
-      socket.on("end", () => resolve(text));
-      socket.on("close", () => resolve(text));
-      socket.on("error", reject);
-    });
-    raw.on("error", reject);
-  });
 }
 
 const SOURCE = { hostname: "203.0.113.7", port: 40000 };

@@ -3,33 +3,13 @@
  * limit see the client named by the PROXY header, not the load balancer.
  */
 
-import net from "node:net";
 import tls from "node:tls";
+import { fetchWithPreface } from "./_client.ts";
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { AccessLog } from "../../lib/server/access_log.ts";
 import { formatProxyHeader } from "../../lib/server/proxy_protocol.ts";
 import { success } from "../../lib/server/types.ts";
 import { startServer } from "./_server.ts";
-
-/** One request through a fake load balancer that sends `preface` first. */
-function fetchWithPreface(port: number, preface: Uint8Array, url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const raw = net.connect({ port, host: "127.0.0.1" }, () => {
-      raw.write(preface);
-      const socket = tls.connect({
-        socket: raw,
-        rejectUnauthorized: false,
-        servername: "localhost",
-      });
-      let text = "";
-      socket.on("data", (chunk: Uint8Array) => (text += new TextDecoder().decode(chunk)));
-      socket.on("secureConnect", () => socket.write(`${url}\r\n`));
-      socket.on("close", () => resolve(text));
-      socket.on("error", reject);
-    });
-    raw.on("error", reject);
-  });
-}
 
 const DESTINATION = { hostname: "127.0.0.1", port: 1965 };
 
