@@ -1,11 +1,9 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { GEMINI } from "../_helpers/launcher.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "../server/_client.ts";
 import { request } from "../server/_harness.ts";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Collects a child's stderr and waits for patterns in it. */
 class Output {
@@ -61,7 +59,7 @@ async function withServe(
   try {
     const file = join(dir, "serve.toml");
     await setup(dir, file);
-    const child = new Deno.Command(join(ROOT, "gemini"), {
+    const child = new Deno.Command(GEMINI, {
       args: ["serve", "--config", file, "--listen", "127.0.0.1:0", ...extra],
       env: { GEMINI_HOME: join(dir, "home") },
       stdout: "null",

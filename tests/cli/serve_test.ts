@@ -1,13 +1,11 @@
 import { type ServeIo, whileServing } from "./_serve.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { GEMINI } from "../_helpers/launcher.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
 import { formatFingerprint } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "../server/_client.ts";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function readUntil(
   reader: ReadableStreamDefaultReader<Uint8Array>,
@@ -40,7 +38,7 @@ async function startCli(home: string, args: string[]): Promise<{
   port: number;
   startup: string;
 }> {
-  const child = new Deno.Command(join(ROOT, "gemini"), {
+  const child = new Deno.Command(GEMINI, {
     args: ["serve", "--listen", "127.0.0.1:0", ...args],
     env: { GEMINI_HOME: home },
     stdout: "null",
