@@ -9,6 +9,7 @@ import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { AccessLog } from "../../lib/server/access_log.ts";
 import { formatProxyHeader } from "../../lib/server/proxy_protocol.ts";
 import { success } from "../../lib/server/types.ts";
+import { cgiHandler } from "../../lib/server/cgi.ts";
 import { startServer } from "./_server.ts";
 
 const DESTINATION = { hostname: "127.0.0.1", port: 1965 };
@@ -80,5 +81,26 @@ Deno.test("serve() with proxyProtocol refuses a connection without a header", as
     assertEquals(text.startsWith("20"), false);
   } finally {
     await s.stop();
+  }
+});
+
+Deno.test("serve() with proxyProtocol gives CGI programs the original client as REMOTE_ADDR", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxy-cgi-" });
+  const program = `${dir}/whoami.sh`;
+  await Deno.writeTextFile(
+    program,
+    `#!/bin/sh\nprintf '20 text/plain\\r\\n%s %s\\n' "$REMOTE_ADDR" "$REMOTE_HOST"\n`,
+  );
+  await Deno.chmod(program, 0o755);
+  const s = await startServer(cgiHandler({ program }), {
+    listen: [{ hostname: "127.0.0.1", port: 0, proxyProtocol: true }],
+  });
+  try {
+    const header = formatProxyHeader(2, { hostname: "203.0.113.7", port: 6000 }, DESTINATION);
+    const text = await fetchWithPreface(s.port, header, "gemini://localhost/whoami");
+    assertEquals(text, "20 text/plain\r\n203.0.113.7 203.0.113.7\n");
+  } finally {
+    await s.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
