@@ -73,6 +73,26 @@ function decodeSegment(raw: string, where: string): string {
 }
 
 /**
+ * Decodes the `%XX` escapes of one path segment exactly once, as UTF-8. Throws a
+ * {@linkcode RequestError}: `bad-percent-encoding`, `invalid-utf8`, `nul` or `control-char`.
+ * A decoded segment may still hold `/` or `\` (from `%2F`, `%5C`): a file server must refuse
+ * those itself.
+ *
+ * @example
+ * ```ts
+ * import { decodePathSegment } from "./request_path.ts";
+ * console.assert(decodePathSegment("caf%C3%A9") === "café");
+ * console.assert(decodePathSegment("a%2Fb") === "a/b");
+ * ```
+ */
+export function decodePathSegment(segment: string): string {
+  return decodeSegment(
+    segment,
+    JSON.stringify(segment.length > 80 ? `${segment.slice(0, 80)}...` : segment),
+  );
+}
+
+/**
  * Decodes and normalises the path of a request URL. Percent-escapes are decoded first
  * (as UTF-8), then `.` and `..` segments are resolved, so encoded traversal such as
  * `/%2e%2e/x` or `/a%2F..%2F..` is caught. Throws a {@linkcode RequestError}:

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _decodePath } from "./_path.ts";
+import { decodeRequestPath } from "../protocol/request_path.ts";
 import { type FileServerOptions, mediaTypeFor } from "./static.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 
@@ -36,7 +36,7 @@ export function memoryServer(
   return (request: GeminiRequest): GeminiReply => {
     let path: string;
     try {
-      path = _decodePath(request.url.pathname || "/");
+      path = decodeRequestPath(request.url).path;
     } catch {
       return { status: 59, meta: "Bad request: path not allowed" };
     }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { _decodePath } from "./_path.ts";
+import { decodeRequestPath } from "../protocol/request_path.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
 
 /**
@@ -154,7 +154,7 @@ export function stripPrefix(prefix: string): Middleware {
     url.pathname = url.pathname.startsWith(rawPrefix)
       ? url.pathname.slice(rawPrefix.length) || "/"
       : "/";
-    return next({ ...request, url, path: _decodePath(url.pathname) });
+    return next({ ...request, url, path: decodeRequestPath(url).path });
   };
 }
 

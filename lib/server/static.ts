@@ -16,7 +16,7 @@ import mime from "mime-types";
 import { gemtextTitle } from "../gemtext/links.ts";
 import { parseGemtext } from "../gemtext/parse.ts";
 import { RequestError } from "../protocol/request_error.ts";
-import { _decodePath } from "./_path.ts";
+import { decodePathSegment } from "../protocol/request_path.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 
 /** Options for {@linkcode fileServer}. */
@@ -116,7 +116,7 @@ export function _resolveSegments(rawPath: string): Resolved {
     if (part === "") continue;
     let decoded: string;
     try {
-      decoded = _decodePath(part);
+      decoded = decodePathSegment(part);
     } catch (error) {
       if (error instanceof RequestError) return { ok: false, reply: BAD_REQUEST };
       throw error;
