@@ -23,6 +23,7 @@ export type RequestRejection =
   | "control-char"
   | "bad-percent-encoding"
   | "path-traversal"
+  | "encoded-separator"
   | "other-scheme"
   | "wrong-host"
   | "wrong-port"
@@ -64,6 +65,10 @@ export const REQUEST_REJECTIONS: Readonly<Record<RequestRejection, RequestReject
     "path-traversal": {
       status: 59,
       meaning: "Request path climbs above the root with a .. segment",
+    },
+    "encoded-separator": {
+      status: 59,
+      meaning: "Request path has an encoded slash or a backslash in a segment",
     },
     "other-scheme": { status: 53, meaning: "Request URL has a scheme this server does not serve" },
     "wrong-host": { status: 53, meaning: "Request URL is for a host this server does not serve" },

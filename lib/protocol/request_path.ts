@@ -143,3 +143,66 @@ export function decodeRequestPath(url: URL | string): DecodedRequestPath {
     encodedSlash,
   };
 }
+
+/**
+ * The one path a server applies its rules to and serves from: the request path decoded
+ * once, with `.` and `..` segments resolved and empty segments collapsed, keeping a
+ * trailing slash (`//a/./b//c/` is `/a/b/c/`). Every rule of a server (locations,
+ * certificate checks, redirects, rate limits, CGI, Titan, proxying) and its file server see
+ * this same value, so no spelling of a path can match one rule and be served by another.
+ *
+ * Throws a {@linkcode RequestError} (status 59) for what {@linkcode decodeRequestPath}
+ * refuses and, in addition, `encoded-separator` for a segment that decodes to a slash
+ * (`%2F`) or holds a backslash, raw or encoded: such a segment would name another path
+ * once decoded.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { canonicalRequestPath } from "./request_path.ts";
+ * assert.equal(canonicalRequestPath(new URL("gemini://h//members/./s.gmi")), "/members/s.gmi");
+ * assert.equal(canonicalRequestPath(new URL("gemini://h/%6Dembers/")), "/members/");
+ * assert.throws(() => canonicalRequestPath(new URL("gemini://h/a/..%2F..%2Fetc")));
+ * ```
+ */
+export function canonicalRequestPath(url: URL | string): string {
+  const decoded = decodeRequestPath(url);
+  if (decoded.encodedSlash || decoded.path.includes("\\")) {
+    const raw = typeof url === "string" ? new URL(url).pathname : url.pathname;
+    throw new RequestError(
+      "encoded-separator",
+      `Request path ${
+        JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}...` : raw)
+      } has an encoded slash or a backslash`,
+    );
+  }
+  return decoded.normalized;
+}
+
+/** Characters a path segment may hold unencoded (RFC 3986 pchar, without `%`). */
+const PCHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
+
+/**
+ * Percent-encodes a decoded path (such as {@linkcode canonicalRequestPath} returns) so it
+ * can stand in a URL again: every character outside RFC 3986's `pchar` set is encoded as
+ * UTF-8, slashes separate segments.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { encodeRequestPath } from "./request_path.ts";
+ * assert.equal(encodeRequestPath("/café/a b?.gmi"), "/caf%C3%A9/a%20b%3F.gmi");
+ * ```
+ */
+export function encodeRequestPath(path: string): string {
+  let out = "";
+  for (const ch of path) {
+    if (ch === "/" || PCHAR.test(ch)) out += ch;
+    else {
+      for (const byte of new TextEncoder().encode(ch)) {
+        out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+      }
+    }
+  }
+  return out;
+}

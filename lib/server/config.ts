@@ -32,6 +32,12 @@ export interface LimitsConfig {
   rateBurst: number;
   /** Tokens per second. */
   ratePerSecond: number;
+  /** Whether new connections per IP are rate limited (before TLS). Default: as `rate`. */
+  connectionRate: boolean;
+  /** Connection token bucket size. Default twice `rateBurst`. */
+  connectionRateBurst: number;
+  /** Connection tokens per second. Default twice `ratePerSecond`. */
+  connectionRatePerSecond: number;
   /** Open connections per IP. */
   maxConnectionsPerIp: number;
   /** Open connections in total. */
@@ -263,6 +269,9 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   rate: true,
   rateBurst: 20,
   ratePerSecond: 2,
+  connectionRate: true,
+  connectionRateBurst: 40,
+  connectionRatePerSecond: 4,
   maxConnectionsPerIp: 32,
   maxConnections: 1024,
   ban: true,
@@ -557,6 +566,9 @@ const LIMIT_KEYS = [
   "rate",
   "rate_burst",
   "rate_per_second",
+  "connection_rate",
+  "connection_rate_burst",
+  "connection_rate_per_second",
   "max_connections_per_ip",
   "max_connections",
   "ban",
@@ -759,11 +771,22 @@ export function configFromDocument(
 
   const limitsTable = doc.limits === undefined ? {} : r.table(doc.limits, ["limits"], LIMIT_KEYS);
   const lp = ["limits"];
+  const rate = r.bool(limitsTable, lp, "rate") ?? DEFAULT_LIMITS.rate;
+  const rateBurst = r.number(limitsTable, lp, "rate_burst", 1) ?? DEFAULT_LIMITS.rateBurst;
+  const ratePerSecond = r.number(limitsTable, lp, "rate_per_second", 0.001, false) ??
+    DEFAULT_LIMITS.ratePerSecond;
   const limits: LimitsConfig = {
-    rate: r.bool(limitsTable, lp, "rate") ?? DEFAULT_LIMITS.rate,
-    rateBurst: r.number(limitsTable, lp, "rate_burst", 1) ?? DEFAULT_LIMITS.rateBurst,
-    ratePerSecond: r.number(limitsTable, lp, "rate_per_second", 0.001, false) ??
-      DEFAULT_LIMITS.ratePerSecond,
+    rate,
+    rateBurst,
+    ratePerSecond,
+    // Twice the request rate unless set, so that a client over the request rate is still
+    // told 44 before its connections are refused.
+    connectionRate: r.bool(limitsTable, lp, "connection_rate") ?? rate,
+    connectionRateBurst: r.number(limitsTable, lp, "connection_rate_burst", 1) ??
+      2 * rateBurst,
+    connectionRatePerSecond:
+      r.number(limitsTable, lp, "connection_rate_per_second", 0.001, false) ??
+        2 * ratePerSecond,
     maxConnectionsPerIp: r.number(limitsTable, lp, "max_connections_per_ip", 1) ??
       DEFAULT_LIMITS.maxConnectionsPerIp,
     maxConnections: r.number(limitsTable, lp, "max_connections", 1) ??
@@ -1085,6 +1108,9 @@ export function formatConfig(config: ServerConfig): string {
       rate: l.rate,
       rate_burst: l.rateBurst,
       rate_per_second: l.ratePerSecond,
+      connection_rate: l.connectionRate,
+      connection_rate_burst: l.connectionRateBurst,
+      connection_rate_per_second: l.connectionRatePerSecond,
       max_connections_per_ip: l.maxConnectionsPerIp,
       max_connections: l.maxConnections,
       ban: l.ban,

@@ -1,8 +1,19 @@
 /**
- * Serving one connection, in a fixed order: TLS handshake and request line under one
- * deadline (at most 1026 bytes), parse (59), rate limit (44), target check (53), the
- * handler (a throw becomes 40 and an error log line with the request id), the response
- * under its own deadline, and always a TLS close_notify at the end.
+ * Serving one connection, in named stages:
+ *
+ * 1. **read request**: the TLS handshake and the request line under one deadline (at most
+ *    1026 bytes are looked at; framing errors answer 59, a shutdown answers 41); then the
+ *    connection stops reading, unless the request is a Titan upload whose body follows;
+ * 2. **admit**: the per-IP request rate (44 with the real wait);
+ * 3. **parse**: the URL (59), its one canonical path (59), the target host and port (53);
+ * 4. **route**: the handler, under the response deadline (a throw or a timeout becomes 40
+ *    and an error log line with the request id);
+ * 5. **reply**: the header and body, then TLS close_notify; a body cut short ends the
+ *    connection without close_notify, so the client can tell.
+ *
+ * Each stage is a function of a few dozen lines over an {@linkcode Exchange}, and the whole
+ * runs on any {@linkcode ServerConnection}, including the in-memory one of
+ * memory_connection.ts, so the tables of 59, 53, 44 and 41 answers are tested without TLS.
  *
  * @module
  */
@@ -10,15 +21,21 @@
 import { isIP } from "node:net";
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
+import { canonicalRequestPath } from "../protocol/request_path.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
 import { parseTitanUrl } from "../protocol/titan.ts";
 import { hostAndPort } from "../protocol/url.ts";
-import { decodeRequestPath } from "../protocol/request_path.ts";
 import type { ServerConnection } from "../tls/listen.ts";
+import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
-import type { Limits } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
+
+/** What the pipeline needs of the limits: the request rate (see `Limits`). */
+export interface RequestRateLimit {
+  /** Takes a request token for `ip`: 0 when allowed, else the whole seconds to wait. */
+  takeRequest(ip: string): number;
+}
 
 /** Options for {@linkcode serveConnection}. */
 export interface ServeConnectionOptions {
@@ -33,7 +50,7 @@ export interface ServeConnectionOptions {
   /** Time for the handler and the whole response, ms. Default 300000. */
   responseTimeoutMs?: number;
   /** Rate limit (44) for requests. Default none. */
-  limits?: Limits;
+  limits?: RequestRateLimit;
   /** Error and debug messages. Default silent. */
   logger?: Logger;
   /** Access log. Default none. */
@@ -58,44 +75,34 @@ export interface ServeConnectionOptions {
    * body reaches the handler as {@linkcode GeminiRequest.body}.
    */
   schemes?: readonly string[];
+  /** Called when the TLS handshake fails or the peer leaves before it ends. */
+  onHandshakeFailure?: () => void;
 }
 
 const encoder = new TextEncoder();
 
-class Timeout extends Error {
-  constructor() {
-    super("Deadline passed");
-  }
-}
-
 /** How long a shutdown lets a TLS handshake in progress go on, ms. */
 const HANDSHAKE_GRACE_MS = 1000;
 
-class Draining extends Error {
-  constructor() {
-    super("Server is shutting down");
-  }
+/** One connection on its way through the stages. */
+interface Exchange {
+  readonly conn: ServerConnection;
+  readonly options: ServeConnectionOptions;
+  readonly logger: Logger;
+  readonly requestId: string;
+  readonly entry: AccessEntry;
+  readonly started: number;
+  /** Deadline of the handshake and the request line. */
+  readonly requestUntil: number;
+  /** Aborted when the server stops accepting. */
+  readonly drain: AbortSignal | undefined;
+  readonly schemes: readonly string[];
 }
 
-function deadline<T>(promise: Promise<T>, at: number, drain?: AbortSignal): Promise<T> {
-  const left = at - Date.now();
-  if (left <= 0) return Promise.reject(new Timeout());
-  if (drain?.aborted) return Promise.reject(new Draining());
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onDrain: (() => void) | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout()), left);
-      if (drain) {
-        onDrain = () => reject(new Draining());
-        drain.addEventListener("abort", onDrain, { once: true });
-      }
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-    if (onDrain) drain?.removeEventListener("abort", onDrain);
-  });
+/** The request line and the bytes that arrived after it. */
+interface RequestBytes {
+  line: Uint8Array;
+  rest: Uint8Array;
 }
 
 /** A short random request id (8 hex digits). */
@@ -103,29 +110,373 @@ export function newRequestId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 8);
 }
 
-async function readRequestLine(
+/**
+ * Serves one accepted connection to the end and returns its access-log entry (also
+ * written to `options.accessLog`). Never throws.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { serveConnection } from "./connection.ts";
+ * import { memoryConnection } from "./memory_connection.ts";
+ * const conn = memoryConnection("gemini://localhost/\r\n");
+ * const entry = await serveConnection(conn, {
+ *   handler: () => ({ status: 20, meta: "text/plain", body: "hi" }),
+ *   hosts: ["localhost"],
+ *   port: 1965,
+ * });
+ * assert.equal(conn.text(), "20 text/plain\r\nhi");
+ * assert.equal(entry.status, 20);
+ * assert.equal(conn.ending, "close");
+ * ```
+ */
+export async function serveConnection(
   conn: ServerConnection,
-  until: number,
-  drain: AbortSignal | undefined,
-): Promise<{ line: Uint8Array; rest: Uint8Array }> {
-  let buffer = new Uint8Array(0);
-  while (true) {
-    const chunk = await deadline(conn.read(), until, drain);
-    if (chunk === null) {
-      throw new RequestError("missing-crlf", "Request line ended without CRLF");
+  options: ServeConnectionOptions,
+): Promise<AccessEntry> {
+  const x = exchangeFor(conn, options);
+  try {
+    if (!(await handshake(x))) {
+      conn.destroy();
+      return finish(x);
     }
-    const next = new Uint8Array(buffer.length + chunk.length);
-    next.set(buffer);
-    next.set(chunk, buffer.length);
-    // Never keep more than a full line plus one byte.
-    buffer = next.length > 1027 ? next.subarray(0, 1027) : next;
-    const found = scanRequestLine(buffer);
-    if (found) return { line: found.line, rest: found.rest.slice() };
+    const read = await readRequest(x);
+    if (read === undefined) {
+      conn.destroy();
+      return finish(x);
+    }
+    if ("status" in read) return await refuse(x, read);
+    const limited = admit(x, read.line);
+    if (limited) return await refuse(x, limited);
+    const parsed = parseRequest(x, read);
+    if ("status" in parsed) return await refuse(x, parsed);
+    await respond(x, parsed);
+  } catch (error) {
+    options.logger?.error("connection failed", { id: x.requestId, ip: x.entry.ip, error });
+    conn.destroy();
+  }
+  return finish(x);
+}
+
+function exchangeFor(conn: ServerConnection, options: ServeConnectionOptions): Exchange {
+  const started = Date.now();
+  const requestId = options.requestId ?? newRequestId();
+  return {
+    conn,
+    options,
+    logger: options.logger ?? silentLogger,
+    requestId,
+    started,
+    requestUntil: started + (options.requestTimeoutMs ?? 10_000),
+    drain: options.drainSignal,
+    schemes: options.schemes ?? ["gemini"],
+    entry: {
+      time: new Date(started),
+      requestId,
+      ip: conn.remoteAddress.hostname,
+      host: "",
+      path: "",
+      status: 0,
+      bytes: 0,
+      durationMs: 0,
+    },
+  };
+}
+
+function finish(x: Exchange): AccessEntry {
+  const { entry } = x;
+  entry.time = new Date();
+  entry.durationMs = Date.now() - x.started;
+  if (entry.status !== 0 || entry.host) x.options.accessLog?.log(entry);
+  return entry;
+}
+
+/** Stage 1a: the TLS handshake, under the request deadline. False when it failed. */
+async function handshake(x: Exchange): Promise<boolean> {
+  const done = x.conn.handshake();
+  try {
+    try {
+      await withDeadline(done, { at: x.requestUntil, signal: x.drain });
+    } catch (error) {
+      if (!isDraining(x, error)) throw error;
+      // A shutdown began during the handshake. A TLS 1.3 client finishes its side first
+      // and may already be waiting to send its request: a short grace lets the handshake
+      // end so that client gets its 41 rather than a reset.
+      const grace = Math.min(x.requestUntil, Date.now() + HANDSHAKE_GRACE_MS);
+      await withDeadline(done, { at: grace, signal: x.options.signal });
+    }
+  } catch (error) {
+    x.logger.debug("TLS handshake failed", {
+      id: x.requestId,
+      ip: x.entry.ip,
+      error: String(error),
+    });
+    x.options.onHandshakeFailure?.();
+    return false;
+  }
+  try {
+    x.entry.clientCertificate = x.conn.peerCertificate?.certSha256;
+  } catch {
+    // an unparseable client certificate is treated as none
+  }
+  return true;
+}
+
+/**
+ * Stage 1b: the request line, under the request deadline. Returns the line and the bytes
+ * after it, the reply for a malformed line (59), a late one (59) or a shutdown (41), or
+ * `undefined` when the connection failed. Only a Titan request goes on reading.
+ */
+async function readRequest(x: Exchange): Promise<RequestBytes | GeminiReply | undefined> {
+  // At most a full line plus one byte is kept between reads; the chunk that completes the
+  // line is kept whole, since a Titan body may have arrived with it.
+  let head: Uint8Array = new Uint8Array(0);
+  try {
+    while (true) {
+      const chunk = await withDeadline(x.conn.read(), { at: x.requestUntil, signal: x.drain });
+      if (chunk === null) {
+        throw new RequestError("missing-crlf", "Request line ended without CRLF");
+      }
+      const bytes = head.length === 0 ? chunk : joinBytes(head, chunk);
+      const found = scanRequestLine(bytes);
+      if (found) {
+        if (!isUpload(found.line, x.schemes)) x.conn.stopReading();
+        return { line: found.line, rest: found.rest };
+      }
+      head = bytes;
+    }
+  } catch (error) {
+    if (error instanceof RequestError) return { status: error.status, meta: error.message };
+    if (error instanceof DeadlineError) return { status: 59, meta: "Request timeout" };
+    if (isDraining(x, error)) return { status: 41, meta: "Server is shutting down" };
+    return undefined;
+  }
+}
+
+/** Whether `error` is the drain signal's abort (the server stopped accepting). */
+function isDraining(x: Exchange, error: unknown): boolean {
+  return x.drain !== undefined && x.drain.aborted && error === x.drain.reason;
+}
+
+/** Whether a request line is a Titan upload this server takes (its body follows it). */
+function isUpload(line: Uint8Array, schemes: readonly string[]): boolean {
+  if (!schemes.includes("titan") || line.length < 6) return false;
+  return new TextDecoder().decode(line.subarray(0, 6)).toLowerCase() === "titan:";
+}
+
+/** Stage 2: the request rate of the client. Returns the 44 reply when it is over. */
+function admit(x: Exchange, line: Uint8Array): GeminiReply | undefined {
+  const wait = x.options.limits?.takeRequest(x.entry.ip) ?? 0;
+  if (wait <= 0) return undefined;
+  // The access log names what was refused, when the line parses.
+  try {
+    const url = parseRequestLine(line, { schemes: x.schemes });
+    x.entry.host = hostAndPort(url).host;
+    x.entry.path = loggedPath(url);
+    x.entry.path = canonicalRequestPath(url.protocol === "titan:" ? titanTarget(url) : url);
+  } catch {
+    // left as "-": the request would have been refused anyway
+  }
+  return { status: 44, meta: String(wait) };
+}
+
+/**
+ * Stage 3: the request as handlers see it: its URL, its canonical path, and the virtual
+ * host it is for. Returns the 59 or 53 reply for a request that is refused.
+ */
+function parseRequest(x: Exchange, read: RequestBytes): GeminiRequest | GeminiReply {
+  const { conn, entry, options } = x;
+  try {
+    const url = parseRequestLine(read.line, { schemes: x.schemes });
+    const { host } = hostAndPort(url);
+    entry.host = host;
+    entry.path = loggedPath(url);
+    const titan = url.protocol === "titan:";
+    const path = canonicalRequestPath(titan ? titanTarget(url) : url);
+    entry.path = path;
+    const request: GeminiRequest = {
+      url,
+      path,
+      host: targetHost(x, url, host),
+      clientCertificate: conn.peerCertificate,
+      remoteAddress: conn.remoteAddress,
+      requestId: x.requestId,
+      signal: options.signal ?? new AbortController().signal,
+      servername: conn.servername,
+      tls: conn.tls,
+    };
+    if (titan) request.body = uploadBody(conn, read.rest);
+    return request;
+  } catch (error) {
+    if (error instanceof RequestError) return { status: error.status, meta: error.message };
+    return { status: 59, meta: "Bad request" };
+  }
+}
+
+/**
+ * The virtual host of a request: its URL's host when served here, or the default host
+ * when the URL names the address the client connected to (an IP literal, usually sent
+ * without SNI). Throws the 53 {@linkcode RequestError} otherwise.
+ */
+function targetHost(x: Exchange, url: URL, host: string): string {
+  const { options } = x;
+  const target = { hosts: options.hosts, port: options.port, schemes: x.schemes };
+  try {
+    checkRequestTarget(url, target);
+    return host;
+  } catch (error) {
+    const local = x.conn.localAddress.hostname;
+    if (
+      !(error instanceof RequestError) || error.reason !== "wrong-host" ||
+      !options.defaultHost || !isIP(host) || host !== local
+    ) {
+      throw error;
+    }
+    checkRequestTarget(url, { ...target, hosts: [host] });
+    return options.defaultHost;
+  }
+}
+
+/** The path the access log shows before the canonical one is known (never Titan's token). */
+function loggedPath(url: URL): string {
+  if (url.protocol !== "titan:") return url.pathname;
+  const semicolon = url.pathname.indexOf(";");
+  return semicolon < 0 ? url.pathname : url.pathname.slice(0, semicolon);
+}
+
+/** A Titan URL without its `;size=...` parameters (also when they are malformed). */
+function titanTarget(url: URL): URL {
+  try {
+    return parseTitanUrl(url).url;
+  } catch {
+    const plain = new URL(url.href);
+    plain.pathname = loggedPath(url);
+    plain.search = "";
+    return plain;
+  }
+}
+
+/**
+ * The bytes after the request line: what was read with it, then the rest of the
+ * connection, pulled as the handler reads (the connection reads ahead by at most 64 KiB).
+ */
+function uploadBody(conn: ServerConnection, first: Uint8Array): ReadableStream<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller): Promise<void> {
+      if (pending) {
+        const chunk = pending;
+        pending = undefined;
+        if (chunk.length > 0) return controller.enqueue(chunk);
+      }
+      try {
+        const chunk = await conn.read();
+        if (chunk) controller.enqueue(chunk);
+        else controller.close();
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Stages 4 and 5 for a request that passed the checks. */
+async function respond(x: Exchange, request: GeminiRequest): Promise<void> {
+  const controller = new AbortController();
+  const responseUntil = Date.now() + (x.options.responseTimeoutMs ?? 300_000);
+  const hard = x.options.signal;
+  const onHard = (): void => {
+    controller.abort(hard?.reason);
+    x.conn.destroy();
+  };
+  hard?.addEventListener("abort", onHard, { once: true });
+  const timer = setTimeout(
+    () => controller.abort(new DeadlineError("Response deadline passed")),
+    responseUntil - Date.now(),
+  );
+  try {
+    const routed = await route(x, { ...request, signal: controller.signal }, responseUntil);
+    x.conn.stopReading();
+    await reply(x, routed, { until: responseUntil, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+    hard?.removeEventListener("abort", onHard);
+  }
+}
+
+/** A reply with its header already formatted (so it is known to be valid). */
+interface RoutedReply {
+  reply: GeminiReply;
+  header: string;
+}
+
+/** Stage 4: the handler, under the response deadline; a throw or a timeout becomes 40. */
+async function route(
+  x: Exchange,
+  request: GeminiRequest,
+  until: number,
+): Promise<RoutedReply> {
+  try {
+    const reply = await withDeadline(Promise.resolve(x.options.handler(request)), { at: until });
+    return { reply, header: formatResponseHeader(reply.status, reply.meta) };
+  } catch (error) {
+    if (error instanceof DeadlineError) {
+      x.logger.error("handler timed out", { id: x.requestId, path: request.path });
+    } else {
+      x.logger.error("handler failed", { id: x.requestId, path: request.path, error });
+    }
+    const meta = `Temporary failure (request ${x.requestId})`;
+    return { reply: { status: 40, meta }, header: formatResponseHeader(40, meta) };
   }
 }
 
 /** The largest body sent in the same write as the header (one TLS record, one syscall). */
 const COALESCE_LIMIT = 16_384;
+
+/**
+ * Stage 5: the header and the body (for 2x), then close_notify. A body that cannot be
+ * sent whole ends the connection without close_notify, so the client sees the truncation.
+ */
+async function reply(
+  x: Exchange,
+  routed: RoutedReply,
+  limits: { until: number; signal: AbortSignal },
+): Promise<void> {
+  const { conn, entry } = x;
+  const { reply, header } = routed;
+  entry.status = reply.status;
+  const body = reply.status >= 20 && reply.status <= 29 ? reply.body : undefined;
+  const write = (data: Uint8Array | string): Promise<void> =>
+    withDeadline(conn.write(data), { at: limits.until, signal: limits.signal });
+  try {
+    const small = body === undefined ? undefined : smallBody(body);
+    if (body === undefined) {
+      await write(header);
+      await cancelBody(reply.body);
+    } else if (small) {
+      await write(joinBytes(encoder.encode(header), small));
+      entry.bytes += small.length;
+    } else {
+      await write(header);
+      for await (const chunk of bodyChunks(body)) {
+        if (limits.signal.aborted) throw limits.signal.reason;
+        if (chunk.length === 0) continue;
+        await write(chunk);
+        entry.bytes += chunk.length;
+      }
+    }
+  } catch (error) {
+    x.logger.warn("response not completed", {
+      id: x.requestId,
+      path: entry.path,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    await cancelBody(reply.body);
+    conn.destroy();
+    return;
+  }
+  await conn.close();
+}
 
 /**
  * The body as bytes when it is small bytes or text, so it can go out in the same write as
@@ -170,250 +521,19 @@ async function cancelBody(body: ReplyBody | undefined): Promise<void> {
   }
 }
 
-/**
- * Serves one accepted connection to the end and returns its access-log entry (also
- * written to `options.accessLog`). Never throws.
- *
- * @example
- * ```ts ignore
- * for await (const conn of listener) serveConnection(conn, { handler, hosts: ["*"], port: 1965 });
- * ```
- */
-export async function serveConnection(
-  conn: ServerConnection,
-  options: ServeConnectionOptions,
-): Promise<AccessEntry> {
-  const started = Date.now();
-  const logger = options.logger ?? silentLogger;
-  const requestId = options.requestId ?? newRequestId();
-  const entry: AccessEntry = {
-    time: new Date(started),
-    requestId,
-    ip: conn.remoteAddress.hostname,
-    host: "",
-    path: "",
-    status: 0,
-    bytes: 0,
-    durationMs: 0,
-  };
-  const finish = (): AccessEntry => {
-    entry.time = new Date();
-    entry.durationMs = Date.now() - started;
-    if (entry.status !== 0 || entry.host) options.accessLog?.log(entry);
-    return entry;
-  };
-  const until = started + (options.requestTimeoutMs ?? 10_000);
-  const handshake = conn.handshake();
+/** Answers a refused request (no body) and closes; returns the access-log entry. */
+async function refuse(x: Exchange, refusal: GeminiReply): Promise<AccessEntry> {
+  const { conn, entry } = x;
+  conn.stopReading();
+  entry.status = refusal.status;
   try {
-    try {
-      await deadline(handshake, until, options.drainSignal);
-    } catch (error) {
-      if (!(error instanceof Draining)) throw error;
-      // A shutdown began during the handshake. A TLS 1.3 client finishes its side first
-      // and may already be waiting to send its request: a short grace lets the handshake
-      // end so that client gets its 41 below rather than a reset.
-      await deadline(handshake, Math.min(until, Date.now() + HANDSHAKE_GRACE_MS), options.signal);
-    }
-  } catch (error) {
-    logger.debug("TLS handshake failed", { id: requestId, ip: entry.ip, error: String(error) });
-    conn.destroy();
-    return finish();
-  }
-  try {
-    entry.clientCertificate = conn.peerCertificate?.certSha256;
-  } catch {
-    // an unparseable client certificate is treated as none
-  }
-
-  let line: Uint8Array;
-  let rest: Uint8Array;
-  try {
-    ({ line, rest } = await readRequestLine(conn, until, options.drainSignal));
-  } catch (error) {
-    if (error instanceof RequestError) {
-      await sendAndClose(conn, entry, error.status, error.message);
-    } else if (error instanceof Timeout) {
-      await sendAndClose(conn, entry, 59, "Request timeout");
-    } else if (error instanceof Draining) {
-      await sendAndClose(conn, entry, 41, "Server is shutting down");
-    } else {
-      conn.destroy();
-    }
-    return finish();
-  }
-
-  const wait = options.limits?.takeRequest(entry.ip) ?? 0;
-  if (wait > 0) {
-    // The access log line names what was refused, when the line parses.
-    try {
-      const url = parseRequestLine(line, { schemes: options.schemes ?? ["gemini"] });
-      entry.host = hostAndPort(url).host;
-      entry.path = decodeRequestPath(url).path;
-    } catch {
-      // left as "-": the request would have been refused anyway
-    }
-    await sendAndClose(conn, entry, 44, String(wait));
-    return finish();
-  }
-
-  let request: GeminiRequest;
-  const controller = new AbortController();
-  const onAbort = (): void => {
-    controller.abort(options.signal?.reason);
-    conn.destroy();
-  };
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    const schemes = options.schemes ?? ["gemini"];
-    const url = parseRequestLine(line, { schemes });
-    const { host } = hostAndPort(url);
-    entry.host = host;
-    entry.path = url.pathname;
-    const titan = url.protocol === "titan:";
-    let vhost = host;
-    try {
-      checkRequestTarget(url, { hosts: options.hosts, port: options.port, schemes });
-    } catch (error) {
-      // A URL naming the address the client connected to (an IP literal, usually without
-      // SNI) is for the default virtual host.
-      const local = conn.localAddress.hostname;
-      if (
-        !(error instanceof RequestError) || error.reason !== "wrong-host" ||
-        !options.defaultHost || !isIP(host) || host !== local
-      ) {
-        throw error;
-      }
-      checkRequestTarget(url, { hosts: [host], port: options.port, schemes });
-      vhost = options.defaultHost;
-    }
-    request = {
-      url,
-      path: decodeRequestPath(titan ? _titanTarget(url) : url).path,
-      host: vhost,
-      clientCertificate: conn.peerCertificate,
-      remoteAddress: conn.remoteAddress,
-      requestId,
-      signal: controller.signal,
-      servername: conn.servername,
-      tls: conn.tls,
-    };
-    if (titan) request.body = _uploadBody(conn, rest);
-    entry.path = request.path;
-  } catch (error) {
-    options.signal?.removeEventListener("abort", onAbort);
-    if (error instanceof RequestError) {
-      await sendAndClose(conn, entry, error.status, error.message);
-    } else {
-      await sendAndClose(conn, entry, 59, "Bad request");
-    }
-    return finish();
-  }
-
-  const responseUntil = Date.now() + (options.responseTimeoutMs ?? 300_000);
-  const timer = setTimeout(
-    () => controller.abort(new Error("Response deadline passed")),
-    Math.max(0, responseUntil - Date.now()),
-  );
-  try {
-    let result: GeminiReply;
-    let header: string;
-    try {
-      result = await deadline(Promise.resolve(options.handler(request)), responseUntil);
-      header = formatResponseHeader(result.status, result.meta);
-    } catch (error) {
-      if (error instanceof Timeout) {
-        logger.error("handler timed out", { id: requestId, path: request.path });
-      } else {
-        logger.error("handler failed", { id: requestId, path: request.path, error });
-      }
-      await sendAndClose(conn, entry, 40, `Temporary failure (request ${requestId})`);
-      return finish();
-    }
-    entry.status = result.status;
-    const hasBody = result.status >= 20 && result.status <= 29 && result.body !== undefined;
-    try {
-      const small = hasBody ? smallBody(result.body!) : undefined;
-      if (small) {
-        const head = encoder.encode(header);
-        const both = new Uint8Array(head.length + small.length);
-        both.set(head);
-        both.set(small, head.length);
-        await deadline(conn.write(both), responseUntil);
-        entry.bytes += small.length;
-      } else if (hasBody) {
-        await deadline(conn.write(header), responseUntil);
-        for await (const chunk of bodyChunks(result.body!)) {
-          if (controller.signal.aborted) throw controller.signal.reason ?? new Timeout();
-          if (chunk.length === 0) continue;
-          await deadline(conn.write(chunk), responseUntil);
-          entry.bytes += chunk.length;
-        }
-      } else {
-        await deadline(conn.write(header), responseUntil);
-        await cancelBody(result.body);
-      }
-    } catch (error) {
-      // The body is incomplete: end without close_notify so the client sees the truncation.
-      logger.warn("response not completed", {
-        id: requestId,
-        path: request.path,
-        error: String(error instanceof Error ? error.message : error),
-      });
-      await cancelBody(result.body);
-      conn.destroy();
-      return finish();
-    }
-    await conn.close();
-    return finish();
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-/** A Titan URL without its `;size=...` parameters (as sent when they are malformed). */
-function _titanTarget(url: URL): URL {
-  try {
-    return parseTitanUrl(url).url;
-  } catch {
-    return url;
-  }
-}
-
-/** The bytes after the request line: what was read with it, then the rest of the connection. */
-function _uploadBody(conn: ServerConnection, first: Uint8Array): ReadableStream<Uint8Array> {
-  let pending: Uint8Array | undefined = first;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      if (pending) {
-        const chunk = pending;
-        pending = undefined;
-        if (chunk.length > 0) return controller.enqueue(chunk);
-      }
-      try {
-        const chunk = await conn.read();
-        if (chunk) controller.enqueue(chunk);
-        else controller.close();
-      } catch (error) {
-        controller.error(error);
-      }
-    },
-  });
-}
-
-async function sendAndClose(
-  conn: ServerConnection,
-  entry: AccessEntry,
-  status: number,
-  meta: string,
-): Promise<void> {
-  entry.status = status;
-  try {
-    await deadline(conn.write(formatResponseHeader(status, safeMeta(meta))), Date.now() + 5000);
+    const header = formatResponseHeader(refusal.status, safeMeta(refusal.meta));
+    await withDeadline(conn.write(header), { at: Date.now() + 5000 });
     await conn.close();
   } catch {
     conn.destroy();
   }
+  return finish(x);
 }
 
 function safeMeta(meta: string): string {
@@ -423,4 +543,11 @@ function safeMeta(meta: string): string {
   if (bytes.length <= 1024) return clean;
   bytes = bytes.subarray(0, 1000);
   return new TextDecoder().decode(bytes).replace(/\uFFFD$/, "") + "...";
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

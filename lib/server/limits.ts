@@ -33,6 +33,13 @@ export interface BanOptions {
 export interface LimitsOptions {
   /** Per-IP request rate. Default `{ burst: 20, perSecond: 2 }`. */
   rate?: RateOptions | false;
+  /**
+   * Per-IP rate of new connections, decided before TLS; a refused connection is closed
+   * without a word and counts toward a ban. Default: twice the request rate (`{ burst: 40,
+   * perSecond: 4 }` with the default `rate`), so that a client over the request rate is
+   * still told `44` first; off when `rate` is `false`.
+   */
+  connectionRate?: RateOptions | false;
   /** Open connections per IP. Default 32. */
   maxConnectionsPerIp?: number;
   /** Open connections in total. Default 1024. */
@@ -182,7 +189,26 @@ export class BanList {
 }
 
 /** Why a connection was refused by {@linkcode Limits.open}. */
-export type ConnectionRefusal = "banned" | "per-ip" | "global";
+export type ConnectionRefusal = "banned" | "per-ip" | "global" | "rate";
+
+/**
+ * The per-IP connection rate used when {@linkcode LimitsOptions.connectionRate} is not
+ * given: twice the request rate, or none when the request rate is off.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { defaultConnectionRate } from "./limits.ts";
+ * assert.deepEqual(defaultConnectionRate({}), { burst: 40, perSecond: 4 });
+ * assert.equal(defaultConnectionRate(false), false);
+ * ```
+ */
+export function defaultConnectionRate(
+  rate: RateOptions | false | undefined,
+): Required<RateOptions> | false {
+  if (rate === false) return false;
+  return { burst: 2 * (rate?.burst ?? 20), perSecond: 2 * (rate?.perSecond ?? 2) };
+}
 
 /**
  * Every limit of a server in one object: the connection caps are checked when a
@@ -204,6 +230,8 @@ export class Limits {
   readonly maxConnections: number;
   /** The request rate limiter, if on. */
   readonly rate: RateLimiter | undefined;
+  /** The connection rate limiter, if on. */
+  readonly connectionRate: RateLimiter | undefined;
   /** The ban list, if on. */
   readonly bans: BanList | undefined;
   #open = new Map<string, number>();
@@ -215,6 +243,10 @@ export class Limits {
     this.maxConnectionsPerIp = options.maxConnectionsPerIp ?? 32;
     this.maxConnections = options.maxConnections ?? 1024;
     this.rate = options.rate === false ? undefined : new RateLimiter(options.rate ?? {}, now);
+    const connectionRate = options.connectionRate ?? defaultConnectionRate(options.rate);
+    this.connectionRate = connectionRate === false
+      ? undefined
+      : new RateLimiter(connectionRate, now);
     this.bans = options.ban === false ? undefined : new BanList(options.ban ?? {}, now);
   }
 
@@ -223,12 +255,20 @@ export class Limits {
     return this.#total;
   }
 
-  /** Admits a new connection from `ip`, or says why not. Call {@linkcode close} later. */
+  /**
+   * Admits a new connection from `ip`, or says why not: banned, too many open in total or
+   * from `ip`, or `ip` opening them too fast (which counts toward a ban). Call
+   * {@linkcode close} when an admitted connection ends.
+   */
   open(ip: string): ConnectionRefusal | undefined {
     if (this.bans && this.bans.bannedFor(ip) > 0) return "banned";
     if (this.#total >= this.maxConnections) return "global";
     const n = this.#open.get(ip) ?? 0;
     if (n >= this.maxConnectionsPerIp) return "per-ip";
+    if (this.connectionRate && this.connectionRate.take(ip) > 0) {
+      this.bans?.strike(ip);
+      return "rate";
+    }
     this.#open.set(ip, n + 1);
     this.#total++;
     return undefined;

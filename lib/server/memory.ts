@@ -4,7 +4,7 @@
  * @module
  */
 
-import { decodeRequestPath } from "../protocol/request_path.ts";
+import { encodeRequestPath } from "../protocol/request_path.ts";
 import { type FileServerOptions, mediaTypeFor } from "./static.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 
@@ -34,15 +34,10 @@ export function memoryServer(
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/") + "/");
   }
   return (request: GeminiRequest): GeminiReply => {
-    let path: string;
-    try {
-      path = decodeRequestPath(request.url).path;
-    } catch {
-      return { status: 59, meta: "Bad request: path not allowed" };
-    }
+    const path = request.path;
     if (path.split("/").some((s) => s.startsWith("."))) return { status: 51, meta: "Not found" };
     if (!path.endsWith("/") && dirs.has(path + "/")) {
-      return { status: 31, meta: `${request.url.pathname}/` };
+      return { status: 31, meta: `${encodeRequestPath(path)}/` };
     }
     const name = path.endsWith("/") ? path + "index.gmi" : path;
     const body = files[name];

@@ -9,6 +9,7 @@
  */
 
 import { _appendBytes } from "./_bytes.ts";
+import { encodeRequestPath } from "../protocol/request_path.ts";
 import { scanResponseHeader } from "../protocol/response.ts";
 import { type CertificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
 import { type ClientIdentity, dial } from "../tls/dial.ts";
@@ -143,9 +144,10 @@ export function proxyHandler(options: ProxyOptions): Handler {
           `untrusted certificate (SPKI ${conn.peerCertificate.spkiSha256})`,
         );
       }
-      let target = request.url;
+      // The upstream is asked for the canonical path, the one every rule here matched.
+      const target = new URL(request.url.href);
+      target.pathname = encodeRequestPath(request.path);
       if (options.rewriteUrl) {
-        target = new URL(request.url.href);
         const name = options.servername ?? host;
         target.hostname = name.includes(":") ? `[${name}]` : name;
         target.port = port === 1965 ? "" : String(port);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { decodeRequestPath } from "../protocol/request_path.ts";
+import { encodeRequestPath } from "../protocol/request_path.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
 
 /**
@@ -149,12 +149,10 @@ export function stripPrefix(prefix: string): Middleware {
   const p = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
   return (next) => (request) => {
     if (request.path !== p && !request.path.startsWith(p + "/")) return NOT_FOUND;
+    const path = request.path.slice(p.length) || "/";
     const url = new URL(request.url.href);
-    const rawPrefix = encodeURI(p);
-    url.pathname = url.pathname.startsWith(rawPrefix)
-      ? url.pathname.slice(rawPrefix.length) || "/"
-      : "/";
-    return next({ ...request, url, path: decodeRequestPath(url).path });
+    url.pathname = encodeRequestPath(path);
+    return next({ ...request, url, path });
   };
 }
 

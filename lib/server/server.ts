@@ -96,6 +96,23 @@ export interface ServedCertificate {
   notAfter: Date;
 }
 
+/** Counters of a running server, for health checks and worker recycling. */
+export interface ServerStats {
+  /** When the server started (`Date.now()` milliseconds). */
+  startedAt: number;
+  /** Connections admitted (past the gate). */
+  accepted: number;
+  /** Connections refused by the gate before TLS. */
+  refused: number;
+  /**
+   * Admitted connections whose TLS handshake never finished: it failed, timed out, or the
+   * peer left first. The runtime may keep memory for each (see README, "Listener backends").
+   */
+  handshakeFailures: number;
+  /** Connections open now (served by this server). */
+  open: number;
+}
+
 /** A server that is accepting connections. */
 export interface RunningServer {
   /** The bound addresses (with real ports when 0 was asked for). */
@@ -104,13 +121,21 @@ export interface RunningServer {
   readonly certificates: ServedCertificate[];
   /** The TLS backend in use. */
   readonly backend: ListenerBackend;
-  /** Connections open now. */
+  /** Connections open now, over every server sharing its limits. */
   readonly openConnections: number;
+  /** This server's counters. */
+  stats(): ServerStats;
   /**
    * Stops accepting, answers connections still waiting for a request line with 41, lets
    * requests in flight finish for up to `deadlineMs` (default 10000), then cuts the rest.
    */
   shutdown(deadlineMs?: number): Promise<void>;
+  /**
+   * Stops accepting and lets every connection already accepted run its normal course
+   * (request line, response) for up to `deadlineMs`, then cuts the rest. Used to replace
+   * a worker without failing a request in flight.
+   */
+  retire(deadlineMs: number): Promise<void>;
   /** Resolves when the server has shut down. */
   readonly finished: Promise<void>;
   /**
@@ -153,6 +178,7 @@ function describeCertificate(c: ServerCertificate): ServedCertificate {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { serve } from "./server.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
  * const { cert, key } = await generateCertificate("localhost");
@@ -161,7 +187,7 @@ function describeCertificate(c: ServerCertificate): ServedCertificate {
  *   certificates: [{ cert, key }],
  *   listen: [{ hostname: "127.0.0.1", port: 0 }],
  * });
- * console.assert(server.addrs[0].port > 0);
+ * assert.ok(server.addrs[0].port > 0);
  * await server.shutdown();
  * ```
  */
@@ -170,51 +196,109 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const limits = options.limits instanceof Limits
     ? options.limits
     : new Limits(options.limits ?? {});
-  const served: ServedCertificate[] = options.certificates.map(describeCertificate);
-  const current = {
-    handler: options.handler,
-    hosts: options.hosts ?? served.flatMap((c) => c.names),
-    schemes: options.schemes,
-    certificates: served,
-  };
-  const addresses = options.listen ?? [{}];
+  const server = new Server(options, limits, logger);
   const listeners: Listener[] = [];
   try {
-    for (const a of addresses) {
-      listeners.push(
-        await listen({
-          hostname: a.hostname ?? "0.0.0.0",
-          port: a.port ?? 1965,
-          certificates: options.certificates,
-          requestClientCertificate: options.requestClientCertificate,
-          backend: options.backend ?? "node",
-          reusePort: options.reusePort,
-          // A listener's own PROXY protocol setting wins over a server-wide hook.
-          beforeTls: a.proxyProtocol
-            ? proxyProtocolHook({
-              ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
-              onRefused: (ip, reason) => logger.warn("PROXY header refused", { ip, reason }),
-            })
-            : options.beforeTls,
-        }),
-      );
+    for (const a of options.listen ?? [{}]) {
+      listeners.push(await listen(server.listenOptions(a)));
     }
   } catch (error) {
     for (const l of listeners) l.close();
     throw error;
   }
+  server.start(listeners);
+  return server;
+}
 
-  const drain = new AbortController();
-  const hard = new AbortController();
-  const inflight = new Set<Promise<unknown>>();
-  const handle = (conn: ServerConnection, port: number): void => {
-    const ip = conn.remoteAddress.hostname;
-    const refusal = limits.open(ip);
-    if (refusal) {
-      logger.debug("connection refused", { ip, reason: refusal });
-      conn.destroy();
-      return;
-    }
+/** A deadline race that resolves (rather than rejects) when the time is up. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(() => "done" as const),
+    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The accept loops of one server: admission by the limits before TLS, one
+ * {@linkcode serveConnection} task per connection, reload, and the two ways to stop.
+ */
+class Server implements RunningServer {
+  readonly #options: ServeOptions;
+  readonly #limits: Limits;
+  readonly #logger: Logger;
+  #listeners: Listener[] = [];
+  #loops: Promise<void>[] = [];
+  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #drain = new AbortController();
+  readonly #hard = new AbortController();
+  #current: {
+    handler: Handler;
+    hosts: string[];
+    schemes?: string[];
+    certificates: ServedCertificate[];
+  };
+  #stats: Omit<ServerStats, "open"> = {
+    startedAt: Date.now(),
+    accepted: 0,
+    refused: 0,
+    handshakeFailures: 0,
+  };
+  #stopping: Promise<void> | undefined;
+  #finish!: () => void;
+  readonly finished: Promise<void> = new Promise((resolve) => (this.#finish = resolve));
+
+  constructor(options: ServeOptions, limits: Limits, logger: Logger) {
+    this.#options = options;
+    this.#limits = limits;
+    this.#logger = logger;
+    const served = options.certificates.map(describeCertificate);
+    this.#current = {
+      handler: options.handler,
+      hosts: options.hosts ?? served.flatMap((c) => c.names),
+      schemes: options.schemes,
+      certificates: served,
+    };
+  }
+
+  /** The options of `listen()` for one address. */
+  listenOptions(a: ListenAddress): ListenOptions {
+    const options = this.#options;
+    return {
+      hostname: a.hostname ?? "0.0.0.0",
+      port: a.port ?? 1965,
+      certificates: options.certificates,
+      requestClientCertificate: options.requestClientCertificate,
+      backend: options.backend ?? "node",
+      reusePort: options.reusePort,
+      // A listener's own PROXY protocol setting wins over a server-wide hook.
+      beforeTls: a.proxyProtocol
+        ? proxyProtocolHook({
+          ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
+          onRefused: (ip, reason) => this.#logger.warn("PROXY header refused", { ip, reason }),
+        })
+        : options.beforeTls,
+      gate: this.#limits,
+      onRefused: (ip, reason) => {
+        this.#stats.refused++;
+        this.#logger.debug("connection refused", { ip, reason });
+      },
+    };
+  }
+
+  /** Runs an accept loop on each listener. */
+  start(listeners: Listener[]): void {
+    this.#listeners = listeners;
+    this.#loops = listeners.map(async (listener) => {
+      const port = listener.addr.port;
+      for await (const conn of listener) this.#handle(conn, port);
+    });
+  }
+
+  #handle(conn: ServerConnection, port: number): void {
+    this.#stats.accepted++;
+    const current = this.#current;
+    const options = this.#options;
     const task = serveConnection(conn, {
       handler: current.handler,
       hosts: current.hosts,
@@ -222,54 +306,64 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       defaultHost: current.hosts.find((h) => !h.includes("*")),
       requestTimeoutMs: options.requestTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
-      limits,
-      logger,
+      limits: this.#limits,
+      logger: this.#logger,
       accessLog: options.accessLog,
-      signal: hard.signal,
-      drainSignal: drain.signal,
+      signal: this.#hard.signal,
+      drainSignal: this.#drain.signal,
       schemes: current.schemes,
-    }).catch((error) => {
-      logger.error("connection failed", { ip, error });
-      conn.destroy();
-    }).finally(() => {
-      limits.close(ip);
-      inflight.delete(task);
-    });
-    inflight.add(task);
-  };
-  const loops = listeners.map(async (listener) => {
-    const port = listener.addr.port;
-    for await (const conn of listener) handle(conn, port);
-  });
+      onHandshakeFailure: () => this.#stats.handshakeFailures++,
+    }).finally(() => this.#inflight.delete(task));
+    this.#inflight.add(task);
+  }
 
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  let stopping: Promise<void> | undefined;
-  const shutdown = (deadlineMs = 10_000): Promise<void> => {
-    stopping ??= (async () => {
-      for (const l of listeners) l.close();
-      drain.abort();
-      await Promise.all(loops);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), deadlineMs);
-      });
-      const result = await Promise.race([Promise.all([...inflight]), timeout]);
-      clearTimeout(timer);
-      if (result === "timeout") {
-        logger.warn("shutdown deadline passed; cutting connections", { open: inflight.size });
-        hard.abort(new Error("Server shut down"));
-        await Promise.race([
-          Promise.all([...inflight]),
-          new Promise((resolve) => setTimeout(resolve, 1000)),
-        ]);
+  get addrs(): Address[] {
+    return this.#listeners.map((l) => l.addr);
+  }
+
+  get certificates(): ServedCertificate[] {
+    return this.#current.certificates;
+  }
+
+  get backend(): ListenerBackend {
+    return this.#listeners[0].backend;
+  }
+
+  get openConnections(): number {
+    return this.#limits.openConnections;
+  }
+
+  stats(): ServerStats {
+    return { ...this.#stats, open: this.#inflight.size };
+  }
+
+  shutdown(deadlineMs = 10_000): Promise<void> {
+    return this.#stop(deadlineMs, true);
+  }
+
+  retire(deadlineMs: number): Promise<void> {
+    return this.#stop(deadlineMs, false);
+  }
+
+  #stop(deadlineMs: number, drain: boolean): Promise<void> {
+    this.#stopping ??= (async () => {
+      for (const l of this.#listeners) l.close();
+      if (drain) this.#drain.abort(new Error("Server is shutting down"));
+      await Promise.all(this.#loops);
+      if (await settleWithin(Promise.all([...this.#inflight]), deadlineMs) === "timeout") {
+        this.#logger.warn("shutdown deadline passed; cutting connections", {
+          open: this.#inflight.size,
+        });
+        this.#hard.abort(new Error("Server shut down"));
+        await settleWithin(Promise.all([...this.#inflight]), 1000);
       }
-      finish();
+      this.#finish();
     })();
-    return stopping;
-  };
+    return this.#stopping;
+  }
 
-  const reload = (update: ServerUpdate): void => {
+  reload(update: ServerUpdate): void {
+    const listeners = this.#listeners;
     const askCertificates = update.requestClientCertificate;
     if (
       askCertificates &&
@@ -277,6 +371,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     ) {
       throw new TypeError("The deno listener backend cannot ask for client certificates; restart");
     }
+    const current = this.#current;
     let newServed = current.certificates;
     if (update.certificates) {
       if (update.certificates.length === 0) throw new TypeError("reload() needs a certificate");
@@ -290,24 +385,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (askCertificates !== undefined) {
       for (const l of listeners) l.setRequestClientCertificate?.(askCertificates);
     }
-    if (update.handler) current.handler = update.handler;
-    if (update.schemes) current.schemes = update.schemes;
-    current.hosts = update.hosts ??
-      (update.certificates && !options.hosts ? newServed.flatMap((c) => c.names) : current.hosts);
-    current.certificates = newServed;
-  };
-
-  return {
-    addrs: listeners.map((l) => l.addr),
-    get certificates(): ServedCertificate[] {
-      return current.certificates;
-    },
-    reload,
-    backend: listeners[0].backend,
-    get openConnections(): number {
-      return limits.openConnections;
-    },
-    shutdown,
-    finished,
-  };
+    this.#current = {
+      handler: update.handler ?? current.handler,
+      schemes: update.schemes ?? current.schemes,
+      hosts: update.hosts ??
+        (update.certificates && !this.#options.hosts
+          ? newServed.flatMap((c) => c.names)
+          : current.hosts),
+      certificates: newServed,
+    };
+  }
 }

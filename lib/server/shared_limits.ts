@@ -13,12 +13,17 @@
  * @module
  */
 
-import { Limits, type LimitsOptions } from "./limits.ts";
+import { defaultConnectionRate, Limits, type LimitsOptions } from "./limits.ts";
 
 /** Options for {@linkcode SharedLimitTable}; plain data so it can be posted to workers. */
 export interface SharedLimitOptions {
   /** Per-IP request rate. Default `{ burst: 20, perSecond: 2 }`; `false` turns it off. */
   rate?: { burst?: number; perSecond?: number } | false;
+  /**
+   * Per-IP connection rate. Default: twice the request rate, off when `rate` is `false`;
+   * `false` turns it off.
+   */
+  connectionRate?: { burst?: number; perSecond?: number } | false;
   /** Open connections per IP. Default 32. */
   maxConnectionsPerIp?: number;
   /** Open connections in total. Default 1024. */
@@ -30,7 +35,7 @@ export interface SharedLimitOptions {
 }
 
 /** Why {@linkcode SharedLimitTable.open} refused a connection. */
-export type SharedRefusal = "banned" | "per-ip" | "global";
+export type SharedRefusal = "banned" | "per-ip" | "global" | "rate";
 
 const PROBE = 16;
 // Int32 fields per slot.
@@ -46,7 +51,9 @@ const F_TOKENS = 0;
 const F_AT = 1;
 const F_WINDOW = 2;
 const F_UNTIL = 3;
-const FLOATS = 4;
+const F_CONN_TOKENS = 4;
+const F_CONN_AT = 5;
+const FLOATS = 6;
 // Control words.
 const C_LOCK = 0;
 const C_TOTAL = 1;
@@ -92,6 +99,9 @@ export class SharedLimitTable {
   #burst: number;
   #perSecond: number;
   #rate: boolean;
+  #connBurst: number;
+  #connPerSecond: number;
+  #connRate: boolean;
   #ban: boolean;
   #banAfter: number;
   #windowMs: number;
@@ -122,6 +132,16 @@ export class SharedLimitTable {
     this.#perSecond = rate.perSecond ?? 2;
     if (this.#rate && (!(this.#burst >= 1) || !(this.#perSecond > 0))) {
       throw new RangeError("Rate limit needs burst >= 1 and perSecond > 0");
+    }
+    const connRate = options.connectionRate ?? defaultConnectionRate(options.rate);
+    this.#connRate = connRate !== false;
+    const derived = defaultConnectionRate(rate);
+    this.#connBurst = (connRate === false ? undefined : connRate.burst) ??
+      (derived === false ? 1 : derived.burst);
+    this.#connPerSecond = (connRate === false ? undefined : connRate.perSecond) ??
+      (derived === false ? 1 : derived.perSecond);
+    if (this.#connRate && (!(this.#connBurst >= 1) || !(this.#connPerSecond > 0))) {
+      throw new RangeError("Connection rate limit needs burst >= 1 and perSecond > 0");
     }
     this.#ban = options.ban !== false;
     const ban = options.ban === false ? {} : options.ban ?? {};
@@ -163,6 +183,10 @@ export class SharedLimitTable {
       if (slot >= 0) {
         const i = slot * INTS + I_OPEN;
         if (this.#ints[i] >= this.maxConnectionsPerIp) return "per-ip";
+        if (this.#connRate && !this.#takeConnection(slot, now)) {
+          if (this.#ban) this.#strike(slot, now);
+          return "rate";
+        }
         this.#ints[i]++;
       }
       this.#control[C_TOTAL]++;
@@ -213,6 +237,20 @@ export class SharedLimitTable {
     });
   }
 
+  /** Takes a connection token from `slot`'s bucket; false when it is empty. */
+  #takeConnection(slot: number, now: number): boolean {
+    const f = slot * FLOATS;
+    const tokens = Math.min(
+      this.#connBurst,
+      this.#floats[f + F_CONN_TOKENS] +
+        ((now - this.#floats[f + F_CONN_AT]) / 1000) * this.#connPerSecond,
+    );
+    this.#floats[f + F_CONN_AT] = now;
+    const ok = tokens >= 1;
+    this.#floats[f + F_CONN_TOKENS] = ok ? tokens - 1 : tokens;
+    return ok;
+  }
+
   #strike(slot: number, now: number): void {
     const i = slot * INTS;
     const f = slot * FLOATS;
@@ -236,6 +274,9 @@ export class SharedLimitTable {
     const refilled = this.#floats[f + F_TOKENS] +
       ((now - this.#floats[f + F_AT]) / 1000) * this.#perSecond;
     if (this.#rate && refilled < this.#burst) return false;
+    const connRefilled = this.#floats[f + F_CONN_TOKENS] +
+      ((now - this.#floats[f + F_CONN_AT]) / 1000) * this.#connPerSecond;
+    if (this.#connRate && connRefilled < this.#connBurst) return false;
     const until = this.#floats[f + F_UNTIL];
     if (until > now) return false;
     // Ban history is kept for a quiet period so that bans still grow.
@@ -273,6 +314,8 @@ export class SharedLimitTable {
     this.#floats[f + F_AT] = now;
     this.#floats[f + F_WINDOW] = now;
     this.#floats[f + F_UNTIL] = 0;
+    this.#floats[f + F_CONN_TOKENS] = this.#connBurst;
+    this.#floats[f + F_CONN_AT] = now;
     return free;
   }
 
@@ -319,6 +362,7 @@ export class SharedLimits extends Limits {
   constructor(table: SharedLimitTable) {
     super({
       rate: false,
+      connectionRate: false,
       ban: false,
       maxConnections: table.maxConnections,
       maxConnectionsPerIp: table.maxConnectionsPerIp,
@@ -351,6 +395,7 @@ export class SharedLimits extends Limits {
 export function sharedLimitOptions(options: LimitsOptions = {}): SharedLimitOptions {
   return {
     rate: options.rate,
+    connectionRate: options.connectionRate,
     ban: options.ban,
     maxConnections: options.maxConnections,
     maxConnectionsPerIp: options.maxConnectionsPerIp,

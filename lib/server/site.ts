@@ -339,6 +339,9 @@ export function serveOptions(config: ServerConfig, site: Site): ServeOptions {
     responseTimeoutMs: config.responseTimeout * 1000,
     limits: {
       rate: l.rate ? { burst: l.rateBurst, perSecond: l.ratePerSecond } : false,
+      connectionRate: l.connectionRate
+        ? { burst: l.connectionRateBurst, perSecond: l.connectionRatePerSecond }
+        : false,
       maxConnectionsPerIp: l.maxConnectionsPerIp,
       maxConnections: l.maxConnections,
       ban: l.ban

@@ -15,8 +15,7 @@ import { join, sep } from "node:path";
 import mime from "mime-types";
 import { gemtextTitle } from "../gemtext/links.ts";
 import { parseGemtext } from "../gemtext/parse.ts";
-import { RequestError } from "../protocol/request_error.ts";
-import { decodePathSegment } from "../protocol/request_path.ts";
+import { encodeRequestPath } from "../protocol/request_path.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 
 /** Options for {@linkcode fileServer}. */
@@ -103,32 +102,23 @@ const BAD_REQUEST: GeminiReply = { status: 59, meta: "Bad request: path not allo
 const NOT_FOUND: GeminiReply = { status: 51, meta: "Not found" };
 
 /**
- * Splits the raw URL path into decoded segments, refusing anything that could name a
- * file outside the root or a hidden file. Each segment is decoded exactly once; a decoded
- * segment may not contain `/`, `\`, NUL or control characters, may not be `.` or `..`, and
- * may not start with `.` (dotfiles answer 51).
+ * Splits a request's canonical path (decoded, normalised: `GeminiRequest.path`) into the
+ * names to look up below the root, refusing what could name a file outside it or a hidden
+ * file: a name may not contain `/`, `\`, NUL or control characters and may not be `.` or
+ * `..` (59), nor start with `.` (dotfiles answer 51). The path is never decoded again.
  */
-export function _resolveSegments(rawPath: string): Resolved {
+export function _resolveSegments(path: string): Resolved {
   const segments: string[] = [];
-  const raw = rawPath.split("/");
-  for (let i = 0; i < raw.length; i++) {
-    const part = raw[i];
-    if (part === "") continue;
-    let decoded: string;
-    try {
-      decoded = decodePathSegment(part);
-    } catch (error) {
-      if (error instanceof RequestError) return { ok: false, reply: BAD_REQUEST };
-      throw error;
-    }
+  for (const name of path.split("/")) {
+    if (name === "") continue;
     // deno-lint-ignore no-control-regex
-    if (/[\/\\\x00-\x1f\x7f]/.test(decoded) || decoded === "." || decoded === "..") {
+    if (/[\\\x00-\x1f\x7f]/.test(name) || name === "." || name === "..") {
       return { ok: false, reply: BAD_REQUEST };
     }
-    if (decoded.startsWith(".")) return { ok: false, reply: NOT_FOUND };
-    segments.push(decoded);
+    if (name.startsWith(".")) return { ok: false, reply: NOT_FOUND };
+    segments.push(name);
   }
-  return { ok: true, segments, trailingSlash: rawPath.endsWith("/") };
+  return { ok: true, segments, trailingSlash: path.endsWith("/") };
 }
 
 function isInside(path: string, root: string): boolean {
@@ -387,8 +377,7 @@ export function fileServer(options: FileServerOptions): Handler {
   };
 
   return async (request: GeminiRequest): Promise<GeminiReply> => {
-    const rawPath = request.url.pathname || "/";
-    const resolved = _resolveSegments(rawPath);
+    const resolved = _resolveSegments(request.path);
     if (!resolved.ok) return resolved.reply;
     const found = await locate(resolved.segments);
     if (!found) return NOT_FOUND;
@@ -399,7 +388,7 @@ export function fileServer(options: FileServerOptions): Handler {
     }
     if (!info.isDirectory) return NOT_FOUND;
     if (!resolved.trailingSlash) {
-      return { status: 31, meta: `${rawPath}/` };
+      return { status: 31, meta: `${encodeRequestPath(request.path)}/` };
     }
     for (const name of index) {
       const candidate = await child(real, name);

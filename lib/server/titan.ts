@@ -10,6 +10,7 @@
  */
 
 import { basename, dirname, join, sep } from "node:path";
+import { encodeRequestPath } from "../protocol/request_path.ts";
 import { parseTitanUrl, type TitanUrl } from "../protocol/titan.ts";
 import { type AccessPolicy, accessPolicy } from "./access.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
@@ -92,14 +93,11 @@ function authorise(
   return certReply ?? { status: 59, meta: "Wrong or missing token" };
 }
 
-/** Maps a URL path below `mount` to a file below `root`; `undefined` when it may not be written. */
-function targetFile(root: string, mount: string, encodedPath: string): string | undefined {
-  let path: string;
-  try {
-    path = decodeURIComponent(encodedPath);
-  } catch {
-    return undefined;
-  }
+/**
+ * Maps a request's canonical path below `mount` to a file below `root`; `undefined` when
+ * it may not be written.
+ */
+function targetFile(root: string, mount: string, path: string): string | undefined {
   if (path !== mount && !path.startsWith(mount + "/")) return undefined;
   const segments = path.slice(mount.length).split("/").slice(1);
   if (segments.length === 0) return undefined;
@@ -221,9 +219,9 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
       logger.warn(`${tag}: refused: ${refused.status} ${refused.meta}`);
       return refused;
     }
-    const file = targetFile(options.root, mount, params.url.pathname);
+    const file = targetFile(options.root, mount, request.path);
     if (!file) return { status: 59, meta: "Cannot upload to this path" };
-    const gemini = `gemini://${request.url.host}${params.url.pathname}`;
+    const gemini = `gemini://${request.url.host}${encodeRequestPath(request.path)}`;
 
     if (params.size === 0) {
       if (!options.allowDelete) return { status: 59, meta: "Deleting is not allowed here" };

@@ -12,7 +12,11 @@ import type { Address, TlsDetails } from "../tls/connection.ts";
 export interface GeminiRequest {
   /** The normalised request URL (lower-case scheme and host, empty path as `/`). */
   url: URL;
-  /** The path, percent-decoded once (`/caf%C3%A9.gmi` is `/café.gmi`). */
+  /**
+   * The canonical path: percent-decoded once (`/caf%C3%A9.gmi` is `/café.gmi`), dot
+   * segments resolved and empty segments collapsed (`//a/./b` is `/a/b`), a trailing slash
+   * kept. Every rule and handler of the server uses this value, never `url.pathname`.
+   */
   path: string;
   /** The virtual host the request is for (the URL's host, lower case, punycode). */
   host: string;

@@ -47,6 +47,12 @@ export interface Connection {
   close(): Promise<void>;
   /** Ends the connection at once without close_notify. */
   destroy(): void;
+  /**
+   * Reads nothing more from the peer: the transport is paused and bytes already received
+   * but not read are dropped (a server calls this once it has the request it will answer).
+   * {@linkcode close} still notices the peer's end of the connection.
+   */
+  stopReading(): void;
 }
 
 /**
@@ -64,10 +70,25 @@ export interface FlowControl {
 /** The state a socket adapter shares between its event handlers and its reader. */
 interface ReadState {
   chunks: Uint8Array[];
+  /** Bytes in `chunks`. */
+  queued: number;
   ended: boolean;
+  /** Set by `stopReading()`: what arrives is dropped. */
+  stopped: boolean;
+  /** Bytes dropped since reading stopped. */
+  dropped: number;
   error?: Error;
   waiter?: () => void;
 }
+
+/** Unread bytes at which the transport is paused, and below which it resumes. */
+const PAUSE_AT = 65_536;
+const RESUME_BELOW = 16_384;
+/**
+ * Bytes a closing connection reads (and drops) while it waits for the peer's end; a peer
+ * that sends more is cut off at once.
+ */
+const DISCARD_LIMIT = 65_536;
 
 const encoder = new TextEncoder();
 
@@ -78,7 +99,7 @@ const encoder = new TextEncoder();
 export class NodeTlsConnection implements Connection {
   /** The wrapped socket. */
   readonly socket: TLSSocket;
-  #state: ReadState = { chunks: [], ended: false };
+  #state: ReadState = { chunks: [], queued: 0, ended: false, stopped: false, dropped: 0 };
   #paused = false;
   #closed: Promise<void>;
   #peerCertificate: CertificateInfo | null | undefined;
@@ -108,8 +129,14 @@ export class NodeTlsConnection implements Connection {
       waiter?.();
     };
     socket.on("data", (chunk: Uint8Array) => {
+      if (state.stopped) {
+        state.dropped += chunk.length;
+        if (state.dropped > DISCARD_LIMIT) socket.destroy();
+        return;
+      }
       state.chunks.push(chunk);
-      if (this.#flow && state.chunks.length > 16 && !this.#paused) {
+      state.queued += chunk.length;
+      if (this.#flow && state.queued > PAUSE_AT && !this.#paused) {
         this.#paused = true;
         this.#flow.pause();
       }
@@ -177,11 +204,28 @@ export class NodeTlsConnection implements Connection {
       await new Promise<void>((resolve) => (state.waiter = resolve));
     }
     const chunk = state.chunks.shift()!;
-    if (this.#paused && state.chunks.length < 4) {
+    state.queued -= chunk.length;
+    if (this.#paused && !state.stopped && state.queued < RESUME_BELOW) {
       this.#paused = false;
       this.#flow?.resume();
     }
     return chunk;
+  }
+
+  /**
+   * Reads nothing more: drops what is queued and pauses the transport (when this
+   * connection was given a {@linkcode FlowControl}); later bytes are dropped.
+   */
+  stopReading(): void {
+    const state = this.#state;
+    if (state.stopped) return;
+    state.stopped = true;
+    state.chunks = [];
+    state.queued = 0;
+    if (this.#flow && !this.#paused) {
+      this.#paused = true;
+      this.#flow.pause();
+    }
   }
 
   /** Writes `data` in chunks of at most 64 KiB, waiting for `drain` when the buffer is full. */
@@ -196,9 +240,17 @@ export class NodeTlsConnection implements Connection {
     }
   }
 
-  /** Sends close_notify and closes; waits up to `graceMs` (default 2000) for the close. */
+  /**
+   * Sends close_notify and closes; waits up to `graceMs` (default 2000) for the close. A
+   * connection that stopped reading reads again, dropping what arrives (at most 64 KiB),
+   * so that it sees the peer's end.
+   */
   async close(graceMs = 2000): Promise<void> {
     if (!this.socket.destroyed) this.socket.end();
+    if (this.#state.stopped && this.#paused) {
+      this.#paused = false;
+      this.#flow?.resume();
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#closed,

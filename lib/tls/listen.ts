@@ -29,6 +29,7 @@ import { type CertificateInfo, certificateInfo } from "./certificate.ts";
 import {
   type Address,
   type Connection,
+  type FlowControl,
   MAX_WRITE_CHUNK,
   NodeTlsConnection,
   stripV4Mapped,
@@ -84,6 +85,28 @@ export interface ListenOptions {
    * deadline. A rejection closes the connection.
    */
   beforeTls?: (socket: net.Socket) => Promise<PreTlsResult | void>;
+  /**
+   * Decides on each connection before TLS starts (after `beforeTls`, so with the address a
+   * PROXY header reported). A refused connection is closed at once: on the node backend no
+   * TLS object is created for it; the deno backend (`Deno.listenTls`) creates one at accept
+   * but performs no handshake. Default: every connection is admitted.
+   */
+  gate?: ConnectionGate;
+  /** Called for each connection the gate refuses, with the address and the reason. */
+  onRefused?: (ip: string, reason: string) => void;
+}
+
+/**
+ * Admission of connections on the raw TCP socket, before any TLS work: `open` says why a
+ * connection from `ip` is refused (or `undefined` to admit it), and every admitted
+ * connection is given back to `close` exactly once when its socket closes.
+ * `Limits` (lib/server) is one.
+ */
+export interface ConnectionGate {
+  /** Admits a connection from `ip`, or returns why not. */
+  open(ip: string): string | undefined;
+  /** Forgets a connection admitted by `open`. */
+  close(ip: string): void;
 }
 
 /** An accepted connection; the TLS handshake completes on {@linkcode ServerConnection.handshake}. */
@@ -189,13 +212,23 @@ class NodeServerConnection extends NodeTlsConnection implements ServerConnection
   readonly backend = "node" as const;
   #handshake: Promise<void>;
 
-  constructor(socket: tls.TLSSocket, handshake: Promise<void>, remote?: Address) {
-    super(socket, () => {
-      const peer = socket.getPeerCertificate(true);
-      return peer?.raw && peer.raw.length > 0
-        ? certificateInfo(new Uint8Array(peer.raw))
-        : undefined;
-    }, remote);
+  constructor(
+    socket: tls.TLSSocket,
+    handshake: Promise<void>,
+    flow: FlowControl,
+    remote?: Address,
+  ) {
+    super(
+      socket,
+      () => {
+        const peer = socket.getPeerCertificate(true);
+        return peer?.raw && peer.raw.length > 0
+          ? certificateInfo(new Uint8Array(peer.raw))
+          : undefined;
+      },
+      remote,
+      flow,
+    );
     this.#handshake = handshake;
   }
 
@@ -208,9 +241,34 @@ class NodeServerConnection extends NodeTlsConnection implements ServerConnection
   }
 }
 
+/**
+ * Pauses and resumes a TCP socket for the connection above it. While the connection has
+ * it paused, a stream between the two (see `prefixedStream`) must not resume it.
+ */
+class RawFlow implements FlowControl {
+  paused = false;
+  #raw: net.Socket;
+
+  constructor(raw: net.Socket) {
+    this.#raw = raw;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.#raw.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.#raw.resume();
+  }
+}
+
 /** A duplex stream that yields `first`, then everything the TCP socket receives. */
-function prefixedStream(raw: net.Socket, first: Uint8Array): Duplex {
-  const duplex = _socketDuplex(raw, () => raw.resume());
+function prefixedStream(raw: net.Socket, first: Uint8Array, flow: RawFlow): Duplex {
+  const duplex = _socketDuplex(raw, () => {
+    if (!flow.paused) raw.resume();
+  });
   duplex.push(first);
   raw.on("end", () => duplex.push(null));
   raw.resume();
@@ -275,7 +333,9 @@ class NodeListener implements Listener {
     raw.on("error", () => {});
     const hook = this.#options.beforeTls;
     if (!hook) {
-      this.#deliver(this.#wrap(raw));
+      if (this.#admit(raw, stripV4Mapped(raw.remoteAddress ?? ""))) {
+        this.#deliver(this.#wrap(raw, new RawFlow(raw)));
+      }
       return;
     }
     // The hook reads its preface from the raw socket first. Bytes it read past the preface
@@ -284,14 +344,34 @@ class NodeListener implements Listener {
     raw.pause();
     hook(raw).then((result) => {
       if (raw.destroyed || this.#closed) return raw.destroy();
+      const remote = result?.remoteAddress;
+      if (!this.#admit(raw, remote?.hostname ?? stripV4Mapped(raw.remoteAddress ?? ""))) return;
+      const flow = new RawFlow(raw);
       const unread = result?.unread;
-      const transport = unread && unread.length > 0 ? prefixedStream(raw, unread) : raw;
-      this.#deliver(this.#wrap(transport, result?.remoteAddress));
+      const transport = unread && unread.length > 0 ? prefixedStream(raw, unread, flow) : raw;
+      this.#deliver(this.#wrap(transport, flow, remote));
       if (transport === raw) raw.resume();
     }, () => raw.destroy());
   }
 
-  #wrap(transport: net.Socket | Duplex, remote?: Address): NodeServerConnection {
+  /**
+   * Asks the gate about a raw socket: a refused one is destroyed before any TLS object
+   * exists; an admitted one is given back to the gate when it closes.
+   */
+  #admit(raw: net.Socket, ip: string): boolean {
+    const gate = this.#options.gate;
+    if (!gate) return true;
+    const refusal = gate.open(ip);
+    if (refusal !== undefined) {
+      raw.destroy();
+      this.#options.onRefused?.(ip, refusal);
+      return false;
+    }
+    raw.once("close", () => gate.close(ip));
+    return true;
+  }
+
+  #wrap(transport: net.Socket | Duplex, flow: RawFlow, remote?: Address): NodeServerConnection {
     const socket = new tls.TLSSocket(transport as net.Socket, {
       isServer: true,
       secureContext: this.#contexts[0].context,
@@ -310,7 +390,7 @@ class NodeListener implements Listener {
       socket.once("close", () => reject(new Error("Connection closed during the TLS handshake")));
     });
     handshake.catch(() => socket.destroy());
-    return new NodeServerConnection(socket, handshake, remote);
+    return new NodeServerConnection(socket, handshake, flow, remote);
   }
 
   #deliver(conn: ServerConnection | null): void {
@@ -351,9 +431,13 @@ class DenoServerConnection implements ServerConnection {
   #conn: Deno.TlsConn;
   #handshake: Promise<void> | undefined;
   #closed = false;
+  #stopped = false;
+  #onClose: (() => void) | undefined;
 
-  constructor(conn: Deno.TlsConn) {
+  /** Wraps `conn`; `onClose` runs once when the connection is closed or destroyed. */
+  constructor(conn: Deno.TlsConn, onClose?: () => void) {
     this.#conn = conn;
+    this.#onClose = onClose;
   }
 
   get remoteAddress(): Address {
@@ -377,6 +461,9 @@ class DenoServerConnection implements ServerConnection {
   }
 
   async read(): Promise<Uint8Array | null> {
+    // Deno.TlsConn reads only when asked, so a connection that stopped reading leaves what
+    // the peer sends in the kernel's buffer, which then stops the peer.
+    if (this.#stopped) return null;
     const buffer = new Uint8Array(READ_SIZE);
     let n: number | null;
     try {
@@ -396,6 +483,10 @@ class DenoServerConnection implements ServerConnection {
     }
   }
 
+  stopReading(): void {
+    this.#stopped = true;
+  }
+
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
@@ -404,6 +495,9 @@ class DenoServerConnection implements ServerConnection {
       } catch {
         // already closed
       }
+      const onClose = this.#onClose;
+      this.#onClose = undefined;
+      onClose?.();
     }
     return Promise.resolve();
   }
@@ -417,8 +511,10 @@ class DenoListener implements Listener {
   readonly backend = "deno" as const;
   #listener: Deno.TlsListener;
   #closed = false;
+  #options: ListenOptions;
 
   constructor(options: ListenOptions) {
+    this.#options = options;
     const [certificate] = options.certificates;
     this.#listener = Deno.listenTls({
       port: options.port,
@@ -451,7 +547,9 @@ class DenoListener implements Listener {
   async accept(): Promise<ServerConnection | null> {
     while (!this.#closed) {
       try {
-        return new DenoServerConnection(await this.#listener.accept());
+        const conn = await this.#listener.accept();
+        const admitted = this.#admit(conn);
+        if (admitted) return admitted;
       } catch (error) {
         if (this.#closed || error instanceof Deno.errors.BadResource) return null;
         // A failed accept (e.g. too many open files) must not end the loop; back off.
@@ -459,6 +557,25 @@ class DenoListener implements Listener {
       }
     }
     return null;
+  }
+
+  /**
+   * Asks the gate about an accepted connection. `Deno.listenTls` has already made its TLS
+   * state, but no handshake has run; a refused connection is closed before any.
+   */
+  #admit(conn: Deno.TlsConn): DenoServerConnection | undefined {
+    const gate = this.#options.gate;
+    if (!gate) return new DenoServerConnection(conn);
+    const ip = stripV4Mapped(conn.remoteAddr.hostname);
+    const refusal = gate.open(ip);
+    if (refusal === undefined) return new DenoServerConnection(conn, () => gate.close(ip));
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+    this.#options.onRefused?.(ip, refusal);
+    return undefined;
   }
 
   close(): void {

@@ -38,6 +38,7 @@ const CONFIG = [
   "[limits]",
   "rate_burst = 5",
   "rate_per_second = 0.001",
+  "connection_rate = false",
   "ban = false",
   "[[host]]",
   `name = "localhost"`,

@@ -273,12 +273,17 @@ Deno.test("cgi: shell metacharacters in the path and query reach the program as 
   try {
     const payload = `;$(touch ${dir}/p1);\`touch ${dir}/p2\`;'"|&<>*`;
     const encoded = encodeURIComponent(payload);
-    const url = `gemini://localhost:${server.port}/app/x${encoded}?${encoded}`;
+    // A path segment may not hold an encoded slash (59), so the path's payload names the
+    // files relative to the program's directory.
+    const pathPayload = `;$(touch ../p1);\`touch ../p2\`;'"|&<>*`;
+    const url = `gemini://localhost:${server.port}/app/x${
+      encodeURIComponent(pathPayload).replaceAll("%2F", "/")
+    }?${encoded}`;
     const res = await request(server.port, url);
     assertEquals(res.status, 20);
     const env = parseEnv(res.body);
     assertEquals(env.SCRIPT_NAME, "/app");
-    assertEquals(env.PATH_INFO, `/x${payload}`);
+    assertEquals(env.PATH_INFO, `/x${pathPayload}`);
     assertEquals(env.QUERY_STRING, encoded);
     assertEquals(env.GEMINI_SEARCH_STRING, payload);
     for (const name of ["p1", "p2"]) {

@@ -94,7 +94,11 @@ Deno.test("serve() answers 44 with a number of seconds when the bucket is empty,
 
 Deno.test("serve() bans a client that keeps hitting the rate limit", async () => {
   const s = await startServer(ok, {
-    limits: { rate: { burst: 1, perSecond: 0.01 }, ban: { after: 2, seconds: 60 } },
+    limits: {
+      rate: { burst: 1, perSecond: 0.01 },
+      connectionRate: { burst: 10, perSecond: 1 },
+      ban: { after: 2, seconds: 60 },
+    },
   });
   try {
     assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 20);

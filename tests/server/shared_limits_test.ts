@@ -61,7 +61,13 @@ Deno.test("SharedLimitTable bans an IP that keeps hitting the rate limit, doubli
 Deno.test("SharedLimitTable reuses idle slots and fails open when every slot is busy", () => {
   let t = 0;
   const table = SharedLimitTable.create(
-    { slots: 16, maxConnectionsPerIp: 1, rate: { burst: 1, perSecond: 1 }, ban: false },
+    {
+      slots: 16,
+      maxConnectionsPerIp: 1,
+      rate: { burst: 1, perSecond: 1 },
+      connectionRate: false,
+      ban: false,
+    },
     () => t,
   );
   const ips = Array.from({ length: 16 }, (_, i) => `192.0.2.${i}`);
