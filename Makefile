@@ -44,7 +44,7 @@ fmt:
 test: check test-unit bundle-smoke
 
 test-unit:
-	$(DENO) test --allow-all --doc $(TEST_FLAGS) mod.ts lib/ tests/ examples/
+	$(DENO) test --allow-all $(UNSTABLE) --doc $(TEST_FLAGS) mod.ts lib/ tests/ examples/
 
 $(DIST)/gemini.js: deno.json $(wildcard deno.lock) cli.ts mod.ts $(shell find lib examples -type f 2>/dev/null)
 	@mkdir -p $(DIST)

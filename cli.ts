@@ -5,7 +5,7 @@
  */
 
 import { run } from "./lib/cli/run.ts";
-import { SERVE_WORKER_NAME } from "./lib/cli/serve_worker_name.ts";
+import { SERVE_WORKER_NAME } from "./lib/cli/serve_messages.ts";
 
 if (import.meta.main) {
   if ((globalThis as { name?: string }).name === SERVE_WORKER_NAME) {

@@ -10,7 +10,6 @@
 import { dirname, resolve } from "node:path";
 import { formatFingerprint } from "../tls/certificate.ts";
 import { resolvePaths } from "../files/paths.ts";
-import { AccessLog } from "../server/access_log.ts";
 import {
   ConfigError,
   configFromDocument,
@@ -20,26 +19,14 @@ import {
   parseSize,
   type ServerConfig,
 } from "../server/config.ts";
-import { DEFAULT_CAPSULE } from "../server/default_capsule.ts";
 import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
-import { serve, type ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
-import {
-  type SharedLimitOptions,
-  sharedLimitOptions,
-  SharedLimitTable,
-} from "../server/shared_limits.ts";
-import type { Address } from "../tls/connection.ts";
-import {
-  buildSite,
-  certificateDirFor,
-  checkSiteFiles,
-  serveOptions,
-  type Site,
-} from "../server/site.ts";
+import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
+import { certificateDirFor, checkSiteFiles, siteCertificates } from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo, Output } from "./io.ts";
-import { SERVE_WORKER_NAME } from "./serve_worker_name.ts";
+import type { WorkerReady } from "./serve_messages.ts";
+import { Supervisor } from "./serve_supervisor.ts";
 
 /** How long access-log lines may wait to be written together, ms. */
 const ACCESS_LOG_DELAY_MS = 20;
@@ -264,9 +251,10 @@ export async function loadConfig(
 
 /**
  * Runs `gemini serve` until `stop` is aborted (the CLI aborts it on SIGINT or SIGTERM).
- * Each `reload` event on `reload` (the CLI sends one on SIGHUP) reads the configuration
- * again and applies it to new connections; a configuration that fails validation is
- * logged and the running one kept. Returns the exit code.
+ * The server runs in workers under a {@linkcode Supervisor}, which recycles them. Each
+ * `reload` event on `reload` (the CLI sends one on SIGHUP) reads the configuration again
+ * and applies it to new connections; a configuration that fails validation is logged and
+ * the running one kept. Returns the exit code.
  */
 export async function runServe(
   args: string[],
@@ -298,67 +286,116 @@ export async function runServe(
   const errors = outputWriter(io.stderr);
   const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
-  const accessLog = new AccessLog(access, {
-    format: config.logFormat,
-    omitIp: !config.logIp,
-  });
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
-  const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
-  if (workers > 1) {
-    const code = await runWorkers(args, config, {
+  const certificateDir = certificateDirFor(dataDir);
+  let supervisor: Supervisor;
+  let lines: string[];
+  try {
+    // Missing certificates are generated here, once, before any worker loads them.
+    const { generated } = await siteCertificates(config, certificateDir);
+    ({ supervisor, lines } = await startSupervisor(config, {
       dataDir,
-      workers,
       errors,
       access,
       logger,
-      stop,
-      reload,
-    });
-    if (code !== "single") return code;
+      generated,
+    }));
+  } catch (error) {
+    errors.write(`gemini serve: ${(error as Error).message}\n`);
+    await errors.flush();
+    return 1;
   }
-  const site = await buildSite(config, {
-    certificateDir: certificateDirFor(dataDir),
-    defaultContent: DEFAULT_CAPSULE,
-    logger,
-  });
-  const server = await serve({ ...serveOptions(config, site), logger, accessLog });
-  const lines = startupLines(config, {
-    addrs: server.addrs,
-    certificates: server.certificates,
-    hosts: site.hosts,
-    generated: site.generated,
-  }, certificateDirFor(dataDir));
   errors.write(lines.join("\n") + "\n");
-
-  let runningSite = site;
   await reloadUntilStopped({
     values,
     positionals,
     config,
-    certificateDir: certificateDirFor(dataDir),
+    certificateDir,
     logger,
     stop,
     reload,
-    apply(_next, nextSite): Promise<Record<string, unknown>> {
-      const sameCertificates = JSON.stringify(nextSite.certificates) ===
-        JSON.stringify(runningSite.certificates);
-      server.reload({
-        handler: nextSite.handler,
-        hosts: nextSite.hosts,
-        schemes: nextSite.schemes,
-        certificates: sameCertificates ? undefined : nextSite.certificates,
-        requestClientCertificate: nextSite.requestClientCertificate,
-      });
-      runningSite = nextSite;
-      return Promise.resolve({});
+    async apply(next: ServerConfig): Promise<Record<string, unknown>> {
+      await supervisor.reload(next);
+      return { workers: supervisor.workers };
     },
   });
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
-  await server.shutdown(config.shutdownTimeout * 1000);
+  await supervisor.shutdown(config.shutdownTimeout * 1000);
   logger.info("stopped");
   await access.flush();
   await errors.flush();
   return 0;
+}
+
+/** What {@linkcode startSupervisor} needs besides the configuration. */
+interface SupervisorContext {
+  dataDir: string;
+  errors: LineWriter;
+  access: LineWriter;
+  logger: Logger;
+  /** Hosts whose certificate was generated now. */
+  generated: string[];
+}
+
+/**
+ * Starts the workers of `config` and returns their supervisor with the start-up lines.
+ * The `deno` backend shares ports between workers (SO_REUSEPORT) only under Deno's
+ * `--unstable-net` flag (which ./gemini and the compiled binaries pass); without it the
+ * workers serve on the `node` backend.
+ */
+async function startSupervisor(
+  config: ServerConfig,
+  context: SupervisorContext,
+): Promise<{ supervisor: Supervisor; lines: string[] }> {
+  const { logger } = context;
+  const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
+  const limitOptions = sharedLimitOptions(limitsOf(config));
+  const table = SharedLimitTable.create(limitOptions);
+  const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+  let backend: "node" | "deno" | undefined;
+  if (config.backend === "deno" && !unstableNet) {
+    logger.warn(
+      "the deno backend shares a port between workers only with Deno's --unstable-net flag; " +
+        "serving on the node backend",
+    );
+    backend = "node";
+  }
+  const supervisor = new Supervisor(config, {
+    module: workerModule(),
+    workers,
+    dataDir: context.dataDir,
+    limits: { buffer: table.buffer, options: limitOptions },
+    reusePort: true,
+    backend,
+    access: context.access,
+    errors: context.errors,
+    logger,
+  });
+  const ready = await supervisor.start();
+  const lines = startupLines(config, ready, context.generated, certificateDirFor(context.dataDir));
+  lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${ready.backend} TLS backend`);
+  return { supervisor, lines };
+}
+
+/** The limits of a configuration, as `Limits` options. */
+function limitsOf(config: ServerConfig): LimitsOptions {
+  const l = config.limits;
+  return {
+    rate: l.rate ? { burst: l.rateBurst, perSecond: l.ratePerSecond } : false,
+    connectionRate: l.connectionRate
+      ? { burst: l.connectionRateBurst, perSecond: l.connectionRatePerSecond }
+      : false,
+    maxConnectionsPerIp: l.maxConnectionsPerIp,
+    maxConnections: l.maxConnections,
+    ban: l.ban
+      ? {
+        after: l.banAfter,
+        windowSeconds: l.banWindow,
+        seconds: l.banSeconds,
+        maxSeconds: l.banMaxSeconds,
+      }
+      : false,
+  };
 }
 
 /** How {@linkcode reloadUntilStopped} reloads. */
@@ -372,15 +409,15 @@ interface ReloadOptions {
   stop: AbortSignal;
   reload?: EventTarget;
   /**
-   * Puts a new, validated configuration and its site into service (throws to keep the
-   * running one); returns extra fields for the "configuration reloaded" log line.
+   * Puts a new, validated configuration into service (throws to keep the running one);
+   * returns extra fields for the "configuration reloaded" log line.
    */
-  apply(next: ServerConfig, site: Site): Promise<Record<string, unknown>>;
+  apply(next: ServerConfig): Promise<Record<string, unknown>>;
 }
 
 /**
  * Waits until `stop` aborts. On each `reload` event (one at a time) it loads the
- * configuration again, builds its site (generating missing certificates) and hands both to
+ * configuration again, checks its files, generates missing certificates and hands it to
  * `apply`; it logs the outcome and warns of changes that need a restart. A failed reload is
  * logged and the running configuration kept. Returns once the last reload has finished.
  */
@@ -393,17 +430,13 @@ async function reloadUntilStopped(options: ReloadOptions): Promise<void> {
       try {
         const next = await loadConfig(options.values, options.positionals);
         await checkSiteFiles(next);
-        const nextSite = await buildSite(next, {
-          certificateDir: options.certificateDir,
-          defaultContent: DEFAULT_CAPSULE,
-          logger,
-        });
-        const fields = await options.apply(next, nextSite);
+        const { generated } = await siteCertificates(next, options.certificateDir);
+        const fields = await options.apply(next);
         const restartNeeded = restartOnlyChanges(running, next);
         running = next;
         logger.info("configuration reloaded", {
-          hosts: nextSite.hosts.join(","),
-          generated: nextSite.generated.join(",") || undefined,
+          hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
+          generated: generated.join(",") || undefined,
           ...fields,
         });
         for (const what of restartNeeded) {
@@ -435,6 +468,7 @@ function restartOnlyChanges(
   if (!same(old.listen, next.listen)) changed.push("listen");
   if (old.publicPort !== next.publicPort) changed.push("public_port");
   if (old.backend !== next.backend) changed.push("backend");
+  if (old.workers !== next.workers) changed.push("workers");
   if (!same(old.limits, next.limits)) changed.push("limits");
   if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
     changed.push("log_format/log_ip");
@@ -457,28 +491,14 @@ function workerModule(): URL {
     : new URL(import.meta.url);
 }
 
-/** Start-up information one worker reports. */
-interface WorkerReady {
-  addrs: Address[];
-  certificates: ServedCertificate[];
-  hosts: string[];
-  generated: string[];
-}
-
-interface WorkerContext {
-  dataDir: string;
-  workers: number;
-  errors: LineWriter & { flush(): Promise<void> };
-  access: LineWriter & { flush(): Promise<void> };
-  logger: Logger;
-  stop: AbortSignal;
-  /** `reload` events (SIGHUP): every worker reloads, or none does. */
-  reload?: EventTarget;
-}
-
-function startupLines(config: ServerConfig, ready: WorkerReady, certificateDir: string): string[] {
+function startupLines(
+  config: ServerConfig,
+  ready: WorkerReady,
+  generated: string[],
+  certificateDir: string,
+): string[] {
   const lines: string[] = [];
-  for (const name of ready.generated) {
+  for (const name of generated) {
     lines.push(`generated a certificate for ${name} in ${certificateDir}`);
   }
   for (const c of ready.certificates) {
@@ -497,154 +517,6 @@ function startupLines(config: ServerConfig, ready: WorkerReady, certificateDir: 
   );
   return lines;
 }
-
-/**
- * Serves with several accept loops: Web Workers that each run the server on the same
- * ports (SO_REUSEPORT, so the kernel spreads connections over them) and share one limit
- * table in shared memory, so caps and rate limits hold across workers. Their log lines
- * come back to this thread, which writes them in order.
- */
-async function runWorkers(
-  args: string[],
-  config: ServerConfig,
-  context: WorkerContext,
-): Promise<number | "single"> {
-  const { errors, access, logger } = context;
-  const certificateDir = certificateDirFor(context.dataDir);
-  // Generate missing certificates here, once, before the workers load them.
-  const site = await buildSite(config, { certificateDir, defaultContent: DEFAULT_CAPSULE });
-  const options = serveOptions(config, site);
-  // Deno.listenTls (the deno backend) shares a port only under --unstable-net (which
-  // ./gemini passes); without it Deno exits at once, so serve with one accept loop instead.
-  const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
-  if (options.backend === "deno" && !unstableNet) {
-    logger.warn(
-      "the deno backend needs Deno's --unstable-net flag for --workers; serving with one worker",
-      { workers: context.workers },
-    );
-    return "single";
-  }
-  const limitOptions = sharedLimitOptions(options.limits as LimitsOptions);
-  const table = SharedLimitTable.create(limitOptions);
-  const workers: Worker[] = [];
-  const stopped: Promise<void>[] = [];
-  // The answer each worker gives to a reload, by worker.
-  const reloadReplies = new Map<Worker, (message: WorkerMessage) => void>();
-  const spawn = (ports?: number[]): Promise<WorkerReady> =>
-    new Promise<WorkerReady>((resolve, reject) => {
-      const worker = new Worker(workerModule(), { type: "module", name: SERVE_WORKER_NAME });
-      workers.push(worker);
-      let onStopped!: () => void;
-      stopped.push(new Promise<void>((r) => (onStopped = r)));
-      worker.onmessage = (event: MessageEvent<WorkerMessage>): void => {
-        const m = event.data;
-        if (m.type === "line") (m.stream === "stdout" ? access : errors).write(m.line);
-        else if (m.type === "ready") resolve(m.ready);
-        else if (m.type === "error") reject(new Error(m.message));
-        else if (m.type === "stopped") onStopped();
-        else if (m.type === "reloaded" || m.type === "reload-failed") {
-          reloadReplies.get(worker)?.(m);
-        }
-      };
-      worker.onerror = (event: ErrorEvent): void => {
-        event.preventDefault();
-        onStopped();
-        reject(new Error(event.message));
-      };
-      const start: WorkerStart = {
-        type: "start",
-        args,
-        dataDir: context.dataDir,
-        buffer: table.buffer,
-        limits: limitOptions,
-        ports,
-      };
-      worker.postMessage(start);
-    });
-  let first: WorkerReady;
-  try {
-    // The first worker binds (choosing ports where 0 was asked); the others join its ports.
-    first = await spawn();
-    const ports = first.addrs.map((a) => a.port);
-    await Promise.all(Array.from({ length: context.workers - 1 }, () => spawn(ports)));
-  } catch (error) {
-    for (const w of workers) w.terminate();
-    errors.write(`gemini serve: ${(error as Error).message}\n`);
-    await errors.flush();
-    return 1;
-  }
-  errors.write(
-    [
-      ...startupLines(config, { ...first, generated: site.generated }, certificateDir),
-      `${context.workers} workers`,
-    ].join("\n") +
-      "\n",
-  );
-  // SIGHUP: the main thread validates the new configuration (and generates missing
-  // certificates) once; then each worker loads it and applies it to its server.
-  const { values, positionals } = parseCommand(SERVE_SPEC, args);
-  const askWorker = (worker: Worker): Promise<WorkerMessage> =>
-    new Promise<WorkerMessage>((resolve) => {
-      reloadReplies.set(worker, (m) => {
-        reloadReplies.delete(worker);
-        resolve(m);
-      });
-      worker.postMessage({ type: "reload" });
-    });
-  await reloadUntilStopped({
-    values,
-    positionals,
-    config,
-    certificateDir,
-    logger,
-    stop: context.stop,
-    reload: context.reload,
-    async apply(): Promise<Record<string, unknown>> {
-      const answers = await Promise.all(workers.map(askWorker));
-      const failed = answers.find((m) => m.type === "reload-failed");
-      if (failed?.type === "reload-failed") throw new Error(failed.message);
-      return { workers: workers.length };
-    },
-  });
-  logger.info("shutting down", { deadline_s: config.shutdownTimeout });
-  const deadlineMs = config.shutdownTimeout * 1000;
-  for (const w of workers) w.postMessage({ type: "shutdown", deadlineMs });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.all(stopped),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs + 3000))),
-  ]);
-  clearTimeout(timer);
-  for (const w of workers) w.terminate();
-  logger.info("stopped");
-  await access.flush();
-  await errors.flush();
-  return 0;
-}
-
-/** The first message to a serve worker. */
-export interface WorkerStart {
-  type: "start";
-  /** The `gemini serve` arguments (the worker loads the same configuration). */
-  args: string[];
-  /** The data directory (certificates). */
-  dataDir: string;
-  /** The shared limit table. */
-  buffer: SharedArrayBuffer;
-  /** Its options. */
-  limits: SharedLimitOptions;
-  /** Ports to bind instead of the configured ones (the first worker's real ports). */
-  ports?: number[];
-}
-
-/** What a serve worker posts back. */
-export type WorkerMessage =
-  | { type: "line"; stream: "stdout" | "stderr"; line: string }
-  | { type: "ready"; ready: WorkerReady }
-  | { type: "error"; message: string }
-  | { type: "stopped" }
-  | { type: "reloaded" }
-  | { type: "reload-failed"; message: string };
 
 /** Runs `gemini serve` and returns its exit code. */
 export async function main(args: string[], io: CliIo): Promise<number> {

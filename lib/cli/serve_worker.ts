@@ -1,7 +1,9 @@
 /**
- * One accept loop of `gemini serve --workers N`, run as a Web Worker: loads the same
- * configuration as the main thread, serves on the shared ports with SO_REUSEPORT and the
- * shared limit table, and posts its log lines back to the main thread.
+ * One worker of `gemini serve`, run as a Web Worker: builds the site of the configuration
+ * the supervisor sends, serves on the shared ports (SO_REUSEPORT) with the shared limit
+ * table, reports its counters every few seconds, and posts its log lines back. It stops in
+ * one of two ways: `shutdown` (answer waiting clients 41, finish requests in flight) or
+ * `retire` (finish everything accepted, while a replacement accepts the new connections).
  *
  * @module
  */
@@ -12,8 +14,8 @@ import { createLogger, type LineWriter } from "../server/logger.ts";
 import { type RunningServer, serve } from "../server/server.ts";
 import { SharedLimits, SharedLimitTable } from "../server/shared_limits.ts";
 import { buildSite, certificateDirFor, serveOptions } from "../server/site.ts";
-import { parseCommand } from "./args.ts";
-import { loadConfig, SERVE_SPEC, type WorkerMessage, type WorkerStart } from "./serve.ts";
+import type { ServerConfig } from "../server/config.ts";
+import type { SupervisorMessage, WorkerMessage, WorkerStart } from "./serve_messages.ts";
 
 const scope = self as unknown as {
   postMessage(message: WorkerMessage): void;
@@ -47,84 +49,91 @@ const access = writer("stdout", 20);
 let server: RunningServer | undefined;
 let started: WorkerStart | undefined;
 let runningCertificates = "";
+let statsTimer: ReturnType<typeof setInterval> | undefined;
 
-async function start(message: WorkerStart): Promise<void> {
-  const { values, positionals } = parseCommand(SERVE_SPEC, message.args);
-  const config = await loadConfig(values, positionals);
-  if (message.ports) {
-    config.listen = config.listen.map((a, i) => ({ ...a, port: message.ports![i] ?? a.port }));
-  }
-  const logger = createLogger(errors, { format: config.logFormat });
-  const accessLog = new AccessLog(access, {
-    format: config.logFormat,
-    omitIp: !config.logIp,
-  });
-  // The site's own log lines (CGI, proxy, Titan, access control) go to the error log too.
-  const site = await buildSite(config, {
-    certificateDir: certificateDirFor(message.dataDir),
-    defaultContent: DEFAULT_CAPSULE,
-    logger,
-  });
-  started = message;
-  runningCertificates = JSON.stringify(site.certificates);
-  server = await serve({
-    ...serveOptions(config, site),
-    logger,
-    accessLog,
-    limits: new SharedLimits(SharedLimitTable.attach(message.buffer, message.limits)),
-    reusePort: true,
-  });
-  scope.postMessage({
-    type: "ready",
-    ready: {
-      addrs: server.addrs,
-      certificates: server.certificates,
-      hosts: site.hosts,
-      generated: site.generated,
-    },
-  });
-}
-
-/** Loads the configuration again and applies it to new connections (SIGHUP). */
-async function reload(): Promise<void> {
-  if (!server || !started) throw new Error("the worker has not started");
-  const { values, positionals } = parseCommand(SERVE_SPEC, started.args);
-  const config = await loadConfig(values, positionals);
-  const site = await buildSite(config, {
-    certificateDir: certificateDirFor(started.dataDir),
+function site(config: ServerConfig, dataDir: string): ReturnType<typeof buildSite> {
+  return buildSite(config, {
+    certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
     logger: createLogger(errors, { format: config.logFormat }),
   });
-  const certificates = JSON.stringify(site.certificates);
+}
+
+async function start(message: WorkerStart): Promise<void> {
+  const config = message.config;
+  if (message.ports) {
+    config.listen = config.listen.map((a, i) => ({ ...a, port: message.ports![i] ?? a.port }));
+  }
+  if (message.backend) config.backend = message.backend;
+  const logger = createLogger(errors, { format: config.logFormat });
+  const accessLog = new AccessLog(access, { format: config.logFormat, omitIp: !config.logIp });
+  // The site's own log lines (CGI, proxy, Titan, access control) go to the error log too.
+  const built = await site(config, message.dataDir);
+  started = message;
+  runningCertificates = JSON.stringify(built.certificates);
+  const running = await serve({
+    ...serveOptions(config, built),
+    logger,
+    accessLog,
+    limits: new SharedLimits(SharedLimitTable.attach(message.buffer, message.limits)),
+    reusePort: message.reusePort,
+  });
+  server = running;
+  scope.postMessage({
+    type: "ready",
+    ready: {
+      addrs: running.addrs,
+      certificates: running.certificates,
+      hosts: built.hosts,
+      backend: running.backend,
+    },
+  });
+  statsTimer = setInterval(() => {
+    scope.postMessage({
+      type: "stats",
+      stats: { ...running.stats(), heapUsed: Deno.memoryUsage().heapUsed },
+    });
+  }, message.statsIntervalMs);
+}
+
+/** Applies a new configuration to new connections (SIGHUP). */
+async function reload(config: ServerConfig): Promise<void> {
+  if (!server || !started) throw new Error("the worker has not started");
+  const built = await site(config, started.dataDir);
+  const certificates = JSON.stringify(built.certificates);
   server.reload({
-    handler: site.handler,
-    hosts: site.hosts,
-    schemes: site.schemes,
-    certificates: certificates === runningCertificates ? undefined : site.certificates,
-    requestClientCertificate: site.requestClientCertificate,
+    handler: built.handler,
+    hosts: built.hosts,
+    schemes: built.schemes,
+    certificates: certificates === runningCertificates ? undefined : built.certificates,
+    requestClientCertificate: built.requestClientCertificate,
   });
   runningCertificates = certificates;
 }
 
+function stop(how: Promise<void>): void {
+  clearInterval(statsTimer);
+  how.finally(() => {
+    access.flush();
+    errors.flush();
+    scope.postMessage({ type: "stopped" });
+  });
+}
+
 scope.addEventListener("message", (event: MessageEvent) => {
-  const message = event.data as
-    | WorkerStart
-    | { type: "shutdown"; deadlineMs: number }
-    | { type: "reload" };
+  const message = event.data as SupervisorMessage;
   if (message.type === "start") {
     start(message).catch((error) =>
       scope.postMessage({ type: "error", message: (error as Error).message })
     );
   } else if (message.type === "reload") {
-    reload().then(
+    reload(message.config).then(
       () => scope.postMessage({ type: "reloaded" }),
       (error) => scope.postMessage({ type: "reload-failed", message: (error as Error).message }),
     );
   } else if (message.type === "shutdown") {
-    (server ? server.shutdown(message.deadlineMs) : Promise.resolve()).finally(() => {
-      access.flush();
-      errors.flush();
-      scope.postMessage({ type: "stopped" });
-    });
+    stop(server ? server.shutdown(message.deadlineMs) : Promise.resolve());
+  } else if (message.type === "retire") {
+    stop(server ? server.retire(message.deadlineMs) : Promise.resolve());
   }
 });

@@ -210,6 +210,29 @@ export interface HostConfig {
   overrides?: OverrideConfig[];
 }
 
+/**
+ * When `gemini serve` replaces a worker with a fresh one (see README, "Worker recycling"):
+ * past any threshold that is not 0.
+ */
+export interface RecycleConfig {
+  /** Connections whose TLS handshake never finished, since the worker started. */
+  handshakeFailures: number;
+  /** JavaScript heap in use by the worker, bytes. */
+  heap: number;
+  /** Age of the worker, seconds. */
+  age: number;
+  /** The youngest a worker may be when it is recycled, seconds. */
+  minInterval: number;
+}
+
+/** The defaults of {@linkcode RecycleConfig}, chosen from measurements (README). */
+export const DEFAULT_RECYCLE: Readonly<RecycleConfig> = Object.freeze({
+  handshakeFailures: 1000,
+  heap: 192 * 1024 * 1024,
+  age: 86_400,
+  minInterval: 10,
+});
+
 /** The whole, validated configuration with defaults filled in. */
 export interface ServerConfig {
   /** Addresses to listen on. */
@@ -220,6 +243,8 @@ export interface ServerConfig {
   publicPort?: number;
   /** TLS backend. */
   backend: "node" | "deno";
+  /** When workers are replaced by fresh ones. */
+  recycle: RecycleConfig;
   /** Access log format. */
   logFormat: "text" | "json";
   /** Whether client IPs appear in the access log. */
@@ -560,8 +585,10 @@ const GLOBAL_KEYS = [
   "response_timeout",
   "shutdown_timeout",
   "limits",
+  "recycle",
   "host",
 ];
+const RECYCLE_KEYS = ["handshake_failures", "heap", "age", "min_interval"];
 const LIMIT_KEYS = [
   "rate",
   "rate_burst",
@@ -799,6 +826,19 @@ export function configFromDocument(
       DEFAULT_LIMITS.banMaxSeconds,
   };
 
+  const recycleTable = doc.recycle === undefined
+    ? {}
+    : r.table(doc.recycle, ["recycle"], RECYCLE_KEYS);
+  const rp = ["recycle"];
+  const recycle: RecycleConfig = {
+    handshakeFailures: r.number(recycleTable, rp, "handshake_failures", 0) ??
+      DEFAULT_RECYCLE.handshakeFailures,
+    heap: r.size(recycleTable, rp, "heap") ?? DEFAULT_RECYCLE.heap,
+    age: r.number(recycleTable, rp, "age", 0, false) ?? DEFAULT_RECYCLE.age,
+    minInterval: r.number(recycleTable, rp, "min_interval", 0, false) ??
+      DEFAULT_RECYCLE.minInterval,
+  };
+
   const hostsRaw = (doc.host ?? []) as unknown[];
   if (!Array.isArray(hostsRaw)) r.fail(["host"], "must be an array of tables ([[host]])");
   if (hostsRaw.length === 0) {
@@ -887,6 +927,7 @@ export function configFromDocument(
   return dropUndefined({
     listen,
     workers,
+    recycle,
     publicPort,
     backend,
     logFormat,
@@ -1118,6 +1159,12 @@ export function formatConfig(config: ServerConfig): string {
       ban_window: l.banWindow,
       ban_seconds: l.banSeconds,
       ban_max_seconds: l.banMaxSeconds,
+    },
+    recycle: {
+      handshake_failures: config.recycle.handshakeFailures,
+      heap: config.recycle.heap,
+      age: config.recycle.age,
+      min_interval: config.recycle.minInterval,
     },
     host: config.hosts.map((h) =>
       dropUndefined({

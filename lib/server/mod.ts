@@ -29,7 +29,13 @@ export * from "./types.ts";
 export * from "./logger.ts";
 export * from "./access_log.ts";
 export * from "./limits.ts";
-export { newRequestId, serveConnection, type ServeConnectionOptions } from "./connection.ts";
+export {
+  newRequestId,
+  type RequestRateLimit,
+  serveConnection,
+  type ServeConnectionOptions,
+} from "./connection.ts";
+export * from "./memory_connection.ts";
 export * from "./server.ts";
 export * from "./router.ts";
 export {

@@ -277,21 +277,8 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * ```
  */
 export async function buildSite(config: ServerConfig, options: BuildSiteOptions): Promise<Site> {
-  const certificates: ServerCertificate[] = [];
-  const generated: string[] = [];
   await checkSiteFiles(config);
-  for (const host of config.hosts) {
-    const names = [host.name, ...host.aliases];
-    if (host.cert && host.key) {
-      const cert = await readPem(host.cert, "certificate", host.name);
-      const key = await readPem(host.key, "key", host.name);
-      certificates.push({ cert, key, names });
-    } else {
-      const made = await ensureHostCertificate(options.certificateDir, host.name);
-      if (made.created) generated.push(host.name);
-      certificates.push({ cert: made.cert, key: made.key, names });
-    }
-  }
+  const { certificates, generated } = await siteCertificates(config, options.certificateDir);
   const defaultContent = options.defaultContent ?? {};
   const logger = options.logger ?? silentLogger;
   const vhosts = [];
@@ -312,6 +299,31 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
     ],
     generated,
   };
+}
+
+/**
+ * The certificate of every host: read from its `cert` and `key` files, or generated into
+ * `certificateDir` on first use (`generated` names those made now).
+ */
+export async function siteCertificates(
+  config: ServerConfig,
+  certificateDir: string,
+): Promise<{ certificates: ServerCertificate[]; generated: string[] }> {
+  const certificates: ServerCertificate[] = [];
+  const generated: string[] = [];
+  for (const host of config.hosts) {
+    const names = [host.name, ...host.aliases];
+    if (host.cert && host.key) {
+      const cert = await readPem(host.cert, "certificate", host.name);
+      const key = await readPem(host.key, "key", host.name);
+      certificates.push({ cert, key, names });
+    } else {
+      const made = await ensureHostCertificate(certificateDir, host.name);
+      if (made.created) generated.push(host.name);
+      certificates.push({ cert: made.cert, key: made.key, names });
+    }
+  }
+  return { certificates, generated };
 }
 
 /** The {@linkcode ServeOptions} for a configuration and its built site (without logging). */

@@ -8,5 +8,6 @@
 
 export * from "./certificate.ts";
 export * from "./connection.ts";
+export * from "./deadline.ts";
 export * from "./dial.ts";
 export * from "./listen.ts";

@@ -187,7 +187,7 @@ Deno.test("gemini serve --workers 2 reloads every worker on SIGHUP, keeps the ol
     },
     ["--workers", "2"],
     async (child, out, port, { file }) => {
-      await out.waitFor(/2 workers\n/);
+      await out.waitFor(/2 workers, /);
       const base = `gemini://localhost:${port}`;
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
       assertEquals((await request(port, `${base}/cgi/bad`)).status, 42);

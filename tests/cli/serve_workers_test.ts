@@ -136,7 +136,7 @@ Deno.test("gemini serve --proxy-protocol --proxy-from with 2 workers logs the ad
   assert(io.stderr.text().includes("PROXY header refused"), io.stderr.text());
 });
 
-Deno.test("gemini serve --workers 2 with the deno backend shares the port under --unstable-net, else serves with one worker", async () => {
+Deno.test("gemini serve --workers 2 with the deno backend shares the port under --unstable-net, else serves on the node backend", async () => {
   const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
   const io = await withServer(
     CONFIG.replace(`listen = ["127.0.0.1:0"]`, `listen = ["127.0.0.1:0"]\nbackend = "deno"`),
@@ -146,6 +146,9 @@ Deno.test("gemini serve --workers 2 with the deno backend shares the port under 
     },
   );
   const stderr = io.stderr.text();
-  if (unstableNet) assert(stderr.includes("2 workers"), stderr);
-  else assert(stderr.includes("needs Deno's --unstable-net flag for --workers"), stderr);
+  if (unstableNet) assert(stderr.includes("2 workers, deno TLS backend"), stderr);
+  else {
+    assert(stderr.includes("only with Deno's --unstable-net flag"), stderr);
+    assert(stderr.includes("2 workers, node TLS backend"), stderr);
+  }
 });

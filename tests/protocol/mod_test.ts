@@ -30,6 +30,8 @@ const EXPECTED = [
   "checkRequestTarget",
   // request_path.ts
   "decodeRequestPath",
+  "canonicalRequestPath",
+  "encodeRequestPath",
   // response.ts
   "MAX_META_BYTES",
   "MAX_HEADER_BYTES",

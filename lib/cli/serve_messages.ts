@@ -1,0 +1,70 @@
+/**
+ * What the `gemini serve` supervisor and its workers say to each other. Kept apart from
+ * both so that each loads only what it needs.
+ *
+ * @module
+ */
+
+import type { ServerConfig } from "../server/config.ts";
+import type { ServedCertificate, ServerStats } from "../server/server.ts";
+import type { SharedLimitOptions } from "../server/shared_limits.ts";
+import type { Address } from "../tls/connection.ts";
+
+/** The Web Worker name of a serve worker. */
+export const SERVE_WORKER_NAME = "gemini-serve-worker";
+
+/** The first message to a serve worker. */
+export interface WorkerStart {
+  type: "start";
+  /** The validated configuration (the worker reads no file of it). */
+  config: ServerConfig;
+  /** The data directory (certificates). */
+  dataDir: string;
+  /** The shared limit table. */
+  buffer: SharedArrayBuffer;
+  /** Its options. */
+  limits: SharedLimitOptions;
+  /** Ports to bind instead of the configured ones (the first worker's real ports). */
+  ports?: number[];
+  /** Whether to share the ports (SO_REUSEPORT) with other workers. */
+  reusePort: boolean;
+  /** TLS backend to use instead of the configured one. */
+  backend?: "node" | "deno";
+  /** How often to report {@linkcode WorkerStats}, ms. */
+  statsIntervalMs: number;
+}
+
+/** The other messages to a serve worker. */
+export type SupervisorMessage =
+  | WorkerStart
+  | { type: "reload"; config: ServerConfig }
+  | { type: "shutdown"; deadlineMs: number }
+  | { type: "retire"; deadlineMs: number };
+
+/** Start-up information a worker reports. */
+export interface WorkerReady {
+  /** The bound addresses. */
+  addrs: Address[];
+  /** The certificates served. */
+  certificates: ServedCertificate[];
+  /** Every name served. */
+  hosts: string[];
+  /** The TLS backend in use. */
+  backend: "node" | "deno";
+}
+
+/** What a worker reports every few seconds. */
+export interface WorkerStats extends ServerStats {
+  /** JavaScript heap in use by the worker's isolate, bytes. */
+  heapUsed: number;
+}
+
+/** What a serve worker posts back. */
+export type WorkerMessage =
+  | { type: "line"; stream: "stdout" | "stderr"; line: string }
+  | { type: "ready"; ready: WorkerReady }
+  | { type: "stats"; stats: WorkerStats }
+  | { type: "error"; message: string }
+  | { type: "stopped" }
+  | { type: "reloaded" }
+  | { type: "reload-failed"; message: string };

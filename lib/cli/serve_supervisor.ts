@@ -1,0 +1,255 @@
+/**
+ * The supervisor of `gemini serve`: runs the server in N Web Workers that share the ports
+ * (SO_REUSEPORT) and one limit table in shared memory, writes the lines they post, fans a
+ * reload out to all of them, and **recycles** them: a worker past a threshold (handshakes
+ * that never finished, heap in use, age) is replaced by a fresh one on the same ports, then
+ * stops accepting, finishes what it accepted, and is terminated, which frees what the
+ * runtime kept for it.
+ *
+ * @module
+ */
+
+import type { RecycleConfig, ServerConfig } from "../server/config.ts";
+import type { Logger } from "../server/logger.ts";
+import type { SharedLimitOptions } from "../server/shared_limits.ts";
+import type { LineWriter } from "../server/logger.ts";
+import {
+  SERVE_WORKER_NAME,
+  type SupervisorMessage,
+  type WorkerMessage,
+  type WorkerReady,
+  type WorkerStats,
+} from "./serve_messages.ts";
+
+/** Options for {@linkcode Supervisor}. */
+export interface SupervisorOptions {
+  /** The module the workers run. */
+  module: URL;
+  /** Workers at once. */
+  workers: number;
+  /** The data directory (certificates). */
+  dataDir: string;
+  /** The shared limit table and its options. */
+  limits: { buffer: SharedArrayBuffer; options: SharedLimitOptions };
+  /** Whether the workers may share their ports (false: one worker, no overlap). */
+  reusePort: boolean;
+  /** TLS backend to use instead of the configured one. */
+  backend?: "node" | "deno";
+  /** Where the workers' access-log lines go. */
+  access: LineWriter;
+  /** Where the workers' error-log lines go. */
+  errors: LineWriter;
+  /** The supervisor's own events (recycling). */
+  logger: Logger;
+  /** How often workers report, ms. Default 1000. */
+  statsIntervalMs?: number;
+}
+
+/** One running worker. */
+interface Slot {
+  /** A number for logs (1, 2, ... in start order, recycled workers get new ones). */
+  id: number;
+  worker: Worker;
+  ready: WorkerReady;
+  stats?: WorkerStats;
+  /** Set once it is being replaced or stopped. */
+  leaving: boolean;
+  stopped: Promise<void>;
+  onMessage: (message: WorkerMessage) => void;
+}
+
+/**
+ * Why a worker with `stats` should be recycled under `policy` at `now`, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { recycleReason } from "./serve_supervisor.ts";
+ * const policy = { handshakeFailures: 1000, heap: 0, age: 0, minInterval: 10 };
+ * const stats = { startedAt: 0, accepted: 0, refused: 0, open: 0, heapUsed: 0, handshakeFailures: 1200 };
+ * assert.equal(recycleReason(stats, policy, 60_000), "handshake_failures");
+ * assert.equal(recycleReason(stats, policy, 5_000), undefined); // younger than min_interval
+ * ```
+ */
+export function recycleReason(
+  stats: WorkerStats,
+  policy: RecycleConfig,
+  now: number,
+): string | undefined {
+  const age = (now - stats.startedAt) / 1000;
+  if (age < policy.minInterval) return undefined;
+  if (policy.handshakeFailures > 0 && stats.handshakeFailures >= policy.handshakeFailures) {
+    return "handshake_failures";
+  }
+  if (policy.heap > 0 && stats.heapUsed >= policy.heap) return "heap";
+  if (policy.age > 0 && age >= policy.age) return "age";
+  return undefined;
+}
+
+/** The workers of one `gemini serve`. */
+export class Supervisor {
+  #options: SupervisorOptions;
+  #config: ServerConfig;
+  #slots: Slot[] = [];
+  #nextId = 1;
+  #ports: number[] | undefined;
+  #stopping = false;
+  #recycles = 0;
+  #recycling = new Set<Promise<void>>();
+
+  /** A supervisor for `config` (nothing starts until {@linkcode start}). */
+  constructor(config: ServerConfig, options: SupervisorOptions) {
+    this.#config = config;
+    this.#options = options;
+  }
+
+  /** Workers running now. */
+  get workers(): number {
+    return this.#slots.length;
+  }
+
+  /** Workers recycled so far. */
+  get recycles(): number {
+    return this.#recycles;
+  }
+
+  /** Starts the workers; resolves with what the first one reports. */
+  async start(): Promise<WorkerReady> {
+    // The first worker binds (choosing ports where 0 was asked); the others join its ports.
+    const first = await this.#spawn();
+    this.#slots.push(first);
+    this.#ports = first.ready.addrs.map((a) => a.port);
+    const rest = await Promise.all(
+      Array.from({ length: this.#options.workers - 1 }, () => this.#spawn()),
+    );
+    this.#slots.push(...rest);
+    return first.ready;
+  }
+
+  /** Sends a validated configuration to every worker; throws when one refuses it. */
+  async reload(config: ServerConfig): Promise<void> {
+    this.#config = config;
+    const answers = await Promise.all(this.#slots.map((slot) => this.#ask(slot, config)));
+    const failed = answers.find((m) => m.type === "reload-failed");
+    if (failed?.type === "reload-failed") throw new Error(failed.message);
+  }
+
+  /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#recycling]);
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) this.#post(slot, { type: "shutdown", deadlineMs });
+    await settle(Promise.all(slots.map((s) => s.stopped)), deadlineMs + 3000);
+    for (const slot of slots) slot.worker.terminate();
+  }
+
+  #spawn(): Promise<Slot> {
+    const options = this.#options;
+    return new Promise<Slot>((resolve, reject) => {
+      const worker = new Worker(options.module, { type: "module", name: SERVE_WORKER_NAME });
+      let onStopped!: () => void;
+      const stopped = new Promise<void>((r) => (onStopped = r));
+      const slot = { id: this.#nextId++, worker, leaving: false, stopped } as Slot;
+      slot.onMessage = () => {};
+      worker.onmessage = (event: MessageEvent<WorkerMessage>): void => {
+        const m = event.data;
+        if (m.type === "line") {
+          (m.stream === "stdout" ? options.access : options.errors).write(m.line);
+        } else if (m.type === "ready") {
+          slot.ready = m.ready;
+          resolve(slot);
+        } else if (m.type === "error") reject(new Error(m.message));
+        else if (m.type === "stopped") onStopped();
+        else if (m.type === "stats") this.#onStats(slot, m.stats);
+        else slot.onMessage(m);
+      };
+      worker.onerror = (event: ErrorEvent): void => {
+        event.preventDefault();
+        onStopped();
+        reject(new Error(event.message));
+      };
+      this.#post(slot, {
+        type: "start",
+        config: this.#config,
+        dataDir: options.dataDir,
+        buffer: options.limits.buffer,
+        limits: options.limits.options,
+        ports: this.#ports,
+        reusePort: options.reusePort,
+        backend: options.backend,
+        statsIntervalMs: options.statsIntervalMs ?? 1000,
+      });
+    });
+  }
+
+  #post(slot: { worker: Worker }, message: SupervisorMessage): void {
+    slot.worker.postMessage(message);
+  }
+
+  #ask(slot: Slot, config: ServerConfig): Promise<WorkerMessage> {
+    return new Promise<WorkerMessage>((resolve) => {
+      slot.onMessage = (m) => {
+        if (m.type !== "reloaded" && m.type !== "reload-failed") return;
+        slot.onMessage = () => {};
+        resolve(m);
+      };
+      this.#post(slot, { type: "reload", config });
+    });
+  }
+
+  #onStats(slot: Slot, stats: WorkerStats): void {
+    if (!this.#slots.includes(slot) || slot.leaving || this.#stopping) return;
+    slot.stats = stats;
+    const reason = recycleReason(stats, this.#config.recycle, Date.now());
+    if (reason === undefined || !this.#options.reusePort) return;
+    slot.leaving = true;
+    const task = this.#recycle(slot, reason).finally(() => this.#recycling.delete(task));
+    this.#recycling.add(task);
+  }
+
+  /** Replaces `old`: the new worker accepts first, then `old` finishes and is terminated. */
+  async #recycle(old: Slot, reason: string): Promise<void> {
+    const { logger } = this.#options;
+    const stats = old.stats!;
+    const started = Date.now();
+    logger.info("recycling worker", {
+      worker: old.id,
+      reason,
+      handshake_failures: stats.handshakeFailures,
+      heap_mib: Math.round(stats.heapUsed / 1048576),
+      age_s: Math.round((started - stats.startedAt) / 1000),
+      accepted: stats.accepted,
+    });
+    let next: Slot;
+    try {
+      next = await this.#spawn();
+    } catch (error) {
+      old.leaving = false;
+      logger.error("cannot start a replacement worker; keeping the old one", {
+        worker: old.id,
+        reason: (error as Error).message,
+      });
+      return;
+    }
+    this.#slots[this.#slots.indexOf(old)] = next;
+    const deadlineMs = (this.#config.requestTimeout + this.#config.responseTimeout) * 1000;
+    this.#post(old, { type: "retire", deadlineMs });
+    await settle(old.stopped, deadlineMs + 3000);
+    old.worker.terminate();
+    this.#recycles++;
+    logger.info("worker recycled", {
+      worker: old.id,
+      replacement: next.id,
+      reason,
+      took_ms: Date.now() - started,
+    });
+  }
+}
+
+/** Waits for `promise` for at most `ms`. */
+async function settle(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
