@@ -164,7 +164,7 @@ Deno.test("serveConnection() turns a throwing handler into 40 with the request i
       handler: () => ({
         status: 20,
         meta: "text/plain",
-        body: (async function* () {
+        body: (async function* (): AsyncGenerator<Uint8Array> {
           yield new TextEncoder().encode("part");
           throw new Error("program died");
         })(),
