@@ -327,6 +327,7 @@ export async function runServe(
     certificates: server.certificates,
     hosts: site.hosts,
     generated: site.generated,
+    reissued: site.reissued,
   }, certificateDirFor(dataDir));
   errors.write(lines.join("\n") + "\n");
 
@@ -463,6 +464,8 @@ interface WorkerReady {
   certificates: ServedCertificate[];
   hosts: string[];
   generated: string[];
+  /** `host: names` for each generated certificate that got missing names added. */
+  reissued?: string[];
 }
 
 interface WorkerContext {
@@ -480,6 +483,10 @@ function startupLines(config: ServerConfig, ready: WorkerReady, certificateDir: 
   const lines: string[] = [];
   for (const name of ready.generated) {
     lines.push(`generated a certificate for ${name} in ${certificateDir}`);
+  }
+  for (const added of ready.reissued ?? []) {
+    const [host, names] = added.split(": ");
+    lines.push(`added ${names} to the certificate of ${host} (same key, same dates)`);
   }
   for (const c of ready.certificates) {
     lines.push(
@@ -575,7 +582,7 @@ async function runWorkers(
   }
   errors.write(
     [
-      ...startupLines(config, { ...first, generated: site.generated }, certificateDir),
+      ...startupLines(config, { ...first, generated: site.generated, reissued: site.reissued }, certificateDir),
       `${context.workers} workers`,
     ].join("\n") +
       "\n",

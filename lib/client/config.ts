@@ -5,8 +5,8 @@
  * ```toml
  * [client]
  * tofu = "strict"          # strict | warn | off
- * retries = 3              # retries after 44 SLOW DOWN
- * max_wait = 60            # cap on one wait, seconds
+ * retries = 3              # automatic retries (44, 40, 41, 43) of one fetch, in all
+ * max_wait = 30            # seconds of waiting before retries, in all
  * max_redirects = 5
  * connect_timeout = 10     # seconds (fractions allowed)
  * header_timeout = 30      # seconds

@@ -22,6 +22,7 @@
 export * from "./types.ts";
 export * from "./client.ts";
 export * from "./trust.ts";
+export * from "./retry.ts";
 export * from "./server_certificate.ts";
 export * from "./known_hosts.ts";
 export * from "./identities.ts";

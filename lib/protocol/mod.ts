@@ -1,6 +1,6 @@
 /**
  * The Gemini wire format as pure functions: status codes, request URLs and request lines,
- * response headers, media types, Titan URL parameters and gopher menus. No I/O.
+ * response headers, media types, Titan URL parameters, gopher menus and `data:` URLs. No I/O.
  *
  * @example
  * ```ts
@@ -45,3 +45,4 @@ export * from "./mime.ts";
 export * from "./request_path.ts";
 export * from "./titan.ts";
 export * from "./gopher.ts";
+export { DATA_URL_DEFAULT_TYPE, type DataUrl, parseDataUrl } from "./data_url.ts";

@@ -48,6 +48,11 @@ export interface Site {
   schemes: string[];
   /** Hosts whose certificate was generated now. */
   generated: string[];
+  /**
+   * Hosts whose generated certificate lacked names it should carry and was issued again
+   * with the same key, with the names added (`host: name, name`). Default none.
+   */
+  reissued?: string[];
 }
 
 function hostFileOptions(host: HostConfig): FileServerOptions | undefined {
@@ -279,6 +284,7 @@ async function readPem(path: string, what: string, host: string): Promise<string
 export async function buildSite(config: ServerConfig, options: BuildSiteOptions): Promise<Site> {
   const certificates: ServerCertificate[] = [];
   const generated: string[] = [];
+  const reissued: string[] = [];
   await checkSiteFiles(config);
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
@@ -287,8 +293,13 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
       const key = await readPem(host.key, "key", host.name);
       certificates.push({ cert, key, names });
     } else {
-      const made = await ensureHostCertificate(options.certificateDir, host.name);
+      const made = await ensureHostCertificate(options.certificateDir, host.name, {
+        aliases: host.aliases,
+      });
       if (made.created) generated.push(host.name);
+      if (made.addedNames.length > 0) {
+        reissued.push(`${host.name}: ${made.addedNames.join(", ")}`);
+      }
       certificates.push({ cert: made.cert, key: made.key, names });
     }
   }
@@ -311,6 +322,7 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
       "gemini",
     ],
     generated,
+    reissued,
   };
 }
 
