@@ -582,7 +582,11 @@ async function runWorkers(
   }
   errors.write(
     [
-      ...startupLines(config, { ...first, generated: site.generated, reissued: site.reissued }, certificateDir),
+      ...startupLines(
+        config,
+        { ...first, generated: site.generated, reissued: site.reissued },
+        certificateDir,
+      ),
       `${context.workers} workers`,
     ].join("\n") +
       "\n",

@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { parseGetJson } from "../_helpers/get_json.ts";
 import { main } from "../../lib/cli/get.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
@@ -43,11 +44,13 @@ Deno.test("gemini get: an expired server certificate exits 1 unsent; --tofu=warn
     assertStringIncludes(refused.err, "--tofu=warn");
     assertStringIncludes(refused.err, "operator");
     // Refused before the trust check: nothing was pinned.
-    assertEquals((await get(["--tofu=warn", "--json", url], home)).code, 0);
+    const first = await get(["--tofu=warn", "--json", url], home);
+    assertEquals(first.code, 0);
+    assertEquals(parseGetJson(first.out).trust.verdict, "first-use");
     const warned = await get(["--tofu", "warn", "--json", url], home);
     assertEquals(warned.code, 0);
     assertStringIncludes(warned.err, "gemini get: warning: The certificate of");
-    const json = JSON.parse(warned.out);
+    const json = parseGetJson(warned.out);
     assertEquals(json.body, "stale but here\n");
     assertEquals(json.certificate.valid, false);
     assertEquals(json.trust.verdict, "match");
