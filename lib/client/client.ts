@@ -568,6 +568,8 @@ export class Client {
     } catch (error) {
       throw dialFailure(error, host, port);
     }
+    // Read while the connection is open (a destroyed socket no longer knows).
+    const tls = conn.tls;
     let trust: TrustReport;
     try {
       // Dates and names first: an invalid certificate refused here is never pinned.
@@ -590,7 +592,7 @@ export class Client {
     } catch (error) {
       conn.destroy();
       if (error instanceof ClientError) {
-        error.context ??= { url, redirects: [], tls: conn.tls, certificate: conn.peerCertificate };
+        error.context ??= { url, redirects: [], tls, certificate: conn.peerCertificate };
       }
       throw error;
     }
@@ -617,7 +619,7 @@ export class Client {
       failure.context ??= {
         url,
         redirects: [],
-        tls: conn.tls,
+        tls,
         certificate: conn.peerCertificate,
         trust,
       };
@@ -639,7 +641,7 @@ export class Client {
       status,
       meta,
       mediaType: success ? mediaType : undefined,
-      tls: conn.tls,
+      tls,
       certificate: conn.peerCertificate,
       trust: trust.verdict,
       trustReport: trust,
