@@ -98,9 +98,15 @@ Deno.test("gemini get --upload: an expired server certificate stops the upload u
   try {
     const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });
     const target = `titan://127.0.0.1:${server.port}/note.gmi`;
-    const refused = await main(["--upload", "-", "--token", "s3cret", target], io);
+    const refused = await main(["--upload", "-", "--token", "s3cret", "--json", target], io);
     assertEquals(refused, 1);
     assertStringIncludes(io.stderr.text(), `127.0.0.1:${server.port} expired on`);
+    const json = parseGetJson(io.stdout.text());
+    assertEquals([json.error.code, json.certificate.valid, json.trust], [
+      "certificate-invalid",
+      false,
+      null,
+    ]);
     assertEquals(await Deno.stat(`${root}/note.gmi`).catch(() => null), null);
     const warnIo = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });
     const args = ["--upload", "-", "--token", "s3cret", "--tofu", "warn", target];

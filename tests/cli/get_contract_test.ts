@@ -23,6 +23,8 @@ import { errorCode, GET_ERROR_CODES } from "../../lib/cli/get_report.ts";
 import { memoryIo, type MemoryIoOptions } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
 import { ClientError } from "../../lib/client/types.ts";
+import { encryptKey, makeIdentity, openIdentityStore } from "../../lib/client/identities.ts";
+import { resolvePaths } from "../../lib/files/paths.ts";
 import { DialError } from "../../lib/tls/dial.ts";
 import { type CertificateBundle, generateCertificate } from "../../lib/tls/certificate.ts";
 
@@ -280,7 +282,7 @@ Deno.test("contract 2 (regression): --json on an invalid header, a redirect limi
   });
 });
 
-Deno.test("contract 2: --json error codes for timeout, tls, too-large, file, config, url, identity and usage", async () => {
+Deno.test("contract 2: --json error codes for timeout, tls, too-large, file, url, identity, insecure-refused, config and usage", async () => {
   const sockets = new Set<net.Socket>();
   const garbage = net.createServer((socket) => {
     sockets.add(socket);
@@ -312,6 +314,17 @@ Deno.test("contract 2: --json error codes for timeout, tls, too-large, file, con
 
       const long = await getJson(["--input", "x".repeat(1100), server.url("/ask")], home);
       assertEquals([long.code, long.json.error.code], [1, "url"]);
+
+      const paths = resolvePaths((k) => ({ GEMINI_HOME: home } as Record<string, string>)[k]);
+      const { cert, key } = await generateCertificate("locked");
+      await openIdentityStore(paths).add(
+        makeIdentity("locked", { cert, key: encryptKey(key, "pw"), passphrase: "pw" }),
+      );
+      const locked = await getJson(["--identity", "locked", server.url("/ok")], home);
+      assertEquals([locked.code, locked.json.error.code], [1, "identity"]);
+
+      const gopher = await getJson(["gopher://127.0.0.1:1/"], home);
+      assertEquals([gopher.code, gopher.json.error.code], [1, "insecure-refused"]);
 
       await Deno.mkdir(join(home, "config"), { recursive: true });
       await Deno.writeTextFile(join(home, "config", "config.toml"), "[client]\nretries = -1\n");

@@ -115,9 +115,11 @@ Deno.test("gemini get --help shows every option, examples and exit codes", async
       "--tofu",
       "--trust-new",
       "--max-redirects",
+      "--no-follow",
       "--allow-scheme-change",
       "--retries",
       "--max-wait",
+      "--retry-input",
       "--proxy",
       "--allow-gopher",
       "--raw",
@@ -132,6 +134,13 @@ Deno.test("gemini get --help shows every option, examples and exit codes", async
   ) assertStringIncludes(help, flag);
   assertStringIncludes(help, "Examples:");
   assertStringIncludes(help, "Exit codes:");
+  // The contract in brief: every error code, the schema, retries, schemes.
+  for (const code of ["connect", "dns", "trust-changed", "redirect-limit", "scheme", "internal"]) {
+    assertStringIncludes(help, code);
+  }
+  assertStringIncludes(help, "schemas/get-output.schema.json");
+  assertStringIncludes(help, "--retry-input");
+  assertStringIncludes(help, "data: decoded locally");
 });
 
 Deno.test("gemini get: usage errors exit 2", async () => {
