@@ -88,8 +88,9 @@ function syncOutput(file: typeof Deno.stderr): Output {
  * @example
  * ```ts
  * import { processIo } from "./io.ts";
+ * import assert from "node:assert";
  * const io = processIo();
- * console.assert(typeof io.stdout.isTerminal === "boolean");
+ * assert.ok(typeof io.stdout.isTerminal === "boolean");
  * ```
  */
 export function processIo(): CliIo {
@@ -129,9 +130,10 @@ export interface CapturedOutput extends Output {
  * @example
  * ```ts
  * import { captureOutput } from "./io.ts";
+ * import assert from "node:assert";
  * const out = captureOutput();
  * await out.write("hi");
- * console.assert(out.text() === "hi");
+ * assert.ok(out.text() === "hi");
  * ```
  */
 export function captureOutput(isTerminal = false): CapturedOutput {
@@ -175,8 +177,9 @@ export interface MemoryIo extends CliIo {
  * @example
  * ```ts
  * import { memoryIo } from "./io.ts";
+ * import assert from "node:assert";
  * const io = memoryIo({ env: { NO_COLOR: "1" } });
- * console.assert(io.env("NO_COLOR") === "1");
+ * assert.ok(io.env("NO_COLOR") === "1");
  * ```
  */
 export function memoryIo(options: MemoryIoOptions = {}): MemoryIo {

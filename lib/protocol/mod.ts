@@ -5,9 +5,10 @@
  * @example
  * ```ts
  * import { formatRequestLine, parseRequestLine, parseResponseHeader } from "./mod.ts";
+ * import assert from "node:assert";
  * const line = formatRequestLine("gemini://Example.org");
- * console.assert(parseRequestLine(line).href === "gemini://example.org/");
- * console.assert(parseResponseHeader("20 text/gemini\r\n").mediaType?.essence === "text/gemini");
+ * assert.ok(parseRequestLine(line).href === "gemini://example.org/");
+ * assert.ok(parseResponseHeader("20 text/gemini\r\n").mediaType?.essence === "text/gemini");
  * ```
  *
  * @module

@@ -272,12 +272,13 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * ```ts
  * import { buildSite } from "./site.ts";
  * import { parseConfig } from "./config.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const site = await buildSite(parseConfig('[[host]]\nname = "localhost"\n'), {
  *   certificateDir: dir,
  *   defaultContent: { "/index.gmi": "# Hi\n" },
  * });
- * console.assert(site.hosts[0] === "localhost" && site.generated[0] === "localhost");
+ * assert.ok(site.hosts[0] === "localhost" && site.generated[0] === "localhost");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
