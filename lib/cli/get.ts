@@ -219,7 +219,7 @@ export const GET_SPEC: CommandSpec = {
     "gemini get --max-size 10M --timeout 5 gemini://example.org/big.bin -o big.bin",
     "gemini get --proxy https=gemini://localhost:1965 https://example.com/",
     "gemini get --allow-gopher gopher://gopher.floodgap.com/",
-    "gemini get 'data:text/gemini;base64,IyBIaQo='          # decoded here, nothing sent",
+    "gemini get 'data:text/gemini;base64,IyBIaQo='         # decoded here, nothing sent",
     "gemini get --dry-run example.org/a%20b                # the request line only",
     "gemini get --upload page.gmi --token s3cret titan://example.org/wiki/page.gmi",
     "echo hi | gemini get --upload - --mime text/plain titan://example.org/notes/hi.txt",
@@ -565,6 +565,9 @@ async function get(args: string[], io: CliIo): Promise<number> {
   }
   if (values.head && values.json) {
     throw new UsageError("gemini get: -I and --json cannot be used together");
+  }
+  if (values["dry-run"] && values.json) {
+    throw new UsageError("gemini get: --dry-run and --json cannot be used together");
   }
   if (values.upload === undefined && (values.mime !== undefined || values.token !== undefined)) {
     throw new UsageError("gemini get: --mime and --token go with --upload");

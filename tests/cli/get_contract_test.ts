@@ -339,6 +339,10 @@ Deno.test("contract 2: --json error codes for timeout, tls, too-large, file, url
         "usage",
         server.url("/ok"),
       ]);
+      for (const other of ["-I", "--dry-run"]) {
+        const both = await getJson([other, server.url("/ok")], home);
+        assertEquals([both.code, both.json.error.code], [2, "usage"]);
+      }
       const io = memoryIo({ env: { GEMINI_HOME: home } });
       assertEquals(await run(["get", "--json", "--jsno", server.url("/ok")], io), 2);
       assertEquals(parseGetJson(io.stdout.text()).error.code, "usage");
