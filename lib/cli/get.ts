@@ -40,6 +40,7 @@ import {
   finishBody,
   formatReport,
   GET_ERROR_CODES,
+  type GetErrorCode,
   type GetReport,
   responseReport,
 } from "./get_report.ts";
@@ -553,12 +554,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function get(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand(GET_SPEC, args);
-  if (values.help) {
-    await io.stdout.write(formatHelp(GET_SPEC));
-    return 0;
-  }
+/** The usage checks of option combinations. */
+function checkCombinations(values: Record<string, unknown>): void {
   const tofu = values.tofu as string | undefined;
   if (tofu !== undefined && !TOFU_MODES.includes(tofu as TofuMode)) {
     throw new UsageError(`gemini get: --tofu must be strict, warn or off, got "${tofu}"`);
@@ -572,14 +569,15 @@ async function get(args: string[], io: CliIo): Promise<number> {
   if (values.upload === undefined && (values.mime !== undefined || values.token !== undefined)) {
     throw new UsageError("gemini get: --mime and --token go with --upload");
   }
-  const timeout = seconds("timeout", values.timeout as string | undefined, true);
-  if (values.upload !== undefined) return await upload(positionals[0], values, io, timeout);
-  const target = classifyTarget(positionals[0]);
-  const maxRedirects = integer("max-redirects", values["max-redirects"] as string | undefined, 0);
-  const flags: ClientOptions = {
-    tofu: tofu as TofuMode | undefined,
+}
+
+/** The client options the command line sets (`undefined`: config.toml or the default). */
+function flagOptions(values: Record<string, unknown>, timeout: number | undefined): ClientOptions {
+  const timeoutMs = timeout === undefined ? undefined : timeout * 1000;
+  return {
+    tofu: values.tofu as TofuMode | undefined,
     trustNew: values["trust-new"] === true ? true : undefined,
-    maxRedirects,
+    maxRedirects: integer("max-redirects", values["max-redirects"] as string | undefined, 0),
     followRedirects: values["no-follow"] === true ? false : undefined,
     allowSchemeChange: values["allow-scheme-change"] === true ? true : undefined,
     retries: integer("retries", values.retries as string | undefined, 0),
@@ -589,68 +587,32 @@ async function get(args: string[], io: CliIo): Promise<number> {
     maxBodyBytes: values["max-size"] === undefined
       ? undefined
       : parseSize(values["max-size"] as string),
-    connectTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-    headerTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-    idleTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    connectTimeoutMs: timeoutMs,
+    headerTimeoutMs: timeoutMs,
+    idleTimeoutMs: timeoutMs,
   };
-  const flagProxies = parseProxies((values.proxy as string[] | undefined) ?? []);
-  const json = values.json === true;
-  /** Reports a failure with no response: stderr, and the JSON object with --json. */
-  const fail = async (error: unknown, url: string | null): Promise<number> => {
-    const report = failureReport(error, url);
-    await io.stderr.write(`gemini get: ${report.error!.message}\n`);
-    if (json) await io.stdout.write(formatReport(report));
-    return 1;
-  };
+}
 
-  if (target.kind === "no-fetch") {
-    return await fail(new ClientError("unsupported-scheme", target.message), target.text);
-  }
-  if (target.kind === "data") {
-    const response = dataResponse(target.text);
-    if (values["dry-run"]) {
-      await io.stderr.write("gemini get: a data: URL is decoded here; nothing would be sent\n");
-      return 0;
-    }
-    return await output(response, values, io, {});
-  }
-  const url = target.url;
+/** `--dry-run`: the request line on stdout, where it would go on stderr. */
+async function dryRun(url: URL, options: ClientOptions, io: CliIo): Promise<number> {
+  const scheme = url.protocol.slice(0, -1);
+  const proxy = options.proxies?.[scheme];
+  const server = proxy ? new URL(proxy) : url;
+  const port = server.port || (server.protocol === "gopher:" ? "70" : "1965");
+  await io.stdout.write(`${url.href}\r\n`);
+  await io.stderr.write(
+    `gemini get: would send the line above to ${server.hostname}:${port}` +
+      `${proxy ? ` (proxy for ${scheme})` : ""}; nothing was sent\n`,
+  );
+  return 0;
+}
 
-  const paths = resolvePaths((name) => io.env(name));
-  let config;
-  try {
-    config = await loadClientConfig(paths);
-  } catch (error) {
-    const report = failureReport(error, url.href);
-    report.error = { code: "config", message: errorMessage(error) };
-    await io.stderr.write(`gemini get: ${report.error.message}\n`);
-    if (json) await io.stdout.write(formatReport(report));
-    return 1;
-  }
-  const options: ClientOptions = { ...config };
-  for (const [key, value] of Object.entries(flags)) {
-    if (value !== undefined) (options as Record<string, unknown>)[key] = value;
-  }
-  options.proxies = { ...config.proxies, ...flagProxies };
-
-  if (values["dry-run"]) {
-    const scheme = url.protocol.slice(0, -1);
-    const proxy = options.proxies[scheme];
-    const server = proxy ? new URL(proxy) : url;
-    const port = server.port || (server.protocol === "gopher:" ? "70" : "1965");
-    await io.stdout.write(`${url.href}\r\n`);
-    await io.stderr.write(
-      `gemini get: would send the line above to ${server.hostname}:${port}` +
-        `${proxy ? ` (proxy for ${scheme})` : ""}; nothing was sent\n`,
-    );
-    return 0;
-  }
-
-  const identities = openIdentityStore(paths);
-  const forced = typeof values.identity === "string"
-    ? await namedIdentity(identities, values.identity)
-    : undefined;
-  const announcer = retryAnnouncer(io, options.retries ?? DEFAULT_RETRIES);
+/** The client's hooks for a run: warnings and waits on stderr, prompts on a terminal. */
+function cliHooks(
+  io: CliIo,
+  values: Record<string, unknown>,
+  announcer: ReturnType<typeof retryAnnouncer>,
+): ClientHooks {
   const hooks: ClientHooks = {
     onWarning: (message) => void io.stderr.write(`gemini get: warning: ${message}\n`),
     onRetryWait: (info) => announcer.announce(info),
@@ -696,12 +658,69 @@ async function get(args: string[], io: CliIo): Promise<number> {
       };
     };
   }
+  return hooks;
+}
 
+/** The steps of one run: arguments, target, configuration, fetch, output. */
+async function get(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(GET_SPEC, args);
+  if (values.help) {
+    await io.stdout.write(formatHelp(GET_SPEC));
+    return 0;
+  }
+  checkCombinations(values);
+  const timeout = seconds("timeout", values.timeout as string | undefined, true);
+  if (values.upload !== undefined) return await upload(positionals[0], values, io, timeout);
+  const target = classifyTarget(positionals[0]);
+  const flags = flagOptions(values, timeout);
+  const flagProxies = parseProxies((values.proxy as string[] | undefined) ?? []);
+  const json = values.json === true;
+  /** Reports a failure with no response: stderr, and the JSON object with --json. */
+  const fail = async (error: unknown, url: string | null, code?: GetErrorCode): Promise<number> => {
+    const report = failureReport(error, url);
+    if (code) report.error!.code = code;
+    await io.stderr.write(`gemini get: ${report.error!.message}\n`);
+    if (json) await io.stdout.write(formatReport(report));
+    return 1;
+  };
+
+  if (target.kind === "no-fetch") {
+    return await fail(new ClientError("unsupported-scheme", target.message), target.text);
+  }
+  if (target.kind === "data") {
+    const response = dataResponse(target.text);
+    if (values["dry-run"]) {
+      await io.stderr.write("gemini get: a data: URL is decoded here; nothing would be sent\n");
+      return 0;
+    }
+    return await output(response, values, io, {});
+  }
+  const url = target.url;
+
+  const paths = resolvePaths((name) => io.env(name));
+  let config;
+  try {
+    config = await loadClientConfig(paths);
+  } catch (error) {
+    return await fail(error, url.href, "config");
+  }
+  const options: ClientOptions = { ...config };
+  for (const [key, value] of Object.entries(flags)) {
+    if (value !== undefined) (options as Record<string, unknown>)[key] = value;
+  }
+  options.proxies = { ...config.proxies, ...flagProxies };
+  if (values["dry-run"]) return await dryRun(url, options, io);
+
+  const identities = openIdentityStore(paths);
+  const forced = typeof values.identity === "string"
+    ? await namedIdentity(identities, values.identity)
+    : undefined;
+  const announcer = retryAnnouncer(io, options.retries ?? DEFAULT_RETRIES);
   const client = new Client({
     ...options,
     knownHosts: openKnownHosts(paths),
     identities,
-    hooks,
+    hooks: cliHooks(io, values, announcer),
   });
   let response: GeminiResponse;
   try {
