@@ -1,48 +1,84 @@
 /**
  * `gemini get URL`: fetch one URL with the client's policies and print it (rendered on a
  * terminal, raw bytes otherwise), save it (`-o`), show its header (`-i`, `-I`), show the
- * request it would send (`--dry-run`) or describe it as JSON (`--json`). The exit code is 0
- * for a 2x answer, the final status for 10-69, 1 for network, TLS or trust failures and 2
- * for usage errors.
+ * request it would send (`--dry-run`) or describe it as one JSON object (`--json`, also on
+ * failure). The exit code is 0 for a 2x answer, the final status (as handled: 49 as 40) for
+ * the others, 1 for failures to get an answer (each with a stable error code, see
+ * `get_report.ts`) and 2 for usage errors.
  *
  * @module
  */
 
-import { _concatBytes } from "../client/_bytes.ts";
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { Client } from "../client/client.ts";
+import { _Response } from "../client/_response.ts";
 import { _checkUrlText } from "../client/_url.ts";
 import { loadClientConfig } from "../client/config.ts";
 import { openIdentityStore, PASSPHRASE_ENV } from "../client/identities.ts";
 import { openKnownHosts } from "../client/known_hosts.ts";
+import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_RETRIES } from "../client/retry.ts";
 import {
   ClientError,
   type ClientHooks,
   type ClientOptions,
   type GeminiResponse,
-  type Identity,
-  type IdentityStore,
   type TofuMode,
 } from "../client/types.ts";
 import { resolvePaths } from "../files/paths.ts";
-import { normalizeUrl } from "../protocol/url.ts";
-import { statusText } from "../protocol/status.ts";
+import { parseDataUrl } from "../protocol/data_url.ts";
+import { parseMediaType } from "../protocol/mime.ts";
+import { normalizeUrl, resolveUrl } from "../protocol/url.ts";
+import { normalizeStatus, statusText } from "../protocol/status.ts";
 import { generateCertificate } from "../tls/certificate.ts";
-import { checkTrust } from "../client/trust.ts";
-import { certificateValidity, checkServerCertificate } from "../client/server_certificate.ts";
-import { titanUpload, type TitanUploadResult } from "../client/titan.ts";
-import { formatTitanUrl } from "../protocol/titan.ts";
+import {
+  effectiveCharset,
+  errorCode,
+  errorMessage,
+  exitCodeFor,
+  failureReport,
+  finishBody,
+  formatReport,
+  GET_ERROR_CODES,
+  type GetErrorCode,
+  type GetReport,
+  responseReport,
+} from "./get_report.ts";
+import {
+  bytesToBase64,
+  JSON_BODY_LIMIT,
+  namedIdentity,
+  safeForTerminal,
+  upload,
+} from "./get_upload.ts";
 
-/** Bodies larger than this are left out of `--json` unless they are text. */
-export const JSON_BODY_LIMIT = 1024 * 1024;
+export { JSON_BODY_LIMIT };
+
+/** The error codes that go with exit status 1, for the help text. */
+const EXIT_1_CODES = Object.keys(GET_ERROR_CODES).filter((c) => c !== "usage");
+
+function wrapList(prefix: string, items: string[], width = 88): string[] {
+  const lines: string[] = [];
+  let line = prefix;
+  for (const [i, item] of items.entries()) {
+    const word = item + (i < items.length - 1 ? "," : ".");
+    if (line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = "  " + word;
+    } else {
+      line += (line.endsWith(" ") || line === "" ? "" : " ") + word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
 
 /** The command line of `gemini get`. */
 export const GET_SPEC: CommandSpec = {
   name: "gemini get",
   usage: ["gemini get [options] URL"],
   summary: "Fetch URL (gemini:// when no scheme is given) and print it: rendered on a\n" +
-    "terminal, byte for byte otherwise.",
+    "terminal, byte for byte otherwise. data: URLs are decoded locally.",
   options: {
     input: {
       type: "string",
@@ -71,7 +107,11 @@ export const GET_SPEC: CommandSpec = {
     "max-redirects": {
       type: "string",
       value: "N",
-      description: "Follow at most N redirects (default 5)",
+      description: "Follow at most N redirects (default 5; 0 is --no-follow)",
+    },
+    "no-follow": {
+      type: "boolean",
+      description: "Do not follow a redirect: the 3x is the answer (exit 30 or 31)",
     },
     "allow-scheme-change": {
       type: "boolean",
@@ -80,12 +120,20 @@ export const GET_SPEC: CommandSpec = {
     retries: {
       type: "string",
       value: "N",
-      description: "Retry at most N times after 44 SLOW DOWN (default 3)",
+      description:
+        `Retry at most N times in all after 44, 40, 41 or 43 (default ${DEFAULT_RETRIES}; ` +
+        "0: send once)",
     },
     "max-wait": {
       type: "string",
       value: "SECONDS",
-      description: "Wait at most SECONDS before one retry (default 60)",
+      description:
+        `Wait at most SECONDS in all before retries (default ${DEFAULT_MAX_WAIT_SECONDS}); ` +
+        "a longer wait is not made",
+    },
+    "retry-input": {
+      type: "boolean",
+      description: "Also retry a request that carries the --input answer (sent once otherwise)",
     },
     proxy: {
       type: "string",
@@ -123,7 +171,7 @@ export const GET_SPEC: CommandSpec = {
     },
     json: {
       type: "boolean",
-      description: "Print one JSON object: status, meta, TLS, certificate, trust, timing, body",
+      description: "Print one JSON object, also on failure (then with error.code; see README)",
     },
     "max-size": {
       type: "string",
@@ -157,28 +205,45 @@ export const GET_SPEC: CommandSpec = {
     "gemini get gemini://example.org/a.pdf -o a.pdf        # save, with progress",
     "gemini get -i gemini://example.org/ | less            # header, then the body",
     "gemini get -I gemini://example.org/                   # the header only",
+    "gemini get -I --no-follow gemini://example.org/old    # see a redirect (exit 30/31)",
     "gemini get --raw gemini://example.org/latin1.txt      # bytes, even to a terminal",
     "gemini get --json gemini://example.org/ | jq .certificate",
+    "gemini get --json gemini://example.org/ | jq -e '.error == null'",
     "gemini get --input 'two words' gemini://example.org/search",
     "gemini get --identity alice gemini://example.org/private/",
     "gemini get --transient gemini://example.org/private/  # throwaway certificate",
     "gemini get --trust-new gemini://example.org/          # after a key change",
     "gemini get --tofu warn gemini://example.org/",
     "gemini get --max-redirects 2 --allow-scheme-change gemini://example.org/old",
-    "gemini get --retries 5 --max-wait 10 gemini://busy.example.org/",
+    "gemini get --retries 5 --max-wait 60 gemini://busy.example.org/",
+    "gemini get --retries 0 --input 'hello' gemini://example.org/guestbook",
     "gemini get --max-size 10M --timeout 5 gemini://example.org/big.bin -o big.bin",
     "gemini get --proxy https=gemini://localhost:1965 https://example.com/",
     "gemini get --allow-gopher gopher://gopher.floodgap.com/",
+    "gemini get 'data:text/gemini;base64,IyBIaQo='         # decoded here, nothing sent",
     "gemini get --dry-run example.org/a%20b                # the request line only",
     "gemini get --upload page.gmi --token s3cret titan://example.org/wiki/page.gmi",
     "echo hi | gemini get --upload - --mime text/plain titan://example.org/notes/hi.txt",
   ],
   footer: [
-    "Exit codes: 0 for a 2x answer; the final status (10-69) otherwise, e.g. 51 for not",
-    "found, 60 when a client certificate is required; 1 for network, TLS or trust failures",
-    "(a changed server key, a server certificate that has expired or is not valid yet);",
-    "2 for usage errors. With --upload, a 3x answer (the usual Titan success) also exits 0",
-    "and prints the URL it points to.",
+    "Exit codes: 0 for a 2x answer; the final status otherwise (10-69, e.g. 51 for not",
+    "found, 60 when a client certificate is required, 30/31 for a redirect not followed);",
+    "an undefined status counts as its class's base code (49 as 40, 29 as 20); 1 when no",
+    "answer was had; 2 for usage errors. With --upload, a 3x answer (the usual Titan",
+    "success) also exits 0 and prints the URL it points to.",
+    "",
+    ...wrapList("Error codes (error.code of --json) for exit 1:", EXIT_1_CODES),
+    "With --json, exactly one JSON object is printed, failures included (exit 2 too:",
+    'error.code "usage"); its schema is schemas/get-output.schema.json.',
+    "",
+    "Retries: one budget of --retries for 44 SLOW DOWN and 40/41/43, and one of --max-wait",
+    "seconds for all waits (44 waits the seconds it names, else 1, 2, 4 ... s); a retry",
+    "whose wait does not fit is not made. A request carrying the --input answer is sent",
+    "once unless --retry-input. On a terminal each wait counts down on stderr.",
+    "",
+    "Schemes: gemini; gopher with --allow-gopher; titan with --upload; any scheme with a",
+    "--proxy for it; data: decoded locally. mailto:, about:, http(s) without a proxy and",
+    'other schemes exit 1 with error.code "scheme".',
     "",
     "Files: known_hosts and identities/ in $XDG_DATA_HOME/gemini, config.toml in",
     "$XDG_CONFIG_HOME/gemini; GEMINI_HOME relocates both. A changed server key is accepted",
@@ -220,7 +285,9 @@ function seconds(
  * @example
  * ```ts
  * import { parseSize } from "./get.ts";
- * console.assert(parseSize("2K") === 2048 && parseSize("10") === 10);
+ * import assert from "node:assert";
+ * assert.equal(parseSize("2K"), 2048);
+ * assert.equal(parseSize("10"), 10);
  * ```
  */
 export function parseSize(text: string): number {
@@ -246,24 +313,74 @@ function parseProxies(values: string[]): Record<string, string> {
   return proxies;
 }
 
-function targetUrl(text: string): URL {
+/** What the URL argument is: a URL to fetch, a `data:` URL, or one with nothing to fetch. */
+type Target =
+  | { kind: "fetch"; url: URL }
+  | { kind: "data"; text: string }
+  | { kind: "no-fetch"; text: string; message: string };
+
+/** Why a URL of a scheme without a server cannot be fetched. */
+function noFetchMessage(scheme: string, text: string): string {
+  switch (scheme) {
+    case "mailto":
+      return `${text} is an e-mail address, not something to fetch; write to it with a mail ` +
+        "program";
+    case "about":
+      return `${text} is a page of a browser (gemini browse has about:help, about:bookmarks ` +
+        "and about:history), not something to fetch";
+    default:
+      return `Cannot fetch ${text}: a ${scheme}: URL names no server to fetch it from`;
+  }
+}
+
+/**
+ * Sorts the URL argument: a URL with a scheme and a host is fetched (the client decides
+ * whether it can); `data:` is decoded locally; any other `scheme:` without `//` (mailto:,
+ * about:, ...) names nothing to fetch. Without a scheme, `gemini://` is assumed.
+ */
+function classifyTarget(text: string): Target {
   try {
     _checkUrlText(text);
   } catch (error) {
     throw new UsageError(`gemini get: ${(error as Error).message}`, { cause: error });
   }
-  const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ||
-      /^[A-Za-z][A-Za-z0-9+.-]*:[^0-9]/.test(text)
-    ? text
-    : `gemini://${text}`;
-  try {
-    return normalizeUrl(withScheme);
-  } catch (error) {
-    throw new UsageError(
-      `gemini get: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+  const trimmed = text.trim();
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):(?![0-9]+(?:[/?#]|$))/.exec(trimmed);
+  if (scheme) {
+    const name = scheme[1].toLowerCase();
+    if (name === "data") return { kind: "data", text: trimmed };
+    if (!trimmed.slice(scheme[0].length).startsWith("//") && name !== "gemini") {
+      return { kind: "no-fetch", text: trimmed, message: noFetchMessage(name, trimmed) };
+    }
   }
+  const withScheme = scheme ? trimmed : `gemini://${trimmed}`;
+  try {
+    return { kind: "fetch", url: normalizeUrl(withScheme) };
+  } catch (error) {
+    throw new UsageError(`gemini get: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/** The response for a `data:` URL: as if a server had answered 20 with its media type. */
+function dataResponse(text: string): GeminiResponse {
+  let data;
+  let mediaType;
+  try {
+    data = parseDataUrl(text);
+    mediaType = parseMediaType(data.mediaType);
+  } catch (error) {
+    throw new UsageError(`gemini get: ${errorMessage(error)}`, { cause: error });
+  }
+  return new _Response({
+    url: new URL(text),
+    status: 20,
+    meta: data.mediaType,
+    mediaType,
+    redirects: [],
+    startedAt: performance.now(),
+    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
+    head: data.bytes,
+  });
 }
 
 /** Reads one line from stdin; hidden (no echo) for sensitive input. `null` at the end. */
@@ -307,72 +424,57 @@ function formatBytes(n: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Strips terminal control sequences from text printed to a terminal (tabs and newlines stay). */
-function safeForTerminal(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "");
-}
-
-function jsonOf(response: GeminiResponse): Record<string, unknown> {
-  const round = (n: number): number => Math.round(n * 10) / 10;
-  const cert = response.certificate;
-  return {
-    url: response.url.href,
-    status: response.status,
-    meta: response.meta,
-    mediaType: response.mediaType?.essence ?? null,
-    charset: response.mediaType?.charset ?? null,
-    lang: response.mediaType?.lang ?? null,
-    redirects: response.redirects.map((u) => u.href),
-    tls: response.tls ? { version: response.tls.version, cipher: response.tls.cipher } : null,
-    certificate: cert
-      ? {
-        spkiSha256: cert.spkiSha256,
-        certSha256: cert.certSha256,
-        subject: cert.subject,
-        notBefore: cert.notBefore.toISOString(),
-        notAfter: cert.notAfter.toISOString(),
-        valid: certificateValidity(cert) === "valid",
-      }
-      : null,
-    trust: { verdict: response.trust ?? null },
-    timing: {
-      connectMs: round(response.timing.connectMs),
-      tlsMs: round(response.timing.tlsMs),
-      firstByteMs: round(response.timing.firstByteMs),
-      totalMs: round(response.timing.totalMs),
-    },
-    bodyBytes: response.bodyBytes,
-  };
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+/** Why a retryable answer was not retried, for the message. */
+function notRetried(response: GeminiResponse, options: ClientOptions): string {
+  const retries = response.retries;
+  const done = retries && retries.count > 0
+    ? ` after ${retries.count} ${retries.count === 1 ? "retry" : "retries"}`
+    : "";
+  switch (retries?.stopped) {
+    case "retries":
+      return `\nStill so${done}; no retries left (--retries ${options.retries ?? DEFAULT_RETRIES})`;
+    case "max-wait": {
+      const left = (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) -
+        (retries?.waitedSeconds ?? 0);
+      return `\nNot retried${done}: the next wait does not fit in the ${left} s left of ` +
+        `--max-wait ${options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS}`;
+    }
+    case "input":
+      return "\nNot retried: the request carried your --input answer, which is sent once " +
+        "(--retry-input sends it again)";
+    default:
+      return "";
   }
-  return btoa(binary);
 }
 
-function explainStatus(response: GeminiResponse): string {
+function explainStatus(response: GeminiResponse, options: ClientOptions): string {
   const { status, meta, url } = response;
-  const head = `${url.href}: ${status} ${statusText(status)}${meta ? `: ${meta}` : ""}`;
+  const handled = normalizeStatus(status);
+  const undefinedCode = handled !== status ? ` (undefined code, handled as ${handled})` : "";
+  const head = `${url.href}: ${status} ${statusText(status)}${undefinedCode}${
+    meta ? `: ${safeForTerminal(meta)}` : ""
+  }`;
   switch (Math.floor(status / 10)) {
     case 1:
       return `${head}\nThe server asks for input; answer with --input TEXT`;
-    case 3:
-      return `${head}\nThe redirect was not followed`;
+    case 3: {
+      let to = JSON.stringify(meta);
+      try {
+        to = normalizeUrl(resolveUrl(url, meta.trim())).href;
+      } catch {
+        // shown as sent
+      }
+      return `${head}\nIt points to ${to}; not followed (--no-follow or --max-redirects 0)`;
+    }
     case 4:
-      return status === 44
-        ? `${head}\nStill told to slow down after the retries (--retries)`
-        : head;
+      return head + notRetried(response, options);
     case 6:
-      if (status === 60 && !response.identity) {
+      if (handled === 60 && !response.identity) {
         return `${head}\nThis page needs a client certificate. Create one with\n` +
           `  gemini cert new NAME --scope ${url.protocol}//${url.host}${url.pathname}\n` +
           "or send a throwaway one with --transient";
       }
-      if (status === 61) {
+      if (handled === 61) {
         return `${head}\nThe certificate${
           response.identity ? ` "${response.identity}"` : ""
         } is not authorised here; choose another with --identity NAME`;
@@ -383,13 +485,77 @@ function explainStatus(response: GeminiResponse): string {
   }
 }
 
+/**
+ * Tells of each retry wait on stderr: one line, or on a terminal a line that counts the
+ * seconds down. `stop()` ends a countdown still running.
+ */
+function retryAnnouncer(io: CliIo, retries: number): {
+  announce(info: { url: URL; status: number; seconds: number; attempt: number }): void;
+  stop(): void;
+} {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let open = false;
+  const stop = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+    if (open) void io.stderr.write("\n");
+    open = false;
+  };
+  return {
+    stop,
+    announce({ url, status, seconds, attempt }): void {
+      stop();
+      const what = `gemini get: ${status} ${statusText(status)} from ${url.host}; ` +
+        `retry ${attempt} of ${retries}`;
+      if (!io.stderr.isTerminal) {
+        void io.stderr.write(`${what} in ${seconds} s\n`);
+        return;
+      }
+      let left = Math.ceil(seconds);
+      const show = (): void => {
+        void io.stderr.write(`\r${what} in ${left} s (Ctrl-C stops) \x1b[K`);
+      };
+      open = true;
+      show();
+      timer = setInterval(() => {
+        left--;
+        if (left <= 0) {
+          void io.stderr.write(`\r${what}: now\x1b[K`);
+          stop();
+        } else {
+          show();
+        }
+      }, 1000);
+    },
+  };
+}
+
+/** Whether `--json` is among `args` (before a `--`), so that a usage error prints JSON too. */
+function wantsJson(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--json");
+}
+
 /** Runs `gemini get` and returns its exit code. */
 export async function main(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand(GET_SPEC, args);
-  if (values.help) {
-    await io.stdout.write(formatHelp(GET_SPEC));
-    return 0;
+  try {
+    return await get(args, io);
+  } catch (error) {
+    if (error instanceof UsageError && wantsJson(args)) {
+      let url: string | null = null;
+      try {
+        url = parseCommand(GET_SPEC, args).positionals[0] ?? null;
+      } catch {
+        // the arguments themselves are what is wrong: no URL to report
+      }
+      await io.stdout.write(formatReport(failureReport(error, url)));
+    }
+    throw error;
   }
+}
+
+/** The usage checks of option combinations. */
+function checkCombinations(values: Record<string, unknown>): void {
   const tofu = values.tofu as string | undefined;
   if (tofu !== undefined && !TOFU_MODES.includes(tofu as TofuMode)) {
     throw new UsageError(`gemini get: --tofu must be strict, warn or off, got "${tofu}"`);
@@ -397,67 +563,59 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   if (values.head && values.json) {
     throw new UsageError("gemini get: -I and --json cannot be used together");
   }
+  if (values["dry-run"] && values.json) {
+    throw new UsageError("gemini get: --dry-run and --json cannot be used together");
+  }
   if (values.upload === undefined && (values.mime !== undefined || values.token !== undefined)) {
     throw new UsageError("gemini get: --mime and --token go with --upload");
   }
-  if (values.upload !== undefined) return await upload(positionals[0], values, io);
-  const url = targetUrl(positionals[0]);
-  const timeout = seconds("timeout", values.timeout as string | undefined, true);
-  const flags: ClientOptions = {
-    tofu: tofu as TofuMode | undefined,
+}
+
+/** The client options the command line sets (`undefined`: config.toml or the default). */
+function flagOptions(values: Record<string, unknown>, timeout: number | undefined): ClientOptions {
+  const timeoutMs = timeout === undefined ? undefined : timeout * 1000;
+  return {
+    tofu: values.tofu as TofuMode | undefined,
     trustNew: values["trust-new"] === true ? true : undefined,
     maxRedirects: integer("max-redirects", values["max-redirects"] as string | undefined, 0),
+    followRedirects: values["no-follow"] === true ? false : undefined,
     allowSchemeChange: values["allow-scheme-change"] === true ? true : undefined,
     retries: integer("retries", values.retries as string | undefined, 0),
     maxWaitSeconds: seconds("max-wait", values["max-wait"] as string | undefined),
+    retryInput: values["retry-input"] === true ? true : undefined,
     allowGopher: values["allow-gopher"] === true ? true : undefined,
     maxBodyBytes: values["max-size"] === undefined
       ? undefined
       : parseSize(values["max-size"] as string),
-    connectTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-    headerTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-    idleTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    connectTimeoutMs: timeoutMs,
+    headerTimeoutMs: timeoutMs,
+    idleTimeoutMs: timeoutMs,
   };
-  const flagProxies = parseProxies((values.proxy as string[] | undefined) ?? []);
+}
 
-  const paths = resolvePaths((name) => io.env(name));
-  let config;
-  try {
-    config = await loadClientConfig(paths);
-  } catch (error) {
-    await io.stderr.write(`gemini get: ${error instanceof Error ? error.message : error}\n`);
-    return 1;
-  }
-  const options: ClientOptions = { ...config };
-  for (const [key, value] of Object.entries(flags)) {
-    if (value !== undefined) (options as Record<string, unknown>)[key] = value;
-  }
-  options.proxies = { ...config.proxies, ...flagProxies };
+/** `--dry-run`: the request line on stdout, where it would go on stderr. */
+async function dryRun(url: URL, options: ClientOptions, io: CliIo): Promise<number> {
+  const scheme = url.protocol.slice(0, -1);
+  const proxy = options.proxies?.[scheme];
+  const server = proxy ? new URL(proxy) : url;
+  const port = server.port || (server.protocol === "gopher:" ? "70" : "1965");
+  await io.stdout.write(`${url.href}\r\n`);
+  await io.stderr.write(
+    `gemini get: would send the line above to ${server.hostname}:${port}` +
+      `${proxy ? ` (proxy for ${scheme})` : ""}; nothing was sent\n`,
+  );
+  return 0;
+}
 
-  if (values["dry-run"]) {
-    const scheme = url.protocol.slice(0, -1);
-    const proxy = options.proxies[scheme];
-    const server = proxy ? new URL(proxy) : url;
-    const port = server.port || (server.protocol === "gopher:" ? "70" : "1965");
-    await io.stdout.write(`${url.href}\r\n`);
-    await io.stderr.write(
-      `gemini get: would send the line above to ${server.hostname}:${port}` +
-        `${proxy ? ` (proxy for ${scheme})` : ""}; nothing was sent\n`,
-    );
-    return 0;
-  }
-
-  const identities = openIdentityStore(paths);
-  const forced = typeof values.identity === "string"
-    ? await namedIdentity(identities, values.identity)
-    : undefined;
+/** The client's hooks for a run: warnings and waits on stderr, prompts on a terminal. */
+function cliHooks(
+  io: CliIo,
+  values: Record<string, unknown>,
+  announcer: ReturnType<typeof retryAnnouncer>,
+): ClientHooks {
   const hooks: ClientHooks = {
     onWarning: (message) => void io.stderr.write(`gemini get: warning: ${message}\n`),
-    onRetryWait: ({ url, status, seconds, attempt }) =>
-      void io.stderr.write(
-        `gemini get: ${status} ${statusText(status)} from ${url.host}; ` +
-          `waiting ${seconds} s before retry ${attempt}\n`,
-      ),
+    onRetryWait: (info) => announcer.announce(info),
     onPassphrase: async (identity) => {
       const fromEnv = io.env(PASSPHRASE_ENV);
       if (fromEnv !== undefined) return fromEnv;
@@ -483,7 +641,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   }
   if (values.transient) {
     hooks.onIdentityRequired = async ({ status, url }) => {
-      if (status !== 60) return null;
+      if (normalizeStatus(status) !== 60) return null;
       const name = `transient-${crypto.randomUUID().slice(0, 8)}`;
       const { cert, key, info } = await generateCertificate(name, { days: 1 });
       await io.stderr.write(
@@ -500,12 +658,69 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       };
     };
   }
+  return hooks;
+}
 
+/** The steps of one run: arguments, target, configuration, fetch, output. */
+async function get(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(GET_SPEC, args);
+  if (values.help) {
+    await io.stdout.write(formatHelp(GET_SPEC));
+    return 0;
+  }
+  checkCombinations(values);
+  const timeout = seconds("timeout", values.timeout as string | undefined, true);
+  if (values.upload !== undefined) return await upload(positionals[0], values, io, timeout);
+  const target = classifyTarget(positionals[0]);
+  const flags = flagOptions(values, timeout);
+  const flagProxies = parseProxies((values.proxy as string[] | undefined) ?? []);
+  const json = values.json === true;
+  /** Reports a failure with no response: stderr, and the JSON object with --json. */
+  const fail = async (error: unknown, url: string | null, code?: GetErrorCode): Promise<number> => {
+    const report = failureReport(error, url);
+    if (code) report.error!.code = code;
+    await io.stderr.write(`gemini get: ${report.error!.message}\n`);
+    if (json) await io.stdout.write(formatReport(report));
+    return 1;
+  };
+
+  if (target.kind === "no-fetch") {
+    return await fail(new ClientError("unsupported-scheme", target.message), target.text);
+  }
+  if (target.kind === "data") {
+    const response = dataResponse(target.text);
+    if (values["dry-run"]) {
+      await io.stderr.write("gemini get: a data: URL is decoded here; nothing would be sent\n");
+      return 0;
+    }
+    return await output(response, values, io, {});
+  }
+  const url = target.url;
+
+  const paths = resolvePaths((name) => io.env(name));
+  let config;
+  try {
+    config = await loadClientConfig(paths);
+  } catch (error) {
+    return await fail(error, url.href, "config");
+  }
+  const options: ClientOptions = { ...config };
+  for (const [key, value] of Object.entries(flags)) {
+    if (value !== undefined) (options as Record<string, unknown>)[key] = value;
+  }
+  options.proxies = { ...config.proxies, ...flagProxies };
+  if (values["dry-run"]) return await dryRun(url, options, io);
+
+  const identities = openIdentityStore(paths);
+  const forced = typeof values.identity === "string"
+    ? await namedIdentity(identities, values.identity)
+    : undefined;
+  const announcer = retryAnnouncer(io, options.retries ?? DEFAULT_RETRIES);
   const client = new Client({
     ...options,
     knownHosts: openKnownHosts(paths),
     identities,
-    hooks,
+    hooks: cliHooks(io, values, announcer),
   });
   let response: GeminiResponse;
   try {
@@ -514,67 +729,104 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       input: typeof values.input === "string" ? values.input : undefined,
     });
   } catch (error) {
-    let message = error instanceof Error ? error.message : String(error);
     if (
       error instanceof ClientError && error.code === "identity" &&
-      message.includes("no passphrase was given")
+      error.message.includes("no passphrase was given")
     ) {
-      message += `; set ${PASSPHRASE_ENV} or run on a terminal to be asked`;
+      error.message += `; set ${PASSPHRASE_ENV} or run on a terminal to be asked`;
     }
-    await io.stderr.write(`gemini get: ${message}\n`);
-    return 1;
+    return await fail(error, url.href);
+  } finally {
+    announcer.stop();
   }
-  const exitCode = Math.floor(response.status / 10) === 2 ? 0 : response.status;
-  try {
-    return await output(response, exitCode, values, io);
-  } catch (error) {
-    await response.body.cancel().catch(() => {});
-    // The reader went away (`gemini get URL | head`): stop quietly, as other filters do.
-    if (error instanceof Deno.errors.BrokenPipe) return exitCode;
-    await io.stderr.write(`gemini get: ${error instanceof Error ? error.message : error}\n`);
-    return 1;
+  return await output(response, values, io, options);
+}
+
+/** What reading a 2x body for `--json` gave. */
+async function jsonBody(
+  response: GeminiResponse,
+  report: GetReport,
+  values: Record<string, unknown>,
+  io: CliIo,
+): Promise<void> {
+  const file = typeof values.output === "string" ? values.output : undefined;
+  if (file) {
+    await saveBody(response, file, io);
+    report.bodyOmitted = "file";
+    return;
   }
+  const bytes = await response.bytes();
+  let text: string | undefined;
+  if (response.mediaType?.type === "text" && !values.raw) {
+    try {
+      text = decodeFor(response, bytes);
+    } catch (error) {
+      // The bytes are not lost: they go out as bodyBase64, and the error says why.
+      report.error = { code: errorCode(error), message: errorMessage(error) };
+    }
+  }
+  if (text !== undefined) report.body = text;
+  else if (bytes.length <= JSON_BODY_LIMIT) report.bodyBase64 = bytesToBase64(bytes);
+  else report.bodyOmitted = "size";
 }
 
 async function output(
   response: GeminiResponse,
+  values: Record<string, unknown>,
+  io: CliIo,
+  options: ClientOptions,
+): Promise<number> {
+  let exitCode = exitCodeFor(response.status);
+  const success = exitCode === 0;
+  const local = response.url.protocol === "data:";
+
+  if (values.json) {
+    const report = responseReport(local ? { ...response, timing: undefined } : response);
+    if (success) {
+      try {
+        await jsonBody(response, report, values, io);
+      } catch (error) {
+        await response.body.cancel().catch(() => {});
+        report.error = { code: errorCode(error), message: errorMessage(error) };
+        report.bodyOmitted = "error";
+      }
+      finishBody(report, response);
+      if (local) report.timing = null;
+    } else {
+      await response.body.cancel().catch(() => {});
+    }
+    if (report.error) {
+      exitCode = 1;
+      await io.stderr.write(`gemini get: ${report.error.message}\n`);
+    }
+    await io.stdout.write(formatReport(report));
+    return exitCode;
+  }
+
+  try {
+    return await print(response, exitCode, values, io, options);
+  } catch (error) {
+    await response.body.cancel().catch(() => {});
+    // The reader went away (`gemini get URL | head`): stop quietly, as other filters do.
+    if (error instanceof Deno.errors.BrokenPipe) return exitCode;
+    await io.stderr.write(`gemini get: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}
+
+/** Prints a response for people and pipes (everything but `--json`). */
+async function print(
+  response: GeminiResponse,
   exitCode: number,
   values: Record<string, unknown>,
   io: CliIo,
+  options: ClientOptions,
 ): Promise<number> {
   const success = exitCode === 0;
   const header = response.meta === ""
     ? `${response.status}\r\n`
     : `${response.status} ${response.meta}\r\n`;
   const file = typeof values.output === "string" ? values.output : undefined;
-
-  if (values.json) {
-    const json = jsonOf(response);
-    if (success && file) {
-      await saveBody(response, file, io);
-      json.bodyBytes = response.bodyBytes;
-    } else if (success) {
-      const bytes = await response.bytes();
-      json.bodyBytes = response.bodyBytes;
-      let text: string | undefined;
-      if (response.mediaType?.type === "text" && !values.raw) {
-        try {
-          text = decodeFor(response, bytes);
-        } catch (error) {
-          // The bytes are not lost: they go out as bodyBase64, and the exit code says so.
-          await io.stderr.write(`gemini get: ${(error as Error).message}\n`);
-          exitCode = 1;
-        }
-      }
-      if (text !== undefined) json.body = text;
-      else if (bytes.length <= JSON_BODY_LIMIT) json.bodyBase64 = bytesToBase64(bytes);
-    }
-    const t = json.timing as Record<string, number>;
-    t.totalMs = Math.round(response.timing.totalMs * 10) / 10;
-    await io.stdout.write(JSON.stringify(json, null, 2) + "\n");
-    return exitCode;
-  }
-
   if (values.head) {
     await response.body.cancel();
     await io.stdout.write(header);
@@ -583,7 +835,7 @@ async function output(
   if (values.include) await io.stdout.write(header);
   if (!success) {
     if (!values.include) {
-      await io.stderr.write(`gemini get: ${explainStatus(response)}\n`);
+      await io.stderr.write(`gemini get: ${explainStatus(response, options)}\n`);
     }
     return exitCode;
   }
@@ -604,7 +856,7 @@ async function output(
     );
     return exitCode;
   }
-  const text = await response.text();
+  const text = decodeFor(response, await response.bytes());
   if (mediaType.essence === "text/gemini") {
     // Loaded on demand: pipes and files never render.
     const { renderGemtext, shouldUseColor } = await import("../gemtext/render.ts");
@@ -625,18 +877,17 @@ async function output(
   return exitCode;
 }
 
+/** The text of a body, decoded by its effective charset; a `charset` error when unknown. */
 function decodeFor(response: GeminiResponse, bytes: Uint8Array): string {
-  const label = response.mediaType?.charset ?? "utf-8";
-  try {
-    return new TextDecoder(label).decode(bytes);
-  } catch (cause) {
+  const charset = effectiveCharset(response.mediaType);
+  if (charset === null) {
     throw new ClientError(
       "charset",
-      `Unknown charset "${label}" in the media type of ${response.url.href}; ` +
-        "use --raw to get the bytes as sent",
-      { cause },
+      `Unknown charset "${response.mediaType?.charset}" in the media type of ` +
+        `${response.url.href}; use --raw to get the bytes as sent`,
     );
   }
+  return new TextDecoder(charset).decode(bytes);
 }
 
 /**
@@ -678,7 +929,7 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
     complete = true;
   } catch (error) {
     if (direct) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new Error(
       `${message}; the ${response.bodyBytes} bytes received are in ${target}` +
         (path === target ? "" : ` (${path} was left as it was)`),
@@ -688,107 +939,4 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
     file.close();
     if (complete && !direct) await Deno.rename(target, path);
   }
-}
-
-/** The identity `--identity NAME` names; a usage error when there is none. */
-async function namedIdentity(identities: IdentityStore, name: string): Promise<Identity> {
-  const identity = await identities.get(name);
-  if (!identity) {
-    throw new UsageError(
-      `gemini get: no identity named "${name}"; list them with gemini cert list`,
-    );
-  }
-  return identity;
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return _concatBytes(chunks);
-}
-
-/** `gemini get --upload FILE titan://...`: one Titan upload, trust checked like a fetch. */
-async function upload(
-  target: string,
-  values: Record<string, unknown>,
-  io: CliIo,
-): Promise<number> {
-  if (!/^titan:\/\//i.test(target)) {
-    throw new UsageError(`gemini get: --upload needs a titan:// URL, got "${target}"`);
-  }
-  const source = values.upload as string;
-  const tofu = (values.tofu as TofuMode | undefined) ?? undefined;
-  const mime = values.mime as string | undefined;
-  const token = values.token as string | undefined;
-  const timeout = seconds("timeout", values.timeout as string | undefined);
-  if (values["dry-run"]) {
-    const size = source === "-" ? 0 : (await Deno.stat(source)).size;
-    await io.stdout.write(`${formatTitanUrl(target, { size, mime, token })}\r\n`);
-    await io.stderr.write(
-      `gemini get: would send the line above and ${size} bytes; nothing was sent\n`,
-    );
-    return 0;
-  }
-  let data: Uint8Array;
-  try {
-    data = source === "-" ? await readAll(io.stdin) : await Deno.readFile(source);
-  } catch (error) {
-    await io.stderr.write(
-      `gemini get: cannot read ${source}: ${error instanceof Error ? error.message : error}\n`,
-    );
-    return 1;
-  }
-  const paths = resolvePaths((name) => io.env(name));
-  const identities = openIdentityStore(paths);
-  const identity = typeof values.identity === "string"
-    ? await namedIdentity(identities, values.identity)
-    // Titan URLs use the identity of the same gemini:// URL.
-    : await identities.forUrl(new URL(target.replace(/^titan:/i, "gemini:")));
-  const knownHosts = openKnownHosts(paths);
-  let result: TitanUploadResult;
-  try {
-    result = await titanUpload(target, data, {
-      mime,
-      token,
-      identity: identity
-        ? { cert: identity.cert, key: identity.key, passphrase: io.env(PASSPHRASE_ENV) }
-        : undefined,
-      connectTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-      timeoutMs: timeout === undefined ? undefined : Math.max(timeout * 1000, 60_000),
-      checkServer: async (certificate, host, port) => {
-        const hooks = {
-          onWarning: (message: string) => void io.stderr.write(`gemini get: warning: ${message}\n`),
-        };
-        await checkServerCertificate(host, port, certificate, { mode: tofu, hooks });
-        await checkTrust(knownHosts, host, port, certificate, {
-          mode: tofu,
-          trustNew: values["trust-new"] === true,
-          hooks,
-        });
-      },
-    });
-  } catch (error) {
-    await io.stderr.write(`gemini get: ${error instanceof Error ? error.message : error}\n`);
-    return 1;
-  }
-  const header = result.meta === ""
-    ? `${result.status}\r\n`
-    : `${result.status} ${result.meta}\r\n`;
-  if (values.include || values.head) await io.stdout.write(header);
-  const kind = Math.floor(result.status / 10);
-  if (kind === 2) {
-    if (!values.head) await io.stdout.write(result.body);
-    return 0;
-  }
-  if (kind === 3) {
-    if (!values.include && !values.head) await io.stdout.write(`${result.meta}\n`);
-    return 0;
-  }
-  if (!values.include && !values.head) {
-    await io.stderr.write(
-      `gemini get: upload to ${target}: ${result.status} ${statusText(result.status)}` +
-        `${result.meta ? `: ${safeForTerminal(result.meta)}` : ""}\n`,
-    );
-  }
-  return result.status;
 }

@@ -19,7 +19,10 @@ export interface Output {
 export interface CliIo {
   /** Standard output. */
   stdout: Output;
-  /** Standard error: messages, warnings, progress. */
+  /**
+   * Standard error: messages, warnings, progress. For the real process its writes complete
+   * before `write()` returns, so a diagnostic reaches stderr even when nobody awaits it.
+   */
   stderr: Output;
   /** Standard input as a byte stream. */
   stdin: ReadableStream<Uint8Array>;
@@ -44,20 +47,56 @@ function denoOutput(file: typeof Deno.stdout | typeof Deno.stderr): Output {
   };
 }
 
+/** Blocks the thread for about `ms` milliseconds (for a full non-blocking pipe). */
+function pauseSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Standard error, written synchronously: every message is in the pipe or on the terminal
+ * when `write()` returns, so a warning is never lost when the process exits right after it,
+ * whether or not its caller awaited the write (Deno drops pending asynchronous writes on
+ * exit). Messages are short; a reader that is slow only delays them.
+ */
+function syncOutput(file: typeof Deno.stderr): Output {
+  const encoder = new TextEncoder();
+  return {
+    isTerminal: file.isTerminal(),
+    write(data: string | Uint8Array): Promise<void> {
+      let bytes = typeof data === "string" ? encoder.encode(data) : data;
+      try {
+        while (bytes.length > 0) {
+          try {
+            bytes = bytes.subarray(file.writeSync(bytes));
+          } catch (error) {
+            // A non-blocking pipe that is full: wait for the reader, still synchronously.
+            if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+            pauseSync(5);
+          }
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
 /**
  * The real process: Deno's stdin, stdout, stderr and environment.
  *
  * @example
  * ```ts
  * import { processIo } from "./io.ts";
+ * import assert from "node:assert";
  * const io = processIo();
- * console.assert(typeof io.stdout.isTerminal === "boolean");
+ * assert.ok(typeof io.stdout.isTerminal === "boolean");
  * ```
  */
 export function processIo(): CliIo {
   return {
     stdout: denoOutput(Deno.stdout),
-    stderr: denoOutput(Deno.stderr),
+    stderr: syncOutput(Deno.stderr),
     stdin: Deno.stdin.readable,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     env: (name) => Deno.env.get(name),
@@ -91,9 +130,10 @@ export interface CapturedOutput extends Output {
  * @example
  * ```ts
  * import { captureOutput } from "./io.ts";
+ * import assert from "node:assert";
  * const out = captureOutput();
  * await out.write("hi");
- * console.assert(out.text() === "hi");
+ * assert.ok(out.text() === "hi");
  * ```
  */
 export function captureOutput(isTerminal = false): CapturedOutput {
@@ -137,8 +177,9 @@ export interface MemoryIo extends CliIo {
  * @example
  * ```ts
  * import { memoryIo } from "./io.ts";
+ * import assert from "node:assert";
  * const io = memoryIo({ env: { NO_COLOR: "1" } });
- * console.assert(io.env("NO_COLOR") === "1");
+ * assert.ok(io.env("NO_COLOR") === "1");
  * ```
  */
 export function memoryIo(options: MemoryIoOptions = {}): MemoryIo {

@@ -292,13 +292,14 @@ export async function runServe(
   let lines: string[];
   try {
     // Missing certificates are generated here, once, before any worker loads them.
-    const { generated } = await siteCertificates(config, certificateDir);
+    const { generated, reissued } = await siteCertificates(config, certificateDir);
     ({ supervisor, lines } = await startSupervisor(config, {
       dataDir,
       errors,
       access,
       logger,
       generated,
+      reissued,
     }));
   } catch (error) {
     errors.write(`gemini serve: ${(error as Error).message}\n`);
@@ -335,6 +336,8 @@ interface SupervisorContext {
   logger: Logger;
   /** Hosts whose certificate was generated now. */
   generated: string[];
+  /** `host: names` for each generated certificate that got missing names added. */
+  reissued: string[];
 }
 
 /**
@@ -372,7 +375,7 @@ async function startSupervisor(
     logger,
   });
   const ready = await supervisor.start();
-  const lines = startupLines(config, ready, context.generated, certificateDirFor(context.dataDir));
+  const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));
   lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${ready.backend} TLS backend`);
   return { supervisor, lines };
 }
@@ -494,12 +497,16 @@ function workerModule(): URL {
 function startupLines(
   config: ServerConfig,
   ready: WorkerReady,
-  generated: string[],
+  made: { generated: string[]; reissued: string[] },
   certificateDir: string,
 ): string[] {
   const lines: string[] = [];
-  for (const name of generated) {
+  for (const name of made.generated) {
     lines.push(`generated a certificate for ${name} in ${certificateDir}`);
+  }
+  for (const added of made.reissued) {
+    const [host, names] = added.split(": ");
+    lines.push(`added ${names} to the certificate of ${host} (same key, same dates)`);
   }
   for (const c of ready.certificates) {
     lines.push(

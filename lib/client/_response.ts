@@ -13,6 +13,8 @@ import {
   ClientError,
   type GeminiResponse,
   type ResponseTiming,
+  type RetryReport,
+  type TrustReport,
   type TrustVerdict,
 } from "./types.ts";
 
@@ -38,6 +40,8 @@ export interface _ResponseInit extends
     | "tls"
     | "certificate"
     | "trust"
+    | "trustReport"
+    | "retries"
     | "identity"
     | "timing"
   > {
@@ -98,6 +102,8 @@ export class _Response implements GeminiResponse {
   readonly tls?: TlsDetails;
   readonly certificate?: CertificateInfo;
   readonly trust?: TrustVerdict;
+  readonly trustReport?: TrustReport;
+  readonly retries?: RetryReport;
   readonly identity?: string;
   readonly timing: ResponseTiming;
   readonly body: ReadableStream<Uint8Array>;
@@ -113,6 +119,8 @@ export class _Response implements GeminiResponse {
     if (init.tls) this.tls = init.tls;
     if (init.certificate) this.certificate = init.certificate;
     if (init.trust) this.trust = init.trust;
+    if (init.trustReport) this.trustReport = init.trustReport;
+    if (init.retries) this.retries = init.retries;
     if (init.identity) this.identity = init.identity;
     this.timing = init.timing;
     this.body = this.#stream(init);

@@ -13,7 +13,6 @@ import {
   type ResponseHeader,
   ResponseHeaderError,
   scanResponseHeader,
-  slowDownSeconds,
 } from "../protocol/response.ts";
 import { normalizeStatus } from "../protocol/status.ts";
 import { hostAndPort, normalizeUrl, resolveUrl, UrlError, withInput } from "../protocol/url.ts";
@@ -23,17 +22,20 @@ import { _defaultIdentities, _defaultKnownHosts } from "./_defaults.ts";
 import { decryptKey, PassphraseError } from "./identities.ts";
 import { _checkUrlText } from "./_url.ts";
 import { checkServerCertificate } from "./server_certificate.ts";
-import { checkTrust } from "./trust.ts";
+import { assessTrust } from "./trust.ts";
+import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_RETRIES, planRetry } from "./retry.ts";
 import {
   ClientError,
   type ClientOptions,
+  type FailureContext,
   type GeminiResponse,
   type Identity,
   type IdentityStore,
   type KnownHostsStore,
   type RequestOptions,
   type ResponseTiming,
-  type TrustVerdict,
+  type RetryReport,
+  type TrustReport,
 } from "./types.ts";
 
 /** Default connect timeout, ms. */
@@ -42,8 +44,6 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
 /** Default idle timeout between body chunks, ms. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-/** How many times 40, 41 and 43 are retried. */
-export const FAILURE_RETRIES = 2;
 /** How many input prompts one fetch answers at most. */
 const MAX_INPUTS = 5;
 /** How many permanent redirects a client remembers (the oldest are forgotten first). */
@@ -54,7 +54,7 @@ interface Exchange {
   url: URL;
   status: number;
   meta: string;
-  init: Omit<_ResponseInit, "redirects" | "startedAt">;
+  init: Omit<_ResponseInit, "redirects" | "startedAt" | "retries">;
   /** Releases the connection of a response that is not returned. */
   discard(): Promise<void>;
 }
@@ -198,26 +198,71 @@ export class Client {
   /**
    * Fetches `url` and returns the final response (after input, redirects and retries). The
    * status is whatever the server finally said (1x-6x); failures to get any answer throw a
-   * {@linkcode ClientError}. Consume the body (or cancel it) to release the connection.
+   * {@linkcode ClientError} whose `context` says where the fetch was (URL, redirects, and
+   * the certificate and trust check of the last connection). Consume the body (or cancel
+   * it) to release the connection.
    */
   async fetch(url: string | URL, options: RequestOptions = {}): Promise<GeminiResponse> {
+    let current = this.#parse(url);
+    const redirects: URL[] = [];
+    let last: Exchange | undefined;
+    try {
+      return await this.#fetch(current, options, redirects, (url, exchange) => {
+        current = url;
+        last = exchange;
+      });
+    } catch (error) {
+      if (error instanceof ClientError) {
+        // What the connection that failed said (set by #gemini), else the last answer of
+        // this URL (a redirect that could not be followed).
+        const inner = error.context;
+        const known = last?.url.href === current.href ? last.init : undefined;
+        const context: FailureContext = {
+          url: current,
+          redirects: [...redirects],
+          tls: inner?.tls ?? known?.tls,
+          certificate: inner?.certificate ?? known?.certificate ?? error.change?.presented ??
+            error.invalid?.presented,
+          trust: inner?.trust ?? known?.trustReport,
+        };
+        error.context = context;
+      }
+      throw error;
+    }
+  }
+
+  /** The steps of {@linkcode fetch}; `track` hears of each URL requested and its answer. */
+  async #fetch(
+    start: URL,
+    options: RequestOptions,
+    redirects: URL[],
+    track: (url: URL, exchange?: Exchange) => void,
+  ): Promise<GeminiResponse> {
     const o = this.#options;
     const hooks = o.hooks ?? {};
     const startedAt = performance.now();
-    let current = this.#parse(url);
-    const redirects: URL[] = [];
+    let current = start;
     const seen = new Set([current.href]);
     const maxRedirects = o.maxRedirects ?? 5;
-    const retries = o.retries ?? 3;
-    const maxWait = o.maxWaitSeconds ?? 60;
+    const follows = (o.followRedirects ?? true) && maxRedirects > 0;
+    const policy = {
+      retries: o.retries ?? DEFAULT_RETRIES,
+      maxWaitSeconds: o.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,
+      retryInput: o.retryInput ?? false,
+    };
     const first = current;
+    const retried: RetryReport = { count: 0, waitedSeconds: 0 };
     let inputUsed = false;
     let inputs = 0;
-    let slowDowns = 0;
-    let failures = 0;
+    /** Whether the query of `current` is the user's answer to an input prompt. */
+    let carriesInput = false;
     let identityAsked = false;
     let granted: { identity: Identity; origin: URL } | undefined;
-    const limit = maxRedirects + retries + FAILURE_RETRIES + MAX_INPUTS + 3;
+    const limit = maxRedirects + policy.retries + MAX_INPUTS + 3;
+    const moveTo = (url: URL): void => {
+      current = url;
+      track(url);
+    };
 
     /**
      * Follows the redirect from `current` to `target` (checks, then moves on); `false` when
@@ -256,14 +301,15 @@ export class Client {
       }
       redirects.push(current);
       seen.add(target.href);
-      current = target;
+      moveTo(target);
+      carriesInput = false;
       return true;
     };
 
     for (let step = 0; step <= limit; step++) {
       // A permanent redirect followed before: go straight to its target. The checks are the
       // same as when the server said 31; only the old address is not asked again.
-      const moved = this.#moved.get(current.href);
+      const moved = follows ? this.#moved.get(current.href) : undefined;
       if (moved !== undefined) {
         const from = current;
         if (await follow(new URL(moved))) continue;
@@ -275,16 +321,24 @@ export class Client {
           startedAt,
           timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
           signal: options.signal,
+          retries: { ...retried },
         });
       }
       let identity: Identity | undefined;
       if (options.identity && sameOrigin(current, first)) identity = options.identity;
       else if (granted && sameOrigin(current, granted.origin)) identity = granted.identity;
       const exchange = await this.#exchange(current, identity, options.signal);
+      track(current, exchange);
       const { status, meta } = exchange;
       const cls = normalizeStatus(status);
-      const finish = (): GeminiResponse =>
-        new _Response({ ...exchange.init, redirects, startedAt, signal: options.signal });
+      const finish = (stopped?: RetryReport["stopped"]): GeminiResponse =>
+        new _Response({
+          ...exchange.init,
+          redirects,
+          startedAt,
+          signal: options.signal,
+          retries: stopped ? { ...retried, stopped } : { ...retried },
+        });
 
       if (cls === 10 || cls === 11) {
         if (inputs < MAX_INPUTS) {
@@ -298,8 +352,9 @@ export class Client {
           if (answer !== null) {
             inputs++;
             await exchange.discard();
+            let next: URL;
             try {
-              current = withInput(current, answer);
+              next = withInput(current, answer);
             } catch (cause) {
               throw new ClientError(
                 "bad-url",
@@ -309,6 +364,8 @@ export class Client {
                 { cause },
               );
             }
+            moveTo(next);
+            carriesInput = true;
             continue;
           }
         }
@@ -329,6 +386,7 @@ export class Client {
             { cause },
           );
         }
+        if (!follows) return finish();
         const from = current;
         if (!(await follow(target))) return finish();
         if (cls === 31) {
@@ -339,31 +397,21 @@ export class Client {
         continue;
       }
 
-      if (cls === 44) {
-        if (slowDowns < retries) {
-          slowDowns++;
-          const numeric = /^\s*[0-9]/.test(meta);
-          const wanted = numeric ? slowDownSeconds(meta) : 2 ** (slowDowns - 1);
-          const seconds = Math.min(wanted, maxWait);
-          await exchange.discard();
-          hooks.onRetryWait?.({ url: current, status, seconds, attempt: slowDowns });
-          await sleep(seconds * 1000, options.signal);
-          continue;
-        }
-        return finish();
+      const retry = planRetry(status, meta, retried, carriesInput, policy);
+      if (retry?.retry) {
+        await exchange.discard();
+        hooks.onRetryWait?.({
+          url: current,
+          status,
+          seconds: retry.seconds,
+          attempt: retried.count + 1,
+        });
+        await sleep(retry.seconds * 1000, options.signal);
+        retried.count++;
+        retried.waitedSeconds += retry.seconds;
+        continue;
       }
-
-      if (cls === 40 || cls === 41 || cls === 43) {
-        if (failures < FAILURE_RETRIES) {
-          failures++;
-          const seconds = Math.min(2 ** (failures - 1), maxWait);
-          await exchange.discard();
-          hooks.onRetryWait?.({ url: current, status, seconds, attempt: failures });
-          await sleep(seconds * 1000, options.signal);
-          continue;
-        }
-        return finish();
-      }
+      if (retry) return finish(retry.stopped);
 
       if (
         (cls === 60 || cls === 61 || cls === 62) && !identityAsked && hooks.onIdentityRequired
@@ -520,7 +568,9 @@ export class Client {
     } catch (error) {
       throw dialFailure(error, host, port);
     }
-    let trust: TrustVerdict;
+    // Read while the connection is open (a destroyed socket no longer knows).
+    const tls = conn.tls;
+    let trust: TrustReport;
     try {
       // Dates and names first: an invalid certificate refused here is never pinned.
       await checkServerCertificate(host, port, conn.peerCertificate, {
@@ -534,13 +584,16 @@ export class Client {
           },
         },
       });
-      trust = await checkTrust(this.#knownHostsStore(), host, port, conn.peerCertificate, {
+      trust = await assessTrust(this.#knownHostsStore(), host, port, conn.peerCertificate, {
         mode: o.tofu,
         trustNew: o.trustNew,
         hooks,
       });
     } catch (error) {
       conn.destroy();
+      if (error instanceof ClientError) {
+        error.context ??= { url, redirects: [], tls, certificate: conn.peerCertificate };
+      }
       throw error;
     }
     const sentAt = performance.now();
@@ -558,12 +611,19 @@ export class Client {
       });
     } catch (error) {
       conn.destroy();
-      if (error instanceof ClientError) throw error;
-      throw new ClientError(
+      const failure = error instanceof ClientError ? error : new ClientError(
         "network",
         `Connection to ${host}:${port} failed: ${error instanceof Error ? error.message : error}`,
         { cause: error },
       );
+      failure.context ??= {
+        url,
+        redirects: [],
+        tls,
+        certificate: conn.peerCertificate,
+        trust,
+      };
+      throw failure;
     }
     const { status, meta } = header.header;
     const success = normalizeStatus(status) === 20;
@@ -581,9 +641,10 @@ export class Client {
       status,
       meta,
       mediaType: success ? mediaType : undefined,
-      tls: conn.tls,
+      tls,
       certificate: conn.peerCertificate,
-      trust,
+      trust: trust.verdict,
+      trustReport: trust,
       identity: identity?.name,
       timing,
       idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,

@@ -5,8 +5,8 @@
  * ```toml
  * [client]
  * tofu = "strict"          # strict | warn | off
- * retries = 3              # retries after 44 SLOW DOWN
- * max_wait = 60            # cap on one wait, seconds
+ * retries = 3              # automatic retries (44, 40, 41, 43) of one fetch, in all
+ * max_wait = 30            # seconds of waiting before retries, in all
  * max_redirects = 5
  * connect_timeout = 10     # seconds (fractions allowed)
  * header_timeout = 30      # seconds
@@ -51,7 +51,8 @@ export type ClientConfig = Pick<
  * @example
  * ```ts
  * import { lineOf } from "./config.ts";
- * console.assert(lineOf("[client]\nretries = 1\n[browse]\nmax_width = 80\n", "browse", "max_width") === 4);
+ * import assert from "node:assert";
+ * assert.ok(lineOf("[client]\nretries = 1\n[browse]\nmax_width = 80\n", "browse", "max_width") === 4);
  * ```
  */
 export function lineOf(text: string, table: string, key?: string): number | undefined {
@@ -79,8 +80,9 @@ export function lineOf(text: string, table: string, key?: string): number | unde
  * @example
  * ```ts
  * import { parseClientConfig } from "./config.ts";
+ * import assert from "node:assert";
  * const c = parseClientConfig('[client]\ntofu = "warn"\nmax_size = "1M"\n');
- * console.assert(c.tofu === "warn" && c.maxBodyBytes === 1048576);
+ * assert.ok(c.tofu === "warn" && c.maxBodyBytes === 1048576);
  * ```
  */
 export function parseClientConfig(text: string, file = "config.toml"): ClientConfig {
@@ -202,10 +204,11 @@ function parseSize(text: string): number | undefined {
  * @example
  * ```ts
  * import { loadClientConfig } from "./config.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const paths = { configDir: dir, dataDir: dir, configFile: `${dir}/config.toml` };
  * await Deno.writeTextFile(paths.configFile, "[client]\nretries = 1\n");
- * console.assert((await loadClientConfig(paths)).retries === 1);
+ * assert.ok((await loadClientConfig(paths)).retries === 1);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -7,13 +7,13 @@
  * @example
  * ```ts
  * import { Client, ClientError, scopeCovers } from "./mod.ts";
- * console.assert(scopeCovers("gemini://example.org/alice", new URL("gemini://example.org/alice/x")));
+ * import assert from "node:assert";
+ * assert.ok(scopeCovers("gemini://example.org/alice", new URL("gemini://example.org/alice/x")));
  * const client = new Client({ maxRedirects: 2 });
- * try {
- *   await client.fetch("https://example.org/");
- * } catch (error) {
- *   console.assert(error instanceof ClientError && error.code === "unsupported-scheme");
- * }
+ * await assert.rejects(
+ *   () => client.fetch("https://example.org/"),
+ *   (error) => error instanceof ClientError && error.code === "unsupported-scheme",
+ * );
  * ```
  *
  * @module
@@ -22,6 +22,7 @@
 export * from "./types.ts";
 export * from "./client.ts";
 export * from "./trust.ts";
+export * from "./retry.ts";
 export * from "./server_certificate.ts";
 export * from "./known_hosts.ts";
 export * from "./identities.ts";

@@ -16,6 +16,7 @@ import {
   type KnownHost,
   type KnownHostsStore,
   type TofuMode,
+  type TrustReport,
   type TrustVerdict,
 } from "./types.ts";
 
@@ -65,13 +66,14 @@ export function knownHostKey(host: string): string {
  * @example
  * ```ts
  * import { formatTrustChange } from "./trust.ts";
+ * import assert from "node:assert";
  * const message = formatTrustChange({
  *   host: "example.org", port: 1965,
  *   pinned: { host: "example.org", port: 1965, pin: "spki", spkiSha256: "aa", certSha256: "bb",
  *     notAfter: "2030-01-01T00:00:00.000Z", firstSeen: "", lastSeen: "" },
  *   presented: { spkiSha256: "cc", certSha256: "dd" } as never,
  * });
- * console.assert(message.includes("--trust-new") && message.includes("AA"));
+ * assert.ok(message.includes("--trust-new") && message.includes("AA"));
  * ```
  */
 export function formatTrustChange(change: CertificateChange): string {
@@ -100,13 +102,15 @@ export function formatTrustChange(change: CertificateChange): string {
  * Checks `presented`, the certificate of `host`:`port`, against `store` and records what
  * trust on first use requires. Returns the verdict, or throws a {@linkcode ClientError}
  * `trust-changed` when the key changed and nobody accepted it. Call it after the TLS
- * handshake and before writing the request.
+ * handshake and before writing the request. {@linkcode assessTrust} does the same and also
+ * returns the pin it compared with.
  *
  * @example
  * ```ts
  * import { checkTrust } from "./trust.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
  * import type { KnownHost } from "./types.ts";
+ * import assert from "node:assert";
  * const entries = new Map<string, KnownHost>();
  * const store = {
  *   get: (h: string, p: number) => Promise.resolve(entries.get(`${h}:${p}`)),
@@ -115,8 +119,8 @@ export function formatTrustChange(change: CertificateChange): string {
  *   list: () => Promise.resolve([...entries.values()]),
  * };
  * const { info } = await generateCertificate("example.org");
- * console.assert(await checkTrust(store, "example.org", 1965, info) === "first-use");
- * console.assert(await checkTrust(store, "example.org", 1965, info) === "match");
+ * assert.equal(await checkTrust(store, "example.org", 1965, info), "first-use");
+ * assert.equal(await checkTrust(store, "example.org", 1965, info), "match");
  * ```
  */
 export async function checkTrust(
@@ -126,44 +130,85 @@ export async function checkTrust(
   presented: CertificateInfo,
   options: TrustCheckOptions = {},
 ): Promise<TrustVerdict> {
+  return (await assessTrust(store, host, port, presented, options)).verdict;
+}
+
+/**
+ * {@linkcode checkTrust} with the whole story: the verdict, the pin on record before the
+ * check (what `presented` was compared with) and the first-seen date of the pin in force
+ * after it.
+ *
+ * @example
+ * ```ts
+ * import { assessTrust } from "./trust.ts";
+ * import { generateCertificate } from "../tls/certificate.ts";
+ * import type { KnownHost } from "./types.ts";
+ * import assert from "node:assert";
+ * const entries = new Map<string, KnownHost>();
+ * const store = {
+ *   get: (h: string, p: number) => Promise.resolve(entries.get(`${h}:${p}`)),
+ *   put: (e: KnownHost) => Promise.resolve(void entries.set(`${e.host}:${e.port}`, e)),
+ *   remove: (h: string, p: number) => Promise.resolve(entries.delete(`${h}:${p}`)),
+ *   list: () => Promise.resolve([...entries.values()]),
+ * };
+ * const { info } = await generateCertificate("example.org");
+ * const first = await assessTrust(store, "example.org", 1965, info);
+ * assert.equal(first.verdict, "first-use");
+ * assert.equal(first.pinned, undefined);
+ * const again = await assessTrust(store, "example.org", 1965, info);
+ * assert.equal(again.pinned?.spkiSha256, info.spkiSha256);
+ * assert.equal(again.firstSeen, first.firstSeen);
+ * ```
+ */
+export async function assessTrust(
+  store: KnownHostsStore,
+  host: string,
+  port: number,
+  presented: CertificateInfo,
+  options: TrustCheckOptions = {},
+): Promise<TrustReport> {
   const mode = options.mode ?? "strict";
-  if (mode === "off") return "unchecked";
+  if (mode === "off") return { verdict: "unchecked" };
   const key = knownHostKey(host);
   const now = options.now ?? new Date();
   const pinned = await store.get(key, port);
   if (!pinned) {
-    await store.put(entryFor(key, port, presented, now));
-    return "first-use";
+    const entry = entryFor(key, port, presented, now);
+    await store.put(entry);
+    return { verdict: "first-use", firstSeen: entry.firstSeen };
   }
+  const kept = (verdict: TrustVerdict): TrustReport => ({
+    verdict,
+    pinned,
+    firstSeen: pinned.firstSeen,
+  });
+  const replaced = async (verdict: TrustVerdict): Promise<TrustReport> => {
+    const entry = entryFor(key, port, presented, now);
+    await store.put(entry);
+    return { verdict, pinned, firstSeen: entry.firstSeen };
+  };
   if (pinMatches(pinned, presented)) {
     const stale = now.getTime() - Date.parse(pinned.lastSeen) >= LAST_SEEN_RESOLUTION_MS ||
       Number.isNaN(Date.parse(pinned.lastSeen));
     if (pinned.pin === "cert" || pinned.certSha256 !== presented.certSha256 || stale) {
       await store.put(entryFor(key, port, presented, now, pinned.firstSeen));
     }
-    return "match";
+    return kept("match");
   }
   if (pinned.notAfter && Date.parse(pinned.notAfter) < now.getTime()) {
-    await store.put(entryFor(key, port, presented, now));
-    return "expired-replaced";
+    return await replaced("expired-replaced");
   }
   const change: CertificateChange = { host: key, port, pinned, presented };
-  if (options.trustNew) {
-    await store.put(entryFor(key, port, presented, now));
-    return "changed-accepted";
-  }
+  if (options.trustNew) return await replaced("changed-accepted");
   if (mode === "warn") {
     options.hooks?.onWarning?.(
       formatTrustChange(change).split("\n").slice(0, 3).join("\n") +
         "\nGoing on because --tofu=warn; the pin was not changed.",
     );
-    return "changed-warned";
+    return kept("changed-warned");
   }
   const decision = await options.hooks?.onCertificateChange?.(change) ?? "abort";
-  if (decision === "save") {
-    await store.put(entryFor(key, port, presented, now));
-    return "changed-accepted";
-  }
-  if (decision === "once") return "changed-once";
+  if (decision === "save") return await replaced("changed-accepted");
+  if (decision === "once") return kept("changed-once");
   throw new ClientError("trust-changed", formatTrustChange(change), { change });
 }

@@ -38,6 +38,23 @@ export type TrustVerdict =
   | "changed-warned"
   | "unchecked";
 
+/**
+ * The trust check of one connection in full: the verdict, the pin on record before the
+ * check, and when the pin in force after it was first made.
+ */
+export interface TrustReport {
+  /** The verdict. */
+  verdict: TrustVerdict;
+  /** The pin on record before this connection; absent on a first visit and in mode `off`. */
+  pinned?: KnownHost;
+  /**
+   * When the pin in force after this check was first made (ISO 8601): now for a new pin
+   * (`first-use`, `expired-replaced`, `changed-accepted`), the old pin's date when it stays
+   * (`match`, `changed-once`, `changed-warned`); absent in mode `off`.
+   */
+  firstSeen?: string;
+}
+
 /** One known-hosts entry, keyed by host (lower case, IPv6 without brackets) and port. */
 export interface KnownHost {
   /** Host name or IP literal, lower case. */
@@ -180,7 +197,7 @@ export interface ClientHooks {
   onInsecure?(url: URL): Promise<boolean>;
   /** Passphrase for an encrypted identity key. */
   onPassphrase?(identity: Identity): Promise<string | null>;
-  /** Told before each retry wait (status 44 or a 40/41/43 backoff). */
+  /** Told before each retry wait (status 44 or a 40/41/43 backoff), `seconds` long. */
   onRetryWait?(info: { url: URL; status: number; seconds: number; attempt: number }): void;
   /** Non-fatal warnings, e.g. a body that ended without close_notify. */
   onWarning?(message: string): void;
@@ -200,10 +217,29 @@ export interface ClientOptions {
   maxRedirects?: number;
   /** Follow redirects to another scheme without asking. Default false. */
   allowSchemeChange?: boolean;
-  /** Retries after 44. Default 3. */
+  /**
+   * Automatic retries of one request, for every reason together (44 SLOW DOWN and the
+   * temporary failures 40, 41 and 43, and the undefined codes handled as them). `0` sends
+   * each request exactly once. Default 3.
+   */
   retries?: number;
-  /** Cap on one wait, seconds. Default 60. */
+  /**
+   * The most time spent waiting before retries in one fetch, all waits together, in
+   * seconds. A retry whose wait does not fit in what is left is not made (the response is
+   * returned as it is), so `0` allows only retries that need no wait. Default 30.
+   */
   maxWaitSeconds?: number;
+  /**
+   * Re-send automatically a request that carries the user's input (an answer to 10/11).
+   * Default false: such a request is sent once, since it may post something (a guestbook
+   * entry) each time it arrives.
+   */
+  retryInput?: boolean;
+  /**
+   * Follow redirects. `false` (or `maxRedirects: 0`) makes a 3x the response, after checking
+   * that its target is a valid URL. Default true.
+   */
+  followRedirects?: boolean;
   /** Proxies by scheme: `{ https: "gemini://proxy.example:1965" }`. */
   proxies?: Record<string, string>;
   /** Allow gopher:// without asking. Default false. */
@@ -228,6 +264,20 @@ export interface RequestOptions {
   input?: string;
   /** Abort the request. */
   signal?: AbortSignal;
+}
+
+/** The automatic retries of a fetch. */
+export interface RetryReport {
+  /** Retries made (requests sent again after 44, 40, 41 or 43). */
+  count: number;
+  /** Seconds waited before them, in all. */
+  waitedSeconds: number;
+  /**
+   * Why the final response, which could have been retried, was not: `retries` (no retries
+   * left), `max-wait` (its wait did not fit in what is left of `maxWaitSeconds`) or
+   * `input` (the request carried the user's input). Absent when it was not retryable.
+   */
+  stopped?: "retries" | "max-wait" | "input";
 }
 
 /** Timings of the final request, milliseconds. */
@@ -260,6 +310,10 @@ export interface GeminiResponse {
   certificate?: CertificateInfo;
   /** Trust verdict for the final connection (absent for gopher). */
   trust?: TrustVerdict;
+  /** The trust check of the final connection in full (absent for gopher). */
+  trustReport?: TrustReport;
+  /** The automatic retries made (absent when the response did not come from `Client.fetch`). */
+  retries?: RetryReport;
   /** Name of the identity presented, if any. */
   identity?: string;
   /** Timings; `totalMs` is final once the body is consumed. */
@@ -298,10 +352,26 @@ export type ClientErrorCode =
   | "identity"
   | "aborted";
 
+/** What was known when a fetch failed: set on a {@linkcode ClientError} by `Client.fetch`. */
+export interface FailureContext {
+  /** The URL being fetched when it failed. */
+  url: URL;
+  /** The URLs that redirected before it, in order. */
+  redirects: URL[];
+  /** The TLS details of the connection to `url`, if one was made. */
+  tls?: TlsDetails;
+  /** The certificate the server of `url` presented, if a TLS handshake completed. */
+  certificate?: CertificateInfo;
+  /** The trust check of that connection, if it was made. */
+  trust?: TrustReport;
+}
+
 /** A failed fetch: `code` says which kind, the message says what to do about it. */
 export class ClientError extends Error {
   /** The kind of failure. */
   readonly code: ClientErrorCode;
+  /** Where the fetch was when it failed; set by `Client.fetch` (absent elsewhere). */
+  context?: FailureContext;
   /** For `trust-changed`: the pin and the presented certificate. */
   readonly change?: CertificateChange;
   /** For `certificate-invalid`: the certificate and why it is invalid. */

@@ -1,13 +1,14 @@
 /**
  * The Gemini wire format as pure functions: status codes, request URLs and request lines,
- * response headers, media types, Titan URL parameters and gopher menus. No I/O.
+ * response headers, media types, Titan URL parameters, gopher menus and `data:` URLs. No I/O.
  *
  * @example
  * ```ts
  * import { formatRequestLine, parseRequestLine, parseResponseHeader } from "./mod.ts";
+ * import assert from "node:assert";
  * const line = formatRequestLine("gemini://Example.org");
- * console.assert(parseRequestLine(line).href === "gemini://example.org/");
- * console.assert(parseResponseHeader("20 text/gemini\r\n").mediaType?.essence === "text/gemini");
+ * assert.ok(parseRequestLine(line).href === "gemini://example.org/");
+ * assert.ok(parseResponseHeader("20 text/gemini\r\n").mediaType?.essence === "text/gemini");
  * ```
  *
  * @module
@@ -45,3 +46,4 @@ export * from "./mime.ts";
 export * from "./request_path.ts";
 export * from "./titan.ts";
 export * from "./gopher.ts";
+export { DATA_URL_DEFAULT_TYPE, type DataUrl, parseDataUrl } from "./data_url.ts";

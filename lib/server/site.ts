@@ -48,6 +48,11 @@ export interface Site {
   schemes: string[];
   /** Hosts whose certificate was generated now. */
   generated: string[];
+  /**
+   * Hosts whose generated certificate lacked names it should carry and was issued again
+   * with the same key, with the names added (`host: name, name`). Default none.
+   */
+  reissued?: string[];
 }
 
 function hostFileOptions(host: HostConfig): FileServerOptions | undefined {
@@ -267,18 +272,22 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * ```ts
  * import { buildSite } from "./site.ts";
  * import { parseConfig } from "./config.ts";
+ * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const site = await buildSite(parseConfig('[[host]]\nname = "localhost"\n'), {
  *   certificateDir: dir,
  *   defaultContent: { "/index.gmi": "# Hi\n" },
  * });
- * console.assert(site.hosts[0] === "localhost" && site.generated[0] === "localhost");
+ * assert.ok(site.hosts[0] === "localhost" && site.generated[0] === "localhost");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function buildSite(config: ServerConfig, options: BuildSiteOptions): Promise<Site> {
   await checkSiteFiles(config);
-  const { certificates, generated } = await siteCertificates(config, options.certificateDir);
+  const { certificates, generated, reissued } = await siteCertificates(
+    config,
+    options.certificateDir,
+  );
   const defaultContent = options.defaultContent ?? {};
   const logger = options.logger ?? silentLogger;
   const vhosts = [];
@@ -298,6 +307,7 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
       "gemini",
     ],
     generated,
+    reissued,
   };
 }
 
@@ -308,9 +318,10 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
 export async function siteCertificates(
   config: ServerConfig,
   certificateDir: string,
-): Promise<{ certificates: ServerCertificate[]; generated: string[] }> {
+): Promise<{ certificates: ServerCertificate[]; generated: string[]; reissued: string[] }> {
   const certificates: ServerCertificate[] = [];
   const generated: string[] = [];
+  const reissued: string[] = [];
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
     if (host.cert && host.key) {
@@ -318,12 +329,17 @@ export async function siteCertificates(
       const key = await readPem(host.key, "key", host.name);
       certificates.push({ cert, key, names });
     } else {
-      const made = await ensureHostCertificate(certificateDir, host.name);
+      const made = await ensureHostCertificate(certificateDir, host.name, {
+        aliases: host.aliases,
+      });
       if (made.created) generated.push(host.name);
+      if (made.addedNames.length > 0) {
+        reissued.push(`${host.name}: ${made.addedNames.join(", ")}`);
+      }
       certificates.push({ cert: made.cert, key: made.key, names });
     }
   }
-  return { certificates, generated };
+  return { certificates, generated, reissued };
 }
 
 /** The {@linkcode ServeOptions} for a configuration and its built site (without logging). */

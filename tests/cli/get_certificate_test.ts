@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { parseGetJson } from "../_helpers/get_json.ts";
 import { main } from "../../lib/cli/get.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
@@ -43,11 +44,13 @@ Deno.test("gemini get: an expired server certificate exits 1 unsent; --tofu=warn
     assertStringIncludes(refused.err, "--tofu=warn");
     assertStringIncludes(refused.err, "operator");
     // Refused before the trust check: nothing was pinned.
-    assertEquals((await get(["--tofu=warn", "--json", url], home)).code, 0);
+    const first = await get(["--tofu=warn", "--json", url], home);
+    assertEquals(first.code, 0);
+    assertEquals(parseGetJson(first.out).trust.verdict, "first-use");
     const warned = await get(["--tofu", "warn", "--json", url], home);
     assertEquals(warned.code, 0);
     assertStringIncludes(warned.err, "gemini get: warning: The certificate of");
-    const json = JSON.parse(warned.out);
+    const json = parseGetJson(warned.out);
     assertEquals(json.body, "stale but here\n");
     assertEquals(json.certificate.valid, false);
     assertEquals(json.trust.verdict, "match");
@@ -95,9 +98,15 @@ Deno.test("gemini get --upload: an expired server certificate stops the upload u
   try {
     const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });
     const target = `titan://127.0.0.1:${server.port}/note.gmi`;
-    const refused = await main(["--upload", "-", "--token", "s3cret", target], io);
+    const refused = await main(["--upload", "-", "--token", "s3cret", "--json", target], io);
     assertEquals(refused, 1);
     assertStringIncludes(io.stderr.text(), `127.0.0.1:${server.port} expired on`);
+    const json = parseGetJson(io.stdout.text());
+    assertEquals([json.error.code, json.certificate.valid, json.trust], [
+      "certificate-invalid",
+      false,
+      null,
+    ]);
     assertEquals(await Deno.stat(`${root}/note.gmi`).catch(() => null), null);
     const warnIo = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });
     const args = ["--upload", "-", "--token", "s3cret", "--tofu", "warn", target];

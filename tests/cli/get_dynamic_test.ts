@@ -8,6 +8,7 @@ import { accessControl } from "../../lib/server/access.ts";
 import { titanHandler } from "../../lib/server/titan.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { serveHandler } from "../server/_harness.ts";
+import { parseGetJson } from "../_helpers/get_json.ts";
 
 async function gemini(
   home: string,
@@ -108,6 +109,37 @@ Deno.test("gemini get --upload FILE and --upload - send Titan uploads", async ()
     );
     assertEquals(wrong.code, 59);
     assertStringIncludes(wrong.err, "Wrong or missing token");
+    // --json reports an upload like a fetch: one object, the certificate and trust check.
+    const json = await gemini(
+      home,
+      ["get", "--json", "--upload", "-", "--token", "s3cret", `${base}/j.gmi`],
+      "# json\n",
+    );
+    const described = parseGetJson(json.out);
+    assertEquals(json.code, 0, json.err);
+    assertEquals([described.status, described.target, described.error], [
+      30,
+      `gemini://127.0.0.1:${server.port}/j.gmi`,
+      null,
+    ]);
+    assertEquals(described.trust.verdict, "match");
+    assertEquals(described.certificate.spkiSha256, described.trust.presented.spkiSha256);
+    const refusedJson = await gemini(
+      home,
+      ["get", "--json", "--upload", "-", "--token", "nope", `${base}/x.gmi`],
+      "x",
+    );
+    assertEquals(refusedJson.code, 59);
+    assertEquals(parseGetJson(refusedJson.out).status, 59);
+    const missing = await gemini(home, [
+      "get",
+      "--json",
+      "--upload",
+      join(home, "no-such-file"),
+      `${base}/x.gmi`,
+    ]);
+    assertEquals(missing.code, 1);
+    assertEquals(parseGetJson(missing.out).error.code, "file");
     const mime = await gemini(
       home,
       ["get", "--upload", "-", "--mime", "image/png", "--token", "s3cret", `${base}/x.png`],

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { GEMINI, type LauncherResult, runGemini } from "../_helpers/launcher.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
 import { answer, type GeminiTestServer, startGeminiServer } from "../_helpers/gemini_server.ts";
+import { parseGetJson } from "../_helpers/get_json.ts";
 import { main } from "../../lib/cli/get.ts";
 import { type MemoryIo, memoryIo, type MemoryIoOptions } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
@@ -114,9 +115,11 @@ Deno.test("gemini get --help shows every option, examples and exit codes", async
       "--tofu",
       "--trust-new",
       "--max-redirects",
+      "--no-follow",
       "--allow-scheme-change",
       "--retries",
       "--max-wait",
+      "--retry-input",
       "--proxy",
       "--allow-gopher",
       "--raw",
@@ -131,6 +134,13 @@ Deno.test("gemini get --help shows every option, examples and exit codes", async
   ) assertStringIncludes(help, flag);
   assertStringIncludes(help, "Examples:");
   assertStringIncludes(help, "Exit codes:");
+  // The contract in brief: every error code, the schema, retries, schemes.
+  for (const code of ["connect", "dns", "trust-changed", "redirect-limit", "scheme", "internal"]) {
+    assertStringIncludes(help, code);
+  }
+  assertStringIncludes(help, "schemas/get-output.schema.json");
+  assertStringIncludes(help, "--retry-input");
+  assertStringIncludes(help, "data: decoded locally");
 });
 
 Deno.test("gemini get: usage errors exit 2", async () => {
@@ -269,33 +279,40 @@ Deno.test("gemini get --dry-run prints the request line and sends nothing", asyn
   });
 });
 
-Deno.test("gemini get --json prints exactly the issue's fields", async () => {
+Deno.test("gemini get --json prints one object with the contract's fields", async () => {
   await withSite(async (site, home) => {
     const result = await get(["--json", site.url("/")], home);
     assertEquals(result.code, 0);
-    const json = JSON.parse(result.out);
+    const json = parseGetJson(result.out);
     assertEquals(Object.keys(json), [
       "url",
       "status",
+      "handledAs",
       "meta",
       "mediaType",
       "charset",
       "lang",
+      "target",
       "redirects",
       "tls",
       "certificate",
       "trust",
+      "retries",
       "timing",
       "bodyBytes",
+      "closeNotify",
+      "error",
       "body",
     ]);
     assertEquals(json.url, site.url("/"));
-    assertEquals([json.status, json.meta, json.mediaType], [
+    assertEquals([json.status, json.handledAs, json.meta, json.mediaType], [
+      20,
       20,
       "text/gemini; lang=en",
       "text/gemini",
     ]);
-    assertEquals([json.charset, json.lang], [null, "en"]);
+    // The effective charset: text/gemini without a parameter is UTF-8.
+    assertEquals([json.charset, json.lang, json.target], ["utf-8", "en", null]);
     assertEquals(Object.keys(json.tls), ["version", "cipher"]);
     assertEquals(Object.keys(json.certificate), [
       "spkiSha256",
@@ -306,21 +323,34 @@ Deno.test("gemini get --json prints exactly the issue's fields", async () => {
       "valid",
     ]);
     assertEquals(json.certificate.valid, true);
-    assertEquals(json.trust, { verdict: "first-use" });
+    assertEquals(json.trust.verdict, "first-use");
+    assertEquals(json.trust.pinned, null);
+    assertEquals(json.trust.presented.spkiSha256, json.certificate.spkiSha256);
+    assert(Math.abs(Date.parse(json.trust.firstSeen) - Date.now()) < 60_000);
+    assertEquals(json.retries, { count: 0, waitedSeconds: 0, stopped: null });
     assertEquals(Object.keys(json.timing), ["connectMs", "tlsMs", "firstByteMs", "totalMs"]);
     assertEquals(json.body, "# Welcome\nPlain text line\n=> /png A picture\n");
-    assertEquals(json.bodyBytes, 44);
+    assertEquals([json.bodyBytes, json.closeNotify, json.error], [44, true, null]);
 
-    const png = JSON.parse((await get(["--json", site.url("/png")], home)).out);
+    const png = parseGetJson((await get(["--json", site.url("/png")], home)).out);
     assertEquals(png.trust.verdict, "match");
+    assertEquals(png.trust.pinned.spkiSha256, json.certificate.spkiSha256);
+    assertEquals(png.trust.firstSeen, json.trust.firstSeen);
     assertEquals(png.bodyBase64, btoa(String.fromCharCode(...PNG)));
-    assertEquals("body" in png, false);
-    const big = JSON.parse((await get(["--json", site.url("/big")], home)).out);
+    assertEquals([png.charset, "body" in png, "bodyOmitted" in png], [null, false, false]);
+    const big = parseGetJson((await get(["--json", site.url("/big")], home)).out);
     assertEquals(big.bodyBytes, 1024 * 1024 + 1);
     assertEquals("bodyBase64" in big || "body" in big, false);
-    const redirected = await get(["--json", site.url("/missing")], home);
-    assertEquals(redirected.code, 51);
-    assertEquals(JSON.parse(redirected.out).status, 51);
+    assertEquals(big.bodyOmitted, "size");
+    const missing = await get(["--json", site.url("/missing")], home);
+    assertEquals(missing.code, 51);
+    const described = parseGetJson(missing.out);
+    assertEquals([described.status, described.error, described.bodyBytes], [51, null, 0]);
+    assertEquals([described.mediaType, described.charset, described.closeNotify], [
+      null,
+      null,
+      null,
+    ]);
   });
 });
 
@@ -414,7 +444,7 @@ Deno.test("gemini get pins the server key across runs; a change exits 1 until --
     );
     assertStringIncludes(changed.err, "No request was sent");
     const off = await get(["--tofu", "off", "--json", server.url("/off")], home);
-    assertEquals([off.code, JSON.parse(off.out).trust.verdict], [0, "unchecked"]);
+    assertEquals([off.code, parseGetJson(off.out).trust.verdict], [0, "unchecked"]);
     const warned = await get(["--tofu", "warn", server.url("/warned")], home);
     assertEquals(warned.code, 0);
     assertStringIncludes(warned.err, "warning");
@@ -431,7 +461,10 @@ Deno.test("gemini get pins the server key across runs; a change exits 1 until --
     );
     server.listener.setCertificates([{ cert: old.cert, key: old.key }]);
     const replaced = await get(["--json", server.url("/replaced")], home);
-    assertEquals([replaced.code, JSON.parse(replaced.out).trust.verdict], [0, "expired-replaced"]);
+    assertEquals([replaced.code, parseGetJson(replaced.out).trust.verdict], [
+      0,
+      "expired-replaced",
+    ]);
     assertStringIncludes(await Deno.readTextFile(file), old.info.spkiSha256);
     assertEquals(server.lines.map((l) => new URL(l).pathname), [
       "/",
@@ -475,7 +508,7 @@ Deno.test("gemini get: limits, retries, truncation and charsets on stderr", asyn
     const slow = await get([site.url("/slow")], home);
     assertEquals([slow.code, slow.out], [0, "patience\n"]);
     assertStringIncludes(slow.err, "44 Slow down");
-    assertStringIncludes(slow.err, "waiting 0 s before retry 1");
+    assertStringIncludes(slow.err, "retry 1 of 3 in 0 s");
     const cut = await get([site.url("/cut")], home);
     assertEquals([cut.code, cut.out], [0, "cut short"]);
     assertStringIncludes(cut.err, "may be truncated");
@@ -485,15 +518,23 @@ Deno.test("gemini get: limits, retries, truncation and charsets on stderr", asyn
     assertStringIncludes(klingon.err, "--raw");
     const raw = await get(["--raw", site.url("/klingon")], home, { terminal: true });
     assertEquals([raw.code, raw.out], [0, "qapla'\n"]);
-    // --json keeps the bytes of a body it cannot decode (bodyBase64) and exits 1.
+    // --json keeps the bytes of a body it cannot decode (bodyBase64), says why in error
+    // and exits 1.
     const json = await get(["--json", site.url("/klingon")], home);
     assertEquals(json.code, 1);
     assertStringIncludes(json.err, "x-klingon");
-    const described = JSON.parse(json.out);
+    const described = parseGetJson(json.out);
     assertEquals([described.body, described.bodyBase64], [undefined, btoa("qapla'\n")]);
+    assertEquals([described.status, described.charset, described.error.code], [
+      20,
+      null,
+      "charset",
+    ]);
     const rawJson = await get(["--json", "--raw", site.url("/latin1")], home);
     assertEquals(rawJson.code, 0);
-    assertEquals(JSON.parse(rawJson.out).bodyBase64, btoa(String.fromCharCode(...LATIN1)));
+    const latin = parseGetJson(rawJson.out);
+    assertEquals(latin.bodyBase64, btoa(String.fromCharCode(...LATIN1)));
+    assertEquals(latin.charset, "iso-8859-1");
   });
 });
 
@@ -581,7 +622,7 @@ Deno.test("./gemini get: bytes to a pipe, exit codes and pins across processes",
     assertEquals(missing.code, 51);
     assertStringIncludes(missing.stderr, "Nothing here");
     const json = await launcher(["--json", site.url("/")], home);
-    assertEquals(JSON.parse(new TextDecoder().decode(json.stdout)).trust.verdict, "match");
+    assertEquals(parseGetJson(json.stdout).trust.verdict, "match");
     const usage = await launcher(["--tofu", "sometimes", site.url("/")], home);
     assertEquals(usage.code, 2);
     // A reader that stops early (`| head -c 1`) ends get quietly, with the status's code.

@@ -138,18 +138,16 @@ Deno.test("Client waits the seconds of 44 then gets the 20 (a 44 storm is bounde
   );
 });
 
-Deno.test("Client caps the 44 wait with maxWaitSeconds and stops after `retries`", async () => {
+Deno.test("Client does not retry a 44 whose wait does not fit in maxWaitSeconds (default 30 in all)", async () => {
   await withGeminiServer(({ conn }) => answer(conn, "44 3600\r\n"), async (server) => {
     const waits: number[] = [];
     const response = await client({
-      retries: 2,
-      maxWaitSeconds: 0.01,
       hooks: { onRetryWait: ({ seconds }) => void waits.push(seconds) },
     }).fetch(server.url("/"));
-    assertEquals(response.status, 44);
-    assertEquals(response.meta, "3600");
-    assertEquals(waits, [0.01, 0.01]);
-    assertEquals(server.lines.length, 3);
+    assertEquals([response.status, response.meta], [44, "3600"]);
+    assertEquals(response.retries, { count: 0, waitedSeconds: 0, stopped: "max-wait" });
+    assertEquals(waits, []);
+    assertEquals(server.lines.length, 1);
   });
 });
 
@@ -162,31 +160,37 @@ Deno.test("Client backs off exponentially when 44 carries text, not seconds", as
     }).fetch(server.url("/"));
     assertEquals(response.status, 44);
     assertEquals(waits, [1, 2]);
+    assertEquals(response.retries, { count: 2, waitedSeconds: 3, stopped: "retries" });
     assertEquals(server.lines.length, 3);
-    const capped: number[] = [];
-    await client({
+    // No time to wait: no retry at all (a retry is never made early).
+    const none: number[] = [];
+    const unretried = await client({
       retries: 4,
       maxWaitSeconds: 0,
-      hooks: { onRetryWait: ({ seconds }) => void capped.push(seconds) },
+      hooks: { onRetryWait: ({ seconds }) => void none.push(seconds) },
     }).fetch(server.url("/"));
-    assertEquals(capped, [0, 0, 0, 0]);
+    assertEquals(none, []);
+    assertEquals(unretried.retries?.stopped, "max-wait");
+    assertEquals(server.lines.length, 4);
   });
 });
 
-Deno.test("Client retries 40, 41 and 43 at most twice; 42 and 5x not at all", async () => {
+Deno.test("Client retries 40, 41 and 43 from the one retries budget; 42 and 5x not at all", async () => {
   for (const status of [40, 41, 43, 42, 50, 51]) {
     const server = await startGeminiServer(({ conn }) => answer(conn, `${status} no\r\n`));
     try {
       const waits: number[] = [];
       const response = await client({
-        maxWaitSeconds: 0,
+        retries: 1,
+        maxWaitSeconds: 1,
         hooks: { onRetryWait: ({ attempt }) => void waits.push(attempt) },
       }).fetch(server.url("/"));
       assertEquals(response.status, status);
       assertEquals(response.meta, "no");
       const retried = status === 40 || status === 41 || status === 43;
-      assertEquals(server.lines.length, retried ? 3 : 1, `status ${status}`);
-      assertEquals(waits, retried ? [1, 2] : []);
+      assertEquals(server.lines.length, retried ? 2 : 1, `status ${status}`);
+      assertEquals(waits, retried ? [1] : []);
+      assertEquals(response.retries?.stopped, retried ? "retries" : undefined);
     } finally {
       await server.close();
     }
@@ -244,9 +248,11 @@ Deno.test("Client acts on unknown codes by their class (14, 25, 37, 48, 57, 66)"
     const redirect = await c.fetch(server.url("/37"));
     assertEquals([redirect.status, redirect.url.pathname], [20, "/landing"]);
     await redirect.bytes();
-    const temporary = await c.fetch(server.url("/48"));
+    // 48 is retried as a 40 would be: after 1 s, within one retry.
+    const temporary = await client({ retries: 1, maxWaitSeconds: 1 }).fetch(server.url("/48"));
     assertEquals([temporary.status, temporary.meta], [48, "odd temporary"]);
-    assertEquals(server.lines.filter((l) => l.endsWith("/48")).length, 3);
+    assertEquals(temporary.retries, { count: 1, waitedSeconds: 1, stopped: "retries" });
+    assertEquals(server.lines.filter((l) => l.endsWith("/48")).length, 2);
     for (const code of [57, 66]) {
       const response = await c.fetch(server.url(`/${code}`));
       assertEquals(response.status, code);

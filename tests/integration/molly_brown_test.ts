@@ -7,6 +7,7 @@
 import net from "node:net";
 import { join } from "node:path";
 import { runGemini } from "../_helpers/launcher.ts";
+import { parseGetJson } from "../_helpers/get_json.ts";
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { peerPort } from "../_helpers/ports.ts";
@@ -120,7 +121,7 @@ Deno.test("gemini get fetches a page and a 1 MiB file from molly-brown byte for 
     assertEquals(output.code, 0, output.stderr);
     assertEquals(await Deno.readFile(saved), big);
     const json = await runGemini(["get", "--json", `${base}/`], home);
-    const described = JSON.parse(new TextDecoder().decode(json.stdout));
+    const described = parseGetJson(json.stdout);
     assertEquals(described.status, 20);
     assertEquals(described.mediaType, "text/gemini");
     assertEquals(described.certificate.spkiSha256, info.spkiSha256);
