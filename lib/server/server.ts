@@ -281,6 +281,9 @@ class Server implements RunningServer {
       gate: this.#limits,
       onRefused: (ip, reason) => {
         this.#stats.refused++;
+        // Deno.listenTls made TLS state for it and will finish a handshake before it closes
+        // (or keep it until the worker ends): it counts toward recycling like a failed one.
+        if (this.backend === "deno") this.#stats.handshakeFailures++;
         this.#logger.debug("connection refused", { ip, reason });
       },
     };
