@@ -128,12 +128,30 @@ type Directory = { ok: true; dir: string } | { ok: false; reply: GeminiReply };
  * out of the root before any check). A symbolic link is followed only when its target is a
  * directory inside the root (else `59`); a component that is a file, or a lookup that means
  * "no such resource" (`ENAMETOOLONG`, `ENOTDIR`, `EACCES`, missing without `create`),
- * answers `51`. Other faults throw.
+ * answers `51`. Other faults throw. Directories made by a walk that then fails are removed.
  */
 async function walkDirectory(
   root: string,
   segments: string[],
   create: boolean,
+): Promise<Directory> {
+  const made: string[] = [];
+  let result: Directory | undefined;
+  try {
+    result = await walk(root, segments, create, made);
+    return result;
+  } finally {
+    if (!result?.ok) {
+      for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
+    }
+  }
+}
+
+async function walk(
+  root: string,
+  segments: string[],
+  create: boolean,
+  made: string[],
 ): Promise<Directory> {
   if (create) await Deno.mkdir(root, { recursive: true }); // the configured root itself
   const realRoot = await Deno.realPath(root);
@@ -153,6 +171,7 @@ async function walkDirectory(
       if (!create) return { ok: false, reply: NOT_FOUND };
       try {
         await Deno.mkdir(next);
+        made.push(next);
       } catch (error) {
         if (!(error instanceof Deno.errors.AlreadyExists)) {
           if (_isNoSuchResource(error)) return { ok: false, reply: NOT_FOUND };
