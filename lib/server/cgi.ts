@@ -4,8 +4,12 @@
  * Jetforce, Molly Brown and gmid set, so their scripts run unchanged), never through
  * arguments or a shell. Its standard output is the response: a header line, then the body,
  * which is streamed to the client. An invalid header, a crash or a timeout answers `42`
- * and logs why; standard error goes to the log; on timeout the program's whole process
- * group is killed.
+ * and logs why; standard error goes to the log. The timeout covers the whole run: then the
+ * program's process group, its descendants and (Linux) every process carrying this run's
+ * {@linkcode CGI_RUN_VARIABLE} are killed and the response ends, even if some process
+ * still holds the output open. A body cut short (timeout, or a program that dies or exits
+ * non-zero after its header) makes the body stream fail, so the server ends the connection
+ * without TLS close_notify.
  *
  * @module
  */
@@ -79,8 +83,9 @@ export interface CgiEnvironmentOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatCgiTime } from "./cgi.ts";
- * console.assert(formatCgiTime(new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678))) === "2030-01-02T03:04:05Z");
+ * assert.equal(formatCgiTime(new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678))), "2030-01-02T03:04:05Z");
  * ```
  */
 export function formatCgiTime(date: Date): string {
@@ -120,9 +125,13 @@ function certificateVariables(cert: CertificateInfo): Record<string, string> {
  * Builds the environment of a CGI program for `request` (RFC 3875 names plus the Gemini and
  * TLS ones of Jetforce, Molly Brown and gmid). Nothing else of the server's environment is
  * included except `PATH` (default {@linkcode CGI_DEFAULT_PATH}) and `options.env`.
+ * `PATH_TRANSLATED` is set only when `PATH_INFO` mapped into the document root stays inside
+ * it; a variable whose value would hold NUL (e.g. `GEMINI_SEARCH_STRING` for `?a%00b`) is
+ * left out, since a process environment cannot carry it.
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cgiEnvironment } from "./cgi.ts";
  * const env = cgiEnvironment({
  *   url: new URL("gemini://example.org/cgi/hello/extra?a%20b"),
@@ -133,8 +142,11 @@ function certificateVariables(cert: CertificateInfo): Record<string, string> {
  *   requestId: "r1",
  *   signal: new AbortController().signal,
  * }, { scriptPath: "/srv/cgi/hello", scriptName: "/cgi/hello", pathInfo: "/extra", documentRoot: "/srv/cgi" });
- * console.assert(env.QUERY_STRING === "a%20b" && env.PATH_INFO === "/extra");
- * console.assert(env.SERVER_PROTOCOL === "GEMINI" && env.AUTH_TYPE === undefined);
+ * assert.equal(env.QUERY_STRING, "a%20b");
+ * assert.equal(env.PATH_INFO, "/extra");
+ * assert.equal(env.PATH_TRANSLATED, "/srv/cgi/extra");
+ * assert.equal(env.SERVER_PROTOCOL, "GEMINI");
+ * assert.equal(env.AUTH_TYPE, undefined);
  * ```
  */
 export function cgiEnvironment(
@@ -641,13 +653,15 @@ function cgiBody(
 /**
  * A handler that runs CGI programs: from a directory (`root`) or one `program`. No shell
  * is involved and no request data becomes an argument. Answers `51` when no program
- * matches the path and `42` when the program fails.
+ * matches the path (also for lookup errors such as a name over 255 bytes) and `42` when the
+ * program fails; another I/O fault while looking for the program throws (`40`).
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cgiHandler } from "./cgi.ts";
  * const handler = cgiHandler({ root: "/srv/gemini/cgi-bin", mount: "/cgi-bin", timeoutMs: 5000 });
- * console.assert(typeof handler === "function");
+ * assert.equal(typeof handler, "function");
  * ```
  */
 export function cgiHandler(options: CgiOptions): Handler {

@@ -4,7 +4,10 @@
  * The body is read to exactly `size` bytes under a deadline into a temporary file beside the
  * target, then renamed over it, so an aborted or short upload leaves neither the file nor a
  * partial temporary file. `size=0` deletes the file when deleting is allowed. Success
- * answers `30` to the `gemini://` URL of the resource.
+ * answers `30` to the `gemini://` URL of the resource. Missing directories are made one
+ * level at a time below the real root, never through a symbolic link that leaves it; a
+ * lookup that means "no such file" (a name over 255 bytes, a file used as a directory)
+ * answers `51`. The token is never logged.
  *
  * @module
  */
@@ -282,9 +285,10 @@ async function receive(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { titanHandler } from "./titan.ts";
  * const handler = titanHandler({ root: "/srv/gemini/wiki", mount: "/wiki", tokens: ["s3cret"], maxSize: 65536 });
- * console.assert(typeof handler === "function");
+ * assert.equal(typeof handler, "function");
  * ```
  */
 export function titanHandler(options: TitanOptions, fallback?: Handler): Handler {
