@@ -562,3 +562,25 @@ Deno.test("cgi: lookups that mean no such program answer 51: a 256-byte name, a 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cgi: a real I/O fault while looking for the program is an error (40), not 51", async () => {
+  const dir = await cgiDir();
+  const stat = Deno.stat;
+  // EIO cannot be provoked on a healthy disk: the lookup of one name fails with it.
+  Deno.stat = (path: string | URL) =>
+    String(path).endsWith("/faulty")
+      ? Promise.reject(Object.assign(new Error("Input/output error (os error 5)"), { code: "EIO" }))
+      : stat(path);
+  try {
+    const handler = cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" });
+    const fault = await Promise.resolve(
+      handler(handlerRequest("gemini://localhost/cgi/faulty", { path: "/cgi/faulty" })),
+    ).then(() => undefined, (error) => error);
+    assert(fault instanceof Error && fault.message.includes("Input/output"), String(fault));
+    const missing = await handler(handlerRequest("gemini://localhost/cgi/nothing"));
+    assertEquals(missing.status, 51);
+  } finally {
+    Deno.stat = stat;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -265,3 +265,25 @@ Deno.test("fileServer() listings neutralise newlines and control characters in f
     assertEquals(links[5], "=> t.gmi Title\uFFFDbell (t.gmi, 13 B)");
   });
 });
+
+Deno.test("fileServer() answers 40 for a real I/O fault while reading a file, not 51", async () => {
+  await withStatic({}, async (port, root) => {
+    await Deno.writeTextFile(join(root, "faulty.gmi"), "# Unreadable\n");
+    const readFileSync = Deno.readFileSync;
+    // EIO cannot be provoked on a healthy disk: reading one file fails with it.
+    Deno.readFileSync = (path: string | URL) => {
+      if (String(path).endsWith("/faulty.gmi")) {
+        throw Object.assign(new Error("Input/output error (os error 5)"), { code: "EIO" });
+      }
+      return readFileSync(path);
+    };
+    try {
+      const res = await fetchUrl(port, "gemini://localhost/faulty.gmi");
+      assertEquals(res.status, 40);
+      assertEquals((await fetchUrl(port, "gemini://localhost/absent.gmi")).status, 51);
+      assertEquals((await fetchUrl(port, "gemini://localhost/notes.txt")).status, 20);
+    } finally {
+      Deno.readFileSync = readFileSync;
+    }
+  });
+});
