@@ -20,6 +20,7 @@ import {
   type ServerConfig,
 } from "../server/config.ts";
 import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
+import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
 import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
 import { certificateDirFor, checkSiteFiles, siteCertificates } from "../server/site.ts";
@@ -494,6 +495,53 @@ function workerModule(): URL {
     : new URL(import.meta.url);
 }
 
+/** Days before a certificate's end of validity from which {@linkcode certificateWarnings} warns. */
+export const CERTIFICATE_WARNING_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Warning lines for served certificates that have expired or expire within
+ * {@linkcode CERTIFICATE_WARNING_DAYS} days of `now`; none for the others. `gemini serve`
+ * prints them at start.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { certificateWarnings } from "./serve.ts";
+ * const now = new Date("2030-06-01T00:00:00Z");
+ * assert.deepEqual(certificateWarnings([
+ *   { names: ["old.example"], notAfter: new Date("2030-05-01T00:00:00Z") },
+ *   { names: ["soon.example"], notAfter: new Date("2030-06-11T00:00:00Z") },
+ *   { names: ["fine.example"], notAfter: new Date("2031-06-01T00:00:00Z") },
+ * ], now), [
+ *   "warning: the certificate for old.example expired on 2030-05-01; clients will refuse it",
+ *   "warning: the certificate for soon.example expires on 2030-06-11, in 10 days",
+ * ]);
+ * ```
+ */
+export function certificateWarnings(
+  certificates: Pick<ServedCertificate, "names" | "notAfter">[],
+  now: Date,
+): string[] {
+  const warnings: string[] = [];
+  for (const c of certificates) {
+    const names = c.names.join(", ");
+    const day = c.notAfter.toISOString().slice(0, 10);
+    const left = c.notAfter.getTime() - now.getTime();
+    if (left <= 0) {
+      warnings.push(
+        `warning: the certificate for ${names} expired on ${day}; clients will refuse it`,
+      );
+    } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
+      const days = Math.floor(left / DAY_MS);
+      const when = days === 0 ? "in less than a day" : `in ${days} day${days === 1 ? "" : "s"}`;
+      warnings.push(`warning: the certificate for ${names} expires on ${day}, ${when}`);
+    }
+  }
+  return warnings;
+}
+
 function startupLines(
   config: ServerConfig,
   ready: WorkerReady,
@@ -517,6 +565,7 @@ function startupLines(
       `  certificate SHA-256: ${formatFingerprint(c.certSha256)}`,
     );
   }
+  lines.push(...certificateWarnings(ready.certificates, new Date()));
   const root = config.hosts[0].root ?? "the built-in welcome capsule";
   lines.push(
     `serving ${root} as ${ready.hosts.join(", ")}`,

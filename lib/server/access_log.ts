@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LineWriter } from "./logger.ts";
+import { _escapeControls, type LineWriter } from "./logger.ts";
 
 /** One finished request. */
 export interface AccessEntry {
@@ -38,7 +38,18 @@ export interface AccessLogOptions {
 }
 
 /**
- * Formats an access-log entry as one line (with its newline).
+ * `path` with a Titan `;token=` parameter and everything after it replaced by
+ * `;token=[redacted]`: a token is a password, and a malformed Titan request keeps its
+ * parameters in the path. (The token may hold an encoded `;`, so nothing after it is kept.)
+ */
+function redactToken(path: string): string {
+  const at = path.search(/;token=/i);
+  return at < 0 ? path : `${path.slice(0, at)};token=[redacted]`;
+}
+
+/**
+ * Formats an access-log entry as one line (with its newline). A Titan token in the path is
+ * never written (`;token=[redacted]`); control characters in the path are escaped.
  *
  * @example
  * ```ts
@@ -58,25 +69,25 @@ export function formatAccessEntry(entry: AccessEntry, options: AccessLogOptions 
       id: entry.requestId,
       ...(options.omitIp ? {} : { ip: entry.ip }),
       host: entry.host,
-      path: entry.path,
+      path: redactToken(entry.path),
       status: entry.status,
       bytes: entry.bytes,
       duration_ms: entry.durationMs,
       client_cert: entry.clientCertificate ?? null,
     };
-    return JSON.stringify(record) + "\n";
+    return _escapeControls(JSON.stringify(record)) + "\n";
   }
-  return [
+  return _escapeControls([
     entry.time.toISOString(),
     ip,
     entry.host || "-",
-    JSON.stringify(entry.path),
+    JSON.stringify(redactToken(entry.path)),
     String(entry.status),
     String(entry.bytes),
     `${entry.durationMs}ms`,
     entry.clientCertificate ?? "-",
     entry.requestId,
-  ].join(" ") + "\n";
+  ].join(" ")) + "\n";
 }
 
 /** Writes access-log lines. */

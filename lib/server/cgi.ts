@@ -4,8 +4,12 @@
  * Jetforce, Molly Brown and gmid set, so their scripts run unchanged), never through
  * arguments or a shell. Its standard output is the response: a header line, then the body,
  * which is streamed to the client. An invalid header, a crash or a timeout answers `42`
- * and logs why; standard error goes to the log; on timeout the program's whole process
- * group is killed.
+ * and logs why; standard error goes to the log. The timeout covers the whole run: then the
+ * program's process group, its descendants and (Linux) every process carrying this run's
+ * {@linkcode CGI_RUN_VARIABLE} are killed and the response ends, even if some process
+ * still holds the output open. A body cut short (timeout, or a program that dies or exits
+ * non-zero after its header) makes the body stream fail, so the server ends the connection
+ * without TLS close_notify.
  *
  * @module
  */
@@ -17,6 +21,7 @@ import type { CertificateInfo } from "../tls/certificate.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { scanResponseHeader } from "../protocol/response.ts";
+import { _isNoSuchResource } from "./_lookup.ts";
 
 /** Default `SERVER_SOFTWARE`: `gemini/<version>`. */
 export const CGI_SERVER_SOFTWARE = `gemini/${denoJson.version}`;
@@ -78,8 +83,9 @@ export interface CgiEnvironmentOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatCgiTime } from "./cgi.ts";
- * console.assert(formatCgiTime(new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678))) === "2030-01-02T03:04:05Z");
+ * assert.equal(formatCgiTime(new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678))), "2030-01-02T03:04:05Z");
  * ```
  */
 export function formatCgiTime(date: Date): string {
@@ -119,9 +125,13 @@ function certificateVariables(cert: CertificateInfo): Record<string, string> {
  * Builds the environment of a CGI program for `request` (RFC 3875 names plus the Gemini and
  * TLS ones of Jetforce, Molly Brown and gmid). Nothing else of the server's environment is
  * included except `PATH` (default {@linkcode CGI_DEFAULT_PATH}) and `options.env`.
+ * `PATH_TRANSLATED` is set only when `PATH_INFO` mapped into the document root stays inside
+ * it; a variable whose value would hold NUL (e.g. `GEMINI_SEARCH_STRING` for `?a%00b`) is
+ * left out, since a process environment cannot carry it.
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cgiEnvironment } from "./cgi.ts";
  * const env = cgiEnvironment({
  *   url: new URL("gemini://example.org/cgi/hello/extra?a%20b"),
@@ -132,8 +142,11 @@ function certificateVariables(cert: CertificateInfo): Record<string, string> {
  *   requestId: "r1",
  *   signal: new AbortController().signal,
  * }, { scriptPath: "/srv/cgi/hello", scriptName: "/cgi/hello", pathInfo: "/extra", documentRoot: "/srv/cgi" });
- * console.assert(env.QUERY_STRING === "a%20b" && env.PATH_INFO === "/extra");
- * console.assert(env.SERVER_PROTOCOL === "GEMINI" && env.AUTH_TYPE === undefined);
+ * assert.equal(env.QUERY_STRING, "a%20b");
+ * assert.equal(env.PATH_INFO, "/extra");
+ * assert.equal(env.PATH_TRANSLATED, "/srv/cgi/extra");
+ * assert.equal(env.SERVER_PROTOCOL, "GEMINI");
+ * assert.equal(env.AUTH_TYPE, undefined);
  * ```
  */
 export function cgiEnvironment(
@@ -174,7 +187,8 @@ export function cgiEnvironment(
     env.TLS_VERSION = request.tls.version;
   }
   if (request.tls?.cipher && request.tls.cipher !== "unknown") env.TLS_CIPHER = request.tls.cipher;
-  if (target.pathInfo !== "") env.PATH_TRANSLATED = join(target.documentRoot, target.pathInfo);
+  const translated = translatePath(target);
+  if (translated !== undefined) env.PATH_TRANSLATED = translated;
   if (query !== "" && !query.includes("=")) {
     try {
       env.GEMINI_SEARCH_STRING = decodeURIComponent(query);
@@ -185,7 +199,23 @@ export function cgiEnvironment(
   if (request.clientCertificate) {
     Object.assign(env, certificateVariables(request.clientCertificate));
   }
+  // A process environment cannot hold NUL (the program could not be started): a variable
+  // whose value would (a `%00` in the query, an odd certificate subject) is left out.
+  for (const [name, value] of Object.entries(env)) if (value.includes("\0")) delete env[name];
   return env;
+}
+
+/**
+ * `PATH_TRANSLATED`: `PATH_INFO` mapped into the document root, only when the normalised
+ * result stays inside it (`/x/../../etc/passwd` gives none).
+ */
+function translatePath(target: CgiTarget): string | undefined {
+  if (target.pathInfo === "") return undefined;
+  const root = resolve(target.documentRoot);
+  const translated = resolve(root, "." + target.pathInfo);
+  const inside = translated === root ||
+    translated.startsWith(root.endsWith(sep) ? root : root + sep);
+  return inside ? translated : undefined;
 }
 
 function isExecutable(info: Deno.FileInfo): boolean {
@@ -194,8 +224,10 @@ function isExecutable(info: Deno.FileInfo): boolean {
 
 /**
  * Finds the program for `path` under `root` (the shortest prefix that is an executable
- * file). Returns `undefined` when there is none; `..` and `.` segments never match, and a
- * program reached through a symbolic link must still lie inside `root`.
+ * file). Returns `undefined` when there is none (also when a lookup fails with an error
+ * that means "no such file", such as a name over 255 bytes); `..` and `.` segments never
+ * match, and a program reached through a symbolic link must still lie inside `root`. Other
+ * I/O faults throw (the server answers `40`).
  */
 export async function resolveCgiTarget(
   root: string,
@@ -210,8 +242,9 @@ export async function resolveCgiTarget(
   let realRoot: string;
   try {
     realRoot = await Deno.realPath(root);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (_isNoSuchResource(error)) return undefined;
+    throw error;
   }
   let current = realRoot;
   for (let i = 1; i < segments.length; i++) {
@@ -223,8 +256,10 @@ export async function resolveCgiTarget(
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(current);
-    } catch {
-      return undefined;
+    } catch (error) {
+      // ENAMETOOLONG, ENOTDIR, ENOENT, EACCES, ELOOP: no such program (51); else a fault (40)
+      if (_isNoSuchResource(error)) return undefined;
+      throw error;
     }
     if (info.isDirectory) continue;
     if (!isExecutable(info)) return undefined;
@@ -260,6 +295,16 @@ function findSetsid(): string | null {
   return setsidPath;
 }
 
+/**
+ * The variable that marks every process of one CGI run. Descendants inherit it, also those
+ * that leave the program's session and process group (`setsid`, a daemon's double fork) and
+ * so escape the group kill; the kill at the deadline finds them by it in /proc (Linux).
+ */
+export const CGI_RUN_VARIABLE = "GEMINI_CGI_RUN";
+
+/** Processes looked at, at most, when searching /proc. */
+const MAX_PROCESSES = 65_536;
+
 function descendantsOf(pid: number): number[] {
   if (Deno.build.os !== "linux") return [];
   const found: number[] = [];
@@ -291,34 +336,78 @@ function descendantsOf(pid: number): number[] {
   return found;
 }
 
+function sigkill(target: number): void {
+  try {
+    Deno.kill(target, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 /**
- * Kills a process we started and everything it started: its process group (when it was
- * started in its own session) and every descendant found under /proc.
+ * Kills a process we started and everything it started that is still attached: its process
+ * group (when it was started in its own session) and every descendant found under /proc.
  */
 function killProcessTree(pid: number, ownGroup: boolean): void {
   const descendants = descendantsOf(pid);
-  const attempt = (target: number): void => {
-    try {
-      Deno.kill(target, "SIGKILL");
-    } catch {
-      // already gone
+  if (ownGroup) sigkill(-pid);
+  sigkill(pid);
+  for (const child of descendants) sigkill(child);
+}
+
+/**
+ * Kills every process (but this one) whose environment holds `variable=value`: the
+ * descendants of a CGI run that left its process group. Linux only; looks at no more than
+ * {@linkcode MAX_PROCESSES} processes. Resolves with the number of processes signalled.
+ */
+async function killMarked(variable: string, value: string): Promise<number> {
+  if (Deno.build.os !== "linux") return 0;
+  const needle = new TextEncoder().encode(`${variable}=${value}\0`);
+  let seen = 0;
+  let killed = 0;
+  try {
+    for await (const entry of Deno.readDir("/proc")) {
+      if (++seen > MAX_PROCESSES) break;
+      if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+      let environ: Uint8Array;
+      try {
+        environ = await Deno.readFile(`/proc/${entry.name}/environ`);
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      if (holdsEntry(environ, needle)) {
+        sigkill(Number(entry.name));
+        killed++;
+      }
     }
-  };
-  if (ownGroup) attempt(-pid);
-  attempt(pid);
-  for (const child of descendants) attempt(child);
+  } catch {
+    // no /proc
+  }
+  return killed;
+}
+
+/** Whether `environ` (NUL-separated `NAME=value` entries) holds the entry `needle` (with its NUL). */
+function holdsEntry(environ: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let at = 0; at + needle.length <= environ.length; at++) {
+    if (at > 0 && environ[at - 1] !== 0) continue;
+    for (let i = 0; i < needle.length; i++) if (environ[at + i] !== needle[i]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 async function pumpStderr(
-  stream: ReadableStream<Uint8Array>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
   log: (line: string) => void,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
   let lines = 0;
   try {
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true });
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      pending += decoder.decode(value, { stream: true });
       let nl: number;
       while ((nl = pending.indexOf("\n")) >= 0) {
         if (lines++ < 1000) log(pending.slice(0, nl).replace(/\r$/, ""));
@@ -336,9 +425,121 @@ async function pumpStderr(
 }
 
 /**
+ * One running CGI program: its output readers, its deadline and its kill. At the deadline
+ * (or when the request is aborted) the program's process group, its descendants and any
+ * process that carries this run's {@linkcode CGI_RUN_VARIABLE} are killed, and both output
+ * pipes are cancelled, so the response ends then even if some process still holds them.
+ */
+class CgiRun {
+  readonly stdout: ReadableStreamDefaultReader<Uint8Array>;
+  readonly stderrDone: Promise<void>;
+  /** Resolves when the program (the process we started) has exited. */
+  readonly status: Promise<Deno.CommandStatus>;
+  exited: Deno.CommandStatus | undefined;
+  timedOut = false;
+  #child: Deno.ChildProcess;
+  #stderr: ReadableStreamDefaultReader<Uint8Array>;
+  #ownGroup: boolean;
+  #marker: string;
+  #killed = false;
+  #finished = false;
+  #timer: ReturnType<typeof setTimeout>;
+  #signal: AbortSignal;
+  #onAbort = (): void => this.kill();
+
+  constructor(
+    child: Deno.ChildProcess,
+    options: { ownGroup: boolean; marker: string; timeoutMs: number; signal: AbortSignal },
+    logStderr: (line: string) => void,
+  ) {
+    this.#child = child;
+    this.#ownGroup = options.ownGroup;
+    this.#marker = options.marker;
+    this.#signal = options.signal;
+    this.status = child.status.then((s) => (this.exited = s));
+    this.stdout = child.stdout.getReader();
+    this.#stderr = child.stderr.getReader();
+    this.stderrDone = pumpStderr(this.#stderr, logStderr);
+    this.#timer = setTimeout(() => {
+      this.timedOut = true;
+      this.kill();
+    }, options.timeoutMs);
+    this.#signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Kills everything of this run and ends both output pipes. Idempotent. */
+  kill(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    killProcessTree(this.#child.pid, this.#ownGroup);
+    void killMarked(CGI_RUN_VARIABLE, this.#marker);
+    this.stdout.cancel().catch(() => {});
+    this.#stderr.cancel().catch(() => {});
+  }
+
+  /** Waits for the program and its standard error, then drops the deadline. */
+  async finish(): Promise<void> {
+    await this.status;
+    await this.stderrDone;
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#signal.removeEventListener("abort", this.#onAbort);
+  }
+
+  /** How the program ended, for the log. */
+  get howItEnded(): string {
+    const exited = this.exited;
+    return exited?.signal
+      ? `was killed by ${exited.signal}`
+      : exited?.success
+      ? "exited without writing a response header"
+      : `exited with status ${exited?.code}`;
+  }
+}
+
+/** Starts the program of `target` (through `setsid` when there is one). Throws when it cannot. */
+function spawnProgram(
+  target: CgiTarget,
+  env: Record<string, string>,
+  setsid: string | null,
+): Deno.ChildProcess {
+  return new Deno.Command(setsid ?? target.scriptPath, {
+    args: setsid ? [target.scriptPath] : [],
+    cwd: dirname(target.scriptPath),
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** The response header and the body bytes read with it, or how much arrived before the end. */
+type HeaderRead =
+  | { ok: true; header: { status: number; meta: string }; first: Uint8Array }
+  | { ok: false; partial: boolean };
+
+/** Reads the response header. Throws when what arrived cannot be a header. */
+async function readHeader(run: CgiRun): Promise<HeaderRead> {
+  let buffer: Uint8Array = new Uint8Array(0);
+  for (;;) {
+    const { value, done } = await run.stdout.read();
+    if (done) return { ok: false, partial: buffer.length > 0 };
+    buffer = _appendBytes(buffer, value);
+    const scanned = scanResponseHeader(buffer);
+    if (scanned) {
+      return { ok: true, header: scanned.header, first: buffer.subarray(scanned.bodyStart) };
+    }
+  }
+}
+
+/**
  * Runs one CGI program for `request` and turns its output into a reply. The header is
  * checked before anything is sent; the body is streamed. Failures before the header give
- * `42`; a timeout after the header ends the body early (and is logged).
+ * `42`. After the header, a timeout, a crash or a non-zero exit makes the body stream fail,
+ * so the server ends the connection without TLS close_notify and the client can tell the
+ * body was cut short.
  */
 export async function runCgi(
   request: GeminiRequest,
@@ -348,155 +549,119 @@ export async function runCgi(
   const logger = options.logger ?? silentLogger;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const tag = `[${request.requestId}] cgi ${target.scriptPath}`;
-  const env = cgiEnvironment(request, target, options);
+  const marker = crypto.randomUUID();
+  const env = { ...cgiEnvironment(request, target, options), [CGI_RUN_VARIABLE]: marker };
   const setsid = findSetsid();
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(setsid ?? target.scriptPath, {
-      args: setsid ? [target.scriptPath] : [],
-      cwd: dirname(target.scriptPath),
-      clearEnv: true,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    child = spawnProgram(target, env, setsid);
   } catch (error) {
     logger.error(`${tag}: cannot start: ${error instanceof Error ? error.message : error}`);
     return { status: 42, meta: "CGI error" };
   }
-  const pid = child.pid;
-  let exited: Deno.CommandStatus | undefined;
-  let killed = false;
-  let timedOut = false;
-  const kill = (): void => {
-    if (killed) return;
-    killed = true;
-    // Only signal the group while it may still exist: the process or its pipes are alive.
-    killProcessTree(pid, setsid !== null);
-  };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, timeoutMs);
-  const onAbort = (): void => kill();
-  request.signal.addEventListener("abort", onAbort, { once: true });
-  const status = child.status.then((s) => (exited = s));
-  const stderrDone = pumpStderr(child.stderr, (line) => logger.warn(`${tag}: stderr: ${line}`));
-  let cleaned = false;
-  const cleanup = (): void => {
-    if (cleaned) return;
-    cleaned = true;
-    clearTimeout(timer);
-    request.signal.removeEventListener("abort", onAbort);
-  };
-
-  const reader = child.stdout.getReader();
+  const run = new CgiRun(
+    child,
+    { ownGroup: setsid !== null, marker, timeoutMs, signal: request.signal },
+    (line) => logger.warn(`${tag}: stderr: ${line}`),
+  );
   const fail = async (why: string): Promise<GeminiReply> => {
-    kill();
-    await reader.cancel().catch(() => {});
-    await status;
-    await stderrDone;
-    cleanup();
-    logger.error(`${tag}: ${why}`);
-    return { status: 42, meta: timedOut ? "CGI program timed out" : "CGI error" };
+    run.kill();
+    await run.finish();
+    logger.error(`${tag}: ${run.timedOut ? `timed out after ${timeoutMs} ms` : why}`);
+    return { status: 42, meta: run.timedOut ? "CGI program timed out" : "CGI error" };
   };
 
-  let buffer: Uint8Array = new Uint8Array(0);
-  let scanned: ReturnType<typeof scanResponseHeader> = null;
+  let head: HeaderRead;
   try {
-    while (scanned === null) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer = _appendBytes(buffer, value);
-      scanned = scanResponseHeader(buffer);
-    }
+    head = await readHeader(run);
   } catch (error) {
-    if (timedOut) return await fail(`timed out after ${timeoutMs} ms`);
-    return await fail(
-      `invalid response header: ${error instanceof Error ? error.message : error}`,
-    );
+    return await fail(`invalid response header: ${error instanceof Error ? error.message : error}`);
   }
-  if (scanned === null) {
-    await status;
-    if (timedOut) return await fail(`timed out after ${timeoutMs} ms`);
-    const how = exited?.signal
-      ? `was killed by ${exited.signal}`
-      : exited?.success
-      ? "exited without writing a response header"
-      : `exited with status ${exited?.code}`;
-    return await fail(buffer.length > 0 ? `${how} (incomplete header)` : how);
+  if (!head.ok) {
+    await run.status;
+    return await fail(head.partial ? `${run.howItEnded} (incomplete header)` : run.howItEnded);
   }
-
-  const { header, bodyStart } = scanned;
+  const { header, first } = head;
   if (header.status < 20 || header.status >= 30) {
     // No body for non-2x: let the program finish on its own (within the deadline).
-    reader.cancel().catch(() => {});
-    status.then(async () => {
-      await stderrDone;
-      cleanup();
-      if (exited && !exited.success) {
-        logger.warn(`${tag}: exited with status ${exited.code} after its header`);
+    run.stdout.cancel().catch(() => {});
+    run.finish().then(() => {
+      if (run.exited && !run.exited.success) {
+        logger.warn(`${tag}: exited with status ${run.exited.code} after its header`);
       }
     });
     return { status: header.status, meta: header.meta };
   }
+  return {
+    status: header.status,
+    meta: header.meta,
+    body: cgiBody(run, first, tag, timeoutMs, logger),
+  };
+}
 
-  let first: Uint8Array | undefined = buffer.subarray(bodyStart);
-  const body = new ReadableStream<Uint8Array>({
+/**
+ * The body after the header: `first`, then the program's output until it ends. The stream
+ * fails (so the connection ends without close_notify) when the deadline cut it or the
+ * program did not exit with 0.
+ */
+function cgiBody(
+  run: CgiRun,
+  first: Uint8Array,
+  tag: string,
+  timeoutMs: number,
+  logger: Logger,
+): ReadableStream<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
+  return new ReadableStream<Uint8Array>({
     async pull(controller): Promise<void> {
-      if (first !== undefined) {
-        const chunk = first;
-        first = undefined;
-        if (chunk.length > 0) {
-          controller.enqueue(chunk);
-          return;
-        }
+      if (pending !== undefined) {
+        const chunk = pending;
+        pending = undefined;
+        if (chunk.length > 0) return controller.enqueue(chunk);
       }
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await reader.read();
+        result = await run.stdout.read();
       } catch (error) {
-        cleanup();
-        controller.error(error);
-        return;
+        run.kill();
+        await run.finish();
+        return controller.error(error);
       }
-      if (!result.done) {
-        controller.enqueue(result.value);
-        return;
-      }
-      await status;
-      await stderrDone;
-      cleanup();
-      if (timedOut) {
+      if (!result.done) return controller.enqueue(result.value);
+      await run.finish();
+      if (run.timedOut) {
         logger.error(`${tag}: timed out after ${timeoutMs} ms while sending its body`);
-        controller.error(new Error(`CGI program timed out after ${timeoutMs} ms`));
-        return;
+        return controller.error(new Error(`CGI program timed out after ${timeoutMs} ms`));
       }
+      const exited = run.exited;
       if (exited && !exited.success) {
-        logger.warn(`${tag}: exited with status ${exited.code} after its header`);
+        const how = exited.signal
+          ? `was killed by ${exited.signal}`
+          : `exited with status ${exited.code}`;
+        logger.warn(`${tag}: ${how} after its header; the body is cut short`);
+        return controller.error(new Error(`CGI program ${how}`));
       }
       controller.close();
     },
     async cancel(): Promise<void> {
-      kill();
-      await reader.cancel().catch(() => {});
-      cleanup();
+      run.kill();
+      await run.finish();
     },
   });
-  return { status: header.status, meta: header.meta, body };
 }
 
 /**
  * A handler that runs CGI programs: from a directory (`root`) or one `program`. No shell
  * is involved and no request data becomes an argument. Answers `51` when no program
- * matches the path and `42` when the program fails.
+ * matches the path (also for lookup errors such as a name over 255 bytes) and `42` when the
+ * program fails; another I/O fault while looking for the program throws (`40`).
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { cgiHandler } from "./cgi.ts";
  * const handler = cgiHandler({ root: "/srv/gemini/cgi-bin", mount: "/cgi-bin", timeoutMs: 5000 });
- * console.assert(typeof handler === "function");
+ * assert.equal(typeof handler, "function");
  * ```
  */
 export function cgiHandler(options: CgiOptions): Handler {

@@ -17,6 +17,7 @@ import { gemtextTitle } from "../gemtext/links.ts";
 import { parseGemtext } from "../gemtext/parse.ts";
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+import { _isNoSuchResource } from "./_lookup.ts";
 
 /** Options for {@linkcode fileServer}. */
 export interface FileServerOptions {
@@ -125,13 +126,12 @@ function isInside(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
+/** stat; `undefined` when there is no such file (see `_isNoSuchResource`), throws on I/O faults. */
 async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
   try {
     return await Deno.stat(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
+    if (_isNoSuchResource(error)) return undefined;
     throw error;
   }
 }
@@ -157,7 +157,8 @@ async function* fileChunks(
 }
 
 /**
- * A small file in one synchronous read, or `undefined` when it cannot be read. On a local
+ * A small file in one synchronous read, or `undefined` when it is not there (an I/O fault
+ * throws, which answers `40`). On a local
  * disk this takes microseconds, less than the thread hand-offs of open, read, read and
  * close as asynchronous operations, which profiling showed to be the largest cost of
  * serving a small file (see bench/RESULTS.md).
@@ -166,8 +167,9 @@ function wholeFile(path: string, limit: number): Uint8Array | undefined {
   try {
     const bytes = Deno.readFileSync(path);
     return bytes.length > limit ? bytes.subarray(0, limit) : bytes;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (_isNoSuchResource(error)) return undefined;
+    throw error;
   }
 }
 
@@ -176,9 +178,7 @@ function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
   try {
     return Deno.lstatSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
+    if (_isNoSuchResource(error)) return undefined;
     throw error;
   }
 }
@@ -212,18 +212,31 @@ export interface ListingEntry {
   title?: string;
 }
 
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** `text` with every control character (C0, DEL, C1, U+2028, U+2029) shown as U+FFFD. */
+function visible(text: string): string {
+  return text.replace(CONTROL, "\uFFFD");
+}
+
 /**
  * A gemtext directory listing: directories first, then files, each sorted by name; files
- * show their size and, for gemtext, the title from their first heading.
+ * show their size and, for gemtext, the title from their first heading. A file name can
+ * hold any byte but `/` and NUL: in the link text, control characters (newlines included)
+ * are shown as U+FFFD, and the link target is percent-encoded, so a name never adds lines.
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { formatListing } from "./static.ts";
  * const text = formatListing("/docs/", [
  *   { name: "b.gmi", directory: false, size: 2048, title: "Bee" },
  *   { name: "a", directory: true, size: 0 },
  * ]);
- * console.assert(text === "# Index of /docs/\n\n=> ../ ..\n=> a/ a/\n=> b.gmi Bee (b.gmi, 2.0 KiB)\n");
+ * assert.equal(text, "# Index of /docs/\n\n=> ../ ..\n=> a/ a/\n=> b.gmi Bee (b.gmi, 2.0 KiB)\n");
+ * const odd = formatListing("/", [{ name: "x\n=> evil", directory: false, size: 1 }]);
+ * assert.equal(odd, "# Index of /\n\n=> x%0A%3D%3E%20evil x\uFFFD=> evil (1 B)\n");
  * ```
  */
 export function formatListing(path: string, entries: ListingEntry[]): string {
@@ -240,9 +253,11 @@ export function formatListing(path: string, entries: ListingEntry[]): string {
   if (path !== "/") lines.push("=> ../ ..");
   for (const e of sorted) {
     const href = encodeURIComponent(e.name) + (e.directory ? "/" : "");
-    if (e.directory) lines.push(`=> ${href} ${e.name}/`);
-    else if (e.title) lines.push(`=> ${href} ${e.title} (${e.name}, ${formatSize(e.size)})`);
-    else lines.push(`=> ${href} ${e.name} (${formatSize(e.size)})`);
+    const name = visible(e.name);
+    const title = e.title ? visible(e.title) : undefined;
+    if (e.directory) lines.push(`=> ${href} ${name}/`);
+    else if (title) lines.push(`=> ${href} ${title} (${name}, ${formatSize(e.size)})`);
+    else lines.push(`=> ${href} ${name} (${formatSize(e.size)})`);
   }
   return lines.join("\n") + "\n";
 }
@@ -300,8 +315,9 @@ export function fileServer(options: FileServerOptions): Handler {
     let real: string;
     try {
       real = await Deno.realPath(path);
-    } catch {
-      return undefined;
+    } catch (error) {
+      if (_isNoSuchResource(error)) return undefined;
+      throw error;
     }
     if (!options.followSymlinks && !isInside(real, root)) return undefined;
     return real;
@@ -342,9 +358,10 @@ export function fileServer(options: FileServerOptions): Handler {
     try {
       found = await rootEntry;
       if (!found) rootEntry = undefined;
-    } catch {
+    } catch (error) {
       rootEntry = undefined;
-      return undefined;
+      if (_isNoSuchResource(error)) return undefined;
+      throw error;
     }
     for (const segment of segments) {
       if (!found?.info.isDirectory) return undefined;

@@ -4,17 +4,21 @@
  * The body is read to exactly `size` bytes under a deadline into a temporary file beside the
  * target, then renamed over it, so an aborted or short upload leaves neither the file nor a
  * partial temporary file. `size=0` deletes the file when deleting is allowed. Success
- * answers `30` to the `gemini://` URL of the resource.
+ * answers `30` to the `gemini://` URL of the resource. Missing directories are made one
+ * level at a time below the real root, never through a symbolic link that leaves it; a
+ * lookup that means "no such file" (a name over 255 bytes, a file used as a directory)
+ * answers `51`. The token is never logged.
  *
  * @module
  */
 
-import { basename, dirname, join, sep } from "node:path";
+import { join, sep } from "node:path";
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { parseTitanUrl, type TitanUrl } from "../protocol/titan.ts";
 import { type AccessPolicy, accessPolicy } from "./access.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { _isNoSuchResource } from "./_lookup.ts";
 
 /** Options for {@linkcode titanHandler}. */
 export interface TitanOptions {
@@ -94,10 +98,10 @@ function authorise(
 }
 
 /**
- * Maps a request's canonical path below `mount` to a file below `root`; `undefined` when
- * it may not be written.
+ * The names of the file's path below `mount` (from the request's canonical path; the last
+ * one is the file name); `undefined` when the path may not be written.
  */
-function targetFile(root: string, mount: string, path: string): string | undefined {
+function targetSegments(mount: string, path: string): string[] | undefined {
   if (path !== mount && !path.startsWith(mount + "/")) return undefined;
   const segments = path.slice(mount.length).split("/").slice(1);
   if (segments.length === 0) return undefined;
@@ -107,13 +111,110 @@ function targetFile(root: string, mount: string, path: string): string | undefin
       return undefined;
     }
   }
-  return join(root, ...segments);
+  return segments;
 }
 
-async function insideRoot(root: string, dir: string): Promise<boolean> {
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root + sep);
+}
+
+const NOT_FOUND: GeminiReply = { status: 51, meta: "Not found" };
+const BAD_PATH: GeminiReply = { status: 59, meta: "Cannot upload to this path" };
+
+/** Where the directory of an upload is, or why it cannot be used. */
+type Directory = { ok: true; dir: string } | { ok: false; reply: GeminiReply };
+
+/**
+ * Walks `segments` (the directories above the file) down from the real path of `root`,
+ * one level at a time, and returns the real path of the last one. With `create`, missing
+ * directories are made one at a time (never `mkdir -p`, which would follow a symbolic link
+ * out of the root before any check). A symbolic link is followed only when its target is a
+ * directory inside the root (else `59`); a component that is a file, or a lookup that means
+ * "no such resource" (`ENAMETOOLONG`, `ENOTDIR`, `EACCES`, missing without `create`),
+ * answers `51`. Other faults throw. Directories made by a walk that then fails are removed.
+ */
+async function walkDirectory(
+  root: string,
+  segments: string[],
+  create: boolean,
+): Promise<Directory> {
+  const made: string[] = [];
+  let result: Directory | undefined;
+  try {
+    result = await walk(root, segments, create, made);
+    return result;
+  } finally {
+    if (!result?.ok) {
+      for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
+    }
+  }
+}
+
+async function walk(
+  root: string,
+  segments: string[],
+  create: boolean,
+  made: string[],
+): Promise<Directory> {
+  if (create) await Deno.mkdir(root, { recursive: true }); // the configured root itself
   const realRoot = await Deno.realPath(root);
-  const real = await Deno.realPath(dir);
-  return real === realRoot || real.startsWith(realRoot + sep);
+  let current = realRoot;
+  for (const segment of segments) {
+    const next = join(current, segment);
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = await Deno.lstat(next);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        if (_isNoSuchResource(error)) return { ok: false, reply: NOT_FOUND };
+        throw error;
+      }
+    }
+    if (info === undefined) {
+      if (!create) return { ok: false, reply: NOT_FOUND };
+      try {
+        await Deno.mkdir(next);
+        made.push(next);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists)) {
+          if (_isNoSuchResource(error)) return { ok: false, reply: NOT_FOUND };
+          throw error;
+        }
+        // made by a concurrent upload: look at it again
+        info = await Deno.lstat(next);
+        if (!info.isDirectory) return { ok: false, reply: NOT_FOUND };
+      }
+      current = next;
+      continue;
+    }
+    if (info.isSymlink) {
+      let real: string;
+      try {
+        real = await Deno.realPath(next);
+      } catch (error) {
+        if (_isNoSuchResource(error)) return { ok: false, reply: BAD_PATH };
+        throw error;
+      }
+      if (!isInside(real, realRoot)) return { ok: false, reply: BAD_PATH };
+      if (!(await Deno.stat(real)).isDirectory) return { ok: false, reply: NOT_FOUND };
+      current = real;
+      continue;
+    }
+    if (!info.isDirectory) return { ok: false, reply: NOT_FOUND };
+    current = next;
+  }
+  return { ok: true, dir: current };
+}
+
+/** lstat of the file itself; `undefined` when absent, a reply when it cannot be a file here. */
+async function existingFile(path: string): Promise<Deno.FileInfo | undefined | GeminiReply> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (_isNoSuchResource(error)) return NOT_FOUND;
+    throw error;
+  }
 }
 
 type BodyResult = { ok: true } | { ok: false; reason: string; reply: GeminiReply };
@@ -184,9 +285,10 @@ async function receive(
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { titanHandler } from "./titan.ts";
  * const handler = titanHandler({ root: "/srv/gemini/wiki", mount: "/wiki", tokens: ["s3cret"], maxSize: 65536 });
- * console.assert(typeof handler === "function");
+ * assert.equal(typeof handler, "function");
  * ```
  */
 export function titanHandler(options: TitanOptions, fallback?: Handler): Handler {
@@ -207,62 +309,91 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
     if (request.url.protocol !== "titan:") {
       return fallback ? await fallback(request) : { status: 59, meta: "Titan request expected" };
     }
-    const tag = `[${request.requestId}] titan ${request.url.pathname}`;
     let params: TitanUrl;
     try {
       params = parseTitanUrl(request.url);
     } catch (error) {
       return { status: 59, meta: error instanceof Error ? error.message : "Bad Titan request" };
     }
+    // The tag names the canonical path, without the parameters: the token never reaches a log.
+    const tag = `[${request.requestId}] titan ${request.path}`;
     const refused = authorise(auth, request, params.token);
     if (refused) {
       logger.warn(`${tag}: refused: ${refused.status} ${refused.meta}`);
       return refused;
     }
-    const file = targetFile(options.root, mount, request.path);
-    if (!file) return { status: 59, meta: "Cannot upload to this path" };
+    const segments = targetSegments(mount, request.path);
+    if (!segments) return BAD_PATH;
+    const name = segments[segments.length - 1];
     const gemini = `gemini://${request.url.host}${encodeRequestPath(request.path)}`;
 
     if (params.size === 0) {
       if (!options.allowDelete) return { status: 59, meta: "Deleting is not allowed here" };
-      try {
-        if (!(await insideRoot(options.root, dirname(file)))) {
-          return { status: 59, meta: "Cannot upload to this path" };
-        }
-        await Deno.remove(file);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return { status: 51, meta: "Not found" };
-        logger.error(`${tag}: cannot delete: ${error}`);
-        return { status: 40, meta: "Cannot delete" };
-      }
-      logger.info(`${tag}: deleted ${file}`);
-      // Like an upload, a delete that succeeds answers 30 to the gemini:// URL of the
-      // resource (issue 8); fetching it now answers 51.
-      return { status: 30, meta: gemini };
+      return await remove(segments, tag, gemini);
     }
     if (params.size > maxSize) {
       return { status: 59, meta: `Upload too large: ${params.size} bytes, limit ${maxSize}` };
+    }
+    // deno-lint-ignore no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(params.mime)) {
+      return { status: 59, meta: "Media type holds control characters" };
     }
     if (!mimeAllowed(params.mime, options.mimeTypes)) {
       return { status: 59, meta: `Media type ${params.mime} is not accepted here` };
     }
     if (!request.body) return { status: 59, meta: "Upload body missing" };
 
-    const dir = dirname(file);
+    let file: string;
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      if (!(await insideRoot(options.root, dir))) {
-        return { status: 59, meta: "Cannot upload to this path" };
-      }
-      if ((await Deno.stat(file).catch(() => undefined))?.isDirectory) {
-        return { status: 59, meta: "Cannot upload over a directory" };
-      }
+      const where = await walkDirectory(options.root, segments.slice(0, -1), true);
+      if (!where.ok) return where.reply;
+      file = join(where.dir, name);
+      const existing = await existingFile(file);
+      if (existing !== undefined && "status" in existing) return existing;
+      if (existing?.isDirectory) return { status: 59, meta: "Cannot upload over a directory" };
     } catch (error) {
-      logger.error(`${tag}: cannot prepare ${dir}: ${error}`);
+      logger.error(`${tag}: cannot prepare the directory: ${error}`);
       return { status: 40, meta: "Cannot store the upload" };
     }
-    const tmp = join(dir, `.${basename(file)}.${crypto.randomUUID().slice(0, 8)}.titan-tmp`);
-    const reader = request.body.getReader();
+    const stored = await store(file, request.body, params.size, tag, request.signal);
+    if (stored) return stored;
+    logger.info(`${tag}: stored ${params.size} bytes (${params.mime}) in ${file}`);
+    return { status: 30, meta: gemini };
+  };
+
+  /** Deletes the file of `segments` (which must not lead out of the root). */
+  async function remove(segments: string[], tag: string, gemini: string): Promise<GeminiReply> {
+    let file: string;
+    try {
+      const where = await walkDirectory(options.root, segments.slice(0, -1), false);
+      if (!where.ok) return where.reply;
+      file = join(where.dir, segments[segments.length - 1]);
+      await Deno.remove(file);
+    } catch (error) {
+      if (_isNoSuchResource(error)) return NOT_FOUND;
+      logger.error(`${tag}: cannot delete: ${error}`);
+      return { status: 40, meta: "Cannot delete" };
+    }
+    logger.info(`${tag}: deleted ${file}`);
+    // Like an upload, a delete that succeeds answers 30 to the gemini:// URL of the
+    // resource (issue 8); fetching it now answers 51.
+    return { status: 30, meta: gemini };
+  }
+
+  /**
+   * Receives exactly `size` bytes into a temporary file beside `file`, then renames it over
+   * `file`. Returns the failure reply, or `undefined` when the file is stored.
+   */
+  async function store(
+    file: string,
+    body: ReadableStream<Uint8Array>,
+    size: number,
+    tag: string,
+    signal: AbortSignal,
+  ): Promise<GeminiReply | undefined> {
+    // A short name, so that any file name up to the system's limit can be uploaded.
+    const tmp = join(file, "..", `.${crypto.randomUUID().slice(0, 12)}.titan-tmp`);
+    const reader = body.getReader();
     let handle: Deno.FsFile | undefined;
     let done = false;
     try {
@@ -271,7 +402,7 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
         createNew: true,
         mode: options.fileMode ?? 0o644,
       });
-      const result = await receive(reader, handle, params.size, timeoutMs, request.signal);
+      const result = await receive(reader, handle, size, timeoutMs, signal);
       if (!result.ok) {
         logger.warn(`${tag}: ${result.reason}; nothing written`);
         return result.reply;
@@ -281,6 +412,7 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
       handle = undefined;
       await Deno.rename(tmp, file);
       done = true;
+      return undefined;
     } catch (error) {
       logger.error(`${tag}: cannot store: ${error}`);
       return { status: 40, meta: "Cannot store the upload" };
@@ -289,7 +421,5 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
       if (!done) await Deno.remove(tmp).catch(() => {});
       reader.cancel().catch(() => {});
     }
-    logger.info(`${tag}: stored ${params.size} bytes (${params.mime}) in ${file}`);
-    return { status: 30, meta: gemini };
-  };
+  }
 }

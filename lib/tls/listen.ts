@@ -385,6 +385,9 @@ class NodeListener implements Listener {
       socket.once("error", onError);
       socket.once("secure", () => {
         socket.off("error", onError);
+        // From here on a client's TCP half-close (FIN after its request) no longer ends
+        // our side, so the response is still sent; before the handshake a FIN closes at once.
+        socket.allowHalfOpen = true;
         resolve();
       });
       socket.once("close", () => reject(new Error("Connection closed during the TLS handshake")));

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
-import { formatFingerprint } from "../../lib/tls/certificate.ts";
+import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
+import { certificateWarnings } from "../../lib/cli/serve.ts";
 import { fetchUrl } from "../server/_client.ts";
 
 async function readUntil(
@@ -172,6 +173,69 @@ Deno.test("gemini serve --config reports errors with file, line and key", async 
     const missing = memoryIo();
     assertEquals(await run(["serve", "--check", join(dir, "nope")], missing), 1);
     assertMatch(missing.stderr.text(), /nope: root of localhost is not a directory/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("certificateWarnings() warns from 30 days before the end of validity and after it, at the exact limits", () => {
+  const now = new Date("2030-06-01T12:00:00Z");
+  const at = (ms: number) => [{ names: ["a.example"], notAfter: new Date(now.getTime() + ms) }];
+  const day = 86_400_000;
+  assertEquals(certificateWarnings(at(30 * day + 1), now), []);
+  assertEquals(certificateWarnings(at(30 * day), now), [
+    "warning: the certificate for a.example expires on 2030-07-01, in 30 days",
+  ]);
+  assertEquals(certificateWarnings(at(day), now), [
+    "warning: the certificate for a.example expires on 2030-06-02, in 1 day",
+  ]);
+  assertEquals(certificateWarnings(at(1), now), [
+    "warning: the certificate for a.example expires on 2030-06-01, in less than a day",
+  ]);
+  assertEquals(certificateWarnings(at(0), now), [
+    "warning: the certificate for a.example expired on 2030-06-01; clients will refuse it",
+  ]);
+  assertEquals(certificateWarnings([], now), []);
+});
+
+Deno.test("gemini serve --cert with an expired certificate, or one expiring within 30 days, warns at start", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-capsule-" });
+  await Deno.writeTextFile(join(dir, "index.gmi"), "# Mine\n");
+  const day = 86_400_000;
+  const cases = [
+    [
+      "expired",
+      new Date(Date.now() - day),
+      /warning: the certificate for localhost expired on \d{4}-\d\d-\d\d; clients will refuse it\n/,
+    ],
+    [
+      "expiring",
+      new Date(Date.now() + 10 * day + 3_600_000),
+      /warning: the certificate for localhost expires on \d{4}-\d\d-\d\d, in 10 days\n/,
+    ],
+    ["fine", new Date(Date.now() + 31 * day), undefined],
+  ] as const;
+  try {
+    for (const [name, notAfter, warning] of cases) {
+      const { cert, key } = await generateCertificate("localhost", {
+        altNames: ["localhost"],
+        notBefore: new Date(Date.now() - 400 * day),
+        notAfter,
+      });
+      await Deno.writeTextFile(join(dir, `${name}.pem`), cert);
+      await Deno.writeTextFile(join(dir, `${name}.key`), key);
+      const io = await inProcess(
+        ["--cert", join(dir, `${name}.pem`), "--key", join(dir, `${name}.key`), join(dir)],
+        async (port) => {
+          // The server still serves with it: the warning is for the operator.
+          const r = await fetchUrl(port, `gemini://localhost:${port}/`);
+          assertEquals([r.status, r.text], [20, "# Mine\n"]);
+        },
+      );
+      const stderr = io.stderr.text();
+      if (warning) assertMatch(stderr, warning);
+      else assert(!stderr.includes("warning:"), stderr);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

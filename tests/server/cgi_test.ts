@@ -6,7 +6,10 @@ import {
   resolveCgiTarget,
 } from "../../lib/server/cgi.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
+import tls from "node:tls";
 import { memoryLogger, request, serveHandler } from "./_harness.ts";
+import { fetchUrl } from "./_client.ts";
+import { handlerRequest } from "./_request.ts";
 
 function parseEnv(body: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -314,6 +317,270 @@ Deno.test("cgi: a large body is streamed through whole", async () => {
     assert(res.bytes.every((b) => b === 0));
   } finally {
     await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Polls until `pid` is no longer running (bounded); returns whether it went. */
+async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+async function readPid(path: string): Promise<number> {
+  for (let i = 0; i < 250; i++) {
+    const text = await Deno.readTextFile(path).catch(() => "");
+    if (/^\d+\s*$/.test(text)) return Number(text);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no pid in ${path}`);
+}
+
+Deno.test("cgi: a child holding stdout open ends the response at cgi_timeout, and the child is killed, also when it left the process group", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cgi-test-" });
+  const pids: number[] = [];
+  const header = `printf '20 text/plain\\r\\nline\\n'`;
+  // The child keeps the program's stdout for 40 s; the program exits at once (status 0).
+  await script(
+    dir,
+    "group",
+    `#!/bin/sh\n${header}\nsh -c 'echo $$ > "${dir}/group.pid"; exec sleep 40' &\n`,
+  );
+  await script(
+    dir,
+    "escaped",
+    `#!/bin/sh\n${header}\nsetsid sh -c 'echo $$ > "${dir}/escaped.pid"; exec sleep 40' &\n`,
+  );
+  // A child that also cleared its environment cannot be found: the response still ends.
+  await script(
+    dir,
+    "hidden",
+    `#!/bin/sh\n${header}\nsetsid env -i sh -c 'echo $$ > "${dir}/hidden.pid"; exec sleep 40' &\n`,
+  );
+  const logger = memoryLogger();
+  const server = await serveHandler(
+    cgiHandler({ root: dir, mount: "/cgi", timeoutMs: 2000, logger }),
+  );
+  try {
+    for (const name of ["group", "escaped", "hidden"]) {
+      const started = Date.now();
+      const res = await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/${name}`);
+      const took = Date.now() - started;
+      assertEquals([res.status, res.text], [20, "line\n"], name);
+      // Ended at the deadline (2 s), far from the child's 40 s; cut short, so no close_notify.
+      assert(took >= 1500 && took < 20_000, `${name}: the response took ${took} ms`);
+      assertEquals(res.closeNotify, false, name);
+      const pid = await readPid(`${dir}/${name}.pid`);
+      pids.push(pid);
+      if (name !== "hidden") assert(await waitGone(pid), `${name}: child ${pid} survived`);
+    }
+    assertStringIncludes(logger.lines.join("\n"), "timed out after 2000 ms while sending its body");
+  } finally {
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGKILL"); // the hidden child, started by this test
+      } catch {
+        // gone
+      }
+    }
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: a program that dies after its header (signal or non-zero exit) ends the connection without close_notify", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cgi-test-" });
+  // The pause lets the partial body reach the client before the program dies: what this
+  // test guards is the missing close_notify, not the timing of the last write.
+  const header = `printf '20 text/plain\\r\\npartial\\n'\nsleep 0.2`;
+  await script(dir, "killed", `#!/bin/sh\n${header}\nkill -KILL $$\n`);
+  await script(dir, "failed", `#!/bin/sh\n${header}\nexit 3\n`);
+  await script(dir, "fine", `#!/bin/sh\n${header}\nexit 0\n`);
+  const logger = memoryLogger();
+  const server = await serveHandler(cgiHandler({ root: dir, mount: "/cgi", logger }));
+  try {
+    for (const [name, notify] of [["killed", false], ["failed", false], ["fine", true]] as const) {
+      const res = await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/${name}`);
+      assertEquals([res.status, res.text], [20, "partial\n"], name);
+      assertEquals(res.closeNotify, notify, name);
+    }
+    const log = logger.lines.join("\n");
+    assertStringIncludes(log, "was killed by SIGKILL after its header; the body is cut short");
+    assertStringIncludes(log, "exited with status 3 after its header; the body is cut short");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Sends `url` over node:tls, then half-closes TCP (`end()`); resolves with all it got. */
+function requestThenHalfClose(port: number, url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(text);
+    }, 15_000);
+    const socket = tls.connect(
+      { port, host: "127.0.0.1", rejectUnauthorized: false, servername: "localhost" },
+      () => socket.end(`${url}\r\n`),
+    );
+    socket.on("data", (chunk: Uint8Array) => (text += new TextDecoder().decode(chunk)));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+Deno.test("cgi: a client that half-closes TCP right after its request still gets the response (both backends)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cgi-test-" });
+  // The program answers after a moment, when the client's FIN has surely arrived.
+  await script(dir, "late", `#!/bin/sh\nsleep 0.3\nprintf '20 text/plain\\r\\nlate body\\n'\n`);
+  try {
+    for (const backend of ["node", "deno"] as const) {
+      const server = await serveHandler(
+        cgiHandler({ root: dir, mount: "/cgi" }),
+        { backend, requestClientCertificate: backend === "node" },
+      );
+      try {
+        const text = await requestThenHalfClose(
+          server.port,
+          `gemini://localhost:${server.port}/cgi/late`,
+        );
+        assertEquals(text, "20 text/plain\r\nlate body\n", backend);
+      } finally {
+        await server.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: %00 in the query runs the program: QUERY_STRING raw, GEMINI_SEARCH_STRING left out (was 42)", async () => {
+  const dir = await cgiDir();
+  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  try {
+    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/env.sh?a%00b`);
+    assertEquals(res.status, 20);
+    const env = parseEnv(res.body);
+    assertEquals(env.QUERY_STRING, "a%00b");
+    assertEquals(env.GEMINI_SEARCH_STRING, undefined);
+    assertEquals(env.GEMINI_URL, `gemini://localhost:${server.port}/cgi/env.sh?a%00b`);
+    // %01 is no NUL: decoded as usual.
+    const one = parseEnv(
+      (await request(server.port, `gemini://localhost:${server.port}/cgi/env.sh?a%01b`)).body,
+    );
+    assertEquals(one.GEMINI_SEARCH_STRING, "a\x01b");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgiEnvironment() never sets PATH_TRANSLATED outside the CGI directory and leaves out values holding NUL", () => {
+  const request = {
+    url: new URL("gemini://example.org/app/x?q%00"),
+    path: "/app/x",
+    host: "example.org",
+    clientCertificate: undefined,
+    remoteAddress: { hostname: "192.0.2.1", port: 5555 },
+    requestId: "r",
+    signal: new AbortController().signal,
+  };
+  const target = (pathInfo: string) => ({
+    scriptPath: "/srv/app/bin/app",
+    scriptName: "/app",
+    pathInfo,
+    documentRoot: "/srv/app/bin",
+  });
+  const cases: [string, string | undefined][] = [
+    ["/x", "/srv/app/bin/x"],
+    ["/x/../y", "/srv/app/bin/y"],
+    ["/x/..", "/srv/app/bin"],
+    ["/x/../../etc/passwd", undefined],
+    ["/..", undefined],
+    ["/../bin-other/f", undefined],
+    ["/x/../../../../../../etc/passwd", undefined],
+    ["", undefined],
+  ];
+  for (const [pathInfo, expected] of cases) {
+    const env = cgiEnvironment(request, target(pathInfo));
+    assertEquals(env.PATH_TRANSLATED, expected, pathInfo);
+    assertEquals(env.PATH_INFO, pathInfo);
+  }
+  const env = cgiEnvironment(request, target(""));
+  assertEquals(env.QUERY_STRING, "q%00");
+  assert(!("GEMINI_SEARCH_STRING" in env));
+  assert(Object.values(env).every((v) => !v.includes("\0")));
+});
+
+Deno.test("cgi: PATH_TRANSLATED stays inside the directory for a decoded path that climbs out (handler called directly)", async () => {
+  const dir = await cgiDir();
+  const handler = cgiHandler({ program: `${dir}/cgi-bin/env.sh`, mount: "/app" });
+  try {
+    // The server refuses encoded slashes before any handler; the CGI module is safe alone.
+    const reply = await handler(
+      handlerRequest("gemini://localhost/app/x/..%2F..%2F..%2Fetc%2Fpasswd", {
+        path: "/app/x/../../../etc/passwd",
+      }),
+    );
+    assertEquals(reply.status, 20);
+    const env = parseEnv(await new Response(reply.body as ReadableStream).text());
+    assertEquals(env.PATH_INFO, "/x/../../../etc/passwd");
+    assertEquals(env.PATH_TRANSLATED, undefined);
+    const inside = await handler(
+      handlerRequest("gemini://localhost/app/a/b", { path: "/app/a/b" }),
+    );
+    const envInside = parseEnv(await new Response(inside.body as ReadableStream).text());
+    assertEquals(envInside.PATH_TRANSLATED, `${dir}/cgi-bin/a/b`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: lookups that mean no such program answer 51: a 256-byte name, a file used as a directory", async () => {
+  const dir = await cgiDir();
+  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  const base = `gemini://localhost:${server.port}/cgi`;
+  try {
+    for (
+      const path of ["m".repeat(255), "m".repeat(256), `sub/${"m".repeat(256)}/x`, "plain.txt/x"]
+    ) {
+      const res = await request(server.port, `${base}/${path}`);
+      assertEquals([res.status, res.meta], [51, "Not found"], `${path.length} bytes`);
+    }
+    assertEquals((await request(server.port, `${base}/sub/hello`)).status, 20);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cgi: a real I/O fault while looking for the program is an error (40), not 51", async () => {
+  const dir = await cgiDir();
+  const stat = Deno.stat;
+  // EIO cannot be provoked on a healthy disk: the lookup of one name fails with it.
+  Deno.stat = (path: string | URL) =>
+    String(path).endsWith("/faulty")
+      ? Promise.reject(Object.assign(new Error("Input/output error (os error 5)"), { code: "EIO" }))
+      : stat(path);
+  try {
+    const handler = cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" });
+    const fault = await Promise.resolve(
+      handler(handlerRequest("gemini://localhost/cgi/faulty", { path: "/cgi/faulty" })),
+    ).then(() => undefined, (error) => error);
+    assert(fault instanceof Error && fault.message.includes("Input/output"), String(fault));
+    const missing = await handler(handlerRequest("gemini://localhost/cgi/nothing"));
+    assertEquals(missing.status, 51);
+  } finally {
+    Deno.stat = stat;
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -203,3 +203,87 @@ Deno.test("fileServer() streams large files intact and refuses files over the ca
     assertEquals(r.closeNotify, true);
   });
 });
+
+Deno.test("fileServer() answers 51 for lookups that mean no such file: a 256-byte name (ENAMETOOLONG), a file used as a directory, a symlink loop", async () => {
+  await withStatic({}, async (port, root) => {
+    // 255 bytes is the longest name the file system takes: served when it exists, 51 when
+    // not; 256 bytes cannot exist at all (ENAMETOOLONG, formerly 40).
+    const longest = "n".repeat(251) + ".gmi";
+    assertEquals(new TextEncoder().encode(longest).length, 255);
+    await Deno.writeTextFile(join(root, longest), "# Longest\n");
+    const served = await fetchUrl(port, `gemini://localhost/${longest}`);
+    assertEquals([served.status, served.text], [20, "# Longest\n"]);
+    const absent = "m".repeat(255);
+    assertEquals((await fetchUrl(port, `gemini://localhost/${absent}`)).status, 51);
+    for (const name of ["n".repeat(252) + ".gmi", "m".repeat(256), "é".repeat(128)]) {
+      const res = await fetchUrl(port, `gemini://localhost/${encodeURI(name)}`);
+      assertEquals([res.status, res.meta], [51, "Not found"], `${name.length} characters`);
+    }
+    const deep = await fetchUrl(port, `gemini://localhost/docs/${"m".repeat(256)}/x.gmi`);
+    assertEquals(deep.status, 51);
+    // ENOTDIR: a file in the middle of the path.
+    assertEquals((await fetchUrl(port, "gemini://localhost/notes.txt/x")).status, 51);
+    // ELOOP: a symlink that points at itself.
+    await Deno.symlink(join(root, "loop"), join(root, "loop"));
+    assertEquals((await fetchUrl(port, "gemini://localhost/loop")).status, 51);
+    assertEquals((await fetchUrl(port, "gemini://localhost/loop/x")).status, 51);
+  });
+});
+
+Deno.test("fileServer() listings neutralise newlines and control characters in file names: no gemtext injection", async () => {
+  await withStatic({ listing: true }, async (port, root) => {
+    const dir = join(root, "odd");
+    await Deno.mkdir(dir);
+    const names = [
+      "a\n=> evil.gmi Click me",
+      "b\r\n# Forged heading",
+      "c\x1b[31mred.txt",
+      "d\u2028e.txt",
+    ];
+    for (const name of names) await Deno.writeTextFile(join(dir, name), "x");
+    await Deno.mkdir(join(dir, "f\ng"));
+    // A gemtext title with a control character is neutralised too.
+    await Deno.writeTextFile(join(dir, "t.gmi"), "# Title\x07bell\n");
+    const res = await fetchUrl(port, "gemini://localhost/odd/");
+    assertEquals(res.status, 20);
+    const lines = res.text.trimEnd().split("\n");
+    assertEquals(lines.slice(0, 3), ["# Index of /odd/", "", "=> ../ .."]);
+    // One link line per entry, nothing else: no name added a line of its own.
+    const links = lines.slice(3);
+    assertEquals(links.length, names.length + 2, res.text);
+    assert(links.every((l) => l.startsWith("=> ")), res.text);
+    // deno-lint-ignore no-control-regex
+    assert(!/[\x00-\x09\x0b-\x1f\x7f\u2028]/.test(res.text), JSON.stringify(res.text));
+    assertEquals(links[0], "=> f%0Ag/ f\uFFFDg/");
+    assertEquals(
+      links[1],
+      "=> a%0A%3D%3E%20evil.gmi%20Click%20me a\uFFFD=> evil.gmi Click me (1 B)",
+    );
+    assertEquals(links[2], "=> b%0D%0A%23%20Forged%20heading b\uFFFD\uFFFD# Forged heading (1 B)");
+    assertEquals(links[3], "=> c%1B%5B31mred.txt c\uFFFD[31mred.txt (1 B)");
+    assertEquals(links[4], "=> d%E2%80%A8e.txt d\uFFFDe.txt (1 B)");
+    assertEquals(links[5], "=> t.gmi Title\uFFFDbell (t.gmi, 13 B)");
+  });
+});
+
+Deno.test("fileServer() answers 40 for a real I/O fault while reading a file, not 51", async () => {
+  await withStatic({}, async (port, root) => {
+    await Deno.writeTextFile(join(root, "faulty.gmi"), "# Unreadable\n");
+    const readFileSync = Deno.readFileSync;
+    // EIO cannot be provoked on a healthy disk: reading one file fails with it.
+    Deno.readFileSync = (path: string | URL) => {
+      if (String(path).endsWith("/faulty.gmi")) {
+        throw Object.assign(new Error("Input/output error (os error 5)"), { code: "EIO" });
+      }
+      return readFileSync(path);
+    };
+    try {
+      const res = await fetchUrl(port, "gemini://localhost/faulty.gmi");
+      assertEquals(res.status, 40);
+      assertEquals((await fetchUrl(port, "gemini://localhost/absent.gmi")).status, 51);
+      assertEquals((await fetchUrl(port, "gemini://localhost/notes.txt")).status, 20);
+    } finally {
+      Deno.readFileSync = readFileSync;
+    }
+  });
+});

@@ -3,6 +3,8 @@ import { mimeAllowed, titanHandler, type TitanOptions } from "../../lib/server/t
 import { titanUpload } from "../../lib/client/titan.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { memoryLogger, request, serveHandler } from "./_harness.ts";
+import { createLogger } from "../../lib/server/logger.ts";
+import { AccessLog } from "../../lib/server/access_log.ts";
 import { handlerRequest } from "./_request.ts";
 
 const encoder = new TextEncoder();
@@ -219,4 +221,144 @@ Deno.test("titan: a server that does not list the titan scheme answers 53", asyn
   } finally {
     await server.close();
   }
+});
+
+/** Lines a real logger (text format) and access log wrote, one string per write. */
+function writtenLines(): { lines: string[]; write: (line: string) => void } {
+  const lines: string[] = [];
+  return { lines, write: (line) => void lines.push(line) };
+}
+
+async function pollUntil(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 250 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert(check(), `timed out waiting for ${what}`);
+}
+
+Deno.test("titan: the token never reaches the error log or the access log (uploads, refusals, malformed parameters)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "titan-test-" });
+  const errors = writtenLines();
+  const access = writtenLines();
+  const server = await serveHandler(
+    titanHandler({
+      root: dir,
+      mount: "/wiki",
+      tokens: ["s3cret-token"],
+      logger: createLogger(errors, { level: "debug" }),
+    }),
+    { accessLog: new AccessLog(access) },
+  );
+  const base = `titan://localhost:${server.port}/wiki`;
+  try {
+    const ok = await titanUpload(`${base}/a.gmi`, encoder.encode("x"), { token: "s3cret-token" });
+    assertEquals(ok.status, 30);
+    const wrong = await titanUpload(`${base}/a.gmi`, encoder.encode("x"), {
+      token: "guessed-token",
+    });
+    assertEquals(wrong.status, 59);
+    const malformed = [
+      `${base}/b.gmi;size=abc;token=s3cret-token`,
+      `${base}/b.gmi;token=s3cret-token`,
+      `${base}/b.gmi;mime=text/plain;token=guessed-token;size=-1`,
+    ];
+    for (const url of malformed) {
+      assertEquals((await request(server.port, url, { upload: encoder.encode("x") })).status, 59);
+    }
+    await pollUntil(() => access.lines.length === 2 + malformed.length, "the access log");
+    const all = [...errors.lines, ...access.lines].join("");
+    assertStringIncludes(errors.lines.join(""), "stored 1 bytes");
+    assertStringIncludes(errors.lines.join(""), "refused: 59");
+    assert(!all.includes("s3cret-token"), all);
+    assert(!all.includes("guessed-token"), all);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("titan: a CRLF in mime= cannot add a line to the log", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "titan-test-" });
+  const errors = writtenLines();
+  const server = await serveHandler(
+    titanHandler({ root: dir, mount: "/wiki", tokens: ["t"], logger: createLogger(errors) }),
+  );
+  try {
+    const forged = "text/plain\r\n2030-01-01T00:00:00.000Z error forged: disk on fire";
+    const res = await titanUpload(
+      `titan://localhost:${server.port}/wiki/page.txt`,
+      encoder.encode("x"),
+      { token: "t", mime: forged },
+    );
+    assertEquals([res.status, res.meta], [59, "Media type holds control characters"]);
+    // A well-formed upload is still logged, as one line.
+    const ok = await titanUpload(
+      `titan://localhost:${server.port}/wiki/page.txt`,
+      encoder.encode("x"),
+      { token: "t", mime: "text/plain" },
+    );
+    assertEquals(ok.status, 30);
+    assert(errors.lines.length > 0);
+    for (const line of errors.lines) {
+      assertEquals(line.indexOf("\n"), line.length - 1, JSON.stringify(line));
+      assert(!line.includes("\r") && !line.includes("forged"), JSON.stringify(line));
+    }
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("titan: directory creation never follows a symlink out of the root (nothing is created outside)", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "titan-outside-" });
+  try {
+    await withTitan({ tokens: ["t"] }, async ({ dir, base }) => {
+      await Deno.symlink(outside, `${dir}/out`);
+      await Deno.mkdir(`${dir}/real`);
+      await Deno.symlink(`${dir}/real`, `${dir}/in`);
+      for (const path of ["out/sub/deeper/f.txt", "out/sub/f.txt", "out/f.txt"]) {
+        const res = await titanUpload(`titan://${base}/${path}`, encoder.encode("x"), {
+          token: "t",
+        });
+        assertEquals([res.status, res.meta], [59, "Cannot upload to this path"], path);
+      }
+      assertEquals(await listing(outside), [], "created outside the root");
+      // A link to a directory inside the root is followed.
+      const inside = await titanUpload(`titan://${base}/in/new/f.txt`, encoder.encode("in"), {
+        token: "t",
+      });
+      assertEquals(inside.status, 30);
+      assertEquals(await Deno.readTextFile(`${dir}/real/new/f.txt`), "in");
+    });
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("titan: lookups that mean no such file answer 51 (a 256-byte name, a file used as a directory); a 255-byte name is stored", async () => {
+  await withTitan({ tokens: ["t"], allowDelete: true }, async ({ dir, base }) => {
+    const longest = "n".repeat(251) + ".gmi";
+    const stored = await titanUpload(`titan://${base}/${longest}`, encoder.encode("long"), {
+      token: "t",
+    });
+    assertEquals([stored.status, stored.meta], [30, `gemini://${base}/${longest}`]);
+    assertEquals(await Deno.readTextFile(`${dir}/${longest}`), "long");
+    for (const path of ["n".repeat(252) + ".gmi", `sub/${"m".repeat(256)}/x.gmi`]) {
+      const res = await titanUpload(`titan://${base}/${path}`, encoder.encode("x"), {
+        token: "t",
+      });
+      assertEquals([res.status, res.meta], [51, "Not found"], path);
+      const gone = await titanUpload(`titan://${base}/${path}`, new Uint8Array(), { token: "t" });
+      assertEquals(gone.status, 51, `delete ${path}`);
+    }
+    // ENOTDIR: a file in the middle of the path.
+    await Deno.writeTextFile(`${dir}/file.txt`, "f");
+    const under = await titanUpload(`titan://${base}/file.txt/x.gmi`, encoder.encode("x"), {
+      token: "t",
+    });
+    assertEquals(under.status, 51);
+    const del = await titanUpload(`titan://${base}/file.txt/x.gmi`, new Uint8Array(), {
+      token: "t",
+    });
+    assertEquals(del.status, 51);
+    assertEquals(await listing(dir), [longest, "file.txt"].sort());
+  });
 });
