@@ -70,7 +70,7 @@ export const PUSH_MAX_BYTES = 1024 * 1_048_576;
 /** The full soak's count of fuzzed request lines. */
 export const FUZZ_COUNT = 100_000;
 /** The longest the fuzz may run in the full soak, ms. */
-export const FUZZ_MAX_MS = 180_000;
+export const FUZZ_MAX_MS = 300_000;
 
 /** `fullMs` scaled, at least one second. */
 export function scaledMs(fullMs: number, scale: number): number {

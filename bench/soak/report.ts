@@ -69,8 +69,8 @@ function mib(kib: number): string {
 }
 
 function delta(kib: number, base: number): string {
-  const d = (kib - base) / 1024;
-  return `${mib(kib)} (${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(0)})`;
+  const d = Math.round((kib - base) / 1024);
+  return `${mib(kib)} (${d >= 0 ? "+" : "−"}${Math.abs(d)})`;
 }
 
 function cell(text: string): string {

@@ -449,15 +449,17 @@ Deno.test("soakTable(): one line per row with the deltas and the verdict", () =>
   const table = soakTable([
     row(),
     row({ backend: "deno", attack: "pusher", peakKiB: 400 * 1024, recycles: ["recycling"] }),
+    row({ afterKiB: 100 * 1024 - 300 }),
   ]);
   const lines = table.split("\n");
-  assertEquals(lines.length, 4);
+  assertEquals(lines.length, 5);
   assertMatch(lines[0], /\| backend +\| attack .*\| 10 s after MiB \(Δ\) .*\| result +\|$/);
   assertMatch(lines[2], /\| node +\| connect-flood .*\| 100 +\| 100 \(\+0\) .*\| PASS +\|$/);
   assertMatch(
     lines[3],
     /\| deno .*\| 400 \(\+300\) .*\| 1 +\| 40\/40, worst 12 ms .*FAIL \(peak\)/,
   );
+  assertMatch(lines[4], /\| 100 \(\+0\) +\| 100 \(\+0\) +\|/); // less than half a MiB: no "−0"
   assert(lines.every((l) => l.length === lines[0].length), "aligned columns");
 });
 
