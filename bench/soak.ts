@@ -197,6 +197,18 @@ async function commandOutput(cmd: string, args: string[]): Promise<string> {
   }
 }
 
+/** The commit measured, its branch, and the last commit that changed the server's code. */
+async function codeVersion(): Promise<string> {
+  const git = (...args: string[]): Promise<string> => commandOutput("git", args);
+  const head = await git("rev-parse", "--short", "HEAD");
+  const branch = await git("rev-parse", "--abbrev-ref", "HEAD");
+  const server = await git("log", "-1", "--format=%h", "--", "lib", "cli.ts", "deno.json");
+  const dirty = (await git("status", "--porcelain", "--", "lib", "cli.ts")) === ""
+    ? ""
+    : ", with uncommitted changes";
+  return `${head} (branch ${branch}); the server code (lib/, cli.ts, deno.json) as of ${server}${dirty}`;
+}
+
 async function machine(): Promise<string[]> {
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
@@ -241,14 +253,7 @@ async function main(): Promise<number> {
     deno: `${Deno.version.deno} (V8 ${Deno.version.v8})`,
     command: command(),
     servers: [],
-    code: `${await commandOutput("git", [
-      "rev-parse",
-      "--short",
-      "HEAD",
-    ])} (branch ${await commandOutput(
-      "git",
-      ["rev-parse", "--abbrev-ref", "HEAD"],
-    )})`,
+    code: await codeVersion(),
     scale: settings.scale,
     elapsedS: 0,
   };
