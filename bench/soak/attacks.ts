@@ -5,16 +5,14 @@
  * client) to the server's per-address limits; the probe has a block of its own
  * (127.200.0.0/16) that no attack uses.
  *
- * | name            | what it does                                                                       |
- * | --------------- | ---------------------------------------------------------------------------------- |
- * | `connect-flood` | TCP connect, then close at once, from 4,096 addresses, 32 at a time                |
- * | `hello-flood`   | a real ClientHello (captured from node:tls), then close, from 4,096 addresses      |
- * | `tls11-flood`   | a ClientHello offering only TLS 1.1, wait for the refusal, from 4,096 addresses    |
- * | `refused-flood` | TCP connect, then close at once, from one address, 16 at a time                    |
- * | `idle-tcp`      | 1,000 TCP connections (one per address) that send nothing, held, then closed      |
- * | `idle-tls`      | 1,000 TLS connections, handshake done, no request, held, then closed               |
- * | `pusher`        | 2 clients that send a request line and then keep writing (at most 1 GiB), never reading |
- * | `fuzz`          | 100,000 fuzzed request lines (bench/soak/fuzz.ts), one per TLS connection, 32 at a time |
+ * - `connect-flood`: TCP connect, then close at once, from 4,096 addresses, 32 at a time
+ * - `hello-flood`: a real ClientHello (captured from node:tls), then close, 4,096 addresses
+ * - `tls11-flood`: a ClientHello offering only TLS 1.1, wait for the refusal, 4,096 addresses
+ * - `refused-flood`: TCP connect, then close at once, from one address, 16 at a time
+ * - `idle-tcp`: 1,000 TCP connections (one per address) that send nothing, held, then closed
+ * - `idle-tls`: 1,000 TLS connections, handshake done, no request, held, then closed
+ * - `pusher`: 2 clients that send a request line, then keep writing (1 GiB at most), never read
+ * - `fuzz`: 100,000 fuzzed request lines (fuzz.ts), one per TLS connection, 32 at a time
  *
  * Durations and counts are multiplied by the scale (`SOAK_SCALE`), with a floor.
  *
