@@ -20,7 +20,7 @@ TEST_FLAGS ?=
 TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin \
 	aarch64-apple-darwin x86_64-pc-windows-msvc
 
-.PHONY: help check fmt test test-unit bundle bundle-smoke compile serve bench bench-server clean
+.PHONY: help check fmt test test-unit bundle bundle-smoke compile serve bench bench-server soak clean
 
 help:
 	@echo "make check         format check, lint, type check, doc lint (fast)"
@@ -31,6 +31,9 @@ help:
 	@echo "make serve         serve the default capsule on localhost:1965"
 	@echo "make bench         client and parser benchmarks"
 	@echo "make bench-server  server benchmark against molly-brown; writes bench/RESULTS.md"
+	@echo "make soak          gemini serve under floods, idle sockets, a pusher and fuzzing, on both"
+	@echo "                   backends (~15 min); writes bench/SOAK.md. SOAK_BACKENDS=node,"
+	@echo "                   SOAK_ATTACKS=fuzz,pusher and SOAK_SCALE=0.1 run a part"
 
 check:
 	$(DENO) fmt --check
@@ -73,6 +76,9 @@ bench:
 
 bench-server:
 	$(DENO) run --allow-all bench/server_compare.ts
+
+soak:
+	$(DENO) run --allow-all bench/soak.ts
 
 clean:
 	rm -rf $(DIST) coverage bench/.work
