@@ -185,7 +185,7 @@ Deno.test("Browser explains client errors on a page: network, trust change; decl
     const body = browser.state.page!.body;
     assertStringIncludes(body, "Nothing was sent to the server.");
     assertStringIncludes(body, "AB:AB:AB");
-    assertStringIncludes(body, "press R and choose to trust it");
+    assertStringIncludes(body, "press R, then o to trust it until you quit or s to");
 
     browser.open("gemini://h.example/gopher");
     await until(() => !browser.state.loading, "the refusal");
@@ -488,7 +488,7 @@ Deno.test("Browser bookmarks and lists bookmarks, history and help as pages", as
     assertEquals(browser.state.layout.links[0].url, "gemini://h.example/");
     browser.dispatch("?");
     await until(() => browser.state.page?.url === "about:help", "help");
-    assertStringIncludes(browser.state.page!.body, "follow link number N");
+    assertStringIncludes(browser.state.page!.body, "follow link N");
   });
 });
 

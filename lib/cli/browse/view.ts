@@ -1,0 +1,206 @@
+/**
+ * What `gemini browse` draws for a state, with no I/O: the page rows (preformatted rows
+ * scrolled sideways), the status line and the area below it (`./panel.ts`).
+ *
+ * @module
+ */
+
+import { displayWidth } from "../../gemtext/render.ts";
+import { fitWidth, sliceColumns } from "./columns.ts";
+import { shownUrl } from "./layout.ts";
+import { bottomPanel, contentHeight } from "./panel.ts";
+import type { BrowserState, ScreenLine } from "./state.ts";
+
+/** Columns of the page text: the window width capped at the readable maximum. */
+export function pageWidth(state: BrowserState): number {
+  return Math.max(1, Math.min(state.width, state.maxWidth));
+}
+
+/** The margin left of a page column centred in a window wider than the readable maximum. */
+export function pageMargin(state: BrowserState): number {
+  return Math.max(0, Math.floor((state.width - pageWidth(state)) / 2));
+}
+
+/** Columns preformatted rows can use: from the page column's left edge to the window's right. */
+export function preformattedWidth(state: BrowserState): number {
+  return Math.max(1, state.width - pageMargin(state));
+}
+
+/** How far wide preformatted rows can scroll sideways (0: nothing is wider than the screen). */
+export function maxHscroll(state: BrowserState): number {
+  return Math.max(0, state.layout.wide - preformattedWidth(state));
+}
+
+function trustLabel(trust: string | undefined): string {
+  switch (trust) {
+    case undefined:
+      return "";
+    case "first-use":
+      return "trusted (first use)";
+    case "match":
+      return "trusted";
+    case "expired-replaced":
+      return "trusted (renewed)";
+    case "changed-accepted":
+      return "trusted (new key saved)";
+    case "changed-once":
+      return "trusted (this session only)";
+    case "changed-warned":
+      return "UNTRUSTED (key changed)";
+    case "unchecked":
+      return "unchecked";
+    default:
+      return trust;
+  }
+}
+
+/** The status line in parts: the tab, the URL (or what is loading) and the rest. */
+function statusParts(state: BrowserState): { tab: string; url: string; rest: string[] } {
+  const page = state.page;
+  const rest: string[] = [];
+  const tab = state.tabs.length > 1 ? `[${state.tab + 1}/${state.tabs.length}] ` : "";
+  let url: string;
+  if (state.loading) {
+    url = `→ ${state.loading.url}`;
+    if (state.progress) rest.push(state.progress);
+  } else if (page) url = shownUrl(page);
+  else url = "gemini browse";
+  if (page && !state.loading) {
+    if (page.error) rest.push(page.title ?? "error");
+    else if (page.status !== undefined) rest.push(`${page.status} ${page.mediaType}`);
+    const trust = trustLabel(page.trust);
+    if (trust) rest.push(trust);
+    if (page.identity) rest.push(`id: ${page.identity}`);
+    const total = state.layout.rows.length;
+    const h = contentHeight(state);
+    if (total > h) rest.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
+    if (maxHscroll(state) > 0) {
+      const w = preformattedWidth(state);
+      rest.push(
+        `cols ${state.hscroll + 1}-${Math.min(state.layout.wide, state.hscroll + w)}/` +
+          `${state.layout.wide} < >`,
+      );
+    }
+  }
+  return { tab, url, rest };
+}
+
+/** The status line text: tab, URL, status, trust verdict, identity, position. */
+export function statusText(state: BrowserState): string {
+  const { tab, url, rest } = statusParts(state);
+  return tab + [url, ...rest].join(" │ ");
+}
+
+/**
+ * The status line cut to `width` columns: a long URL loses its middle (`…`) so that the
+ * status, trust verdict and identity stay visible; in a narrow window the last parts
+ * (position, identity...) give way first.
+ */
+export function fitStatus(state: BrowserState, width: number): string {
+  const full = statusText(state);
+  if (displayWidth(full) <= width) return full;
+  const { tab, url, rest } = statusParts(state);
+  const least = Math.min(24, Math.floor(width * 0.45));
+  const parts = [...rest];
+  let tail = "";
+  let room = 0;
+  for (;;) {
+    tail = parts.length > 0 ? " │ " + parts.join(" │ ") : "";
+    room = width - displayWidth(tab + tail);
+    if (room >= least || parts.length === 0) break;
+    parts.pop();
+  }
+  if (displayWidth(url) <= room) return tab + url + tail;
+  if (room < least) return fitWidth(full, width);
+  const chars = [...url];
+  const head = Math.ceil((room - 1) * 0.6);
+  let left = fitWidth(url, head);
+  let right = "";
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const next = chars[i] + right;
+    if (displayWidth(left) + 1 + displayWidth(next) > room) break;
+    right = next;
+  }
+  if (displayWidth(left) + 1 + displayWidth(right) > room) left = fitWidth(left, room - 1);
+  return fitWidth(`${tab}${left}…${right}${tail}`, width);
+}
+
+function marksOf(plain: string, term: string): [number, number][] {
+  const marks: [number, number][] = [];
+  const lower = plain.toLowerCase();
+  const needle = term.toLowerCase();
+  if (needle === "") return marks;
+  let at = lower.indexOf(needle);
+  while (at >= 0) {
+    marks.push([at, at + needle.length]);
+    at = lower.indexOf(needle, at + needle.length);
+  }
+  return marks;
+}
+
+function pageRows(state: BrowserState): ScreenLine[] {
+  const lines: ScreenLine[] = [];
+  const h = contentHeight(state);
+  const selectedLink = state.selected !== undefined
+    ? state.layout.links[state.selected]?.number
+    : undefined;
+  const margin = pageMargin(state);
+  const room = state.width - margin;
+  for (let i = 0; i < h; i++) {
+    const row = state.layout.rows[state.scroll + i];
+    if (!row) {
+      lines.push({ plain: "", text: "", style: "page" });
+      continue;
+    }
+    const shifted = row.preformatted && state.hscroll > 0;
+    const plain = shifted
+      ? sliceColumns(row.plain, state.hscroll, room)
+      : fitWidth(row.plain, room);
+    const line: ScreenLine = {
+      plain,
+      text: plain === row.plain ? row.text : plain,
+      style: selectedLink !== undefined && row.link === selectedLink ? "selected" : "page",
+    };
+    if (margin > 0) line.indent = margin;
+    if (state.search && state.search.matches.includes(state.scroll + i)) {
+      line.marks = marksOf(plain, state.search.term);
+      if (state.search.matches[state.search.index] === state.scroll + i) line.current = true;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * The screen: `height` lines of at most `width` columns. Page rows first, then the status
+ * line, then the prompt or message area, which takes as many rows as it needs. The text of a
+ * `secret` prompt is never part of the output.
+ *
+ * @example
+ * ```ts
+ * import { initialState, update, view } from "./model.ts";
+ * import assert from "node:assert/strict";
+ * let s = initialState({ width: 30, height: 4 });
+ * s = update(s, { type: "ask", prompt: { kind: "secret", id: 1, label: "Password", value: "" } }).state;
+ * s = update(s, "x").state;
+ * assert.equal(view(s)[3].plain, "Password: *");
+ * ```
+ */
+export function view(state: BrowserState): ScreenLine[] {
+  const status = fitStatus(state, state.width);
+  return [
+    ...pageRows(state),
+    { plain: status, text: status, style: "status" },
+    ...bottomPanel(state).lines,
+  ];
+}
+
+/** Where the terminal cursor goes: in the answer being edited, or `undefined` (hidden). */
+export function cursorPosition(state: BrowserState): { row: number; col: number } | undefined {
+  const panel = bottomPanel(state);
+  if (!panel.cursor) return undefined;
+  return {
+    row: state.height - panel.lines.length + panel.cursor.row,
+    col: Math.min(state.width - 1, panel.cursor.col),
+  };
+}
