@@ -100,7 +100,7 @@ export function fitStatus(state: BrowserState, width: number): string {
   const full = statusText(state);
   if (displayWidth(full) <= width) return full;
   const { tab, url, rest } = statusParts(state);
-  const least = Math.min(24, Math.floor(width * 0.45));
+  const least = Math.min(24, Math.floor(width * 0.6));
   const parts = [...rest];
   let tail = "";
   let room = 0;

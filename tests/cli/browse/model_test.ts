@@ -1,4 +1,10 @@
 import { paint } from "../../../lib/cli/browse/terminal.ts";
+import {
+  PAGE_KEYMAP,
+  pageCommand,
+  PROMPT_KEYMAP,
+  promptCommand,
+} from "../../../lib/cli/browse/keymap.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
 import {
   type BrowserState,
@@ -12,6 +18,7 @@ import {
   type Page,
   pageWidth,
   parentUrl,
+  PROMPT_KEYS,
   rootUrl,
   typedUrl,
   update,
@@ -72,7 +79,8 @@ Deno.test("view() draws exactly height lines: page rows, status line, message li
   assertEquals(lines.length, 6);
   assertEquals(lines.slice(0, 2), ["# Hello", "world"]);
   assertEquals(lines.slice(2, 4), ["", ""]);
-  assertStringIncludes(lines[4], URL_.slice(0, 25));
+  // 30 columns: the URL keeps its start and end; the status gives way.
+  assertEquals(lines[4], "gemini://example.o…ir/page.gmi");
   assertEquals(view(s)[4].style, "status");
   assertEquals(lines[5], "Hello");
   assertEquals(view(s)[5].hint, undefined, "no room for the key hints in 30 columns");
@@ -764,10 +772,13 @@ Deno.test("typedUrl(), parentUrl() and rootUrl()", () => {
   assertEquals(rootUrl("about:help"), undefined);
 });
 
-Deno.test("the README key table lists every key of the browser", async () => {
+Deno.test("the README key tables list every key of the browser and of its prompts", async () => {
   const readme = await Deno.readTextFile(new URL("../../../README.md", import.meta.url));
-  const section = readme.slice(readme.indexOf("## gemini browse"));
-  for (const k of KEYS) {
+  const section = readme.slice(
+    readme.indexOf("## gemini browse"),
+    readme.indexOf("## gemini serve"),
+  );
+  for (const k of [...KEYS, ...PROMPT_KEYS]) {
     assert(
       new RegExp(
         "\\| `" + k.keys.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "`\\s+\\| " +
@@ -776,4 +787,22 @@ Deno.test("the README key table lists every key of the browser", async () => {
       k.keys,
     );
   }
+});
+
+Deno.test("the key tables drive the keys: every key named in a table does something", () => {
+  const s = withPage(LINKS, { width: 80, height: 12 });
+  for (const row of PAGE_KEYMAP) {
+    for (const [key, command] of Object.entries(row.keys)) {
+      assertEquals(pageCommand(key), command, key);
+    }
+  }
+  for (const row of PROMPT_KEYMAP) {
+    for (const [key, command] of Object.entries(row.keys)) {
+      assertEquals(promptCommand(key), command, key);
+    }
+  }
+  // A key in no table does nothing on a page.
+  const r = update(s, "z");
+  assertEquals(r.effects, []);
+  assertEquals(r.state, s);
 });
