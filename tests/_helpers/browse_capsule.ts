@@ -38,7 +38,10 @@ const LONG = [
 /** A line with tabs, drawn below a longer line when the page scrolls by one row. */
 export const TAB_LINE = "a\tb\tc";
 /** A preformatted row wider than any screen of the tests. */
-export const WIDE_LINE = "0123456789".repeat(12) + "END";
+export const WIDE_LINE = Array.from(
+  { length: 120 },
+  (_, i) => "0123456789abcdefghijklmnopqrstuvwxyz"[i % 36],
+).join("") + "END";
 
 /** Preformatted text: tabs and a row wider than the screen. */
 export const PRE = [
@@ -49,6 +52,7 @@ export const PRE = [
   WIDE_LINE,
   "```",
   "After the block.",
+  ...Array.from({ length: 30 }, (_, i) => `Filler line ${i + 1}.`),
   "",
 ].join("\n");
 
@@ -115,13 +119,17 @@ export function respond(line: string): { header: string; body?: Uint8Array | str
         header: "20 text/gemini",
         body: [
           "# Elsewhere",
-          `=> gemini://localhost:${url.port}/one.gmi Another host`,
+          "=> /away Another host",
           `=> gopher://127.0.0.1:${url.port}/1/ A gopher hole`,
           "=> mailto:someone@example.org Write to us",
-          `=> /far Far away`,
+          "=> /far Far away",
+          "=> /question A long question",
+          "=> https://example.com/ The web",
           "",
         ].join("\n"),
       };
+    case "/away":
+      return { header: `30 gemini://localhost:${url.port}/one.gmi` };
     case "/far":
       return {
         header: `30 gemini://localhost:${url.port}/${"a-very-long-path-segment/".repeat(10)}end`,

@@ -39,7 +39,7 @@ import {
   type Tab,
 } from "./state.ts";
 import { EMPTY_LAYOUT, emptyTab, inTab, restore, snapshot, tabLoading, tabTitle } from "./tabs.ts";
-import { maxHscroll, pageWidth, preformattedWidth } from "./view.ts";
+import { maxHscroll, pageWidth, preformattedWidth } from "./geometry.ts";
 
 export type {
   BrowserEvent,

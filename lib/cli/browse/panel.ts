@@ -10,6 +10,7 @@
 
 import { displayWidth, wrapText } from "../../gemtext/render.ts";
 import { fitWidth, graphemes, printable } from "./columns.ts";
+import { maxHscroll } from "./geometry.ts";
 import type { BrowserState, Prompt, ScreenLine } from "./state.ts";
 
 /** The rows of the area and where the cursor goes (`row` counts from the area's top). */
@@ -23,6 +24,7 @@ export interface Panel {
 /** Key hints on the message row when nothing else is going on. */
 export const PAGE_HINT = "? help · o open · b back · q quit";
 const SEARCH_HINT = "n/N next/previous · Esc ends the search";
+const WIDE_HINT = "< > scroll sideways · ? help · q quit";
 const MORE = " … M: read all";
 
 /** Most rows the area may take: the window less the status line and one page row. */
@@ -266,7 +268,12 @@ function messagePanel(state: BrowserState): Panel {
   // The main keys, dimmed at the right, while nothing else needs the row's end.
   if (!state.loading && !state.digits && !state.pick) {
     const last = lines[lines.length - 1];
-    const hint = withHint(last.plain, width, [state.search ? SEARCH_HINT : PAGE_HINT]);
+    const hints = state.search
+      ? [SEARCH_HINT]
+      : maxHscroll(state) > 0
+      ? [WIDE_HINT, PAGE_HINT]
+      : [PAGE_HINT];
+    const hint = withHint(last.plain, width, hints);
     if (hint) last.hint = hint;
   }
   return { lines };

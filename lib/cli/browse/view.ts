@@ -8,28 +8,11 @@
 import { displayWidth } from "../../gemtext/render.ts";
 import { fitWidth, sliceColumns } from "./columns.ts";
 import { shownUrl } from "./layout.ts";
+import { maxHscroll, pageMargin, preformattedWidth } from "./geometry.ts";
 import { bottomPanel, contentHeight } from "./panel.ts";
 import type { BrowserState, ScreenLine } from "./state.ts";
 
-/** Columns of the page text: the window width capped at the readable maximum. */
-export function pageWidth(state: BrowserState): number {
-  return Math.max(1, Math.min(state.width, state.maxWidth));
-}
-
-/** The margin left of a page column centred in a window wider than the readable maximum. */
-export function pageMargin(state: BrowserState): number {
-  return Math.max(0, Math.floor((state.width - pageWidth(state)) / 2));
-}
-
-/** Columns preformatted rows can use: from the page column's left edge to the window's right. */
-export function preformattedWidth(state: BrowserState): number {
-  return Math.max(1, state.width - pageMargin(state));
-}
-
-/** How far wide preformatted rows can scroll sideways (0: nothing is wider than the screen). */
-export function maxHscroll(state: BrowserState): number {
-  return Math.max(0, state.layout.wide - preformattedWidth(state));
-}
+export { maxHscroll, pageMargin, pageWidth, preformattedWidth } from "./geometry.ts";
 
 function trustLabel(trust: string | undefined): string {
   switch (trust) {
@@ -54,31 +37,41 @@ function trustLabel(trust: string | undefined): string {
   }
 }
 
+/** A part of the status line after the URL; a lower rank gives way first when space is short. */
+interface StatusPart {
+  text: string;
+  rank: number;
+}
+
 /** The status line in parts: the tab, the URL (or what is loading) and the rest. */
-function statusParts(state: BrowserState): { tab: string; url: string; rest: string[] } {
+function statusParts(state: BrowserState): { tab: string; url: string; rest: StatusPart[] } {
   const page = state.page;
-  const rest: string[] = [];
+  const rest: StatusPart[] = [];
+  const add = (text: string, rank: number): void => {
+    rest.push({ text, rank });
+  };
   const tab = state.tabs.length > 1 ? `[${state.tab + 1}/${state.tabs.length}] ` : "";
   let url: string;
   if (state.loading) {
     url = `→ ${state.loading.url}`;
-    if (state.progress) rest.push(state.progress);
+    if (state.progress) add(state.progress, 5);
   } else if (page) url = shownUrl(page);
   else url = "gemini browse";
   if (page && !state.loading) {
-    if (page.error) rest.push(page.title ?? "error");
-    else if (page.status !== undefined) rest.push(`${page.status} ${page.mediaType}`);
+    if (page.error) add(page.title ?? "error", 3);
+    else if (page.status !== undefined) add(`${page.status} ${page.mediaType}`, 3);
     const trust = trustLabel(page.trust);
-    if (trust) rest.push(trust);
-    if (page.identity) rest.push(`id: ${page.identity}`);
+    if (trust) add(trust, 5);
+    if (page.identity) add(`id: ${page.identity}`, 4);
     const total = state.layout.rows.length;
     const h = contentHeight(state);
-    if (total > h) rest.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
+    if (total > h) add(`${Math.round(100 * (state.scroll + h) / total)}%`, 1);
     if (maxHscroll(state) > 0) {
       const w = preformattedWidth(state);
-      rest.push(
+      add(
         `cols ${state.hscroll + 1}-${Math.min(state.layout.wide, state.hscroll + w)}/` +
           `${state.layout.wide} < >`,
+        2,
       );
     }
   }
@@ -88,7 +81,7 @@ function statusParts(state: BrowserState): { tab: string; url: string; rest: str
 /** The status line text: tab, URL, status, trust verdict, identity, position. */
 export function statusText(state: BrowserState): string {
   const { tab, url, rest } = statusParts(state);
-  return tab + [url, ...rest].join(" │ ");
+  return tab + [url, ...rest.map((p) => p.text)].join(" │ ");
 }
 
 /**
@@ -105,10 +98,12 @@ export function fitStatus(state: BrowserState, width: number): string {
   let tail = "";
   let room = 0;
   for (;;) {
-    tail = parts.length > 0 ? " │ " + parts.join(" │ ") : "";
+    tail = parts.length > 0 ? " │ " + parts.map((p) => p.text).join(" │ ") : "";
     room = width - displayWidth(tab + tail);
     if (room >= least || parts.length === 0) break;
-    parts.pop();
+    // The least important part gives way first; the trust verdict last of all.
+    const drop = parts.reduce((low, p, i) => p.rank < parts[low].rank ? i : low, 0);
+    parts.splice(drop, 1);
   }
   if (displayWidth(url) <= room) return tab + url + tail;
   if (room < least) return fitWidth(full, width);
