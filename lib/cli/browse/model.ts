@@ -971,5 +971,9 @@ export function update(
 ): { state: BrowserState; effects: Effect[] } {
   const e: BrowserEvent = typeof input === "string" ? { type: "key", key: input } : input;
   const [next, effects] = event(state, e);
-  return { state: logMessage(state, next), effects };
+  const logged = logMessage(state, next);
+  // The area below the status line may have shrunk (a prompt closed, a shorter message):
+  // the page never stays scrolled past its end.
+  const scroll = clampScroll(logged, logged.scroll);
+  return { state: scroll === logged.scroll ? logged : { ...logged, scroll }, effects };
 }
