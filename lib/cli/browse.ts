@@ -2,7 +2,7 @@
  * `gemini browse [URL]`: an interactive terminal browser. Full screen on a terminal
  * (alternate screen, raw keys, resize-aware); a line mode with `--line`, when `TERM=dumb`,
  * or when standard output is not a terminal. Every trust and identity decision the client
- * cannot make alone is asked in the browser's prompt line.
+ * cannot make alone is asked in the browser's prompt area.
  *
  * @module
  */

@@ -120,23 +120,35 @@ export function answerField(
   cursor: number,
   fieldWidth: number,
 ): { text: string; col: number } {
-  const w = (parts: string[]): number => displayWidth(parts.join(""));
-  if (w(shown) <= fieldWidth - 1) return { text: shown.join(""), col: w(shown.slice(0, cursor)) };
+  const widths = shown.map((g) => displayWidth(g));
+  const sum = (from: number, to: number): number => {
+    let n = 0;
+    for (let i = from; i < to; i++) n += widths[i];
+    return n;
+  };
+  if (sum(0, shown.length) <= fieldWidth - 1) {
+    return { text: shown.join(""), col: sum(0, cursor) };
+  }
   if (fieldWidth < 4) return { text: "", col: 0 };
   // Room for the text before the cursor: the field less the cursor's cell and a marker.
   const room = fieldWidth - 2;
   let start = 0;
-  if (w(shown.slice(0, cursor)) > room) {
+  let before = sum(0, cursor);
+  if (before > room) {
+    // Scrolled: "…" then as much before the cursor as fits.
     start = cursor;
-    while (start > 0 && 1 + w(shown.slice(start - 1, cursor)) <= room) start--;
+    before = 0;
+    while (start > 0 && 1 + before + widths[start - 1] <= room) before += widths[--start];
   }
   let text = (start > 0 ? "…" : "") + shown.slice(start, cursor).join("");
-  const col = displayWidth(text);
+  const col = (start > 0 ? 1 : 0) + before;
+  let used = col;
   let end = cursor;
   for (; end < shown.length; end++) {
     const more = end + 1 < shown.length ? 1 : 0;
-    if (displayWidth(text + shown[end]) + more > fieldWidth) break;
+    if (used + widths[end] + more > fieldWidth) break;
     text += shown[end];
+    used += widths[end];
   }
   if (end < shown.length) text += "…";
   return { text, col };
@@ -149,7 +161,7 @@ function textRows(
 ): { rows: string[]; pinned: number; cursor: { row: number; col: number } } {
   const labelRows = wrapText(question(prompt), width);
   const last = labelRows[labelRows.length - 1];
-  const minField = Math.min(width, Math.max(12, Math.floor(width / 3)));
+  const minField = Math.min(width, Math.max(12, Math.min(40, Math.floor(width / 3))));
   const shared = displayWidth(last) + 1 + minField <= width;
   const prefix = shared ? `${last} ` : "";
   const rows = shared ? labelRows.slice(0, -1) : labelRows;

@@ -11,8 +11,11 @@ import type { Layout, Page } from "./layout.ts";
 
 export type { Layout, Page };
 
-/** How a fetch moves through history. */
-export type Nav = "push" | "back" | "forward" | "reload";
+/**
+ * How a fetch moves through history: `push` adds the page after the current one, `reload`
+ * replaces it in place. (Back and forward never fetch: their pages come from memory.)
+ */
+export type Nav = "push" | "reload";
 
 /** A place in history: a URL, how far down it was read, and the page kept in memory. */
 export interface HistoryEntry {

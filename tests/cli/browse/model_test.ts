@@ -44,7 +44,7 @@ function withPage(
 function load(
   state: BrowserState,
   p: Page,
-  nav: "push" | "back" | "forward" | "reload" = "push",
+  nav: "push" | "reload" = "push",
 ): BrowserState {
   const loading = { ...state, loading: { id: 900, url: p.url, nav }, nextId: 901 };
   return update(loading, { type: "loaded", id: 900, page: p }).state;
