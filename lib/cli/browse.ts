@@ -2,7 +2,7 @@
  * `gemini browse [URL]`: an interactive terminal browser. Full screen on a terminal
  * (alternate screen, raw keys, resize-aware); a line mode with `--line`, when `TERM=dumb`,
  * or when standard output is not a terminal. Every trust and identity decision the client
- * cannot make alone is asked in the browser's prompt line.
+ * cannot make alone is asked in the browser's prompt area.
  *
  * @module
  */
@@ -16,11 +16,11 @@ import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.t
 import { Browser, type Fetcher } from "./browse/browser.ts";
 import { makeClientFetcher } from "./browse/client_fetcher.ts";
 import { LinePrinter, runLineMode } from "./browse/line_mode.ts";
-import { cursorPosition, initialState, KEYS, view } from "./browse/model.ts";
+import { cursorPosition, initialState, KEYS, PROMPT_KEYS, view } from "./browse/model.ts";
 import { BrowseStore } from "./browse/store.ts";
 import { loadBrowseConfig } from "./browse/config.ts";
 import { SessionIdentities } from "./browse/session_identities.ts";
-import { FullScreen } from "./browse/terminal.ts";
+import { FullScreen, osc52 } from "./browse/terminal.ts";
 import type { CliIo } from "./io.ts";
 
 const SPEC: CommandSpec = {
@@ -51,6 +51,9 @@ const SPEC: CommandSpec = {
     "Keys:",
     ...KEYS.map((k) => `  ${k.keys.padEnd(16)} ${k.action}`),
     "",
+    "Keys in a prompt:",
+    ...PROMPT_KEYS.map((k) => `  ${k.keys.padEnd(22)} ${k.action}`),
+    "",
     "Config: the [client] table of config.toml (trust, retries, proxies...) applies as in",
     "gemini get; its [browse] table holds the browser's own settings:",
     "  [browse]",
@@ -58,6 +61,9 @@ const SPEC: CommandSpec = {
     '  downloads = "~/Downloads"',
     "  [browse.handlers]",
     '  "image/*" = "feh"',
+    "  [browse.schemes]",
+    '  mailto = "thunderbird -compose"',
+    '  https = ["firefox", "--new-tab"]',
     "",
     "Files in the data dir: bookmarks.gmi, history.json, session.json, subscriptions.json,",
     "insecure_hosts.json, downloads/ (with GEMINI_HOME set, else $XDG_DOWNLOAD_DIR).",
@@ -149,6 +155,7 @@ export async function main(
     identities,
     downloadsDir: downloads,
     handlers: config.handlers,
+    schemes: config.schemes,
     opener: systemOpener(),
   };
 
@@ -156,6 +163,10 @@ export async function main(
     const printer = new LinePrinter();
     const browser = new Browser({
       ...common,
+      // The URL is printed with the message; a terminal also gets it on its clipboard.
+      copy: (text) => {
+        if (io.stdout.isTerminal) void io.stdout.write(osc52(text));
+      },
       render: printer.render,
       state: initialState({ width: io.columns() ?? 80, height: 1000, maxWidth, color }),
     });
@@ -166,6 +177,7 @@ export async function main(
   const size = screen.size();
   const browser = new Browser({
     ...common,
+    copy: (text) => screen.draw(osc52(text)),
     render: (state) => screen.render(view(state), state.width, cursorPosition(state), displayWidth),
     state: initialState({ ...size, maxWidth, color }),
   });

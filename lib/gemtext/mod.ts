@@ -40,6 +40,7 @@ export { type ExtractedLink, extractLinks, gemtextTitle, resolveLink } from "./l
 export { type Gemfeed, type GemfeedEntry, parseGemfeed } from "./feed.ts";
 export {
   displayWidth,
+  expandTabs,
   RENDER_STYLES,
   type RenderedLink,
   type RenderedRow,

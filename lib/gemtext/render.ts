@@ -75,6 +75,12 @@ export interface RenderOptions {
    * own internal scheme (e.g. `about`).
    */
   quietSchemes?: readonly string[];
+  /**
+   * Expands tabs in preformatted lines to stops every `tabWidth` columns (a terminal draws a
+   * tab by moving the cursor, which leaves whatever was on screen in the cells it skips).
+   * Default: tabs in preformatted lines are kept as they are.
+   */
+  tabWidth?: number;
 }
 
 /** One terminal row of output. */
@@ -87,6 +93,8 @@ export interface RenderedRow {
   source: number;
   /** The number of the link this row shows, on every row of a link line. */
   link?: number;
+  /** The row is a preformatted line (never wrapped, so it may be wider than the width). */
+  preformatted?: boolean;
 }
 
 /** One numbered link of a rendered document. */
@@ -299,6 +307,44 @@ export function wrapText(text: string, width: number, options: WrapOptions = {})
   return rows;
 }
 
+/**
+ * Replaces each tab in `text` with the spaces that reach the next stop (every `tabWidth`
+ * display columns, counted from the start of `text`), as a terminal would move the cursor.
+ *
+ * @example
+ * ```ts
+ * import { expandTabs } from "./render.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(expandTabs("a\tb", 8), "a       b");
+ * assert.equal(expandTabs("abcdefgh\tc", 8), "abcdefgh        c");
+ * assert.equal(expandTabs("日\tx", 4), "日  x");
+ * ```
+ *
+ * @param text One line of text.
+ * @param tabWidth Columns between tab stops (a positive whole number).
+ * @throws {RangeError} when `tabWidth` is not a positive whole number.
+ */
+export function expandTabs(text: string, tabWidth: number): string {
+  if (!Number.isInteger(tabWidth) || tabWidth < 1) {
+    throw new RangeError(`Tab width must be a positive whole number, got ${tabWidth}`);
+  }
+  if (!text.includes("\t")) return text;
+  let out = "";
+  let column = 0;
+  for (const part of text.split(/(\t)/)) {
+    if (part === "\t") {
+      const spaces = tabWidth - (column % tabWidth);
+      out += " ".repeat(spaces);
+      column += spaces;
+    } else if (part !== "") {
+      out += part;
+      column += displayWidth(part);
+    }
+  }
+  return out;
+}
+
 /** Cuts `text` to `width` columns, ending with an ellipsis when something was cut. */
 function truncate(text: string, width: number): string {
   if (width === Infinity || displayWidth(text) <= width) return text;
@@ -333,7 +379,8 @@ function clean(text: string, tabs: boolean): string {
  *   with colour, plain otherwise, cut to the width).
  * - ANSI styles appear only when `color` is true; then `text` is `plain` with styles added.
  * - Control characters in the document (an ESC could drive the terminal) are shown as U+FFFD;
- *   tabs in wrapped lines become four spaces, tabs in preformatted lines are kept.
+ *   tabs in wrapped lines become four spaces; tabs in preformatted lines are kept, or expanded
+ *   to tab stops with `tabWidth`. Preformatted rows carry `preformatted: true`.
  *
  * @example
  * ```ts
@@ -447,8 +494,12 @@ export function renderGemtext(
         }
         break;
       case "preformatted": {
-        const text = clean(line.text, false);
+        const cleaned = clean(line.text, false);
+        const text = options.tabWidth === undefined
+          ? cleaned
+          : expandTabs(cleaned, options.tabWidth);
         add(text, paint("preformatted", text));
+        rows[rows.length - 1].preformatted = true;
         break;
       }
     }

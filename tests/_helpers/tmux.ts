@@ -38,17 +38,30 @@ export class Tmux {
     this.socket = `test-${Deno.pid}-${++counter}`;
   }
 
-  /** Starts `command` (argv) in a `width` x `height` window with extra environment. */
+  /**
+   * Starts `command` (argv) in a `width` x `height` window with extra environment. `options`
+   * are global tmux options set before the command starts (e.g. `set-clipboard: "on"`).
+   */
   async start(
     command: string[],
-    options: { env?: Record<string, string>; width?: number; height?: number; cwd?: string } = {},
+    options: {
+      env?: Record<string, string>;
+      width?: number;
+      height?: number;
+      cwd?: string;
+      options?: Record<string, string>;
+    } = {},
   ): Promise<void> {
     const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    const globals = Object.entries(options.options ?? {}).flatMap((
+      [k, v],
+    ) => ["set-option", "-g", k, v, ";"]);
     const r = await tmuxRun([
       "-L",
       this.socket,
       "-f",
       "/dev/null",
+      ...globals,
       "new-session",
       "-d",
       "-s",
@@ -70,6 +83,41 @@ export class Tmux {
     const r = await tmuxRun(["-L", this.socket, "capture-pane", "-p", "-t", this.session]);
     if (r.code !== 0) return "";
     return r.stdout;
+  }
+
+  /** The cursor position in the pane (0-based). */
+  async cursor(): Promise<{ x: number; y: number }> {
+    const r = await tmuxRun([
+      "-L",
+      this.socket,
+      "display-message",
+      "-p",
+      "-t",
+      this.session,
+      "#{cursor_x} #{cursor_y}",
+    ]);
+    const [x, y] = r.stdout.trim().split(" ").map(Number);
+    return { x, y };
+  }
+
+  /** The terminal device of the pane (to write to the screen behind the program's back). */
+  async paneTty(): Promise<string> {
+    const r = await tmuxRun([
+      "-L",
+      this.socket,
+      "display-message",
+      "-p",
+      "-t",
+      this.session,
+      "#{pane_tty}",
+    ]);
+    return r.stdout.trim();
+  }
+
+  /** The newest paste buffer (what a program put there with OSC 52), or `undefined`. */
+  async buffer(): Promise<string | undefined> {
+    const r = await tmuxRun(["-L", this.socket, "show-buffer"]);
+    return r.code === 0 ? r.stdout : undefined;
   }
 
   /** Types `text` literally. */

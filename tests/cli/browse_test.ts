@@ -3,9 +3,14 @@ import { fakeResponse } from "../_helpers/fake_response.ts";
 import { downloadsDir, loadBrowseConfig, main } from "../../lib/cli/browse.ts";
 import { loadClientConfig } from "../../lib/client/config.ts";
 import type { Fetcher } from "../../lib/cli/browse/browser.ts";
+import { KEYS, PROMPT_KEYS } from "../../lib/cli/browse/model.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { UsageError } from "../../lib/cli/args.ts";
 import type { GeminiResponse } from "../../lib/client/types.ts";
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 function page(url: string, body: string): GeminiResponse {
   return fakeResponse(url, 20, "text/gemini", body);
@@ -23,12 +28,15 @@ async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
   }
 }
 
-Deno.test("gemini browse --help lists the options and every key", async () => {
+Deno.test("gemini browse --help lists the options, every key and every prompt key", async () => {
   const io = memoryIo();
   assertEquals(await main(["--help"], io), 0);
   const text = io.stdout.text();
-  for (const part of ["--line", "--width N", "--downloads DIR", "follow link number N"]) {
+  for (const part of ["--line", "--width N", "--downloads DIR", "[browse.schemes]"]) {
     assertStringIncludes(text, part);
+  }
+  for (const k of [...KEYS, ...PROMPT_KEYS]) {
+    assert(new RegExp(`^  ${escape(k.keys)} +${escape(k.action)}$`, "m").test(text), k.keys);
   }
 });
 
@@ -75,19 +83,25 @@ Deno.test("gemini browse --width caps the page width", async () => {
 Deno.test("the [browse] table of config.toml sets the browser; browse.toml is still read", async () => {
   await withHome(async (home) => {
     const paths = { configDir: home, dataDir: home, configFile: `${home}/config.toml` };
-    assertEquals(await loadBrowseConfig(paths), { handlers: {} });
+    assertEquals(await loadBrowseConfig(paths), { handlers: {}, schemes: {} });
     // The older browse.toml (flat keys) is read when config.toml has no [browse] table.
     await Deno.writeTextFile(`${home}/browse.toml`, "max_width = 60\n[handlers]\n'*' = 'x'\n");
-    assertEquals(await loadBrowseConfig(paths), { maxWidth: 60, handlers: { "*": "x" } });
+    assertEquals(await loadBrowseConfig(paths), {
+      maxWidth: 60,
+      handlers: { "*": "x" },
+      schemes: {},
+    });
     await Deno.writeTextFile(
       paths.configFile,
       '[client]\nretries = 1\n\n[browse]\nmax_width = 72\ndownloads = "~/dl"\n\n' +
-        '[browse.handlers]\n"Image/*" = "feh"\n',
+        '[browse.handlers]\n"Image/*" = "feh"\n\n' +
+        '[browse.schemes]\nMailto = "thunderbird  -compose"\nhttps = ["firefox", "--new-tab"]\n',
     );
     assertEquals(await loadBrowseConfig(paths), {
       maxWidth: 72,
       downloads: "~/dl",
       handlers: { "image/*": "feh" },
+      schemes: { mailto: ["thunderbird", "-compose"], https: ["firefox", "--new-tab"] },
     });
     // The client loader accepts the table and ignores it.
     assertEquals(await loadClientConfig(paths), { retries: 1 });
@@ -104,6 +118,12 @@ Deno.test("a bad [browse] value is an error naming the file, line and key", asyn
       "config.toml:2: browse.handlers.image: a key must be a media type",
     ],
     ['[browse.handlers]\n"text/*" = 1\n', "config.toml:2: browse.handlers.text/*: expected"],
+    ["[browse]\nschemes = 1\n", "config.toml:2: browse.schemes: expected a table"],
+    ['[browse.schemes]\nmailto = ""\n', "config.toml:2: browse.schemes.mailto: expected a program"],
+    ['[browse.schemes]\nmailto = ["a", 2]\n', "browse.schemes.mailto: expected a program"],
+    ["[browse.schemes]\nmailto = []\n", "browse.schemes.mailto: expected a program"],
+    ['[browse.schemes]\n"no scheme" = "x"\n', "a key must be a URL scheme"],
+    ['[browse.schemes]\ngemini = "x"\n', "browse.schemes.gemini: the browser opens this scheme"],
   ];
   for (const [text, message] of cases) {
     await withHome(async (home) => {

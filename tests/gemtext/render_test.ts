@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import {
   displayWidth,
+  expandTabs,
   parseGemtext,
   RENDER_STYLES,
   renderGemtext,
@@ -151,6 +152,30 @@ Deno.test("renderGemtext() never wraps preformatted lines; they stay long and un
   const wide = "+" + "-".repeat(70) + "+";
   const rows = plainRows(`${FENCE}\n${wide}\n\tindented  spaces \n${FENCE}`, 40);
   assertEquals(rows, [wide, "\tindented  spaces "]);
+});
+
+Deno.test("renderGemtext() with tabWidth expands tabs in preformatted rows to tab stops; rows say they are preformatted", () => {
+  const doc = `${FENCE}\na\tb\n12345678\tc\n日\tx\n${FENCE}\ntext\tline`;
+  const { rows } = renderGemtext(parseGemtext(doc), { width: 40, color: false, tabWidth: 8 });
+  assertEquals(rows.map((r) => r.plain), [
+    "a       b",
+    "12345678        c",
+    "日      x",
+    "text    line",
+  ]);
+  assertEquals(rows.map((r) => r.preformatted), [true, true, true, undefined]);
+  // Without tabWidth the tabs of preformatted rows stay (the documented default).
+  assertEquals(renderGemtext(parseGemtext(doc), { width: 40, color: false }).rows[0].plain, "a\tb");
+});
+
+Deno.test("expandTabs() reaches the next stop from the display column, and rejects a bad width", () => {
+  assertEquals(expandTabs("", 8), "");
+  assertEquals(expandTabs("\t", 8), " ".repeat(8));
+  assertEquals(expandTabs("1234567\tx", 8), "1234567 x");
+  assertEquals(expandTabs("\t\t", 4), " ".repeat(8));
+  assertEquals(expandTabs("e\u0301\tx", 4), "e\u0301   x");
+  assertEquals(expandTabs("a\tb", 1), "a b");
+  for (const bad of [0, -1, 1.5, NaN]) assertThrows(() => expandTabs("a\tb", bad), RangeError);
 });
 
 Deno.test("renderGemtext() shows alt text only as one quiet caption row", () => {

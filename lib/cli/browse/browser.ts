@@ -59,6 +59,14 @@ export interface BrowserOptions {
   /** The system opener, e.g. `["xdg-open"]`. */
   opener?: string[];
   /**
+   * Programs (argv, the URL is added last) for links of schemes the browser does not fetch,
+   * by scheme (`mailto`, `https`...). A scheme listed here is never fetched, even through a
+   * proxy. Others fall back on the client, then on `opener`.
+   */
+  schemes?: Record<string, string[]>;
+  /** Puts text on the terminal's clipboard (OSC 52); absent: copying says it cannot. */
+  copy?: (text: string) => void;
+  /**
    * Starts an opener program on a file or URL; default: `Deno.Command(...).spawn()`. Throws
    * when the program cannot be started (the browser says so).
    */
@@ -122,26 +130,47 @@ function dateOf(d: Date | string | undefined): string {
   return Number.isNaN(date.getTime()) ? String(d) : date.toISOString().slice(0, 10);
 }
 
-/** The lines that describe a certificate change (shown above the prompt). */
+/**
+ * A SHA-256 fingerprint as colon-separated hex in groups of eight bytes with a space between
+ * groups, so that it wraps between groups on a narrow screen.
+ *
+ * @example
+ * ```ts
+ * import { groupedFingerprint } from "./browser.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   groupedFingerprint("ab".repeat(16)),
+ *   "AB:AB:AB:AB:AB:AB:AB:AB AB:AB:AB:AB:AB:AB:AB:AB",
+ * );
+ * ```
+ */
+export function groupedFingerprint(hex: string): string {
+  if (!hex) return "unknown";
+  const pairs = formatFingerprint(hex).split(":");
+  const groups: string[] = [];
+  for (let i = 0; i < pairs.length; i += 8) groups.push(pairs.slice(i, i + 8).join(":"));
+  return groups.join(" ");
+}
+
+/**
+ * The lines that describe a certificate change (shown above its prompt and on the page of a
+ * refused change): each fingerprint under its own label, on a line of its own.
+ */
 export function certificateChangeDetails(change: CertificateChange): string[] {
   const p = change.pinned;
   const n = change.presented;
-  const fp = (hex: string): string => hex ? formatFingerprint(hex) : "unknown";
   const target = change.port === 1965 ? change.host : `${change.host}:${change.port}`;
-  const pinned = p.pin === "spki" || !p.certSha256
-    ? `key SHA-256 ${fp(p.spkiSha256)}`
-    : `certificate SHA-256 ${fp(p.certSha256)}`;
-  const now = p.pin === "spki" || !p.certSha256
-    ? `key SHA-256 ${fp(n.spkiSha256)}`
-    : `certificate SHA-256 ${fp(n.certSha256)}`;
+  const byKey = p.pin === "spki" || !p.certSha256;
+  const what = byKey ? "key" : "certificate";
   return [
     `The certificate of ${target} has CHANGED since you trusted it. The owner may have ` +
     "renewed it, or someone may be intercepting the connection.",
-    `Trusted: ${pinned}`,
-    `         first seen ${dateOf(p.firstSeen)}, last seen ${dateOf(p.lastSeen)}, ` +
-    `expires ${dateOf(p.notAfter)}`,
-    `Now:     ${now}`,
-    `         valid ${dateOf(n.notBefore)} to ${dateOf(n.notAfter)}, subject ${n.subject}`,
+    `Trusted ${what}, SHA-256 (first seen ${dateOf(p.firstSeen)}, last seen ` +
+    `${dateOf(p.lastSeen)}, expires ${dateOf(p.notAfter)}):`,
+    `  ${groupedFingerprint(byKey ? p.spkiSha256 : p.certSha256)}`,
+    `New ${what}, SHA-256 (valid ${dateOf(n.notBefore)} to ${dateOf(n.notAfter)}, subject ` +
+    `${n.subject}):`,
+    `  ${groupedFingerprint(byKey ? n.spkiSha256 : n.certSha256)}`,
   ];
 }
 
@@ -149,9 +178,8 @@ export function certificateChangeDetails(change: CertificateChange): string[] {
 export function invalidCertificateDetails(invalid: InvalidCertificate): string[] {
   return [
     `${describeInvalidCertificate(invalid)}.`,
-    `Subject ${invalid.presented.subject}, key SHA-256 ${
-      formatFingerprint(invalid.presented.spkiSha256)
-    }`,
+    `Subject ${invalid.presented.subject}, key SHA-256:`,
+    `  ${groupedFingerprint(invalid.presented.spkiSha256)}`,
     invalid.reason === "expired"
       ? "The server's operator should renew it. Going on is safe only if you expected this."
       : "Check this computer's clock; if it is right, the server's operator made a mistake.",
@@ -495,6 +523,11 @@ export class Browser {
       case "subscribe":
         this.#track(this.#subscribe(effect.url, effect.title));
         break;
+      case "copy":
+        if (!this.#options.copy) {
+          this.dispatch({ type: "message", text: "This terminal has no clipboard to copy to" });
+        } else this.#options.copy(effect.text);
+        break;
       case "quit":
         this.#abort?.abort();
         for (const resolve of this.#answers.values()) resolve(null);
@@ -534,6 +567,8 @@ export class Browser {
     switch (url.split("?")[0]) {
       case "about:help":
         return page("Help", helpGemtext());
+      case "about:messages":
+        return page("Messages", messagesGemtext(this.#state.log));
       case "about:bookmarks": {
         const list = await store.bookmarks();
         return page(
@@ -633,6 +668,10 @@ export class Browser {
         if (!signal.aborted) this.dispatch({ type: "loaded", id, page });
         return;
       }
+      if (this.#options.schemes?.[schemeOf(url)]) {
+        await this.#openExternal(id, url);
+        return;
+      }
       const response = await this.#fetcher(url, { signal });
       if (signal.aborted) return;
       const finalUrl = response.url.href;
@@ -681,8 +720,9 @@ export class Browser {
       if (signal.aborted) return;
       if (error instanceof ClientError) {
         const declined = this.#declined(error);
-        if (error.code === "unsupported-scheme") {
-          await this.#openExternal(id, this.#redirectedTo ?? url);
+        const target = this.#redirectedTo ?? url;
+        if (isExternal(error, target)) {
+          await this.#openExternal(id, target);
           return;
         }
         if (declined) {
@@ -692,8 +732,9 @@ export class Browser {
         this.#showError(id, url, {
           code: error.code,
           message: error.message,
+          // The page says in its own words what the first line of the details says.
           details: error.change
-            ? certificateChangeDetails(error.change)
+            ? certificateChangeDetails(error.change).slice(1)
             : error.invalid
             ? invalidCertificateDetails(error.invalid)
             : undefined,
@@ -725,33 +766,46 @@ export class Browser {
     this.dispatch({ type: "loaded", id, page });
   }
 
-  /** A link the client cannot fetch (https, mailto...): offer the system opener. */
+  /**
+   * A link the browser does not fetch (mailto, https...): offer the program of its scheme
+   * (`[browse.schemes]`), else the system opener, and copying the URL.
+   */
   async #openExternal(id: number, url: string): Promise<void> {
-    const opener = this.#options.opener;
-    if (!opener || opener.length === 0 || url.startsWith("about:")) {
+    const scheme = schemeOf(url);
+    const program = this.#options.schemes?.[scheme] ?? this.#options.opener ?? [];
+    if (url.startsWith("about:")) {
       this.dispatch({ type: "finished", id, message: `Cannot open ${url}` });
       return;
     }
+    const command = program.join(" ");
     const answer = await this.ask({
       kind: "choice",
-      label: `Open ${url} with ${opener[0]}?`,
-      choices: [{ key: "y", label: "yes", value: "y" }, { key: "n", label: "no", value: "n" }],
+      label: program.length > 0
+        ? `Open ${url} with ${command}?`
+        : `No program opens ${scheme}: links (set one in [browse.schemes]): ${url}`,
+      choices: [
+        ...(program.length > 0 ? [{ key: "y", label: "yes", value: "y" }] : []),
+        { key: "c", label: "copy the URL", value: "c" },
+        { key: "n", label: "no", value: "n" },
+      ],
       cancelValue: "n",
     });
     if (answer === "y") {
-      const failed = this.#spawn([...opener, url]);
-      this.dispatch({
-        type: "finished",
-        id,
-        message: failed ?? `Opened ${url} with ${opener[0]}`,
-      });
+      const failed = this.#spawn([...program, url], scheme);
+      this.dispatch({ type: "finished", id, message: failed ?? `Opened ${url} with ${command}` });
+    } else if (answer === "c") {
+      this.dispatch({ type: "finished", id, message: "" });
+      this.#run({ type: "copy", text: url });
+      if (this.#options.copy) {
+        this.dispatch({ type: "message", text: `Copied to the clipboard: ${url}` });
+      }
     } else {
       this.dispatch({ type: "finished", id, message: `Not opened: ${url}` });
     }
   }
 
   /** Starts an opener; a message when it could not be started. */
-  #spawn(command: string[]): string | undefined {
+  #spawn(command: string[], scheme?: string): string | undefined {
     try {
       (this.#options.spawn ?? spawnDetached)(command);
       return undefined;
@@ -761,7 +815,8 @@ export class Browser {
         : error instanceof Error
         ? error.message
         : String(error);
-      return `Could not start ${command[0]} (${why}); set a handler in [browse.handlers]`;
+      const table = scheme ? `[browse.schemes] (${scheme} = "program")` : "[browse.handlers]";
+      return `Could not start ${command[0]} (${why}); set a handler in ${table}`;
     }
   }
 
@@ -842,6 +897,34 @@ export class Browser {
       this.dispatch({ type: "finished", id, message: `Saved ${formatBytes(total)} to ${path}` });
     }
   }
+}
+
+/** The scheme of a URL in lower case, without the colon (`""` when there is none). */
+function schemeOf(url: string): string {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1].toLowerCase() ?? "";
+}
+
+/**
+ * Whether a client error means the URL is for another program: a scheme the client does not
+ * fetch, or a URL of a scheme other than gemini and gopher that it could not even parse
+ * (`mailto:` has no host).
+ */
+function isExternal(error: ClientError, url: string): boolean {
+  if (error.code === "unsupported-scheme") return true;
+  const scheme = schemeOf(url);
+  if (scheme === "" || scheme === "gemini" || scheme === "gopher") return false;
+  return (error.code as string) === "bad-url" || (error.code as string) === "scheme";
+}
+
+/** The page of recent messages (`M`), newest first. */
+export function messagesGemtext(log: readonly string[]): string {
+  return [
+    "# Messages",
+    "",
+    log.length === 0 ? "No messages yet." : "The newest first, each in full:",
+    "",
+    ...log.flatMap((m) => [m.replace(/^(=>|#|\*|>|```)/, " $1"), ""]),
+  ].join("\n");
 }
 
 async function freePath(dir: string, name: string): Promise<string> {

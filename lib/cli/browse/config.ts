@@ -10,6 +10,10 @@
  *
  * [browse.handlers]
  * "image/*" = "feh"
+ *
+ * [browse.schemes]
+ * mailto = "thunderbird -compose"
+ * https = ["firefox", "--new-tab"]
  * ```
  *
  * @module
@@ -29,6 +33,11 @@ export interface BrowseConfig {
   downloads?: string;
   /** Opener programs by media type (lower case): `image/png`, `image/*` or `*`. */
   handlers: Record<string, string>;
+  /**
+   * Programs for links of schemes the browser does not fetch, by scheme (lower case): the
+   * program and its arguments; the URL is added as the last argument.
+   */
+  schemes: Record<string, string[]>;
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -59,7 +68,7 @@ export function parseBrowseConfig(
     const shown = t === "" ? key : `${t}.${key}`;
     throw new SyntaxError(`${file}${line ? `:${line}` : ""}: ${shown}: ${what}`);
   };
-  const config: BrowseConfig = { handlers: {} };
+  const config: BrowseConfig = { handlers: {}, schemes: {} };
   for (const [key, value] of Object.entries(table)) {
     switch (key) {
       case "max_width":
@@ -88,11 +97,41 @@ export function parseBrowseConfig(
         }
         break;
       }
+      case "schemes": {
+        const schemesTable = name === "" ? "schemes" : `${name}.schemes`;
+        if (!isTable(value)) fail(name, key, 'expected a table such as { mailto = "mutt" }');
+        for (const [scheme, program] of Object.entries(value as Record<string, unknown>)) {
+          config.schemes[scheme.toLowerCase()] = parseProgram(
+            program,
+            (what) => fail(schemesTable, scheme, what),
+            scheme,
+          );
+        }
+        break;
+      }
       default:
-        fail(name, key, "unknown key (known: max_width, downloads, handlers)");
+        fail(name, key, "unknown key (known: max_width, downloads, handlers, schemes)");
     }
   }
   return config;
+}
+
+/** A program for a scheme: `"prog arg"` (split at spaces) or `["prog", "arg"]`. */
+function parseProgram(value: unknown, fail: (what: string) => never, scheme: string): string[] {
+  if (!/^[a-z][a-z0-9+.-]*$/i.test(scheme)) {
+    fail("a key must be a URL scheme such as mailto or https");
+  }
+  if (["gemini", "gopher", "about"].includes(scheme.toLowerCase())) {
+    fail("the browser opens this scheme itself");
+  }
+  if (typeof value === "string" && value.trim() !== "") return value.trim().split(/\s+/);
+  if (
+    Array.isArray(value) && value.length > 0 &&
+    value.every((v) => typeof v === "string" && v !== "")
+  ) {
+    return value as string[];
+  }
+  return fail('expected a program such as "mutt" or ["mutt", "-x"]');
 }
 
 function readOptional(path: string): Promise<string | undefined> {
@@ -127,6 +166,6 @@ export async function loadBrowseConfig(paths: Paths): Promise<BrowseConfig> {
   }
   const legacy = join(paths.configDir, "browse.toml");
   const old = await readOptional(legacy);
-  if (old === undefined) return { handlers: {} };
+  if (old === undefined) return { handlers: {}, schemes: {} };
   return parseBrowseConfig(_parseTomlFile(old, legacy), { text: old, file: legacy, name: "" });
 }

@@ -17,7 +17,10 @@ export interface Failure {
   code?: string;
   /** The technical message of a client error. */
   message?: string;
-  /** Extra lines shown as they are (e.g. certificate fingerprints). */
+  /**
+   * Lines that explain the failure (e.g. certificate fingerprints), shown as wrapped text
+   * in place of the client's technical message.
+   */
   details?: string[];
 }
 
@@ -122,15 +125,17 @@ const CODE_HELP: Record<string, Explanation> = {
       "accept the new one. Nothing was sent to the server. A changed certificate is usually " +
       "a renewal by the capsule's owner, but it can also mean someone is intercepting the " +
       "connection.",
-    todo: "If the owner announced a new certificate (compare its fingerprint with the one " +
-      "below), press R and choose to trust it. Otherwise, press b to go back.",
+    todo: "If the capsule's owner announced a new certificate, compare its fingerprint with " +
+      "the new one above. If they match, press R, then o to trust it until you quit or s to " +
+      "trust it and save it. Otherwise press b to go back.",
   },
   "certificate-invalid": {
     title: "Certificate expired or not yet valid",
-    what: "The server's certificate is outside its validity period (below), and you did not " +
-      "choose to go on. Nothing was sent to the server.",
+    what:
+      "The server's certificate is outside its validity period (the dates below), and you did " +
+      "not choose to go on. Nothing was sent to the server.",
     todo: "Tell the capsule's owner, or check this computer's clock. To read the page " +
-      "anyway, press R and choose to go on.",
+      "anyway, press R, then o to go on until you quit.",
   },
   "bad-header": {
     title: "Invalid response",
@@ -168,6 +173,11 @@ const CODE_HELP: Record<string, Explanation> = {
     todo: "Press o to type it again.",
   },
 };
+
+/** A line of text that gemtext reads as text (not a link, heading, list, quote or toggle). */
+function asText(line: string): string {
+  return /^(=>|#|\* |>|```)/.test(line) ? ` ${line}` : line;
+}
 
 function hostOf(url: string): string | undefined {
   try {
@@ -219,11 +229,13 @@ export function errorPage(url: string, failure: Failure, shown = url): Page {
   const lines = [`# ${heading}`, "", shown, "", help.what, ""];
   const meta = failure.meta?.trim();
   if (meta) lines.push(`${host ? `The server ${host}` : "The server"} said:`, `> ${meta}`, "");
-  if (failure.message && status === undefined) {
+  const details = failure.details ?? [];
+  if (details.length > 0) {
+    // Text lines, not a preformatted block, so that long fingerprints wrap to the window.
+    for (const d of details) lines.push(asText(d.trim()));
+    lines.push("");
+  } else if (failure.message && status === undefined) {
     lines.push("What the client reported:", "```", ...failure.message.split("\n"), "```", "");
-  }
-  if (failure.details && failure.details.length > 0) {
-    lines.push("```", ...failure.details, "```", "");
   }
   lines.push(`What to do: ${help.todo}`, "");
   const root = rootOf(url);

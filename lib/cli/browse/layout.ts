@@ -5,7 +5,7 @@
  * @module
  */
 
-import { renderGemtext, wrapText } from "../../gemtext/render.ts";
+import { displayWidth, expandTabs, renderGemtext, wrapText } from "../../gemtext/render.ts";
 import type { RenderedLink, RenderedRow } from "../../gemtext/render.ts";
 
 /** A page the browser shows: a fetched document or one of its own (`about:` pages). */
@@ -32,6 +32,9 @@ export interface Page {
   error?: boolean;
 }
 
+/** Columns between tab stops in preformatted and plain text (as in a terminal). */
+export const TAB_WIDTH = 8;
+
 /**
  * The URL as shown on screen: with the query replaced by `?…` when the page was reached with
  * a sensitive answer.
@@ -56,6 +59,8 @@ export interface Layout {
   links: RenderedLink[];
   /** The width it was laid out at. */
   width: number;
+  /** Display width of the widest preformatted row (0: none); wider than `width` scrolls. */
+  wide: number;
 }
 
 // deno-lint-ignore no-control-regex
@@ -83,13 +88,18 @@ export function layoutPage(page: Page, width: number, color: boolean): Layout {
       color,
       baseUrl: page.url,
       quietSchemes: ["gemini", "about"],
+      tabWidth: TAB_WIDTH,
     });
-    return { rows: result.rows, links: result.links, width: w };
+    let wide = 0;
+    for (const row of result.rows) {
+      if (row.preformatted) wide = Math.max(wide, displayWidth(row.plain));
+    }
+    return { rows: result.rows, links: result.links, width: w, wide };
   }
   const rows: RenderedRow[] = [];
   page.body.replace(/\r?\n$/, "").split(/\r?\n/).forEach((line, source) => {
-    const cleaned = line.replaceAll("\t", "    ").replace(CONTROLS, "\uFFFD");
+    const cleaned = expandTabs(line.replace(CONTROLS, "\uFFFD"), TAB_WIDTH);
     for (const r of wrapText(cleaned, w)) rows.push({ text: r, plain: r, source });
   });
-  return { rows, links: [], width: w };
+  return { rows, links: [], width: w, wide: 0 };
 }

@@ -8,7 +8,7 @@
 
 import type { CliIo } from "../io.ts";
 import type { Browser } from "./browser.ts";
-import type { BrowserState, Page, Prompt } from "./model.ts";
+import type { BrowserEvent, BrowserState, Page, Prompt } from "./model.ts";
 import { statusText } from "./model.ts";
 
 /** Commands of the line mode, for `help`. */
@@ -23,24 +23,27 @@ export const LINE_COMMANDS: readonly [string, string][] = [
   ["B, bookmark / m, bookmarks", "toggle a bookmark, list bookmarks"],
   ["h, history", "visited pages"],
   ["s, subscribe / S, subscriptions", "subscribe to this page, new feed entries"],
+  ["M, messages", "the recent messages"],
   ["?, help", "this list"],
   ["q, quit", "quit"],
 ];
 
 /**
- * The keys that a line-mode command stands for, or `undefined` when the command is unknown.
+ * The keys (or events) that a line-mode command stands for, or `undefined` when the command
+ * is unknown. A number follows that link, however many links the page has.
  *
  * @example
  * ```ts
  * import { commandKeys } from "./line_mode.ts";
- * console.assert(commandKeys("12")?.join() === "1,2,enter");
- * console.assert(commandKeys("back")?.join() === "b");
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(commandKeys("12"), [{ type: "follow", number: 12 }]);
+ * assert.deepEqual(commandKeys("back"), ["b"]);
  * ```
  */
-export function commandKeys(line: string): string[] | undefined {
+export function commandKeys(line: string): (string | BrowserEvent)[] | undefined {
   const text = line.trim();
   if (text === "") return [];
-  if (/^\d+$/.test(text)) return [...text, "enter"];
+  if (/^\d+$/.test(text)) return [{ type: "follow", number: Number(text) }];
   if (text.startsWith("/")) return ["/", ...text.slice(1), "enter"];
   const [word, ...rest] = text.split(/\s+/);
   const arg = rest.join(" ");
@@ -65,6 +68,8 @@ export function commandKeys(line: string): string[] | undefined {
     subscribe: "s",
     S: "S",
     subscriptions: "S",
+    M: "M",
+    messages: "M",
     q: "q",
     quit: "q",
     exit: "q",

@@ -1,212 +1,128 @@
 /**
- * The screen model of `gemini browse`, with no I/O: a state, `update(state, event)` that
- * returns the next state and the effects to carry out (fetch a URL, answer a question, save a
- * bookmark, quit...), and `view(state)` that returns the lines to draw. The terminal layer and
- * the controller in `../browse.ts` do the I/O.
+ * The screen model of `gemini browse`, with no I/O: a state (`./state.ts`),
+ * `update(state, event)` that returns the next state and the effects to carry out (fetch a
+ * URL, answer a question, save a bookmark, copy a URL, quit...), and `view(state)`
+ * (`./view.ts`) that returns the lines to draw. Keys come through the tables of
+ * `./keymap.ts`. The terminal layer and the controller in `./browser.ts` do the I/O.
  *
  * @module
  */
 
 import { gemtextTitle } from "../../gemtext/links.ts";
 import { parseGemtext } from "../../gemtext/parse.ts";
-import { displayWidth, wrapText } from "../../gemtext/render.ts";
-import { type Layout, layoutPage, type Page, shownUrl } from "./layout.ts";
+import { droppedPage, leaveEntry, trimCache } from "./cache.ts";
+import { fitWidth } from "./columns.ts";
+import {
+  type PageCommand,
+  pageCommand,
+  pageKeyRows,
+  type PromptCommand,
+  promptCommand,
+  promptKeyRows,
+} from "./keymap.ts";
+import { layoutPage, shownUrl } from "./layout.ts";
+import { applyEdit, browseHistory, type EditCommand, insertText, remember } from "./line_editor.ts";
+import { contentHeight, promptScroll } from "./panel.ts";
+import {
+  type BrowserEvent,
+  type BrowserState,
+  type Effect,
+  type HistoryEntry,
+  type InitialStateOptions,
+  MAX_ANSWERS,
+  MAX_LOG,
+  MAX_TABS,
+  type Nav,
+  type Page,
+  type Prompt,
+  type PromptHistoryKind,
+  type Tab,
+} from "./state.ts";
+import { EMPTY_LAYOUT, emptyTab, inTab, restore, snapshot, tabLoading, tabTitle } from "./tabs.ts";
+import { maxHscroll, pageWidth, preformattedWidth } from "./geometry.ts";
 
-export type { Layout, Page };
+export type {
+  BrowserEvent,
+  BrowserState,
+  Choice,
+  Effect,
+  HistoryEntry,
+  InitialStateOptions,
+  Layout,
+  LineStyle,
+  Nav,
+  Page,
+  Prompt,
+  ScreenLine,
+  Tab,
+} from "./state.ts";
+export { contentHeight } from "./panel.ts";
+export { fitWidth } from "./columns.ts";
+export { cursorPosition, fitStatus, pageWidth, statusText, view } from "./view.ts";
 
-/** How a fetch moves through history. */
-export type Nav = "push" | "back" | "forward" | "reload";
+type Step = [BrowserState, Effect[]];
 
-/** A place in history: a URL and how far down it was read. */
-export interface HistoryEntry {
-  /** The URL. */
-  url: string;
-  /** Scroll offset when left. */
-  scroll: number;
-  /** The URL carries a sensitive answer (never shown). */
-  sensitive?: boolean;
-}
+/** The keys of the browser's pages, for `?`, `--help` and the README (from the key tables). */
+export const KEYS: readonly { keys: string; action: string }[] = pageKeyRows();
 
-/** One answer of a choice prompt. */
-export interface Choice {
-  /** The key that picks it (one character). */
-  key: string;
-  /** What it does, e.g. `trust once`. */
-  label: string;
-  /** The value sent back in the `answer` effect. */
-  value: string;
-}
-
-/**
- * A question in the prompt line. `url` and `search` belong to the model; the others are
- * asked by the controller (`ask` event, with an `id`) and answered with an `answer` effect.
- */
-export interface Prompt {
-  /** `url` open a URL; `search` find in page; `input` visible text; `secret` hidden text
-   * (never drawn); `text` visible text asked by the browser; `choice` one key of `choices`. */
-  kind: "url" | "search" | "input" | "secret" | "text" | "choice";
-  /** Id of a controller question; answers carry it. */
-  id?: number;
-  /** The question. */
-  label: string;
-  /** Text typed so far. */
-  value: string;
-  /** Answers of a `choice` prompt. */
-  choices?: Choice[];
-  /** Value answered on Escape for a `choice` prompt (default: `null`). */
-  cancelValue?: string;
-  /** Lines shown in a box above the prompt (e.g. certificate fingerprints). */
-  details?: string[];
-  /** URL completion: candidates for the text as it was before Tab, and the one shown. */
-  completion?: { base: string; index: number };
-  /** A short note shown at the right of the prompt line (e.g. `2 of 5`, `no completion`). */
-  note?: string;
-}
-
-/** Effects `update` asks the controller to carry out. */
-export type Effect =
-  | { type: "fetch"; id: number; url: string; nav: Nav; sensitive?: boolean }
-  | { type: "cancel" }
-  | { type: "answer"; id: number; value: string | null }
-  | { type: "bookmark-add"; url: string; title: string }
-  | { type: "bookmark-remove"; url: string }
-  | { type: "subscribe"; url: string; title: string }
-  | { type: "quit" };
-
-/** Everything that can happen to the model besides a key. */
-export type BrowserEvent =
-  | { type: "key"; key: string }
-  | { type: "resize"; width: number; height: number }
-  | { type: "loaded"; id: number; page: Page }
-  | { type: "finished"; id: number; message: string }
-  | { type: "progress"; text: string }
-  | { type: "message"; text: string }
-  | { type: "ask"; prompt: Prompt }
-  | { type: "unask"; id: number }
-  | { type: "bookmarks"; urls: string[] }
-  | { type: "known"; urls: string[] };
-
-/** The whole browser state. Treat as immutable: `update` returns a new one. */
-export interface BrowserState {
-  /** Window size in cells. */
-  width: number;
-  /** Window rows. */
-  height: number;
-  /** Readable maximum width of the page column. */
-  maxWidth: number;
-  /** Emit ANSI styles in page rows. */
-  color: boolean;
-  /** The page shown, if any. */
-  page?: Page;
-  /** The page laid out at the current width. */
-  layout: Layout;
-  /** First page row on screen. */
-  scroll: number;
-  /** Index (0-based) of the link selected with Tab. */
-  selected?: number;
-  /** Digits typed to follow a link. */
-  digits: string;
-  /** Pages behind (last = most recent). */
-  back: HistoryEntry[];
-  /** Pages ahead (last = next). */
-  forward: HistoryEntry[];
-  /** The fetch in flight. */
-  loading?: { id: number; url: string; nav: Nav };
-  /** Progress of the fetch in flight (download size, retry wait), shown in the status line. */
-  progress?: string;
-  /** The URL of the last fetch started (what `R` retries when no page is shown). */
-  attempted?: string;
-  /** Next fetch id. */
-  nextId: number;
-  /** Search term and the page rows that match it. */
-  search?: { term: string; matches: number[]; index: number };
-  /** The open prompt. */
-  prompt?: Prompt;
-  /** Controller questions waiting behind the open prompt. */
-  queued: Prompt[];
-  /** The message on the bottom line. */
-  message: string;
-  /** Bookmarked URLs (for `B` to add or remove). */
-  bookmarks: string[];
-  /** URLs for completion (history and bookmarks), most recent first. */
-  known: string[];
-}
-
-/** Options for {@linkcode initialState}. */
-export interface InitialStateOptions {
-  /** Window columns. Default 80. */
-  width?: number;
-  /** Window rows. Default 24. */
-  height?: number;
-  /** Readable maximum page width. Default 100. */
-  maxWidth?: number;
-  /** ANSI styles in page rows. Default false. */
-  color?: boolean;
-}
-
-/** The keys of the browser, for `?`, `--help` and the README. */
-export const KEYS: readonly { keys: string; action: string }[] = [
-  { keys: "j, Down", action: "scroll down one line" },
-  { keys: "k, Up", action: "scroll up one line" },
-  { keys: "Space, PgDn", action: "scroll down one page" },
-  { keys: "PgUp", action: "scroll up one page" },
-  { keys: "g, Home", action: "go to the top" },
-  { keys: "G, End", action: "go to the bottom" },
-  { keys: "1-9... Enter", action: "follow link number N" },
-  { keys: "Tab, Shift-Tab", action: "select the next / previous link" },
-  { keys: "Enter", action: "follow the selected link" },
-  { keys: "o, :", action: "open a URL (Tab completes from history and bookmarks)" },
-  { keys: "b, Left", action: "back" },
-  { keys: "f, Right", action: "forward" },
-  { keys: "R", action: "reload" },
-  { keys: "/", action: "search the page" },
-  { keys: "n, N", action: "next / previous search match" },
-  { keys: "u", action: "up one path level" },
-  { keys: "r", action: "go to the root of the capsule" },
-  { keys: "B", action: "bookmark this page (again, or on a selected bookmark: remove it)" },
-  { keys: "m", action: "bookmarks page" },
-  { keys: "h", action: "history page" },
-  { keys: "s", action: "subscribe to this page as a feed" },
-  { keys: "S", action: "subscriptions: new feed entries" },
-  { keys: "?", action: "this help page" },
-  { keys: "Esc", action: "cancel a prompt, a page load, a selection or a search" },
-  { keys: "Ctrl-L", action: "redraw the screen" },
-  { keys: "q, Ctrl-C", action: "quit (Ctrl-C first cancels a page load)" },
-];
+/** The keys of the prompts, for `?`, `--help` and the README (from the key tables). */
+export const PROMPT_KEYS: readonly { keys: string; action: string }[] = promptKeyRows();
 
 /** The help page (gemtext) listing every key. */
 export function helpGemtext(): string {
-  const width = Math.max(...KEYS.map((k) => k.keys.length));
   return [
     "# gemini browse: keys",
     "",
-    "```",
-    ...KEYS.map((k) => `${k.keys.padEnd(width)}  ${k.action}`),
-    "```",
+    ...KEYS.map((k) => `* ${k.keys}: ${k.action}`),
     "",
-    "Prompts: type the answer and press Enter; Escape cancels. A choice prompt takes one key.",
+    "## In a prompt",
     "",
-    "The status line shows the URL, the status and media type, whether the server's " +
-    "certificate is trusted, the identity (client certificate) in use and how far down " +
-    "the page you are. Trust and identity decisions are always asked, never taken silently.",
+    "Type the answer and press Enter; Esc cancels. A choice prompt takes one of the keys " +
+    "shown in brackets. The question, its details and every choice always show in full: " +
+    "the area below the status line grows as needed, and PgUp/PgDn scroll it when it is " +
+    "taller than the window.",
+    "",
+    ...PROMPT_KEYS.map((k) => `* ${k.keys}: ${k.action}`),
+    "",
+    "## Links, tabs, the clipboard",
+    "",
+    "On a page with fewer than 10 links a digit follows its link at once. With more, the " +
+    "link is followed as soon as the digits typed can name only one link (3 on a page of " +
+    "25 links; 12 on a page of 150), and Enter follows the number typed so far.",
+    "",
+    "t opens a link in a new tab (the selected one, or t then its number); y copies a " +
+    "link's URL to the terminal's clipboard the same way (OSC 52; the terminal must allow " +
+    "it). Links to schemes the browser does not fetch (mailto, https...) offer the program " +
+    "set in [browse.schemes] of config.toml, else the system's opener.",
+    "",
+    "## Memory",
+    "",
+    "Back and forward show pages from memory and never send a request; only R (reload) " +
+    "fetches a page again, and it asks first when the page was reached with a hidden " +
+    "(sensitive) answer. A page dropped from memory to keep it bounded says so; R loads it.",
+    "",
+    "The status line shows the tab, the URL, the status and media type, whether the " +
+    "server's certificate is trusted, the identity (client certificate) in use and how far " +
+    "down the page you are. Trust and identity decisions are always asked, never taken " +
+    "silently.",
     "",
     "=> about:bookmarks Bookmarks",
     "=> about:history History",
     "=> about:subscriptions Subscriptions",
+    "=> about:messages Messages",
     "",
   ].join("\n");
 }
 
-const EMPTY_LAYOUT: Layout = { rows: [], links: [], width: 1 };
-
 /**
- * A fresh state: no page, empty history.
+ * A fresh state: no page, empty history, one tab.
  *
  * @example
  * ```ts
  * import { initialState, view } from "./model.ts";
+ * import assert from "node:assert/strict";
  * const s = initialState({ width: 40, height: 5 });
- * console.assert(view(s).length === 5);
+ * assert.equal(view(s).length, 5);
  * ```
  */
 export function initialState(options: InitialStateOptions = {}): BrowserState {
@@ -215,27 +131,23 @@ export function initialState(options: InitialStateOptions = {}): BrowserState {
     height: Math.max(3, options.height ?? 24),
     maxWidth: Math.max(1, options.maxWidth ?? 100),
     color: options.color ?? false,
-    layout: EMPTY_LAYOUT,
-    scroll: 0,
+    ...emptyTab(),
     digits: "",
-    back: [],
-    forward: [],
     nextId: 1,
     queued: [],
     message: "Press ? for help, o to open a URL, q to quit",
+    log: [],
     bookmarks: [],
     known: [],
+    tabs: [emptyTab()],
+    tab: 0,
+    answers: { url: [], search: [], input: [] },
+    cache: {
+      pages: Math.max(0, options.cachePages ?? 100),
+      chars: Math.max(0, options.cacheChars ?? 16 * 1024 * 1024),
+    },
+    clock: 0,
   };
-}
-
-/** Columns of the page text: the window width capped at the readable maximum. */
-export function pageWidth(state: BrowserState): number {
-  return Math.max(1, Math.min(state.width, state.maxWidth));
-}
-
-/** Rows available for the page (the window minus the status and prompt lines). */
-export function contentHeight(state: BrowserState): number {
-  return Math.max(1, state.height - 2);
 }
 
 function maxScroll(state: BrowserState): number {
@@ -247,10 +159,10 @@ function clampScroll(state: BrowserState, scroll: number): number {
 }
 
 function relayout(state: BrowserState): BrowserState {
-  if (!state.page) return { ...state, layout: EMPTY_LAYOUT, scroll: 0 };
-  const layout = layoutPage(state.page, pageWidth(state), state.color);
-  const next = { ...state, layout };
+  if (!state.page) return { ...state, layout: EMPTY_LAYOUT, scroll: 0, hscroll: 0 };
+  const next = { ...state, layout: layoutPage(state.page, pageWidth(state), state.color) };
   next.scroll = clampScroll(next, state.scroll);
+  next.hscroll = Math.min(state.hscroll, maxHscroll(next));
   if (state.search) next.search = findMatches(next, state.search.term, next.scroll);
   return next;
 }
@@ -311,29 +223,163 @@ export function rootUrl(url: string): string | undefined {
   }
 }
 
-function startFetch(
-  state: BrowserState,
-  url: string,
-  nav: Nav,
-  sensitive = false,
-): [BrowserState, Effect[]] {
+/** The URL of a page as it may be shown or copied: without a hidden (sensitive) query. */
+function publicUrl(page: Page): string {
+  if (!page.sensitive) return page.url;
+  const q = page.url.indexOf("?");
+  return q < 0 ? page.url : page.url.slice(0, q);
+}
+
+/** Whether a fetch is in flight in any tab. */
+function anyLoading(state: BrowserState): boolean {
+  return state.loading !== undefined ||
+    state.tabs.some((t, i) => i !== state.tab && t.loading !== undefined);
+}
+
+/** Only one fetch runs at a time: a new one stops the fetch of any other tab. */
+function stopOtherTabs(state: BrowserState): BrowserState {
+  if (!state.tabs.some((t, i) => i !== state.tab && t.loading)) return state;
+  return {
+    ...state,
+    tabs: state.tabs.map((t, i) => {
+      if (i === state.tab || !t.loading) return t;
+      const { loading: _l, progress: _p, ...rest } = t;
+      return rest;
+    }),
+  };
+}
+
+function startFetch(state: BrowserState, url: string, nav: Nav, sensitive = false): Step {
   const id = state.nextId;
-  const effects: Effect[] = state.loading ? [{ type: "cancel" }] : [];
+  const effects: Effect[] = anyLoading(state) ? [{ type: "cancel" }] : [];
   const page = state.page;
   const secret = sensitive || (page?.sensitive === true && page.url === url);
   const fetch: Effect = { type: "fetch", id, url, nav };
   if (secret) fetch.sensitive = true;
   effects.push(fetch);
   const shown = secret ? shownUrl({ url, sensitive: true }) : url;
-  return [{
-    ...state,
+  const next: BrowserState = {
+    ...stopOtherTabs(state),
     nextId: id + 1,
     loading: { id, url: shown, nav },
     progress: undefined,
     attempted: secret ? undefined : url,
     digits: "",
+    pick: undefined,
     message: `Loading ${shown}… (Esc cancels)`,
-  }, effects];
+  };
+  return [next, effects];
+}
+
+/** Shows `page` in the active tab with the given history around it. */
+function present(
+  state: BrowserState,
+  page: Page,
+  around: { back: HistoryEntry[]; forward: HistoryEntry[]; scroll: number; hscroll: number },
+): BrowserState {
+  const known = page.url.startsWith("about:") || page.sensitive || page.error
+    ? state.known
+    : [page.url, ...state.known.filter((u) => u !== page.url)];
+  return trimCache(relayout({
+    ...state,
+    ...around,
+    page,
+    known,
+    loading: undefined,
+    progress: undefined,
+    selected: undefined,
+    digits: "",
+    pick: undefined,
+    search: undefined,
+    message: page.title ?? "",
+    clock: state.clock + 1,
+  }));
+}
+
+function currentEntry(state: BrowserState): HistoryEntry | undefined {
+  if (!state.page) return undefined;
+  const entry = leaveEntry(state.page, state.scroll, state.clock);
+  if (state.hscroll > 0) entry.hscroll = state.hscroll;
+  return entry;
+}
+
+function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState {
+  if (!state.loading || state.loading.id !== id) {
+    const index = tabLoading(state, id);
+    if (index < 0) return state;
+    const next = inTab(state, index, (s) => loaded(s, id, loadedPage));
+    const title = next.tabs[index].page?.title ?? loadedPage.url;
+    return { ...next, message: `Tab ${index + 1}: ${title}` };
+  }
+  let page = loadedPage;
+  if (page.title === undefined && page.mediaType === "text/gemini") {
+    const title = gemtextTitle(parseGemtext(page.body));
+    if (title !== undefined) page = { ...page, title };
+  }
+  if (state.loading.nav === "reload") {
+    return present(state, page, {
+      back: state.back,
+      forward: state.forward,
+      scroll: state.scroll,
+      hscroll: state.hscroll,
+    });
+  }
+  const current = currentEntry(state);
+  const back = current && current.url !== page.url ? [...state.back, current] : state.back;
+  return present(state, page, { back, forward: [], scroll: 0, hscroll: 0 });
+}
+
+/** Back (`step` -1) or forward (1) through the tab's history, from memory. */
+function travel(state: BrowserState, step: -1 | 1): Step {
+  const from = step < 0 ? state.back : state.forward;
+  const entry = from.at(-1);
+  if (!entry) {
+    return [{ ...state, message: `No page to go ${step < 0 ? "back" : "forward"} to` }, []];
+  }
+  const effects: Effect[] = anyLoading(state) ? [{ type: "cancel" }] : [];
+  const rest = from.slice(0, -1);
+  const current = currentEntry(state);
+  const to = step < 0 ? state.forward : state.back;
+  const other = current ? [...to, current] : to;
+  const page = entry.page ?? droppedPage(entry, state.cache.pages);
+  const around = {
+    back: step < 0 ? rest : other,
+    forward: step < 0 ? other : rest,
+    scroll: entry.scroll,
+    hscroll: entry.hscroll ?? 0,
+  };
+  return [present(stopOtherTabs(state), page, around), effects];
+}
+
+/** `R`: fetch the page again; a page reached with a hidden answer asks first. */
+function reload(state: BrowserState): Step {
+  const page = state.page;
+  const again = page?.url ?? state.attempted;
+  if (!again) return [{ ...state, message: "Nothing to reload" }, []];
+  if (!page) return startFetch(state, again, "push");
+  if (page.sensitive && page.url.includes("?")) {
+    let host = "the server";
+    try {
+      host = new URL(page.url).host || host;
+    } catch {
+      // keep the default
+    }
+    return [
+      openPrompt(state, {
+        kind: "choice",
+        label: `This page was reached with a hidden answer. Reloading sends it to ${host} ` +
+          "again. Send it?",
+        value: "",
+        choices: [
+          { key: "y", label: "yes, send it again", value: "y" },
+          { key: "n", label: "no", value: "n" },
+        ],
+        action: { type: "resend", url: page.url },
+      }),
+      [],
+    ];
+  }
+  return startFetch(state, page.url, "reload", page.sensitive === true);
 }
 
 function ensureVisible(state: BrowserState, row: number): number {
@@ -348,14 +394,10 @@ function selectLink(state: BrowserState, delta: 1 | -1): BrowserState {
   let index: number;
   if (state.selected === undefined) {
     const h = contentHeight(state);
-    const visible = links.findIndex((l) => l.row >= state.scroll && l.row < state.scroll + h);
-    if (delta === 1) index = visible >= 0 ? visible : 0;
-    else {
-      const lastVisible = links.findLastIndex((l) =>
-        l.row >= state.scroll && l.row < state.scroll + h
-      );
-      index = lastVisible >= 0 ? lastVisible : links.length - 1;
-    }
+    const visible = (l: { row: number }): boolean =>
+      l.row >= state.scroll && l.row < state.scroll + h;
+    const found = delta === 1 ? links.findIndex(visible) : links.findLastIndex(visible);
+    index = found >= 0 ? found : delta === 1 ? 0 : links.length - 1;
   } else {
     index = (state.selected + delta + links.length) % links.length;
   }
@@ -368,21 +410,326 @@ function selectLink(state: BrowserState, delta: 1 | -1): BrowserState {
   };
 }
 
-function follow(state: BrowserState, index: number): [BrowserState, Effect[]] {
+function follow(state: BrowserState, index: number): Step {
   const link = state.layout.links[index];
   if (!link) {
-    return [{ ...state, digits: "", message: `No link ${index + 1} on this page` }, []];
+    return [
+      { ...state, digits: "", pick: undefined, message: `No link ${index + 1} on this page` },
+      [],
+    ];
   }
   return startFetch({ ...state, selected: undefined }, link.url, "push");
 }
 
+/** Does what the digits were typed for (follow, new tab, copy) with link `index`. */
+function pickLink(state: BrowserState, index: number): Step {
+  const link = state.layout.links[index];
+  const clean = { ...state, digits: "", pick: undefined };
+  if (!link) return [{ ...clean, message: `No link ${index + 1} on this page` }, []];
+  if (state.pick === "tab") return openInTab(clean, link.url);
+  if (state.pick === "copy") return copy(clean, link.url);
+  return follow(clean, index);
+}
+
+/**
+ * A digit: the link is picked as soon as no other link number starts with the digits typed
+ * (at once on a page with fewer than 10 links); Enter picks it earlier.
+ */
+function digitKey(state: BrowserState, key: string): Step {
+  const digits = (state.digits + key).replace(/^0+/, "");
+  if (digits === "") return [state, []];
+  const n = Number(digits);
+  if (n * 10 > state.layout.links.length) return pickLink(state, n - 1);
+  return [{ ...state, digits }, []];
+}
+
+/** `t` and `y`: act on the selected link, or wait for its number. */
+function linkAction(state: BrowserState, pick: "tab" | "copy"): Step {
+  if (state.selected !== undefined) {
+    const link = state.layout.links[state.selected];
+    if (link) return pick === "tab" ? openInTab(state, link.url) : copy(state, link.url);
+  }
+  if (state.layout.links.length === 0) return [{ ...state, message: "No links on this page" }, []];
+  return [{ ...state, pick, digits: "" }, []];
+}
+
+function copy(state: BrowserState, text: string): Step {
+  return [
+    { ...state, message: `Copied to the clipboard: ${text}` },
+    [{ type: "copy", text }],
+  ];
+}
+
 function openPrompt(state: BrowserState, prompt: Prompt): BrowserState {
-  return { ...state, prompt, digits: "" };
+  const cursor = prompt.cursor ?? prompt.value.length;
+  return { ...state, prompt: { ...prompt, cursor }, digits: "", pick: undefined };
 }
 
 function closePrompt(state: BrowserState): BrowserState {
   const [next, ...rest] = state.queued;
-  return { ...state, prompt: next, queued: rest };
+  const closed: BrowserState = { ...state, prompt: next, queued: rest };
+  if (!next) delete closed.prompt;
+  return closed;
+}
+
+// ---- tabs ------------------------------------------------------------------------------
+
+function switchTab(state: BrowserState, index: number): BrowserState {
+  if (index < 0 || index >= state.tabs.length) {
+    return { ...state, message: `No tab ${index + 1} (${state.tabs.length} open)` };
+  }
+  if (index === state.tab) return { ...state, message: `Tab ${index + 1}: ${tabTitle(state)}` };
+  const tabs = [...state.tabs];
+  tabs[state.tab] = snapshot(state);
+  const next = relayout({ ...restore(state, tabs[index]), tabs, tab: index, digits: "" });
+  return {
+    ...next,
+    pick: undefined,
+    message: `Tab ${index + 1} of ${tabs.length}: ${tabTitle(next)}`,
+  };
+}
+
+function addTab(state: BrowserState, tab: Tab): BrowserState | undefined {
+  if (state.tabs.length >= MAX_TABS) return undefined;
+  const tabs = [...state.tabs];
+  tabs[state.tab] = snapshot(state);
+  tabs.splice(state.tab + 1, 0, tab);
+  return switchTab({ ...state, tabs }, state.tab + 1);
+}
+
+function tooMany(state: BrowserState): Step {
+  return [{ ...state, message: `At most ${MAX_TABS} tabs; close one with x` }, []];
+}
+
+function openInTab(state: BrowserState, url: string): Step {
+  const next = addTab({ ...state, selected: undefined }, emptyTab());
+  if (!next) return tooMany(state);
+  return startFetch(next, url, "push");
+}
+
+function duplicateTab(state: BrowserState): Step {
+  const tab: Tab = { ...emptyTab(), layout: state.layout, scroll: state.scroll };
+  if (state.page) tab.page = state.page;
+  const next = addTab(state, tab);
+  return next ? [next, []] : tooMany(state);
+}
+
+function closeTab(state: BrowserState): Step {
+  if (state.tabs.length === 1) {
+    return [{ ...state, message: "This is the only tab; q quits" }, []];
+  }
+  const effects: Effect[] = state.loading ? [{ type: "cancel" }] : [];
+  const tabs = state.tabs.filter((_, i) => i !== state.tab);
+  const index = Math.max(0, state.tab - 1);
+  const next = relayout({ ...restore(state, tabs[index]), tabs, tab: index });
+  return [
+    { ...next, message: `Tab closed; tab ${index + 1} of ${tabs.length}: ${tabTitle(next)}` },
+    effects,
+  ];
+}
+
+function listTabs(state: BrowserState): BrowserState {
+  const all = state.tabs.map((t, i) => i === state.tab ? snapshot(state) : t);
+  return openPrompt(state, {
+    kind: "choice",
+    label: `Switch to tab (now ${state.tab + 1} of ${all.length}):`,
+    value: "",
+    choices: all.map((t, i) => ({
+      key: String(i + 1),
+      label: fitWidth(tabTitle(t), 30),
+      value: String(i),
+    })),
+    action: { type: "switch-tab" },
+  });
+}
+
+// ---- page keys -------------------------------------------------------------------------
+
+function scrollTo(state: BrowserState, scroll: number): BrowserState {
+  return { ...state, scroll: clampScroll(state, scroll), digits: "", pick: undefined };
+}
+
+function hscrollBy(state: BrowserState, direction: -1 | 1): BrowserState {
+  const max = maxHscroll(state);
+  if (max === 0) return { ...state, message: "No preformatted text here is wider than the screen" };
+  const step = Math.max(4, Math.floor(preformattedWidth(state) / 2));
+  const hscroll = Math.max(0, Math.min(max, state.hscroll + direction * step));
+  return { ...state, hscroll };
+}
+
+function nextMatch(state: BrowserState, step: 1 | -1): BrowserState {
+  const search = state.search;
+  if (!search || search.matches.length === 0) {
+    return { ...state, message: search ? `Not found: ${search.term}` : "No search; press /" };
+  }
+  const index = (search.index + step + search.matches.length) % search.matches.length;
+  return {
+    ...state,
+    search: { ...search, index },
+    scroll: ensureVisible(state, search.matches[index]),
+    message: `Match ${index + 1} of ${search.matches.length}`,
+  };
+}
+
+function toggleBookmark(state: BrowserState): Step {
+  const url = state.page?.url;
+  if (url === "about:bookmarks") {
+    const link = state.selected !== undefined ? state.layout.links[state.selected] : undefined;
+    if (!link) {
+      return [{ ...state, message: "Select a bookmark with Tab, then press B to remove it" }, []];
+    }
+    return [{
+      ...state,
+      selected: undefined,
+      bookmarks: state.bookmarks.filter((b) => b !== link.url),
+      message: `Bookmark removed: ${link.url}`,
+    }, [{ type: "bookmark-remove", url: link.url }]];
+  }
+  if (!url || url.startsWith("about:") || state.page?.sensitive || state.page?.error) {
+    return [{ ...state, message: "Nothing to bookmark" }, []];
+  }
+  if (state.bookmarks.includes(url)) {
+    return [{
+      ...state,
+      bookmarks: state.bookmarks.filter((b) => b !== url),
+      message: `Bookmark removed: ${url}`,
+    }, [{ type: "bookmark-remove", url }]];
+  }
+  const title = state.page?.title ?? url;
+  return [{
+    ...state,
+    bookmarks: [...state.bookmarks, url],
+    message: `Bookmarked: ${title}`,
+  }, [{ type: "bookmark-add", url, title }]];
+}
+
+function subscribe(state: BrowserState): Step {
+  const url = state.page?.url;
+  if (!url || url.startsWith("about:")) {
+    return [{ ...state, message: "Nothing to subscribe to" }, []];
+  }
+  return [{ ...state, message: `Subscribing to ${url}…` }, [{
+    type: "subscribe",
+    url,
+    title: state.page?.title ?? url,
+  }]];
+}
+
+function goUp(state: BrowserState, to: "up" | "root"): Step {
+  const url = state.page?.url;
+  if (url?.startsWith("about:")) {
+    return [{
+      ...state,
+      message: to === "up"
+        ? "This page of the browser has no parent"
+        : "This page of the browser has no capsule root",
+    }, []];
+  }
+  const target = url ? (to === "up" ? parentUrl(url) : rootUrl(url)) : undefined;
+  if (to === "up" && !target) return [{ ...state, message: "Already at the top level" }, []];
+  if (!target || target === url) return [{ ...state, message: "Already at the root" }, []];
+  return startFetch(state, target, "push");
+}
+
+function cancelKey(state: BrowserState, key: string): Step {
+  if (state.digits || state.pick) {
+    return [{ ...state, digits: "", pick: undefined, message: "" }, []];
+  }
+  if (anyLoading(state)) {
+    const next = stopOtherTabs({ ...state, loading: undefined, progress: undefined });
+    return [{ ...next, message: "Cancelled" }, [{ type: "cancel" }]];
+  }
+  if (key === "ctrl-c") return [state, [{ type: "quit" }]];
+  return [{ ...state, selected: undefined, search: undefined, message: "" }, []];
+}
+
+function editUrl(state: BrowserState): BrowserState {
+  const value = state.page && !state.page.url.startsWith("about:") ? publicUrl(state.page) : "";
+  return openPrompt(state, { kind: "url", label: "Open", value });
+}
+
+const PAGE_COMMANDS: Record<PageCommand, (state: BrowserState, key: string) => Step> = {
+  "scroll-down": (s) => [scrollTo(s, s.scroll + 1), []],
+  "scroll-up": (s) => [scrollTo(s, s.scroll - 1), []],
+  "page-down": (s) => [scrollTo(s, s.scroll + Math.max(1, contentHeight(s) - 1)), []],
+  "page-up": (s) => [scrollTo(s, s.scroll - Math.max(1, contentHeight(s) - 1)), []],
+  top: (s) => [scrollTo(s, 0), []],
+  bottom: (s) => [scrollTo(s, maxScroll(s)), []],
+  "scroll-left": (s) => [hscrollBy(s, -1), []],
+  "scroll-right": (s) => [hscrollBy(s, 1), []],
+  "next-link": (s) => [selectLink(s, 1), []],
+  "previous-link": (s) => [selectLink(s, -1), []],
+  follow: (s) => {
+    if (s.digits !== "") return pickLink(s, Number(s.digits) - 1);
+    if (s.selected !== undefined) return follow(s, s.selected);
+    return [s, []];
+  },
+  open: (s) => [openPrompt(s, { kind: "url", label: "Open", value: "" }), []],
+  "edit-url": (s) => [editUrl(s), []],
+  back: (s) => travel(s, -1),
+  forward: (s) => travel(s, 1),
+  reload,
+  search: (s) => [openPrompt(s, { kind: "search", label: "Search", value: "" }), []],
+  "next-match": (s) => [nextMatch(s, 1), []],
+  "previous-match": (s) => [nextMatch(s, -1), []],
+  up: (s) => goUp(s, "up"),
+  root: (s) => goUp(s, "root"),
+  "link-in-tab": (s) => linkAction(s, "tab"),
+  "duplicate-tab": duplicateTab,
+  "close-tab": closeTab,
+  "previous-tab": (s) => [switchTab(s, (s.tab - 1 + s.tabs.length) % s.tabs.length), []],
+  "next-tab": (s) => [switchTab(s, (s.tab + 1) % s.tabs.length), []],
+  "go-tab": (s, key) => [switchTab(s, Number(key.slice(-1)) - 1), []],
+  "list-tabs": (s) => [listTabs(s), []],
+  "copy-link": (s) => linkAction(s, "copy"),
+  "copy-page": (s) =>
+    s.page && !s.page.url.startsWith("about:")
+      ? copy(s, publicUrl(s.page))
+      : [{ ...s, message: "No URL to copy" }, []],
+  bookmark: toggleBookmark,
+  bookmarks: (s) => startFetch(s, "about:bookmarks", "push"),
+  history: (s) => startFetch(s, "about:history", "push"),
+  subscribe,
+  subscriptions: (s) => startFetch(s, "about:subscriptions", "push"),
+  messages: (s) => startFetch(s, "about:messages", "push"),
+  help: (s) => startFetch(s, "about:help", "push"),
+  cancel: cancelKey,
+  redraw: (s) => [s, []],
+  quit: (s, key) => key === "ctrl-c" ? cancelKey(s, key) : [s, [{ type: "quit" }]],
+};
+
+/** A navigation key without its modifier (`ctrl-up` → `up`), for keys with no binding. */
+function unmodified(key: string): string {
+  return key.replace(
+    /^(shift|ctrl|alt)-(?=up$|down$|left$|right$|home$|end$|pageup$|pagedown$|delete$)/,
+    "",
+  );
+}
+
+function pageKey(state: BrowserState, key: string): Step {
+  if (/^[0-9]$/.test(key)) return digitKey(state, key);
+  if (key === "backspace" && state.digits) {
+    return [{ ...state, digits: state.digits.slice(0, -1) }, []];
+  }
+  const command = pageCommand(key) ?? pageCommand(unmodified(key));
+  return command ? PAGE_COMMANDS[command](state, key) : [state, []];
+}
+
+// ---- prompt keys -----------------------------------------------------------------------
+
+function historyKind(prompt: Prompt): PromptHistoryKind | undefined {
+  if (prompt.kind === "url" || prompt.kind === "search") return prompt.kind;
+  if (prompt.kind === "input" || prompt.kind === "text") return "input";
+  return undefined;
+}
+
+function withAnswer(state: BrowserState, prompt: Prompt): BrowserState {
+  const kind = historyKind(prompt);
+  if (!kind) return state;
+  return {
+    ...state,
+    answers: { ...state.answers, [kind]: remember(state.answers[kind], prompt.value, MAX_ANSWERS) },
+  };
 }
 
 function completions(state: BrowserState, base: string): string[] {
@@ -403,301 +750,207 @@ function completions(state: BrowserState, base: string): string[] {
   return out;
 }
 
-function promptKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
-  const prompt = state.prompt!;
-  if (prompt.kind === "choice") {
-    if (key === "escape" || key === "ctrl-c") {
-      return [closePrompt(state), [{
-        type: "answer",
-        id: prompt.id ?? 0,
-        value: prompt.cancelValue ?? null,
-      }]];
-    }
-    const choice = prompt.choices?.find((c) => c.key === key);
-    if (!choice) return [state, []];
-    return [closePrompt(state), [{ type: "answer", id: prompt.id ?? 0, value: choice.value }]];
+function complete(state: BrowserState, prompt: Prompt, step: 1 | -1): BrowserState {
+  const base = prompt.completion?.base ?? prompt.value;
+  const list = completions(state, base);
+  if (list.length === 0) return { ...state, prompt: { ...prompt, note: "no completion" } };
+  const index = prompt.completion
+    ? (prompt.completion.index + step + list.length) % list.length
+    : (step === 1 ? 0 : list.length - 1);
+  return {
+    ...state,
+    prompt: {
+      ...prompt,
+      value: list[index],
+      cursor: list[index].length,
+      completion: { base, index },
+      note: list.length > 1 ? `${index + 1} of ${list.length}` : undefined,
+    },
+  };
+}
+
+function submit(state: BrowserState, prompt: Prompt): Step {
+  const next = closePrompt(withAnswer(state, prompt));
+  const value = prompt.value;
+  if (prompt.kind === "url") {
+    const url = typedUrl(value);
+    return url === "" ? [next, []] : startFetch(next, url, "push");
   }
-  if (key === "escape" || key === "ctrl-c") {
-    const next = closePrompt(state);
-    if (prompt.id !== undefined) {
-      return [next, [{ type: "answer", id: prompt.id, value: null }]];
+  if (prompt.kind === "search") {
+    if (value === "") return [{ ...next, search: undefined }, []];
+    const search = findMatches(next, value, next.scroll);
+    if (search.matches.length === 0) {
+      return [{ ...next, search, message: `Not found: ${value}` }, []];
     }
-    return [next, []];
-  }
-  if (key === "enter") {
-    const next = closePrompt(state);
-    const value = prompt.value;
-    if (prompt.kind === "url") {
-      const url = typedUrl(value);
-      if (url === "") return [next, []];
-      return startFetch(next, url, "push");
-    }
-    if (prompt.kind === "search") {
-      if (value === "") return [{ ...next, search: undefined }, []];
-      const search = findMatches(next, value, next.scroll);
-      if (search.matches.length === 0) {
-        return [{ ...next, search, message: `Not found: ${value}` }, []];
-      }
-      const row = search.matches[search.index];
-      return [{
-        ...next,
-        search,
-        scroll: ensureVisible(next, row),
-        message: `Match ${search.index + 1} of ${search.matches.length}`,
-      }, []];
-    }
-    return [next, [{ type: "answer", id: prompt.id ?? 0, value }]];
-  }
-  if (key === "backspace") {
-    const chars = [...prompt.value];
-    chars.pop();
     return [{
-      ...state,
-      prompt: { ...prompt, value: chars.join(""), completion: undefined, note: undefined },
+      ...next,
+      search,
+      scroll: ensureVisible(next, search.matches[search.index]),
+      message: `Match ${search.index + 1} of ${search.matches.length}`,
     }, []];
   }
-  if (key === "ctrl-u") {
-    return [{ ...state, prompt: { ...prompt, value: "", completion: undefined } }, []];
-  }
-  if ((key === "tab" || key === "shift-tab") && prompt.kind === "url") {
-    const base = prompt.completion?.base ?? prompt.value;
-    const list = completions(state, base);
-    if (list.length === 0) {
-      return [{ ...state, prompt: { ...prompt, note: "no completion" } }, []];
+  return [next, [{ type: "answer", id: prompt.id ?? 0, value }]];
+}
+
+/** The answer of one of the model's own choice prompts. */
+function ownChoice(state: BrowserState, prompt: Prompt, value: string | null): Step {
+  const next = closePrompt(state);
+  const action = prompt.action!;
+  if (action.type === "resend") {
+    if (value !== "y") {
+      return [{ ...next, message: "Not reloaded: the answer was not sent again" }, []];
     }
-    const step = key === "tab" ? 1 : -1;
-    const index = prompt.completion
-      ? (prompt.completion.index + step + list.length) % list.length
-      : (step === 1 ? 0 : list.length - 1);
-    return [{
+    return startFetch(next, action.url, "reload", true);
+  }
+  return value === null ? [next, []] : [switchTab(next, Number(value)), []];
+}
+
+function choiceKey(
+  state: BrowserState,
+  prompt: Prompt,
+  key: string,
+  command?: PromptCommand,
+): Step {
+  let value: string | null | undefined;
+  if (command === "cancel") value = prompt.cancelValue ?? null;
+  else value = prompt.choices?.find((c) => c.key === key)?.value;
+  if (value === undefined) return [state, []];
+  if (prompt.action) return ownChoice(state, prompt, value);
+  return [closePrompt(state), [{ type: "answer", id: prompt.id ?? 0, value }]];
+}
+
+function editPrompt(state: BrowserState, prompt: Prompt, command: EditCommand): BrowserState {
+  if (command === "history-previous" || command === "history-next") {
+    const kind = historyKind(prompt);
+    const line = { value: prompt.value, cursor: prompt.cursor ?? prompt.value.length };
+    const moved = kind
+      ? browseHistory(
+        state.answers[kind],
+        line,
+        prompt.history,
+        command === "history-previous" ? 1 : -1,
+      )
+      : undefined;
+    if (!moved) return state;
+    return {
       ...state,
       prompt: {
         ...prompt,
-        value: list[index],
-        completion: { base, index },
-        note: list.length > 1 ? `${index + 1} of ${list.length}` : undefined,
+        ...moved.line,
+        history: moved.position,
+        completion: undefined,
+        note: undefined,
       },
-    }, []];
+    };
   }
-  if ([...key].length === 1 && key >= " ") {
+  const line = applyEdit(
+    { value: prompt.value, cursor: prompt.cursor ?? prompt.value.length },
+    command,
+  );
+  return { ...state, prompt: { ...prompt, ...line, completion: undefined, note: undefined } };
+}
+
+function promptKey(state: BrowserState, key: string): Step {
+  const prompt = state.prompt!;
+  const command = promptCommand(key) ?? promptCommand(unmodified(key));
+  if (command === "panel-up" || command === "panel-down") {
     return [{
       ...state,
-      prompt: { ...prompt, value: prompt.value + key, completion: undefined, note: undefined },
+      prompt: { ...prompt, scroll: promptScroll(state, command === "panel-up" ? -1 : 1) },
     }, []];
+  }
+  if (prompt.kind === "choice") return choiceKey(state, prompt, key, command);
+  switch (command) {
+    case "cancel": {
+      const next = closePrompt(state);
+      return [
+        next,
+        prompt.id !== undefined ? [{ type: "answer", id: prompt.id, value: null }] : [],
+      ];
+    }
+    case "submit":
+      return submit(state, prompt);
+    case "complete":
+    case "complete-back":
+      return prompt.kind === "url"
+        ? [complete(state, prompt, command === "complete" ? 1 : -1), []]
+        : [state, []];
+    case undefined:
+      break;
+    default:
+      return [editPrompt(state, prompt, command), []];
+  }
+  if ([...key].length === 1 && key >= " ") {
+    const line = insertText(
+      { value: prompt.value, cursor: prompt.cursor ?? prompt.value.length },
+      key,
+    );
+    return [
+      { ...state, prompt: { ...prompt, ...line, completion: undefined, note: undefined } },
+      [],
+    ];
   }
   return [state, []];
 }
 
-function scrollTo(state: BrowserState, scroll: number): BrowserState {
-  return { ...state, scroll: clampScroll(state, scroll), digits: "" };
+// ---- events ----------------------------------------------------------------------------
+
+function finished(state: BrowserState, id: number, message: string): BrowserState {
+  if (state.loading?.id === id) {
+    return { ...state, loading: undefined, progress: undefined, message };
+  }
+  const index = tabLoading(state, id);
+  if (index < 0) return state;
+  const next = inTab(state, index, (s) => ({ ...s, loading: undefined, progress: undefined }));
+  return { ...next, message: `Tab ${index + 1}: ${message}` };
 }
 
-function nextMatch(state: BrowserState, step: 1 | -1): BrowserState {
-  const search = state.search;
-  if (!search || search.matches.length === 0) {
-    return { ...state, message: search ? `Not found: ${search.term}` : "No search; press /" };
-  }
-  const index = (search.index + step + search.matches.length) % search.matches.length;
-  return {
-    ...state,
-    search: { ...search, index },
-    scroll: ensureVisible(state, search.matches[index]),
-    message: `Match ${index + 1} of ${search.matches.length}`,
-  };
+function ask(state: BrowserState, prompt: Prompt): BrowserState {
+  if (!state.prompt) return openPrompt(state, prompt);
+  // A controller question goes before a pending prompt of the user's or the model's.
+  if (state.prompt.id === undefined) return openPrompt(state, prompt);
+  return { ...state, queued: [...state.queued, prompt] };
 }
 
-function pageKey(state: BrowserState, key: string): [BrowserState, Effect[]] {
-  const page = contentHeight(state);
-  const step = Math.max(1, page - 1);
-  const url = state.page?.url;
-  if (/^[0-9]$/.test(key)) {
-    const digits = (state.digits + key).replace(/^0+/, "");
-    return [{ ...state, digits, message: digits ? `Follow link ${digits} (Enter)` : "" }, []];
-  }
-  switch (key) {
-    case "j":
-    case "down":
-      return [scrollTo(state, state.scroll + 1), []];
-    case "k":
-    case "up":
-      return [scrollTo(state, state.scroll - 1), []];
-    case " ":
-    case "pagedown":
-    case "ctrl-f":
-      return [scrollTo(state, state.scroll + step), []];
-    case "pageup":
-    case "ctrl-b":
-      return [scrollTo(state, state.scroll - step), []];
-    case "g":
-    case "home":
-      return [scrollTo(state, 0), []];
-    case "G":
-    case "end":
-      return [scrollTo(state, maxScroll(state)), []];
-    case "tab":
-      return [selectLink(state, 1), []];
-    case "shift-tab":
-      return [selectLink(state, -1), []];
-    case "enter":
-      if (state.digits !== "") return follow(state, Number(state.digits) - 1);
-      if (state.selected !== undefined) return follow(state, state.selected);
-      return [state, []];
-    case "backspace":
-      return [{ ...state, digits: state.digits.slice(0, -1) }, []];
-    case "escape":
-    case "ctrl-c":
-      if (state.loading) {
-        return [{ ...state, loading: undefined, message: "Cancelled" }, [{ type: "cancel" }]];
-      }
-      if (key === "ctrl-c") return [state, [{ type: "quit" }]];
-      return [{ ...state, digits: "", selected: undefined, search: undefined, message: "" }, []];
-    case "o":
-    case ":":
-      return [openPrompt(state, { kind: "url", label: "Open", value: "" }), []];
-    case "/":
-      return [openPrompt(state, { kind: "search", label: "Search", value: "" }), []];
-    case "n":
-      return [nextMatch(state, 1), []];
-    case "N":
-      return [nextMatch(state, -1), []];
-    case "b":
-    case "left": {
-      const entry = state.back.at(-1);
-      if (!entry) return [{ ...state, message: "No page to go back to" }, []];
-      return startFetch(state, entry.url, "back", entry.sensitive);
-    }
-    case "f":
-    case "right": {
-      const entry = state.forward.at(-1);
-      if (!entry) return [{ ...state, message: "No page to go forward to" }, []];
-      return startFetch(state, entry.url, "forward", entry.sensitive);
-    }
-    case "R": {
-      const again = url ?? state.attempted;
-      if (!again) return [{ ...state, message: "Nothing to reload" }, []];
-      return startFetch(state, again, url ? "reload" : "push");
-    }
-    case "u": {
-      if (url?.startsWith("about:")) {
-        return [{ ...state, message: "This page of the browser has no parent" }, []];
-      }
-      const parent = url ? parentUrl(url) : undefined;
-      if (!parent) return [{ ...state, message: "Already at the top level" }, []];
-      return startFetch(state, parent, "push");
-    }
-    case "r": {
-      if (url?.startsWith("about:")) {
-        return [{ ...state, message: "This page of the browser has no capsule root" }, []];
-      }
-      const root = url ? rootUrl(url) : undefined;
-      if (!root || root === url) return [{ ...state, message: "Already at the root" }, []];
-      return startFetch(state, root, "push");
-    }
-    case "?":
-      return startFetch(state, "about:help", "push");
-    case "m":
-      return startFetch(state, "about:bookmarks", "push");
-    case "h":
-      return startFetch(state, "about:history", "push");
-    case "S":
-      return startFetch(state, "about:subscriptions", "push");
-    case "B": {
-      if (url === "about:bookmarks") {
-        const link = state.selected !== undefined ? state.layout.links[state.selected] : undefined;
-        if (!link) {
-          return [
-            { ...state, message: "Select a bookmark with Tab, then press B to remove it" },
-            [],
-          ];
-        }
-        return [{
-          ...state,
-          selected: undefined,
-          bookmarks: state.bookmarks.filter((b) => b !== link.url),
-          message: `Bookmark removed: ${link.url}`,
-        }, [{ type: "bookmark-remove", url: link.url }]];
-      }
-      if (!url || url.startsWith("about:")) {
-        return [{ ...state, message: "Nothing to bookmark" }, []];
-      }
-      if (state.bookmarks.includes(url)) {
-        return [{
-          ...state,
-          bookmarks: state.bookmarks.filter((b) => b !== url),
-          message: `Bookmark removed: ${url}`,
-        }, [{ type: "bookmark-remove", url }]];
-      }
-      const title = state.page?.title ?? url;
-      return [{
-        ...state,
-        bookmarks: [...state.bookmarks, url],
-        message: `Bookmarked: ${title}`,
-      }, [{ type: "bookmark-add", url, title }]];
-    }
-    case "s": {
-      if (!url || url.startsWith("about:")) {
-        return [{ ...state, message: "Nothing to subscribe to" }, []];
-      }
-      return [{ ...state, message: `Subscribing to ${url}…` }, [{
-        type: "subscribe",
-        url,
-        title: state.page?.title ?? url,
-      }]];
-    }
-    case "q":
-      return [state, [{ type: "quit" }]];
-    case "ctrl-l":
-      return [state, []];
-    default:
-      return [state, []];
+function event(state: BrowserState, e: BrowserEvent): Step {
+  switch (e.type) {
+    case "key":
+      return state.prompt ? promptKey(state, e.key) : pageKey(state, e.key);
+    case "resize":
+      return [
+        relayout({ ...state, width: Math.max(1, e.width), height: Math.max(3, e.height) }),
+        [],
+      ];
+    case "loaded":
+      return [loaded(state, e.id, e.page), []];
+    case "finished":
+      return [finished(state, e.id, e.message), []];
+    case "progress":
+      return [{ ...state, message: e.text, progress: state.loading ? e.text : undefined }, []];
+    case "message":
+      return [{ ...state, message: e.text }, []];
+    case "ask":
+      return [ask(state, e.prompt), []];
+    case "unask":
+      if (state.prompt?.id === e.id) return [closePrompt(state), []];
+      return [{ ...state, queued: state.queued.filter((p) => p.id !== e.id) }, []];
+    case "follow":
+      return state.prompt ? [state, []] : follow(state, e.number - 1);
+    case "bookmarks":
+      return [{ ...state, bookmarks: e.urls }, []];
+    case "known":
+      return [{ ...state, known: e.urls }, []];
   }
 }
 
-function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState {
-  if (!state.loading || state.loading.id !== id) return state;
-  const page = loadedPage.title === undefined && loadedPage.mediaType === "text/gemini"
-    ? { ...loadedPage, title: gemtextTitle(parseGemtext(loadedPage.body)) }
-    : loadedPage;
-  const nav = state.loading.nav;
-  const current: HistoryEntry | undefined = state.page
-    ? { url: state.page.url, scroll: state.scroll }
-    : undefined;
-  if (current && state.page?.sensitive) current.sensitive = true;
-  let back = state.back;
-  let forward = state.forward;
-  let scroll = 0;
-  if (nav === "push") {
-    if (current && current.url !== page.url) back = [...back, current];
-    forward = [];
-  } else if (nav === "back") {
-    scroll = back.at(-1)?.scroll ?? 0;
-    back = back.slice(0, -1);
-    if (current) forward = [...forward, current];
-  } else if (nav === "forward") {
-    scroll = forward.at(-1)?.scroll ?? 0;
-    forward = forward.slice(0, -1);
-    if (current) back = [...back, current];
-  } else {
-    scroll = state.scroll;
+/** Keeps a new message for `M` (not progress, loading notes or page titles). */
+function logMessage(before: BrowserState, after: BrowserState): BrowserState {
+  const m = after.message;
+  if (m === "" || m === before.message || m === after.progress || m === after.page?.title) {
+    return after;
   }
-  const known = page.url.startsWith("about:") || page.sensitive || page.error
-    ? state.known
-    : [page.url, ...state.known.filter((u) => u !== page.url)];
-  const next = relayout({
-    ...state,
-    page,
-    back,
-    forward,
-    scroll,
-    known,
-    loading: undefined,
-    progress: undefined,
-    selected: undefined,
-    digits: "",
-    search: undefined,
-    message: page.title ?? "",
-  });
-  return next;
+  if (/^(Loading |Match \d)/.test(m)) return after;
+  return { ...after, log: [m, ...after.log].slice(0, MAX_LOG) };
 }
 
 /**
@@ -707,343 +960,20 @@ function loaded(state: BrowserState, id: number, loadedPage: Page): BrowserState
  * @example
  * ```ts
  * import { initialState, update } from "./model.ts";
+ * import assert from "node:assert/strict";
  * const { effects } = update(initialState(), "q");
- * console.assert(effects[0].type === "quit");
+ * assert.equal(effects[0].type, "quit");
  * ```
  */
 export function update(
   state: BrowserState,
   input: string | BrowserEvent,
 ): { state: BrowserState; effects: Effect[] } {
-  const event: BrowserEvent = typeof input === "string" ? { type: "key", key: input } : input;
-  switch (event.type) {
-    case "key": {
-      const [next, effects] = state.prompt
-        ? promptKey(state, event.key)
-        : pageKey(state, event.key);
-      return { state: next, effects };
-    }
-    case "resize":
-      return {
-        state: relayout({
-          ...state,
-          width: Math.max(1, event.width),
-          height: Math.max(3, event.height),
-        }),
-        effects: [],
-      };
-    case "loaded":
-      return { state: loaded(state, event.id, event.page), effects: [] };
-    case "finished":
-      if (!state.loading || state.loading.id !== event.id) return { state, effects: [] };
-      return {
-        state: { ...state, loading: undefined, progress: undefined, message: event.message },
-        effects: [],
-      };
-    case "progress":
-      return {
-        state: { ...state, message: event.text, progress: state.loading ? event.text : undefined },
-        effects: [],
-      };
-    case "message":
-      return { state: { ...state, message: event.text }, effects: [] };
-    case "ask":
-      if (state.prompt) {
-        // A controller question goes before a pending URL or search prompt of the user's.
-        if (state.prompt.id === undefined) {
-          return { state: { ...state, prompt: event.prompt }, effects: [] };
-        }
-        return { state: { ...state, queued: [...state.queued, event.prompt] }, effects: [] };
-      }
-      return { state: openPrompt(state, event.prompt), effects: [] };
-    case "unask": {
-      if (state.prompt?.id === event.id) return { state: closePrompt(state), effects: [] };
-      return {
-        state: { ...state, queued: state.queued.filter((p) => p.id !== event.id) },
-        effects: [],
-      };
-    }
-    case "bookmarks":
-      return { state: { ...state, bookmarks: event.urls }, effects: [] };
-    case "known":
-      return { state: { ...state, known: event.urls }, effects: [] };
-  }
-}
-
-/** How a screen line is drawn. */
-export type LineStyle = "page" | "selected" | "status" | "prompt" | "message" | "box";
-
-/** One line of the screen. `indent` plus the width of `plain` is at most the window width. */
-export interface ScreenLine {
-  /** The text without ANSI sequences, at most the window width wide. */
-  plain: string;
-  /** The text to draw (with ANSI styles when colour is on and the row is plain page text). */
-  text: string;
-  /** How to draw it. */
-  style: LineStyle;
-  /** Columns `[start, end)` of search matches in `plain`. */
-  marks?: [number, number][];
-  /** The row of the current search match (`n`/`N` move it): drawn more strongly. */
-  current?: boolean;
-  /** Key hints drawn dimmed at the right end of the line (prompt, message; fits the width). */
-  hint?: string;
-  /** Blank columns before the text (the margin of a centred page column). */
-  indent?: number;
-}
-
-/** Cuts `text` to at most `width` display columns. */
-export function fitWidth(text: string, width: number): string {
-  if (displayWidth(text) <= width) return text;
-  let out = "";
-  let used = 0;
-  for (const ch of text) {
-    const w = displayWidth(ch);
-    if (used + w > width) break;
-    out += ch;
-    used += w;
-  }
-  return out;
-}
-
-function trustLabel(trust: string | undefined): string {
-  switch (trust) {
-    case undefined:
-      return "";
-    case "first-use":
-      return "trusted (first use)";
-    case "match":
-      return "trusted";
-    case "expired-replaced":
-      return "trusted (renewed)";
-    case "changed-accepted":
-      return "trusted (new key saved)";
-    case "changed-once":
-      return "trusted (this session only)";
-    case "changed-warned":
-      return "UNTRUSTED (key changed)";
-    case "unchecked":
-      return "unchecked";
-    default:
-      return trust;
-  }
-}
-
-/** The status line in parts: the URL (or what is loading) and the rest. */
-function statusParts(state: BrowserState): { url: string; rest: string[] } {
-  const page = state.page;
-  const rest: string[] = [];
-  let url: string;
-  if (state.loading) {
-    url = `→ ${state.loading.url}`;
-    if (state.progress) rest.push(state.progress);
-  } else if (page) url = shownUrl(page);
-  else url = "gemini browse";
-  if (page && !state.loading) {
-    if (page.error) rest.push(page.title ?? "error");
-    else if (page.status !== undefined) rest.push(`${page.status} ${page.mediaType}`);
-    const trust = trustLabel(page.trust);
-    if (trust) rest.push(trust);
-    if (page.identity) rest.push(`id: ${page.identity}`);
-    const total = state.layout.rows.length;
-    const h = contentHeight(state);
-    if (total > h) {
-      rest.push(`${Math.round(100 * (state.scroll + h) / total)}%`);
-    }
-  }
-  return { url, rest };
-}
-
-/** The status line text: URL, status, trust verdict, identity, position. */
-export function statusText(state: BrowserState): string {
-  const { url, rest } = statusParts(state);
-  return [url, ...rest].join(" │ ");
-}
-
-/**
- * The status line cut to `width` columns: a long URL loses its middle (`…`) so that the
- * status, trust verdict and identity stay visible.
- */
-export function fitStatus(state: BrowserState, width: number): string {
-  const full = statusText(state);
-  if (displayWidth(full) <= width) return full;
-  const { url, rest } = statusParts(state);
-  const tail = rest.length > 0 ? " │ " + rest.join(" │ ") : "";
-  const room = width - displayWidth(tail);
-  if (room < 24) return fitWidth(full, width);
-  const chars = [...url];
-  const keep = room - 1;
-  const head = Math.ceil(keep * 0.6);
-  let left = fitWidth(url, head);
-  let right = "";
-  for (let i = chars.length - 1; i >= 0; i--) {
-    const next = chars[i] + right;
-    if (displayWidth(left) + 1 + displayWidth(next) > room) break;
-    right = next;
-  }
-  if (displayWidth(left) + 1 + displayWidth(right) > room) left = fitWidth(left, room - 1);
-  return fitWidth(`${left}…${right}${tail}`, width);
-}
-
-const PAGE_HINT = "? help · o open · b back · q quit";
-
-/** Key hints at the right of the prompt line. */
-function promptHint(prompt: Prompt): string {
-  const note = prompt.note ? `${prompt.note} · ` : "";
-  switch (prompt.kind) {
-    case "url":
-      return `${note}Tab completes · Enter opens · Esc cancels`;
-    case "search":
-      return `${note}Enter finds · Esc cancels`;
-    case "secret":
-      return `${note}hidden · Enter sends · Esc cancels`;
-    case "choice":
-      return `${note}Esc cancels`;
-    default:
-      return `${note}Enter sends · Esc cancels`;
-  }
-}
-
-/**
- * The prompt line as drawn in `width` columns, leaving one for the cursor: when the question
- * and the answer do not fit, the end of the answer (where the typing happens) stays visible
- * and the rest gives way to `…`.
- */
-function shownPrompt(prompt: Prompt, width: number): string {
-  const full = promptLine(prompt);
-  const room = width - 1;
-  if (prompt.kind === "choice" || displayWidth(full) <= room) return fitWidth(full, width);
-  const answer = promptAnswer(prompt);
-  const label = full.slice(0, full.length - answer.length);
-  // Keep the question when at least half the line is left for the answer.
-  const keepLabel = displayWidth(label) + 1 <= Math.floor(room / 2);
-  const head = keepLabel ? label + "…" : "…";
-  const tailRoom = room - displayWidth(head);
-  if (tailRoom <= 0) return fitWidth(full, width);
-  const chars = [...(keepLabel ? answer : full)];
-  let tail = "";
-  for (let i = chars.length - 1; i >= 0; i--) {
-    if (displayWidth(chars[i] + tail) > tailRoom) break;
-    tail = chars[i] + tail;
-  }
-  return head + tail;
-}
-
-function promptAnswer(prompt: Prompt): string {
-  return prompt.kind === "secret" ? "*".repeat([...prompt.value].length) : prompt.value;
-}
-
-function promptLine(prompt: Prompt): string {
-  if (prompt.kind === "choice") {
-    const choices = (prompt.choices ?? []).map((c) => `[${c.key}] ${c.label}`).join("  ");
-    return `${prompt.label} ${choices}`;
-  }
-  const shown = promptAnswer(prompt);
-  // A server's question usually ends in "?" or ":"; add a colon only when it does not.
-  const label = /[?:!.]$/.test(prompt.label.trim()) ? prompt.label.trim() : `${prompt.label}:`;
-  return `${label} ${shown}`;
-}
-
-function marksOf(plain: string, term: string): [number, number][] {
-  const marks: [number, number][] = [];
-  const lower = plain.toLowerCase();
-  const needle = term.toLowerCase();
-  if (needle === "") return marks;
-  let at = lower.indexOf(needle);
-  while (at >= 0) {
-    marks.push([at, at + needle.length]);
-    at = lower.indexOf(needle, at + needle.length);
-  }
-  return marks;
-}
-
-/**
- * The screen: `height` lines of at most `width` columns. Page rows first, then (over the
- * bottom page rows) the details box of a prompt, then the status line, then the prompt or
- * message line. The text of a `secret` prompt is never part of the output.
- *
- * @example
- * ```ts
- * import { initialState, update, view } from "./model.ts";
- * let s = initialState({ width: 30, height: 4 });
- * s = update(s, { type: "ask", prompt: { kind: "secret", id: 1, label: "Password", value: "" } }).state;
- * s = update(s, "x").state;
- * console.assert(view(s)[3].plain === "Password: *");
- * ```
- */
-export function view(state: BrowserState): ScreenLine[] {
-  const lines: ScreenLine[] = [];
-  const h = contentHeight(state);
-  const width = state.width;
-  const selectedLink = state.selected !== undefined
-    ? state.layout.links[state.selected]?.number
-    : undefined;
-  // In a window wider than the readable maximum, the page column is centred.
-  const margin = Math.max(0, Math.floor((width - pageWidth(state)) / 2));
-  for (let i = 0; i < h; i++) {
-    const row = state.layout.rows[state.scroll + i];
-    if (!row) {
-      lines.push({ plain: "", text: "", style: "page" });
-      continue;
-    }
-    const plain = fitWidth(row.plain, width - margin);
-    const line: ScreenLine = {
-      plain,
-      text: plain === row.plain ? row.text : plain,
-      style: selectedLink !== undefined && row.link === selectedLink ? "selected" : "page",
-    };
-    if (margin > 0) line.indent = margin;
-    if (state.search && state.search.matches.includes(state.scroll + i)) {
-      line.marks = marksOf(plain, state.search.term);
-      if (state.search.matches[state.search.index] === state.scroll + i) line.current = true;
-    }
-    lines.push(line);
-  }
-  const details = state.prompt?.details;
-  if (details && details.length > 0) {
-    // Long lines (fingerprints) wrap, continuing under their own indentation.
-    const wrapped = details.flatMap((d) => {
-      const lead = /^\s*/.exec(d)![0];
-      const indent = lead.length + 2 < width ? (lead || "  ") : "";
-      return wrapText(d, width, { indent });
-    });
-    const box = wrapped.slice(-h);
-    const start = h - box.length;
-    box.forEach((d, i) => {
-      const plain = fitWidth(d, width);
-      lines[start + i] = { plain, text: plain, style: "box" };
-    });
-  }
-  const status = fitStatus(state, width);
-  lines.push({ plain: status, text: status, style: "status" });
-  if (state.prompt) {
-    const p = shownPrompt(state.prompt, width);
-    const line: ScreenLine = { plain: p, text: p, style: "prompt" };
-    const hint = promptHint(state.prompt);
-    if (displayWidth(p) + 3 + displayWidth(hint) <= width) line.hint = hint;
-    lines.push(line);
-  } else {
-    const waiting = state.loading !== undefined && state.progress !== undefined &&
-      state.message === state.progress;
-    const text = state.digits
-      ? `Follow link ${state.digits} (Enter)`
-      : waiting
-      ? `${state.message} (Esc cancels)`
-      : state.message;
-    const m = fitWidth(text, width);
-    const line: ScreenLine = { plain: m, text: m, style: "message" };
-    // The main keys, dimmed at the right, while nothing else needs the line's end.
-    if (!state.loading && !state.digits) {
-      const hint = state.search ? "n/N next/previous · Esc ends the search" : PAGE_HINT;
-      if (displayWidth(m) + 3 + displayWidth(hint) <= width) line.hint = hint;
-    }
-    lines.push(line);
-  }
-  return lines;
-}
-
-/** Where the terminal cursor goes: the end of the prompt text, or `undefined` (hidden). */
-export function cursorPosition(state: BrowserState): { row: number; col: number } | undefined {
-  if (!state.prompt) return undefined;
-  const col = Math.min(state.width - 1, displayWidth(shownPrompt(state.prompt, state.width)));
-  return { row: state.height - 1, col };
+  const e: BrowserEvent = typeof input === "string" ? { type: "key", key: input } : input;
+  const [next, effects] = event(state, e);
+  const logged = logMessage(state, next);
+  // The area below the status line may have shrunk (a prompt closed, a shorter message):
+  // the page never stays scrolled past its end.
+  const scroll = clampScroll(logged, logged.scroll);
+  return { state: scroll === logged.scroll ? logged : { ...logged, scroll }, effects };
 }

@@ -32,14 +32,20 @@ const CONTROL_KEYS: Record<string, string> = {
   "\t": "tab",
   "\x7f": "backspace",
   "\x08": "backspace",
+  "\x01": "ctrl-a",
+  "\x02": "ctrl-b",
   "\x03": "ctrl-c",
   "\x04": "ctrl-d",
-  "\x02": "ctrl-b",
+  "\x05": "ctrl-e",
   "\x06": "ctrl-f",
+  "\x0b": "ctrl-k",
   "\x0c": "ctrl-l",
   "\x15": "ctrl-u",
   "\x17": "ctrl-w",
 };
+
+/** Modifier parameters of CSI keys (`ESC [ 1 ; 5 D` is Ctrl-Left). */
+const MODIFIERS: Record<string, string> = { "2": "shift-", "3": "alt-", "5": "ctrl-" };
 
 /**
  * Splits terminal input into key names: printable characters as themselves, and `up`,
@@ -81,7 +87,11 @@ export function decodeKeys(text: string, final: boolean): { keys: string[]; rest
         const params = text.slice(i + 2, j);
         const last = text[j];
         const code = last === "~" ? `${params.split(";")[0]}~` : last;
-        keys.push(CSI_KEYS[code] ?? `unknown:${params}${last}`);
+        const named = CSI_KEYS[code];
+        const modifier = MODIFIERS[params.split(";")[1] ?? ""] ?? "";
+        keys.push(
+          named ? (named === "shift-tab" ? named : modifier + named) : `unknown:${params}${last}`,
+        );
         i = j + 1;
         continue;
       }
@@ -177,8 +187,10 @@ export function paint(
   let out = "\x1b[?2026h\x1b[?25l";
   lines.forEach((line, row) => {
     if (previous && sameLine(previous[row], line)) return;
-    out += `\x1b[${row + 1};1H\x1b[0m`;
-    if (line.indent) out += `\x1b[K\x1b[${row + 1};${line.indent + 1}H`;
+    // The whole row is erased first: whatever the terminal holds there (another program's
+    // output, a cell a wide character left) never shows through.
+    out += `\x1b[${row + 1};1H\x1b[0m\x1b[2K`;
+    if (line.indent) out += `\x1b[${row + 1};${line.indent + 1}H`;
     switch (line.style) {
       case "page":
         out += withMarks(line);
@@ -189,11 +201,11 @@ export function paint(
       case "status":
         out += "\x1b[7m" + padTo(line.plain, plainWidth(line.plain), width) + "\x1b[27m";
         break;
-      case "box":
-        out += "\x1b[1;7m" + padTo(line.plain, plainWidth(line.plain), width) + "\x1b[0m";
-        break;
       case "prompt":
         out += "\x1b[1m" + line.plain + "\x1b[22m";
+        break;
+      case "more":
+        out += "\x1b[2m" + line.plain + "\x1b[22m";
         break;
       default:
         out += line.plain;
@@ -206,6 +218,24 @@ export function paint(
   });
   if (cursor) out += `\x1b[${cursor.row + 1};${cursor.col + 1}H\x1b[?25h`;
   return out + "\x1b[?2026l";
+}
+
+/**
+ * The OSC 52 sequence that asks the terminal to put `text` on the system clipboard (terminals
+ * and multiplexers that allow it; tmux with `set-clipboard on`).
+ *
+ * @example
+ * ```ts
+ * import { osc52 } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(osc52("hi"), "\x1b]52;c;aGk=\x07");
+ * ```
+ */
+export function osc52(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `\x1b]52;c;${btoa(binary)}\x07`;
 }
 
 /** A full-screen terminal session on Deno's stdin and stdout. */

@@ -123,7 +123,7 @@ Deno.test("Browser explains a refused invalid certificate on an error page", asy
     const body = browser.state.page!.body;
     assertStringIncludes(body, "Nothing was sent to the server.");
     assertStringIncludes(body, "valid from 2024-01-01T00:00:00Z to 2025-01-01T00:00:00Z");
-    assertStringIncludes(body, "press R and choose to go on");
+    assertStringIncludes(body, "press R, then o to go on");
   });
 });
 

@@ -6,6 +6,7 @@ import {
   certificateChangeDetails,
   downloadName,
   type Fetcher,
+  groupedFingerprint,
   handlerFor,
   identityScope,
 } from "../../../lib/cli/browse/browser.ts";
@@ -13,6 +14,7 @@ import { initialState, statusText } from "../../../lib/cli/browse/model.ts";
 import { SessionIdentities } from "../../../lib/cli/browse/session_identities.ts";
 import { BrowseStore } from "../../../lib/cli/browse/store.ts";
 import { ClientError } from "../../../lib/client/types.ts";
+import { formatTrustChange } from "../../../lib/client/trust.ts";
 import type {
   CertificateChange,
   ClientHooks,
@@ -185,12 +187,57 @@ Deno.test("Browser explains client errors on a page: network, trust change; decl
     const body = browser.state.page!.body;
     assertStringIncludes(body, "Nothing was sent to the server.");
     assertStringIncludes(body, "AB:AB:AB");
-    assertStringIncludes(body, "press R and choose to trust it");
+    assertStringIncludes(body, "press R, then o to trust it until you quit or s to");
 
     browser.open("gemini://h.example/gopher");
     await until(() => !browser.state.loading, "the refusal");
     assertEquals(browser.state.page?.title, "Certificate changed");
     assertEquals(browser.state.message, "Not connected: the scheme is not encrypted");
+  });
+});
+
+Deno.test("the certificate-changed page labels both fingerprints, fits 40 columns, names browse's keys", async () => {
+  const { info } = await generateCertificate("new.example");
+  const routes: Record<string, Route> = {
+    "/": () => {
+      throw new ClientError("trust-changed", formatTrustChange(keyChange(info)), {
+        change: keyChange(info),
+      });
+    },
+  };
+  await harness(routes, async ({ browser }) => {
+    for (const width of [40, 60]) {
+      browser.dispatch({ type: "resize", width, height: 40 });
+      browser.open("gemini://h.example/");
+      await until(() => browser.state.page?.title === "Certificate changed", "the page");
+      const body = browser.state.page!.body;
+      const rows = browser.state.layout.rows.map((r) => r.plain);
+      assert(rows.every((r) => r.length <= width), rows.join("\n"));
+      const text = rows.join("\n");
+      // Labelled, each fingerprint whole on rows of its own (groups of eight bytes).
+      const trusted = rows.findIndex((r) => r.startsWith("Trusted key, SHA-256"));
+      const fresh = rows.findIndex((r) => r.startsWith("New key, SHA-256"));
+      assert(trusted >= 0 && fresh > trusted, text);
+      const groups = groupedFingerprint(info.spkiSha256).split(" ");
+      assertEquals(groups.length, 4);
+      for (const g of groups) {
+        assert(rows.some((r) => r.split(" ").includes(g)), `${g} whole in\n${text}`);
+      }
+      assertEquals(
+        rows.filter((r) => /^[0-9A-F:]{23}( [0-9A-F:]{23})*$/.test(r)).length,
+        width === 40 ? 8 : 4,
+      );
+      // Instructions name browse's keys, not get's flag, and point up at the fingerprints.
+      assert(!body.includes("--trust-new"), body);
+      assertStringIncludes(
+        body,
+        "press R, then o to trust it until you quit or s to trust it and save it",
+      );
+      const todo = rows.findIndex((r) => r.startsWith("What to do:"));
+      assert(todo > fresh, "the fingerprints come before the instructions that say above");
+      assertStringIncludes(body, "the new one above");
+      browser.dispatch("b");
+    }
   });
 });
 
@@ -488,7 +535,7 @@ Deno.test("Browser bookmarks and lists bookmarks, history and help as pages", as
     assertEquals(browser.state.layout.links[0].url, "gemini://h.example/");
     browser.dispatch("?");
     await until(() => browser.state.page?.url === "about:help", "help");
-    assertStringIncludes(browser.state.page!.body, "follow link number N");
+    assertStringIncludes(browser.state.page!.body, "follow link N");
   });
 });
 

@@ -1,4 +1,10 @@
 import { paint } from "../../../lib/cli/browse/terminal.ts";
+import {
+  PAGE_KEYMAP,
+  pageCommand,
+  PROMPT_KEYMAP,
+  promptCommand,
+} from "../../../lib/cli/browse/keymap.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
 import {
   type BrowserState,
@@ -12,6 +18,7 @@ import {
   type Page,
   pageWidth,
   parentUrl,
+  PROMPT_KEYS,
   rootUrl,
   typedUrl,
   update,
@@ -37,7 +44,7 @@ function withPage(
 function load(
   state: BrowserState,
   p: Page,
-  nav: "push" | "back" | "forward" | "reload" = "push",
+  nav: "push" | "reload" = "push",
 ): BrowserState {
   const loading = { ...state, loading: { id: 900, url: p.url, nav }, nextId: 901 };
   return update(loading, { type: "loaded", id: 900, page: p }).state;
@@ -72,7 +79,8 @@ Deno.test("view() draws exactly height lines: page rows, status line, message li
   assertEquals(lines.length, 6);
   assertEquals(lines.slice(0, 2), ["# Hello", "world"]);
   assertEquals(lines.slice(2, 4), ["", ""]);
-  assertStringIncludes(lines[4], URL_.slice(0, 25));
+  // 30 columns: the URL keeps its start and end; the status gives way.
+  assertEquals(lines[4], "gemini://example.o…ir/page.gmi");
   assertEquals(view(s)[4].style, "status");
   assertEquals(lines[5], "Hello");
   assertEquals(view(s)[5].hint, undefined, "no room for the key hints in 30 columns");
@@ -121,7 +129,7 @@ Deno.test("in a window wider than the readable maximum the page column is centre
     undefined,
   );
   const painted = paint(lines, 140, undefined, (t) => t.length);
-  assertStringIncludes(painted, "\x1b[1;1H\x1b[0m\x1b[K\x1b[1;21H");
+  assertStringIncludes(painted, "\x1b[1;1H\x1b[0m\x1b[2K\x1b[1;21H");
 });
 
 Deno.test("resize lays the page out again at the new width and keeps scroll in range", () => {
@@ -183,15 +191,55 @@ Deno.test("digits then Enter follow link N, resolved against the page URL", () =
   });
 });
 
-Deno.test("digits show in the message line; Backspace edits, Escape clears, bad numbers say so", () => {
+/** A page with `n` links, `/1` ... `/n`. */
+function manyLinks(n: number): string {
+  return Array.from({ length: n }, (_, i) => `=> /${i + 1} Link ${i + 1}`).join("\n");
+}
+
+function fetched(effects: Effect[]): string | undefined {
+  const f = effects.find((e) => e.type === "fetch");
+  return f?.type === "fetch" ? f.url : undefined;
+}
+
+Deno.test("a digit follows its link at once on a page with fewer than 10 links", () => {
   const s = withPage(LINKS);
-  assertEquals(screen(keys(s, "1", "2").state).at(-1), "Follow link 12 (Enter)");
-  assertEquals(keys(s, "1", "2", "backspace").state.digits, "1");
-  assertEquals(keys(s, "1", "escape").state.digits, "");
-  const bad = keys(s, "9", "enter");
+  for (
+    const [key, url] of [["1", "gemini://example.org/a.gmi"], ["3", "gemini://other.example/"]]
+  ) {
+    const r = keys(s, key);
+    assertEquals(fetched(r.effects), url);
+    assertEquals(r.state.digits, "");
+  }
+  const nine = withPage(manyLinks(9));
+  assertEquals(fetched(keys(nine, "9").effects), "gemini://example.org/9");
+  const bad = keys(s, "9");
   assertEquals(bad.effects, []);
   assertEquals(bad.state.message, "No link 9 on this page");
   assertEquals(keys(s, "0").state.digits, "");
+  assertEquals(keys(s, "0").effects, []);
+});
+
+Deno.test("with 10 or more links, digits follow as soon as only one link can be meant", () => {
+  const ten = withPage(manyLinks(10));
+  // 1 could be 1 or 10: wait; 2 can only be 2.
+  assertEquals(keys(ten, "1").effects, []);
+  assertEquals(keys(ten, "1").state.digits, "1");
+  assertEquals(fetched(keys(ten, "1", "0").effects), "gemini://example.org/10");
+  assertEquals(fetched(keys(ten, "1", "enter").effects), "gemini://example.org/1");
+  assertEquals(fetched(keys(ten, "2").effects), "gemini://example.org/2");
+  const s = withPage(manyLinks(25), { width: 60 });
+  assertEquals(keys(s, "2").effects, []);
+  assertEquals(screen(keys(s, "2").state).at(-1), "Follow link 2 (Enter; Esc cancels)");
+  assertEquals(fetched(keys(s, "2", "5").effects), "gemini://example.org/25");
+  assertEquals(fetched(keys(s, "3").effects), "gemini://example.org/3");
+  assertEquals(keys(s, "2", "6").state.message, "No link 26 on this page");
+  assertEquals(keys(s, "1", "backspace").state.digits, "");
+  assertEquals(keys(s, "1", "escape").state.digits, "");
+  assertEquals(keys(s, "1", "escape").effects, []);
+  const big = withPage(manyLinks(150));
+  assertEquals(keys(big, "1", "2").effects, []);
+  assertEquals(fetched(keys(big, "1", "2", "3").effects), "gemini://example.org/123");
+  assertEquals(fetched(keys(big, "2", "0").effects), "gemini://example.org/20");
 });
 
 Deno.test("Tab and Shift-Tab select links (wrapping); Enter follows the selection", () => {
@@ -270,18 +318,18 @@ Deno.test("a long answer scrolls in the prompt line: the end being typed stays v
   s = update(s, { type: "ask", prompt: { kind: "input", id: 1, label: "Say", value: "" } }).state;
   s = keys(s, ..."the quick brown fox jumps over the lazy dog").state;
   const line = view(s).at(-1)!.plain;
-  assertEquals(line, "Say: …jumps over the lazy dog");
+  assertEquals(line, "Say: …umps over the lazy dog");
   assertEquals(line.length <= 29, true);
   assertEquals(cursorPosition(s), { row: 5, col: [...line].length });
-  // A question longer than half the line gives way too.
+  // A question wider than the window wraps: all of it stays, the answer follows it.
   let q = withPage("x", { width: 30, height: 6 });
   q = update(q, {
     type: "ask",
     prompt: { kind: "input", id: 1, label: "What is the name of your first pet?", value: "" },
   }).state;
   q = keys(q, ..."Rex").state;
-  assertEquals(view(q).at(-1)!.plain.endsWith("first pet? Rex"), true);
-  assertEquals(view(q).at(-1)!.plain.startsWith("…"), true);
+  assertEquals(screen(q).slice(-2), ["What is the name of your first", "pet? Rex"]);
+  assertEquals(cursorPosition(q), { row: 5, col: 8 });
 });
 
 Deno.test("a long URL in the status line loses its middle, keeping status and trust", () => {
@@ -313,33 +361,68 @@ Deno.test("visited pages become completions", () => {
   assertEquals(s.known, [URL_]);
 });
 
-Deno.test("b/Left and f/Right go back and forward, restoring the scroll position", () => {
+Deno.test("b/Left and f/Right go back and forward from memory, restoring the scroll position", () => {
   let s = withPage(LINES, { height: 10 });
   assertEquals(keys(s, "b").state.message, "No page to go back to");
   assertEquals(keys(s, "f").state.message, "No page to go forward to");
+  const first = s.page!;
   s = keys(s, "j", "j", "j").state;
-  s = load(s, page("second", { url: "gemini://example.org/2" }));
-  assertEquals(s.back, [{ url: URL_, scroll: 3 }]);
+  const second = page("second", { url: "gemini://example.org/2" });
+  s = load(s, second);
+  assertEquals(s.back.map((e) => [e.url, e.scroll, e.page]), [[URL_, 3, first]]);
   assertEquals(s.scroll, 0);
   for (const key of ["b", "left"]) {
     const r = keys(s, key);
-    assertEquals(r.effects[0].type === "fetch" && r.effects[0].nav, "back");
-    assertEquals(r.effects[0].type === "fetch" && r.effects[0].url, URL_);
+    assertEquals(r.effects, [], "no request");
+    assertEquals(r.state.page, first);
+    assertEquals(r.state.scroll, 3);
+    assertEquals(r.state.back, []);
+    assertEquals(r.state.forward.map((e) => [e.url, e.page]), [["gemini://example.org/2", second]]);
+    assertEquals(r.state.loading, undefined);
   }
-  s = load(s, page(LINES), "back");
-  assertEquals(s.scroll, 3);
-  assertEquals(s.back, []);
-  assertEquals(s.forward, [{ url: "gemini://example.org/2", scroll: 0 }]);
+  s = keys(s, "b").state;
   for (const key of ["f", "right"]) {
     const r = keys(s, key);
-    assertEquals(r.effects[0].type === "fetch" && r.effects[0].nav, "forward");
-    assertEquals(r.effects[0].type === "fetch" && r.effects[0].url, "gemini://example.org/2");
+    assertEquals(r.effects, [], "no request");
+    assertEquals(r.state.page, second);
+    assertEquals(r.state.forward, []);
+    assertEquals(r.state.back.map((e) => [e.url, e.scroll]), [[URL_, 3]]);
   }
-  s = load(s, page("second", { url: "gemini://example.org/2" }), "forward");
-  assertEquals(s.forward, []);
-  assertEquals(s.back, [{ url: URL_, scroll: 3 }]);
+  s = keys(s, "f").state;
   s = load(s, page("third", { url: "gemini://example.org/3" }));
   assertEquals(s.back.length, 2);
+  // Going back while a page loads cancels that load.
+  const loading = keys(s, "R").state;
+  assertEquals(keys(loading, "b").effects, [{ type: "cancel" }]);
+  assertEquals(keys(loading, "b").state.loading, undefined);
+});
+
+Deno.test("the page cache is bounded: the least recently left pages are dropped, never fetched", () => {
+  let s = withPage("# Page 0", { height: 10, cachePages: 2 });
+  for (let i = 1; i <= 4; i++) {
+    s = load(s, page(`# Page ${i}`, { url: `gemini://example.org/${i}` }));
+  }
+  // Pages 0-3 are behind; only the two left last (2 and 3) are kept.
+  assertEquals(s.back.map((e) => e.page?.title), [undefined, undefined, "Page 2", "Page 3"]);
+  s = keys(s, "b", "b").state;
+  assertEquals(s.page?.title, "Page 2");
+  const dropped = keys(s, "b");
+  assertEquals(dropped.effects, [], "a dropped page is not fetched");
+  assertEquals(dropped.state.page?.title, "Not in memory");
+  assertEquals(dropped.state.page?.url, "gemini://example.org/1");
+  assertStringIncludes(dropped.state.page!.body, "press R to load it again");
+  assertEquals(keys(dropped.state, "R").effects.at(-1), {
+    type: "fetch",
+    id: dropped.state.nextId,
+    url: "gemini://example.org/1",
+    nav: "reload",
+  });
+  // A bound on the characters kept works the same way.
+  let c = withPage("a".repeat(10), { cacheChars: 25 });
+  for (let i = 1; i <= 3; i++) {
+    c = load(c, page("b".repeat(10), { url: `gemini://example.org/${i}` }));
+  }
+  assertEquals(c.back.map((e) => e.page !== undefined), [false, true, true]);
 });
 
 Deno.test("R reloads the page and keeps the scroll position", () => {
@@ -536,16 +619,50 @@ Deno.test("a page reached with a sensitive answer hides its query", () => {
   });
   assert(!screen(s).join("\n").includes("hunter2"));
   assertStringIncludes(screen(s).join("\n"), "gemini://example.org/s?…");
+  // R asks before sending the hidden answer again; n sends nothing.
   const reload = keys(s, "R");
+  assertEquals(reload.effects, []);
+  assertEquals(reload.state.prompt?.kind, "choice");
+  assertStringIncludes(screen(reload.state).join(" "), "Reloading sends it to example.org");
   assert(!screen(reload.state).join("\n").includes("hunter2"));
-  assertEquals(reload.effects[0].type === "fetch" && reload.effects[0].sensitive, true);
+  const declined = keys(reload.state, "n");
+  assertEquals(declined.effects, []);
+  assertEquals(declined.state.message, "Not reloaded: the answer was not sent again");
+  assertEquals(keys(reload.state, "escape").effects, []);
+  const resent = keys(reload.state, "y");
+  assertEquals(resent.effects, [{
+    type: "fetch",
+    id: s.nextId,
+    url: "gemini://example.org/s?hunter2",
+    nav: "reload",
+    sensitive: true,
+  }]);
+  assert(!screen(resent.state).join("\n").includes("hunter2"));
   assertEquals(s.known, []);
-  // Back and forward keep the URL hidden.
+  // Back and forward keep the URL hidden and send nothing.
   const away = load(s, page("other", { url: "gemini://example.org/o" }));
-  assertEquals(away.back, [{ url: "gemini://example.org/s?hunter2", scroll: 0, sensitive: true }]);
+  assertEquals(away.back.map((e) => [e.url, e.sensitive]), [[
+    "gemini://example.org/s?hunter2",
+    true,
+  ]]);
   const back = keys(away, "b");
-  assertEquals(back.effects[0].type === "fetch" && back.effects[0].sensitive, true);
+  assertEquals(back.effects, []);
+  assertEquals(back.state.page?.sensitive, true);
   assert(!screen(back.state).join("\n").includes("hunter2"));
+  // e (edit the URL) and Y (copy it) leave the hidden query out.
+  assertEquals(keys(s, "e").state.prompt?.value, "gemini://example.org/s");
+  assertEquals(keys(s, "Y").effects, [{ type: "copy", text: "gemini://example.org/s" }]);
+  // Dropped from memory, it still asks before sending the answer again.
+  let small = withPage("x", { width: 120, cachePages: 0 }, {
+    url: "gemini://example.org/s?hunter2",
+    sensitive: true,
+  });
+  small = load(small, page("other", { url: "gemini://example.org/o" }));
+  const gone = keys(small, "b").state;
+  assertEquals(gone.page?.title, "Not in memory");
+  assert(!screen(gone).join("\n").includes("hunter2"));
+  assertEquals(keys(gone, "R").effects, []);
+  assertEquals(keys(gone, "R").state.prompt?.action?.type, "resend");
 });
 
 Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value", () => {
@@ -567,13 +684,16 @@ Deno.test("a choice prompt takes one of its keys; Escape gives the cancel value"
     },
   }).state;
   const lines = view(s);
+  assertEquals(lines.length, 12);
   assertEquals(
     lines.at(-1)?.plain,
     "Trust the new certificate? [a] abort  [o] trust once (this session)  [s] trust and save",
   );
-  assertEquals(lines[8].plain, "Pinned:  SHA-256 AA:BB");
-  assertEquals(lines[8].style, "box");
-  assertEquals(lines[9].plain, "Now:     SHA-256 CC:DD");
+  // The details sit between the status line and the question.
+  assertEquals(lines[8].style, "status");
+  assertEquals(lines[9].plain, "Pinned:  SHA-256 AA:BB");
+  assertEquals(lines[9].style, "box");
+  assertEquals(lines[10].plain, "Now:     SHA-256 CC:DD");
   assertEquals(keys(s, "x").effects, []);
   assertEquals(keys(s, "j").state.scroll, 0);
   assertEquals(keys(s, "o").effects, [{ type: "answer", id: 4, value: "once" }]);
@@ -652,10 +772,13 @@ Deno.test("typedUrl(), parentUrl() and rootUrl()", () => {
   assertEquals(rootUrl("about:help"), undefined);
 });
 
-Deno.test("the README key table lists every key of the browser", async () => {
+Deno.test("the README key tables list every key of the browser and of its prompts", async () => {
   const readme = await Deno.readTextFile(new URL("../../../README.md", import.meta.url));
-  const section = readme.slice(readme.indexOf("## gemini browse"));
-  for (const k of KEYS) {
+  const section = readme.slice(
+    readme.indexOf("## gemini browse"),
+    readme.indexOf("## gemini serve"),
+  );
+  for (const k of [...KEYS, ...PROMPT_KEYS]) {
     assert(
       new RegExp(
         "\\| `" + k.keys.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "`\\s+\\| " +
@@ -664,4 +787,22 @@ Deno.test("the README key table lists every key of the browser", async () => {
       k.keys,
     );
   }
+});
+
+Deno.test("the key tables drive the keys: every key named in a table does something", () => {
+  const s = withPage(LINKS, { width: 80, height: 12 });
+  for (const row of PAGE_KEYMAP) {
+    for (const [key, command] of Object.entries(row.keys)) {
+      assertEquals(pageCommand(key), command, key);
+    }
+  }
+  for (const row of PROMPT_KEYMAP) {
+    for (const [key, command] of Object.entries(row.keys)) {
+      assertEquals(promptCommand(key), command, key);
+    }
+  }
+  // A key in no table does nothing on a page.
+  const r = update(s, "z");
+  assertEquals(r.effects, []);
+  assertEquals(r.state, s);
 });

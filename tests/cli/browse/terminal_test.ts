@@ -24,10 +24,17 @@ Deno.test("decodeKeys() names arrows, paging, Home/End, Shift-Tab and control ke
     ["\r\n", ["enter"]],
     ["jk G/", ["j", "k", " ", "G", "/"]],
     ["é日😀", ["é", "日", "😀"]],
-    ["\x1b[1;5A", ["up"]],
-    ["\x1bx", ["alt-x"]],
+    ["\x1b[1;5A\x1b[1;5D\x1b[1;5C\x1b[1;2D\x1b[3;5~", [
+      "ctrl-up",
+      "ctrl-left",
+      "ctrl-right",
+      "shift-left",
+      "ctrl-delete",
+    ]],
+    ["\x1bx\x1bb\x1b1", ["alt-x", "alt-b", "alt-1"]],
     ["\x1b\x1b", ["escape", "escape"]],
-    ["\x01", []],
+    ["\x01\x05\x0b\x17\x04", ["ctrl-a", "ctrl-e", "ctrl-k", "ctrl-w", "ctrl-d"]],
+    ["\x00\x1f", []],
   ];
   for (const [input, keys] of table) {
     assertEquals(decodeKeys(input, true).keys, keys, JSON.stringify(input));
@@ -59,7 +66,8 @@ Deno.test("paint() positions every line, pads the status line, shows the cursor 
     { row: 4, col: 7 },
     (t) => t.length,
   );
-  assertStringIncludes(out, "\x1b[1;1H\x1b[0m\x1b[1mhello\x1b[22m");
+  // Every row is erased whole before it is drawn.
+  assertStringIncludes(out, "\x1b[1;1H\x1b[0m\x1b[2K\x1b[1mhello\x1b[22m");
   assertStringIncludes(out, "\x1b[7m[1] link\x1b[27m");
   assertStringIncludes(out, "a \x1b[7mneedle\x1b[27m b");
   assertStringIncludes(out, "\x1b[7mstatus    \x1b[27m");
@@ -81,7 +89,7 @@ Deno.test("paint() with the previous frame draws only the rows that changed, in 
   }];
   const out = paint(after, 20, undefined, (t) => t.length, before);
   assert(out.startsWith("\x1b[?2026h") && out.endsWith("\x1b[?2026l"));
-  assertStringIncludes(out, "\x1b[4;1H\x1b[0mMatch 1 of 2");
+  assertStringIncludes(out, "\x1b[4;1H\x1b[0m\x1b[2KMatch 1 of 2");
   for (const row of ["\x1b[1;1H", "\x1b[2;1H", "\x1b[3;1H"]) assert(!out.includes(row), row);
   // Same text but now the current search match: drawn again, more strongly.
   const marked = { ...before[1], marks: [[4, 7]] as [number, number][], current: true };
@@ -91,14 +99,14 @@ Deno.test("paint() with the previous frame draws only the rows that changed, in 
     before[2],
     before[3],
   ]);
-  assertStringIncludes(again, "\x1b[2;1H\x1b[0mrow \x1b[1;4;7mtwo\x1b[22;24;27m");
+  assertStringIncludes(again, "\x1b[2;1H\x1b[0m\x1b[2Krow \x1b[1;4;7mtwo\x1b[22;24;27m");
   assert(!again.includes("\x1b[1;1H"));
 });
 
 Deno.test("commandKeys() maps line-mode commands onto browser keys", () => {
-  const table: [string, string[] | undefined][] = [
-    ["3", ["3", "enter"]],
-    ["12", ["1", "2", "enter"]],
+  const table: [string, (string | { type: "follow"; number: number })[] | undefined][] = [
+    ["3", [{ type: "follow", number: 3 }]],
+    ["12", [{ type: "follow", number: 12 }]],
     ["b", ["b"]],
     ["back", ["b"]],
     ["forward", ["f"]],
@@ -113,6 +121,7 @@ Deno.test("commandKeys() maps line-mode commands onto browser keys", () => {
     ["history", ["h"]],
     ["subscribe", ["s"]],
     ["subscriptions", ["S"]],
+    ["messages", ["M"]],
     ["q", ["q"]],
     ["go a.b", ["o", ..."a.b", "enter"]],
     ["gemini://x/", ["o", ..."gemini://x/", "enter"]],
