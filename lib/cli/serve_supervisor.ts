@@ -66,13 +66,13 @@ interface Slot {
  * import assert from "node:assert";
  * import { recycleReason } from "./serve_supervisor.ts";
  * const policy = { handshakeFailures: 1000, heap: 0, age: 0, minInterval: 10 };
- * const stats = { startedAt: 0, accepted: 0, refused: 0, open: 0, heapUsed: 0, handshakeFailures: 1200 };
+ * const stats = { startedAt: 0, heapUsed: 0, handshakeFailures: 1200 };
  * assert.equal(recycleReason(stats, policy, 60_000), "handshake_failures");
  * assert.equal(recycleReason(stats, policy, 5_000), undefined); // younger than min_interval
  * ```
  */
 export function recycleReason(
-  stats: WorkerStats,
+  stats: Pick<WorkerStats, "startedAt" | "handshakeFailures" | "heapUsed">,
   policy: RecycleConfig,
   now: number,
 ): string | undefined {

@@ -159,7 +159,8 @@ export async function serveConnection(
 }
 
 function exchangeFor(conn: ServerConnection, options: ServeConnectionOptions): Exchange {
-  const started = Date.now();
+  // The request deadline runs from the TCP accept, which may be before the ClientHello.
+  const started = conn.acceptedAt;
   const requestId = options.requestId ?? newRequestId();
   return {
     conn,
@@ -472,7 +473,7 @@ async function reply(
       error: error instanceof Error ? error.message : String(error),
     });
     await cancelBody(reply.body);
-    conn.destroy();
+    await conn.cut();
     return;
   }
   await conn.close();

@@ -20,7 +20,10 @@ export interface MemoryConnection extends ServerConnection {
   readonly output: Uint8Array;
   /** {@linkcode output} decoded as UTF-8. */
   text(): string;
-  /** `close` after a graceful close (close_notify), `destroy` after a cut, else `open`. */
+  /**
+   * `close` after a graceful close (close_notify), `destroy` after `destroy()` or `cut()`
+   * (no close_notify), else `open`.
+   */
   readonly ending: MemoryEnding;
   /** Whether the server called `stopReading()`. */
   readonly readingStopped: boolean;
@@ -76,6 +79,7 @@ export function memoryConnection(
 
 class InMemoryConnection implements MemoryConnection {
   readonly backend = "node" as const;
+  readonly acceptedAt: number = Date.now();
   readonly remoteAddress: Address;
   readonly localAddress: Address;
   readonly servername: string | undefined;
@@ -154,5 +158,10 @@ class InMemoryConnection implements MemoryConnection {
   destroy(): void {
     if (this.ending === "open") this.ending = "destroy";
     this.#end();
+  }
+
+  cut(): Promise<void> {
+    this.destroy();
+    return Promise.resolve();
   }
 }

@@ -105,6 +105,11 @@ export interface ServerStats {
   /** Connections refused by the gate before TLS. */
   refused: number;
   /**
+   * Admitted connections closed before TLS started (node backend): no ClientHello in time,
+   * something else than one, or one offering only TLS 1.0/1.1.
+   */
+  dropped: number;
+  /**
    * Admitted connections whose TLS handshake never finished: it failed, timed out, or the
    * peer left first. The runtime may keep memory for each (see README, "Listener backends").
    */
@@ -242,6 +247,7 @@ class Server implements RunningServer {
     startedAt: Date.now(),
     accepted: 0,
     refused: 0,
+    dropped: 0,
     handshakeFailures: 0,
   };
   #stopping: Promise<void> | undefined;
@@ -279,6 +285,11 @@ class Server implements RunningServer {
         })
         : options.beforeTls,
       gate: this.#limits,
+      helloTimeoutMs: options.requestTimeoutMs,
+      onDropped: (ip, reason) => {
+        this.#stats.dropped++;
+        this.#logger.debug("connection dropped before TLS", { ip, reason });
+      },
       onRefused: (ip, reason) => {
         this.#stats.refused++;
         // Deno.listenTls made TLS state for it and will finish a handshake before it closes

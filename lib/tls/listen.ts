@@ -24,7 +24,6 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import type { Duplex } from "node:stream";
 import { type CertificateInfo, certificateInfo } from "./certificate.ts";
 import {
   type Address,
@@ -35,7 +34,7 @@ import {
   stripV4Mapped,
   type TlsDetails,
 } from "./connection.ts";
-import { _socketDuplex } from "./_socket_duplex.ts";
+import { _scanClientHello, PROTOCOL_VERSION_ALERT } from "./_client_hello.ts";
 
 /** A certificate the server presents, with the names it answers to. */
 export interface ServerCertificate {
@@ -94,6 +93,15 @@ export interface ListenOptions {
   gate?: ConnectionGate;
   /** Called for each connection the gate refuses, with the address and the reason. */
   onRefused?: (ip: string, reason: string) => void;
+  /**
+   * Time for a client's ClientHello, ms (node backend). Default 10000. The node backend
+   * reads the ClientHello itself before it makes any TLS object: a client that sends none
+   * in time, sends something else, or offers nothing newer than TLS 1.1 (told so with a
+   * `protocol_version` alert) is closed without one.
+   */
+  helloTimeoutMs?: number;
+  /** Called for each connection closed before TLS started, with the address and why. */
+  onDropped?: (ip: string, reason: string) => void;
 }
 
 /**
@@ -113,12 +121,21 @@ export interface ConnectionGate {
 export interface ServerConnection extends Connection {
   /** Which backend accepted it. */
   readonly backend: ListenerBackend;
+  /** When the TCP connection was accepted (`Date.now()` milliseconds). */
+  readonly acceptedAt: number;
   /** The SNI name the client sent (node backend; `undefined` with deno or when none was sent). */
   readonly servername: string | undefined;
   /** The client's certificate, if it sent one (parsed on first access). */
   readonly peerCertificate: CertificateInfo | undefined;
   /** Completes the TLS handshake (and the pre-TLS hook). Rejects when either fails. */
   handshake(): Promise<void>;
+  /**
+   * Ends the connection without TLS close_notify once what was written has been sent (at
+   * most `graceMs`, default 2000, then at once), so the client can tell that a response
+   * was cut short. The `deno` backend cannot leave close_notify out (Deno 2.9.6 sends it on
+   * every close) and closes gracefully instead.
+   */
+  cut(graceMs?: number): Promise<void>;
 }
 
 /** A listening socket that yields connections. */
@@ -210,12 +227,15 @@ function secureContexts(certificates: ServerCertificate[]): NamedContext[] {
 
 class NodeServerConnection extends NodeTlsConnection implements ServerConnection {
   readonly backend = "node" as const;
+  readonly acceptedAt: number;
   #handshake: Promise<void>;
+  #raw: net.Socket;
 
   constructor(
     socket: tls.TLSSocket,
     handshake: Promise<void>,
-    flow: FlowControl,
+    flow: RawFlow,
+    acceptedAt: number,
     remote?: Address,
   ) {
     super(
@@ -230,6 +250,8 @@ class NodeServerConnection extends NodeTlsConnection implements ServerConnection
       flow,
     );
     this.#handshake = handshake;
+    this.#raw = flow.raw;
+    this.acceptedAt = acceptedAt;
   }
 
   get servername(): string | undefined {
@@ -239,6 +261,25 @@ class NodeServerConnection extends NodeTlsConnection implements ServerConnection
   handshake(): Promise<void> {
     return this.#handshake;
   }
+
+  cut(graceMs = 2000): Promise<void> {
+    const socket = this.socket;
+    if (socket.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve();
+      };
+      const timer = setTimeout(finish, graceMs);
+      // The callback runs once the TLS layer has handed the bytes before it to the TCP
+      // socket; ending that socket then sends them and a FIN, but no close_notify.
+      socket.write(new Uint8Array(0), () => {
+        this.#raw.once("close", finish);
+        this.#raw.end();
+      });
+    });
+  }
 }
 
 /**
@@ -247,32 +288,22 @@ class NodeServerConnection extends NodeTlsConnection implements ServerConnection
  */
 class RawFlow implements FlowControl {
   paused = false;
-  #raw: net.Socket;
+  /** The TCP socket. */
+  readonly raw: net.Socket;
 
   constructor(raw: net.Socket) {
-    this.#raw = raw;
+    this.raw = raw;
   }
 
   pause(): void {
     this.paused = true;
-    this.#raw.pause();
+    this.raw.pause();
   }
 
   resume(): void {
     this.paused = false;
-    this.#raw.resume();
+    this.raw.resume();
   }
-}
-
-/** A duplex stream that yields `first`, then everything the TCP socket receives. */
-function prefixedStream(raw: net.Socket, first: Uint8Array, flow: RawFlow): Duplex {
-  const duplex = _socketDuplex(raw, () => {
-    if (!flow.paused) raw.resume();
-  });
-  duplex.push(first);
-  raw.on("end", () => duplex.push(null));
-  raw.resume();
-  return duplex;
 }
 
 class NodeListener implements Listener {
@@ -283,6 +314,8 @@ class NodeListener implements Listener {
   #queue: ServerConnection[] = [];
   #waiters: ((conn: ServerConnection | null) => void)[] = [];
   #closed = false;
+  /** Connections accepted but neither delivered nor dropped yet. */
+  #pending = 0;
 
   private constructor(server: net.Server, options: ListenOptions) {
     this.#server = server;
@@ -330,28 +363,26 @@ class NodeListener implements Listener {
   }
 
   #onConnection(raw: net.Socket): void {
+    const acceptedAt = Date.now();
     raw.on("error", () => {});
     const hook = this.#options.beforeTls;
     if (!hook) {
-      if (this.#admit(raw, stripV4Mapped(raw.remoteAddress ?? ""))) {
-        this.#deliver(this.#wrap(raw, new RawFlow(raw)));
-      }
+      const ip = stripV4Mapped(raw.remoteAddress ?? "");
+      if (this.#admit(raw, ip)) this.#greet(raw, ip, acceptedAt);
       return;
     }
-    // The hook reads its preface from the raw socket first. Bytes it read past the preface
-    // cannot be handed back to a natively wrapped socket, so then TLS reads through a
-    // stream that replays them.
+    // The hook reads its preface from the raw socket first, and hands back what it read
+    // past it, which belongs to the TLS stream.
     raw.pause();
+    this.#pending++;
     hook(raw).then((result) => {
       if (raw.destroyed || this.#closed) return raw.destroy();
       const remote = result?.remoteAddress;
-      if (!this.#admit(raw, remote?.hostname ?? stripV4Mapped(raw.remoteAddress ?? ""))) return;
-      const flow = new RawFlow(raw);
-      const unread = result?.unread;
-      const transport = unread && unread.length > 0 ? prefixedStream(raw, unread, flow) : raw;
-      this.#deliver(this.#wrap(transport, flow, remote));
-      if (transport === raw) raw.resume();
-    }, () => raw.destroy());
+      const ip = remote?.hostname ?? stripV4Mapped(raw.remoteAddress ?? "");
+      if (!this.#admit(raw, ip)) return;
+      if (result?.unread && result.unread.length > 0) raw.unshift(result.unread);
+      this.#greet(raw, ip, acceptedAt, remote);
+    }, () => raw.destroy()).finally(() => this.#settled());
   }
 
   /**
@@ -371,15 +402,68 @@ class NodeListener implements Listener {
     return true;
   }
 
-  #wrap(transport: net.Socket | Duplex, flow: RawFlow, remote?: Address): NodeServerConnection {
-    const socket = new tls.TLSSocket(transport as net.Socket, {
+  /**
+   * Reads the ClientHello from the raw socket, under its deadline and size limit, then
+   * puts it back and wraps the socket in TLS with the certificate its SNI name asks for.
+   * No TLS object exists before, so a client that leaves, stalls, sends something else or
+   * offers only TLS 1.0/1.1 costs a socket and nothing more. (Deno 2.9.6 keeps a
+   * `node:tls` server socket with an `SNICallback` forever when it closes before a
+   * ClientHello was accepted; choosing the certificate here needs no such callback.)
+   */
+  #greet(raw: net.Socket, ip: string, acceptedAt: number, remote?: Address): void {
+    this.#pending++;
+    let buffered: Uint8Array = new Uint8Array(0);
+    const done = (): void => {
+      clearTimeout(timer);
+      raw.off("data", onData);
+      raw.off("end", onEnd);
+      raw.off("close", onEnd);
+      this.#settled();
+    };
+    const drop = (reason: string, alert?: Uint8Array): void => {
+      done();
+      if (alert) raw.end(alert);
+      else raw.destroy();
+      this.#options.onDropped?.(ip, reason);
+    };
+    const onData = (chunk: Uint8Array): void => {
+      buffered = _concat(buffered, chunk);
+      const hello = _scanClientHello(buffered);
+      if (hello.status === "incomplete") return;
+      if (hello.status === "invalid") return drop(`not a TLS ClientHello: ${hello.reason}`);
+      if (hello.maxVersion < 0x0303) return drop("TLS older than 1.2", PROTOCOL_VERSION_ALERT);
+      done();
+      raw.pause();
+      raw.unshift(buffered);
+      if (raw.destroyed) return;
+      this.#deliver(this.#wrap(raw, hello.serverName, acceptedAt, remote));
+    };
+    const onEnd = (): void => drop("closed before its ClientHello");
+    const timer = setTimeout(
+      () => drop("no ClientHello in time"),
+      this.#options.helloTimeoutMs ?? 10_000,
+    );
+    raw.on("data", onData);
+    raw.once("end", onEnd);
+    raw.once("close", onEnd);
+    raw.resume();
+  }
+
+  #wrap(
+    raw: net.Socket,
+    servername: string | undefined,
+    acceptedAt: number,
+    remote?: Address,
+  ): NodeServerConnection {
+    const flow = new RawFlow(raw);
+    const socket = new tls.TLSSocket(raw, {
       isServer: true,
-      secureContext: this.#contexts[0].context,
+      secureContext: this.#contextFor(servername),
       requestCert: this.#options.requestClientCertificate ?? false,
       rejectUnauthorized: false,
-      SNICallback: (name: string, cb: (error: Error | null, context?: tls.SecureContext) => void) =>
-        cb(null, this.#contextFor(name)),
-    } as tls.TLSSocketOptions);
+    });
+    // node:tls learns the name only through an SNICallback, which this listener avoids.
+    (socket as unknown as { servername?: string }).servername = servername;
     const handshake = new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       socket.once("error", onError);
@@ -393,7 +477,15 @@ class NodeListener implements Listener {
       socket.once("close", () => reject(new Error("Connection closed during the TLS handshake")));
     });
     handshake.catch(() => socket.destroy());
-    return new NodeServerConnection(socket, handshake, flow, remote);
+    return new NodeServerConnection(socket, handshake, flow, acceptedAt, remote);
+  }
+
+  /** One connection fewer between accept and delivery. */
+  #settled(): void {
+    this.#pending--;
+    if (this.#closed && this.#pending === 0 && this.#queue.length === 0) {
+      while (this.#waiters.length > 0) this.#waiters.shift()!(null);
+    }
   }
 
   #deliver(conn: ServerConnection | null): void {
@@ -402,18 +494,28 @@ class NodeListener implements Listener {
     else if (conn) this.#queue.push(conn);
   }
 
+  /**
+   * The next connection; `null` once the listener is closed and every connection accepted
+   * before has been delivered (or dropped before TLS).
+   */
   accept(): Promise<ServerConnection | null> {
     const next = this.#queue.shift();
     if (next) return Promise.resolve(next);
-    if (this.#closed) return Promise.resolve(null);
+    if (this.#closed && this.#pending === 0) return Promise.resolve(null);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /**
+   * Stops accepting. Connections accepted already still have their ClientHello read and
+   * are delivered by {@linkcode accept}.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#server.close();
-    while (this.#waiters.length > 0) this.#waiters.shift()!(null);
+    if (this.#pending === 0) {
+      while (this.#waiters.length > 0) this.#waiters.shift()!(null);
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ServerConnection> {
@@ -429,6 +531,7 @@ const READ_SIZE = 16_384;
 
 class DenoServerConnection implements ServerConnection {
   readonly backend = "deno" as const;
+  readonly acceptedAt: number = Date.now();
   readonly servername = undefined;
   readonly peerCertificate = undefined;
   #conn: Deno.TlsConn;
@@ -488,6 +591,10 @@ class DenoServerConnection implements ServerConnection {
 
   stopReading(): void {
     this.#stopped = true;
+  }
+
+  cut(): Promise<void> {
+    return this.close();
   }
 
   close(): Promise<void> {
@@ -598,3 +705,11 @@ class DenoListener implements Listener {
 
 /** Used by tests and by the server to check a connection implements the interface. */
 export type { Connection };
+
+function _concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
