@@ -422,8 +422,14 @@ class NodeListener implements Listener {
     };
     const drop = (reason: string, alert?: Uint8Array): void => {
       done();
-      if (alert) raw.end(alert);
-      else raw.destroy();
+      if (alert) {
+        // The alert, then our FIN; a peer that does not close its side is cut after 1 s.
+        raw.end(alert);
+        const linger = setTimeout(() => raw.destroy(), 1000);
+        raw.once("close", () => clearTimeout(linger));
+      } else {
+        raw.destroy();
+      }
       this.#options.onDropped?.(ip, reason);
     };
     const onData = (chunk: Uint8Array): void => {

@@ -109,9 +109,15 @@ for (const backend of ["node", "deno"] as ListenerBackend[]) {
     const garbage = net.connect({ port: listener.addr.port, host: "127.0.0.1" });
     garbage.on("error", () => {});
     garbage.write("GET / HTTP/1.0\r\n\r\n");
-    const bad = (await listener.accept())!;
-    await assertRejects(() => bad.handshake());
-    bad.destroy();
+    if (backend === "deno") {
+      // Deno.listenTls hands it over; its handshake fails. (The node backend reads the
+      // ClientHello itself and drops the connection without delivering it.)
+      const bad = (await listener.accept())!;
+      await assertRejects(() => bad.handshake());
+      bad.destroy();
+    } else {
+      await new Promise<void>((r) => garbage.once("close", () => r()));
+    }
     garbage.destroy();
     const served = (async () => {
       const conn = (await listener.accept())!;
