@@ -76,7 +76,8 @@ export const SERVE_SPEC: CommandSpec = {
     workers: {
       type: "string",
       value: "N",
-      description: "Accept loops sharing the port and the limits (default: the number of CPUs)",
+      description:
+        "Workers sharing the port and the limits: N, or auto for one per CPU (default 1)",
     },
     "proxy-protocol": {
       type: "boolean",
@@ -247,10 +248,15 @@ export async function loadConfig(
   if (values["no-log-ip"]) doc.log_ip = false;
   const workers = stringOption(values, "workers");
   if (workers !== undefined) {
-    if (!/^\d{1,3}$/.test(workers) || Number(workers) < 1 || Number(workers) > 256) {
-      throw new UsageError(`gemini serve: --workers ${workers} is not a number from 1 to 256`);
+    if (
+      workers !== "auto" &&
+      (!/^\d{1,3}$/.test(workers) || Number(workers) < 1 || Number(workers) > 256)
+    ) {
+      throw new UsageError(
+        `gemini serve: --workers ${workers} is not a number from 1 to 256, or auto`,
+      );
     }
-    doc.workers = Number(workers);
+    doc.workers = workers === "auto" ? "auto" : Number(workers);
   }
   if (values["proxy-protocol"]) doc.proxy_protocol = true;
   const proxyFrom = listOption(values, "proxy-from");
@@ -381,7 +387,7 @@ async function startSupervisor(
   context: SupervisorContext,
 ): Promise<{ supervisor: Supervisor; lines: string[] }> {
   const { logger } = context;
-  const workers = config.workers ?? (navigator.hardwareConcurrency || 1);
+  const workers = config.workers === "auto" ? (navigator.hardwareConcurrency || 1) : config.workers;
   const limitOptions = sharedLimitOptions(limitsOf(config));
   const table = SharedLimitTable.create(limitOptions);
   const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";

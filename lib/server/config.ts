@@ -237,8 +237,11 @@ export const DEFAULT_RECYCLE: Readonly<RecycleConfig> = Object.freeze({
 export interface ServerConfig {
   /** Addresses to listen on. */
   listen: ListenConfig[];
-  /** Accept loops (Web Workers) sharing the port and the limits; default the CPU count. */
-  workers?: number;
+  /**
+   * Workers (each a Web Worker with its own accept loop) sharing the port and the limits;
+   * `"auto"` is one per CPU. Default 1.
+   */
+  workers: number | "auto";
   /** The port request URLs must name; default the listening port. */
   publicPort?: number;
   /** TLS backend. */
@@ -784,9 +787,9 @@ export function configFromDocument(
       r.fail(["listen"], (error as Error).message, error);
     }
   });
-  const workers = r.number(doc, [], "workers", 1);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers > 256)) {
-    r.fail(["workers"], "must be a whole number from 1 to 256");
+  const workers = doc.workers === "auto" ? "auto" : r.number(doc, [], "workers", 1) ?? 1;
+  if (workers !== "auto" && (!Number.isInteger(workers) || workers > 256)) {
+    r.fail(["workers"], 'must be a whole number from 1 to 256, or "auto"');
   }
   const publicPort = r.number(doc, [], "public_port", 1);
   const backend = r.string(doc, [], "backend") ?? "node";
@@ -1137,7 +1140,7 @@ export function formatConfig(config: ServerConfig): string {
         })
         : formatListenAddress(a)
     ),
-    ...(config.workers === undefined ? {} : { workers: config.workers }),
+    workers: config.workers,
     ...(config.publicPort === undefined ? {} : { public_port: config.publicPort }),
     backend: config.backend,
     log_format: config.logFormat,

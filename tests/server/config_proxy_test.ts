@@ -61,8 +61,11 @@ Deno.test("formatConfig() keeps workers and per-listener PROXY settings through 
   const text = formatConfig(config);
   assertEquals(parseConfig(text), config);
   const plain = parseConfig(HOST);
-  assertEquals(plain.workers, undefined);
+  assertEquals(plain.workers, 1);
   assertEquals(parseConfig(formatConfig(plain)), plain);
+  const auto = parseConfig(`workers = "auto"\n${HOST}`);
+  assertEquals(auto.workers, "auto");
+  assertEquals(parseConfig(formatConfig(auto)), auto);
 });
 
 Deno.test("parseConfig() refuses bad workers, proxy_from and listen tables with their key", () => {
@@ -70,6 +73,7 @@ Deno.test("parseConfig() refuses bad workers, proxy_from and listen tables with 
     ["workers = 0", "workers"],
     ["workers = 1.5", "workers"],
     ["workers = 1000", "workers"],
+    ['workers = "many"', "workers"],
     [`proxy_from = ["example.org"]`, "proxy_from: Invalid address in the PROXY allow list"],
     [`proxy_from = ["10.0.0.0/40"]`, "prefix length"],
     [`listen = [{ proxy_protocol = true }]`, "listen[0].address: is required"],

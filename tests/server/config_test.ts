@@ -106,6 +106,7 @@ Deno.test("formatConfig() prints a configuration that parses back to the same", 
     formatConfig(parseConfig('[[host]]\nname = "localhost"\n')),
     [
       'listen = [ "0.0.0.0:1965" ]',
+      "workers = 1",
       'backend = "node"',
       'log_format = "text"',
       "log_ip = true",
