@@ -22,8 +22,8 @@ export interface RecycleLine {
   line: string;
 }
 
-/** Recycle announcements: the lines of the error log that mention a recycle. */
-export const RECYCLE_PATTERN = /recycl/i;
+/** Recycle announcements: the error-log line each finished recycle writes (one per recycle). */
+export const RECYCLE_PATTERN = /worker recycled/;
 
 /** Options for {@linkcode SoakServer.start}. */
 export interface SoakServerOptions {

@@ -52,6 +52,8 @@ interface Slot {
   worker: Worker;
   ready: WorkerReady;
   stats?: WorkerStats;
+  /** Consecutive reports with at most {@linkcode QUIET_CONNECTIONS} new connections. */
+  quietReports: number;
   /** Set once it is being replaced or stopped. */
   leaving: boolean;
   stopped: Promise<void>;
@@ -73,7 +75,7 @@ interface Slot {
  */
 export function recycleReason(
   stats: Pick<WorkerStats, "startedAt" | "handshakeFailures" | "heapUsed">,
-  policy: RecycleConfig,
+  policy: Pick<RecycleConfig, "handshakeFailures" | "heap" | "age" | "minInterval">,
   now: number,
 ): string | undefined {
   const age = (now - stats.startedAt) / 1000;
@@ -86,6 +88,57 @@ export function recycleReason(
   return undefined;
 }
 
+/** New connections per stats report (one second) that still count as a quiet server. */
+const QUIET_CONNECTIONS = 8;
+/** Quiet reports in a row before a worker may be recycled for memory. */
+const QUIET_REPORTS = 2;
+
+/**
+ * The process's resident memory against its size at rest: when a quiet server holds
+ * `threshold` bytes more than the least it held at rest (what a flood, a crawl or a load
+ * peak left behind), one worker is recycled to give it back. If that does not bring the
+ * memory down, the new level is taken as the size at rest, so it happens once, not in a loop.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MemoryWatch } from "./serve_supervisor.ts";
+ * const watch = new MemoryWatch(32);
+ * assert.equal(watch.update(100, true), false); // at rest: 100 is the baseline
+ * assert.equal(watch.update(140, false), false); // busy: never
+ * assert.equal(watch.update(140, true), true); // quiet, 40 over: recycle
+ * watch.recycled();
+ * assert.equal(watch.update(139, true), false); // it did not help: 139 is the new rest size
+ * ```
+ */
+export class MemoryWatch {
+  #threshold: number;
+  #baseline: number | undefined;
+  #pending = false;
+
+  /** A watch that fires `threshold` bytes over the size at rest (0: never). */
+  constructor(threshold: number) {
+    this.#threshold = threshold;
+  }
+
+  /** Takes a reading; true when a worker should be recycled now. */
+  update(rss: number, quiet: boolean): boolean {
+    if (this.#threshold <= 0 || !quiet) return false;
+    if (this.#pending) {
+      // The first quiet reading after a recycle: if it stayed high, that is the new rest.
+      this.#pending = false;
+      if (rss - this.#baseline! >= this.#threshold / 2) this.#baseline = rss;
+    }
+    this.#baseline = Math.min(this.#baseline ?? rss, rss);
+    return rss - this.#baseline >= this.#threshold;
+  }
+
+  /** Says that a recycle for memory has finished. */
+  recycled(): void {
+    this.#pending = true;
+  }
+}
+
 /** The workers of one `gemini serve`. */
 export class Supervisor {
   #options: SupervisorOptions;
@@ -96,11 +149,14 @@ export class Supervisor {
   #stopping = false;
   #recycles = 0;
   #recycling = new Set<Promise<void>>();
+  #memory: MemoryWatch;
+  #ticker: ReturnType<typeof setInterval> | undefined;
 
   /** A supervisor for `config` (nothing starts until {@linkcode start}). */
   constructor(config: ServerConfig, options: SupervisorOptions) {
     this.#config = config;
     this.#options = options;
+    this.#memory = new MemoryWatch(config.recycle.memory);
   }
 
   /** Workers running now. */
@@ -123,6 +179,7 @@ export class Supervisor {
       Array.from({ length: this.#options.workers - 1 }, () => this.#spawn()),
     );
     this.#slots.push(...rest);
+    this.#ticker = setInterval(() => this.#watchMemory(), this.#options.statsIntervalMs ?? 1000);
     return first.ready;
   }
 
@@ -137,6 +194,7 @@ export class Supervisor {
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
   async shutdown(deadlineMs: number): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#ticker);
     await Promise.all([...this.#recycling]);
     const slots = this.#slots.splice(0);
     for (const slot of slots) this.#post(slot, { type: "shutdown", deadlineMs });
@@ -150,7 +208,7 @@ export class Supervisor {
       const worker = new Worker(options.module, { type: "module", name: SERVE_WORKER_NAME });
       let onStopped!: () => void;
       const stopped = new Promise<void>((r) => (onStopped = r));
-      const slot = { id: this.#nextId++, worker, leaving: false, stopped } as Slot;
+      const slot = { id: this.#nextId++, worker, leaving: false, stopped, quietReports: 0 } as Slot;
       slot.onMessage = () => {};
       worker.onmessage = (event: MessageEvent<WorkerMessage>): void => {
         const m = event.data;
@@ -200,11 +258,34 @@ export class Supervisor {
 
   #onStats(slot: Slot, stats: WorkerStats): void {
     if (!this.#slots.includes(slot) || slot.leaving || this.#stopping) return;
+    const fresh = connectionsOf(stats) - (slot.stats ? connectionsOf(slot.stats) : 0);
+    slot.quietReports = fresh <= QUIET_CONNECTIONS ? slot.quietReports + 1 : 0;
     slot.stats = stats;
     const reason = recycleReason(stats, this.#config.recycle, Date.now());
-    if (reason === undefined || !this.#options.reusePort) return;
+    if (reason !== undefined) this.#startRecycle(slot, reason);
+  }
+
+  /** Recycles a worker for memory when the server is quiet and holds too much. */
+  #watchMemory(): void {
+    if (this.#stopping || this.#recycling.size > 0) return;
+    const quiet = this.#slots.every((s) => s.quietReports >= QUIET_REPORTS);
+    if (!this.#memory.update(Deno.memoryUsage().rss, quiet)) return;
+    const now = Date.now();
+    const candidates = this.#slots.filter((s) =>
+      s.stats && (now - s.stats.startedAt) / 1000 >= this.#config.recycle.minInterval
+    );
+    if (candidates.length === 0) return;
+    const biggest = candidates.reduce((a, b) => (b.stats!.heapUsed > a.stats!.heapUsed ? b : a));
+    this.#startRecycle(biggest, "memory", () => this.#memory.recycled());
+  }
+
+  #startRecycle(slot: Slot, reason: string, then?: () => void): void {
+    if (!this.#options.reusePort) return;
     slot.leaving = true;
-    const task = this.#recycle(slot, reason).finally(() => this.#recycling.delete(task));
+    const task = this.#recycle(slot, reason).finally(() => {
+      this.#recycling.delete(task);
+      then?.();
+    });
     this.#recycling.add(task);
   }
 
@@ -245,6 +326,11 @@ export class Supervisor {
       took_ms: Date.now() - started,
     });
   }
+}
+
+/** Connections a worker has seen, admitted or not. */
+function connectionsOf(stats: WorkerStats): number {
+  return stats.accepted + stats.refused;
 }
 
 /** Waits for `promise` for at most `ms`. */

@@ -223,6 +223,11 @@ export interface RecycleConfig {
   age: number;
   /** The youngest a worker may be when it is recycled, seconds. */
   minInterval: number;
+  /**
+   * Resident memory of the whole server above its size at rest, bytes, at which a quiet
+   * server (a few new connections a second at most) recycles one worker.
+   */
+  memory: number;
 }
 
 /** The defaults of {@linkcode RecycleConfig}, chosen from measurements (README). */
@@ -231,6 +236,7 @@ export const DEFAULT_RECYCLE: Readonly<RecycleConfig> = Object.freeze({
   heap: 192 * 1024 * 1024,
   age: 86_400,
   minInterval: 10,
+  memory: 32 * 1024 * 1024,
 });
 
 /** The whole, validated configuration with defaults filled in. */
@@ -591,7 +597,7 @@ const GLOBAL_KEYS = [
   "recycle",
   "host",
 ];
-const RECYCLE_KEYS = ["handshake_failures", "heap", "age", "min_interval"];
+const RECYCLE_KEYS = ["handshake_failures", "heap", "age", "min_interval", "memory"];
 const LIMIT_KEYS = [
   "rate",
   "rate_burst",
@@ -840,6 +846,7 @@ export function configFromDocument(
     age: r.number(recycleTable, rp, "age", 0, false) ?? DEFAULT_RECYCLE.age,
     minInterval: r.number(recycleTable, rp, "min_interval", 0, false) ??
       DEFAULT_RECYCLE.minInterval,
+    memory: r.size(recycleTable, rp, "memory") ?? DEFAULT_RECYCLE.memory,
   };
 
   const hostsRaw = (doc.host ?? []) as unknown[];
@@ -1168,6 +1175,7 @@ export function formatConfig(config: ServerConfig): string {
       heap: config.recycle.heap,
       age: config.recycle.age,
       min_interval: config.recycle.minInterval,
+      memory: config.recycle.memory,
     },
     host: config.hosts.map((h) =>
       dropUndefined({
