@@ -209,6 +209,26 @@ async function codeVersion(): Promise<string> {
   return `${head} (branch ${branch}); the server code (lib/, cli.ts, deno.json) as of ${server}${dirty}`;
 }
 
+const MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req";
+
+/**
+ * Sets `net.ipv4.tcp_migrate_req=1`, the setting the README recommends for `gemini serve`:
+ * when a recycled worker closes its listening socket, Linux hands the connections waiting
+ * in its accept queue to the replacement instead of resetting them. Returns a line for the
+ * report saying what the setting is (and whether this run had to leave it at 0).
+ */
+async function migrateRequests(): Promise<string> {
+  const now = (await Deno.readTextFile(MIGRATE_REQ).catch(() => "")).trim();
+  if (now === "1") return "net.ipv4.tcp_migrate_req = 1 (as the README recommends)";
+  try {
+    await Deno.writeTextFile(MIGRATE_REQ, "1\n");
+    return "net.ipv4.tcp_migrate_req = 1 (set by this run, as the README recommends)";
+  } catch {
+    return `net.ipv4.tcp_migrate_req = ${now || "unknown"} (could not set it to 1: ` +
+      "a worker recycle may reset a connection waiting to be accepted)";
+  }
+}
+
 async function machine(): Promise<string[]> {
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
@@ -219,6 +239,7 @@ async function machine(): Promise<string[]> {
     `Machine: ${model}, ${navigator.hardwareConcurrency} logical CPUs, ${
       (memKiB / 1048576).toFixed(0)
     } GiB RAM, Linux ${Deno.osRelease()}; shared with other work (load average ${load} at start)`,
+    await migrateRequests(),
   ];
 }
 

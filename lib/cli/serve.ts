@@ -413,7 +413,23 @@ async function startSupervisor(
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));
   lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${ready.backend} TLS backend`);
+  if (await migrateRequestsOff()) {
+    lines.push(
+      "note: net.ipv4.tcp_migrate_req is 0: when a worker is recycled, a connection waiting in " +
+        "its accept queue may be reset; set it to 1 (examples/sysctl.d/60-gemini-serve.conf)",
+    );
+  }
   return { supervisor, lines };
+}
+
+/**
+ * Whether Linux resets, rather than hands over, the connections waiting in a listening
+ * socket's accept queue when it closes (`net.ipv4.tcp_migrate_req = 0`, the default).
+ */
+async function migrateRequestsOff(): Promise<boolean> {
+  if (Deno.build.os !== "linux") return false;
+  const value = await Deno.readTextFile("/proc/sys/net/ipv4/tcp_migrate_req").catch(() => "");
+  return value.trim() === "0";
 }
 
 /** The limits of a configuration, as `Limits` options. */

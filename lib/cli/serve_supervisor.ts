@@ -75,7 +75,7 @@ interface Slot {
  */
 export function recycleReason(
   stats: Pick<WorkerStats, "startedAt" | "handshakeFailures" | "heapUsed">,
-  policy: Pick<RecycleConfig, "handshakeFailures" | "heap" | "age" | "minInterval">,
+  policy: Pick<RecycleConfig, "heap" | "age" | "minInterval"> & { handshakeFailures: number },
   now: number,
 ): string | undefined {
   const age = (now - stats.startedAt) / 1000;
@@ -88,9 +88,18 @@ export function recycleReason(
   return undefined;
 }
 
+/**
+ * `handshake_failures = "auto"` on the deno backend: Deno.listenTls cannot close a client
+ * that never starts its handshake, which then keeps a file descriptor until its worker ends.
+ */
+const DENO_HANDSHAKE_FAILURES = 1000;
+
 /** New connections per stats report (one second) that still count as a quiet server. */
 const QUIET_CONNECTIONS = 8;
-/** Quiet reports in a row before a worker may be recycled for memory. */
+/**
+ * Quiet reports in a row before a worker may be recycled for memory (after the first one a
+ * worker collects its own garbage, when it can: see serve_worker.ts).
+ */
 const QUIET_REPORTS = 2;
 
 /**
@@ -261,8 +270,18 @@ export class Supervisor {
     const fresh = connectionsOf(stats) - (slot.stats ? connectionsOf(slot.stats) : 0);
     slot.quietReports = fresh <= QUIET_CONNECTIONS ? slot.quietReports + 1 : 0;
     slot.stats = stats;
-    const reason = recycleReason(stats, this.#config.recycle, Date.now());
+    const reason = recycleReason(stats, this.#policy(slot), Date.now());
     if (reason !== undefined) this.#startRecycle(slot, reason);
+  }
+
+  /** The thresholds for `slot`, with `"auto"` resolved for its backend. */
+  #policy(slot: Slot): Parameters<typeof recycleReason>[1] {
+    const { recycle } = this.#config;
+    const auto = slot.ready.backend === "deno" ? DENO_HANDSHAKE_FAILURES : 0;
+    return {
+      ...recycle,
+      handshakeFailures: recycle.handshakeFailures === "auto" ? auto : recycle.handshakeFailures,
+    };
   }
 
   /** Recycles a worker for memory when the server is quiet and holds too much. */
@@ -270,10 +289,8 @@ export class Supervisor {
     if (this.#stopping || this.#recycling.size > 0) return;
     const quiet = this.#slots.every((s) => s.quietReports >= QUIET_REPORTS);
     if (!this.#memory.update(Deno.memoryUsage().rss, quiet)) return;
-    const now = Date.now();
-    const candidates = this.#slots.filter((s) =>
-      s.stats && (now - s.stats.startedAt) / 1000 >= this.#config.recycle.minInterval
-    );
+    // No min_interval here: this fires only at rest, and once per growth (MemoryWatch).
+    const candidates = this.#slots.filter((s) => s.stats);
     if (candidates.length === 0) return;
     const biggest = candidates.reduce((a, b) => (b.stats!.heapUsed > a.stats!.heapUsed ? b : a));
     this.#startRecycle(biggest, "memory", () => this.#memory.recycled());

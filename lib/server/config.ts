@@ -215,8 +215,12 @@ export interface HostConfig {
  * past any threshold that is not 0.
  */
 export interface RecycleConfig {
-  /** Connections whose TLS handshake never finished, since the worker started. */
-  handshakeFailures: number;
+  /**
+   * Connections whose TLS handshake never finished, since the worker started; `"auto"`:
+   * 1000 on the `deno` backend (where an idle one keeps a file descriptor until its worker
+   * ends), off on the `node` backend (where they keep nothing).
+   */
+  handshakeFailures: number | "auto";
   /** JavaScript heap in use by the worker, bytes. */
   heap: number;
   /** Age of the worker, seconds. */
@@ -232,11 +236,11 @@ export interface RecycleConfig {
 
 /** The defaults of {@linkcode RecycleConfig}, chosen from measurements (README). */
 export const DEFAULT_RECYCLE: Readonly<RecycleConfig> = Object.freeze({
-  handshakeFailures: 1000,
+  handshakeFailures: "auto",
   heap: 192 * 1024 * 1024,
   age: 86_400,
   minInterval: 10,
-  memory: 32 * 1024 * 1024,
+  memory: 24 * 1024 * 1024,
 });
 
 /** The whole, validated configuration with defaults filled in. */
@@ -840,8 +844,9 @@ export function configFromDocument(
     : r.table(doc.recycle, ["recycle"], RECYCLE_KEYS);
   const rp = ["recycle"];
   const recycle: RecycleConfig = {
-    handshakeFailures: r.number(recycleTable, rp, "handshake_failures", 0) ??
-      DEFAULT_RECYCLE.handshakeFailures,
+    handshakeFailures: recycleTable.handshake_failures === "auto"
+      ? "auto"
+      : r.number(recycleTable, rp, "handshake_failures", 0) ?? DEFAULT_RECYCLE.handshakeFailures,
     heap: r.size(recycleTable, rp, "heap") ?? DEFAULT_RECYCLE.heap,
     age: r.number(recycleTable, rp, "age", 0, false) ?? DEFAULT_RECYCLE.age,
     minInterval: r.number(recycleTable, rp, "min_interval", 0, false) ??

@@ -438,11 +438,12 @@ class NodeListener implements Listener {
       if (hello.status === "incomplete") return;
       if (hello.status === "invalid") return drop(`not a TLS ClientHello: ${hello.reason}`);
       if (hello.maxVersion < 0x0303) return drop("TLS older than 1.2", PROTOCOL_VERSION_ALERT);
-      done();
       raw.pause();
       raw.unshift(buffered);
-      if (raw.destroyed) return;
-      this.#deliver(this.#wrap(raw, hello.serverName, acceptedAt, remote));
+      // Delivered before it stops counting as pending, so that a closed listener's accept()
+      // cannot report the end while this connection is on its way.
+      if (!raw.destroyed) this.#deliver(this.#wrap(raw, hello.serverName, acceptedAt, remote));
+      done();
     };
     const onEnd = (): void => drop("closed before its ClientHello");
     const timer = setTimeout(
