@@ -18,7 +18,7 @@ import {
   parseConfigDocument,
   parseSize,
   type ServerConfig,
-} from "../server/config.ts";
+} from "../server/config/mod.ts";
 import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
 import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { RecycleConfig, ServerConfig } from "../server/config.ts";
+import type { RecycleConfig, ServerConfig } from "../server/config/mod.ts";
 import type { Logger } from "../server/logger.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { ServerCertificate } from "../tls/listen.ts";
 import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
-import { ConfigError, type HostConfig, type LocationConfig, type ServerConfig } from "./config.ts";
+import { ConfigError, type HostConfig, type LocationConfig, type ServerConfig } from "./config/mod.ts";
 import { accessControl } from "./access.ts";
 import { cgiHandler } from "./cgi.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -271,7 +271,7 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * @example
  * ```ts
  * import { buildSite } from "./site.ts";
- * import { parseConfig } from "./config.ts";
+ * import { parseConfig } from "./config/mod.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const site = await buildSite(parseConfig('[[host]]\nname = "localhost"\n'), {

@@ -8,7 +8,7 @@
 
 import fc from "fast-check";
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
-import { parseConfig } from "../../lib/server/config.ts";
+import { parseConfig } from "../../lib/server/config/mod.ts";
 import { buildSite, serveOptions, type Site } from "../../lib/server/site.ts";
 import { serve } from "../../lib/server/server.ts";
 import { serveConnection } from "../../lib/server/connection.ts";
