@@ -9,7 +9,12 @@
 import { join } from "node:path";
 import type { ServerCertificate } from "../tls/listen.ts";
 import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
-import { ConfigError, type HostConfig, type LocationConfig, type ServerConfig } from "./config/mod.ts";
+import {
+  ConfigError,
+  type HostConfig,
+  type LocationConfig,
+  type ServerConfig,
+} from "./config/mod.ts";
 import { accessControl } from "./access.ts";
 import { cgiHandler } from "./cgi.ts";
 import { type Logger, silentLogger } from "./logger.ts";
