@@ -15,6 +15,7 @@
 import { join, sep } from "node:path";
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { parseTitanUrl, type TitanUrl } from "../protocol/titan.ts";
+import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import { type AccessPolicy, accessPolicy } from "./access.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -227,56 +228,45 @@ async function receive(
   signal: AbortSignal,
 ): Promise<BodyResult> {
   let received = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-  });
-  const aborted = new Promise<"abort">((resolve) => {
-    if (signal.aborted) resolve("abort");
-    signal.addEventListener("abort", () => resolve("abort"), { once: true });
-  });
-  try {
-    while (received < size) {
-      const next = await Promise.race([reader.read(), deadline, aborted]).catch((error) => ({
-        error,
-      }));
-      if (next === "timeout") {
+  const deadline = { at: Date.now() + timeoutMs, signal };
+  while (received < size) {
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await withDeadline(reader.read(), deadline);
+    } catch (error) {
+      if (error instanceof DeadlineError && !(signal.aborted && error === signal.reason)) {
         return {
           ok: false,
           reason: `timed out after ${timeoutMs} ms with ${received} of ${size} bytes`,
           reply: { status: 59, meta: "Upload timed out" },
         };
       }
-      if (next === "abort" || "error" in next) {
-        return {
-          ok: false,
-          reason: `connection lost after ${received} of ${size} bytes`,
-          reply: { status: 59, meta: "Upload incomplete" },
-        };
-      }
-      if (next.done) {
-        return {
-          ok: false,
-          reason: `body ended after ${received} of ${size} bytes`,
-          reply: { status: 59, meta: "Upload incomplete" },
-        };
-      }
-      const chunk = next.value;
-      if (received + chunk.length > size) {
-        return {
-          ok: false,
-          reason: `body longer than ${size} bytes`,
-          reply: { status: 59, meta: "Body longer than its size parameter" },
-        };
-      }
-      let written = 0;
-      while (written < chunk.length) written += await file.write(chunk.subarray(written));
-      received += chunk.length;
+      return {
+        ok: false,
+        reason: `connection lost after ${received} of ${size} bytes`,
+        reply: { status: 59, meta: "Upload incomplete" },
+      };
     }
-    return { ok: true };
-  } finally {
-    clearTimeout(timer);
+    if (next.done) {
+      return {
+        ok: false,
+        reason: `body ended after ${received} of ${size} bytes`,
+        reply: { status: 59, meta: "Upload incomplete" },
+      };
+    }
+    const chunk = next.value;
+    if (received + chunk.length > size) {
+      return {
+        ok: false,
+        reason: `body longer than ${size} bytes`,
+        reply: { status: 59, meta: "Body longer than its size parameter" },
+      };
+    }
+    let written = 0;
+    while (written < chunk.length) written += await file.write(chunk.subarray(written));
+    received += chunk.length;
   }
+  return { ok: true };
 }
 
 /**

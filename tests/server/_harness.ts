@@ -6,6 +6,7 @@
 
 import { type CertificateBundle, generateCertificate } from "../../lib/tls/certificate.ts";
 import { type ClientIdentity, dial } from "../../lib/tls/dial.ts";
+import { NodeTlsConnection } from "../../lib/tls/connection.ts";
 import type { Logger } from "../../lib/server/logger.ts";
 import { serve, type ServeOptions } from "../../lib/server/server.ts";
 import type { Handler } from "../../lib/server/types.ts";
@@ -103,6 +104,11 @@ export async function request(
         : options.upload.subarray(0, options.abortAfter);
       if (part.length > 0) await conn.write(part);
       if (options.abortAfter !== undefined) {
+        // Handed to the TCP socket before the connection is cut, so the server gets them.
+        if (conn instanceof NodeTlsConnection) {
+          const socket = conn.socket;
+          await new Promise<void>((resolve) => socket.write(new Uint8Array(0), () => resolve()));
+        }
         conn.destroy();
         return { status: 0, meta: "", body: "", bytes: new Uint8Array() };
       }
