@@ -14,7 +14,7 @@ import { serve } from "../../lib/server/server.ts";
 import { serveConnection } from "../../lib/server/connection.ts";
 import { memoryConnection } from "../../lib/server/memory_connection.ts";
 import { type CertificateInfo, generateCertificate } from "../../lib/tls/certificate.ts";
-import { fetchUrl } from "./_client.ts";
+import { fetchUrl } from "./_harness.ts";
 
 const SCRIPT = "#!/bin/sh\nprintf '20 text/plain\\r\\ncgi:%s' \"$PATH_INFO\"\n";
 

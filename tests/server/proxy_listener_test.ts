@@ -5,7 +5,7 @@
  */
 
 import net from "node:net";
-import { fetchWithPreface as fetchThrough } from "./_client.ts";
+import { fetchWithPreface as fetchThrough } from "./_harness.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { localhostCertificate } from "../_helpers/tls_server.ts";
 import { listen, type Listener } from "../../lib/tls/listen.ts";

@@ -10,7 +10,7 @@ import {
 import { buildSite, serveOptions } from "../../../lib/server/site.ts";
 import { serve } from "../../../lib/server/server.ts";
 import { generateCertificate } from "../../../lib/tls/certificate.ts";
-import { fetchUrl } from "../_client.ts";
+import { fetchUrl } from "../_harness.ts";
 
 const FULL = `# every key
 listen = ["127.0.0.1:1965", "[::1]:1966"]
