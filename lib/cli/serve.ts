@@ -7,26 +7,25 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import { formatFingerprint } from "../tls/certificate.ts";
 import { resolvePaths } from "../files/paths.ts";
 import {
   ConfigError,
-  configFromDocument,
   formatConfig,
   formatListenAddress,
-  parseConfigDocument,
-  parseSize,
   type ServerConfig,
-} from "../server/config.ts";
+} from "../server/config/mod.ts";
 import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
 import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
 import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
 import { certificateDirFor, checkSiteFiles, siteCertificates } from "../server/site.ts";
-import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
-import type { CliIo, Output } from "./io.ts";
+import { type CommandSpec, formatHelp, parseCommand } from "./args.ts";
+import type { CliIo } from "./io.ts";
+import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
+import { outputWriter } from "./serve_output.ts";
+import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
 
 /** How long access-log lines may wait to be written together, ms. */
@@ -106,185 +105,6 @@ export const SERVE_SPEC: CommandSpec = {
   ].join("\n"),
 };
 
-/** The most log text held for a slow output before lines are dropped (and counted). */
-const MAX_QUEUED_LOG_BYTES = 4 * 1024 * 1024;
-
-/**
- * A line writer that keeps the order of lines and can be waited for. Lines written within
- * `delayMs` (or up to 64 KiB) go out in one write: under load the access log would
- * otherwise cost a write to standard output per request, which profiling showed to cost
- * several times the TLS write of a small response (bench/RESULTS.md). What waits for a slow
- * output is bounded by `maxQueued` bytes: past it lines are dropped whole, and once the
- * output has caught up a line says how many.
- */
-export function outputWriter(
-  out: Output,
-  delayMs = 0,
-  maxQueued = MAX_QUEUED_LOG_BYTES,
-): LineWriter & { flush(): Promise<void> } {
-  let pending: string[] = [];
-  let size = 0;
-  const queue: string[] = [];
-  let queued = 0;
-  let dropped = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let pumping: Promise<void> | undefined;
-  const pump = async (): Promise<void> => {
-    while (queue.length > 0) {
-      const text = queue.shift()!;
-      queued -= text.length;
-      await out.write(text).catch(() => {});
-      if (queue.length === 0 && dropped > 0) {
-        const note = `${new Date().toISOString()} warn ${dropped} log lines dropped: ` +
-          "the output was too slow\n";
-        dropped = 0;
-        await out.write(note).catch(() => {});
-      }
-    }
-    pumping = undefined;
-  };
-  const drain = (): void => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return;
-    const text = pending.join("");
-    pending = [];
-    size = 0;
-    queue.push(text);
-    queued += text.length;
-    pumping ??= pump();
-  };
-  return {
-    write(line: string): void {
-      if (queued + size + line.length > maxQueued) {
-        dropped++;
-        return;
-      }
-      pending.push(line);
-      size += line.length;
-      if (size >= 65_536) drain();
-      else timer ??= setTimeout(drain, delayMs);
-    },
-    async flush(): Promise<void> {
-      drain();
-      while (pumping) await pumping;
-    },
-  };
-}
-
-function stringOption(values: Record<string, unknown>, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === "string" ? v : undefined;
-}
-
-function listOption(values: Record<string, unknown>, name: string): string[] {
-  const v = values[name];
-  return Array.isArray(v) ? v as string[] : typeof v === "string" ? [v] : [];
-}
-
-/** Builds the configuration from flags and, with `--config`, the file. */
-export async function loadConfig(
-  values: Record<string, unknown>,
-  positionals: string[],
-): Promise<ServerConfig> {
-  const configFile = stringOption(values, "config");
-  const hosts = listOption(values, "host");
-  const cert = stringOption(values, "cert");
-  const key = stringOption(values, "key");
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new UsageError("gemini serve: --cert and --key go together");
-  }
-  let doc: Record<string, unknown>;
-  let source = "";
-  let file = "<command line>";
-  let baseDir: string | undefined;
-  if (configFile) {
-    if (positionals.length > 0 || hosts.length > 0 || cert) {
-      throw new UsageError(
-        "gemini serve: DIR, --host, --cert and --key cannot be combined with --config " +
-          "(set root, name, cert and key in the file)",
-      );
-    }
-    file = configFile;
-    try {
-      source = await Deno.readTextFile(configFile);
-    } catch (error) {
-      throw new ConfigError(configFile, undefined, undefined, (error as Error).message, {
-        cause: error,
-      });
-    }
-    doc = parseConfigDocument(source, file);
-    baseDir = dirname(resolve(configFile));
-  } else {
-    const names = hosts.length > 0 ? hosts : ["localhost"];
-    const root = positionals[0] === undefined ? undefined : resolve(positionals[0]);
-    doc = {
-      host: names.map((name) => ({
-        name,
-        ...(root === undefined ? {} : { root }),
-        ...(cert ? { cert: resolve(cert), key: resolve(key!) } : {}),
-      })),
-    };
-    const local = names.every((n) => n === "localhost");
-    if (listOption(values, "listen").length === 0) doc.listen = [local ? "127.0.0.1" : "0.0.0.0"];
-  }
-  // Flags override the file.
-  const port = stringOption(values, "port");
-  if (port !== undefined) {
-    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
-      throw new UsageError(`gemini serve: --port ${port} is not a port number`);
-    }
-    doc.port = Number(port);
-  }
-  const listen = listOption(values, "listen");
-  if (listen.length > 0) doc.listen = listen;
-  const logFormat = stringOption(values, "log-format");
-  if (logFormat !== undefined) {
-    if (logFormat !== "text" && logFormat !== "json") {
-      throw new UsageError(`gemini serve: --log-format must be text or json, not ${logFormat}`);
-    }
-    doc.log_format = logFormat;
-  }
-  if (values["no-log-ip"]) doc.log_ip = false;
-  const workers = stringOption(values, "workers");
-  if (workers !== undefined) {
-    if (
-      workers !== "auto" &&
-      (!/^\d{1,3}$/.test(workers) || Number(workers) < 1 || Number(workers) > 256)
-    ) {
-      throw new UsageError(
-        `gemini serve: --workers ${workers} is not a number from 1 to 256, or auto`,
-      );
-    }
-    doc.workers = workers === "auto" ? "auto" : Number(workers);
-  }
-  if (values["proxy-protocol"]) doc.proxy_protocol = true;
-  const proxyFrom = listOption(values, "proxy-from");
-  if (proxyFrom.length > 0) {
-    if (!values["proxy-protocol"] && doc.proxy_protocol === undefined) {
-      throw new UsageError("gemini serve: --proxy-from needs --proxy-protocol");
-    }
-    doc.proxy_from = proxyFrom;
-  }
-  const lang = stringOption(values, "lang");
-  const maxFileSize = stringOption(values, "max-file-size");
-  if (maxFileSize !== undefined) {
-    try {
-      parseSize(maxFileSize);
-    } catch (error) {
-      throw new UsageError(`gemini serve: --max-file-size: ${(error as Error).message}`);
-    }
-  }
-  if (Array.isArray(doc.host)) {
-    for (const host of doc.host as Record<string, unknown>[]) {
-      if (typeof host !== "object" || host === null) continue;
-      if (lang !== undefined) host.lang = lang;
-      if (maxFileSize !== undefined) host.max_file_size = maxFileSize;
-    }
-  }
-  return configFromDocument(doc, { file, source, baseDir });
-}
-
 /**
  * Runs `gemini serve` until `stop` is aborted (the CLI aborts it on SIGINT or SIGTERM).
  * The server runs in workers under a {@linkcode Supervisor}, which recycles them. Each
@@ -318,36 +138,18 @@ export async function runServe(
     await io.stdout.write(formatConfig(config));
     return 0;
   }
-
   const errors = outputWriter(io.stderr);
   const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
-  const certificateDir = certificateDirFor(dataDir);
-  let supervisor: Supervisor;
-  let lines: string[];
-  try {
-    // Missing certificates are generated here, once, before any worker loads them.
-    const { generated, reissued } = await siteCertificates(config, certificateDir);
-    ({ supervisor, lines } = await startSupervisor(config, {
-      dataDir,
-      errors,
-      access,
-      logger,
-      generated,
-      reissued,
-    }));
-  } catch (error) {
-    errors.write(`gemini serve: ${(error as Error).message}\n`);
-    await errors.flush();
-    return 1;
-  }
-  errors.write(lines.join("\n") + "\n");
+  const started = await startServing(config, { dataDir, errors, access, logger });
+  if (!started) return 1;
+  const { supervisor } = started;
   await reloadUntilStopped({
     values,
     positionals,
     config,
-    certificateDir,
+    certificateDir: certificateDirFor(dataDir),
     logger,
     stop,
     reload,
@@ -362,6 +164,29 @@ export async function runServe(
   await access.flush();
   await errors.flush();
   return 0;
+}
+
+/**
+ * Generates missing certificates (once, before any worker loads them), starts the workers
+ * and prints the start-up lines. Prints why and returns `undefined` when it cannot.
+ */
+async function startServing(
+  config: ServerConfig,
+  context: Omit<SupervisorContext, "generated" | "reissued"> & {
+    errors: LineWriter & { flush(): Promise<void> };
+  },
+): Promise<{ supervisor: Supervisor } | undefined> {
+  const { errors } = context;
+  try {
+    const certificates = await siteCertificates(config, certificateDirFor(context.dataDir));
+    const { supervisor, lines } = await startSupervisor(config, { ...context, ...certificates });
+    errors.write(lines.join("\n") + "\n");
+    return { supervisor };
+  } catch (error) {
+    errors.write(`gemini serve: ${(error as Error).message}\n`);
+    await errors.flush();
+    return undefined;
+  }
 }
 
 /** What {@linkcode startSupervisor} needs besides the configuration. */
@@ -451,87 +276,6 @@ function limitsOf(config: ServerConfig): LimitsOptions {
       }
       : false,
   };
-}
-
-/** How {@linkcode reloadUntilStopped} reloads. */
-interface ReloadOptions {
-  values: Record<string, unknown>;
-  positionals: string[];
-  /** The configuration running at the start. */
-  config: ServerConfig;
-  certificateDir: string;
-  logger: Logger;
-  stop: AbortSignal;
-  reload?: EventTarget;
-  /**
-   * Puts a new, validated configuration into service (throws to keep the running one);
-   * returns extra fields for the "configuration reloaded" log line.
-   */
-  apply(next: ServerConfig): Promise<Record<string, unknown>>;
-}
-
-/**
- * Waits until `stop` aborts. On each `reload` event (one at a time) it loads the
- * configuration again, checks its files, generates missing certificates and hands it to
- * `apply`; it logs the outcome and warns of changes that need a restart. A failed reload is
- * logged and the running configuration kept. Returns once the last reload has finished.
- */
-async function reloadUntilStopped(options: ReloadOptions): Promise<void> {
-  const { logger } = options;
-  let running = options.config;
-  let reloading = Promise.resolve();
-  const onReload = (): void => {
-    reloading = reloading.then(async () => {
-      try {
-        const next = await loadConfig(options.values, options.positionals);
-        await checkSiteFiles(next);
-        const { generated } = await siteCertificates(next, options.certificateDir);
-        const fields = await options.apply(next);
-        const restartNeeded = restartOnlyChanges(running, next);
-        running = next;
-        logger.info("configuration reloaded", {
-          hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
-          generated: generated.join(",") || undefined,
-          ...fields,
-        });
-        for (const what of restartNeeded) {
-          logger.warn("this change needs a restart to apply", { setting: what });
-        }
-      } catch (error) {
-        logger.error("reload failed; keeping the running configuration", {
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
-    });
-  };
-  options.reload?.addEventListener("reload", onReload);
-  await new Promise<void>((resolve) => {
-    if (options.stop.aborted) resolve();
-    options.stop.addEventListener("abort", () => resolve(), { once: true });
-  });
-  options.reload?.removeEventListener("reload", onReload);
-  await reloading;
-}
-
-/** Settings that a running server cannot change (they need a restart). */
-function restartOnlyChanges(
-  old: ServerConfig,
-  next: ServerConfig,
-): string[] {
-  const changed: string[] = [];
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(old.listen, next.listen)) changed.push("listen");
-  if (old.publicPort !== next.publicPort) changed.push("public_port");
-  if (old.backend !== next.backend) changed.push("backend");
-  if (old.workers !== next.workers) changed.push("workers");
-  if (!same(old.limits, next.limits)) changed.push("limits");
-  if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
-    changed.push("log_format/log_ip");
-  }
-  if (
-    old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout
-  ) changed.push("request_timeout/response_timeout");
-  return changed;
 }
 
 /**

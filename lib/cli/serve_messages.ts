@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServerConfig } from "../server/config.ts";
+import type { ServerConfig } from "../server/config/mod.ts";
 import type { ServedCertificate, ServerStats } from "../server/server.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { Address } from "../tls/connection.ts";

@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { RecycleConfig, ServerConfig } from "../server/config.ts";
+import type { RecycleConfig, ServerConfig } from "../server/config/mod.ts";
+import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { Logger } from "../server/logger.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";
@@ -352,7 +353,9 @@ function connectionsOf(stats: WorkerStats): number {
 
 /** Waits for `promise` for at most `ms`. */
 async function settle(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  try {
+    await withDeadline(promise, { at: Date.now() + ms });
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error;
+  }
 }

@@ -14,7 +14,7 @@ import { createLogger, type LineWriter } from "../server/logger.ts";
 import { type RunningServer, serve } from "../server/server.ts";
 import { SharedLimits, SharedLimitTable } from "../server/shared_limits.ts";
 import { buildSite, certificateDirFor, serveOptions } from "../server/site.ts";
-import type { ServerConfig } from "../server/config.ts";
+import type { ServerConfig } from "../server/config/mod.ts";
 import type { SupervisorMessage, WorkerMessage, WorkerStart } from "./serve_messages.ts";
 
 const scope = self as unknown as {

@@ -25,8 +25,8 @@
  * @module
  */
 
-import { _parseTomlFile } from "./_toml.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
+import { formatTomlPath, parseTomlFile, TomlFileError, tomlLine } from "../files/toml.ts";
 import type { ClientOptions, TofuMode } from "./types.ts";
 
 /** The part of {@linkcode ClientOptions} that `config.toml` can set. */
@@ -45,35 +45,6 @@ export type ClientConfig = Pick<
 >;
 
 /**
- * The line (1-based) of `key` inside `[table]` in the TOML `text` (or of the `[table]`
- * header when `key` is omitted), if it can be found; for error messages.
- *
- * @example
- * ```ts
- * import { lineOf } from "./config.ts";
- * import assert from "node:assert";
- * assert.ok(lineOf("[client]\nretries = 1\n[browse]\nmax_width = 80\n", "browse", "max_width") === 4);
- * ```
- */
-export function lineOf(text: string, table: string, key?: string): number | undefined {
-  const lines = text.split("\n");
-  let current = "";
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    const header = /^\[\s*([^\]]+?)\s*\]/.exec(line);
-    if (header) {
-      current = header[1].replace(/["']/g, "");
-      if (key === undefined && current === table) return i + 1;
-      continue;
-    }
-    if (key === undefined || current !== table) continue;
-    const m = /^(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=/.exec(line);
-    if (m && (m[1] ?? m[2] ?? m[3]) === key) return i + 1;
-  }
-  return undefined;
-}
-
-/**
  * Parses the text of `config.toml`. Throws a `SyntaxError` that names `file`, the line and
  * the key for bad TOML, unknown keys and values of the wrong type.
  *
@@ -86,19 +57,19 @@ export function lineOf(text: string, table: string, key?: string): number | unde
  * ```
  */
 export function parseClientConfig(text: string, file = "config.toml"): ClientConfig {
-  const data = _parseTomlFile(text, file);
-  const fail = (table: string, key: string | undefined, what: string): never => {
-    const line = lineOf(text, table, key);
-    const name = key === undefined ? `[${table}]` : table === "" ? key : `${table}.${key}`;
-    throw new SyntaxError(`${file}${line ? `:${line}` : ""}: ${name}: ${what}`);
+  const data = parseTomlFile(text, file);
+  const fail = (table: string, key: string, what: string): never => {
+    const path = table === "" ? [key] : [table, key];
+    throw new TomlFileError(file, tomlLine(text, path), formatTomlPath(path), what);
   };
   const config: ClientConfig = {};
   for (const [table, value] of Object.entries(data)) {
     if (table !== "client" && table !== "proxies" && table !== "browse") {
-      const line = lineOf(text, table) ?? lineOf(text, "", table);
-      throw new SyntaxError(
-        `${file}${line ? `:${line}` : ""}: unknown key "${table}" (expected the tables ` +
-          "[client], [proxies] and [browse])",
+      throw new TomlFileError(
+        file,
+        tomlLine(text, [table]),
+        undefined,
+        `unknown key "${table}" (expected the tables [client], [proxies] and [browse])`,
       );
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

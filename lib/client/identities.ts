@@ -30,7 +30,7 @@ import { _readTextIfExists } from "../files/_read.ts";
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { stringify as stringifyToml } from "smol-toml";
-import { _parseTomlFile } from "./_toml.ts";
+import { parseTomlFile } from "../files/toml.ts";
 import { atomicWriteFile } from "../files/atomic.ts";
 import { withFileLock } from "../files/lock.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
@@ -351,7 +351,7 @@ interface IdentityMeta {
 }
 
 function parseMeta(text: string, file: string): IdentityMeta {
-  const data = _parseTomlFile(text, file);
+  const data = parseTomlFile(text, file);
   const scopes = data.scopes ?? [];
   if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== "string")) {
     throw new SyntaxError(`${file}: "scopes" must be an array of URL strings`);

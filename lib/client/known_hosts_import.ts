@@ -16,7 +16,7 @@
  * @module
  */
 
-import { _parseTomlFile } from "./_toml.ts";
+import { parseTomlFile } from "../files/toml.ts";
 import { normalizeFingerprint } from "../tls/certificate.ts";
 import { normalizeHost } from "./known_hosts.ts";
 import type { KnownHost } from "./types.ts";
@@ -168,7 +168,7 @@ function readAmfora(
   file: string,
   add: (entry: Omit<KnownHost, "firstSeen" | "lastSeen">) => void,
 ): void {
-  const data = _parseTomlFile(text, file, "; nothing was imported");
+  const data = parseTomlFile(text, file, { suffix: "; nothing was imported" });
   // Keys are written with "/" for "."; some writers nest tables instead. Flatten both.
   const flat = new Map<string, unknown>();
   const walk = (prefix: string, value: unknown): void => {

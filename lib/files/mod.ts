@@ -1,6 +1,6 @@
 /**
  * File helpers shared by the client, the server and the CLI: atomic writes, cross-process
- * locks and the XDG locations of the toolkit's files.
+ * locks, the XDG locations of the toolkit's files and TOML reading with file:line errors.
  *
  * @module
  */
@@ -8,3 +8,4 @@
 export * from "./atomic.ts";
 export * from "./lock.ts";
 export * from "./paths.ts";
+export * from "./toml.ts";

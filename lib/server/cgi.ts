@@ -14,14 +14,21 @@
  * @module
  */
 
-import { _appendBytes } from "./_bytes.ts";
 import { dirname, join, resolve, sep } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { CertificateInfo } from "../tls/certificate.ts";
+import {
+  type BodyHooks,
+  type HeaderThenBody,
+  IncompleteHeaderError,
+  readHeaderThenBody,
+} from "../tls/header_body.ts";
+import { type ResponseHeader, scanResponseHeader } from "../protocol/response.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { scanResponseHeader } from "../protocol/response.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
+import { _CgiRun, _spawnProgram } from "./_cgi_run.ts";
+import { _findSetsid } from "./_process_tree.ts";
 
 /** Default `SERVER_SOFTWARE`: `gemini/<version>`. */
 export const CGI_SERVER_SOFTWARE = `gemini/${denoJson.version}`;
@@ -275,264 +282,12 @@ export async function resolveCgiTarget(
   }
   return undefined;
 }
-
-let setsidPath: string | null | undefined;
-
-function findSetsid(): string | null {
-  if (setsidPath !== undefined) return setsidPath;
-  setsidPath = null;
-  if (Deno.build.os === "windows") return setsidPath;
-  for (const candidate of ["/usr/bin/setsid", "/bin/setsid", "/usr/local/bin/setsid"]) {
-    try {
-      if (Deno.statSync(candidate).isFile) {
-        setsidPath = candidate;
-        break;
-      }
-    } catch {
-      // not here
-    }
-  }
-  return setsidPath;
-}
-
 /**
  * The variable that marks every process of one CGI run. Descendants inherit it, also those
  * that leave the program's session and process group (`setsid`, a daemon's double fork) and
  * so escape the group kill; the kill at the deadline finds them by it in /proc (Linux).
  */
 export const CGI_RUN_VARIABLE = "GEMINI_CGI_RUN";
-
-/** Processes looked at, at most, when searching /proc. */
-const MAX_PROCESSES = 65_536;
-
-function descendantsOf(pid: number): number[] {
-  if (Deno.build.os !== "linux") return [];
-  const found: number[] = [];
-  const queue = [pid];
-  // Bounded walk: a CGI program does not start thousands of processes.
-  while (queue.length > 0 && found.length < 4096) {
-    const parent = queue.shift()!;
-    let tasks: string[] = [];
-    try {
-      tasks = [...Deno.readDirSync(`/proc/${parent}/task`)].map((e) => e.name);
-    } catch {
-      continue;
-    }
-    for (const task of tasks) {
-      let text = "";
-      try {
-        text = Deno.readTextFileSync(`/proc/${parent}/task/${task}/children`);
-      } catch {
-        continue;
-      }
-      for (const child of text.trim().split(/\s+/).filter(Boolean).map(Number)) {
-        if (!found.includes(child)) {
-          found.push(child);
-          queue.push(child);
-        }
-      }
-    }
-  }
-  return found;
-}
-
-function sigkill(target: number): void {
-  try {
-    Deno.kill(target, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-/**
- * Kills a process we started and everything it started that is still attached: its process
- * group (when it was started in its own session) and every descendant found under /proc.
- */
-function killProcessTree(pid: number, ownGroup: boolean): void {
-  const descendants = descendantsOf(pid);
-  if (ownGroup) sigkill(-pid);
-  sigkill(pid);
-  for (const child of descendants) sigkill(child);
-}
-
-/**
- * Kills every process (but this one) whose environment holds `variable=value`: the
- * descendants of a CGI run that left its process group. Linux only; looks at no more than
- * {@linkcode MAX_PROCESSES} processes. Resolves with the number of processes signalled.
- */
-async function killMarked(variable: string, value: string): Promise<number> {
-  if (Deno.build.os !== "linux") return 0;
-  const needle = new TextEncoder().encode(`${variable}=${value}\0`);
-  let seen = 0;
-  let killed = 0;
-  try {
-    for await (const entry of Deno.readDir("/proc")) {
-      if (++seen > MAX_PROCESSES) break;
-      if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-      let environ: Uint8Array;
-      try {
-        environ = await Deno.readFile(`/proc/${entry.name}/environ`);
-      } catch {
-        continue; // gone, or not ours to read
-      }
-      if (holdsEntry(environ, needle)) {
-        sigkill(Number(entry.name));
-        killed++;
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return killed;
-}
-
-/** Whether `environ` (NUL-separated `NAME=value` entries) holds the entry `needle` (with its NUL). */
-function holdsEntry(environ: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let at = 0; at + needle.length <= environ.length; at++) {
-    if (at > 0 && environ[at - 1] !== 0) continue;
-    for (let i = 0; i < needle.length; i++) if (environ[at + i] !== needle[i]) continue outer;
-    return true;
-  }
-  return false;
-}
-
-async function pumpStderr(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  log: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  let lines = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      pending += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        if (lines++ < 1000) log(pending.slice(0, nl).replace(/\r$/, ""));
-        pending = pending.slice(nl + 1);
-      }
-      if (pending.length > 8192) {
-        if (lines++ < 1000) log(pending);
-        pending = "";
-      }
-    }
-  } catch {
-    // the pipe broke when the program was killed
-  }
-  if (pending !== "" && lines < 1000) log(pending);
-}
-
-/**
- * One running CGI program: its output readers, its deadline and its kill. At the deadline
- * (or when the request is aborted) the program's process group, its descendants and any
- * process that carries this run's {@linkcode CGI_RUN_VARIABLE} are killed, and both output
- * pipes are cancelled, so the response ends then even if some process still holds them.
- */
-class CgiRun {
-  readonly stdout: ReadableStreamDefaultReader<Uint8Array>;
-  readonly stderrDone: Promise<void>;
-  /** Resolves when the program (the process we started) has exited. */
-  readonly status: Promise<Deno.CommandStatus>;
-  exited: Deno.CommandStatus | undefined;
-  timedOut = false;
-  #child: Deno.ChildProcess;
-  #stderr: ReadableStreamDefaultReader<Uint8Array>;
-  #ownGroup: boolean;
-  #marker: string;
-  #killed = false;
-  #finished = false;
-  #timer: ReturnType<typeof setTimeout>;
-  #signal: AbortSignal;
-  #onAbort = (): void => this.kill();
-
-  constructor(
-    child: Deno.ChildProcess,
-    options: { ownGroup: boolean; marker: string; timeoutMs: number; signal: AbortSignal },
-    logStderr: (line: string) => void,
-  ) {
-    this.#child = child;
-    this.#ownGroup = options.ownGroup;
-    this.#marker = options.marker;
-    this.#signal = options.signal;
-    this.status = child.status.then((s) => (this.exited = s));
-    this.stdout = child.stdout.getReader();
-    this.#stderr = child.stderr.getReader();
-    this.stderrDone = pumpStderr(this.#stderr, logStderr);
-    this.#timer = setTimeout(() => {
-      this.timedOut = true;
-      this.kill();
-    }, options.timeoutMs);
-    this.#signal.addEventListener("abort", this.#onAbort, { once: true });
-  }
-
-  /** Kills everything of this run and ends both output pipes. Idempotent. */
-  kill(): void {
-    if (this.#killed) return;
-    this.#killed = true;
-    killProcessTree(this.#child.pid, this.#ownGroup);
-    void killMarked(CGI_RUN_VARIABLE, this.#marker);
-    this.stdout.cancel().catch(() => {});
-    this.#stderr.cancel().catch(() => {});
-  }
-
-  /** Waits for the program and its standard error, then drops the deadline. */
-  async finish(): Promise<void> {
-    await this.status;
-    await this.stderrDone;
-    if (this.#finished) return;
-    this.#finished = true;
-    clearTimeout(this.#timer);
-    this.#signal.removeEventListener("abort", this.#onAbort);
-  }
-
-  /** How the program ended, for the log. */
-  get howItEnded(): string {
-    const exited = this.exited;
-    return exited?.signal
-      ? `was killed by ${exited.signal}`
-      : exited?.success
-      ? "exited without writing a response header"
-      : `exited with status ${exited?.code}`;
-  }
-}
-
-/** Starts the program of `target` (through `setsid` when there is one). Throws when it cannot. */
-function spawnProgram(
-  target: CgiTarget,
-  env: Record<string, string>,
-  setsid: string | null,
-): Deno.ChildProcess {
-  return new Deno.Command(setsid ?? target.scriptPath, {
-    args: setsid ? [target.scriptPath] : [],
-    cwd: dirname(target.scriptPath),
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-/** The response header and the body bytes read with it, or how much arrived before the end. */
-type HeaderRead =
-  | { ok: true; header: { status: number; meta: string }; first: Uint8Array }
-  | { ok: false; partial: boolean };
-
-/** Reads the response header. Throws when what arrived cannot be a header. */
-async function readHeader(run: CgiRun): Promise<HeaderRead> {
-  let buffer: Uint8Array = new Uint8Array(0);
-  for (;;) {
-    const { value, done } = await run.stdout.read();
-    if (done) return { ok: false, partial: buffer.length > 0 };
-    buffer = _appendBytes(buffer, value);
-    const scanned = scanResponseHeader(buffer);
-    if (scanned) {
-      return { ok: true, header: scanned.header, first: buffer.subarray(scanned.bodyStart) };
-    }
-  }
-}
 
 /**
  * Runs one CGI program for `request` and turns its output into a reply. The header is
@@ -549,39 +304,26 @@ export async function runCgi(
   const logger = options.logger ?? silentLogger;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const tag = `[${request.requestId}] cgi ${target.scriptPath}`;
-  const marker = crypto.randomUUID();
-  const env = { ...cgiEnvironment(request, target, options), [CGI_RUN_VARIABLE]: marker };
-  const setsid = findSetsid();
-  let child: Deno.ChildProcess;
-  try {
-    child = spawnProgram(target, env, setsid);
-  } catch (error) {
-    logger.error(`${tag}: cannot start: ${error instanceof Error ? error.message : error}`);
-    return { status: 42, meta: "CGI error" };
-  }
-  const run = new CgiRun(
-    child,
-    { ownGroup: setsid !== null, marker, timeoutMs, signal: request.signal },
-    (line) => logger.warn(`${tag}: stderr: ${line}`),
-  );
+  const run = startRun(request, target, options, tag);
+  if (!run) return { status: 42, meta: "CGI error" };
   const fail = async (why: string): Promise<GeminiReply> => {
     run.kill();
     await run.finish();
     logger.error(`${tag}: ${run.timedOut ? `timed out after ${timeoutMs} ms` : why}`);
     return { status: 42, meta: run.timedOut ? "CGI program timed out" : "CGI error" };
   };
-
-  let head: HeaderRead;
+  let head: HeaderThenBody<ResponseHeader>;
   try {
-    head = await readHeader(run);
+    head = await readHeaderThenBody(run.source, scanResponseHeader, bodyHooks(run, tag, options));
   } catch (error) {
+    if (error instanceof IncompleteHeaderError) {
+      await run.status;
+      const partial = error.received > 0;
+      return await fail(partial ? `${run.howItEnded} (incomplete header)` : run.howItEnded);
+    }
     return await fail(`invalid response header: ${error instanceof Error ? error.message : error}`);
   }
-  if (!head.ok) {
-    await run.status;
-    return await fail(head.partial ? `${run.howItEnded} (incomplete header)` : run.howItEnded);
-  }
-  const { header, first } = head;
+  const { header, body } = head;
   if (header.status < 20 || header.status >= 30) {
     // No body for non-2x: let the program finish on its own (within the deadline).
     run.stdout.cancel().catch(() => {});
@@ -592,46 +334,59 @@ export async function runCgi(
     });
     return { status: header.status, meta: header.meta };
   }
-  return {
-    status: header.status,
-    meta: header.meta,
-    body: cgiBody(run, first, tag, timeoutMs, logger),
-  };
+  return { status: header.status, meta: header.meta, body };
+}
+
+/** Starts the program of `target`, or logs why it cannot and returns `undefined`. */
+function startRun(
+  request: GeminiRequest,
+  target: CgiTarget,
+  options: CgiOptions,
+  tag: string,
+): _CgiRun | undefined {
+  const logger = options.logger ?? silentLogger;
+  const mark = { variable: CGI_RUN_VARIABLE, value: crypto.randomUUID() };
+  const env = { ...cgiEnvironment(request, target, options), [mark.variable]: mark.value };
+  const setsid = _findSetsid();
+  let child: Deno.ChildProcess;
+  try {
+    child = _spawnProgram(target.scriptPath, env, setsid);
+  } catch (error) {
+    logger.error(`${tag}: cannot start: ${error instanceof Error ? error.message : error}`);
+    return undefined;
+  }
+  return new _CgiRun(
+    child,
+    {
+      ownGroup: setsid !== null,
+      mark,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      signal: request.signal,
+    },
+    (line) => logger.warn(`${tag}: stderr: ${line}`),
+  );
 }
 
 /**
- * The body after the header: `first`, then the program's output until it ends. The stream
- * fails (so the connection ends without close_notify) when the deadline cut it or the
- * program did not exit with 0.
+ * How the body after the header ends. It fails (so the connection ends without
+ * close_notify) when the deadline cut it or the program did not exit with 0; a read error
+ * or a cancelled body kills the run.
  */
-function cgiBody(
-  run: CgiRun,
-  first: Uint8Array,
-  tag: string,
-  timeoutMs: number,
-  logger: Logger,
-): ReadableStream<Uint8Array> {
-  let pending: Uint8Array | undefined = first;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      if (pending !== undefined) {
-        const chunk = pending;
-        pending = undefined;
-        if (chunk.length > 0) return controller.enqueue(chunk);
-      }
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await run.stdout.read();
-      } catch (error) {
-        run.kill();
-        await run.finish();
-        return controller.error(error);
-      }
-      if (!result.done) return controller.enqueue(result.value);
+function bodyHooks(run: _CgiRun, tag: string, options: CgiOptions): BodyHooks {
+  const logger = options.logger ?? silentLogger;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const stop = async (): Promise<void> => {
+    run.kill();
+    await run.finish();
+  };
+  return {
+    onError: stop,
+    onCancel: stop,
+    async onEnd(): Promise<void> {
       await run.finish();
       if (run.timedOut) {
         logger.error(`${tag}: timed out after ${timeoutMs} ms while sending its body`);
-        return controller.error(new Error(`CGI program timed out after ${timeoutMs} ms`));
+        throw new Error(`CGI program timed out after ${timeoutMs} ms`);
       }
       const exited = run.exited;
       if (exited && !exited.success) {
@@ -639,15 +394,10 @@ function cgiBody(
           ? `was killed by ${exited.signal}`
           : `exited with status ${exited.code}`;
         logger.warn(`${tag}: ${how} after its header; the body is cut short`);
-        return controller.error(new Error(`CGI program ${how}`));
+        throw new Error(`CGI program ${how}`);
       }
-      controller.close();
     },
-    async cancel(): Promise<void> {
-      run.kill();
-      await run.finish();
-    },
-  });
+  };
 }
 
 /**

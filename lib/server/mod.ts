@@ -54,7 +54,7 @@ export * from "./rules.ts";
 export * from "./proxy.ts";
 export * from "./app.ts";
 export { memoryServer } from "./memory.ts";
-export * from "./config.ts";
+export * from "./config/mod.ts";
 export * from "./site.ts";
 export * from "./proxy_protocol.ts";
 export * from "./proxy_listener.ts";

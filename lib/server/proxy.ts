@@ -8,12 +8,13 @@
  * @module
  */
 
-import { _appendBytes } from "./_bytes.ts";
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { scanResponseHeader } from "../protocol/response.ts";
 import { type CertificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
 import { type ClientIdentity, dial } from "../tls/dial.ts";
 import type { ClientConnection } from "../tls/dial.ts";
+import { DeadlineError } from "../tls/deadline.ts";
+import { type BodyHooks, IncompleteHeaderError, readHeaderThenBody } from "../tls/header_body.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 
@@ -100,8 +101,6 @@ export function parseUpstream(upstream: string): { host: string; port: number } 
   return { host: m[1] ?? m[2], port };
 }
 
-class UpstreamTimeout extends Error {}
-
 /**
  * A handler that relays every request to `options.upstream` and streams its answer back.
  *
@@ -113,106 +112,108 @@ class UpstreamTimeout extends Error {}
  * ```
  */
 export function proxyHandler(options: ProxyOptions): Handler {
-  const { host, port } = parseUpstream(options.upstream);
-  const trust = new UpstreamTrust(options.fingerprints);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const logger = options.logger ?? silentLogger;
-  const failed = (request: GeminiRequest, why: string): GeminiReply => {
-    logger.warn(`proxy to ${host}:${port} failed: ${why}`, { id: request.requestId });
-    return { status: 43, meta: "Upstream server error" };
-  };
+  const upstream = new Upstream(options);
+  return (request: GeminiRequest): Promise<GeminiReply> => upstream.relay(request);
+}
 
-  return async (request: GeminiRequest): Promise<GeminiReply> => {
+/** One upstream: how to reach it, whom to trust, and the stages of relaying a request. */
+class Upstream {
+  readonly host: string;
+  readonly port: number;
+  readonly #options: ProxyOptions;
+  readonly #trust: UpstreamTrust;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+
+  constructor(options: ProxyOptions) {
+    ({ host: this.host, port: this.port } = parseUpstream(options.upstream));
+    this.#options = options;
+    this.#trust = new UpstreamTrust(options.fingerprints);
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** Connect, check trust, send the request, read the header, hand over the body. */
+  async relay(request: GeminiRequest): Promise<GeminiReply> {
     const started = Date.now();
     let conn: ClientConnection;
     try {
-      conn = await dial(host, {
-        port,
-        servername: options.servername,
-        identity: options.identity,
-        timeout: timeoutMs,
+      conn = await dial(this.host, {
+        port: this.port,
+        servername: this.#options.servername,
+        identity: this.#options.identity,
+        timeout: this.#timeoutMs,
         signal: request.signal,
       });
     } catch (error) {
-      return failed(request, error instanceof Error ? error.message : String(error));
+      return this.#failed(request, error instanceof Error ? error.message : String(error));
     }
     let handedOver = false;
     try {
-      if (!trust.check(host, port, conn.peerCertificate)) {
-        return failed(
+      if (!this.#trust.check(this.host, this.port, conn.peerCertificate)) {
+        return this.#failed(
           request,
           `untrusted certificate (SPKI ${conn.peerCertificate.spkiSha256})`,
         );
       }
-      // The upstream is asked for the canonical path, the one every rule here matched.
-      const target = new URL(request.url.href);
-      target.pathname = encodeRequestPath(request.path);
-      if (options.rewriteUrl) {
-        const name = options.servername ?? host;
-        target.hostname = name.includes(":") ? `[${name}]` : name;
-        target.port = port === 1965 ? "" : String(port);
-      }
-      await conn.write(`${target.href}\r\n`);
-
-      let buffer: Uint8Array = new Uint8Array(0);
-      let scanned: ReturnType<typeof scanResponseHeader> = null;
-      const left = (): number => started + timeoutMs - Date.now();
-      while (scanned === null) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const chunk = await Promise.race([
-          conn.read(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new UpstreamTimeout()), Math.max(0, left()));
-          }),
-        ]).finally(() => clearTimeout(timer));
-        if (chunk === null) return failed(request, "closed before a response header");
-        buffer = _appendBytes(buffer, chunk);
-        scanned = scanResponseHeader(buffer);
-      }
-      const { header, bodyStart } = scanned;
+      await conn.write(`${this.#target(request).href}\r\n`);
+      const { header, body } = await readHeaderThenBody(conn, scanResponseHeader, {
+        deadline: { at: started + this.#timeoutMs },
+        ...this.#bodyHooks(conn, request),
+      });
       if (header.status < 20 || header.status > 29) {
         return { status: header.status, meta: header.meta };
       }
-      let first: Uint8Array | undefined = buffer.subarray(bodyStart);
-      const upstream = conn;
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller): Promise<void> {
-          if (first !== undefined) {
-            const chunk = first;
-            first = undefined;
-            if (chunk.length > 0) return controller.enqueue(chunk);
-          }
-          try {
-            const chunk = await upstream.read();
-            if (chunk === null) {
-              if (upstream.closeNotify === false) {
-                logger.warn(`proxy: ${host}:${port} ended without close_notify`, {
-                  id: request.requestId,
-                });
-              }
-              upstream.destroy();
-              controller.close();
-            } else {
-              controller.enqueue(chunk);
-            }
-          } catch (error) {
-            upstream.destroy();
-            controller.error(error);
-          }
-        },
-        cancel(): void {
-          upstream.destroy();
-        },
-      });
       handedOver = true;
       return { status: header.status, meta: header.meta, body };
     } catch (error) {
-      if (error instanceof UpstreamTimeout) {
-        return failed(request, `no response header within ${timeoutMs} ms`);
+      if (error instanceof DeadlineError) {
+        return this.#failed(request, `no response header within ${this.#timeoutMs} ms`);
       }
-      return failed(request, error instanceof Error ? error.message : String(error));
+      if (error instanceof IncompleteHeaderError) {
+        return this.#failed(request, "closed before a response header");
+      }
+      return this.#failed(request, error instanceof Error ? error.message : String(error));
     } finally {
       if (!handedOver) conn.destroy();
     }
-  };
+  }
+
+  /**
+   * The URL asked upstream: the canonical path (the one every rule here matched), with the
+   * upstream's name and port when `rewriteUrl` is set.
+   */
+  #target(request: GeminiRequest): URL {
+    const target = new URL(request.url.href);
+    target.pathname = encodeRequestPath(request.path);
+    if (this.#options.rewriteUrl) {
+      const name = this.#options.servername ?? this.host;
+      target.hostname = name.includes(":") ? `[${name}]` : name;
+      target.port = this.port === 1965 ? "" : String(this.port);
+    }
+    return target;
+  }
+
+  /** The body releases the upstream at its end, on an error and when cancelled. */
+  #bodyHooks(upstream: ClientConnection, request: GeminiRequest): BodyHooks {
+    return {
+      onEnd: (): void => {
+        if (upstream.closeNotify === false) {
+          this.#logger.warn(`proxy: ${this.host}:${this.port} ended without close_notify`, {
+            id: request.requestId,
+          });
+        }
+        upstream.destroy();
+      },
+      onError: (): void => upstream.destroy(),
+      onCancel: (): void => upstream.destroy(),
+    };
+  }
+
+  #failed(request: GeminiRequest, why: string): GeminiReply {
+    this.#logger.warn(`proxy to ${this.host}:${this.port} failed: ${why}`, {
+      id: request.requestId,
+    });
+    return { status: 43, meta: "Upstream server error" };
+  }
 }

@@ -104,72 +104,87 @@ export function proxyProtocolHook(
   const required = options.required ?? true;
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxV2Length = options.maxV2Length ?? PROXY_V2_DEFAULT_MAX_LENGTH;
-  return (socket: net.Socket): Promise<PreTlsResult> => {
+  return async (socket: net.Socket): Promise<PreTlsResult> => {
     const peer = stripV4Mapped(socket.remoteAddress ?? "");
-    const refuse = (reason: string): Promise<never> => {
-      options.onRefused?.(peer, reason);
-      return Promise.reject(new ProxyProtocolError(reason));
-    };
     const trusted = allowed(peer);
     // The socket's own address, stated explicitly: when bytes past the header are replayed
     // through a stream, the TLS socket cannot see the TCP peer any more.
     const own = (): Address => ({ hostname: peer, port: socket.remotePort ?? 0 });
-    if (!trusted && required) {
-      return refuse(`PROXY header required but ${peer} is not allowed to send one`);
-    }
-    return new Promise<PreTlsResult>((resolve, reject) => {
-      let buffered = new Uint8Array(0);
-      let settled = false;
-      const timer = setTimeout(
-        () =>
-          finish(undefined, `${peer} did not send a complete PROXY header within ${timeoutMs} ms`),
-        timeoutMs,
-      );
-      const finish = (result?: PreTlsResult, reason?: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.off("data", onData);
-        socket.off("end", onEnd);
-        socket.off("close", onEnd);
-        socket.pause();
-        if (reason !== undefined) {
-          options.onRefused?.(peer, reason);
-          reject(new ProxyProtocolError(reason));
-        } else resolve(result ?? {});
-      };
-      const onData = (chunk: Uint8Array): void => {
-        const next = new Uint8Array(buffered.length + chunk.length);
-        next.set(buffered);
-        next.set(chunk, buffered.length);
-        buffered = next;
+    const decision = !trusted && required
+      ? { reason: `PROXY header required but ${peer} is not allowed to send one` }
+      : await readPreface(socket, peer, timeoutMs, (buffered) => {
         const kind = detectProxyHeader(buffered);
-        if (kind === "undecided") return;
+        if (kind === "undecided") return undefined;
         if (kind === "none") {
-          if (required) return finish(undefined, `${peer} sent no PROXY header`);
-          return finish({ remoteAddress: own(), unread: buffered });
+          if (required) return { reason: `${peer} sent no PROXY header` };
+          return { result: { remoteAddress: own(), unread: buffered } };
         }
-        if (!trusted) return finish(undefined, `${peer} is not allowed to send a PROXY header`);
-        try {
-          const result = parseProxyHeader(buffered, { maxV2Length });
-          if (!result.done) return;
-          const source = result.header.command === "proxy" ? result.header.source : undefined;
-          finish({
+        if (!trusted) return { reason: `${peer} is not allowed to send a PROXY header` };
+        const parsed = parseProxyHeader(buffered, { maxV2Length });
+        if (!parsed.done) return undefined;
+        const source = parsed.header.command === "proxy" ? parsed.header.source : undefined;
+        return {
+          result: {
             remoteAddress: source
               ? { hostname: stripV4Mapped(source.hostname), port: source.port }
               : own(),
-            unread: result.rest.length > 0 ? result.rest : undefined,
-          });
-        } catch (error) {
-          finish(undefined, error instanceof Error ? error.message : String(error));
-        }
-      };
-      const onEnd = (): void =>
-        finish(undefined, `${peer} closed the connection before the PROXY header was complete`);
-      socket.on("data", onData);
-      socket.once("end", onEnd);
-      socket.once("close", onEnd);
-      socket.resume();
-    });
+            unread: parsed.rest.length > 0 ? parsed.rest : undefined,
+          },
+        };
+      });
+    if ("result" in decision) return decision.result;
+    options.onRefused?.(peer, decision.reason);
+    throw new ProxyProtocolError(decision.reason);
   };
+}
+
+/** What a preface decides: the connection's details, or why it is refused. */
+type Decision = { result: PreTlsResult } | { reason: string };
+
+/**
+ * Reads the raw socket until `decide` (given every byte so far) returns a decision, the
+ * time is up, or the peer leaves; the socket is paused again at the end. A throw from
+ * `decide` refuses with its message.
+ */
+function readPreface(
+  socket: net.Socket,
+  peer: string,
+  timeoutMs: number,
+  decide: (buffered: Uint8Array) => Decision | undefined,
+): Promise<Decision> {
+  return new Promise<Decision>((resolve) => {
+    let buffered = new Uint8Array(0);
+    const finish = (decision: Decision): void => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+      socket.pause();
+      resolve(decision);
+    };
+    const timer = setTimeout(
+      () =>
+        finish({ reason: `${peer} did not send a complete PROXY header within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    const onData = (chunk: Uint8Array): void => {
+      const next = new Uint8Array(buffered.length + chunk.length);
+      next.set(buffered);
+      next.set(chunk, buffered.length);
+      buffered = next;
+      let decision: Decision | undefined;
+      try {
+        decision = decide(buffered);
+      } catch (error) {
+        decision = { reason: error instanceof Error ? error.message : String(error) };
+      }
+      if (decision) finish(decision);
+    };
+    const onEnd = (): void =>
+      finish({ reason: `${peer} closed the connection before the PROXY header was complete` });
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("close", onEnd);
+    socket.resume();
+  });
 }

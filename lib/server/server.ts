@@ -7,6 +7,7 @@
 
 import { certificateInfo } from "../tls/certificate.ts";
 import type { Address } from "../tls/connection.ts";
+import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import {
   listen,
   type Listener,
@@ -215,13 +216,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   return server;
 }
 
-/** A deadline race that resolves (rather than rejects) when the time is up. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.then(() => "done" as const),
-    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms))),
-  ]).finally(() => clearTimeout(timer));
+/** Whether `promise` settles within `ms`: `"timeout"` (rather than a rejection) when not. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout"> {
+  try {
+    // At least 1 ms, so that a promise that has settled already counts as done.
+    await withDeadline(promise, { at: Date.now() + Math.max(ms, 1) });
+    return "done";
+  } catch (error) {
+    if (error instanceof DeadlineError) return "timeout";
+    throw error;
+  }
 }
 
 /**

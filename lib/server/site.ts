@@ -9,7 +9,12 @@
 import { join } from "node:path";
 import type { ServerCertificate } from "../tls/listen.ts";
 import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
-import { ConfigError, type HostConfig, type LocationConfig, type ServerConfig } from "./config.ts";
+import {
+  ConfigError,
+  type HostConfig,
+  type LocationConfig,
+  type ServerConfig,
+} from "./config/mod.ts";
 import { accessControl } from "./access.ts";
 import { cgiHandler } from "./cgi.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -113,7 +118,23 @@ function needsClientCertificates(loc: LocationConfig): boolean {
     loc.titan !== undefined;
 }
 
+/**
+ * The handler of one location: what answers (proxy, CGI or files), Titan uploads on top,
+ * then the location's middleware (access control, rate limit, rules, overrides).
+ */
 async function locationHandler(
+  host: HostConfig,
+  loc: LocationConfig,
+  fallback: Handler,
+  logger: Logger,
+): Promise<Handler> {
+  let handler = await contentHandler(host, loc, fallback, logger);
+  if (loc.titan) handler = uploadHandler(host, loc, handler, logger);
+  return compose(handler, ...await locationMiddleware(host, loc));
+}
+
+/** What answers requests at a location: its proxy, its CGI programs, its files or `fallback`. */
+async function contentHandler(
   host: HostConfig,
   loc: LocationConfig,
   fallback: Handler,
@@ -121,11 +142,9 @@ async function locationHandler(
 ): Promise<Handler> {
   const base = hostFileOptions(host);
   const root = loc.root ?? base?.root;
-  const mount = mountOf(loc.path);
-  let handler = fallback;
   if (loc.proxy) {
     const p = loc.proxy;
-    handler = proxyHandler({
+    return proxyHandler({
       upstream: p.upstream,
       servername: p.sni,
       fingerprints: p.fingerprints,
@@ -139,54 +158,66 @@ async function locationHandler(
       rewriteUrl: p.rewriteUrl,
       logger,
     });
-  } else if (loc.cgi) {
-    handler = cgiHandler({
+  }
+  if (loc.cgi) {
+    return cgiHandler({
       root: loc.cgi.root,
       program: loc.cgi.program,
-      mount,
+      mount: mountOf(loc.path),
       timeoutMs: loc.cgi.timeout * 1000,
       env: loc.cgi.env,
       logger,
     });
-  } else if (root !== undefined) {
-    handler = fileServer({
-      ...(base ?? {}),
-      root,
-      index: loc.index ?? base?.index,
-      listing: loc.listing ?? base?.listing,
-      lang: loc.lang ?? base?.lang,
-      charset: loc.charset ?? base?.charset,
-      defaultMediaType: loc.defaultMime ?? base?.defaultMediaType,
-      mediaTypes: { ...(base?.mediaTypes ?? {}), ...loc.mime },
-      maxFileSize: loc.maxFileSize ?? base?.maxFileSize,
-    });
   }
-  if (loc.titan) {
-    const t = loc.titan;
-    const titanRoot = t.root ?? root;
-    if (titanRoot === undefined) {
-      throw new ConfigError(
-        loc.path,
-        undefined,
-        undefined,
-        `titan location of ${host.name} needs titan_root or root`,
-      );
-    }
-    // Like `root` for static files, the upload directory is a document root for the whole
-    // request path, so what is uploaded is served back at the same path.
-    handler = titanHandler({
-      root: titanRoot,
-      tokens: t.tokens,
-      allow: t.allow,
-      requireBoth: t.requireBoth,
-      anonymous: t.anonymous,
-      maxSize: t.maxSize,
-      mimeTypes: t.mime,
-      allowDelete: t.delete,
-      timeoutMs: t.timeout * 1000,
-      logger,
-    }, handler);
+  if (root === undefined) return fallback;
+  return fileServer({
+    ...(base ?? {}),
+    root,
+    index: loc.index ?? base?.index,
+    listing: loc.listing ?? base?.listing,
+    lang: loc.lang ?? base?.lang,
+    charset: loc.charset ?? base?.charset,
+    defaultMediaType: loc.defaultMime ?? base?.defaultMediaType,
+    mediaTypes: { ...(base?.mediaTypes ?? {}), ...loc.mime },
+    maxFileSize: loc.maxFileSize ?? base?.maxFileSize,
+  });
+}
+
+/** Titan uploads at a location with `titan = true`; other requests go to `handler`. */
+function uploadHandler(
+  host: HostConfig,
+  loc: LocationConfig,
+  handler: Handler,
+  logger: Logger,
+): Handler {
+  const t = loc.titan!;
+  const titanRoot = t.root ?? loc.root ?? host.root;
+  if (titanRoot === undefined) {
+    throw new ConfigError(
+      loc.path,
+      undefined,
+      undefined,
+      `titan location of ${host.name} needs titan_root or root`,
+    );
   }
+  // Like `root` for static files, the upload directory is a document root for the whole
+  // request path, so what is uploaded is served back at the same path.
+  return titanHandler({
+    root: titanRoot,
+    tokens: t.tokens,
+    allow: t.allow,
+    requireBoth: t.requireBoth,
+    anonymous: t.anonymous,
+    maxSize: t.maxSize,
+    mimeTypes: t.mime,
+    allowDelete: t.delete,
+    timeoutMs: t.timeout * 1000,
+    logger,
+  }, handler);
+}
+
+/** The middleware of a location, outermost first. */
+async function locationMiddleware(host: HostConfig, loc: LocationConfig): Promise<Middleware[]> {
   const middleware: Middleware[] = [];
   const allow = loc.allowFingerprints === undefined && loc.allowFile === undefined ? undefined : [
     ...(loc.allowFingerprints ?? []),
@@ -215,7 +246,7 @@ async function locationHandler(
   if (loc.rules) middleware.push(pathRules(loc.rules));
   if (loc.overrides) middleware.push(contentOverrides(loc.overrides));
   if (!loc.titan) middleware.unshift(geminiOnly);
-  return compose(handler, ...middleware);
+  return middleware;
 }
 
 /** Middleware: Titan uploads to a place that does not take them get 59, not a download. */
@@ -271,7 +302,7 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * @example
  * ```ts
  * import { buildSite } from "./site.ts";
- * import { parseConfig } from "./config.ts";
+ * import { parseConfig } from "./config/mod.ts";
  * import assert from "node:assert";
  * const dir = await Deno.makeTempDir();
  * const site = await buildSite(parseConfig('[[host]]\nname = "localhost"\n'), {

@@ -282,36 +282,86 @@ export function formatListing(path: string, entries: ListingEntry[]): string {
  * ```
  */
 export function fileServer(options: FileServerOptions): Handler {
-  const index = options.index ?? ["index.gmi"];
-  const maxFileSize = options.maxFileSize ?? 1024 ** 3;
-  const chunkSize = options.chunkSize ?? 65_536;
-  let realRoot: Promise<string> | undefined;
-  let rootEntry: Promise<{ path: string; info: Deno.FileInfo } | undefined> | undefined;
+  const tree = new FileTree(options);
+  return (request: GeminiRequest): Promise<GeminiReply> => tree.serve(request.path);
+}
 
-  const serveFile = (path: string, name: string, size: number): GeminiReply => {
-    if (size > maxFileSize) {
+/** An entry found under the root: its real path and what it is. */
+interface Found {
+  path: string;
+  info: Deno.FileInfo;
+}
+
+/**
+ * The files of one {@linkcode fileServer}: looking a request path up under the real root
+ * (its real path and info looked up once), then answering with the file, the index file, a
+ * listing, a redirect to the directory, or 51.
+ */
+class FileTree {
+  readonly #options: FileServerOptions;
+  readonly #index: string[];
+  readonly #maxFileSize: number;
+  readonly #chunkSize: number;
+  #realRoot: Promise<string> | undefined;
+  #rootEntry: Promise<Found | undefined> | undefined;
+
+  constructor(options: FileServerOptions) {
+    this.#options = options;
+    this.#index = options.index ?? ["index.gmi"];
+    this.#maxFileSize = options.maxFileSize ?? 1024 ** 3;
+    this.#chunkSize = options.chunkSize ?? 65_536;
+  }
+
+  /** The reply for the decoded request path `path`. */
+  async serve(path: string): Promise<GeminiReply> {
+    const resolved = _resolveSegments(path);
+    if (!resolved.ok) return resolved.reply;
+    const found = await this.#locate(resolved.segments);
+    if (!found) return NOT_FOUND;
+    const { path: real, info } = found;
+    if (info.isFile) {
+      if (resolved.trailingSlash) return NOT_FOUND;
+      return this.#file(real, resolved.segments.at(-1) ?? "", info.size);
+    }
+    if (!info.isDirectory) return NOT_FOUND;
+    if (!resolved.trailingSlash) return { status: 31, meta: `${encodeRequestPath(path)}/` };
+    for (const name of this.#index) {
+      const candidate = await this.#child(real, name);
+      if (candidate?.info.isFile) return this.#file(candidate.path, name, candidate.info.size);
+    }
+    if (this.#options.listing) {
+      const urlPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
+      return await this.#listing(real, urlPath);
+    }
+    return NOT_FOUND;
+  }
+
+  /** A file of `size` bytes: whole when small, streamed when large, 50 past the limit. */
+  #file(path: string, name: string, size: number): GeminiReply {
+    const max = this.#maxFileSize;
+    if (size > max) {
       return {
         status: 50,
         meta: `File too large to serve: ${size} bytes (${formatSize(size)}), the limit is ` +
-          `${maxFileSize} bytes (${formatSize(maxFileSize)})`,
+          `${max} bytes (${formatSize(max)})`,
       };
     }
-    if (size <= chunkSize) {
-      const bytes = wholeFile(path, maxFileSize);
+    if (size <= this.#chunkSize) {
+      const bytes = wholeFile(path, max);
       if (!bytes) return NOT_FOUND;
-      return { status: 20, meta: mediaTypeFor(name, options), body: bytes };
+      return { status: 20, meta: mediaTypeFor(name, this.#options), body: bytes };
     }
     return {
       status: 20,
-      meta: mediaTypeFor(name, options),
-      body: fileChunks(path, chunkSize, maxFileSize),
+      meta: mediaTypeFor(name, this.#options),
+      body: fileChunks(path, this.#chunkSize, max),
     };
-  };
+  }
 
   /** The real path of `path` when it is allowed, else undefined. */
-  const allowed = async (path: string): Promise<string | undefined> => {
-    realRoot ??= Deno.realPath(options.root);
-    const root = await realRoot;
+  async #allowed(path: string): Promise<string | undefined> {
+    this.#realRoot ??= Deno.realPath(this.#options.root);
+    const root = await this.#realRoot;
     let real: string;
     try {
       real = await Deno.realPath(path);
@@ -319,63 +369,59 @@ export function fileServer(options: FileServerOptions): Handler {
       if (_isNoSuchResource(error)) return undefined;
       throw error;
     }
-    if (!options.followSymlinks && !isInside(real, root)) return undefined;
+    if (!this.#options.followSymlinks && !isInside(real, root)) return undefined;
     return real;
-  };
+  }
 
   /**
    * `name` inside the directory `dir` (a real path already allowed), with its file info:
    * one lstat instead of a realpath of the whole path, since a name that is not a symlink
-   * cannot leave `dir` (names are never `.` or `..`). Symlinks go through `allowed`.
+   * cannot leave `dir` (names are never `.` or `..`). Symlinks go through `#allowed`.
    */
-  const child = async (
-    dir: string,
-    name: string,
-  ): Promise<{ path: string; info: Deno.FileInfo } | undefined> => {
+  async #child(dir: string, name: string): Promise<Found | undefined> {
     const path = join(dir, name);
     const info = lstatOrUndefined(path);
     if (!info) return undefined;
     if (!info.isSymlink) return { path, info };
-    const real = await allowed(path);
+    const real = await this.#allowed(path);
     if (real === undefined) return undefined;
     const target = await statOrUndefined(real);
     return target ? { path: real, info: target } : undefined;
-  };
+  }
 
   /** Walks `segments` down from the real root, one lstat per segment. */
-  const locate = async (
-    segments: string[],
-  ): Promise<{ path: string; info: Deno.FileInfo } | undefined> => {
+  async #locate(segments: string[]): Promise<Found | undefined> {
     // The root's real path and info are looked up once (a root that disappears later makes
     // every lookup below it fail anyway).
-    rootEntry ??= (async () => {
-      realRoot ??= Deno.realPath(options.root);
-      const root = await realRoot;
+    this.#rootEntry ??= (async () => {
+      this.#realRoot ??= Deno.realPath(this.#options.root);
+      const root = await this.#realRoot;
       const info = await statOrUndefined(root);
       return info ? { path: root, info } : undefined;
     })();
-    let found: { path: string; info: Deno.FileInfo } | undefined;
+    let found: Found | undefined;
     try {
-      found = await rootEntry;
-      if (!found) rootEntry = undefined;
+      found = await this.#rootEntry;
+      if (!found) this.#rootEntry = undefined;
     } catch (error) {
-      rootEntry = undefined;
+      this.#rootEntry = undefined;
       if (_isNoSuchResource(error)) return undefined;
       throw error;
     }
     for (const segment of segments) {
       if (!found?.info.isDirectory) return undefined;
-      found = await child(found.path, segment);
+      found = await this.#child(found.path, segment);
     }
     return found;
-  };
+  }
 
-  const listing = async (dir: string, urlPath: string): Promise<GeminiReply> => {
+  /** A listing of `dir` (no dotfiles, no symlinks that leave the root). */
+  async #listing(dir: string, urlPath: string): Promise<GeminiReply> {
     const entries: ListingEntry[] = [];
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name.startsWith(".")) continue;
       const full = join(dir, entry.name);
-      if (entry.isSymlink && !(await allowed(full))) continue;
+      if (entry.isSymlink && !(await this.#allowed(full))) continue;
       const info = await statOrUndefined(full);
       if (!info || !(info.isFile || info.isDirectory)) continue;
       const gemtext = info.isFile && GEMTEXT_EXTENSIONS.has(entry.name.split(".").pop() ?? "");
@@ -388,33 +434,8 @@ export function fileServer(options: FileServerOptions): Handler {
     }
     return {
       status: 20,
-      meta: mediaTypeFor("index.gmi", options),
+      meta: mediaTypeFor("index.gmi", this.#options),
       body: formatListing(urlPath, entries),
     };
-  };
-
-  return async (request: GeminiRequest): Promise<GeminiReply> => {
-    const resolved = _resolveSegments(request.path);
-    if (!resolved.ok) return resolved.reply;
-    const found = await locate(resolved.segments);
-    if (!found) return NOT_FOUND;
-    const { path: real, info } = found;
-    if (info.isFile) {
-      if (resolved.trailingSlash) return NOT_FOUND;
-      return serveFile(real, resolved.segments.at(-1) ?? "", info.size);
-    }
-    if (!info.isDirectory) return NOT_FOUND;
-    if (!resolved.trailingSlash) {
-      return { status: 31, meta: `${encodeRequestPath(request.path)}/` };
-    }
-    for (const name of index) {
-      const candidate = await child(real, name);
-      if (candidate?.info.isFile) return serveFile(candidate.path, name, candidate.info.size);
-    }
-    if (options.listing) {
-      const urlPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
-      return await listing(real, urlPath);
-    }
-    return NOT_FOUND;
-  };
+  }
 }

@@ -15,6 +15,7 @@
 import { join, sep } from "node:path";
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { parseTitanUrl, type TitanUrl } from "../protocol/titan.ts";
+import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import { type AccessPolicy, accessPolicy } from "./access.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -227,56 +228,45 @@ async function receive(
   signal: AbortSignal,
 ): Promise<BodyResult> {
   let received = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-  });
-  const aborted = new Promise<"abort">((resolve) => {
-    if (signal.aborted) resolve("abort");
-    signal.addEventListener("abort", () => resolve("abort"), { once: true });
-  });
-  try {
-    while (received < size) {
-      const next = await Promise.race([reader.read(), deadline, aborted]).catch((error) => ({
-        error,
-      }));
-      if (next === "timeout") {
+  const deadline = { at: Date.now() + timeoutMs, signal };
+  while (received < size) {
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await withDeadline(reader.read(), deadline);
+    } catch (error) {
+      if (error instanceof DeadlineError && !(signal.aborted && error === signal.reason)) {
         return {
           ok: false,
           reason: `timed out after ${timeoutMs} ms with ${received} of ${size} bytes`,
           reply: { status: 59, meta: "Upload timed out" },
         };
       }
-      if (next === "abort" || "error" in next) {
-        return {
-          ok: false,
-          reason: `connection lost after ${received} of ${size} bytes`,
-          reply: { status: 59, meta: "Upload incomplete" },
-        };
-      }
-      if (next.done) {
-        return {
-          ok: false,
-          reason: `body ended after ${received} of ${size} bytes`,
-          reply: { status: 59, meta: "Upload incomplete" },
-        };
-      }
-      const chunk = next.value;
-      if (received + chunk.length > size) {
-        return {
-          ok: false,
-          reason: `body longer than ${size} bytes`,
-          reply: { status: 59, meta: "Body longer than its size parameter" },
-        };
-      }
-      let written = 0;
-      while (written < chunk.length) written += await file.write(chunk.subarray(written));
-      received += chunk.length;
+      return {
+        ok: false,
+        reason: `connection lost after ${received} of ${size} bytes`,
+        reply: { status: 59, meta: "Upload incomplete" },
+      };
     }
-    return { ok: true };
-  } finally {
-    clearTimeout(timer);
+    if (next.done) {
+      return {
+        ok: false,
+        reason: `body ended after ${received} of ${size} bytes`,
+        reply: { status: 59, meta: "Upload incomplete" },
+      };
+    }
+    const chunk = next.value;
+    if (received + chunk.length > size) {
+      return {
+        ok: false,
+        reason: `body longer than ${size} bytes`,
+        reply: { status: 59, meta: "Body longer than its size parameter" },
+      };
+    }
+    let written = 0;
+    while (written < chunk.length) written += await file.write(chunk.subarray(written));
+    received += chunk.length;
   }
+  return { ok: true };
 }
 
 /**
@@ -292,23 +282,76 @@ async function receive(
  * ```
  */
 export function titanHandler(options: TitanOptions, fallback?: Handler): Handler {
-  const mount = (options.mount ?? "").replace(/\/+$/, "");
-  const maxSize = options.maxSize ?? 10 * 1024 * 1024;
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const logger = options.logger ?? silentLogger;
-  const auth: Authorisation = {
-    policy: options.allow && options.allow.length > 0
-      ? accessPolicy({ allow: options.allow, prompt: "Uploading needs a client certificate" })
-      : undefined,
-    tokens: options.tokens ?? [],
-    requireBoth: options.requireBoth ?? false,
-    anonymous: options.anonymous ?? false,
-  };
-
+  const uploads = new TitanUploads(options);
   return async (request: GeminiRequest): Promise<GeminiReply> => {
     if (request.url.protocol !== "titan:") {
       return fallback ? await fallback(request) : { status: 59, meta: "Titan request expected" };
     }
+    return await uploads.handle(request);
+  };
+}
+
+/** What a Titan request asks for, once it has been checked. */
+interface Upload {
+  params: TitanUrl;
+  /** Names of the path below the mount; the last is the file name. */
+  segments: string[];
+  /** Where its answer points: the `gemini://` URL of the resource. */
+  gemini: string;
+  /** The log prefix: request id and canonical path (never the token). */
+  tag: string;
+}
+
+/**
+ * The uploads of one {@linkcode titanHandler}, in stages: check the request (parameters,
+ * authorisation, path, size, media type), then delete the file or receive the body into a
+ * temporary file and rename it over the target.
+ */
+class TitanUploads {
+  readonly #options: TitanOptions;
+  readonly #mount: string;
+  readonly #maxSize: number;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+  readonly #auth: Authorisation;
+
+  constructor(options: TitanOptions) {
+    this.#options = options;
+    this.#mount = (options.mount ?? "").replace(/\/+$/, "");
+    this.#maxSize = options.maxSize ?? 10 * 1024 * 1024;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#logger = options.logger ?? silentLogger;
+    this.#auth = {
+      policy: options.allow && options.allow.length > 0
+        ? accessPolicy({ allow: options.allow, prompt: "Uploading needs a client certificate" })
+        : undefined,
+      tokens: options.tokens ?? [],
+      requireBoth: options.requireBoth ?? false,
+      anonymous: options.anonymous ?? false,
+    };
+  }
+
+  /** Answers one `titan://` request. */
+  async handle(request: GeminiRequest): Promise<GeminiReply> {
+    const upload = this.#check(request);
+    if ("status" in upload) return upload;
+    const { params, segments, gemini, tag } = upload;
+    if (params.size === 0) {
+      if (!this.#options.allowDelete) return { status: 59, meta: "Deleting is not allowed here" };
+      return await this.#remove(segments, tag, gemini);
+    }
+    const refused = this.#checkBody(params, request);
+    if (refused) return refused;
+    const file = await this.#prepare(segments, tag);
+    if (typeof file !== "string") return file;
+    const stored = await this.#store(file, request.body!, params.size, tag, request.signal);
+    if (stored) return stored;
+    this.#logger.info(`${tag}: stored ${params.size} bytes (${params.mime}) in ${file}`);
+    return { status: 30, meta: gemini };
+  }
+
+  /** Stage 1: the parameters, the authorisation and the path; a reply when refused. */
+  #check(request: GeminiRequest): Upload | GeminiReply {
     let params: TitanUrl;
     try {
       params = parseTitanUrl(request.url);
@@ -317,20 +360,20 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
     }
     // The tag names the canonical path, without the parameters: the token never reaches a log.
     const tag = `[${request.requestId}] titan ${request.path}`;
-    const refused = authorise(auth, request, params.token);
+    const refused = authorise(this.#auth, request, params.token);
     if (refused) {
-      logger.warn(`${tag}: refused: ${refused.status} ${refused.meta}`);
+      this.#logger.warn(`${tag}: refused: ${refused.status} ${refused.meta}`);
       return refused;
     }
-    const segments = targetSegments(mount, request.path);
+    const segments = targetSegments(this.#mount, request.path);
     if (!segments) return BAD_PATH;
-    const name = segments[segments.length - 1];
     const gemini = `gemini://${request.url.host}${encodeRequestPath(request.path)}`;
+    return { params, segments, gemini, tag };
+  }
 
-    if (params.size === 0) {
-      if (!options.allowDelete) return { status: 59, meta: "Deleting is not allowed here" };
-      return await remove(segments, tag, gemini);
-    }
+  /** Stage 2 of an upload: its size, its media type and its body; a reply when refused. */
+  #checkBody(params: TitanUrl, request: GeminiRequest): GeminiReply | undefined {
+    const maxSize = this.#maxSize;
     if (params.size > maxSize) {
       return { status: 59, meta: `Upload too large: ${params.size} bytes, limit ${maxSize}` };
     }
@@ -338,53 +381,53 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
     if (/[\x00-\x1f\x7f]/.test(params.mime)) {
       return { status: 59, meta: "Media type holds control characters" };
     }
-    if (!mimeAllowed(params.mime, options.mimeTypes)) {
+    if (!mimeAllowed(params.mime, this.#options.mimeTypes)) {
       return { status: 59, meta: `Media type ${params.mime} is not accepted here` };
     }
     if (!request.body) return { status: 59, meta: "Upload body missing" };
+    return undefined;
+  }
 
-    let file: string;
+  /** Stage 3: the target file's directory (made when missing); a reply when it cannot be. */
+  async #prepare(segments: string[], tag: string): Promise<string | GeminiReply> {
     try {
-      const where = await walkDirectory(options.root, segments.slice(0, -1), true);
+      const where = await walkDirectory(this.#options.root, segments.slice(0, -1), true);
       if (!where.ok) return where.reply;
-      file = join(where.dir, name);
+      const file = join(where.dir, segments[segments.length - 1]);
       const existing = await existingFile(file);
       if (existing !== undefined && "status" in existing) return existing;
       if (existing?.isDirectory) return { status: 59, meta: "Cannot upload over a directory" };
+      return file;
     } catch (error) {
-      logger.error(`${tag}: cannot prepare the directory: ${error}`);
+      this.#logger.error(`${tag}: cannot prepare the directory: ${error}`);
       return { status: 40, meta: "Cannot store the upload" };
     }
-    const stored = await store(file, request.body, params.size, tag, request.signal);
-    if (stored) return stored;
-    logger.info(`${tag}: stored ${params.size} bytes (${params.mime}) in ${file}`);
-    return { status: 30, meta: gemini };
-  };
+  }
 
   /** Deletes the file of `segments` (which must not lead out of the root). */
-  async function remove(segments: string[], tag: string, gemini: string): Promise<GeminiReply> {
+  async #remove(segments: string[], tag: string, gemini: string): Promise<GeminiReply> {
     let file: string;
     try {
-      const where = await walkDirectory(options.root, segments.slice(0, -1), false);
+      const where = await walkDirectory(this.#options.root, segments.slice(0, -1), false);
       if (!where.ok) return where.reply;
       file = join(where.dir, segments[segments.length - 1]);
       await Deno.remove(file);
     } catch (error) {
       if (_isNoSuchResource(error)) return NOT_FOUND;
-      logger.error(`${tag}: cannot delete: ${error}`);
+      this.#logger.error(`${tag}: cannot delete: ${error}`);
       return { status: 40, meta: "Cannot delete" };
     }
-    logger.info(`${tag}: deleted ${file}`);
+    this.#logger.info(`${tag}: deleted ${file}`);
     // Like an upload, a delete that succeeds answers 30 to the gemini:// URL of the
     // resource (issue 8); fetching it now answers 51.
     return { status: 30, meta: gemini };
   }
 
   /**
-   * Receives exactly `size` bytes into a temporary file beside `file`, then renames it over
-   * `file`. Returns the failure reply, or `undefined` when the file is stored.
+   * Stage 4: receives exactly `size` bytes into a temporary file beside `file`, then renames
+   * it over `file`. Returns the failure reply, or `undefined` when the file is stored.
    */
-  async function store(
+  async #store(
     file: string,
     body: ReadableStream<Uint8Array>,
     size: number,
@@ -400,11 +443,11 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
       handle = await Deno.open(tmp, {
         write: true,
         createNew: true,
-        mode: options.fileMode ?? 0o644,
+        mode: this.#options.fileMode ?? 0o644,
       });
-      const result = await receive(reader, handle, size, timeoutMs, signal);
+      const result = await receive(reader, handle, size, this.#timeoutMs, signal);
       if (!result.ok) {
-        logger.warn(`${tag}: ${result.reason}; nothing written`);
+        this.#logger.warn(`${tag}: ${result.reason}; nothing written`);
         return result.reply;
       }
       await handle.sync();
@@ -414,7 +457,7 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
       done = true;
       return undefined;
     } catch (error) {
-      logger.error(`${tag}: cannot store: ${error}`);
+      this.#logger.error(`${tag}: cannot store: ${error}`);
       return { status: 40, meta: "Cannot store the upload" };
     } finally {
       handle?.close();

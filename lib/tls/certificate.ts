@@ -394,3 +394,15 @@ export async function renewCertificate(
   });
   return { cert: pem, key: derToPem(pkcs8, "PRIVATE KEY"), info: certificateInfo(pem) };
 }
+
+/** Whether SNI `name` matches a certificate name (`*.example.org` matches one label). */
+export function matchesServerName(pattern: string, name: string): boolean {
+  const p = pattern.toLowerCase();
+  const n = name.toLowerCase();
+  if (p === n) return true;
+  if (p.startsWith("*.")) {
+    const dot = n.indexOf(".");
+    return dot > 0 && n.slice(dot + 1) === p.slice(2);
+  }
+  return false;
+}

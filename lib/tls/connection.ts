@@ -8,6 +8,7 @@
 
 import type { TLSSocket } from "node:tls";
 import type { CertificateInfo } from "./certificate.ts";
+import { withDeadline } from "./deadline.ts";
 
 /** The largest piece handed to the TLS socket in one write (64 KiB). */
 export const MAX_WRITE_CHUNK = 65_536;
@@ -251,12 +252,8 @@ export class NodeTlsConnection implements Connection {
       this.#paused = false;
       this.#flow?.resume();
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#closed,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
-    ]);
-    clearTimeout(timer);
+    // Past the grace period the socket is destroyed below, whether it closed or not.
+    await withDeadline(this.#closed, { at: Date.now() + Math.max(graceMs, 1) }).catch(() => {});
     if (!this.socket.destroyed) this.socket.destroy();
   }
 

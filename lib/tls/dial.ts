@@ -12,6 +12,7 @@ import tls from "node:tls";
 import { type CertificateInfo, certificateInfo } from "./certificate.ts";
 import { type Connection, type FlowControl, NodeTlsConnection } from "./connection.ts";
 import { _socketDuplex } from "./_socket_duplex.ts";
+import { DeadlineError, withDeadline } from "./deadline.ts";
 
 /** A client certificate and its key (PEM), sent when the server asks for one. */
 export interface ClientIdentity {
@@ -127,151 +128,207 @@ class DialedConnection extends NodeTlsConnection implements ClientConnection {
  * await conn.write("gemini://geminiprotocol.net/\r\n");
  * ```
  */
-export function dial(host: string, options: DialOptions = {}): Promise<ClientConnection> {
+export async function dial(host: string, options: DialOptions = {}): Promise<ClientConnection> {
   const bare = host.replace(/^\[|\]$/g, "");
   const port = options.port ?? 1965;
   const servername = options.servername === null
     ? undefined
     : options.servername ?? (isIpLiteral(bare) ? undefined : bare);
   const timeoutMs = options.timeout ?? 15_000;
-  const start = performance.now();
-
-  return new Promise<ClientConnection>((resolve, reject) => {
-    let settled = false;
-    let tlsSocket: tls.TLSSocket | undefined;
-    const flow = { paused: false, pause(): void {}, resume(): void {} };
-    const raw = net.connect({ host: bare, port });
-    let connectedAt = 0;
-
-    const fail = (error: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      tlsSocket?.destroy();
-      raw.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new DialError(
-            `Timed out after ${timeoutMs} ms connecting to ${host}:${port}` +
-              (connectedAt ? " (TLS handshake)" : ""),
-            "ETIMEDOUT",
-          ),
-        ),
-      timeoutMs,
-    );
-    const onAbort = (): void =>
-      fail(new DialError(`Connection to ${host}:${port} aborted`, "EABORTED"));
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-
-    raw.once("error", (error: Error & { code?: string }) => {
-      fail(
-        new DialError(`Cannot connect to ${host}:${port}: ${error.message}`, error.code, {
-          cause: error,
-        }),
+  const where = `${host}:${port}`;
+  const { signal } = options;
+  if (signal?.aborted) throw new DialError(`Connection to ${where} aborted`, "EABORTED");
+  const attempt = new DialAttempt(bare, port, where);
+  const connecting = attempt.connect(servername, options);
+  connecting.catch(() => {}); // settled below, or abandoned
+  try {
+    return await withDeadline(connecting, { at: Date.now() + timeoutMs, signal });
+  } catch (error) {
+    attempt.abandon();
+    if (error instanceof DeadlineError) {
+      throw new DialError(
+        `Timed out after ${timeoutMs} ms connecting to ${where}` +
+          (attempt.connectedAt ? " (TLS handshake)" : ""),
+        "ETIMEDOUT",
       );
-    });
+    }
+    if (signal?.aborted && error === signal.reason) {
+      throw new DialError(`Connection to ${where} aborted`, "EABORTED");
+    }
+    throw error;
+  }
+}
 
-    raw.once("connect", () => {
-      connectedAt = performance.now();
-      // The TLS layer reads from this duplex rather than from the TCP socket directly, so
-      // that we see the TCP end of stream ourselves and can tell whether the TLS layer had
-      // already received close_notify (a complete body) or not (possible truncation).
-      const eof: { closeNotify: boolean | undefined } = { closeNotify: undefined };
-      flow.pause = (): void => {
-        flow.paused = true;
-        raw.pause();
-      };
-      flow.resume = (): void => {
-        flow.paused = false;
-        raw.resume();
-      };
-      let tlsEnded = false;
-      let rawEofPushed = false;
-      const duplex = _socketDuplex(raw, () => {
-        if (!flow.paused) raw.resume();
-      });
-      raw.on("end", () => {
-        // Let the TLS layer consume every record already received, then decide.
-        const settle = (): void => {
-          if (duplex.readableLength > 0 && !duplex.destroyed) {
-            setTimeout(settle, 1);
-            return;
-          }
-          setTimeout(() => {
-            eof.closeNotify = tlsEnded || tlsReadableEnded(tlsSocket);
-            rawEofPushed = true;
-            duplex.push(null);
-          }, 0);
-        };
-        settle();
-      });
+/** One connection attempt in its stages: TCP, then TLS, then the server's certificate. */
+class DialAttempt {
+  /** When the TCP connection was established (`performance.now()`), 0 before. */
+  connectedAt = 0;
+  readonly #started = performance.now();
+  readonly #raw: net.Socket;
+  readonly #where: string;
+  #tls: tls.TLSSocket | undefined;
+  #abandoned = false;
 
-      tlsSocket = tls.connect({
-        socket: duplex,
-        servername,
-        rejectUnauthorized: false,
-        minVersion: options.minVersion ?? "TLSv1.2",
-        cert: options.identity?.cert,
-        key: options.identity?.key,
-        passphrase: options.identity?.passphrase,
-      });
-      tlsSocket.on("end", () => {
-        tlsEnded = true;
-        // The TLS layer ended before the TCP stream did: that was close_notify.
-        if (!rawEofPushed) eof.closeNotify = true;
-      });
-      tlsSocket.once("error", (error: Error & { code?: string }) => {
-        fail(
-          new DialError(
-            `TLS handshake with ${host}:${port} failed: ${error.message}`,
-            error.code,
-            { cause: error },
-          ),
+  constructor(host: string, port: number, where: string) {
+    this.#where = where;
+    this.#raw = net.connect({ host, port });
+  }
+
+  /**
+   * Runs the stages; rejects with a {@linkcode DialError} when one fails. An error of the
+   * TCP socket at any stage is reported as such ("Cannot connect").
+   */
+  connect(servername: string | undefined, options: DialOptions): Promise<ClientConnection> {
+    const socketError = new Promise<never>((_, reject) => {
+      this.#raw.once("error", (error: Error & { code?: string }) => {
+        reject(
+          new DialError(`Cannot connect to ${this.#where}: ${error.message}`, error.code, {
+            cause: error,
+          }),
         );
       });
-      tlsSocket.once("secureConnect", () => {
-        if (settled) return;
-        const socket = tlsSocket!;
-        const der = socket.getPeerCertificate(true)?.raw;
-        if (!der || der.length === 0) {
-          return fail(new DialError(`${host}:${port} sent no certificate`, "ENOCERT"));
+    });
+    socketError.catch(() => {}); // once the stages are done, a later error is the connection's
+    return Promise.race([this.#stages(servername, options), socketError]);
+  }
+
+  /** Ends the attempt: both sockets are destroyed. */
+  abandon(): void {
+    this.#abandoned = true;
+    this.#tls?.destroy();
+    this.#raw.destroy();
+  }
+
+  async #stages(servername: string | undefined, options: DialOptions): Promise<ClientConnection> {
+    const flow = new RawFlow(this.#raw);
+    const eof: { closeNotify: boolean | undefined } = { closeNotify: undefined };
+    const socket = await new Promise<tls.TLSSocket>((resolve) =>
+      this.#raw.once("connect", () => {
+        this.connectedAt = performance.now();
+        resolve(this.#startTls(servername, options, flow, eof));
+      })
+    );
+    return await this.#handshake(socket, (): ClientConnection => {
+      const timing = {
+        connectMs: this.connectedAt - this.#started,
+        tlsMs: performance.now() - this.connectedAt,
+      };
+      const peer = this.#peerCertificate(socket);
+      if (this.#abandoned) throw new DialError(`Connection to ${this.#where} abandoned`);
+      socket.removeAllListeners("error");
+      return new DialedConnection(socket, peer, servername, timing, eof, flow);
+    });
+  }
+
+  /**
+   * Stage 2: TLS over the TCP socket. The TLS layer reads from a duplex rather than from
+   * the TCP socket directly, so that we see the TCP end of stream ourselves and can tell
+   * whether the TLS layer had already received close_notify (a complete body) or not
+   * (possible truncation).
+   */
+  #startTls(
+    servername: string | undefined,
+    options: DialOptions,
+    flow: RawFlow,
+    eof: { closeNotify: boolean | undefined },
+  ): tls.TLSSocket {
+    const raw = this.#raw;
+    let tlsEnded = false;
+    let rawEofPushed = false;
+    const duplex = _socketDuplex(raw, () => {
+      if (!flow.paused) raw.resume();
+    });
+    raw.on("end", () => {
+      // Let the TLS layer consume every record already received, then decide.
+      const settle = (): void => {
+        if (duplex.readableLength > 0 && !duplex.destroyed) {
+          setTimeout(settle, 1);
+          return;
         }
-        let peer: CertificateInfo;
+        setTimeout(() => {
+          eof.closeNotify = tlsEnded || tlsReadableEnded(socket);
+          rawEofPushed = true;
+          duplex.push(null);
+        }, 0);
+      };
+      settle();
+    });
+    const socket = tls.connect({
+      socket: duplex,
+      servername,
+      rejectUnauthorized: false,
+      minVersion: options.minVersion ?? "TLSv1.2",
+      cert: options.identity?.cert,
+      key: options.identity?.key,
+      passphrase: options.identity?.passphrase,
+    });
+    this.#tls = socket;
+    socket.on("end", () => {
+      tlsEnded = true;
+      // The TLS layer ended before the TCP stream did: that was close_notify.
+      if (!rawEofPushed) eof.closeNotify = true;
+    });
+    return socket;
+  }
+
+  /**
+   * Stage 3: the TLS handshake; `done` makes the connection. It runs within the
+   * `secureConnect` event, so that the connection reads from the TLS socket from the moment
+   * the handshake completes.
+   */
+  #handshake(socket: tls.TLSSocket, done: () => ClientConnection): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      socket.once("secureConnect", () => {
         try {
-          peer = certificateInfo(new Uint8Array(der));
+          resolve(done());
         } catch (error) {
-          return fail(
-            new DialError(`${host}:${port} sent an unreadable certificate`, "EBADCERT", {
-              cause: error,
-            }),
-          );
+          reject(error);
         }
-        settled = true;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        socket.removeAllListeners("error");
-        const done = performance.now();
-        resolve(
-          new DialedConnection(
-            socket,
-            peer,
-            servername,
-            {
-              connectMs: connectedAt - start,
-              tlsMs: done - connectedAt,
-            },
-            eof,
-            flow,
-          ),
+      });
+      socket.once("error", (error: Error & { code?: string }) => {
+        reject(
+          new DialError(`TLS handshake with ${this.#where} failed: ${error.message}`, error.code, {
+            cause: error,
+          }),
         );
       });
     });
-  });
+  }
+
+  /** Stage 4: the server's certificate, which it must have sent and which must parse. */
+  #peerCertificate(socket: tls.TLSSocket): CertificateInfo {
+    const der = socket.getPeerCertificate(true)?.raw;
+    if (!der || der.length === 0) {
+      throw new DialError(`${this.#where} sent no certificate`, "ENOCERT");
+    }
+    try {
+      return certificateInfo(new Uint8Array(der));
+    } catch (error) {
+      throw new DialError(`${this.#where} sent an unreadable certificate`, "EBADCERT", {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Pauses and resumes the TCP socket under the TLS layer (see `FlowControl`). */
+class RawFlow implements FlowControl {
+  paused = false;
+  readonly #raw: net.Socket;
+
+  constructor(raw: net.Socket) {
+    this.#raw = raw;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.#raw.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.#raw.resume();
+  }
 }
 
 function tlsReadableEnded(socket: tls.TLSSocket | undefined): boolean {

@@ -10,4 +10,5 @@ export * from "./certificate.ts";
 export * from "./connection.ts";
 export * from "./deadline.ts";
 export * from "./dial.ts";
+export * from "./header_body.ts";
 export * from "./listen.ts";

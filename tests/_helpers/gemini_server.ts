@@ -1,19 +1,28 @@
 /**
- * A small Gemini test server on 127.0.0.1, port 0, built on lib/tls `listen` (node backend:
- * client certificates and certificate rotation). The handler gets the request line and the
- * connection and answers however the test needs, including badly.
+ * The raw test peer of tls_server.ts with the request handed over as a lib/tls
+ * `Connection`: the handler gets the request line and a connection to answer on, however
+ * the test needs, including badly. For the client's tests (tests of our own server use
+ * tests/server/_harness.ts).
  */
 
-import { listen, type Listener, type ServerConnection } from "../../lib/tls/listen.ts";
-import type { CertificateBundle } from "../../lib/tls/certificate.ts";
-import { localhostCertificate } from "./tls_server.ts";
+import { type CertificateBundle, certificateInfo } from "../../lib/tls/certificate.ts";
+import type { CertificateInfo } from "../../lib/tls/certificate.ts";
+import { type Connection, NodeTlsConnection } from "../../lib/tls/connection.ts";
+import type { ServerCertificate } from "../../lib/tls/listen.ts";
+import { startTestServer } from "./tls_server.ts";
+
+/** The connection a handler answers on. */
+export interface PeerConnection extends Connection {
+  /** The client's certificate, if it sent one. */
+  readonly peerCertificate: CertificateInfo | undefined;
+}
 
 /** What a handler gets. */
 export interface GeminiTestRequest {
   /** The request line without CRLF. */
   line: string;
   /** The connection: write the answer, then `close()` (close_notify) or `destroy()`. */
-  conn: ServerConnection;
+  conn: PeerConnection;
   /** The request number, from 0. */
   index: number;
 }
@@ -28,15 +37,15 @@ export interface GeminiTestServer {
   lines: string[];
   /** TLS handshakes completed. */
   handshakes: number;
-  /** The listener (for `setCertificates`). */
-  listener: Listener;
+  /** Certificate rotation: `setCertificates` replaces them for new connections. */
+  listener: { setCertificates(certificates: ServerCertificate[]): void };
   /** Stops the server. */
   close(): Promise<void>;
 }
 
 /** Answers `status meta`, then `body`, then close_notify. */
 export async function answer(
-  conn: ServerConnection,
+  conn: Connection,
   header: string,
   body?: string | Uint8Array,
 ): Promise<void> {
@@ -45,71 +54,37 @@ export async function answer(
   await conn.close();
 }
 
-/** Starts a Gemini test server. */
+/** Starts a Gemini test server (client certificates are asked for unless told otherwise). */
 export async function startGeminiServer(
   handler: (request: GeminiTestRequest) => void | Promise<void>,
   options: { certificate?: CertificateBundle; requestClientCertificate?: boolean } = {},
 ): Promise<GeminiTestServer> {
-  const bundle = options.certificate ?? await localhostCertificate();
-  const listener = await listen({
-    port: 0,
-    hostname: "127.0.0.1",
-    certificates: [{ cert: bundle.cert, key: bundle.key, names: ["localhost", "127.0.0.1"] }],
-    requestClientCertificate: options.requestClientCertificate ?? true,
-    backend: "node",
-  });
-  const state = { lines: [] as string[], handshakes: 0 };
-  const open = new Set<ServerConnection>();
-  const loop = (async (): Promise<void> => {
-    for await (const conn of listener) {
-      open.add(conn);
-      (async (): Promise<void> => {
-        try {
-          await conn.handshake();
-          state.handshakes++;
-          let buffer = new Uint8Array(0);
-          for (let i = 0; i < 64; i++) {
-            const chunk = await conn.read();
-            if (!chunk) break;
-            const joined = new Uint8Array(buffer.length + chunk.length);
-            joined.set(buffer);
-            joined.set(chunk, buffer.length);
-            buffer = joined;
-            if (buffer.includes(10) || buffer.length > 4096) break;
-          }
-          if (buffer.length === 0) {
-            conn.destroy();
-            return;
-          }
-          const text = new TextDecoder().decode(buffer);
-          const line = text.split("\n")[0].replace(/\r$/, "");
-          const index = state.lines.length;
-          state.lines.push(line);
-          await handler({ line, conn, index });
-        } catch {
-          conn.destroy();
-        } finally {
-          open.delete(conn);
-        }
-      })();
+  const server = await startTestServer(async ({ socket, line }) => {
+    const index = server.lines.length - 1;
+    const conn = new NodeTlsConnection(socket, () => {
+      const der = socket.getPeerCertificate(true)?.raw;
+      return der && der.length > 0 ? certificateInfo(new Uint8Array(der)) : undefined;
+    });
+    try {
+      await handler({ line, conn, index });
+    } catch {
+      conn.destroy();
     }
-  })();
-  const port = listener.addr.port;
+  }, {
+    certificates: options.certificate ? [options.certificate] : undefined,
+    requestCert: options.requestClientCertificate ?? true,
+  });
   return {
-    port,
-    url: (path = "/") => `gemini://localhost:${port}${path}`,
+    port: server.port,
+    url: (path = "/") => `gemini://localhost:${server.port}${path}`,
     get lines() {
-      return state.lines;
+      return server.lines;
     },
     get handshakes() {
-      return state.handshakes;
+      return server.handshakes;
     },
-    listener,
-    async close(): Promise<void> {
-      listener.close();
-      for (const conn of open) conn.destroy();
-      await loop;
-    },
+    listener: { setCertificates: (certificates) => server.setCertificates(certificates) },
+    close: () => server.close(),
   };
 }
 

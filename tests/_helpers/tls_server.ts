@@ -1,13 +1,19 @@
 /**
  * A raw `node:tls` test server on 127.0.0.1, port 0, for tests that need a peer that
  * behaves (or misbehaves) in a precise way. The handler gets the socket and the request
- * line (or the raw first bytes) and does whatever the test needs.
+ * line (or the raw first bytes) and does whatever the test needs. This is the peer the
+ * client's tests talk to (gemini_server.ts hands it the request as a Connection); tests of
+ * our own server use tests/server/_harness.ts.
  */
 
 import { _concatBytes } from "../../lib/client/_bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
-import { type CertificateBundle, generateCertificate } from "../../lib/tls/certificate.ts";
+import {
+  type CertificateBundle,
+  certificateInfo,
+  generateCertificate,
+} from "../../lib/tls/certificate.ts";
 
 /** What a test server's handler receives. */
 export interface TestRequest {
@@ -43,6 +49,11 @@ export interface TestServer {
   lines: string[];
   /** Number of TLS handshakes completed. */
   handshakes: number;
+  /**
+   * Replaces the certificates for new connections (names: the certificate's common name and
+   * alternative names); the first is the default.
+   */
+  setCertificates(certificates: { cert: string; key: string }[]): void;
   /** Stops the server and destroys open sockets. */
   close(): Promise<void>;
 }
@@ -63,10 +74,17 @@ export async function startTestServer(
   options: TestServerOptions = {},
 ): Promise<TestServer> {
   const bundles = options.certificates ?? [await localhostCertificate()];
-  const contexts = bundles.map((b) => ({
-    names: [b.info.commonName, ...b.info.altNames],
-    context: tls.createSecureContext({ cert: b.cert, key: b.key, maxVersion: options.maxVersion }),
-  }));
+  const contextsOf = (
+    certificates: { cert: string; key: string }[],
+  ): { names: (string | undefined)[]; context: tls.SecureContext }[] =>
+    certificates.map(({ cert, key }) => {
+      const info = certificateInfo(cert);
+      return {
+        names: [info.commonName, ...info.altNames],
+        context: tls.createSecureContext({ cert, key, maxVersion: options.maxVersion }),
+      };
+    });
+  let contexts = contextsOf(bundles);
   const sockets = new Set<net.Socket>();
   const state = { lines: [] as string[], handshakes: 0 };
   const server = net.createServer((rawSocket) => {
@@ -125,6 +143,9 @@ export async function startTestServer(
     },
     get handshakes() {
       return state.handshakes;
+    },
+    setCertificates(certificates): void {
+      contexts = contextsOf(certificates);
     },
     async close(): Promise<void> {
       for (const s of sockets) s.destroy();

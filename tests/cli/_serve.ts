@@ -4,6 +4,7 @@
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { waitForValue } from "../_helpers/wait.ts";
 import type { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
 
@@ -23,13 +24,15 @@ export async function whileServing(
   const stop = new AbortController();
   const running = runServe(args, io, stop.signal);
   try {
-    let port = 0;
-    for (let i = 0; i < 1200 && port === 0; i++) {
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
-      if (m) port = Number(m[1]);
-      else if (io.stderr.text().includes("gemini serve:")) break;
-      else await new Promise((r) => setTimeout(r, 25));
-    }
+    const port = await waitForValue(
+      () => {
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(io.stderr.text());
+        if (m) return Number(m[1]);
+        if (io.stderr.text().includes("gemini serve:")) return 0; // it failed to start
+      },
+      "gemini serve to listen",
+      { timeoutMs: 30_000, intervalMs: 25 },
+    ).catch(() => 0);
     assert(port > 0, io.stderr.text());
     await body(port, io);
   } finally {

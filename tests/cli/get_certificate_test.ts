@@ -5,7 +5,7 @@ import { main } from "../../lib/cli/get.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { titanHandler } from "../../lib/server/titan.ts";
-import { serveHandler } from "../server/_harness.ts";
+import { HANDLER_TEST, startServer } from "../server/_harness.ts";
 
 // Edge cases 59 and 60 as `gemini get` shows them: exit codes, stderr, --json.
 
@@ -91,9 +91,13 @@ Deno.test("gemini get --upload: an expired server certificate stops the upload u
   });
   const root = await Deno.makeTempDir({ prefix: "titan-root-" });
   const home = await Deno.makeTempDir({ prefix: "gemini-get-" });
-  const server = await serveHandler(
+  const server = await startServer(
     titanHandler({ root, tokens: ["s3cret"], mimeTypes: ["text/*"] }),
-    { hosts: ["127.0.0.1"], certificates: [{ cert: bundle.cert, key: bundle.key }] },
+    {
+      ...HANDLER_TEST,
+      hosts: ["127.0.0.1"],
+      certificates: [{ cert: bundle.cert, key: bundle.key }],
+    },
   );
   try {
     const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "hello\n" });

@@ -7,7 +7,7 @@ import { resolvePaths } from "../../lib/files/paths.ts";
 import { accessControl } from "../../lib/server/access.ts";
 import { titanHandler } from "../../lib/server/titan.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { serveHandler } from "../server/_harness.ts";
+import { HANDLER_TEST, startServer } from "../server/_harness.ts";
 import { parseGetJson } from "../_helpers/get_json.ts";
 
 async function gemini(
@@ -41,7 +41,7 @@ Deno.test("gemini get --identity against access control: 60, 61, 62 and success"
     assertEquals(imported.code, 0, imported.err);
     const store = openIdentityStore(resolvePaths((k) => (k === "GEMINI_HOME" ? home : undefined)));
     const alice = (await store.get("alice"))!;
-    const server = await serveHandler(
+    const server = await startServer(
       accessControl({
         prompt: "Members only",
         allow: [alice.info.spkiSha256, old.info.spkiSha256],
@@ -50,7 +50,7 @@ Deno.test("gemini get --identity against access control: 60, 61, 62 and success"
         meta: "text/plain",
         body: `hi ${req.clientCertificate?.commonName}`,
       })),
-      { hosts: ["127.0.0.1"] },
+      { ...HANDLER_TEST, hosts: ["127.0.0.1"] },
     );
     const url = `gemini://127.0.0.1:${server.port}/private`;
     try {
@@ -72,9 +72,9 @@ Deno.test("gemini get --identity against access control: 60, 61, 62 and success"
 Deno.test("gemini get --upload FILE and --upload - send Titan uploads", async () => {
   const home = await Deno.makeTempDir({ prefix: "gemini-home-" });
   const root = await Deno.makeTempDir({ prefix: "titan-root-" });
-  const server = await serveHandler(
+  const server = await startServer(
     titanHandler({ root, tokens: ["s3cret"], mimeTypes: ["text/*"], allowDelete: true }),
-    { hosts: ["127.0.0.1"] },
+    { ...HANDLER_TEST, hosts: ["127.0.0.1"] },
   );
   const base = `titan://127.0.0.1:${server.port}`;
   try {

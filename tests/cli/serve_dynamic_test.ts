@@ -5,7 +5,7 @@ import { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { titanUpload } from "../../lib/client/titan.ts";
-import { request, serveHandler } from "../server/_harness.ts";
+import { fetchUrl, HANDLER_TEST, startServer } from "../server/_harness.ts";
 
 async function script(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text);
@@ -31,11 +31,11 @@ Deno.test("gemini serve --config: CGI, access control, Titan, rules, overrides a
   const dir = await Deno.makeTempDir({ prefix: "gemini-dynamic-" });
   const member = await generateCertificate("member");
   const stranger = await generateCertificate("stranger");
-  const upstream = await serveHandler((req) => ({
+  const upstream = await startServer((req) => ({
     status: 20,
     meta: "text/plain",
     body: `upstream ${req.path}`,
-  }));
+  }), HANDLER_TEST);
   try {
     await Deno.mkdir(join(dir, "site"));
     await Deno.mkdir(join(dir, "cgi-bin"));
@@ -107,28 +107,28 @@ redirect = "/app/new"
 `;
     await withConfig(dir, config, async (port) => {
       const base = `gemini://localhost:${port}`;
-      assertEquals((await request(port, `${base}/`)).body, "# home\n");
-      const old = await request(port, `${base}/old/a/b.gmi`);
+      assertEquals((await fetchUrl(port, `${base}/`)).text, "# home\n");
+      const old = await fetchUrl(port, `${base}/old/a/b.gmi`);
       assertEquals([old.status, old.meta], [31, "/new/a/b.gmi"]);
-      const removed = await request(port, `${base}/removed/x`);
+      const removed = await fetchUrl(port, `${base}/removed/x`);
       assertEquals([removed.status, removed.meta], [52, "Taken down"]);
-      const notes = await request(port, `${base}/notes.txt`);
+      const notes = await fetchUrl(port, `${base}/notes.txt`);
       assertEquals(notes.meta, "text/plain; charset=utf-8; lang=en");
 
-      const cgi = await request(port, `${base}/cgi-bin/env.sh/extra`, { identity: member });
-      assertStringIncludes(cgi.body, "GREETING=hello");
-      assertStringIncludes(cgi.body, "SCRIPT_NAME=/cgi-bin/env.sh");
-      assertStringIncludes(cgi.body, "PATH_INFO=/extra");
+      const cgi = await fetchUrl(port, `${base}/cgi-bin/env.sh/extra`, { identity: member });
+      assertStringIncludes(cgi.text, "GREETING=hello");
+      assertStringIncludes(cgi.text, "SCRIPT_NAME=/cgi-bin/env.sh");
+      assertStringIncludes(cgi.text, "PATH_INFO=/extra");
       assertStringIncludes(
-        cgi.body,
+        cgi.text,
         `TLS_CLIENT_HASH=SHA256:${member.info.certSha256.toUpperCase()}`,
       );
 
-      const anonymous = await request(port, `${base}/private/`);
+      const anonymous = await fetchUrl(port, `${base}/private/`);
       assertEquals([anonymous.status, anonymous.meta], [60, "Members only"]);
-      assertEquals((await request(port, `${base}/private/`, { identity: stranger })).status, 61);
-      const ok = await request(port, `${base}/private/`, { identity: member });
-      assertEquals([ok.status, ok.body], [20, "# members\n"]);
+      assertEquals((await fetchUrl(port, `${base}/private/`, { identity: stranger })).status, 61);
+      const ok = await fetchUrl(port, `${base}/private/`, { identity: member });
+      assertEquals([ok.status, ok.text], [20, "# members\n"]);
 
       const up = await titanUpload(
         `titan://localhost:${port}/wiki/page.gmi`,
@@ -138,7 +138,7 @@ redirect = "/app/new"
         },
       );
       assertEquals([up.status, up.meta], [30, `gemini://localhost:${port}/wiki/page.gmi`]);
-      assertEquals((await request(port, up.meta)).body, "# wiki\n");
+      assertEquals((await fetchUrl(port, up.meta)).text, "# wiki\n");
       const big = await titanUpload(
         `titan://localhost:${port}/wiki/big.gmi`,
         new Uint8Array(2000),
@@ -151,11 +151,11 @@ redirect = "/app/new"
         token: "s3cret",
       });
       assertEquals([del.status, del.meta], [30, `${base}/wiki/page.gmi`]);
-      assertEquals((await request(port, `${base}/wiki/page.gmi`)).status, 51);
+      assertEquals((await fetchUrl(port, `${base}/wiki/page.gmi`)).status, 51);
 
-      const proxied = await request(port, `${base}/app/hello`);
-      assertEquals([proxied.status, proxied.body], [20, "upstream /app/hello"]);
-      const moved = await request(port, `${base}/app/old`);
+      const proxied = await fetchUrl(port, `${base}/app/hello`);
+      assertEquals([proxied.status, proxied.text], [20, "upstream /app/hello"]);
+      const moved = await fetchUrl(port, `${base}/app/old`);
       assertEquals([moved.status, moved.meta], [30, "/app/new"]);
     });
   } finally {
@@ -250,7 +250,7 @@ Deno.test("gemini serve --config: Titan requests outside Titan locations get 59,
       `[[host.location]]\npath = "/static/"\n`;
     await withConfig(dir, config, async (port) => {
       for (const path of ["/secret.gmi", "/static/x.gmi"]) {
-        const res = await request(port, `titan://localhost:${port}${path};size=1`, {
+        const res = await fetchUrl(port, `titan://localhost:${port}${path};size=1`, {
           upload: new TextEncoder().encode("x"),
         });
         assertEquals([res.status, res.meta], [59, "Uploads are not accepted here"], path);

@@ -9,22 +9,22 @@
 import net from "node:net";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
+import { waitForValue } from "../_helpers/wait.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { dial } from "../../lib/tls/dial.ts";
 import { recycleReason } from "../../lib/cli/serve_supervisor.ts";
-import { fetchUrl } from "../server/_client.ts";
+import { fetchUrl } from "../server/_harness.ts";
 import { captureClientHello } from "../../bench/soak/hello.ts";
 import { type ServeIo, whileServing } from "./_serve.ts";
 
 /** Waits (at most 20 s) until `pattern` is in the server's error log. */
 async function logged(io: ServeIo, pattern: RegExp): Promise<RegExpExecArray> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const m = pattern.exec(io.stderr.text());
-    if (m) return m;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`did not see ${pattern} in:\n${io.stderr.text()}`);
+  return await waitForValue(() => pattern.exec(io.stderr.text()) ?? undefined, `${pattern}`, {
+    timeoutMs: 20_000,
+    intervalMs: 25,
+  }).catch(() => {
+    throw new Error(`did not see ${pattern} in:\n${io.stderr.text()}`);
+  });
 }
 
 /** `n` connections that send a ClientHello and leave before the handshake ends. */

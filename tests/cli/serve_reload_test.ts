@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { waitFor, waitForValue } from "../_helpers/wait.ts";
 import { join } from "node:path";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { fetchUrl } from "../server/_client.ts";
-import { request } from "../server/_harness.ts";
+import { fetchUrl } from "../server/_harness.ts";
 
 /** Collects a child's stderr and waits for patterns in it. */
 class Output {
@@ -16,13 +16,13 @@ class Output {
     })().catch(() => {});
   }
   async waitFor(pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const m = pattern.exec(this.text.slice(from));
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`did not see ${pattern}; output:\n${this.text}`);
+    return await waitForValue(
+      () => pattern.exec(this.text.slice(from)) ?? undefined,
+      `${pattern}`,
+      { timeoutMs, intervalMs: 20 },
+    ).catch(() => {
+      throw new Error(`did not see ${pattern}; output:\n${this.text}`);
+    });
   }
   get done(): Promise<void> {
     return this.#done;
@@ -110,23 +110,23 @@ Deno.test("gemini serve reloads on SIGHUP: new config and allow list for new con
     async (child, out, port, { dir, file }) => {
       const base = `gemini://localhost:${port}`;
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
-      assertEquals((await request(port, `${base}/members/`, { identity: member })).status, 61);
+      assertEquals((await fetchUrl(port, `${base}/members/`, { identity: member })).status, 61);
 
       // A slow request is in flight when the new configuration (without /cgi/) arrives.
-      const slow = request(port, `${base}/cgi/slow`);
-      for (let i = 0; i < 500; i++) {
-        if (await Deno.stat(join(dir, "started")).then(() => true, () => false)) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const slow = fetchUrl(port, `${base}/cgi/slow`);
+      await waitFor(
+        () => Deno.stat(join(dir, "started")).then(() => true, () => false),
+        "the slow CGI program to start",
+      );
       await Deno.writeTextFile(file, config("b"));
       await Deno.writeTextFile(join(dir, "members.txt"), `${member.info.spkiSha256}\n`);
       await reload(child, out, /configuration reloaded/);
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# B\n");
-      const ok = await request(port, `${base}/members/`, { identity: member });
+      const ok = await fetchUrl(port, `${base}/members/`, { identity: member });
       assertEquals(ok.status, 51, "allowed in now (and there is no page)");
       assertEquals((await fetchUrl(port, `${base}/cgi/slow`)).status, 51);
       const finished = await slow;
-      assertEquals([finished.status, finished.body], [20, "slow done\n"]);
+      assertEquals([finished.status, finished.text], [20, "slow done\n"]);
 
       // A broken configuration is refused with its reason; the server keeps serving B.
       await Deno.writeTextFile(
@@ -158,7 +158,7 @@ Deno.test("gemini serve on SIGHUP starts asking for client certificates when a l
     [],
     async (child, out, port, { file }) => {
       const url = `gemini://localhost:${port}/members/`;
-      assertEquals((await request(port, url, { identity: member })).status, 51);
+      assertEquals((await fetchUrl(port, url, { identity: member })).status, 51);
       await Deno.writeTextFile(
         file,
         plain + `\n[[host.location]]\npath = "/members/"\nrequire_client_certificate = true\n`,
@@ -167,8 +167,12 @@ Deno.test("gemini serve on SIGHUP starts asking for client certificates when a l
       const reloaded = await reload(child, out, /configuration reloaded[^\n]*\n/);
       // No certificate was generated: the field is left out, not written as "undefined".
       assert(!reloaded[0].includes("generated="), reloaded[0]);
-      assertEquals((await request(port, url)).status, 60);
-      assertEquals((await request(port, url, { identity: member })).status, 51, "certificate seen");
+      assertEquals((await fetchUrl(port, url)).status, 60);
+      assertEquals(
+        (await fetchUrl(port, url, { identity: member })).status,
+        51,
+        "certificate seen",
+      );
       assert(!out.text.slice(mark).includes("restart"), out.text);
     },
   );
@@ -192,7 +196,7 @@ Deno.test("gemini serve --workers 2 reloads every worker on SIGHUP, keeps the ol
       await out.waitFor(/2 workers, /);
       const base = `gemini://localhost:${port}`;
       assertEquals((await fetchUrl(port, `${base}/`)).text, "# A\n");
-      assertEquals((await request(port, `${base}/cgi/bad`)).status, 42);
+      assertEquals((await fetchUrl(port, `${base}/cgi/bad`)).status, 42);
       await out.waitFor(/cgi [^\n]*bad: invalid response header/);
 
       await Deno.writeTextFile(file, config("b"));

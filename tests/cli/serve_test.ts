@@ -1,12 +1,13 @@
 import { type ServeIo, whileServing } from "./_serve.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
+import { DeadlineError, withDeadline } from "../../lib/tls/deadline.ts";
 import { join } from "node:path";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
 import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
 import { certificateWarnings } from "../../lib/cli/serve.ts";
-import { fetchUrl } from "../server/_client.ts";
+import { fetchUrl } from "../server/_harness.ts";
 
 async function readUntil(
   reader: ReadableStreamDefaultReader<Uint8Array>,
@@ -19,14 +20,10 @@ async function readUntil(
   while (Date.now() < deadline) {
     const match = pattern.exec(text);
     if (match) return { text, match };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const next = await Promise.race([
-      reader.read(),
-      new Promise<"timeout">((
-        r,
-      ) => (timer = setTimeout(() => r("timeout"), deadline - Date.now()))),
-    ]);
-    clearTimeout(timer);
+    const next = await withDeadline(reader.read(), { at: deadline }).catch((error) => {
+      if (error instanceof DeadlineError) return "timeout" as const;
+      throw error;
+    });
     if (next === "timeout" || next.done) break;
     text += decoder.decode(next.value, { stream: true });
   }

@@ -9,10 +9,11 @@ import net from "node:net";
 import tls from "node:tls";
 import { join } from "node:path";
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { waitFor } from "../_helpers/wait.ts";
 import { formatProxyHeader } from "../../lib/server/proxy_protocol.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
-import { fetchUrl } from "../server/_client.ts";
+import { fetchUrl } from "../server/_harness.ts";
 
 async function withServer(
   config: string,
@@ -58,9 +59,10 @@ Deno.test("gemini serve --workers 3: three workers do not multiply a per-IP rate
     assertEquals(statuses.filter((s) => s === 44).length, 19, statuses.join(" "));
   });
   assert(io.stderr.text().includes("3 workers"), io.stderr.text());
-  // Every worker's access lines came back to the CLI's stdout.
-  await new Promise((r) => setTimeout(r, 50));
-  const lines = io.stdout.text().split("\n").filter(Boolean);
+  // Every worker's access lines came back to the CLI's stdout (they may trail the answers).
+  const accessLines = (): string[] => io.stdout.text().split("\n").filter(Boolean);
+  await waitFor(() => accessLines().length >= 24, "24 access-log lines");
+  const lines = accessLines();
   assertEquals(lines.filter((l) => / 20 /.test(l)).length, 5, lines.join("\n"));
   assertEquals(lines.filter((l) => / 44 /.test(l)).length, 19, lines.join("\n"));
 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { request, serveHandler } from "../server/_harness.ts";
+import { fetchUrl, HANDLER_TEST, startServer } from "../server/_harness.ts";
 import { guestbook, type GuestbookEntry } from "../../examples/guestbook.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -46,24 +46,24 @@ Deno.test("guestbook example end to end: certificate, prompt, per-identity entri
   const example = await startExample(file);
   const base = `gemini://localhost:${example.port}`;
   try {
-    const home = await request(example.port, `${base}/`);
+    const home = await fetchUrl(example.port, `${base}/`);
     assertEquals(home.status, 20);
-    assertStringIncludes(home.body, "No entries yet.");
-    assertEquals((await request(example.port, `${base}/sign`)).status, 60);
-    const prompt = await request(example.port, `${base}/sign`, { identity: alice });
+    assertStringIncludes(home.text, "No entries yet.");
+    assertEquals((await fetchUrl(example.port, `${base}/sign`)).status, 60);
+    const prompt = await fetchUrl(example.port, `${base}/sign`, { identity: alice });
     assertEquals([prompt.status, prompt.meta], [10, "Your message, alice"]);
-    const signed = await request(example.port, `${base}/sign?Hello%20from%20Alice!`, {
+    const signed = await fetchUrl(example.port, `${base}/sign?Hello%20from%20Alice!`, {
       identity: alice,
     });
     assertEquals([signed.status, signed.meta], [30, "/mine"]);
-    await request(example.port, `${base}/sign?Bob%20was%20here%0Atwice`, { identity: bob });
-    await request(example.port, `${base}/sign?Alice%20again`, { identity: alice });
-    const all = await request(example.port, `${base}/`);
-    assertStringIncludes(all.body, "> Hello from Alice!");
-    assertStringIncludes(all.body, "> Bob was here / twice");
-    const mine = await request(example.port, `${base}/mine`, { identity: bob });
-    assertStringIncludes(mine.body, "Bob was here");
-    assert(!mine.body.includes("Alice"), "bob sees only his own entries");
+    await fetchUrl(example.port, `${base}/sign?Bob%20was%20here%0Atwice`, { identity: bob });
+    await fetchUrl(example.port, `${base}/sign?Alice%20again`, { identity: alice });
+    const all = await fetchUrl(example.port, `${base}/`);
+    assertStringIncludes(all.text, "> Hello from Alice!");
+    assertStringIncludes(all.text, "> Bob was here / twice");
+    const mine = await fetchUrl(example.port, `${base}/mine`, { identity: bob });
+    assertStringIncludes(mine.text, "Bob was here");
+    assert(!mine.text.includes("Alice"), "bob sees only his own entries");
   } finally {
     await example.stop();
   }
@@ -76,14 +76,14 @@ Deno.test("guestbook example end to end: certificate, prompt, per-identity entri
     ]);
     assertEquals(saved[0].author, alice.info.spkiSha256);
     // A new instance reads the same file.
-    const server = await serveHandler(guestbook({ file }).handler);
+    const server = await startServer(guestbook({ file }).handler, HANDLER_TEST);
     try {
-      const mine = await request(server.port, `gemini://localhost:${server.port}/mine`, {
+      const mine = await fetchUrl(server.port, `gemini://localhost:${server.port}/mine`, {
         identity: alice,
       });
-      assertStringIncludes(mine.body, "Alice again");
-      assertStringIncludes(mine.body, "Hello from Alice!");
-      const long = await request(
+      assertStringIncludes(mine.text, "Alice again");
+      assertStringIncludes(mine.text, "Hello from Alice!");
+      const long = await fetchUrl(
         server.port,
         `gemini://localhost:${server.port}/sign?${"x".repeat(600)}`,
         {

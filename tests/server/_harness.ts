@@ -1,22 +1,23 @@
 /**
- * Test harness for handlers: the real server (`serve()`) on 127.0.0.1 port 0 with a
- * throwaway certificate, client certificates requested and Titan accepted, plus a client
- * that sends a request line (and optional upload bytes) and reads the whole response.
+ * The one harness for tests of our server: {@linkcode startServer} runs the real server
+ * (`serve()`) on 127.0.0.1, port 0, with the throwaway localhost certificate;
+ * {@linkcode fetchUrl} and {@linkcode rawRequest} are a small test client on lib/tls `dial`
+ * (the client library is tested on its own) that sends a request as given and reads the
+ * whole answer; {@linkcode fetchWithPreface} speaks through a fake load balancer (PROXY
+ * protocol). Peers that misbehave on purpose, for the client's tests, are another thing:
+ * tests/_helpers/tls_server.ts.
  */
 
-import { type CertificateBundle, generateCertificate } from "../../lib/tls/certificate.ts";
-import { type ClientIdentity, dial } from "../../lib/tls/dial.ts";
+import net from "node:net";
+import tls from "node:tls";
+import { _concatBytes } from "../../lib/client/_bytes.ts";
 import type { Logger } from "../../lib/server/logger.ts";
-import { serve, type ServeOptions } from "../../lib/server/server.ts";
+import { type RunningServer, serve, type ServeOptions } from "../../lib/server/server.ts";
 import type { Handler } from "../../lib/server/types.ts";
-
-let serverBundle: Promise<CertificateBundle> | undefined;
-
-/** A throwaway certificate for localhost, made once per test file. */
-export function serverCertificate(): Promise<CertificateBundle> {
-  serverBundle ??= generateCertificate("localhost", { altNames: ["localhost", "127.0.0.1"] });
-  return serverBundle;
-}
+import type { CertificateInfo } from "../../lib/tls/certificate.ts";
+import { NodeTlsConnection } from "../../lib/tls/connection.ts";
+import { dial, type DialOptions } from "../../lib/tls/dial.ts";
+import { localhostCertificate } from "../_helpers/tls_server.ts";
 
 /** A logger that records lines. */
 export interface MemoryLogger extends Logger {
@@ -34,110 +35,202 @@ export function memoryLogger(): MemoryLogger {
 }
 
 /** A running test server. */
-export interface HandlerServer {
-  /** Port on 127.0.0.1. */
+export interface TestServer {
+  /** The server. */
+  server: RunningServer;
+  /** Its port on 127.0.0.1. */
   port: number;
-  /** Stops the server. */
+  /** Shuts it down (requests in flight get 2 s). */
   close(): Promise<void>;
 }
 
-/** Serves `handler` on 127.0.0.1 for host `localhost`, asking clients for certificates. */
-export async function serveHandler(
+/**
+ * The settings of handler tests: clients are asked for certificates (so the `node`
+ * backend serves), Titan uploads are accepted, only `localhost` is served, and request URLs
+ * name the port the server listens on.
+ */
+export const HANDLER_TEST: Readonly<Partial<ServeOptions>> = Object.freeze<Partial<ServeOptions>>({
+  requestClientCertificate: true,
+  hosts: ["localhost"],
+  schemes: ["gemini", "titan"],
+});
+
+/**
+ * The settings of pipeline tests: request URLs name no port (`publicPort` 1965) and the
+ * request rate limit is off.
+ */
+export const PIPELINE_TEST: Readonly<Partial<ServeOptions>> = Object.freeze<Partial<ServeOptions>>({
+  publicPort: 1965,
+  limits: { rate: false },
+});
+
+/**
+ * Serves `handler` on 127.0.0.1 (port 0) with the localhost certificate. Every other
+ * setting is `serve()`'s default unless `options` (often {@linkcode HANDLER_TEST} or
+ * {@linkcode PIPELINE_TEST}, spread) says otherwise.
+ */
+export async function startServer(
   handler: Handler,
   options: Partial<ServeOptions> = {},
-): Promise<HandlerServer> {
-  const { cert, key } = await serverCertificate();
+): Promise<TestServer> {
+  const { cert, key } = await localhostCertificate();
   const server = await serve({
     handler,
     certificates: [{ cert, key }],
     listen: [{ hostname: "127.0.0.1", port: 0 }],
-    hosts: ["localhost"],
-    requestClientCertificate: true,
-    schemes: ["gemini", "titan"],
     ...options,
   });
-  return {
-    port: server.addrs[0].port,
-    close: () => server.shutdown(2000),
-  };
+  return { server, port: server.addrs[0].port, close: () => server.shutdown(2000) };
 }
 
-/** A response as the test client saw it. */
-export interface TestResponse {
-  /** Status code. */
+/** A response as the test client received it. */
+export interface RawResponse {
+  /** The header line without CRLF ("" when none arrived). */
+  header: string;
+  /** Status as a number (NaN when no header). */
   status: number;
   /** META. */
   meta: string;
-  /** The body, decoded as UTF-8. */
-  body: string;
-  /** The raw body. */
-  bytes: Uint8Array;
+  /** Body bytes. */
+  body: Uint8Array;
+  /** Body as UTF-8 text. */
+  text: string;
+  /** Whether the server ended with close_notify (`undefined` when the read failed). */
+  closeNotify: boolean | undefined;
+  /** The server's certificate. */
+  peerCertificate: CertificateInfo;
 }
 
-/** Options for {@linkcode request}. */
-export interface RequestOptions {
-  /** Client certificate. */
-  identity?: ClientIdentity;
-  /** Bytes sent after the request line. */
+/** Options for {@linkcode rawRequest}: how to connect, and what to send after the request. */
+export interface RequestOptions extends DialOptions {
+  /** The address to connect to. Default 127.0.0.1. */
+  host?: string;
+  /** Bytes read at most (then the rest is left unread). Default 64 MiB. */
+  maxBytes?: number;
+  /** Bytes sent after the request (a Titan upload). */
   upload?: Uint8Array;
-  /** Close the connection (without reading) right after sending this many upload bytes. */
+  /**
+   * Cut the connection (no close_notify, nothing read) once this many bytes of `upload`
+   * have been handed to the network; the response is then empty.
+   */
   abortAfter?: number;
 }
 
-/** Sends `url` to 127.0.0.1:`port` and reads the whole response. */
-export async function request(
+/**
+ * Sends `request` (string or bytes, sent as is) to 127.0.0.1:`port` and reads the answer
+ * until the server ends the connection (a read error ends it too). No SNI is sent unless
+ * `servername` says so.
+ */
+export async function rawRequest(
   port: number,
-  url: string,
+  request: string | Uint8Array,
   options: RequestOptions = {},
-): Promise<TestResponse> {
-  const conn = await dial("127.0.0.1", {
+): Promise<RawResponse> {
+  const conn = await dial(options.host ?? "127.0.0.1", {
     port,
-    servername: "localhost",
+    servername: options.servername ?? null,
     identity: options.identity,
+    timeout: options.timeout ?? 10_000,
   });
   try {
-    await conn.write(`${url}\r\n`);
+    await conn.write(request);
     if (options.upload) {
-      const part = options.abortAfter === undefined
-        ? options.upload
-        : options.upload.subarray(0, options.abortAfter);
+      const { upload, abortAfter } = options;
+      const part = abortAfter === undefined ? upload : upload.subarray(0, abortAfter);
       if (part.length > 0) await conn.write(part);
-      if (options.abortAfter !== undefined) {
-        conn.destroy();
-        return { status: 0, meta: "", body: "", bytes: new Uint8Array() };
+      if (abortAfter !== undefined) {
+        // Handed to the TCP socket before the connection is cut, so the server gets them.
+        if (conn instanceof NodeTlsConnection) {
+          const socket = conn.socket;
+          await new Promise<void>((resolve) => socket.write(new Uint8Array(0), () => resolve()));
+        }
+        return parseResponse(new Uint8Array(), undefined, conn.peerCertificate);
       }
     }
     const chunks: Uint8Array[] = [];
-    for (let i = 0; i < 100_000; i++) {
+    let size = 0;
+    const max = options.maxBytes ?? 64 * 1024 * 1024;
+    let failed = false;
+    while (size <= max) {
       let chunk: Uint8Array | null;
       try {
         chunk = await conn.read();
       } catch {
+        failed = true;
         break;
       }
-      if (!chunk) break;
+      if (chunk === null) break;
       chunks.push(chunk);
+      size += chunk.length;
     }
-    const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    const lf = all.indexOf(10);
-    const header = new TextDecoder().decode(all.subarray(0, lf < 0 ? all.length : lf)).replace(
-      /\r$/,
-      "",
-    );
-    const bytes = lf < 0 ? new Uint8Array() : all.subarray(lf + 1);
-    const m = /^(\d\d)(?: (.*))?$/.exec(header);
-    return {
-      status: m ? Number(m[1]) : -1,
-      meta: m ? m[2] ?? "" : header,
-      body: new TextDecoder().decode(bytes),
-      bytes,
-    };
+    const closeNotify = failed ? undefined : conn.closeNotify;
+    return parseResponse(_concatBytes(chunks), closeNotify, conn.peerCertificate);
   } finally {
     conn.destroy();
   }
+}
+
+/** Fetches `url` from 127.0.0.1:`port` (the request line is `url` + CRLF). */
+export function fetchUrl(
+  port: number,
+  url: string,
+  options: RequestOptions = {},
+): Promise<RawResponse> {
+  return rawRequest(port, `${url}\r\n`, options);
+}
+
+function parseResponse(
+  all: Uint8Array,
+  closeNotify: boolean | undefined,
+  peerCertificate: CertificateInfo,
+): RawResponse {
+  const crlf = findCrlf(all);
+  const header = crlf < 0 ? "" : new TextDecoder().decode(all.subarray(0, crlf));
+  const body = crlf < 0 ? new Uint8Array() : all.subarray(crlf + 2);
+  const space = header.indexOf(" ");
+  return {
+    header,
+    status: header ? Number(header.slice(0, 2)) : NaN,
+    meta: space < 0 ? "" : header.slice(space + 1),
+    body,
+    text: new TextDecoder().decode(body),
+    closeNotify,
+    peerCertificate,
+  };
+}
+
+function findCrlf(bytes: Uint8Array): number {
+  for (let i = 0; i + 1 < bytes.length && i < 2048; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10) return i;
+  }
+  return -1;
+}
+
+/**
+ * One request for `url` through a fake load balancer: connects over TCP, sends `preface`
+ * (when given), then speaks TLS (no verification, SNI localhost); resolves with the whole
+ * response text when the server ends or closes the connection.
+ */
+export function fetchWithPreface(
+  port: number,
+  preface: Uint8Array | undefined,
+  url = "gemini://localhost/",
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ port, host: "127.0.0.1" }, () => {
+      if (preface) raw.write(preface);
+      const socket = tls.connect({
+        socket: raw,
+        rejectUnauthorized: false,
+        servername: "localhost",
+      });
+      let text = "";
+      socket.on("data", (chunk: Uint8Array) => (text += new TextDecoder().decode(chunk)));
+      socket.on("secureConnect", () => socket.write(`${url}\r\n`));
+      socket.on("end", () => resolve(text));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    raw.on("error", reject);
+  });
 }

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { accessControl, accessPolicy } from "../../lib/server/access.ts";
 import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
-import { request, serveHandler } from "./_harness.ts";
+import { fetchUrl, HANDLER_TEST, startServer } from "./_harness.ts";
 import { makeCa } from "./_ca.ts";
 
 const HOUR = 3_600_000;
@@ -74,20 +74,19 @@ Deno.test("accessControl(): 60, 61, 62 and success over TLS with our own identit
     meta: "text/plain",
     body: `hello ${req.clientCertificate?.commonName}`,
   }));
-  const server = await serveHandler(handler);
+  const server = await startServer(handler, HANDLER_TEST);
   const url = `gemini://localhost:${server.port}/private`;
   try {
-    assertEquals(await request(server.port, url), {
-      status: 60,
-      meta: "Show your membership card",
-      body: "",
-      bytes: new Uint8Array(),
-    });
-    const ok = await request(server.port, url, { identity: member });
-    assertEquals([ok.status, ok.body], [20, "hello member"]);
-    const issued = await request(server.port, url, { identity: await ca.issue("issued") });
-    assertEquals([issued.status, issued.body], [20, "hello issued"]);
-    const stranger = await request(server.port, url, {
+    const prompt = await fetchUrl(server.port, url);
+    assertEquals(
+      [prompt.status, prompt.meta, prompt.text, prompt.body],
+      [60, "Show your membership card", "", new Uint8Array()],
+    );
+    const ok = await fetchUrl(server.port, url, { identity: member });
+    assertEquals([ok.status, ok.text], [20, "hello member"]);
+    const issued = await fetchUrl(server.port, url, { identity: await ca.issue("issued") });
+    assertEquals([issued.status, issued.text], [20, "hello issued"]);
+    const stranger = await fetchUrl(server.port, url, {
       identity: await generateCertificate("stranger"),
     });
     assertEquals(stranger.status, 61);
@@ -95,17 +94,16 @@ Deno.test("accessControl(): 60, 61, 62 and success over TLS with our own identit
       notBefore: new Date(Date.now() - 3 * HOUR),
       notAfter: new Date(Date.now() - HOUR),
     });
-    assertEquals((await request(server.port, url, { identity: expired })).status, 62);
+    assertEquals((await fetchUrl(server.port, url, { identity: expired })).status, 62);
     const future = await generateCertificate("member-new", {
       notBefore: new Date(Date.now() + HOUR),
       notAfter: new Date(Date.now() + 3 * HOUR),
     });
-    assertEquals(await request(server.port, url, { identity: future }), {
-      status: 62,
-      meta: "Certificate not yet valid",
-      body: "",
-      bytes: new Uint8Array(),
-    });
+    const early = await fetchUrl(server.port, url, { identity: future });
+    assertEquals(
+      [early.status, early.meta, early.text, early.body],
+      [62, "Certificate not yet valid", "", new Uint8Array()],
+    );
   } finally {
     await server.close();
   }

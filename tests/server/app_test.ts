@@ -14,7 +14,7 @@ import { rateLimit } from "../../lib/server/limits.ts";
 import { fileServer } from "../../lib/server/static.ts";
 import { stripPrefix } from "../../lib/server/router.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { memoryLogger, request, serveHandler } from "./_harness.ts";
+import { fetchUrl, HANDLER_TEST, memoryLogger, startServer } from "./_harness.ts";
 import { handlerRequest as req } from "./_request.ts";
 
 Deno.test("Router: path parameters, wildcard, order and not-found", async () => {
@@ -73,16 +73,16 @@ Deno.test("Router: middleware (logging, rate limit, certificates) and mounts ove
     })
     .on("/limited", () => gemtext("ok"), { use: [rateLimit({ burst: 1, perSecond: 0.001 })] })
     .mount("/static", stripPrefix("/static")(fileServer({ root: dir })));
-  const server = await serveHandler(app.handler);
+  const server = await startServer(app.handler, HANDLER_TEST);
   const base = `gemini://localhost:${server.port}`;
   try {
-    assertEquals((await request(server.port, `${base}/`)).body, "# home\n");
-    assertEquals((await request(server.port, `${base}/me`)).status, 60);
-    const me = await request(server.port, `${base}/me`, { identity: member });
-    assertEquals(me.body, "you are member\n");
-    assertEquals((await request(server.port, `${base}/limited`)).status, 20);
-    assertEquals((await request(server.port, `${base}/limited`)).status, 44);
-    assertEquals((await request(server.port, `${base}/static/hello.gmi`)).body, "# static\n");
+    assertEquals((await fetchUrl(server.port, `${base}/`)).text, "# home\n");
+    assertEquals((await fetchUrl(server.port, `${base}/me`)).status, 60);
+    const me = await fetchUrl(server.port, `${base}/me`, { identity: member });
+    assertEquals(me.text, "you are member\n");
+    assertEquals((await fetchUrl(server.port, `${base}/limited`)).status, 20);
+    assertEquals((await fetchUrl(server.port, `${base}/limited`)).status, 44);
+    assertEquals((await fetchUrl(server.port, `${base}/static/hello.gmi`)).text, "# static\n");
     assertEquals(logger.lines.filter((l) => l.startsWith("info request")).length, 6);
   } finally {
     await server.close();

@@ -8,13 +8,13 @@
 
 import fc from "fast-check";
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
-import { parseConfig } from "../../lib/server/config.ts";
+import { parseConfig } from "../../lib/server/config/mod.ts";
 import { buildSite, serveOptions, type Site } from "../../lib/server/site.ts";
 import { serve } from "../../lib/server/server.ts";
 import { serveConnection } from "../../lib/server/connection.ts";
 import { memoryConnection } from "../../lib/server/memory_connection.ts";
 import { type CertificateInfo, generateCertificate } from "../../lib/tls/certificate.ts";
-import { fetchUrl } from "./_client.ts";
+import { fetchUrl } from "./_harness.ts";
 
 const SCRIPT = "#!/bin/sh\nprintf '20 text/plain\\r\\ncgi:%s' \"$PATH_INFO\"\n";
 

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_helpers/assert.ts";
+import { waitFor, waitForValue } from "../_helpers/wait.ts";
 import {
   cgiEnvironment,
   cgiHandler,
@@ -7,8 +8,7 @@ import {
 } from "../../lib/server/cgi.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import tls from "node:tls";
-import { memoryLogger, request, serveHandler } from "./_harness.ts";
-import { fetchUrl } from "./_client.ts";
+import { fetchUrl, HANDLER_TEST, memoryLogger, startServer } from "./_harness.ts";
 import { handlerRequest } from "./_request.ts";
 
 function parseEnv(body: string): Record<string, string> {
@@ -159,14 +159,17 @@ Deno.test("resolveCgiTarget() picks the shortest executable prefix and refuses e
 Deno.test("cgi: shell and Python programs see the documented variables", async () => {
   const dir = await cgiDir();
   const logger = memoryLogger();
-  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", logger }));
+  const server = await startServer(
+    cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", logger }),
+    HANDLER_TEST,
+  );
   try {
     const identity = await generateCertificate("carol");
     for (const name of ["env.sh", "env.py"]) {
       const url = `gemini://localhost:${server.port}/cgi/${name}/more/path?a%20b+c`;
-      const res = await request(server.port, url, { identity });
+      const res = await fetchUrl(server.port, url, { identity });
       assertEquals([res.status, res.meta], [20, "text/plain"], name);
-      const env = parseEnv(res.body);
+      const env = parseEnv(res.text);
       const root = await Deno.realPath(`${dir}/cgi-bin`);
       assertEquals(env.GATEWAY_INTERFACE, "CGI/1.1");
       assertEquals(env.GEMINI_URL, url);
@@ -193,7 +196,7 @@ Deno.test("cgi: shell and Python programs see the documented variables", async (
       assertEquals(env.DENO_DIR, undefined);
     }
     const anonymous = parseEnv(
-      (await request(server.port, `gemini://localhost:${server.port}/cgi/env.sh`)).body,
+      (await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/env.sh`)).text,
     );
     assertEquals(anonymous.AUTH_TYPE, undefined);
     assertEquals(anonymous.TLS_CLIENT_HASH, undefined);
@@ -208,8 +211,9 @@ Deno.test("cgi: shell and Python programs see the documented variables", async (
 Deno.test("cgi: crash, bad header and timeout give 42 and a log line while the server keeps serving", async () => {
   const dir = await cgiDir();
   const logger = memoryLogger();
-  const server = await serveHandler(
+  const server = await startServer(
     cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", timeoutMs: 700, logger }),
+    HANDLER_TEST,
   );
   const base = `gemini://localhost:${server.port}/cgi`;
   try {
@@ -225,27 +229,23 @@ Deno.test("cgi: crash, bad header and timeout give 42 and a log line while the s
     ];
     for (const [name, logged] of cases) {
       const before = logger.lines.length;
-      const res = await request(server.port, `${base}/${name}`);
+      const res = await fetchUrl(server.port, `${base}/${name}`);
       assertEquals(res.status, 42, name);
-      assertEquals(res.body, "", name);
+      assertEquals(res.text, "", name);
       const newLines = logger.lines.slice(before).join("\n");
       assertStringIncludes(newLines, logged, name);
-      const ok = await request(server.port, `${base}/sub/hello`);
-      assertEquals([ok.status, ok.body], [20, "# hi\n"], `serving after ${name}`);
+      const ok = await fetchUrl(server.port, `${base}/sub/hello`);
+      assertEquals([ok.status, ok.text], [20, "# hi\n"], `serving after ${name}`);
     }
     assertStringIncludes(logger.lines.join("\n"), "stderr: oops");
     // The timeout killed the whole process group, including the background sleep.
     const pid = Number(await Deno.readTextFile(`${dir}/slow.pid`));
-    let gone = false;
-    for (let i = 0; i < 50 && !gone; i++) {
-      gone = !alive(pid);
-      if (!gone) await new Promise((r) => setTimeout(r, 20));
-    }
-    assert(gone, `background process ${pid} survived the timeout`);
-    const res = await request(server.port, `${base}/not-found`);
+    await waitFor(() => !alive(pid), `background process ${pid} to be gone`, { timeoutMs: 1000 });
+    assert(!alive(pid), `background process ${pid} survived the timeout`);
+    const res = await fetchUrl(server.port, `${base}/not-found`);
     assertEquals([res.status, res.meta], [51, "No such page"]);
-    assertEquals((await request(server.port, `${base}/plain.txt`)).status, 51);
-    assertEquals((await request(server.port, `${base}/nothing`)).status, 51);
+    assertEquals((await fetchUrl(server.port, `${base}/plain.txt`)).status, 51);
+    assertEquals((await fetchUrl(server.port, `${base}/nothing`)).status, 51);
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });
@@ -255,12 +255,13 @@ Deno.test("cgi: crash, bad header and timeout give 42 and a log line while the s
 Deno.test("cgi: a timeout after the header ends the body and is logged", async () => {
   const dir = await cgiDir();
   const logger = memoryLogger();
-  const server = await serveHandler(
+  const server = await startServer(
     cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi", timeoutMs: 500, logger }),
+    HANDLER_TEST,
   );
   try {
-    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/slow-body`);
-    assertEquals([res.status, res.body], [20, "start\n"]);
+    const res = await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/slow-body`);
+    assertEquals([res.status, res.text], [20, "start\n"]);
     assertStringIncludes(logger.lines.join("\n"), "timed out after 500 ms while sending its body");
   } finally {
     await server.close();
@@ -270,8 +271,9 @@ Deno.test("cgi: a timeout after the header ends the body and is logged", async (
 
 Deno.test("cgi: shell metacharacters in the path and query reach the program as data", async () => {
   const dir = await cgiDir();
-  const server = await serveHandler(
+  const server = await startServer(
     cgiHandler({ program: `${dir}/cgi-bin/env.sh`, mount: "/app" }),
+    HANDLER_TEST,
   );
   try {
     const payload = `;$(touch ${dir}/p1);\`touch ${dir}/p2\`;'"|&<>*`;
@@ -282,9 +284,9 @@ Deno.test("cgi: shell metacharacters in the path and query reach the program as 
     const url = `gemini://localhost:${server.port}/app/x${
       encodeURIComponent(pathPayload).replaceAll("%2F", "/")
     }?${encoded}`;
-    const res = await request(server.port, url);
+    const res = await fetchUrl(server.port, url);
     assertEquals(res.status, 20);
-    const env = parseEnv(res.body);
+    const env = parseEnv(res.text);
     assertEquals(env.SCRIPT_NAME, "/app");
     assertEquals(env.PATH_INFO, `/x${pathPayload}`);
     assertEquals(env.QUERY_STRING, encoded);
@@ -306,15 +308,18 @@ Deno.test("cgi: shell metacharacters in the path and query reach the program as 
 
 Deno.test("cgi: a large body is streamed through whole", async () => {
   const dir = await cgiDir();
-  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  const server = await startServer(
+    cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }),
+    HANDLER_TEST,
+  );
   try {
-    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/big`);
-    assertEquals([res.status, res.meta, res.bytes.length], [
+    const res = await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/big`);
+    assertEquals([res.status, res.meta, res.body.length], [
       20,
       "application/octet-stream",
       3_000_000,
     ]);
-    assert(res.bytes.every((b) => b === 0));
+    assert(res.body.every((b) => b === 0));
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });
@@ -323,18 +328,19 @@ Deno.test("cgi: a large body is streamed through whole", async () => {
 
 /** Polls until `pid` is no longer running (bounded); returns whether it went. */
 async function waitGone(pid: number, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => !alive(pid), `process ${pid} to end`, { timeoutMs: ms }).catch(() => {});
   return !alive(pid);
 }
 
-async function readPid(path: string): Promise<number> {
-  for (let i = 0; i < 250; i++) {
-    const text = await Deno.readTextFile(path).catch(() => "");
-    if (/^\d+\s*$/.test(text)) return Number(text);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no pid in ${path}`);
+function readPid(path: string): Promise<number> {
+  return waitForValue(
+    async () => {
+      const text = await Deno.readTextFile(path).catch(() => "");
+      return /^\d+\s*$/.test(text) ? Number(text) : undefined;
+    },
+    `a pid in ${path}`,
+    { timeoutMs: 5000 },
+  );
 }
 
 Deno.test("cgi: a child holding stdout open ends the response at cgi_timeout, and the child is killed, also when it left the process group", async () => {
@@ -359,8 +365,9 @@ Deno.test("cgi: a child holding stdout open ends the response at cgi_timeout, an
     `#!/bin/sh\n${header}\nsetsid env -i sh -c 'echo $$ > "${dir}/hidden.pid"; exec sleep 40' &\n`,
   );
   const logger = memoryLogger();
-  const server = await serveHandler(
+  const server = await startServer(
     cgiHandler({ root: dir, mount: "/cgi", timeoutMs: 2000, logger }),
+    HANDLER_TEST,
   );
   try {
     for (const name of ["group", "escaped", "hidden"]) {
@@ -398,7 +405,7 @@ Deno.test("cgi: a program that dies after its header (signal or non-zero exit) e
   await script(dir, "failed", `#!/bin/sh\n${header}\nexit 3\n`);
   await script(dir, "fine", `#!/bin/sh\n${header}\nexit 0\n`);
   const logger = memoryLogger();
-  const server = await serveHandler(cgiHandler({ root: dir, mount: "/cgi", logger }));
+  const server = await startServer(cgiHandler({ root: dir, mount: "/cgi", logger }), HANDLER_TEST);
   try {
     for (const [name, notify] of [["killed", false], ["failed", false], ["fine", true]] as const) {
       const res = await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/${name}`);
@@ -444,10 +451,11 @@ Deno.test("cgi: a client that half-closes TCP right after its request still gets
   await script(dir, "late", `#!/bin/sh\nsleep 0.3\nprintf '20 text/plain\\r\\nlate body\\n'\n`);
   try {
     for (const backend of ["node", "deno"] as const) {
-      const server = await serveHandler(
-        cgiHandler({ root: dir, mount: "/cgi" }),
-        { backend, requestClientCertificate: backend === "node" },
-      );
+      const server = await startServer(cgiHandler({ root: dir, mount: "/cgi" }), {
+        ...HANDLER_TEST,
+        backend,
+        requestClientCertificate: backend === "node",
+      });
       try {
         const text = await requestThenHalfClose(
           server.port,
@@ -465,17 +473,20 @@ Deno.test("cgi: a client that half-closes TCP right after its request still gets
 
 Deno.test("cgi: %00 in the query runs the program: QUERY_STRING raw, GEMINI_SEARCH_STRING left out (was 42)", async () => {
   const dir = await cgiDir();
-  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  const server = await startServer(
+    cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }),
+    HANDLER_TEST,
+  );
   try {
-    const res = await request(server.port, `gemini://localhost:${server.port}/cgi/env.sh?a%00b`);
+    const res = await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/env.sh?a%00b`);
     assertEquals(res.status, 20);
-    const env = parseEnv(res.body);
+    const env = parseEnv(res.text);
     assertEquals(env.QUERY_STRING, "a%00b");
     assertEquals(env.GEMINI_SEARCH_STRING, undefined);
     assertEquals(env.GEMINI_URL, `gemini://localhost:${server.port}/cgi/env.sh?a%00b`);
     // %01 is no NUL: decoded as usual.
     const one = parseEnv(
-      (await request(server.port, `gemini://localhost:${server.port}/cgi/env.sh?a%01b`)).body,
+      (await fetchUrl(server.port, `gemini://localhost:${server.port}/cgi/env.sh?a%01b`)).text,
     );
     assertEquals(one.GEMINI_SEARCH_STRING, "a\x01b");
   } finally {
@@ -547,16 +558,19 @@ Deno.test("cgi: PATH_TRANSLATED stays inside the directory for a decoded path th
 
 Deno.test("cgi: lookups that mean no such program answer 51: a 256-byte name, a file used as a directory", async () => {
   const dir = await cgiDir();
-  const server = await serveHandler(cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }));
+  const server = await startServer(
+    cgiHandler({ root: `${dir}/cgi-bin`, mount: "/cgi" }),
+    HANDLER_TEST,
+  );
   const base = `gemini://localhost:${server.port}/cgi`;
   try {
     for (
       const path of ["m".repeat(255), "m".repeat(256), `sub/${"m".repeat(256)}/x`, "plain.txt/x"]
     ) {
-      const res = await request(server.port, `${base}/${path}`);
+      const res = await fetchUrl(server.port, `${base}/${path}`);
       assertEquals([res.status, res.meta], [51, "Not found"], `${path.length} bytes`);
     }
-    assertEquals((await request(server.port, `${base}/sub/hello`)).status, 20);
+    assertEquals((await fetchUrl(server.port, `${base}/sub/hello`)).status, 20);
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });

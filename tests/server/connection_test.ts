@@ -1,55 +1,41 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
-import { localhostCertificate } from "../_helpers/tls_server.ts";
-import { serve } from "../../lib/server/server.ts";
+import { waitFor } from "../_helpers/wait.ts";
+import type { ServeOptions } from "../../lib/server/server.ts";
 import { createLogger } from "../../lib/server/logger.ts";
 import { AccessLog } from "../../lib/server/access_log.ts";
 import { dial } from "../../lib/tls/dial.ts";
 import type { GeminiRequest } from "../../lib/server/types.ts";
-import { fetchUrl, rawRequest } from "./_client.ts";
+import { fetchUrl, PIPELINE_TEST, rawRequest, startServer, type TestServer } from "./_harness.ts";
 
+/** The server with a handler that echoes the URL and path, and its logs. */
 async function echoServer(
-  extra: Partial<Parameters<typeof serve>[0]> = {},
-): Promise<
-  { port: number; errors: string[]; access: string[]; seen: GeminiRequest[]; stop(): Promise<void> }
-> {
-  const { cert, key } = await localhostCertificate();
+  extra: Partial<ServeOptions> = {},
+): Promise<TestServer & { errors: string[]; access: string[]; seen: GeminiRequest[] }> {
   const errors: string[] = [];
   const access: string[] = [];
   const seen: GeminiRequest[] = [];
-  const server = await serve({
-    handler: (request) => {
-      seen.push(request);
-      if (request.path === "/throw") throw new Error("boom");
-      return { status: 20, meta: "text/plain", body: `${request.url.href}|${request.path}` };
-    },
-    certificates: [{ cert, key }],
+  const server = await startServer((request) => {
+    seen.push(request);
+    if (request.path === "/throw") throw new Error("boom");
+    return { status: 20, meta: "text/plain", body: `${request.url.href}|${request.path}` };
+  }, {
+    ...PIPELINE_TEST,
     hosts: ["localhost", "127.0.0.1"],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    limits: { rate: false },
-    publicPort: 1965,
     logger: createLogger({ write: (l) => void errors.push(l) }),
     accessLog: new AccessLog({ write: (l) => void access.push(l) }),
     ...extra,
   });
-  return {
-    port: server.addrs[0].port,
-    errors,
-    access,
-    seen,
-    stop: () => server.shutdown(2000),
-  };
+  return { ...server, errors, access, seen };
 }
 
 const URL_PREFIX = "gemini://localhost/";
 
 /**
- * Waits (at most 10 s) until `check` holds. The server writes a connection's access-log
- * line once the connection has closed on its side, which may be after the client has read
- * the whole response, so a fixed pause is a race on a loaded machine.
+ * The server writes a connection's access-log line once the connection has closed on its
+ * side, which may be after the client has read the whole response: wait for it (bounded).
  */
-async function eventually(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+function eventually(check: () => boolean): Promise<void> {
+  return waitFor(check, "the server to catch up");
 }
 
 function urlOfLength(n: number): string {
@@ -64,7 +50,7 @@ Deno.test("serve() answers a plain request with the handler's reply and close_no
     assertEquals(r.text, "gemini://localhost/hello|/hello");
     assertEquals(r.closeNotify, true);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -80,7 +66,7 @@ Deno.test("serve() accepts a 1024-byte URL and refuses a 1025-byte one with 59",
     const flood = await rawRequest(s.port, "x".repeat(1027));
     assertEquals(flood.status, 59);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -115,7 +101,7 @@ Deno.test("serve() refuses malformed request lines with 59 and foreign targets w
     }
     assertEquals(s.seen.length, 0, "the handler saw none of them");
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -128,7 +114,7 @@ Deno.test("serve() treats an empty path as / and matches the port it listens on"
     const decoded = await fetchUrl(s.port, `gemini://localhost:${s.port}/caf%C3%A9.gmi`);
     assertEquals(decoded.text.split("|")[1], "/café.gmi");
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -139,7 +125,7 @@ Deno.test("serve() answers 59 when no CRLF arrives before the request deadline",
     assertEquals(r.header, "59 Request timeout");
     assertEquals(r.closeNotify, true);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -157,30 +143,25 @@ Deno.test("serve() turns a throwing handler into 40 with a logged request id and
     const after = await fetchUrl(s.port, "gemini://localhost/ok");
     assertEquals(after.status, 20);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
 Deno.test("serve() answers 40 for a reply with an invalid header", async () => {
-  const { cert, key } = await localhostCertificate();
-  const server = await serve({
-    handler: () => ({ status: 20, meta: "text/plain\r\n20 evil" }),
-    certificates: [{ cert, key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
+  const server = await startServer(() => ({ status: 20, meta: "text/plain\r\n20 evil" }), {
     publicPort: 1965,
   });
   try {
-    const r = await fetchUrl(server.addrs[0].port, "gemini://localhost/");
+    const r = await fetchUrl(server.port, "gemini://localhost/");
     assertEquals(r.status, 40);
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });
 
 Deno.test("serve() sends no body with non-2x replies and streams iterable bodies", async () => {
-  const { cert, key } = await localhostCertificate();
-  const server = await serve({
-    handler: (r) =>
+  const server = await startServer(
+    (r) =>
       r.path === "/gone" ? { status: 52, meta: "Gone", body: "secret" } : {
         status: 20,
         meta: "application/octet-stream",
@@ -188,17 +169,15 @@ Deno.test("serve() sends no body with non-2x replies and streams iterable bodies
           for (let i = 0; i < 3; i++) yield new Uint8Array([i]);
         })(),
       },
-    certificates: [{ cert, key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    publicPort: 1965,
-  });
+    { publicPort: 1965 },
+  );
   try {
-    const gone = await fetchUrl(server.addrs[0].port, "gemini://localhost/gone");
+    const gone = await fetchUrl(server.port, "gemini://localhost/gone");
     assertEquals([gone.header, gone.body.length], ["52 Gone", 0]);
-    const bytes = await fetchUrl(server.addrs[0].port, "gemini://localhost/x");
+    const bytes = await fetchUrl(server.port, "gemini://localhost/x");
     assertEquals([...bytes.body], [0, 1, 2]);
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });
 
@@ -212,7 +191,7 @@ Deno.test("serve() logs the host and path of a request refused with 44", async (
     assertEquals(s.access.length, 2, s.access.join(""));
     assertStringIncludes(s.access[1], ' 127.0.0.1 localhost "/café" 44 0 ');
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -226,7 +205,7 @@ Deno.test("serve() writes one access-log line per request", async () => {
     assertStringIncludes(s.access[0], ' 127.0.0.1 localhost "/logged" 20 ');
     assertStringIncludes(s.access[1], ' 127.0.0.1 example.org "/" 53 0 ');
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -237,7 +216,7 @@ Deno.test("serve() ignores bytes after the CRLF", async () => {
     assertEquals(r.text, "gemini://localhost/a|/a");
     assertEquals(s.seen.length, 1);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -251,19 +230,16 @@ Deno.test("serve() passes the client certificate to the handler with the node ba
     await eventually(() => s.access.length >= 1);
     assertStringIncludes(s.access[0], id.info.certSha256);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
 Deno.test("RunningServer.shutdown() answers a connection still waiting for its request with 41", async () => {
-  const { cert, key } = await localhostCertificate();
-  const server = await serve({
-    handler: () => ({ status: 20, meta: "text/plain", body: "x" }),
-    certificates: [{ cert, key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    publicPort: 1965,
-  });
-  const conn = await dial("127.0.0.1", { port: server.addrs[0].port });
+  const { server, port } = await startServer(
+    () => ({ status: 20, meta: "text/plain", body: "x" }),
+    { publicPort: 1965 },
+  );
+  const conn = await dial("127.0.0.1", { port });
   // The handshake is done on the client's side; wait until the server has taken the
   // connection in, or shutdown() could close the listener with it still queued.
   await eventually(() => server.openConnections === 1);
@@ -276,66 +252,54 @@ Deno.test("RunningServer.shutdown() answers a connection still waiting for its r
 });
 
 Deno.test("serve() gives a URL naming the server's own IP address to the default host", async () => {
-  const { cert, key } = await localhostCertificate();
-  const server = await serve({
-    handler: (r) => ({ status: 20, meta: "text/plain", body: r.host }),
-    certificates: [{ cert, key }],
+  const server = await startServer((r) => ({ status: 20, meta: "text/plain", body: r.host }), {
     hosts: ["localhost"],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
     publicPort: 1965,
   });
   try {
-    const port = server.addrs[0].port;
+    const port = server.port;
     assertEquals((await fetchUrl(port, "gemini://127.0.0.1/")).text, "localhost");
     assertEquals((await fetchUrl(port, "gemini://10.1.2.3/")).status, 53);
     assertEquals((await fetchUrl(port, "gemini://127.0.0.1:1966/")).status, 53);
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });
 
 Deno.test("serve() answers 40 when the handler misses the response deadline", async () => {
-  const { cert, key } = await localhostCertificate();
   const errors: string[] = [];
-  const server = await serve({
-    handler: () => new Promise(() => {}),
-    certificates: [{ cert, key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
+  const server = await startServer(() => new Promise(() => {}), {
     publicPort: 1965,
     responseTimeoutMs: 200,
     logger: createLogger({ write: (l) => void errors.push(l) }),
   });
   try {
-    const r = await fetchUrl(server.addrs[0].port, "gemini://localhost/");
+    const r = await fetchUrl(server.port, "gemini://localhost/");
     assertEquals(r.status, 40);
     assert(errors.some((l) => l.includes("handler timed out")));
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });
 
 Deno.test("serve() ends a response whose body fails without close_notify", async () => {
-  const { cert, key } = await localhostCertificate();
-  const server = await serve({
-    handler: () => ({
-      status: 20,
-      meta: "text/plain",
-      body: new ReadableStream<Uint8Array>({
-        pull(controller): void {
-          controller.enqueue(new TextEncoder().encode("partial"));
-          controller.error(new Error("disk gone"));
-        },
-      }),
+  const server = await startServer(() => ({
+    status: 20,
+    meta: "text/plain",
+    body: new ReadableStream<Uint8Array>({
+      pull(controller): void {
+        controller.enqueue(new TextEncoder().encode("partial"));
+        controller.error(new Error("disk gone"));
+      },
     }),
-    certificates: [{ cert, key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
+  }), {
     publicPort: 1965,
   });
   try {
-    const r = await fetchUrl(server.addrs[0].port, "gemini://localhost/");
+    const r = await fetchUrl(server.port, "gemini://localhost/");
     assertEquals(r.header, "20 text/plain");
     assertEquals(r.closeNotify, false);
   } finally {
-    await server.shutdown();
+    await server.close();
   }
 });

@@ -9,10 +9,10 @@
 import net from "node:net";
 import tls from "node:tls";
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { waitFor } from "../_helpers/wait.ts";
 import { Limits } from "../../lib/server/limits.ts";
 import type { ListenerBackend } from "../../lib/tls/listen.ts";
-import { fetchUrl, rawRequest } from "./_client.ts";
-import { startServer } from "./_server.ts";
+import { fetchUrl, PIPELINE_TEST, rawRequest, startServer } from "./_harness.ts";
 import { captureClientHello } from "../../bench/soak/hello.ts";
 
 const ok = () => ({ status: 20, meta: "text/plain", body: "ok" });
@@ -62,15 +62,6 @@ async function assertRefused(backend: ListenerBackend, port: number): Promise<vo
   assert(answer === "" || answer.startsWith("error: "), `refused, yet answered ${answer}`);
 }
 
-/** Waits (at most 10 s) until `check` holds. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 for (const backend of BACKENDS) {
   Deno.test(`${backend}: a connection over the per-IP connection rate is refused before it is served`, async () => {
     const limits = new Limits({
@@ -78,7 +69,7 @@ for (const backend of BACKENDS) {
       connectionRate: { burst: 3, perSecond: 0.01 },
       ban: false,
     });
-    const s = await startServer(ok, { backend, limits });
+    const s = await startServer(ok, { ...PIPELINE_TEST, backend, limits });
     try {
       for (let i = 0; i < 3; i++) {
         assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 20);
@@ -86,7 +77,7 @@ for (const backend of BACKENDS) {
       await assertRefused(backend, s.port);
       assertEquals(s.server.stats().refused, 1);
     } finally {
-      await s.stop();
+      await s.close();
     }
   });
 
@@ -96,7 +87,7 @@ for (const backend of BACKENDS) {
       connectionRate: { burst: 50, perSecond: 1 },
       ban: { after: 2, seconds: 60 },
     });
-    const s = await startServer(ok, { backend, limits });
+    const s = await startServer(ok, { ...PIPELINE_TEST, backend, limits });
     try {
       const statuses = [];
       for (let i = 0; i < 3; i++) {
@@ -105,13 +96,13 @@ for (const backend of BACKENDS) {
       assertEquals(statuses, [20, 44, 44]);
       await assertRefused(backend, s.port);
     } finally {
-      await s.stop();
+      await s.close();
     }
   });
 
   Deno.test(`${backend}: connections that leave before the handshake are counted and given back to the limits`, async () => {
     const limits = new Limits({ rate: false, maxConnectionsPerIp: 10 });
-    const s = await startServer(ok, { backend, limits, requestTimeoutMs: 2000 });
+    const s = await startServer(ok, { ...PIPELINE_TEST, backend, limits, requestTimeoutMs: 2000 });
     try {
       const hello = await clientHello();
       for (let i = 0; i < 30; i++) {
@@ -125,18 +116,18 @@ for (const backend of BACKENDS) {
       }
       // The node backend drops those that sent no ClientHello before making any TLS object;
       // the others (and all 30 on the deno backend) are failed handshakes.
-      await eventually(() => {
+      await waitFor(() => {
         const stats = s.server.stats();
         return stats.handshakeFailures + stats.dropped === 30;
       }, "30 connections counted");
       const stats = s.server.stats();
       if (backend === "node") assertEquals([stats.dropped, stats.handshakeFailures], [15, 15]);
       else assertEquals([stats.dropped, stats.handshakeFailures], [0, 30]);
-      await eventually(() => limits.openConnections === 0, "the limits to be given back");
+      await waitFor(() => limits.openConnections === 0, "the limits to be given back");
       // The per-IP cap of 10 would refuse this if the 30 were still counted.
       assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 20);
     } finally {
-      await s.stop();
+      await s.close();
     }
   });
 
@@ -146,7 +137,7 @@ for (const backend of BACKENDS) {
     const s = await startServer(async () => {
       await held;
       return ok();
-    }, { backend });
+    }, { ...PIPELINE_TEST, backend });
     const socket = tls.connect({ port: s.port, host: "127.0.0.1", rejectUnauthorized: false });
     socket.on("error", () => {});
     try {
@@ -174,7 +165,7 @@ for (const backend of BACKENDS) {
       release();
     } finally {
       socket.destroy();
-      await s.stop();
+      await s.close();
     }
   });
 
@@ -190,7 +181,7 @@ for (const backend of BACKENDS) {
       }
       await reader.cancel();
       return { status: 30, meta: "gemini://localhost/up.bin" };
-    }, { backend, schemes: ["gemini", "titan"] });
+    }, { ...PIPELINE_TEST, backend, schemes: ["gemini", "titan"] });
     try {
       const body = new Uint8Array(20 * 1024).fill(120);
       const line = new TextEncoder().encode(`titan://localhost/up.bin;size=${body.length}\r\n`);
@@ -200,7 +191,7 @@ for (const backend of BACKENDS) {
       const r = await rawRequest(s.port, both);
       assertEquals([r.header, stored], ["30 gemini://localhost/up.bin", body.length]);
     } finally {
-      await s.stop();
+      await s.close();
     }
   });
 }
@@ -213,13 +204,13 @@ Deno.test("node: a body cut short keeps what was written and ends without close_
       yield new TextEncoder().encode("partial\n");
       throw new Error("the program died");
     })(),
-  }), { backend: "node" });
+  }), { ...PIPELINE_TEST, backend: "node" });
   try {
     for (let i = 0; i < 5; i++) {
       const r = await fetchUrl(s.port, "gemini://localhost/");
       assertEquals([r.header, r.text, r.closeNotify], ["20 text/plain", "partial\n", false]);
     }
   } finally {
-    await s.stop();
+    await s.close();
   }
 });

@@ -5,7 +5,7 @@
  */
 
 import net from "node:net";
-import { fetchWithPreface as fetchThrough } from "./_client.ts";
+import { fetchWithPreface as fetchThrough } from "./_harness.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { localhostCertificate } from "../_helpers/tls_server.ts";
 import { listen, type Listener } from "../../lib/tls/listen.ts";
@@ -22,7 +22,8 @@ interface Served {
   line: string;
 }
 
-async function startServer(
+/** A bare listen() with the PROXY hook (no server pipeline): it answers each line with the address. */
+async function startHookedListener(
   options: ProxyHookOptions,
 ): Promise<{ listener: Listener; served: Served[]; refused: string[]; done: Promise<void> }> {
   const refused: string[] = [];
@@ -66,7 +67,7 @@ const DESTINATION = { hostname: "127.0.0.1", port: 1965 };
 
 for (const version of [1, 2] as const) {
   Deno.test(`proxyProtocolHook() reports the v${version} source as the remote address`, async () => {
-    const server = await startServer({});
+    const server = await startHookedListener({});
     const text = await fetchThrough(
       server.listener.addr.port,
       formatProxyHeader(version, SOURCE, DESTINATION),
@@ -83,7 +84,7 @@ for (const version of [1, 2] as const) {
 }
 
 Deno.test("proxyProtocolHook() keeps the socket address for LOCAL and UNKNOWN headers", async () => {
-  const server = await startServer({});
+  const server = await startHookedListener({});
   await fetchThrough(server.listener.addr.port, formatProxyHeader(2));
   await fetchThrough(server.listener.addr.port, formatProxyHeader(1));
   assertEquals(server.served.map((s) => s.remote), ["127.0.0.1", "127.0.0.1"]);
@@ -92,7 +93,7 @@ Deno.test("proxyProtocolHook() keeps the socket address for LOCAL and UNKNOWN he
 });
 
 Deno.test("proxyProtocolHook() refuses a header from a peer not on the allow list", async () => {
-  const server = await startServer({ allowFrom: ["10.0.0.0/8"], required: false });
+  const server = await startHookedListener({ allowFrom: ["10.0.0.0/8"], required: false });
   const text = await fetchThrough(
     server.listener.addr.port,
     formatProxyHeader(2, SOURCE, DESTINATION),
@@ -110,7 +111,7 @@ Deno.test("proxyProtocolHook() refuses a header from a peer not on the allow lis
 });
 
 Deno.test("proxyProtocolHook() refuses peers off the list at once when a header is required", async () => {
-  const server = await startServer({ allowFrom: ["::1"] });
+  const server = await startHookedListener({ allowFrom: ["::1"] });
   await fetchThrough(server.listener.addr.port, formatProxyHeader(1, SOURCE, DESTINATION)).catch(
     () => "",
   );
@@ -123,7 +124,7 @@ Deno.test("proxyProtocolHook() refuses peers off the list at once when a header 
 });
 
 Deno.test("proxyProtocolHook() refuses a connection without a header when one is required", async () => {
-  const server = await startServer({});
+  const server = await startHookedListener({});
   const text = await fetchThrough(server.listener.addr.port, undefined).catch(() => "refused");
   assert(!text.startsWith("20"), text);
   assertEquals(server.served, []);
@@ -133,7 +134,7 @@ Deno.test("proxyProtocolHook() refuses a connection without a header when one is
 });
 
 Deno.test("proxyProtocolHook() refuses a malformed header and a header that never ends", async () => {
-  const server = await startServer({ timeoutMs: 200 });
+  const server = await startHookedListener({ timeoutMs: 200 });
   const port = server.listener.addr.port;
   await fetchThrough(port, new TextEncoder().encode("PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n"))
     .catch(() => "");
@@ -154,7 +155,7 @@ Deno.test("proxyProtocolHook() hands TLS bytes sent with the header back to the 
   // A relay in the manner of a load balancer: it writes the header and the client's
   // ClientHello in one TCP write, so the hook reads past the header and must pass the
   // ClientHello on untouched.
-  const server = await startServer({});
+  const server = await startHookedListener({});
   const header = formatProxyHeader(2, SOURCE, DESTINATION);
   const upstreams: net.Socket[] = [];
   const relay = net.createServer((client) => {

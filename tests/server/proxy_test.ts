@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../_helpers/assert.ts";
 import { parseUpstream, proxyHandler, UpstreamTrust } from "../../lib/server/proxy.ts";
 import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
-import { startTestServer } from "../_helpers/tls_server.ts";
-import { memoryLogger, request, serveHandler, serverCertificate } from "./_harness.ts";
+import { localhostCertificate, startTestServer } from "../_helpers/tls_server.ts";
+import { fetchUrl, HANDLER_TEST, memoryLogger, startServer } from "./_harness.ts";
 
 Deno.test("parseUpstream() reads host, port and IPv6 literals", () => {
   assertEquals(parseUpstream("example.org"), { host: "example.org", port: 1965 });
@@ -28,7 +28,7 @@ Deno.test("UpstreamTrust: pins by SPKI or certificate, TOFU per host and port", 
 
 async function upstreamServer(): Promise<{ port: number; close(): Promise<void> }> {
   const big = "0123456789abcdef".repeat(64 * 1024); // 1 MiB
-  return await serveHandler((req) => {
+  return await startServer((req) => {
     if (req.path === "/big") return { status: 20, meta: "application/octet-stream", body: big };
     if (req.path === "/who") {
       return {
@@ -39,14 +39,14 @@ async function upstreamServer(): Promise<{ port: number; close(): Promise<void> 
     }
     if (req.path === "/input") return { status: 10, meta: "Your name?" };
     return { status: 20, meta: "text/gemini; lang=en", body: `upstream saw ${req.url.href}` };
-  }, { hosts: ["localhost", "127.0.0.1"] });
+  }, { ...HANDLER_TEST, hosts: ["localhost", "127.0.0.1"] });
 }
 
 Deno.test("proxy: relays to a second server instance and streams the body", async () => {
   const upstream = await upstreamServer();
-  const { info } = await serverCertificate();
+  const { info } = await localhostCertificate();
   const proxyIdentity = await generateCertificate("the-proxy");
-  const front = await serveHandler(
+  const front = await startServer(
     proxyHandler({
       upstream: `127.0.0.1:${upstream.port}`,
       servername: "localhost",
@@ -54,18 +54,19 @@ Deno.test("proxy: relays to a second server instance and streams the body", asyn
       fingerprints: [info.spkiSha256],
       identity: proxyIdentity,
     }),
+    HANDLER_TEST,
   );
   try {
-    const res = await request(front.port, `gemini://localhost:${front.port}/page?q=1`);
+    const res = await fetchUrl(front.port, `gemini://localhost:${front.port}/page?q=1`);
     assertEquals([res.status, res.meta], [20, "text/gemini; lang=en"]);
-    assertEquals(res.body, `upstream saw gemini://localhost:${upstream.port}/page?q=1`);
-    const big = await request(front.port, `gemini://localhost:${front.port}/big`);
-    assertEquals(big.bytes.length, 1024 * 1024);
-    assertEquals(big.body.slice(0, 20), "0123456789abcdef0123");
-    const who = await request(front.port, `gemini://localhost:${front.port}/who`);
-    assertEquals(who.body, "the-proxy");
-    const input = await request(front.port, `gemini://localhost:${front.port}/input`);
-    assertEquals([input.status, input.meta, input.body], [10, "Your name?", ""]);
+    assertEquals(res.text, `upstream saw gemini://localhost:${upstream.port}/page?q=1`);
+    const big = await fetchUrl(front.port, `gemini://localhost:${front.port}/big`);
+    assertEquals(big.body.length, 1024 * 1024);
+    assertEquals(big.text.slice(0, 20), "0123456789abcdef0123");
+    const who = await fetchUrl(front.port, `gemini://localhost:${front.port}/who`);
+    assertEquals(who.text, "the-proxy");
+    const input = await fetchUrl(front.port, `gemini://localhost:${front.port}/input`);
+    assertEquals([input.status, input.meta, input.text], [10, "Your name?", ""]);
   } finally {
     await front.close();
     await upstream.close();
@@ -84,7 +85,7 @@ Deno.test("proxy: 43 when the upstream is down, untrusted, silent or answers gar
   const garbage = await startTestServer(({ socket }) => {
     socket.end("HTTP/1.1 200 OK\r\n\r\n");
   });
-  const front = await serveHandler((req) => {
+  const front = await startServer((req) => {
     const name = req.path.split("/")[1];
     const upstreams: Record<string, string> = {
       down: `127.0.0.1:${deadPort}`,
@@ -100,17 +101,17 @@ Deno.test("proxy: 43 when the upstream is down, untrusted, silent or answers gar
       fingerprints: name === "pinned" ? [other.info.spkiSha256] : undefined,
       logger,
     })(req);
-  });
+  }, HANDLER_TEST);
   try {
     for (const name of ["down", "pinned", "silent", "garbage"]) {
-      const res = await request(front.port, `gemini://localhost:${front.port}/${name}`);
+      const res = await fetchUrl(front.port, `gemini://localhost:${front.port}/${name}`);
       assertEquals(res.status, 43, name);
     }
     const log = logger.lines.join("\n");
     assertStringIncludes(log, "untrusted certificate");
     assertStringIncludes(log, "no response header within 500 ms");
     await upstream.close();
-    const res = await request(front.port, `gemini://localhost:${front.port}/pinned`);
+    const res = await fetchUrl(front.port, `gemini://localhost:${front.port}/pinned`);
     assertEquals(res.status, 43, "after the upstream stopped");
   } finally {
     await front.close();

@@ -1,10 +1,8 @@
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 import type { RunningServer } from "../../lib/server/server.ts";
 import type { Handler } from "../../lib/server/types.ts";
-import { serve } from "../../lib/server/server.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { fetchUrl } from "./_client.ts";
-import { request } from "./_harness.ts";
+import { fetchUrl, startServer } from "./_harness.ts";
 
 const one: Handler = () => ({ status: 20, meta: "text/plain", body: "one" });
 
@@ -18,18 +16,15 @@ async function withServer(
   cert: { cert: string; key: string },
   body: (server: RunningServer, port: number, url: string) => Promise<void>,
 ): Promise<void> {
-  const server = await serve({
-    handler,
+  const { server, port, close } = await startServer(handler, {
     certificates: [{ cert: cert.cert, key: cert.key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
     backend,
     limits: { rate: false },
   });
-  const port = server.addrs[0].port;
   try {
     await body(server, port, `gemini://localhost:${port}/`);
   } finally {
-    await server.shutdown(1000);
+    await close();
   }
 }
 
@@ -75,12 +70,12 @@ Deno.test("RunningServer.reload() starts and stops asking new connections for a 
     body: req.clientCertificate?.commonName ?? "none",
   });
   await withServer("node", handler, a, async (server, port, url) => {
-    assertEquals((await request(port, url, { identity })).body, "none");
+    assertEquals((await fetchUrl(port, url, { identity })).text, "none");
     server.reload({ requestClientCertificate: true });
-    assertEquals((await request(port, url, { identity })).body, "alice");
-    assertEquals((await request(port, url)).body, "none");
+    assertEquals((await fetchUrl(port, url, { identity })).text, "alice");
+    assertEquals((await fetchUrl(port, url)).text, "none");
     server.reload({ requestClientCertificate: false });
-    assertEquals((await request(port, url, { identity })).body, "none");
+    assertEquals((await fetchUrl(port, url, { identity })).text, "none");
   });
 });
 

@@ -4,13 +4,12 @@
  */
 
 import tls from "node:tls";
-import { fetchWithPreface } from "./_client.ts";
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { AccessLog } from "../../lib/server/access_log.ts";
 import { formatProxyHeader } from "../../lib/server/proxy_protocol.ts";
 import { success } from "../../lib/server/types.ts";
 import { cgiHandler } from "../../lib/server/cgi.ts";
-import { startServer } from "./_server.ts";
+import { fetchWithPreface, PIPELINE_TEST, startServer } from "./_harness.ts";
 
 const DESTINATION = { hostname: "127.0.0.1", port: 1965 };
 
@@ -20,6 +19,7 @@ Deno.test("serve() with proxyProtocol gives handlers and the access log the orig
     (request) =>
       success(`you are ${request.remoteAddress.hostname}:${request.remoteAddress.port}\n`),
     {
+      ...PIPELINE_TEST,
       listen: [{ hostname: "127.0.0.1", port: 0, proxyProtocol: true }],
       accessLog: new AccessLog({ write: (line) => void lines.push(line) }),
     },
@@ -35,7 +35,7 @@ Deno.test("serve() with proxyProtocol gives handlers and the access log the orig
       assertEquals(text, "20 text/gemini; charset=utf-8\r\nyou are 198.51.100.20:4242\n");
     }
   } finally {
-    await s.stop();
+    await s.close();
   }
   // The access log is written once each connection has closed: read it after shutdown.
   assertEquals(lines.length, 2);
@@ -44,6 +44,7 @@ Deno.test("serve() with proxyProtocol gives handlers and the access log the orig
 
 Deno.test("serve() with proxyProtocol rate-limits the original clients separately", async () => {
   const s = await startServer(() => success("ok\n"), {
+    ...PIPELINE_TEST,
     listen: [{ hostname: "127.0.0.1", port: 0, proxyProtocol: true }],
     limits: { rate: { burst: 2, perSecond: 0.001 }, ban: false },
   });
@@ -61,12 +62,13 @@ Deno.test("serve() with proxyProtocol rate-limits the original clients separatel
     assertEquals(await statuses("192.0.2.1", 3), ["20", "20", "44"]);
     assertEquals(await statuses("192.0.2.2", 3), ["20", "20", "44"]);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
 Deno.test("serve() with proxyProtocol refuses a connection without a header", async () => {
   const s = await startServer(() => success("ok\n"), {
+    ...PIPELINE_TEST,
     listen: [{ hostname: "127.0.0.1", port: 0, proxyProtocol: true }],
   });
   try {
@@ -80,7 +82,7 @@ Deno.test("serve() with proxyProtocol refuses a connection without a header", as
     });
     assertEquals(text.startsWith("20"), false);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -93,6 +95,7 @@ Deno.test("serve() with proxyProtocol gives CGI programs the original client as 
   );
   await Deno.chmod(program, 0o755);
   const s = await startServer(cgiHandler({ program }), {
+    ...PIPELINE_TEST,
     listen: [{ hostname: "127.0.0.1", port: 0, proxyProtocol: true }],
   });
   try {
@@ -100,7 +103,7 @@ Deno.test("serve() with proxyProtocol gives CGI programs the original client as 
     const text = await fetchWithPreface(s.port, header, "gemini://localhost/whoami");
     assertEquals(text, "20 text/plain\r\n203.0.113.7 203.0.113.7\n");
   } finally {
-    await s.stop();
+    await s.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

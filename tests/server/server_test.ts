@@ -1,17 +1,15 @@
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { dial } from "../../lib/tls/dial.ts";
-import { serve } from "../../lib/server/server.ts";
 import { routes, virtualHosts } from "../../lib/server/router.ts";
 import { success } from "../../lib/server/types.ts";
-import { fetchUrl } from "./_client.ts";
-import { startServer } from "./_server.ts";
+import { fetchUrl, PIPELINE_TEST, startServer } from "./_harness.ts";
 
 Deno.test("serve() answers each virtual host with its own certificate (SNI) and content", async () => {
   const a = await generateCertificate("a.example", { altNames: ["a.example"] });
   const b = await generateCertificate("b.example", { altNames: ["b.example", "www.b.example"] });
-  const server = await serve({
-    handler: virtualHosts([
+  const { server, port, close } = await startServer(
+    virtualHosts([
       { names: ["a.example"], handler: () => success("site A\n") },
       {
         names: ["b.example", "www.b.example"],
@@ -21,11 +19,11 @@ Deno.test("serve() answers each virtual host with its own certificate (SNI) and 
         ),
       },
     ]),
-    certificates: [{ cert: a.cert, key: a.key }, { cert: b.cert, key: b.key }],
-    listen: [{ hostname: "127.0.0.1", port: 0 }],
-    publicPort: 1965,
-  });
-  const port = server.addrs[0].port;
+    {
+      certificates: [{ cert: a.cert, key: a.key }, { cert: b.cert, key: b.key }],
+      publicPort: 1965,
+    },
+  );
   try {
     assertEquals(server.certificates.map((c) => c.names), [["a.example"], [
       "b.example",
@@ -42,7 +40,7 @@ Deno.test("serve() answers each virtual host with its own certificate (SNI) and 
     const other = await fetchUrl(port, "gemini://c.example/", { servername: "c.example" });
     assertEquals(other.status, 53);
   } finally {
-    await server.shutdown();
+    await close();
   }
 });
 
@@ -57,7 +55,7 @@ Deno.test("shutdown() lets an in-flight 10 MiB download finish, then refuses new
         yield new Uint8Array(CHUNK).fill((sent / CHUNK) & 0xff);
       }
     })(),
-  }));
+  }), PIPELINE_TEST);
   const conn = await dial("127.0.0.1", { port: s.port });
   await conn.write("gemini://localhost/big\r\n");
   const first = await conn.read();
@@ -94,7 +92,7 @@ Deno.test("shutdown() cuts responses that outlive its deadline", async () => {
       yield new TextEncoder().encode("start\n");
       await new Promise((r) => setTimeout(r, 60_000));
     })(),
-  }));
+  }), PIPELINE_TEST);
   const conn = await dial("127.0.0.1", { port: s.port });
   await conn.write("gemini://localhost/\r\n");
   await conn.read();
@@ -112,6 +110,7 @@ Deno.test("shutdown() cuts responses that outlive its deadline", async () => {
 
 Deno.test("serve() listens on several addresses including IPv6 loopback", async () => {
   const s = await startServer(() => success("hi\n"), {
+    ...PIPELINE_TEST,
     listen: [{ hostname: "127.0.0.1", port: 0 }, { hostname: "::1", port: 0 }],
   });
   try {
@@ -120,12 +119,15 @@ Deno.test("serve() listens on several addresses including IPv6 loopback", async 
     const r = await fetchUrl(v6.port, "gemini://localhost/", { host: "::1" });
     assertEquals(r.text, "hi\n");
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
 Deno.test("serve() runs the same pipeline on the deno backend when asked", async () => {
-  const s = await startServer((r) => success(`deno ${r.path}\n`), { backend: "deno" });
+  const s = await startServer((r) => success(`deno ${r.path}\n`), {
+    ...PIPELINE_TEST,
+    backend: "deno",
+  });
   try {
     assertEquals(s.server.backend, "deno");
     const r = await fetchUrl(s.port, "gemini://localhost/x");
@@ -136,7 +138,7 @@ Deno.test("serve() runs the same pipeline on the deno backend when asked", async
     ]);
     assertEquals((await fetchUrl(s.port, "gemini://localhost/a#b")).status, 59);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });
 
@@ -146,12 +148,13 @@ Deno.test("serve() takes the client address a pre-TLS hook reports (for the PROX
     seen.push(r.remoteAddress.hostname);
     return success("ok\n");
   }, {
+    ...PIPELINE_TEST,
     beforeTls: () => Promise.resolve({ remoteAddress: { hostname: "203.0.113.9", port: 4242 } }),
   });
   try {
     assertEquals((await fetchUrl(s.port, "gemini://localhost/")).status, 20);
     assertEquals(seen, ["203.0.113.9"]);
   } finally {
-    await s.stop();
+    await s.close();
   }
 });

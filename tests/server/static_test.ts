@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { join } from "node:path";
 import { fileServer, type FileServerOptions, mediaTypeFor } from "../../lib/server/static.ts";
-import { fetchUrl } from "./_client.ts";
-import { startServer } from "./_server.ts";
+import { fetchUrl, PIPELINE_TEST, startServer } from "./_harness.ts";
 
 const SECRET = "TOP-SECRET-7f3a";
 
@@ -40,11 +39,11 @@ async function withStatic(
   fn: (port: number, root: string) => Promise<void>,
 ): Promise<void> {
   const { base, root } = await makeTree();
-  const s = await startServer(fileServer({ root, ...options }));
+  const s = await startServer(fileServer({ root, ...options }), PIPELINE_TEST);
   try {
     await fn(s.port, root);
   } finally {
-    await s.stop();
+    await s.close();
     await Deno.remove(base, { recursive: true });
   }
 }

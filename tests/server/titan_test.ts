@@ -1,8 +1,9 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { waitFor } from "../_helpers/wait.ts";
 import { mimeAllowed, titanHandler, type TitanOptions } from "../../lib/server/titan.ts";
 import { titanUpload } from "../../lib/client/titan.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { memoryLogger, request, serveHandler } from "./_harness.ts";
+import { fetchUrl, HANDLER_TEST, memoryLogger, startServer } from "./_harness.ts";
 import { createLogger } from "../../lib/server/logger.ts";
 import { AccessLog } from "../../lib/server/access_log.ts";
 import { handlerRequest } from "./_request.ts";
@@ -45,7 +46,7 @@ async function withTitan(
       return { status: 51, meta: "Not found" };
     }
   });
-  const server = await serveHandler(handler);
+  const server = await startServer(handler, HANDLER_TEST);
   try {
     await fn({
       dir,
@@ -67,11 +68,11 @@ Deno.test("titan: upload then fetch round-trip answers 30 to the gemini URL", as
       mime: "text/gemini",
     });
     assertEquals([result.status, result.meta], [30, `gemini://${base}/notes/hello.gmi`]);
-    const fetched = await request(port, result.meta);
-    assertEquals([fetched.status, fetched.body], [20, "# Hello\nfrom Titan\n"]);
+    const fetched = await fetchUrl(port, result.meta);
+    assertEquals([fetched.status, fetched.text], [20, "# Hello\nfrom Titan\n"]);
     // Replacing works the same way, and no temporary file is left behind.
     await titanUpload(`titan://${base}/notes/hello.gmi`, encoder.encode("v2"), { token: "s3cret" });
-    assertEquals((await request(port, result.meta)).body, "v2");
+    assertEquals((await fetchUrl(port, result.meta)).text, "v2");
     assertEquals(await listing(`${dir}/notes`), ["hello.gmi"]);
   });
 });
@@ -108,7 +109,7 @@ Deno.test("titan: over-size, wrong token, wrong MIME and long bodies are refused
       assertStringIncludes(mime.meta, "image/png");
       const defaultMime = await titanUpload(url, encoder.encode("x"), { token: "s3cret" });
       assertEquals(defaultMime.status, 59, "text/gemini is not on the list");
-      const long = await request(
+      const long = await fetchUrl(
         port,
         `titan://${base}/page.txt;size=3;mime=text/plain;token=s3cret`,
         {
@@ -140,13 +141,11 @@ Deno.test("titan: over-size, wrong token, wrong MIME and long bodies are refused
 Deno.test("titan: a client that disconnects mid-body leaves no file and no temporary file", async () => {
   await withTitan({ tokens: ["t"], timeoutMs: 5000 }, async ({ dir, port, base, lines }) => {
     const data = encoder.encode("0123456789".repeat(100));
-    await request(port, `titan://${base}/cut.gmi;size=${data.length};token=t`, {
+    await fetchUrl(port, `titan://${base}/cut.gmi;size=${data.length};token=t`, {
       upload: data,
       abortAfter: 400,
     });
-    for (let i = 0; i < 100 && !lines.some((l) => l.includes("nothing written")); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => lines.some((l) => l.includes("nothing written")), "the log line");
     assertStringIncludes(lines.join("\n"), "nothing written");
     assertEquals(await listing(dir), []);
   });
@@ -156,7 +155,7 @@ Deno.test("titan: a short body times out with 59 and leaves nothing", async () =
   await withTitan({ tokens: ["t"], timeoutMs: 300 }, async ({ dir, port, base }) => {
     // The harness client stops sending after 3 of 10 bytes but keeps the connection open
     // until the server answers.
-    const res = await request(port, `titan://${base}/short.gmi;size=10;token=t`, {
+    const res = await fetchUrl(port, `titan://${base}/short.gmi;size=10;token=t`, {
       upload: encoder.encode("abc"),
     });
     assertEquals([res.status, res.meta], [59, "Upload timed out"]);
@@ -197,7 +196,7 @@ Deno.test("titan: size=0 deletes only where allowed", async () => {
     const res = await titanUpload(`titan://${base}/old.gmi`, new Uint8Array(), { token: "t" });
     assertEquals([res.status, res.meta], [30, `gemini://${base}/old.gmi`]);
     assertEquals(await listing(dir), []);
-    assertEquals((await request(port, `gemini://${base}/old.gmi`)).status, 51);
+    assertEquals((await fetchUrl(port, `gemini://${base}/old.gmi`)).status, 51);
     const again = await titanUpload(`titan://${base}/old.gmi`, new Uint8Array(), { token: "t" });
     assertEquals(again.status, 51);
   });
@@ -210,11 +209,12 @@ Deno.test("titan: size=0 deletes only where allowed", async () => {
 });
 
 Deno.test("titan: a server that does not list the titan scheme answers 53", async () => {
-  const server = await serveHandler(() => ({ status: 20, meta: "text/plain", body: "x" }), {
+  const server = await startServer(() => ({ status: 20, meta: "text/plain", body: "x" }), {
+    ...HANDLER_TEST,
     schemes: ["gemini"],
   });
   try {
-    const res = await request(server.port, `titan://localhost:${server.port}/x;size=1`, {
+    const res = await fetchUrl(server.port, `titan://localhost:${server.port}/x;size=1`, {
       upload: encoder.encode("x"),
     });
     assertEquals(res.status, 53);
@@ -229,23 +229,18 @@ function writtenLines(): { lines: string[]; write: (line: string) => void } {
   return { lines, write: (line) => void lines.push(line) };
 }
 
-async function pollUntil(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert(check(), `timed out waiting for ${what}`);
-}
-
 Deno.test("titan: the token never reaches the error log or the access log (uploads, refusals, malformed parameters)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "titan-test-" });
   const errors = writtenLines();
   const access = writtenLines();
-  const server = await serveHandler(
+  const server = await startServer(
     titanHandler({
       root: dir,
       mount: "/wiki",
       tokens: ["s3cret-token"],
       logger: createLogger(errors, { level: "debug" }),
     }),
-    { accessLog: new AccessLog(access) },
+    { ...HANDLER_TEST, accessLog: new AccessLog(access) },
   );
   const base = `titan://localhost:${server.port}/wiki`;
   try {
@@ -261,9 +256,9 @@ Deno.test("titan: the token never reaches the error log or the access log (uploa
       `${base}/b.gmi;mime=text/plain;token=guessed-token;size=-1`,
     ];
     for (const url of malformed) {
-      assertEquals((await request(server.port, url, { upload: encoder.encode("x") })).status, 59);
+      assertEquals((await fetchUrl(server.port, url, { upload: encoder.encode("x") })).status, 59);
     }
-    await pollUntil(() => access.lines.length === 2 + malformed.length, "the access log");
+    await waitFor(() => access.lines.length === 2 + malformed.length, "the access log");
     const all = [...errors.lines, ...access.lines].join("");
     assertStringIncludes(errors.lines.join(""), "stored 1 bytes");
     assertStringIncludes(errors.lines.join(""), "refused: 59");
@@ -278,8 +273,9 @@ Deno.test("titan: the token never reaches the error log or the access log (uploa
 Deno.test("titan: a CRLF in mime= cannot add a line to the log", async () => {
   const dir = await Deno.makeTempDir({ prefix: "titan-test-" });
   const errors = writtenLines();
-  const server = await serveHandler(
+  const server = await startServer(
     titanHandler({ root: dir, mount: "/wiki", tokens: ["t"], logger: createLogger(errors) }),
+    HANDLER_TEST,
   );
   try {
     const forged = "text/plain\r\n2030-01-01T00:00:00.000Z error forged: disk on fire";

@@ -17,6 +17,7 @@ import {
   formatFingerprint,
   generateCertificate,
   isCurrentlyValid,
+  matchesServerName,
   normalizeFingerprint,
   pemToDer,
   renewCertificate,
@@ -126,4 +127,12 @@ Deno.test("isCurrentlyValid() honours both ends of the validity period", async (
     notBefore: new Date(Date.now() + 86_400_000),
   });
   assert(!isCurrentlyValid(future.info));
+});
+
+Deno.test("matchesServerName() matches exact names and one-label wildcards", () => {
+  assert(matchesServerName("Example.org", "example.ORG"));
+  assert(matchesServerName("*.example.org", "www.example.org"));
+  assert(!matchesServerName("*.example.org", "example.org"));
+  assert(!matchesServerName("*.example.org", "a.b.example.org"));
+  assert(!matchesServerName("example.org", "www.example.org"));
 });

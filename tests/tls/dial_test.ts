@@ -18,7 +18,11 @@ async function readAll(
 
 Deno.test("dial() returns the server's fingerprints before any request byte is written", async () => {
   const bundle = await localhostCertificate();
-  const server = await startTestServer(({ socket }) => void socket.end("20 text/gemini\r\nhi\n"));
+  const received: Uint8Array[] = [];
+  const server = await startTestServer(({ socket, raw }) => {
+    received.push(raw);
+    socket.end("20 text/gemini\r\nhi\n");
+  });
   try {
     const conn = await dial("localhost", { port: server.port });
     assertEquals(conn.peerCertificate.spkiSha256, bundle.info.spkiSha256);
@@ -30,13 +34,14 @@ Deno.test("dial() returns the server's fingerprints before any request byte is w
     assert(conn.tls.version === "TLSv1.3" || conn.tls.version === "TLSv1.2");
     assert(/^TLS_|^ECDHE-/.test(conn.tls.cipher), conn.tls.cipher);
     assert(conn.timing.connectMs >= 0 && conn.timing.tlsMs >= 0);
-    // Give the server time to see bytes, if any had been sent: it must have none.
-    await new Promise((r) => setTimeout(r, 50));
     assertEquals(server.lines, []);
     await conn.write("gemini://localhost/\r\n");
     const body = new TextDecoder().decode(await readAll(conn));
     assertEquals(body, "20 text/gemini\r\nhi\n");
     assertEquals(server.lines, ["gemini://localhost/"]);
+    // Every byte the server received, from the handshake on, is the request: dial() itself
+    // wrote none.
+    assertEquals(received.map((r) => new TextDecoder().decode(r)), ["gemini://localhost/\r\n"]);
     assertEquals(conn.closeNotify, true);
     await conn.close();
   } finally {

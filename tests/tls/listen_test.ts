@@ -14,12 +14,7 @@ import { localhostCertificate } from "../_helpers/tls_server.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { dial, DialError } from "../../lib/tls/dial.ts";
 import { peerPort } from "../_helpers/ports.ts";
-import {
-  listen,
-  type ListenerBackend,
-  matchesServerName,
-  type ServerConnection,
-} from "../../lib/tls/listen.ts";
+import { listen, type ListenerBackend, type ServerConnection } from "../../lib/tls/listen.ts";
 
 async function readAll(conn: { read(): Promise<Uint8Array | null> }): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -391,14 +386,6 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
-
-Deno.test("matchesServerName() matches exact names and one-label wildcards", () => {
-  assert(matchesServerName("Example.org", "example.ORG"));
-  assert(matchesServerName("*.example.org", "www.example.org"));
-  assert(!matchesServerName("*.example.org", "example.org"));
-  assert(!matchesServerName("*.example.org", "a.b.example.org"));
-  assert(!matchesServerName("example.org", "www.example.org"));
 });
 
 async function waitForPort(port: number): Promise<void> {

@@ -21,8 +21,7 @@
 
 import { _readTextIfExists } from "../../files/_read.ts";
 import { join } from "node:path";
-import { _parseTomlFile } from "../../client/_toml.ts";
-import { lineOf } from "../../client/config.ts";
+import { formatTomlPath, parseTomlFile, TomlFileError, tomlLine } from "../../files/toml.ts";
 import type { Paths } from "../../files/paths.ts";
 
 /** The browser's own settings. */
@@ -64,9 +63,8 @@ export function parseBrowseConfig(
 ): BrowseConfig {
   const { text = "", file = "config.toml", name = "browse" } = options;
   const fail = (t: string, key: string, what: string): never => {
-    const line = lineOf(text, t, key);
-    const shown = t === "" ? key : `${t}.${key}`;
-    throw new SyntaxError(`${file}${line ? `:${line}` : ""}: ${shown}: ${what}`);
+    const path = t === "" ? [key] : [...t.split("."), key];
+    throw new TomlFileError(file, tomlLine(text, path), formatTomlPath(path), what);
   };
   const config: BrowseConfig = { handlers: {}, schemes: {} };
   for (const [key, value] of Object.entries(table)) {
@@ -156,10 +154,10 @@ function readOptional(path: string): Promise<string | undefined> {
 export async function loadBrowseConfig(paths: Paths): Promise<BrowseConfig> {
   const text = await readOptional(paths.configFile);
   if (text !== undefined) {
-    const doc = _parseTomlFile(text, paths.configFile);
+    const doc = parseTomlFile(text, paths.configFile);
     if (doc.browse !== undefined) {
       if (!isTable(doc.browse)) {
-        throw new SyntaxError(`${paths.configFile}: browse: must be a table`);
+        throw new TomlFileError(paths.configFile, undefined, "browse", "must be a table");
       }
       return parseBrowseConfig(doc.browse, { text, file: paths.configFile, name: "browse" });
     }
@@ -167,5 +165,5 @@ export async function loadBrowseConfig(paths: Paths): Promise<BrowseConfig> {
   const legacy = join(paths.configDir, "browse.toml");
   const old = await readOptional(legacy);
   if (old === undefined) return { handlers: {}, schemes: {} };
-  return parseBrowseConfig(_parseTomlFile(old, legacy), { text: old, file: legacy, name: "" });
+  return parseBrowseConfig(parseTomlFile(old, legacy), { text: old, file: legacy, name: "" });
 }

@@ -4,9 +4,9 @@
  * proxy_from }]`), with their errors and the --check round trip.
  */
 
-import { assertEquals, assertThrows } from "../_helpers/assert.ts";
-import { ConfigError, formatConfig, parseConfig } from "../../lib/server/config.ts";
-import { serveOptions } from "../../lib/server/site.ts";
+import { assertEquals, assertThrows } from "../../_helpers/assert.ts";
+import { ConfigError, formatConfig, parseConfig } from "../../../lib/server/config/mod.ts";
+import { serveOptions } from "../../../lib/server/site.ts";
 
 const HOST = '[[host]]\nname = "localhost"\n';
 

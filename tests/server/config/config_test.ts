@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../_helpers/assert.ts";
 import { join } from "node:path";
 import {
   ConfigError,
@@ -6,11 +6,11 @@ import {
   parseConfig,
   parseListenAddress,
   parseSize,
-} from "../../lib/server/config.ts";
-import { buildSite, serveOptions } from "../../lib/server/site.ts";
-import { serve } from "../../lib/server/server.ts";
-import { generateCertificate } from "../../lib/tls/certificate.ts";
-import { fetchUrl } from "./_client.ts";
+} from "../../../lib/server/config/mod.ts";
+import { buildSite, serveOptions } from "../../../lib/server/site.ts";
+import { serve } from "../../../lib/server/server.ts";
+import { generateCertificate } from "../../../lib/tls/certificate.ts";
+import { fetchUrl } from "../_harness.ts";
 
 const FULL = `# every key
 listen = ["127.0.0.1:1965", "[::1]:1966"]
@@ -273,7 +273,7 @@ rate_per_second = 0.01
 });
 
 Deno.test("the README's configuration example parses and its tables document every key", async () => {
-  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const readme = await Deno.readTextFile(new URL("../../../README.md", import.meta.url));
   const section = readme.slice(readme.indexOf("### Configuration reference"));
   const toml = /```toml\n([\s\S]*?)```/.exec(section)![1];
   const config = parseConfig(toml, { file: "README.md" });

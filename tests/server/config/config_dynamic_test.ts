@@ -1,5 +1,5 @@
-import { assertEquals } from "../_helpers/assert.ts";
-import { formatConfig, parseConfig } from "../../lib/server/config.ts";
+import { assertEquals } from "../../_helpers/assert.ts";
+import { formatConfig, parseConfig } from "../../../lib/server/config/mod.ts";
 
 const FP = "ab".repeat(32);
 

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
-import { outputWriter } from "../../lib/cli/serve.ts";
+import { outputWriter } from "../../lib/cli/serve_output.ts";
 import type { Output } from "../../lib/cli/io.ts";
 
 /** An output whose writes wait until `release()`, recording what it was given. */

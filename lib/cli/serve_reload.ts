@@ -1,0 +1,92 @@
+/**
+ * Reloading `gemini serve` on request (SIGHUP): the configuration is read and checked again
+ * and put into service for new connections; a failed reload keeps the running one.
+ *
+ * @module
+ */
+
+import type { ServerConfig } from "../server/config/mod.ts";
+import type { Logger } from "../server/logger.ts";
+import { checkSiteFiles, siteCertificates } from "../server/site.ts";
+import { loadConfig } from "./serve_config.ts";
+
+/** How {@linkcode reloadUntilStopped} reloads. */
+export interface ReloadOptions {
+  values: Record<string, unknown>;
+  positionals: string[];
+  /** The configuration running at the start. */
+  config: ServerConfig;
+  certificateDir: string;
+  logger: Logger;
+  stop: AbortSignal;
+  reload?: EventTarget;
+  /**
+   * Puts a new, validated configuration into service (throws to keep the running one);
+   * returns extra fields for the "configuration reloaded" log line.
+   */
+  apply(next: ServerConfig): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Waits until `stop` aborts. On each `reload` event (one at a time) it loads the
+ * configuration again, checks its files, generates missing certificates and hands it to
+ * `apply`; it logs the outcome and warns of changes that need a restart. A failed reload is
+ * logged and the running configuration kept. Returns once the last reload has finished.
+ */
+export async function reloadUntilStopped(options: ReloadOptions): Promise<void> {
+  const { logger } = options;
+  let running = options.config;
+  let reloading = Promise.resolve();
+  const onReload = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadConfig(options.values, options.positionals);
+        await checkSiteFiles(next);
+        const { generated } = await siteCertificates(next, options.certificateDir);
+        const fields = await options.apply(next);
+        const restartNeeded = restartOnlyChanges(running, next);
+        running = next;
+        logger.info("configuration reloaded", {
+          hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
+          generated: generated.join(",") || undefined,
+          ...fields,
+        });
+        for (const what of restartNeeded) {
+          logger.warn("this change needs a restart to apply", { setting: what });
+        }
+      } catch (error) {
+        logger.error("reload failed; keeping the running configuration", {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+  };
+  options.reload?.addEventListener("reload", onReload);
+  await new Promise<void>((resolve) => {
+    if (options.stop.aborted) resolve();
+    options.stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  options.reload?.removeEventListener("reload", onReload);
+  await reloading;
+}
+
+/** Settings that a running server cannot change (they need a restart). */
+function restartOnlyChanges(
+  old: ServerConfig,
+  next: ServerConfig,
+): string[] {
+  const changed: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(old.listen, next.listen)) changed.push("listen");
+  if (old.publicPort !== next.publicPort) changed.push("public_port");
+  if (old.backend !== next.backend) changed.push("backend");
+  if (old.workers !== next.workers) changed.push("workers");
+  if (!same(old.limits, next.limits)) changed.push("limits");
+  if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
+    changed.push("log_format/log_ip");
+  }
+  if (
+    old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout
+  ) changed.push("request_timeout/response_timeout");
+  return changed;
+}
