@@ -6,7 +6,7 @@
  * @module
  */
 
-import { _concatBytes } from "../client/_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { openIdentityStore, PASSPHRASE_ENV } from "../client/identities.ts";
@@ -66,7 +66,7 @@ export async function namedIdentity(identities: IdentityStore, name: string): Pr
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream) chunks.push(chunk);
-  return _concatBytes(chunks);
+  return concatBytes(chunks);
 }
 
 /** The `--json` report of an upload's answer. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _concatBytes } from "./_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import type { MediaType } from "../protocol/mime.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
@@ -246,7 +246,7 @@ export class _Response implements GeminiResponse {
       chunks.push(value);
     }
     if (chunks.length === 1) return chunks[0];
-    return _concatBytes(chunks);
+    return concatBytes(chunks);
   }
 
   async text(): Promise<string> {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { _concatBytes } from "./_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import net from "node:net";
 import mime from "mime-types";
 import {
@@ -228,7 +228,7 @@ export async function fetchGopher(
     } finally {
       socket.destroy();
     }
-    const text = new TextDecoder().decode(_concatBytes(chunks));
+    const text = new TextDecoder().decode(concatBytes(chunks));
     if (type === "0") {
       const meta = "text/plain; charset=utf-8";
       return {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { _concatBytes } from "./_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import { type ClientIdentity, dial, DialError } from "../tls/dial.ts";
 import { formatTitanUrl } from "../protocol/titan.ts";
@@ -120,7 +120,7 @@ export async function titanUpload(
       if (chunk === null) break;
       chunks.push(chunk);
     }
-    const all = _concatBytes(chunks);
+    const all = concatBytes(chunks);
     const lf = all.indexOf(10);
     if (lf < 0) {
       if (options.signal?.aborted) throw new ClientError("aborted", "Upload aborted");

@@ -4,7 +4,7 @@
  * line (or the raw first bytes) and does whatever the test needs.
  */
 
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { type CertificateBundle, generateCertificate } from "../../lib/tls/certificate.ts";
@@ -103,7 +103,7 @@ export async function startTestServer(
       const onData = (chunk: Uint8Array): void => {
         chunks.push(chunk);
         size += chunk.length;
-        const all = _concatBytes(chunks);
+        const all = concatBytes(chunks);
         const lf = all.indexOf(10);
         if (lf < 0 && size < 65536) return;
         socket.off("data", onData);

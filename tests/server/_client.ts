@@ -5,7 +5,7 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import { dial, type DialOptions } from "../../lib/tls/dial.ts";
 import type { CertificateInfo } from "../../lib/tls/certificate.ts";
 
@@ -50,7 +50,7 @@ export async function rawRequest(
       chunks.push(chunk);
       size += chunk.length;
     }
-    const all = _concatBytes(chunks);
+    const all = concatBytes(chunks);
     const crlf = findCrlf(all);
     const header = crlf < 0 ? "" : new TextDecoder().decode(all.subarray(0, crlf));
     const body = crlf < 0 ? new Uint8Array() : all.subarray(crlf + 2);
