@@ -13,7 +13,7 @@ import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.t
 import type { CliIo } from "./io.ts";
 import { Client } from "../client/client.ts";
 import { _Response } from "../client/_response.ts";
-import { _checkUrlText } from "../client/_url.ts";
+import { checkUrlText } from "../client/url_text.ts";
 import { loadClientConfig } from "../client/config.ts";
 import { openIdentityStore, PASSPHRASE_ENV } from "../client/identities.ts";
 import { openKnownHosts } from "../client/known_hosts.ts";
@@ -340,7 +340,7 @@ function noFetchMessage(scheme: string, text: string): string {
  */
 function classifyTarget(text: string): Target {
   try {
-    _checkUrlText(text);
+    checkUrlText(text);
   } catch (error) {
     throw new UsageError(`gemini get: ${(error as Error).message}`, { cause: error });
   }

@@ -20,7 +20,7 @@ import { type ClientConnection, dial, DialError } from "../tls/dial.ts";
 import { _checkCharset, _Response, type _ResponseInit } from "./_response.ts";
 import { _defaultIdentities, _defaultKnownHosts } from "./_defaults.ts";
 import { decryptKey, PassphraseError } from "./identities.ts";
-import { _checkUrlText } from "./_url.ts";
+import { checkUrlText } from "./url_text.ts";
 import { checkServerCertificate } from "./server_certificate.ts";
 import { assessTrust } from "./trust.ts";
 import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_RETRIES, planRetry } from "./retry.ts";
@@ -433,7 +433,7 @@ export class Client {
   }
 
   #parse(url: string | URL): URL {
-    if (typeof url === "string") _checkUrlText(url);
+    if (typeof url === "string") checkUrlText(url);
     try {
       return normalizeUrl(url);
     } catch (cause) {
