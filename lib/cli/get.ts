@@ -12,7 +12,7 @@
 import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { Client } from "../client/client.ts";
-import { _Response } from "../client/_response.ts";
+import { localResponse } from "../client/local_response.ts";
 import { checkUrlText } from "../client/url_text.ts";
 import { loadClientConfig } from "../client/config.ts";
 import { openIdentityStore, PASSPHRASE_ENV } from "../client/identities.ts";
@@ -371,15 +371,12 @@ function dataResponse(text: string): GeminiResponse {
   } catch (error) {
     throw new UsageError(`gemini get: ${errorMessage(error)}`, { cause: error });
   }
-  return new _Response({
+  return localResponse({
     url: new URL(text),
     status: 20,
     meta: data.mediaType,
     mediaType,
-    redirects: [],
-    startedAt: performance.now(),
-    timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0, totalMs: 0 },
-    head: data.bytes,
+    body: data.bytes,
   });
 }
 
