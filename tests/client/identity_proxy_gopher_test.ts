@@ -249,11 +249,12 @@ Deno.test("Client uses the file identity store by scope", async () => {
 // ---------------------------------------------------------------------------------------
 // proxies
 
-Deno.test("Client refuses http(s) without a proxy and names --proxy", async () => {
+Deno.test("Client refuses http(s) without a proxy and says to name one (no CLI flag)", async () => {
   for (const url of ["https://example.org/", "http://example.org/x"]) {
     const error = await assertRejects(() => client().fetch(url), ClientError);
     assertEquals(error.code, "unsupported-scheme");
-    assertStringIncludes(error.message, "--proxy");
+    assertStringIncludes(error.message, "name a Gemini proxy for it");
+    assertEquals(error.message.includes("--"), false, error.message);
   }
 });
 
@@ -323,7 +324,7 @@ Deno.test("Client refuses gopher unless allowed or the onInsecure hook says yes"
     const url = `gopher://127.0.0.1:${gopher.port}/`;
     const error = await assertRejects(() => client().fetch(url), ClientError);
     assertEquals(error.code, "insecure-refused");
-    assertStringIncludes(error.message, "--allow-gopher");
+    assertEquals(error.message, `${url} is gopher, which is not encrypted`);
     assertEquals(gopher.selectors, []);
     const asked: string[] = [];
     const response = await client({
