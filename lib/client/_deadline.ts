@@ -17,8 +17,11 @@ export interface _Limits {
   signal?: AbortSignal;
   /** The error when the deadline passes first. */
   timeout(): ClientError;
-  /** The error when `signal` aborts first (or had aborted before the wait). */
-  aborted(): ClientError;
+  /**
+   * The error when `signal` aborts first (or had aborted before the wait). Default: the
+   * signal's reason.
+   */
+  aborted?(): ClientError;
 }
 
 /**
@@ -28,7 +31,8 @@ export interface _Limits {
  */
 export async function _within<T>(start: () => Promise<T>, limits: _Limits): Promise<T> {
   const { signal } = limits;
-  if (signal?.aborted) throw limits.aborted();
+  const aborted = (): unknown => limits.aborted?.() ?? signal?.reason;
+  if (signal?.aborted) throw aborted();
   const promise = start();
   // A wait refused at once never looks at the promise: its failure is not unhandled then.
   promise.catch(() => {});
@@ -36,7 +40,7 @@ export async function _within<T>(start: () => Promise<T>, limits: _Limits): Prom
     return await withDeadline(promise, { at: limits.at, signal });
   } catch (error) {
     if (error instanceof DeadlineError) throw limits.timeout();
-    if (signal?.aborted && error === signal.reason) throw limits.aborted();
+    if (signal?.aborted && error === signal.reason) throw aborted();
     throw error;
   }
 }
