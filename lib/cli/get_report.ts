@@ -20,6 +20,7 @@ import {
   type TrustReport,
 } from "../client/types.ts";
 import { UsageError } from "./args.ts";
+import { clientErrorMessage } from "./get_hints.ts";
 
 /**
  * Every `error.code` of `gemini get`, with what it means. Exit status 1 always comes with
@@ -171,8 +172,12 @@ export function errorCode(error: unknown): GetErrorCode {
   return "internal";
 }
 
-/** The message of `error` for the report. */
+/**
+ * The message of `error` for the report and stderr: a client error's message with the
+ * advice of `get` for its code (the flag that changes the outcome, see `get_hints.ts`).
+ */
 export function errorMessage(error: unknown): string {
+  if (error instanceof ClientError) return clientErrorMessage(error);
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -6,17 +6,23 @@
  * @module
  */
 
-import { _concatBytes } from "../client/_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { openIdentityStore, PASSPHRASE_ENV } from "../client/identities.ts";
 import { openKnownHosts } from "../client/known_hosts.ts";
-import type { Identity, IdentityStore, TofuMode, TrustReport } from "../client/types.ts";
+import type {
+  ClientWarning,
+  Identity,
+  IdentityStore,
+  TofuMode,
+  TrustReport,
+} from "../client/types.ts";
 import { resolvePaths } from "../files/paths.ts";
 import { parseMediaType } from "../protocol/mime.ts";
 import { statusText } from "../protocol/status.ts";
 import { formatTitanUrl } from "../protocol/titan.ts";
-import { assessTrust } from "../client/trust.ts";
+import { tofuTrust } from "../client/trust.ts";
 import { checkServerCertificate } from "../client/server_certificate.ts";
 import { titanUpload, type TitanUploadResult } from "../client/titan.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
@@ -32,6 +38,7 @@ import {
   responseReport,
   trustJson,
 } from "./get_report.ts";
+import { warningMessage } from "./get_hints.ts";
 import { normalizeStatus } from "../protocol/status.ts";
 
 /** Bodies larger than this are left out of `--json` unless they are text. */
@@ -66,7 +73,7 @@ export async function namedIdentity(identities: IdentityStore, name: string): Pr
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream) chunks.push(chunk);
-  return _concatBytes(chunks);
+  return concatBytes(chunks);
 }
 
 /** The `--json` report of an upload's answer. */
@@ -108,6 +115,18 @@ function uploadReport(
   return report;
 }
 
+/** What an upload sends, from the command line. */
+interface UploadRequest {
+  /** The titan:// URL. */
+  target: string;
+  /** The file to send, `-` for stdin. */
+  source: string;
+  /** `--mime`. */
+  mime?: string;
+  /** `--token`. */
+  token?: string;
+}
+
 /** Runs `gemini get --upload FILE titan://...` and returns the exit code. */
 export async function upload(
   target: string,
@@ -118,45 +137,79 @@ export async function upload(
   if (!/^titan:\/\//i.test(target)) {
     throw new UsageError(`gemini get: --upload needs a titan:// URL, got "${target}"`);
   }
-  const source = values.upload as string;
-  const tofu = (values.tofu as TofuMode | undefined) ?? undefined;
-  const mime = values.mime as string | undefined;
-  const token = values.token as string | undefined;
-  const json = values.json === true;
-  if (values["dry-run"]) {
-    const size = source === "-" ? 0 : (await Deno.stat(source)).size;
-    await io.stdout.write(`${formatTitanUrl(target, { size, mime, token })}\r\n`);
-    await io.stderr.write(
-      `gemini get: would send the line above and ${size} bytes; nothing was sent\n`,
-    );
-    return 0;
-  }
+  const request: UploadRequest = {
+    target,
+    source: values.upload as string,
+    mime: values.mime as string | undefined,
+    token: values.token as string | undefined,
+  };
+  if (values["dry-run"]) return await dryRunUpload(request, io);
   const fail = async (error: unknown, report: GetReport): Promise<number> => {
     await io.stderr.write(`gemini get: ${errorMessage(error)}\n`);
-    if (json) await io.stdout.write(formatReport(report));
+    if (values.json === true) await io.stdout.write(formatReport(report));
     return 1;
   };
   let data: Uint8Array;
   try {
-    data = source === "-" ? await readAll(io.stdin) : await Deno.readFile(source);
+    data = request.source === "-" ? await readAll(io.stdin) : await Deno.readFile(request.source);
   } catch (error) {
-    const wrapped = new Error(`Cannot read ${source}: ${errorMessage(error)}`, { cause: error });
+    const message = `Cannot read ${request.source}: ${errorMessage(error)}`;
+    const wrapped = new Error(message, { cause: error });
     return await fail(wrapped, failureReport(wrapped, target));
   }
+  const sent = await send(request, data, { values, io, timeout });
+  if ("error" in sent) return await fail(sent.error, sent.report);
+  return await printAnswer(request, sent, values, io);
+}
+
+/** `--dry-run` of an upload: the request line on stdout, its size on stderr. */
+async function dryRunUpload(request: UploadRequest, io: CliIo): Promise<number> {
+  const { target, source, mime, token } = request;
+  const size = source === "-" ? 0 : (await Deno.stat(source)).size;
+  await io.stdout.write(`${formatTitanUrl(target, { size, mime, token })}\r\n`);
+  await io.stderr.write(
+    `gemini get: would send the line above and ${size} bytes; nothing was sent\n`,
+  );
+  return 0;
+}
+
+/** What sending gave: the answer and the trust check, or the failure and its report. */
+type Sent =
+  | { result: TitanUploadResult; trust: TrustReport | undefined }
+  | { error: unknown; report: GetReport };
+
+/**
+ * Sends `data`, with the identity named or scoped for the URL, after checking the server's
+ * certificate like a fetch does (dates and names, then trust on first use).
+ */
+async function send(
+  request: UploadRequest,
+  data: Uint8Array,
+  run: { values: Record<string, unknown>; io: CliIo; timeout: number | undefined },
+): Promise<Sent> {
+  const { values, io, timeout } = run;
+  const tofu = values.tofu as TofuMode | undefined;
   const paths = resolvePaths((name) => io.env(name));
   const identities = openIdentityStore(paths);
   const identity = typeof values.identity === "string"
     ? await namedIdentity(identities, values.identity)
     // Titan URLs use the identity of the same gemini:// URL.
-    : await identities.forUrl(new URL(target.replace(/^titan:/i, "gemini:")));
-  const knownHosts = openKnownHosts(paths);
+    : await identities.forUrl(new URL(request.target.replace(/^titan:/i, "gemini:")));
+  const hooks = {
+    onWarning: (message: string, warning?: ClientWarning) =>
+      void io.stderr.write(`gemini get: warning: ${warningMessage(message, warning)}\n`),
+  };
+  const trustServer = tofuTrust(openKnownHosts(paths), {
+    mode: tofu,
+    trustNew: values["trust-new"] === true,
+    hooks,
+  });
   let trust: TrustReport | undefined;
   let presented: CertificateInfo | undefined;
-  let result: TitanUploadResult;
   try {
-    result = await titanUpload(target, data, {
-      mime,
-      token,
+    const result = await titanUpload(request.target, data, {
+      mime: request.mime,
+      token: request.token,
       identity: identity
         ? { cert: identity.cert, key: identity.key, passphrase: io.env(PASSPHRASE_ENV) }
         : undefined,
@@ -164,29 +217,34 @@ export async function upload(
       timeoutMs: timeout === undefined ? undefined : Math.max(timeout * 1000, 60_000),
       checkServer: async (certificate, host, port) => {
         presented = certificate;
-        const hooks = {
-          onWarning: (message: string) => void io.stderr.write(`gemini get: warning: ${message}\n`),
-        };
         await checkServerCertificate(host, port, certificate, { mode: tofu, hooks });
-        trust = await assessTrust(knownHosts, host, port, certificate, {
-          mode: tofu,
-          trustNew: values["trust-new"] === true,
-          hooks,
-        });
+        const url = new URL(request.target);
+        trust = await trustServer({ url, host, port, certificate });
       },
     });
+    return { result, trust };
   } catch (error) {
-    const report = failureReport(error, target);
+    const report = failureReport(error, request.target);
     report.certificate ??= certificateJson(presented);
     if (trust && !report.trust) report.trust = trustJson(trust, presented);
     report.error = { code: errorCode(error), message: errorMessage(error) };
-    return await fail(error, report);
+    return { error, report };
   }
+}
+
+/** Prints the answer to an upload (`--json`, `-i`, `-I` or plain) and returns the exit code. */
+async function printAnswer(
+  request: UploadRequest,
+  sent: { result: TitanUploadResult; trust: TrustReport | undefined },
+  values: Record<string, unknown>,
+  io: CliIo,
+): Promise<number> {
+  const { result } = sent;
   const kind = Math.floor(result.status / 10);
   // A 3x is the usual answer to a successful Titan upload (it points to the new page).
   const exit = kind === 3 ? 0 : exitCodeFor(result.status);
-  if (json) {
-    await io.stdout.write(formatReport(uploadReport(result, trust)));
+  if (values.json) {
+    await io.stdout.write(formatReport(uploadReport(result, sent.trust)));
     return exit;
   }
   const header = result.meta === ""
@@ -203,7 +261,7 @@ export async function upload(
   }
   if (!values.include && !values.head) {
     await io.stderr.write(
-      `gemini get: upload to ${target}: ${result.status} ${statusText(result.status)}` +
+      `gemini get: upload to ${request.target}: ${result.status} ${statusText(result.status)}` +
         `${result.meta ? `: ${safeForTerminal(result.meta)}` : ""}\n`,
     );
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _concatBytes } from "../client/_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 
 /** Something a subcommand can write text or bytes to. */
 export interface Output {
@@ -139,7 +139,7 @@ export interface CapturedOutput extends Output {
 export function captureOutput(isTerminal = false): CapturedOutput {
   const chunks: Uint8Array[] = [];
   const encoder = new TextEncoder();
-  const bytes = (): Uint8Array => _concatBytes(chunks);
+  const bytes = (): Uint8Array => concatBytes(chunks);
   return {
     isTerminal,
     write(data: string | Uint8Array): Promise<void> {

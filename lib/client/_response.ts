@@ -5,12 +5,14 @@
  * @module
  */
 
-import { _concatBytes } from "./_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
+import { _within } from "./_deadline.ts";
 import type { MediaType } from "../protocol/mime.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
 import {
   ClientError,
+  type ClientHooks,
   type GeminiResponse,
   type ResponseTiming,
   type RetryReport,
@@ -58,7 +60,7 @@ export interface _ResponseInit extends
   /** Abort signal of the fetch. */
   signal?: AbortSignal;
   /** Told when the body ended without close_notify. */
-  onWarning?: (message: string) => void;
+  onWarning?: ClientHooks["onWarning"];
 }
 
 /**
@@ -72,8 +74,7 @@ export function _decode(bytes: Uint8Array, label: string | undefined, url?: URL)
   } catch (cause) {
     throw new ClientError(
       "charset",
-      `Unknown charset "${label}" in the media type${url ? ` of ${url.href}` : ""}; ` +
-        "use --raw to get the bytes as sent",
+      `Unknown charset "${label}" in the media type${url ? ` of ${url.href}` : ""}`,
       { cause },
     );
   }
@@ -85,11 +86,54 @@ export function _checkCharset(label: string | undefined, url?: URL): void {
   if (label !== undefined) _decode(new Uint8Array(), label, url);
 }
 
-function timeoutError(ms: number, url: URL): ClientError {
-  return new ClientError(
-    "timeout",
-    `No body data from ${url.host} for ${ms} ms (idle timeout); the response is incomplete`,
-  );
+/**
+ * A body source read chunk by chunk: first the bytes that came with the header, then the
+ * source's, each within the idle timeout; released once, whatever ends the body.
+ */
+class BodyReader {
+  readonly #init: _ResponseInit;
+  readonly #source: _BodySource;
+  #head: Uint8Array | undefined;
+  #released = false;
+
+  constructor(init: _ResponseInit, source: _BodySource) {
+    this.#init = init;
+    this.#source = source;
+    this.#head = init.head && init.head.length > 0 ? init.head : undefined;
+  }
+
+  /** The next chunk, `null` at the end. */
+  next(): Promise<Uint8Array | null> {
+    const head = this.#head;
+    if (head) {
+      this.#head = undefined;
+      return Promise.resolve(head);
+    }
+    const { url, signal } = this.#init;
+    const idle = this.#init.idleTimeoutMs ?? 60_000;
+    return _within(() => this.#source.read(), {
+      at: Date.now() + idle,
+      signal,
+      timeout: () =>
+        new ClientError(
+          "timeout",
+          `No body data from ${url.host} for ${idle} ms (idle timeout); the response is incomplete`,
+        ),
+      aborted: () => new ClientError("aborted", `Fetch of ${url.href} aborted`),
+    });
+  }
+
+  /** After the end: whether the peer ended with TLS close_notify. */
+  closeNotify(): boolean {
+    return this.#source.closeNotify() ?? false;
+  }
+
+  /** Releases the connection (once; later calls do nothing). */
+  release(error: boolean): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#source.release(error);
+  }
 }
 
 /** The response handed to callers. */
@@ -107,10 +151,12 @@ export class _Response implements GeminiResponse {
   readonly identity?: string;
   readonly timing: ResponseTiming;
   readonly body: ReadableStream<Uint8Array>;
+  readonly #init: _ResponseInit;
   #closeNotify: boolean | undefined;
   #bodyBytes = 0;
 
   constructor(init: _ResponseInit) {
+    this.#init = init;
     this.url = init.url;
     this.status = init.status;
     this.meta = init.meta;
@@ -123,7 +169,9 @@ export class _Response implements GeminiResponse {
     if (init.retries) this.retries = init.retries;
     if (init.identity) this.identity = init.identity;
     this.timing = init.timing;
-    this.body = this.#stream(init);
+    this.body = init.source
+      ? this.#streamFrom(new BodyReader(init, init.source))
+      : this.#heldBody(init.head);
   }
 
   get closeNotify(): boolean | undefined {
@@ -134,107 +182,90 @@ export class _Response implements GeminiResponse {
     return this.#bodyBytes;
   }
 
-  #stream(init: _ResponseInit): ReadableStream<Uint8Array> {
-    const source = init.source;
-    const finish = (): void => {
-      this.timing.totalMs = performance.now() - init.startedAt;
-    };
-    if (!source) {
-      this.#closeNotify = true;
-      return new ReadableStream({
-        start: (controller): void => {
-          if (init.head && init.head.length > 0) {
-            this.#bodyBytes = init.head.length;
-            controller.enqueue(init.head);
-          }
-          finish();
-          controller.close();
-        },
-      });
-    }
-    let head = init.head && init.head.length > 0 ? init.head : undefined;
-    let released = false;
-    const release = (error: boolean): void => {
-      if (released) return;
-      released = true;
-      source.release(error);
-    };
-    const limit = init.maxBodyBytes ?? Infinity;
-    const idle = init.idleTimeoutMs ?? 60_000;
-    const tooLarge = (): ClientError =>
-      new ClientError(
-        "too-large",
-        `The body of ${init.url.href} exceeds the limit of ${limit} bytes (--max-size)`,
-      );
-    const next = (): Promise<Uint8Array | null> => {
-      if (init.signal?.aborted) {
-        return Promise.reject(new ClientError("aborted", `Fetch of ${init.url.href} aborted`));
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let onAbort: (() => void) | undefined;
-      const guard = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(timeoutError(idle, init.url)), idle);
-        onAbort = (): void =>
-          reject(new ClientError("aborted", `Fetch of ${init.url.href} aborted`));
-        init.signal?.addEventListener("abort", onAbort, { once: true });
-      });
-      return Promise.race([source.read(), guard]).finally(() => {
-        clearTimeout(timer);
-        if (onAbort) init.signal?.removeEventListener("abort", onAbort);
-      });
-    };
+  /** `totalMs` from the start of the fetch to now (the end of the body). */
+  #finish(): void {
+    this.timing.totalMs = performance.now() - this.#init.startedAt;
+  }
+
+  /** A body that is all in memory already (or empty): it cannot be cut short. */
+  #heldBody(head: Uint8Array | undefined): ReadableStream<Uint8Array> {
+    this.#closeNotify = true;
+    return new ReadableStream({
+      start: (controller): void => {
+        if (head && head.length > 0) {
+          this.#bodyBytes = head.length;
+          controller.enqueue(head);
+        }
+        this.#finish();
+        controller.close();
+      },
+    });
+  }
+
+  /** A body read from `reader` as the consumer pulls, one chunk at a time. */
+  #streamFrom(reader: BodyReader): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       pull: async (controller): Promise<void> => {
         try {
-          let chunk: Uint8Array | null;
-          if (head) {
-            chunk = head;
-            head = undefined;
-          } else {
-            chunk = await next();
-          }
-          if (chunk === null) {
-            this.#closeNotify = source.closeNotify() ?? false;
-            if (!this.#closeNotify) {
-              init.onWarning?.(
-                `${init.url.href}: the server closed the connection without TLS close_notify; ` +
-                  `the body (${this.#bodyBytes} bytes) may be truncated`,
-              );
-            }
-            finish();
-            release(false);
-            controller.close();
-            return;
-          }
-          if (this.#bodyBytes + chunk.length > limit) {
-            const room = limit - this.#bodyBytes;
-            if (room > 0) {
-              this.#bodyBytes += room;
-              controller.enqueue(chunk.slice(0, room));
-            }
-            throw tooLarge();
-          }
-          this.#bodyBytes += chunk.length;
-          controller.enqueue(chunk);
+          const chunk = await reader.next();
+          if (chunk === null) this.#end(reader, controller);
+          else this.#enqueue(chunk, controller);
         } catch (error) {
-          finish();
-          release(true);
-          controller.error(
-            error instanceof ClientError ? error : new ClientError(
-              "network",
-              `Reading the body of ${init.url.href} failed: ${
-                error instanceof Error ? error.message : String(error)
-              }`,
-              { cause: error },
-            ),
-          );
+          this.#finish();
+          reader.release(true);
+          controller.error(this.#readFailure(error));
         }
       },
       cancel: (): void => {
-        finish();
-        release(true);
+        this.#finish();
+        reader.release(true);
       },
     }, { highWaterMark: 0 });
+  }
+
+  /** The end of the body: close_notify (or a warning that it is missing), then release. */
+  #end(reader: BodyReader, controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#closeNotify = reader.closeNotify();
+    if (!this.#closeNotify) {
+      this.#init.onWarning?.(
+        `${this.url.href}: the server closed the connection without TLS close_notify; ` +
+          `the body (${this.#bodyBytes} bytes) may be truncated`,
+        { code: "truncated" },
+      );
+    }
+    this.#finish();
+    reader.release(false);
+    controller.close();
+  }
+
+  /** Passes `chunk` on, up to the size limit; past it, what fits and a `too-large` error. */
+  #enqueue(chunk: Uint8Array, controller: ReadableStreamDefaultController<Uint8Array>): void {
+    const limit = this.#init.maxBodyBytes ?? Infinity;
+    if (this.#bodyBytes + chunk.length > limit) {
+      const room = limit - this.#bodyBytes;
+      if (room > 0) {
+        this.#bodyBytes += room;
+        controller.enqueue(chunk.slice(0, room));
+      }
+      throw new ClientError(
+        "too-large",
+        `The body of ${this.url.href} exceeds the limit of ${limit} bytes`,
+      );
+    }
+    this.#bodyBytes += chunk.length;
+    controller.enqueue(chunk);
+  }
+
+  /** A failure while reading the body, as a {@linkcode ClientError}. */
+  #readFailure(error: unknown): ClientError {
+    if (error instanceof ClientError) return error;
+    return new ClientError(
+      "network",
+      `Reading the body of ${this.url.href} failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
   }
 
   async bytes(): Promise<Uint8Array> {
@@ -246,7 +277,7 @@ export class _Response implements GeminiResponse {
       chunks.push(value);
     }
     if (chunks.length === 1) return chunks[0];
-    return _concatBytes(chunks);
+    return concatBytes(chunks);
   }
 
   async text(): Promise<string> {

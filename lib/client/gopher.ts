@@ -7,7 +7,7 @@
  * @module
  */
 
-import { _concatBytes } from "./_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import net from "node:net";
 import mime from "mime-types";
 import {
@@ -18,6 +18,7 @@ import {
   parseGopherUrl,
 } from "../protocol/gopher.ts";
 import { type MediaType, parseMediaType } from "../protocol/mime.ts";
+import { _within } from "./_deadline.ts";
 import type { _BodySource } from "./_response.ts";
 import { ClientError } from "./types.ts";
 
@@ -85,23 +86,16 @@ class SocketReader {
     });
   }
 
+  /** The next chunk (`null` at the end), within `timeoutMs`; `what` names the peer. */
   async read(timeoutMs: number, what: string): Promise<Uint8Array | null> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      while (this.#chunks.length === 0) {
-        if (this.#error) throw this.#error;
-        if (this.#ended) return null;
-        await new Promise<void>((resolve, reject) => {
-          this.#waiter = resolve;
-          timer = setTimeout(
-            () => reject(new ClientError("timeout", `No data from ${what} for ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        });
-        clearTimeout(timer);
-      }
-    } finally {
-      clearTimeout(timer);
+    const limits = {
+      at: Date.now() + timeoutMs,
+      timeout: () => new ClientError("timeout", `No data from ${what} for ${timeoutMs} ms`),
+    };
+    while (this.#chunks.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await _within(() => new Promise<void>((resolve) => this.#waiter = resolve), limits);
     }
     const chunk = this.#chunks.shift()!;
     if (this.#chunks.length < 4) this.socket.resume();
@@ -109,40 +103,37 @@ class SocketReader {
   }
 }
 
-function connect(
+/** A TCP connection to `host`:`port` within `timeoutMs`, unless `signal` aborts first. */
+async function connect(
   host: string,
   port: number,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const fail = (error: ClientError): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      socket.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(
-      () => fail(new ClientError("timeout", `Timed out connecting to ${host}:${port}`)),
-      timeoutMs,
-    );
-    const onAbort = (): void =>
-      fail(new ClientError("aborted", `Connection to ${host}:${port} aborted`));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    socket.once("error", (error: Error) =>
-      fail(
-        new ClientError("network", `Cannot connect to ${host}:${port}: ${error.message}`, {
-          cause: error,
-        }),
-      ));
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      socket.removeAllListeners("error");
-      resolve(socket);
+  let socket: net.Socket | undefined;
+  try {
+    await _within(() =>
+      new Promise<void>((resolve, reject) => {
+        socket = net.connect({ host, port });
+        socket.once("error", (error: Error) =>
+          reject(
+            new ClientError("network", `Cannot connect to ${host}:${port}: ${error.message}`, {
+              cause: error,
+            }),
+          ));
+        socket.once("connect", () => resolve());
+      }), {
+      at: Date.now() + timeoutMs,
+      signal,
+      timeout: () => new ClientError("timeout", `Timed out connecting to ${host}:${port}`),
+      aborted: () => new ClientError("aborted", `Connection to ${host}:${port} aborted`),
     });
-  });
+  } catch (error) {
+    socket?.destroy();
+    throw error;
+  }
+  socket!.removeAllListeners("error");
+  return socket!;
 }
 
 /** Removes the lone `.` terminator line and undoes dot-stuffing of a gopher text file. */
@@ -194,10 +185,13 @@ export async function fetchGopher(
   }
   const started = performance.now();
   const socket = await connect(host, port, options.connectTimeoutMs ?? 10_000, options.signal);
-  const connectMs = performance.now() - started;
-  const reader = new SocketReader(socket);
-  const wait = options.headerTimeoutMs ?? 30_000;
-  const what = `${host}:${port}`;
+  const item: Item = {
+    reader: new SocketReader(socket),
+    wait: options.headerTimeoutMs ?? 30_000,
+    what: `${host}:${port}`,
+    sentAt: 0,
+    timing: { connectMs: performance.now() - started, tlsMs: 0, firstByteMs: 0 },
+  };
   try {
     socket.write(formatGopherRequest(selector, search));
   } catch (cause) {
@@ -206,68 +200,83 @@ export async function fetchGopher(
       cause,
     });
   }
-  const sentAt = performance.now();
-  const timing = { connectMs, tlsMs: 0, firstByteMs: 0 };
+  item.sentAt = performance.now();
   if (type === "1" || type === "7" || type === "0") {
-    const limit = Math.min(options.maxBodyBytes ?? TEXT_LIMIT, TEXT_LIMIT);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    try {
-      for (
-        let chunk = await reader.read(wait, what);
-        chunk;
-        chunk = await reader.read(wait, what)
-      ) {
-        if (size === 0) timing.firstByteMs = performance.now() - sentAt;
-        size += chunk.length;
-        if (size > limit) {
-          throw new ClientError("too-large", `The gopher item ${url.href} exceeds ${limit} bytes`);
-        }
-        chunks.push(chunk);
-      }
-    } finally {
-      socket.destroy();
-    }
-    const text = new TextDecoder().decode(_concatBytes(chunks));
-    if (type === "0") {
-      const meta = "text/plain; charset=utf-8";
-      return {
-        status: 20,
-        meta,
-        mediaType: parseMediaType(meta),
-        timing,
-        head: new TextEncoder().encode(unstuffText(text)),
-      };
-    }
-    const gemtext = gopherMenuToGemtext(parseGopherMenu(text), { host, port });
-    const meta = "text/gemini; charset=utf-8";
-    return {
-      status: 20,
-      meta,
-      mediaType: parseMediaType(meta),
-      timing,
-      head: new TextEncoder().encode(gemtext),
-    };
+    const text = await readText(url, item, options.maxBodyBytes);
+    return type === "0" ? document("text/plain; charset=utf-8", unstuffText(text), item) : document(
+      "text/gemini; charset=utf-8",
+      gopherMenuToGemtext(parseGopherMenu(text), { host, port }),
+      item,
+    );
   }
-  const meta = binaryMediaType(type, selector);
-  let first: Uint8Array | null;
+  return await streamItem(binaryMediaType(type, selector), item);
+}
+
+/** One gopher item on its way: the socket's reader and the timings so far. */
+interface Item {
+  reader: SocketReader;
+  /** Time allowed for each chunk, ms. */
+  wait: number;
+  /** `host:port`, for messages. */
+  what: string;
+  /** When the selector was sent (`performance.now()`). */
+  sentAt: number;
+  timing: GopherResult["timing"];
+}
+
+/** The whole of a menu or text item, as UTF-8 text (at most 16 MiB, or `maxBodyBytes`). */
+async function readText(url: URL, item: Item, maxBodyBytes?: number): Promise<string> {
+  const { reader, wait, what } = item;
+  const limit = Math.min(maxBodyBytes ?? TEXT_LIMIT, TEXT_LIMIT);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    first = await reader.read(wait, what);
-  } catch (error) {
-    socket.destroy();
-    throw error;
+    for (let chunk = await reader.read(wait, what); chunk; chunk = await reader.read(wait, what)) {
+      if (size === 0) item.timing.firstByteMs = performance.now() - item.sentAt;
+      size += chunk.length;
+      if (size > limit) {
+        throw new ClientError("too-large", `The gopher item ${url.href} exceeds ${limit} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    reader.socket.destroy();
   }
-  timing.firstByteMs = performance.now() - sentAt;
+  return new TextDecoder().decode(concatBytes(chunks));
+}
+
+/** A `20` answer whose whole body is `text`, of media type `meta`. */
+function document(meta: string, text: string, item: Item): GopherResult {
   return {
     status: 20,
     meta,
     mediaType: parseMediaType(meta),
-    timing,
+    timing: item.timing,
+    head: new TextEncoder().encode(text),
+  };
+}
+
+/** A `20` answer of media type `meta` whose body streams from the socket. */
+async function streamItem(meta: string, item: Item): Promise<GopherResult> {
+  const { reader, wait, what } = item;
+  let first: Uint8Array | null;
+  try {
+    first = await reader.read(wait, what);
+  } catch (error) {
+    reader.socket.destroy();
+    throw error;
+  }
+  item.timing.firstByteMs = performance.now() - item.sentAt;
+  return {
+    status: 20,
+    meta,
+    mediaType: parseMediaType(meta),
+    timing: item.timing,
     head: first ?? undefined,
     source: first === null ? undefined : {
       read: () => reader.read(wait, what),
       closeNotify: () => true,
-      release: () => socket.destroy(),
+      release: () => reader.socket.destroy(),
     },
   };
 }

@@ -75,7 +75,7 @@ export function importKnownHosts(text: string, options: ImportOptions): ImportRe
   const now = (options.now ?? new Date()).toISOString();
   const byKey = new Map<string, KnownHost>();
   const skipped: string[] = [];
-  const add = (entry: Omit<KnownHost, "firstSeen" | "lastSeen">): void => {
+  const add = (entry: Pin): void => {
     const full: KnownHost = { ...entry, firstSeen: now, lastSeen: now };
     if (full.notAfter === undefined) delete full.notAfter;
     byKey.set(`${full.host} ${full.port}`, full);
@@ -84,90 +84,88 @@ export function importKnownHosts(text: string, options: ImportOptions): ImportRe
     readAmfora(text, file, add);
     return { entries: [...byKey.values()], skipped };
   }
-  const lines = text.split("\n");
-  lines.forEach((raw, index) => {
+  const readLine = LINE_READERS[options.format];
+  text.split("\n").forEach((raw, index) => {
     const line = raw.replace(/\r$/, "").trim();
     if (line === "" || line.startsWith("#")) return;
     const where = `${file}:${index + 1}`;
-    const fail = (what: string): never => {
+    const found = readLine(line.split(/\s+/), (what: string): never => {
       throw new SyntaxError(`${where}: ${what}; nothing was imported`);
-    };
-    const fields = line.split(/\s+/);
-    switch (options.format) {
-      case "lagrange": {
-        if (fields.length !== 3) fail("expected `domain;port valid-until fingerprint`");
-        const [key, until, print] = fields;
-        if (!key.includes(";")) fail(`expected domain;port, found "${key}"`);
-        const { host, port } = splitHostPort(key, ";");
-        const hex = normalizeFingerprint(print);
-        if (!/^[0-9a-f]{64}$/.test(hex)) fail(`expected a SHA-256 hex fingerprint`);
-        const notAfter = unixToIso(until);
-        if (notAfter === undefined) fail(`expected a Unix time, found "${until}"`);
-        add({ host, port, pin: "spki", spkiSha256: hex, certSha256: "", notAfter });
-        break;
-      }
-      case "gmni": {
-        if (fields.length !== 3 && fields.length !== 4) {
-          fail("expected `host SHA-512 fingerprint not-after`");
-        }
-        const [host, algorithm, print, until] = fields;
-        const hex = normalizeFingerprint(print);
-        const notAfter = until === undefined ? undefined : unixToIso(until);
-        if (until !== undefined && notAfter === undefined) {
-          fail(`expected a Unix time, found "${until}"`);
-        }
-        if (algorithm === "SHA-512") {
-          if (!/^[0-9a-f]{64,128}$/.test(hex) || hex.length % 2) {
-            fail("expected a SHA-512 fingerprint in hex");
-          }
-          add({
-            host: normalizeHost(host),
-            port: 1965,
-            pin: "cert",
-            spkiSha256: "",
-            certSha256: "",
-            certSha512: hex,
-            notAfter,
-          });
-        } else if (algorithm === "SHA-256" && /^[0-9a-f]{64}$/.test(hex)) {
-          add({
-            host: normalizeHost(host),
-            port: 1965,
-            pin: "cert",
-            spkiSha256: "",
-            certSha256: hex,
-            notAfter,
-          });
-        } else {
-          skipped.push(`${where}: unknown hash algorithm "${algorithm}"`);
-        }
-        break;
-      }
-      case "telescope": {
-        if (fields.length !== 2 && fields.length !== 3) {
-          fail("expected `host[:port] SHA256:fingerprint [verified]`");
-        }
-        const [key, print] = fields;
-        const { host, port } = splitHostPort(key, ":");
-        if (!/^sha256:/i.test(print)) {
-          skipped.push(`${where}: not a SHA256 fingerprint`);
-          break;
-        }
-        const hex = normalizeFingerprint(print);
-        if (!/^[0-9a-f]{64}$/.test(hex)) fail("expected SHA256: and 64 hex digits");
-        add({ host, port, pin: "cert", spkiSha256: "", certSha256: hex });
-        break;
-      }
-    }
+    });
+    if (typeof found === "string") skipped.push(`${where}: ${found}`);
+    else add(found);
   });
   return { entries: [...byKey.values()], skipped };
 }
 
-function readAmfora(
-  text: string,
-  file: string,
-  add: (entry: Omit<KnownHost, "firstSeen" | "lastSeen">) => void,
-): void {
+/** A known-hosts entry without its first- and last-seen times (the import sets them). */
+type Pin = Omit<KnownHost, "firstSeen" | "lastSeen">;
+
+/**
+ * Reads the fields of one line: the pin, or why the line is skipped on purpose. `fail`
+ * throws for a line that is not in the format.
+ */
+type LineReader = (fields: string[], fail: (what: string) => never) => Pin | string;
+
+/** Lagrange's `trusted.2.txt`: `domain;port valid-until-unix sha256-hex` (an SPKI pin). */
+function lagrangeLine(fields: string[], fail: (what: string) => never): Pin {
+  if (fields.length !== 3) fail("expected `domain;port valid-until fingerprint`");
+  const [key, until, print] = fields;
+  if (!key.includes(";")) fail(`expected domain;port, found "${key}"`);
+  const { host, port } = splitHostPort(key, ";");
+  const hex = normalizeFingerprint(print);
+  if (!/^[0-9a-f]{64}$/.test(hex)) fail(`expected a SHA-256 hex fingerprint`);
+  const notAfter = unixToIso(until);
+  if (notAfter === undefined) fail(`expected a Unix time, found "${until}"`);
+  return { host, port, pin: "spki", spkiSha256: hex, certSha256: "", notAfter };
+}
+
+/** gmni's `known_hosts`: `host SHA-512 AA:BB:... [not-after-unix]` (a whole-certificate pin). */
+function gmniLine(fields: string[], fail: (what: string) => never): Pin | string {
+  if (fields.length !== 3 && fields.length !== 4) {
+    fail("expected `host SHA-512 fingerprint not-after`");
+  }
+  const [host, algorithm, print, until] = fields;
+  const hex = normalizeFingerprint(print);
+  const notAfter = until === undefined ? undefined : unixToIso(until);
+  if (until !== undefined && notAfter === undefined) {
+    fail(`expected a Unix time, found "${until}"`);
+  }
+  const at = { host: normalizeHost(host), port: 1965 };
+  if (algorithm === "SHA-512") {
+    if (!/^[0-9a-f]{64,128}$/.test(hex) || hex.length % 2) {
+      fail("expected a SHA-512 fingerprint in hex");
+    }
+    return { ...at, pin: "cert", spkiSha256: "", certSha256: "", certSha512: hex, notAfter };
+  }
+  if (algorithm === "SHA-256" && /^[0-9a-f]{64}$/.test(hex)) {
+    return { ...at, pin: "cert", spkiSha256: "", certSha256: hex, notAfter };
+  }
+  return `unknown hash algorithm "${algorithm}"`;
+}
+
+/** Telescope's `known_hosts`: `host[:port] SHA256:hex [verified]` (a whole-certificate pin). */
+function telescopeLine(fields: string[], fail: (what: string) => never): Pin | string {
+  if (fields.length !== 2 && fields.length !== 3) {
+    fail("expected `host[:port] SHA256:fingerprint [verified]`");
+  }
+  const [key, print] = fields;
+  const { host, port } = splitHostPort(key, ":");
+  if (!/^sha256:/i.test(print)) return "not a SHA256 fingerprint";
+  const hex = normalizeFingerprint(print);
+  if (!/^[0-9a-f]{64}$/.test(hex)) fail("expected SHA256: and 64 hex digits");
+  return { host, port, pin: "cert", spkiSha256: "", certSha256: hex };
+}
+
+/** The line readers of the formats with one entry per line. */
+const LINE_READERS: Record<Exclude<KnownHostsFormat, "amfora">, LineReader> = {
+  lagrange: lagrangeLine,
+  gmni: gmniLine,
+  telescope: telescopeLine,
+};
+
+/** Amfora's `tofu.toml`: SPKI pins by host key, expiries under `HOST/expiry`. */
+function readAmfora(text: string, file: string, add: (entry: Pin) => void): void {
   const data = parseTomlFile(text, file, { suffix: "; nothing was imported" });
   // Keys are written with "/" for "."; some writers nest tables instead. Flatten both.
   const flat = new Map<string, unknown>();

@@ -145,16 +145,19 @@ export function describeInvalidCertificate(invalid: InvalidCertificate): string 
 
 /**
  * The message of a `certificate-invalid` error: host and port, the validity dates, and what
- * to do (tell the server's operator; go on with `--tofu=warn`).
+ * to do about it (tell the server's operator, or check the clock). How to go on anyway is
+ * the application's to say (it names no flag).
  *
  * @example
  * ```ts
  * import { formatInvalidCertificate } from "./server_certificate.ts";
+ * import assert from "node:assert";
  * const message = formatInvalidCertificate({
  *   host: "example.org", port: 1965, reason: "not-yet-valid", checkedAt: new Date(),
  *   presented: { notBefore: new Date("2030-01-01"), notAfter: new Date("2031-01-01") } as never,
  * });
- * console.assert(message.includes("not valid until 2030") && message.includes("--tofu=warn"));
+ * assert.ok(message.includes("not valid until 2030") && message.includes("Check the clock"));
+ * assert.ok(!message.includes("--"));
  * ```
  */
 export function formatInvalidCertificate(invalid: InvalidCertificate): string {
@@ -163,7 +166,7 @@ export function formatInvalidCertificate(invalid: InvalidCertificate): string {
     : "Check the clock of this computer; if it is right, tell the server's operator.";
   return [
     `${describeInvalidCertificate(invalid)}: it is invalid, and no request was sent.`,
-    `${why} To go on anyway, run again with --tofu=warn.`,
+    why,
   ].join("\n");
 }
 
@@ -227,9 +230,10 @@ export async function checkServerCertificate(
       checkedAt: now,
     };
     if (mode === "warn") {
-      hooks.onWarning?.(
-        `${describeInvalidCertificate(invalid)}; going on because --tofu=warn`,
-      );
+      hooks.onWarning?.(`${describeInvalidCertificate(invalid)}; going on`, {
+        code: "certificate-invalid",
+        invalid,
+      });
     } else {
       const decision = await hooks.onInvalidCertificate?.(invalid) ?? "abort";
       if (decision !== "once") {
@@ -251,6 +255,7 @@ export async function checkServerCertificate(
         names.length > 0 ? shown : "no name at all"
       }, not for ${canonicalHost(host)}; going on, since trust on first use pins the key, ` +
         "not the name",
+      { code: "certificate-name" },
     );
   }
   return { validity, nameMatches };

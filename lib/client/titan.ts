@@ -6,10 +6,11 @@
  * @module
  */
 
-import { _concatBytes } from "./_bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
-import { type ClientIdentity, dial, DialError } from "../tls/dial.ts";
+import { type ClientConnection, type ClientIdentity, dial, DialError } from "../tls/dial.ts";
 import { formatTitanUrl } from "../protocol/titan.ts";
+import { _timerMs } from "./_deadline.ts";
 import { ClientError } from "./types.ts";
 
 /** Options for {@linkcode titanUpload}. */
@@ -63,24 +64,52 @@ export async function titanUpload(
   data: Uint8Array,
   options: TitanUploadOptions = {},
 ): Promise<TitanUploadResult> {
-  let requestUrl: string;
+  const requestUrl = requestUrlFor(url, data.length, options);
+  const target = new URL(requestUrl);
+  const host = target.hostname.replace(/^\[|\]$/g, "");
+  const port = target.port ? Number(target.port) : 1965;
+  const conn = await connect(host, port, options);
+  // The upload and its answer have `timeoutMs` in all, and the signal may end them sooner:
+  // either destroys the connection, and what the server said by then is the answer.
+  const limits = [AbortSignal.timeout(_timerMs(options.timeoutMs ?? 60_000))];
+  if (options.signal) limits.push(options.signal);
+  const stop = AbortSignal.any(limits);
+  const onStop = (): void => conn.destroy();
+  stop.addEventListener("abort", onStop, { once: true });
   try {
-    requestUrl = formatTitanUrl(url, {
-      size: data.length,
-      mime: options.mime,
-      token: options.token,
+    await options.checkServer?.(conn.peerCertificate, host, port);
+    const answer = await exchange(conn, requestUrl, data);
+    return parseAnswer(answer, {
+      url: requestUrl,
+      server: `${host}:${port}`,
+      aborted: options.signal?.aborted ?? false,
+      certificate: conn.peerCertificate,
     });
+  } finally {
+    stop.removeEventListener("abort", onStop);
+    conn.destroy();
+  }
+}
+
+/** The request URL: `url` with the `size`, `mime` and `token` parameters. */
+function requestUrlFor(url: string | URL, size: number, options: TitanUploadOptions): string {
+  try {
+    return formatTitanUrl(url, { size, mime: options.mime, token: options.token });
   } catch (error) {
     throw new ClientError("bad-url", error instanceof Error ? error.message : String(error), {
       cause: error,
     });
   }
-  const target = new URL(requestUrl);
-  const host = target.hostname.replace(/^\[|\]$/g, "");
-  const port = target.port ? Number(target.port) : 1965;
-  let conn;
+}
+
+/** Dials the server of the upload, presenting `options.identity` if any. */
+async function connect(
+  host: string,
+  port: number,
+  options: TitanUploadOptions,
+): Promise<ClientConnection> {
   try {
-    conn = await dial(host, {
+    return await dial(host, {
       port,
       identity: options.identity,
       timeout: options.connectTimeoutMs ?? 10_000,
@@ -92,60 +121,66 @@ export async function titanUpload(
       cause: error,
     });
   }
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const timer = setTimeout(() => conn.destroy(), timeoutMs);
-  const onAbort = (): void => conn.destroy();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+}
+
+/**
+ * Sends the request line and the body, then reads everything the server says until it
+ * closes. The server may answer (and close) before the body is through, e.g. when the
+ * upload is too large: whatever it says is kept.
+ */
+async function exchange(
+  conn: ClientConnection,
+  requestUrl: string,
+  data: Uint8Array,
+): Promise<{ bytes: Uint8Array; readError: unknown }> {
   try {
-    await options.checkServer?.(conn.peerCertificate, host, port);
-    const line = new TextEncoder().encode(`${requestUrl}\r\n`);
-    // The server may answer (and close) before the body is through, e.g. when the upload is
-    // too large: keep whatever it says.
-    try {
-      await conn.write(line);
-      if (data.length > 0) await conn.write(data);
-    } catch {
-      // read the answer below
-    }
-    const chunks: Uint8Array[] = [];
-    let readError: unknown;
-    for (;;) {
-      let chunk: Uint8Array | null;
-      try {
-        chunk = await conn.read();
-      } catch (error) {
-        readError = error;
-        break;
-      }
-      if (chunk === null) break;
-      chunks.push(chunk);
-    }
-    const all = _concatBytes(chunks);
-    const lf = all.indexOf(10);
-    if (lf < 0) {
-      if (options.signal?.aborted) throw new ClientError("aborted", "Upload aborted");
-      throw new ClientError(
-        readError ? "network" : "bad-header",
-        `No response header from ${host}:${port}` +
-          (readError instanceof Error ? `: ${readError.message}` : ""),
-        { cause: readError },
-      );
-    }
-    const header = new TextDecoder().decode(all.subarray(0, lf)).replace(/\r$/, "");
-    const m = /^([1-6][0-9])(?: (.*))?$/.exec(header);
-    if (!m) {
-      throw new ClientError("bad-header", `Invalid response header ${JSON.stringify(header)}`);
-    }
-    return {
-      url: requestUrl,
-      status: Number(m[1]),
-      meta: m[2] ?? "",
-      body: all.subarray(lf + 1),
-      certificate: conn.peerCertificate,
-    };
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-    conn.destroy();
+    await conn.write(new TextEncoder().encode(`${requestUrl}\r\n`));
+    if (data.length > 0) await conn.write(data);
+  } catch {
+    // read the answer below
   }
+  const chunks: Uint8Array[] = [];
+  let readError: unknown;
+  for (;;) {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await conn.read();
+    } catch (error) {
+      readError = error;
+      break;
+    }
+    if (chunk === null) break;
+    chunks.push(chunk);
+  }
+  return { bytes: concatBytes(chunks), readError };
+}
+
+/** The result in what the server sent: a header line, then the body. */
+function parseAnswer(
+  answer: { bytes: Uint8Array; readError: unknown },
+  about: { url: string; server: string; aborted: boolean; certificate: CertificateInfo },
+): TitanUploadResult {
+  const { bytes, readError } = answer;
+  const lf = bytes.indexOf(10);
+  if (lf < 0) {
+    if (about.aborted) throw new ClientError("aborted", "Upload aborted");
+    throw new ClientError(
+      readError ? "network" : "bad-header",
+      `No response header from ${about.server}` +
+        (readError instanceof Error ? `: ${readError.message}` : ""),
+      { cause: readError },
+    );
+  }
+  const header = new TextDecoder().decode(bytes.subarray(0, lf)).replace(/\r$/, "");
+  const m = /^([1-6][0-9])(?: (.*))?$/.exec(header);
+  if (!m) {
+    throw new ClientError("bad-header", `Invalid response header ${JSON.stringify(header)}`);
+  }
+  return {
+    url: about.url,
+    status: Number(m[1]),
+    meta: m[2] ?? "",
+    body: bytes.subarray(lf + 1),
+    certificate: about.certificate,
+  };
 }

@@ -16,7 +16,9 @@ import {
   type KnownHost,
   type KnownHostsStore,
   type TofuMode,
+  type TrustDecider,
   type TrustReport,
+  type TrustRequest,
   type TrustVerdict,
 } from "./types.ts";
 
@@ -24,7 +26,7 @@ import {
 export interface TrustCheckOptions {
   /** Trust mode. Default `strict`. */
   mode?: TofuMode;
-  /** Accept and save a changed key (the `--trust-new` flag). Default false. */
+  /** Accept and save a changed key without asking. Default false. */
   trustNew?: boolean;
   /** `onCertificateChange` decides about a change; `onWarning` hears about it in `warn` mode. */
   hooks?: Pick<ClientHooks, "onCertificateChange" | "onWarning">;
@@ -60,8 +62,54 @@ export function knownHostKey(host: string): string {
 }
 
 /**
- * The message of a `trust-changed` error: host, old and new fingerprints, the old
- * certificate's expiry and how to accept the new key.
+ * What changed, line by line: the host and when its pin was made, the pinned fingerprint
+ * with its expiry, then the presented key and certificate fingerprints with theirs. The
+ * first lines of the `trust-changed` error (all four) and of the `trust-changed` warning of
+ * mode `warn` (the first three).
+ *
+ * @example
+ * ```ts
+ * import { describeTrustChange } from "./trust.ts";
+ * import assert from "node:assert";
+ * const lines = describeTrustChange({
+ *   host: "example.org", port: 1966,
+ *   pinned: { host: "example.org", port: 1966, pin: "spki", spkiSha256: "aa", certSha256: "bb",
+ *     notAfter: "2030-01-01T00:00:00.000Z", firstSeen: "2025-02-03T00:00:00.000Z", lastSeen: "" },
+ *   presented: { spkiSha256: "cc", certSha256: "dd" } as never,
+ * });
+ * assert.equal(lines.length, 4);
+ * assert.ok(lines[0].startsWith("The certificate of example.org:1966 has changed since it was pinned on 2025-02-03"));
+ * assert.equal(lines[1], "  pinned:    key SHA-256 AA (expires 2030-01-01T00:00:00Z)");
+ * assert.equal(lines[2], "  presented: key SHA-256 CC");
+ * ```
+ */
+export function describeTrustChange(change: CertificateChange): string[] {
+  const { pinned, presented } = change;
+  const oldPin = pinned.pin === "spki"
+    ? `key SHA-256 ${formatFingerprint(pinned.spkiSha256)}`
+    : pinned.certSha256
+    ? `certificate SHA-256 ${formatFingerprint(pinned.certSha256)}`
+    : `certificate SHA-512 ${formatFingerprint(pinned.certSha512 ?? "")}`;
+  const expiry = pinned.notAfter ? pinned.notAfter.replace(/\.\d{3}Z$/, "Z") : "unknown";
+  return [
+    `The certificate of ${trustChangeTarget(change)} has changed since it was pinned on ${
+      pinned.firstSeen.slice(0, 10) || "an earlier visit"
+    }: this may be an attack or a new certificate the server's owner installed.`,
+    `  pinned:    ${oldPin} (expires ${expiry})`,
+    `  presented: key SHA-256 ${formatFingerprint(presented.spkiSha256)}`,
+    `             certificate SHA-256 ${formatFingerprint(presented.certSha256)}` +
+    ` (expires ${presented.notAfter?.toISOString?.().replace(/\.\d{3}Z$/, "Z") ?? "unknown"})`,
+  ];
+}
+
+/** The server of a certificate change as messages name it: `host`, or `host:port` off 1965. */
+function trustChangeTarget(change: Pick<CertificateChange, "host" | "port">): string {
+  return change.port === 1965 ? change.host : `${change.host}:${change.port}`;
+}
+
+/**
+ * The message of a `trust-changed` error: {@linkcode describeTrustChange} and that nothing
+ * was sent. How to accept the new key is the application's to say (it names no flag).
  *
  * @example
  * ```ts
@@ -73,29 +121,12 @@ export function knownHostKey(host: string): string {
  *     notAfter: "2030-01-01T00:00:00.000Z", firstSeen: "", lastSeen: "" },
  *   presented: { spkiSha256: "cc", certSha256: "dd" } as never,
  * });
- * assert.ok(message.includes("--trust-new") && message.includes("AA"));
+ * assert.ok(message.includes("AA") && message.endsWith("\nNo request was sent."));
+ * assert.ok(!message.includes("--"));
  * ```
  */
 export function formatTrustChange(change: CertificateChange): string {
-  const { host, port, pinned, presented } = change;
-  const target = port === 1965 ? host : `${host}:${port}`;
-  const oldPin = pinned.pin === "spki"
-    ? `key SHA-256 ${formatFingerprint(pinned.spkiSha256)}`
-    : pinned.certSha256
-    ? `certificate SHA-256 ${formatFingerprint(pinned.certSha256)}`
-    : `certificate SHA-512 ${formatFingerprint(pinned.certSha512 ?? "")}`;
-  const expiry = pinned.notAfter ? pinned.notAfter.replace(/\.\d{3}Z$/, "Z") : "unknown";
-  return [
-    `The certificate of ${target} has changed since it was pinned on ${
-      pinned.firstSeen.slice(0, 10) || "an earlier visit"
-    }: this may be an attack or a new certificate the server's owner installed.`,
-    `  pinned:    ${oldPin} (expires ${expiry})`,
-    `  presented: key SHA-256 ${formatFingerprint(presented.spkiSha256)}`,
-    `             certificate SHA-256 ${formatFingerprint(presented.certSha256)}` +
-    ` (expires ${presented.notAfter?.toISOString?.().replace(/\.\d{3}Z$/, "Z") ?? "unknown"})`,
-    `No request was sent. If you trust the new certificate, run again with --trust-new, ` +
-    `or forget the old one with: gemini cert hosts forget ${target}`,
-  ].join("\n");
+  return [...describeTrustChange(change), "No request was sent."].join("\n");
 }
 
 /**
@@ -202,8 +233,11 @@ export async function assessTrust(
   if (options.trustNew) return await replaced("changed-accepted");
   if (mode === "warn") {
     options.hooks?.onWarning?.(
-      formatTrustChange(change).split("\n").slice(0, 3).join("\n") +
-        "\nGoing on because --tofu=warn; the pin was not changed.",
+      [
+        ...describeTrustChange(change).slice(0, 3),
+        "Going on (mode warn); the pin was not changed.",
+      ].join("\n"),
+      { code: "trust-changed", change },
     );
     return kept("changed-warned");
   }
@@ -211,4 +245,33 @@ export async function assessTrust(
   if (decision === "save") return await replaced("changed-accepted");
   if (decision === "once") return kept("changed-once");
   throw new ClientError("trust-changed", formatTrustChange(change), { change });
+}
+
+/**
+ * The default trust decision of a `Client`: trust on first use against `store`, as
+ * {@linkcode assessTrust} does it, with `options` for every connection.
+ *
+ * @example
+ * ```ts
+ * import { tofuTrust } from "./trust.ts";
+ * import { generateCertificate } from "../tls/certificate.ts";
+ * import type { KnownHost } from "./types.ts";
+ * import assert from "node:assert";
+ * const entries = new Map<string, KnownHost>();
+ * const store = {
+ *   get: (h: string, p: number) => Promise.resolve(entries.get(`${h}:${p}`)),
+ *   put: (e: KnownHost) => Promise.resolve(void entries.set(`${e.host}:${e.port}`, e)),
+ *   remove: (h: string, p: number) => Promise.resolve(entries.delete(`${h}:${p}`)),
+ *   list: () => Promise.resolve([...entries.values()]),
+ * };
+ * const trust = tofuTrust(store);
+ * const { info } = await generateCertificate("example.org");
+ * const request = { url: new URL("gemini://example.org/"), host: "example.org", port: 1965 };
+ * assert.equal((await trust({ ...request, certificate: info })).verdict, "first-use");
+ * assert.equal((await trust({ ...request, certificate: info })).verdict, "match");
+ * ```
+ */
+export function tofuTrust(store: KnownHostsStore, options: TrustCheckOptions = {}): TrustDecider {
+  return (request: TrustRequest) =>
+    assessTrust(store, request.host, request.port, request.certificate, options);
 }

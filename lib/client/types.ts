@@ -24,7 +24,8 @@ export type TofuMode = "strict" | "warn" | "off";
  * - `first-use`: no pin existed; the key was recorded.
  * - `match`: the key matches the pin (a renewed certificate with the same key matches).
  * - `expired-replaced`: the key differs but the pinned certificate had expired; replaced.
- * - `changed-accepted`: the key differs and the user (or `--trust-new`) accepted and saved it.
+ * - `changed-accepted`: the key differs and was accepted and saved (by the user, or by
+ *   `trustNew`).
  * - `changed-once`: the key differs and was accepted for this connection only.
  * - `changed-warned`: the key differs; mode `warn` went on without saving.
  * - `unchecked`: mode `off`.
@@ -199,19 +200,85 @@ export interface ClientHooks {
   onPassphrase?(identity: Identity): Promise<string | null>;
   /** Told before each retry wait (status 44 or a 40/41/43 backoff), `seconds` long. */
   onRetryWait?(info: { url: URL; status: number; seconds: number; attempt: number }): void;
-  /** Non-fatal warnings, e.g. a body that ended without close_notify. */
-  onWarning?(message: string): void;
+  /**
+   * Non-fatal warnings, e.g. a body that ended without close_notify: `message` says what
+   * happened (it names no command-line flag), `warning` says which kind, with its details,
+   * so that an application can word its own advice.
+   */
+  onWarning?(message: string, warning?: ClientWarning): void;
 }
+
+/**
+ * The kinds of {@linkcode ClientWarning}:
+ *
+ * - `trust-changed`: the server's key differs from the pin; mode `warn` went on (the pin
+ *   stays).
+ * - `certificate-invalid`: the certificate has expired or is not valid yet; mode `warn`
+ *   went on.
+ * - `certificate-name`: no name of the certificate covers the host; the client went on.
+ * - `tls-1.2-identity`: the server speaks only TLS 1.2, where the client certificate about
+ *   to be sent travels unencrypted.
+ * - `truncated`: the body ended without TLS close_notify and may be incomplete.
+ */
+export type ClientWarningCode =
+  | "trust-changed"
+  | "certificate-invalid"
+  | "certificate-name"
+  | "tls-1.2-identity"
+  | "truncated";
+
+/** What a warning is about, beside its message (see {@linkcode ClientHooks.onWarning}). */
+export interface ClientWarning {
+  /** The kind of warning. */
+  code: ClientWarningCode;
+  /** For `trust-changed`: the pin and the certificate presented. */
+  change?: CertificateChange;
+  /** For `certificate-invalid`: the certificate and why it is invalid. */
+  invalid?: InvalidCertificate;
+}
+
+/** What a trust decision is asked about: one server certificate, before the request is sent. */
+export interface TrustRequest {
+  /** The URL about to be requested on this connection. */
+  url: URL;
+  /** The host dialled (a name or IP literal, as in the URL of the server or proxy). */
+  host: string;
+  /** The TCP port dialled. */
+  port: number;
+  /** The certificate the server presented. */
+  certificate: CertificateInfo;
+}
+
+/**
+ * Decides whether to trust the server certificate of a connection, after the TLS handshake
+ * and before the request line is written: returns the verdict (with the pin compared
+ * against, if it keeps pins), or throws to refuse (a {@linkcode ClientError} such as
+ * `trust-changed`; nothing is sent then). What it knows of earlier visits is its own
+ * business: the default, `tofuTrust()`, keeps trust-on-first-use pins in a
+ * {@linkcode KnownHostsStore}.
+ */
+export type TrustDecider = (request: TrustRequest) => TrustReport | Promise<TrustReport>;
 
 /** Client policy; every field has a default that just works. */
 export interface ClientOptions {
-  /** Known-hosts store; default: the file store in the data directory. */
+  /**
+   * The trust decision for each server certificate. Default: trust on first use against
+   * `knownHosts`, in mode `tofu`, accepting a changed key when `trustNew` is set or the
+   * `onCertificateChange` hook says so (`tofuTrust()` of `trust.ts`); those three options
+   * only shape this default. The dates and names of the certificate are checked before it
+   * in every case (see `tofu`).
+   */
+  trustCertificate?: TrustDecider;
+  /** Known-hosts store of the default trust decision; default: the file store in the data directory. */
   knownHosts?: KnownHostsStore;
   /** Identity store; default: the file store in the data directory. */
   identities?: IdentityStore;
-  /** Trust mode. Default `strict`. */
+  /**
+   * Trust mode: how strictly the certificate's key (in the default trust decision) and its
+   * dates are checked; see {@linkcode TofuMode}. Default `strict`.
+   */
   tofu?: TofuMode;
-  /** Accept a changed key and save it (the `--trust-new` flag). Default false. */
+  /** Accept a changed key and save it, without asking (default trust decision). Default false. */
   trustNew?: boolean;
   /** Maximum redirects followed. Default 5. */
   maxRedirects?: number;

@@ -6,7 +6,7 @@
  * our own server use tests/server/_harness.ts.
  */
 
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
 import {
@@ -121,7 +121,7 @@ export async function startTestServer(
       const onData = (chunk: Uint8Array): void => {
         chunks.push(chunk);
         size += chunk.length;
-        const all = _concatBytes(chunks);
+        const all = concatBytes(chunks);
         const lf = all.indexOf(10);
         if (lf < 0 && size < 65536) return;
         socket.off("data", onData);

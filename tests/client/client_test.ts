@@ -51,7 +51,9 @@ Deno.test("Client follows at most 5 redirects by default and maxRedirects otherw
   }, async (server) => {
     const error = await assertRejects(() => client().fetch(server.url("/0")), ClientError);
     assertEquals(error.code, "too-many-redirects");
-    assertStringIncludes(error.message, "--max-redirects");
+    // The library says what happened; the remedy (a flag) is the application's to name.
+    assertStringIncludes(error.message, `More than 5 redirects: ${server.url("/0")} -> `);
+    assertEquals(error.message.includes("--"), false, error.message);
     assertEquals(server.lines.length, 6);
     const ok = await client({ maxRedirects: 10 }).fetch(server.url("/0"));
     assertEquals(ok.redirects.length, 10);
@@ -92,7 +94,8 @@ Deno.test("Client refuses a redirect to another scheme without allowSchemeChange
     async (server) => {
       const error = await assertRejects(() => client().fetch(server.url("/")), ClientError);
       assertEquals(error.code, "scheme-change");
-      assertStringIncludes(error.message, "--allow-scheme-change");
+      assertStringIncludes(error.message, "another scheme; not followed");
+      assertEquals(error.message.includes("--"), false, error.message);
       assertStringIncludes(error.message, "https://example.org/page");
       // Allowed, the https URL is then subject to the proxy rule.
       const next = await assertRejects(
@@ -552,7 +555,8 @@ Deno.test("Client decodes iso-8859-1 and shift_jis text by the META charset", as
     const error = await assertRejects(() => unknown.text(), ClientError);
     assertEquals(error.code, "charset");
     assertStringIncludes(error.message, "x-klingon");
-    assertStringIncludes(error.message, "--raw");
+    assertStringIncludes(error.message, `in the media type of ${server.url("/klingon")}`);
+    assertEquals(error.message.includes("--"), false, error.message);
     const raw = await c.fetch(server.url("/klingon"));
     assertEquals(new TextDecoder().decode(await raw.bytes()), "qapla'\n");
   });

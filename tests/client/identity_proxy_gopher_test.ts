@@ -249,11 +249,12 @@ Deno.test("Client uses the file identity store by scope", async () => {
 // ---------------------------------------------------------------------------------------
 // proxies
 
-Deno.test("Client refuses http(s) without a proxy and names --proxy", async () => {
+Deno.test("Client refuses http(s) without a proxy and says to name one (no CLI flag)", async () => {
   for (const url of ["https://example.org/", "http://example.org/x"]) {
     const error = await assertRejects(() => client().fetch(url), ClientError);
     assertEquals(error.code, "unsupported-scheme");
-    assertStringIncludes(error.message, "--proxy");
+    assertStringIncludes(error.message, "name a Gemini proxy for it");
+    assertEquals(error.message.includes("--"), false, error.message);
   }
 });
 
@@ -323,7 +324,7 @@ Deno.test("Client refuses gopher unless allowed or the onInsecure hook says yes"
     const url = `gopher://127.0.0.1:${gopher.port}/`;
     const error = await assertRejects(() => client().fetch(url), ClientError);
     assertEquals(error.code, "insecure-refused");
-    assertStringIncludes(error.message, "--allow-gopher");
+    assertEquals(error.message, `${url} is gopher, which is not encrypted`);
     assertEquals(gopher.selectors, []);
     const asked: string[] = [];
     const response = await client({
@@ -422,5 +423,36 @@ Deno.test("Client times out a gopher server that goes silent (menu, text and bin
   } finally {
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
+
+Deno.test("Client: a gopher fetch whose signal has aborted stops before it connects", async () => {
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.end("iHello\t\tfake\t0\r\n.\r\n");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const c = client({ allowGopher: true });
+    const controller = new AbortController();
+    controller.abort();
+    const error = await assertRejects(
+      () => c.fetch(`gopher://127.0.0.1:${port}/`, { signal: controller.signal }),
+      ClientError,
+    );
+    assertEquals(error.code, "aborted");
+    assertStringIncludes(error.message, `Connection to 127.0.0.1:${port} aborted`);
+    // Without the abort the same fetch connects and reads the menu.
+    const menu = await c.fetch(`gopher://127.0.0.1:${port}/`);
+    assertStringIncludes(await menu.text(), "Hello");
+    assertEquals(connections, 1);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });

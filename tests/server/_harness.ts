@@ -10,7 +10,7 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import type { Logger } from "../../lib/server/logger.ts";
 import { type RunningServer, serve, type ServeOptions } from "../../lib/server/server.ts";
 import type { Handler } from "../../lib/server/types.ts";
@@ -164,7 +164,7 @@ export async function rawRequest(
       size += chunk.length;
     }
     const closeNotify = failed ? undefined : conn.closeNotify;
-    return parseResponse(_concatBytes(chunks), closeNotify, conn.peerCertificate);
+    return parseResponse(concatBytes(chunks), closeNotify, conn.peerCertificate);
   } finally {
     conn.destroy();
   }

@@ -3,7 +3,7 @@
  * property test that it never throws anything but ProxyProtocolError.
  */
 
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import {
@@ -21,7 +21,7 @@ import {
 const enc = new TextEncoder();
 
 function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  return _concatBytes(parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p))));
+  return concatBytes(parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p))));
 }
 
 function v2(verCmd: number, fam: number, body: number[] | Uint8Array): Uint8Array {

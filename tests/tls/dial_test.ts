@@ -1,4 +1,4 @@
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { localhostCertificate, startTestServer } from "../_helpers/tls_server.ts";
 import { dial, DialError } from "../../lib/tls/dial.ts";
@@ -13,7 +13,7 @@ async function readAll(
     chunks.push(chunk);
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
   }
-  return _concatBytes(chunks);
+  return concatBytes(chunks);
 }
 
 Deno.test("dial() returns the server's fingerprints before any request byte is written", async () => {

@@ -5,7 +5,7 @@
  */
 
 import { runOpenssl } from "../_helpers/openssl.ts";
-import { _concatBytes } from "../../lib/client/_bytes.ts";
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
@@ -19,7 +19,7 @@ import { listen, type ListenerBackend, type ServerConnection } from "../../lib/t
 async function readAll(conn: { read(): Promise<Uint8Array | null> }): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for (let chunk = await conn.read(); chunk; chunk = await conn.read()) chunks.push(chunk);
-  return _concatBytes(chunks);
+  return concatBytes(chunks);
 }
 
 async function readLine(conn: ServerConnection): Promise<string> {

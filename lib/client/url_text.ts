@@ -1,5 +1,6 @@
 /**
- * Checks on URL text before it is parsed.
+ * Checks on URL text before it is parsed: what `Client.fetch` refuses in a URL given as
+ * text, for programs (such as `gemini get`) that sort a URL argument before fetching it.
  *
  * @module
  */
@@ -10,9 +11,22 @@ import { ClientError } from "./types.ts";
  * Throws a `bad-url` {@linkcode ClientError} when `text` (after trimming the ends, as the
  * URL parser does) holds a control character. The WHATWG parser silently drops tabs and line
  * breaks inside a URL, which would fetch a URL nobody wrote; every other control character
- * is refused with it.
+ * is refused with it. `Client.fetch` makes this check on every URL given as a string.
+ *
+ * @example
+ * ```ts
+ * import { checkUrlText } from "./url_text.ts";
+ * import { ClientError } from "./types.ts";
+ * import assert from "node:assert";
+ * checkUrlText("  gemini://example.org/a%09b\n"); // the ends are trimmed; %09 is fine
+ * assert.throws(
+ *   () => checkUrlText("gemini://example.org/a\tb"),
+ *   (error) => error instanceof ClientError && error.code === "bad-url" &&
+ *     error.message.includes("U+0009 at character 23"),
+ * );
+ * ```
  */
-export function _checkUrlText(text: string): void {
+export function checkUrlText(text: string): void {
   const trimmed = text.trim();
   // deno-lint-ignore no-control-regex
   const control = /[\x00-\x1f\x7f]/.exec(trimmed);
