@@ -7,6 +7,7 @@
 
 import stringWidth from "string-width";
 import { _absoluteUrl, resolveLink } from "./links.ts";
+import { stripControls } from "./controls.ts";
 import { parseGemtext } from "./parse.ts";
 import type { GemtextLine } from "./types.ts";
 
@@ -135,9 +136,6 @@ const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 const SEGMENTER = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 const WIDTH_CACHE = new Map<string, number>();
 const WIDTH_CACHE_CAP = 4096;
-// C0 controls except TAB, DEL and C1 controls: never sent to the terminal (ESC could drive it).
-// deno-lint-ignore no-control-regex
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 /**
  * The number of terminal columns `text` takes: East Asian wide characters and most emoji
@@ -359,8 +357,9 @@ function truncate(text: string, width: number): string {
   return out + "…";
 }
 
+/** `text` safe for a terminal: controls (ESC could drive it) shown as U+FFFD, tabs kept or spaced. */
 function clean(text: string, tabs: boolean): string {
-  const cleaned = text.replace(CONTROLS, "\uFFFD");
+  const cleaned = stripControls(text, { tab: true });
   return tabs ? cleaned.replaceAll("\t", "    ") : cleaned;
 }
 
@@ -385,7 +384,8 @@ function clean(text: string, tabs: boolean): string {
  * @example
  * ```ts
  * import { renderGemtext } from "./render.ts";
- * import { parseGemtext } from "./parse.ts";
+ * import { stripControls } from "./controls.ts";
+import { parseGemtext } from "./parse.ts";
  * import assert from "node:assert/strict";
  *
  * const doc = parseGemtext("# Hi\n=> /a About us\n=> https://example.com/\n");
