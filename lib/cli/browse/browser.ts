@@ -22,6 +22,7 @@ import { describeInvalidCertificate } from "../../client/server_certificate.ts";
 import { checkIdentityName, makeIdentity, normalizeScope } from "../../client/identities.ts";
 import { ClientError } from "../../client/types.ts";
 import { gemtextTitle, parseGemfeed, parseGemtext } from "../../gemtext/mod.ts";
+import { formatSize } from "../../gemtext/size.ts";
 import { formatFingerprint, generateCertificate } from "../../tls/certificate.ts";
 import {
   type BrowserEvent,
@@ -107,12 +108,6 @@ export function handlerFor(
 ): string | undefined {
   const essence = mediaType.split(";")[0].trim().toLowerCase();
   return handlers[essence] ?? handlers[`${essence.split("/")[0]}/*`] ?? handlers["*"];
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** `2026-12-01 07:05` in the local time zone (the stored time is UTC). */
@@ -873,7 +868,7 @@ export class Browser {
         total += value.length;
         if (total - shown >= 65536) {
           shown = total;
-          this.dispatch({ type: "progress", text: `Saving ${name}: ${formatBytes(total)}` });
+          this.dispatch({ type: "progress", text: `Saving ${name}: ${formatSize(total)}` });
         }
         if (signal.aborted) throw new Error("cancelled");
       }
@@ -894,7 +889,7 @@ export class Browser {
           : `Opened ${path} with ${opener[0]}`,
       });
     } else {
-      this.dispatch({ type: "finished", id, message: `Saved ${formatBytes(total)} to ${path}` });
+      this.dispatch({ type: "finished", id, message: `Saved ${formatSize(total)} to ${path}` });
     }
   }
 }
