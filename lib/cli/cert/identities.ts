@@ -294,6 +294,37 @@ export const exportCommand: CertCommand = certCommand({
   },
 });
 
+/**
+ * The key of `cert import` as it is stored: an encrypted key stays encrypted (its passphrase
+ * is asked to check it); a plain one becomes PKCS#8, encrypted when `encrypt` asks for it.
+ */
+async function importedKey(
+  ctx: Context,
+  pem: string,
+  from: { file: string; name: string; encrypt: boolean },
+): Promise<{ key: string; type: string; secret?: string }> {
+  if (isEncryptedKey(pem)) {
+    const secret = await passphrase(ctx, `the key in ${from.file}`, false);
+    let type: string;
+    try {
+      ({ type } = toPkcs8(pem, secret));
+    } catch (error) {
+      throw new CertError((error as Error).message, { cause: error });
+    }
+    return { key: encryptKey(pem, secret, { passphrase: secret }), type, secret };
+  }
+  let key: string;
+  let type: string;
+  try {
+    ({ key, type } = toPkcs8(pem));
+  } catch (error) {
+    throw new CertError(`${from.file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!from.encrypt) return { key, type };
+  const secret = await passphrase(ctx, `"${from.name}"`, true);
+  return { key: encryptKey(key, secret), type, secret };
+}
+
 export const importCommand: CertCommand = certCommand({
   spec: {
     name: "gemini cert import",
@@ -322,34 +353,13 @@ export const importCommand: CertCommand = certCommand({
     );
     if (!certBlock) throw new CertError(`${certFile} holds no PEM certificate`);
     const keyBlock = /-----BEGIN ((?:ENCRYPTED |RSA |EC )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/
-      .exec(
-        keyText,
-      );
+      .exec(keyText);
     if (!keyBlock) throw new CertError(`${keyFile ?? certFile} holds no PEM private key`);
-    let key: string;
-    let type: string;
-    let secret: string | undefined;
-    if (isEncryptedKey(keyBlock[0])) {
-      secret = await passphrase(ctx, `the key in ${keyFile ?? certFile}`, false);
-      try {
-        ({ type } = toPkcs8(keyBlock[0], secret));
-      } catch (error) {
-        throw new CertError((error as Error).message, { cause: error });
-      }
-      key = encryptKey(keyBlock[0], secret, { passphrase: secret });
-    } else {
-      try {
-        ({ key, type } = toPkcs8(keyBlock[0]));
-      } catch (error) {
-        throw new CertError(`${keyFile ?? certFile}: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-      if (values.encrypt) {
-        secret = await passphrase(ctx, `"${name}"`, true);
-        key = encryptKey(key, secret);
-      }
-    }
+    const { key, type, secret } = await importedKey(ctx, keyBlock[0], {
+      file: keyFile ?? certFile,
+      name,
+      encrypt: values.encrypt,
+    });
     if (!["ec", "rsa", "ed25519"].includes(type)) {
       throw new CertError(`unsupported key type ${type} (use RSA, EC or Ed25519)`);
     }
