@@ -21,8 +21,11 @@ export interface OptionSpec {
   description: string;
 }
 
+/** The options of a command, by long name (without `--`). */
+export type OptionSpecs = Record<string, OptionSpec>;
+
 /** Everything needed to parse a command's arguments and to print its help. */
-export interface CommandSpec {
+export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
   /** The command as typed, e.g. `gemini get`. */
   name: string;
   /** Usage lines without the leading `Usage:`, e.g. `gemini get [options] URL`. */
@@ -30,7 +33,7 @@ export interface CommandSpec {
   /** One or two sentences on what the command does. */
   summary: string;
   /** The options, by long name (without `--`). `help` (`-h`) is added automatically. */
-  options: Record<string, OptionSpec>;
+  options: O;
   /** Smallest and largest number of positional arguments. Default 0 and unlimited. */
   positionals?: { min?: number; max?: number };
   /** Example command lines, shown under `Examples:`. */
@@ -39,10 +42,27 @@ export interface CommandSpec {
   footer?: string;
 }
 
+/**
+ * The parsed value of one option: `boolean` for a flag (`false` when absent), `string[]` for
+ * a repeatable option (empty when absent), `string | undefined` for an option with a value.
+ */
+export type OptionValue<S extends OptionSpec> = S extends { multiple: true }
+  ? S extends { type: "boolean" } ? boolean[] : string[]
+  : S extends { type: "boolean" } ? boolean
+  : string | undefined;
+
+/**
+ * The parsed values of a spec's options, typed from the spec, plus `help`. A spec typed only
+ * as {@linkcode OptionSpecs} (no literal option names) gives the loose record of any value.
+ */
+export type ParsedValues<O extends OptionSpecs> = string extends keyof O
+  ? Record<string, string | boolean | string[] | undefined>
+  : { -readonly [K in keyof O]: OptionValue<O[K]> } & { help: boolean };
+
 /** The parsed options (by long name) and positional arguments. */
-export interface ParsedArgs {
-  /** Option values: `boolean` for flags, `string` or `string[]` (multiple) otherwise. */
-  values: Record<string, string | boolean | string[] | undefined>;
+export interface ParsedArgs<O extends OptionSpecs = OptionSpecs> {
+  /** Option values, typed from the spec: see {@linkcode OptionValue}. */
+  values: ParsedValues<O>;
   /** Positional arguments in order. */
   positionals: string[];
 }
@@ -85,7 +105,9 @@ export function editDistance(a: string, b: string): number {
  * @example
  * ```ts
  * import { suggest } from "./args.ts";
- * console.assert(suggest("sevre", ["get", "serve", "cert"]) === "serve");
+ * import assert from "node:assert/strict";
+ * assert.equal(suggest("sevre", ["get", "serve", "cert"]), "serve");
+ * assert.equal(suggest("zzz", ["get", "serve", "cert"]), undefined);
  * ```
  */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
@@ -102,7 +124,7 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   return bestDistance <= limit ? best : undefined;
 }
 
-function withHelp(spec: CommandSpec): Record<string, OptionSpec> {
+function withHelp(spec: CommandSpec<OptionSpecs>): OptionSpecs {
   return { ...spec.options, help: { type: "boolean", short: "h", description: "Show this help" } };
 }
 
@@ -111,18 +133,38 @@ function withHelp(spec: CommandSpec): Record<string, OptionSpec> {
  * suggestion), a missing value or a wrong number of positional arguments. When `--help`
  * is given, `values.help` is `true` and positional counts are not checked.
  *
+ * The values come back typed from the spec (declare it with `satisfies CommandSpec` or inline
+ * so that its option types stay literal): a flag is a `boolean` (`false` when absent), a
+ * repeatable option a `string[]` (empty when absent), any other option `string | undefined`.
+ *
  * @example
  * ```ts
- * import { parseCommand } from "./args.ts";
+ * import { type CommandSpec, parseCommand } from "./args.ts";
+ * import assert from "node:assert/strict";
  * const spec = {
- *   name: "demo", usage: ["demo [options] URL"], summary: "A demo.",
- *   options: { output: { type: "string" as const, short: "o", description: "Save to FILE" } },
- * };
+ *   name: "demo",
+ *   usage: ["demo [options] URL"],
+ *   summary: "A demo.",
+ *   options: {
+ *     output: { type: "string", short: "o", description: "Save to FILE" },
+ *     proxy: { type: "string", multiple: true, description: "A proxy" },
+ *     quiet: { type: "boolean", description: "Say less" },
+ *   },
+ * } satisfies CommandSpec;
  * const { values, positionals } = parseCommand(spec, ["-o", "x.gmi", "gemini://a/"]);
- * console.assert(values.output === "x.gmi" && positionals[0] === "gemini://a/");
+ * const output: string | undefined = values.output;
+ * const proxies: string[] = values.proxy;
+ * const quiet: boolean = values.quiet;
+ * assert.equal(output, "x.gmi");
+ * assert.deepEqual(proxies, []);
+ * assert.equal(quiet, false);
+ * assert.equal(positionals[0], "gemini://a/");
  * ```
  */
-export function parseCommand(spec: CommandSpec, args: string[]): ParsedArgs {
+export function parseCommand<const O extends OptionSpecs>(
+  spec: CommandSpec<O>,
+  args: string[],
+): ParsedArgs<O> {
   const options = withHelp(spec);
   const config: Record<string, { type: "boolean" | "string"; short?: string; multiple?: boolean }> =
     {};
@@ -137,28 +179,44 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedArgs {
   } catch (error) {
     throw new UsageError(describeParseError(spec, options, error), { cause: error });
   }
-  const values = parsed.values as ParsedArgs["values"];
+  const values = withDefaults(options, parsed.values);
   const positionals = parsed.positionals;
-  if (!values.help) {
-    const min = spec.positionals?.min ?? 0;
-    const max = spec.positionals?.max ?? Infinity;
-    if (positionals.length < min) {
-      throw new UsageError(
-        `${spec.name}: missing argument (usage: ${spec.usage[0]}); see ${spec.name} --help`,
-      );
-    }
-    if (positionals.length > max) {
-      throw new UsageError(
-        `${spec.name}: unexpected argument "${positionals[max]}" (usage: ${spec.usage[0]})`,
-      );
-    }
+  if (!values.help) checkPositionals(spec, positionals);
+  return { values: values as ParsedValues<O>, positionals };
+}
+
+/** The parsed values with the absent ones filled in: `false` for flags, `[]` for lists. */
+function withDefaults(
+  options: OptionSpecs,
+  parsed: Record<string, string | boolean | (string | boolean)[] | undefined>,
+): Record<string, string | boolean | (string | boolean)[] | undefined> {
+  const values = { ...parsed };
+  for (const [name, option] of Object.entries(options)) {
+    if (values[name] !== undefined) continue;
+    if (option.multiple) values[name] = [];
+    else if (option.type === "boolean") values[name] = false;
   }
-  return { values, positionals };
+  return values;
+}
+
+function checkPositionals(spec: CommandSpec<OptionSpecs>, positionals: string[]): void {
+  const min = spec.positionals?.min ?? 0;
+  const max = spec.positionals?.max ?? Infinity;
+  if (positionals.length < min) {
+    throw new UsageError(
+      `${spec.name}: missing argument (usage: ${spec.usage[0]}); see ${spec.name} --help`,
+    );
+  }
+  if (positionals.length > max) {
+    throw new UsageError(
+      `${spec.name}: unexpected argument "${positionals[max]}" (usage: ${spec.usage[0]})`,
+    );
+  }
 }
 
 function describeParseError(
-  spec: CommandSpec,
-  options: Record<string, OptionSpec>,
+  spec: CommandSpec<OptionSpecs>,
+  options: OptionSpecs,
   error: unknown,
 ): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -184,11 +242,13 @@ function describeParseError(
  * @example
  * ```ts
  * import { formatHelp } from "./args.ts";
+ * import assert from "node:assert/strict";
  * const text = formatHelp({ name: "demo", usage: ["demo URL"], summary: "A demo.", options: {} });
- * console.assert(text.includes("Usage: demo URL"));
+ * assert.ok(text.startsWith("Usage: demo URL\n"));
+ * assert.match(text, /-h, --help +Show this help/);
  * ```
  */
-export function formatHelp(spec: CommandSpec): string {
+export function formatHelp(spec: CommandSpec<OptionSpecs>): string {
   const lines: string[] = [];
   spec.usage.forEach((u, i) => lines.push(`${i === 0 ? "Usage:" : "      "} ${u}`));
   lines.push("", spec.summary, "", "Options:");

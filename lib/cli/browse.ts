@@ -12,18 +12,24 @@ import { openIdentityStore } from "../client/identities.ts";
 import type { ClientHooks, IdentityStore } from "../client/types.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
 import { displayWidth, shouldUseColor } from "../gemtext/render.ts";
-import { type CommandSpec, formatHelp, parseCommand, UsageError } from "./args.ts";
-import { Browser, type Fetcher } from "./browse/browser.ts";
+import {
+  type CommandSpec,
+  formatHelp,
+  parseCommand,
+  type ParsedValues,
+  UsageError,
+} from "./args.ts";
+import { Browser, type BrowserOptions, type Fetcher } from "./browse/browser.ts";
 import { makeClientFetcher } from "./browse/client_fetcher.ts";
 import { LinePrinter, runLineMode } from "./browse/line_mode.ts";
 import { cursorPosition, initialState, KEYS, PROMPT_KEYS, view } from "./browse/model.ts";
 import { BrowseStore } from "./browse/store.ts";
-import { loadBrowseConfig } from "./browse/config.ts";
+import { type BrowseConfig, loadBrowseConfig } from "./browse/config.ts";
 import { SessionIdentities } from "./browse/session_identities.ts";
 import { FullScreen, osc52 } from "./browse/terminal.ts";
 import type { CliIo } from "./io.ts";
 
-const SPEC: CommandSpec = {
+const SPEC = {
   name: "gemini browse",
   usage: ["gemini browse [options] [URL]"],
   summary: "Read Gemini space in an interactive terminal browser. Without a URL it opens the " +
@@ -68,7 +74,7 @@ const SPEC: CommandSpec = {
     "Files in the data dir: bookmarks.gmi, history.json, session.json, subscriptions.json,",
     "insecure_hosts.json, downloads/ (with GEMINI_HOME set, else $XDG_DOWNLOAD_DIR).",
   ].join("\n"),
-};
+} satisfies CommandSpec;
 
 export { type BrowseConfig, loadBrowseConfig } from "./browse/config.ts";
 
@@ -103,42 +109,52 @@ export interface BrowseMainOptions {
   ) => Promise<Fetcher> | Fetcher;
 }
 
-/** Runs `gemini browse` and returns its exit code. */
-export async function main(
-  args: string[],
+/** What the arguments, the environment and the config decide before the browser starts. */
+interface Settings {
+  /** Readable maximum page width. */
+  maxWidth: number;
+  /** Folder for saved files. */
+  downloads: string;
+  /** Line mode rather than full screen. */
+  line: boolean;
+  /** ANSI styles in page rows. */
+  color: boolean;
+  /** The browser's part of config.toml. */
+  config: BrowseConfig;
+}
+
+/** The settings from the parsed arguments, the environment and config.toml, in that order. */
+async function settingsOf(
+  values: ParsedValues<typeof SPEC.options>,
   io: CliIo,
-  options: BrowseMainOptions = {},
-): Promise<number> {
-  const { values, positionals } = parseCommand(SPEC, args);
-  if (values.help) {
-    await io.stdout.write(formatHelp(SPEC));
-    return 0;
-  }
-  const paths = resolvePaths(io.env);
+  paths: Paths,
+): Promise<Settings> {
   const config = await loadBrowseConfig(paths);
   let maxWidth = config.maxWidth ?? 100;
-  if (typeof values.width === "string") {
+  if (values.width !== undefined) {
     const n = Number(values.width);
     if (!Number.isInteger(n) || n < 20) {
       throw new UsageError(`gemini browse: --width must be a whole number of at least 20`);
     }
     maxWidth = n;
   }
-  const store = new BrowseStore(paths.dataDir);
-  const downloads = downloadsDir(
-    io.env,
-    paths.dataDir,
-    typeof values.downloads === "string" ? values.downloads : config.downloads,
-  );
+  const downloads = downloadsDir(io.env, paths.dataDir, values.downloads ?? config.downloads);
   const dumb = io.env("TERM") === "dumb";
-  const line = values.line === true || dumb || !io.stdout.isTerminal || !io.stdinIsTerminal;
-  const color = values["no-color"] !== true &&
+  const line = values.line || dumb || !io.stdout.isTerminal || !io.stdinIsTerminal;
+  const color = !values["no-color"] &&
     shouldUseColor({ isTty: io.stdout.isTerminal && !dumb, NO_COLOR: io.env("NO_COLOR") });
-  let startUrl: string | undefined = positionals[0];
-  if (startUrl === undefined) startUrl = await store.lastUrl();
+  return { maxWidth, downloads, line, color, config };
+}
 
-  const factory = options.makeFetcher ?? makeClientFetcher;
-  // Saved identities plus the transient ones of this session, for the client and the prompts.
+/**
+ * The browser's options both modes share. The fetcher is made once, on the first fetch,
+ * with the saved identities plus the transient ones of this session.
+ */
+function sharedOptions(
+  paths: Paths,
+  settings: Settings,
+  factory: NonNullable<BrowseMainOptions["makeFetcher"]>,
+): Omit<BrowserOptions, "copy" | "render" | "state"> {
   const identities = new SessionIdentities(openIdentityStore(paths));
   let fetcher: Fetcher | undefined;
   const makeFetcher = (hooks: ClientHooks): Fetcher => {
@@ -149,37 +165,50 @@ export async function main(
       return await fetcher(url, requestOptions);
     };
   };
-  const common = {
+  return {
     makeFetcher,
-    store,
+    store: new BrowseStore(paths.dataDir),
     identities,
-    downloadsDir: downloads,
-    handlers: config.handlers,
-    schemes: config.schemes,
+    downloadsDir: settings.downloads,
+    handlers: settings.config.handlers,
+    schemes: settings.config.schemes,
     opener: systemOpener(),
   };
+}
 
-  if (line) {
-    const printer = new LinePrinter();
-    const browser = new Browser({
-      ...common,
-      // The URL is printed with the message; a terminal also gets it on its clipboard.
-      copy: (text) => {
-        if (io.stdout.isTerminal) void io.stdout.write(osc52(text));
-      },
-      render: printer.render,
-      state: initialState({ width: io.columns() ?? 80, height: 1000, maxWidth, color }),
-    });
-    return await runLineMode(io, browser, printer, startUrl);
-  }
-
-  const screen = new FullScreen();
-  const size = screen.size();
+/** Line mode: pages printed once, commands read a line at a time. */
+async function runLine(
+  io: CliIo,
+  shared: Omit<BrowserOptions, "copy" | "render" | "state">,
+  settings: Settings,
+  startUrl: string | undefined,
+): Promise<number> {
+  const printer = new LinePrinter();
+  const { maxWidth, color } = settings;
   const browser = new Browser({
-    ...common,
+    ...shared,
+    // The URL is printed with the message; a terminal also gets it on its clipboard.
+    copy: (text) => {
+      if (io.stdout.isTerminal) void io.stdout.write(osc52(text));
+    },
+    render: printer.render,
+    state: initialState({ width: io.columns() ?? 80, height: 1000, maxWidth, color }),
+  });
+  return await runLineMode(io, browser, printer, startUrl);
+}
+
+/** Full screen: the alternate screen, raw keys, redrawn on every change and resize. */
+async function runFullScreen(
+  shared: Omit<BrowserOptions, "copy" | "render" | "state">,
+  settings: Settings,
+  startUrl: string | undefined,
+): Promise<number> {
+  const screen = new FullScreen();
+  const browser = new Browser({
+    ...shared,
     copy: (text) => screen.draw(osc52(text)),
     render: (state) => screen.render(view(state), state.width, cursorPosition(state), displayWidth),
-    state: initialState({ ...size, maxWidth, color }),
+    state: initialState({ ...screen.size(), maxWidth: settings.maxWidth, color: settings.color }),
   });
   screen.start(() => browser.dispatch({ type: "resize", ...screen.size() }));
   try {
@@ -201,4 +230,23 @@ export async function main(
     screen.stop();
   }
   return 0;
+}
+
+/** Runs `gemini browse` and returns its exit code. */
+export async function main(
+  args: string[],
+  io: CliIo,
+  options: BrowseMainOptions = {},
+): Promise<number> {
+  const { values, positionals } = parseCommand(SPEC, args);
+  if (values.help) {
+    await io.stdout.write(formatHelp(SPEC));
+    return 0;
+  }
+  const paths = resolvePaths(io.env);
+  const settings = await settingsOf(values, io, paths);
+  const shared = sharedOptions(paths, settings, options.makeFetcher ?? makeClientFetcher);
+  const startUrl = positionals[0] ?? await shared.store.lastUrl();
+  if (settings.line) return await runLine(io, shared, settings, startUrl);
+  return await runFullScreen(shared, settings, startUrl);
 }

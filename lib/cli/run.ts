@@ -31,7 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand
   },
   cert: {
     summary: "manage identities, server certificates and the trust store",
-    load: async () => (await import("./cert.ts")).main,
+    load: async () => (await import("./cert/mod.ts")).main,
   },
 };
 
@@ -59,16 +59,18 @@ function topHelp(): string {
  *
  * @example
  * ```ts
- * import { run } from "./run.ts";
+ * import { run, VERSION } from "./run.ts";
  * import { memoryIo } from "./io.ts";
+ * import assert from "node:assert/strict";
  * const io = memoryIo();
- * console.assert(await run(["--version"], io) === 0);
+ * assert.equal(await run(["--version"], io), 0);
+ * assert.equal(io.stdout.text(), `gemini ${VERSION}\n`);
  * ```
  */
 export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
   const [first, ...rest] = args;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    if (first === "help" && rest[0] && rest[0] in COMMANDS) {
+    if (first === "help" && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) {
       return await run([rest[0], "--help"], io);
     }
     await io.stdout.write(topHelp());
@@ -78,7 +80,7 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     await io.stdout.write(`gemini ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[first];
+  const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (!command) {
     const hint = suggest(first, Object.keys(COMMANDS));
     await io.stderr.write(

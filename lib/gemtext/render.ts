@@ -7,8 +7,17 @@
 
 import stringWidth from "string-width";
 import { _absoluteUrl, resolveLink } from "./links.ts";
+import { stripControls } from "./controls.ts";
 import { parseGemtext } from "./parse.ts";
-import type { GemtextLine } from "./types.ts";
+import type {
+  GemtextHeadingLine,
+  GemtextLine,
+  GemtextLinkLine,
+  GemtextListLine,
+  GemtextPreformattedLine,
+  GemtextPreformatToggleLine,
+  GemtextQuoteLine,
+} from "./types.ts";
 
 /** An ANSI style: the sequence that starts it and the one that ends it. */
 export interface RenderStyle {
@@ -135,9 +144,6 @@ const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 const SEGMENTER = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 const WIDTH_CACHE = new Map<string, number>();
 const WIDTH_CACHE_CAP = 4096;
-// C0 controls except TAB, DEL and C1 controls: never sent to the terminal (ESC could drive it).
-// deno-lint-ignore no-control-regex
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 /**
  * The number of terminal columns `text` takes: East Asian wide characters and most emoji
@@ -359,9 +365,125 @@ function truncate(text: string, width: number): string {
   return out + "…";
 }
 
+/** `text` safe for a terminal: controls (ESC could drive it) shown as U+FFFD, tabs kept or spaced. */
 function clean(text: string, tabs: boolean): string {
-  const cleaned = text.replace(CONTROLS, "\uFFFD");
+  const cleaned = stripControls(text, { tab: true });
   return tabs ? cleaned.replaceAll("\t", "    ") : cleaned;
+}
+
+/** A row before it has its place in the document: the text as printed and without styles. */
+interface Row {
+  plain: string;
+  text: string;
+}
+
+/** Adds the style `name` around non-empty text, when colour is on. */
+type Paint = (name: RenderStyleName, text: string) => string;
+
+/** What every line renderer needs: the width and how to paint. */
+interface LineContext {
+  width: number;
+  paint: Paint;
+  options: RenderOptions;
+}
+
+/** Rows whose text has no style. */
+function unstyled(rows: string[]): Row[] {
+  return rows.map((r) => ({ plain: r, text: r }));
+}
+
+/** A heading: its `#` markers, wrapped under its first word, in the heading's style. */
+function headingRows(line: GemtextHeadingLine, { width, paint }: LineContext): Row[] {
+  const prefix = "#".repeat(line.level) + " ";
+  const name = `heading${line.level}` as const;
+  const body = clean(line.text, true);
+  return wrapText(prefix + body, width, { indent: " ".repeat(prefix.length) }).map((r) => ({
+    plain: r,
+    text: paint(name, r),
+  }));
+}
+
+/** A list item: a styled bullet and a hanging indent. */
+function listRows(line: GemtextListLine, { width, paint }: LineContext): Row[] {
+  return wrapText("* " + clean(line.text, true), width, { indent: "  " }).map((r, i) => ({
+    plain: r,
+    text: i === 0 && r.startsWith("* ") ? paint("list", "*") + r.slice(1) : r,
+  }));
+}
+
+/** A quote: `> ` on every row. */
+function quoteRows(line: GemtextQuoteLine, { width, paint }: LineContext): Row[] {
+  return wrapText(clean(line.text, true), Math.max(1, width - 2)).map((r) => ({
+    plain: "> " + r,
+    text: paint("quote", "> " + r),
+  }));
+}
+
+/** An opening toggle's alt text as one quiet caption row, cut to the width; else nothing. */
+function captionRows(line: GemtextPreformatToggleLine, { width, paint }: LineContext): Row[] {
+  if (line.alt === undefined) return [];
+  const caption = truncate(clean(line.alt, true), width);
+  return [{ plain: caption, text: paint("altText", caption) }];
+}
+
+/** A preformatted line: never wrapped; tabs kept or expanded to tab stops. */
+function preformattedRow(line: GemtextPreformattedLine, { paint, options }: LineContext): Row {
+  const cleaned = clean(line.text, false);
+  const text = options.tabWidth === undefined ? cleaned : expandTabs(cleaned, options.tabWidth);
+  return { plain: text, text: paint("preformatted", text) };
+}
+
+/**
+ * A link numbered `number`: `[n] label`, a `(scheme)` marker for a scheme that is not quiet,
+ * wrapped under the label; and the link, resolved against the base URL.
+ */
+function linkRows(
+  line: GemtextLinkLine,
+  number: number,
+  { width, paint, options }: LineContext,
+): { rows: Row[]; url: string; label: string } {
+  const resolved = options.baseUrl === undefined
+    ? _absoluteUrl(line.url)
+    : resolveLink(options.baseUrl, line.url);
+  const label = line.label ?? line.url;
+  const scheme = resolved?.protocol.slice(0, -1);
+  const quiet = options.quietSchemes ?? ["gemini"];
+  const marker = scheme !== undefined && !quiet.includes(scheme) ? ` (${scheme})` : "";
+  const tag = `[${number}]`;
+  const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
+    indent: " ".repeat(tag.length + 1),
+  });
+  const rows = wrapped.map((r, i): Row => {
+    if (i === 0 && r.startsWith(tag)) {
+      const rest = r.slice(tag.length);
+      return {
+        plain: r,
+        text: paint("linkNumber", tag) + (rest.startsWith(" ") ? " " : "") +
+          paint("link", rest.replace(/^ /, "")),
+      };
+    }
+    const body = r.trimStart();
+    return { plain: r, text: r.slice(0, r.length - body.length) + paint("link", body) };
+  });
+  return { rows, url: resolved?.href ?? line.url, label: clean(label, true) };
+}
+
+/** The rows of a line that is not a link. */
+function lineRows(line: Exclude<GemtextLine, GemtextLinkLine>, context: LineContext): Row[] {
+  switch (line.type) {
+    case "text":
+      return unstyled(wrapText(clean(line.text, true), context.width));
+    case "heading":
+      return headingRows(line, context);
+    case "list":
+      return listRows(line, context);
+    case "quote":
+      return quoteRows(line, context);
+    case "preformat-toggle":
+      return captionRows(line, context);
+    case "preformatted":
+      return [preformattedRow(line, context)];
+  }
 }
 
 /**
@@ -412,96 +534,28 @@ export function renderGemtext(
   options: RenderOptions,
 ): RenderResult {
   const doc = typeof lines === "string" ? parseGemtext(lines) : lines;
-  const width = checkWidth(options.width);
   const styles: RenderStyles = { ...RENDER_STYLES, ...options.styles };
-  const paint = (name: RenderStyleName, text: string): string =>
-    options.color && text !== "" ? styles[name].open + text + styles[name].close : text;
+  const context: LineContext = {
+    width: checkWidth(options.width),
+    paint: (name, text) =>
+      options.color && text !== "" ? styles[name].open + text + styles[name].close : text,
+    options,
+  };
   const rows: RenderedRow[] = [];
   const links: RenderedLink[] = [];
   let next = options.linkNumberStart ?? 1;
-  const quietSchemes = options.quietSchemes ?? ["gemini"];
-
   doc.forEach((line, source) => {
-    const add = (plain: string, text: string = plain, link?: number): void => {
+    if (line.type === "link") {
+      const number = next++;
+      const link = linkRows(line, number, context);
+      links.push({ number, url: link.url, label: link.label, row: rows.length, source });
+      for (const { text, plain } of link.rows) rows.push({ text, plain, source, link: number });
+      return;
+    }
+    for (const { text, plain } of lineRows(line, context)) {
       const row: RenderedRow = { text, plain, source };
-      if (link !== undefined) row.link = link;
+      if (line.type === "preformatted") row.preformatted = true;
       rows.push(row);
-    };
-    switch (line.type) {
-      case "text":
-        for (const r of wrapText(clean(line.text, true), width)) add(r);
-        break;
-      case "heading": {
-        const prefix = "#".repeat(line.level) + " ";
-        const name = `heading${line.level}` as const;
-        const body = clean(line.text, true);
-        for (const r of wrapText(prefix + body, width, { indent: " ".repeat(prefix.length) })) {
-          add(r, paint(name, r));
-        }
-        break;
-      }
-      case "list": {
-        wrapText("* " + clean(line.text, true), width, { indent: "  " }).forEach((r, i) => {
-          add(r, i === 0 && r.startsWith("* ") ? paint("list", "*") + r.slice(1) : r);
-        });
-        break;
-      }
-      case "quote": {
-        for (const r of wrapText(clean(line.text, true), Math.max(1, width - 2))) {
-          add("> " + r, paint("quote", "> " + r));
-        }
-        break;
-      }
-      case "link": {
-        const number = next++;
-        const resolved = options.baseUrl === undefined
-          ? _absoluteUrl(line.url)
-          : resolveLink(options.baseUrl, line.url);
-        const label = line.label ?? line.url;
-        const scheme = resolved?.protocol.slice(0, -1);
-        const marker = scheme !== undefined && !quietSchemes.includes(scheme) ? ` (${scheme})` : "";
-        const tag = `[${number}]`;
-        const wrapped = wrapText(`${tag} ${clean(label, true)}${clean(marker, true)}`, width, {
-          indent: " ".repeat(tag.length + 1),
-        });
-        links.push({
-          number,
-          url: resolved?.href ?? line.url,
-          label: clean(label, true),
-          row: rows.length,
-          source,
-        });
-        wrapped.forEach((r, i) => {
-          if (i === 0 && r.startsWith(tag)) {
-            const rest = r.slice(tag.length);
-            add(
-              r,
-              paint("linkNumber", tag) + (rest.startsWith(" ") ? " " : "") +
-                paint("link", rest.replace(/^ /, "")),
-              number,
-            );
-          } else {
-            const body = r.trimStart();
-            add(r, r.slice(0, r.length - body.length) + paint("link", body), number);
-          }
-        });
-        break;
-      }
-      case "preformat-toggle":
-        if (line.alt !== undefined) {
-          const caption = truncate(clean(line.alt, true), width);
-          add(caption, paint("altText", caption));
-        }
-        break;
-      case "preformatted": {
-        const cleaned = clean(line.text, false);
-        const text = options.tabWidth === undefined
-          ? cleaned
-          : expandTabs(cleaned, options.tabWidth);
-        add(text, paint("preformatted", text));
-        rows[rows.length - 1].preformatted = true;
-        break;
-      }
     }
   });
   return { rows, links };

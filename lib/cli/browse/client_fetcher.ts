@@ -9,9 +9,17 @@
 import { Client } from "../../client/client.ts";
 import { loadClientConfig } from "../../client/config.ts";
 import { openKnownHosts } from "../../client/known_hosts.ts";
-import type { ClientHooks, ClientOptions, IdentityStore } from "../../client/types.ts";
+import type {
+  ClientHooks,
+  ClientOptions,
+  GeminiResponse,
+  IdentityStore,
+  RequestOptions,
+} from "../../client/types.ts";
 import type { Paths } from "../../files/paths.ts";
-import type { Fetcher } from "./browser.ts";
+
+/** Fetches one URL (the real `Client.fetch`, or a fake in tests). */
+export type Fetcher = (url: string, options: RequestOptions) => Promise<GeminiResponse>;
 
 /** Makes the fetcher of the browser from the files in `paths`. */
 export async function makeClientFetcher(

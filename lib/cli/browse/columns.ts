@@ -5,11 +5,10 @@
  * @module
  */
 
+import { stripControls } from "../../gemtext/controls.ts";
 import { displayWidth } from "../../gemtext/render.ts";
 
 const SEGMENTER = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-// deno-lint-ignore no-control-regex
-const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
 
 /**
  * `text` with every control character (tab and ESC included) shown as U+FFFD, so that drawing
@@ -23,7 +22,7 @@ const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
  * ```
  */
 export function printable(text: string): string {
-  return text.replace(CONTROLS, "\uFFFD");
+  return stripControls(text);
 }
 
 /**

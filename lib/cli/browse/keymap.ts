@@ -1,7 +1,8 @@
 /**
- * The keys of `gemini browse` as tables: each row names the keys, says what they do, and maps
- * each key to the command the model carries out. The same rows drive the key handling, the
- * help page (`?`), `--help` and the README, so they cannot disagree.
+ * The keys of `gemini browse` as tables, written once: each row names the keys, says what they
+ * do, and maps each key to the command the model carries out. The same rows drive the key
+ * handling (`./page_keys.ts`, `./prompt_keys.ts`), the help page (`./help.ts`), `--help` and
+ * the README (a test compares them), so they cannot disagree.
  *
  * @module
  */
@@ -276,15 +277,33 @@ export function promptCommand(key: string): PromptCommand | undefined {
   return PROMPT_INDEX.get(key);
 }
 
-/** Rows of the page keys for help texts: digits first, then the table. */
-export function pageKeyRows(): { keys: string; action: string }[] {
-  return [
-    { keys: DIGITS_BINDING.label, action: DIGITS_BINDING.action },
-    ...PAGE_KEYMAP.map((k) => ({ keys: k.label, action: k.action })),
-  ];
-}
+/** The page keys for help texts (`?`, `--help`, the README): digits first, then the table. */
+export const KEYS: readonly { keys: string; action: string }[] = [
+  { keys: DIGITS_BINDING.label, action: DIGITS_BINDING.action },
+  ...PAGE_KEYMAP.map((k) => ({ keys: k.label, action: k.action })),
+];
 
-/** Rows of the prompt keys for help texts. */
-export function promptKeyRows(): { keys: string; action: string }[] {
-  return PROMPT_KEYMAP.map((k) => ({ keys: k.label, action: k.action }));
+/** The prompt keys for help texts (`?`, `--help`, the README). */
+export const PROMPT_KEYS: readonly { keys: string; action: string }[] = PROMPT_KEYMAP.map((
+  k,
+) => ({ keys: k.label, action: k.action }));
+
+/**
+ * A navigation key without its modifier (`ctrl-up` → `up`), for modified keys that have no
+ * binding of their own.
+ *
+ * @example
+ * ```ts
+ * import { unmodified } from "./keymap.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(unmodified("ctrl-up"), "up");
+ * assert.equal(unmodified("shift-pagedown"), "pagedown");
+ * assert.equal(unmodified("ctrl-w"), "ctrl-w");
+ * ```
+ */
+export function unmodified(key: string): string {
+  return key.replace(
+    /^(shift|ctrl|alt)-(?=up$|down$|left$|right$|home$|end$|pageup$|pagedown$|delete$)/,
+    "",
+  );
 }

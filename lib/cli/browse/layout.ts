@@ -5,6 +5,7 @@
  * @module
  */
 
+import { stripControls } from "../../gemtext/controls.ts";
 import { displayWidth, expandTabs, renderGemtext, wrapText } from "../../gemtext/render.ts";
 import type { RenderedLink, RenderedRow } from "../../gemtext/render.ts";
 
@@ -63,9 +64,6 @@ export interface Layout {
   wide: number;
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
-
 /**
  * Lays out `page` at `width` columns.
  *
@@ -98,7 +96,7 @@ export function layoutPage(page: Page, width: number, color: boolean): Layout {
   }
   const rows: RenderedRow[] = [];
   page.body.replace(/\r?\n$/, "").split(/\r?\n/).forEach((line, source) => {
-    const cleaned = expandTabs(line.replace(CONTROLS, "\uFFFD"), TAB_WIDTH);
+    const cleaned = expandTabs(stripControls(line, { tab: true }), TAB_WIDTH);
     for (const r of wrapText(cleaned, w)) rows.push({ text: r, plain: r, source });
   });
   return { rows, links: [], width: w, wide: 0 };

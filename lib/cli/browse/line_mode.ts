@@ -7,26 +7,82 @@
  */
 
 import type { CliIo } from "../io.ts";
+import { isInterrupt, readLine } from "../prompt.ts";
 import type { Browser } from "./browser.ts";
 import type { BrowserEvent, BrowserState, Page, Prompt } from "./model.ts";
 import { statusText } from "./model.ts";
 
-/** Commands of the line mode, for `help`. */
-export const LINE_COMMANDS: readonly [string, string][] = [
-  ["N", "follow link number N"],
-  ["URL, o URL, go URL", "open a URL"],
-  ["b, back / f, forward", "history"],
-  ["r, reload", "reload the page"],
-  ["p, print", "print the page again"],
-  ["/TEXT, n, N", "search, next, previous match"],
-  ["up, root", "up one path level, capsule root"],
-  ["B, bookmark / m, bookmarks", "toggle a bookmark, list bookmarks"],
-  ["h, history", "visited pages"],
-  ["s, subscribe / S, subscriptions", "subscribe to this page, new feed entries"],
-  ["M, messages", "the recent messages"],
-  ["?, help", "this list"],
-  ["q, quit", "quit"],
+/** One row of the line mode's command table. */
+export interface LineCommand {
+  /** The commands as shown to people, e.g. `b, back / f, forward`. */
+  label: string;
+  /** What they do. */
+  action: string;
+  /** Words typed alone and the browser key each stands for. */
+  words?: Readonly<Record<string, string>>;
+  /** Words typed alone that the line mode itself carries out. */
+  local?: Readonly<Record<string, LocalCommand>>;
+}
+
+/** What the line mode does itself rather than through a key. */
+export type LocalCommand = "print" | "help";
+
+/**
+ * The commands of the line mode, in the order `help` lists them. The same rows drive
+ * {@linkcode commandKeys}, {@linkcode localCommand} and the `help` text.
+ */
+export const LINE_COMMANDS: readonly LineCommand[] = [
+  { label: "N", action: "follow link number N" },
+  { label: "URL, o URL, go URL", action: "open a URL" },
+  {
+    label: "b, back / f, forward",
+    action: "history",
+    words: { b: "b", back: "b", f: "f", forward: "f" },
+  },
+  { label: "r, reload", action: "reload the page", words: { r: "R", reload: "R" } },
+  { label: "p, print", action: "print the page again", local: { p: "print", print: "print" } },
+  { label: "/TEXT, n, N", action: "search, next, previous match", words: { n: "n", N: "N" } },
+  { label: "up, root", action: "up one path level, capsule root", words: { up: "u", root: "r" } },
+  {
+    label: "B, bookmark / m, bookmarks",
+    action: "toggle a bookmark, list bookmarks",
+    words: { B: "B", bookmark: "B", m: "m", bookmarks: "m" },
+  },
+  { label: "h, history", action: "visited pages", words: { h: "h", history: "h" } },
+  {
+    label: "s, subscribe / S, subscriptions",
+    action: "subscribe to this page, new feed entries",
+    words: { s: "s", subscribe: "s", S: "S", subscriptions: "S" },
+  },
+  { label: "M, messages", action: "the recent messages", words: { M: "M", messages: "M" } },
+  { label: "?, help", action: "this list", local: { "?": "help", help: "help" } },
+  { label: "q, quit", action: "quit", words: { q: "q", quit: "q", exit: "q" } },
 ];
+
+const WORDS = new Map(LINE_COMMANDS.flatMap((c) => Object.entries(c.words ?? {})));
+const LOCAL = new Map(LINE_COMMANDS.flatMap((c) => Object.entries(c.local ?? {})));
+
+/**
+ * The command the line mode carries out itself for a line (`p`, `help`...), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { localCommand } from "./line_mode.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(localCommand(" print "), "print");
+ * assert.equal(localCommand("?"), "help");
+ * assert.equal(localCommand("back"), undefined);
+ * ```
+ */
+export function localCommand(line: string): LocalCommand | undefined {
+  return LOCAL.get(line.trim());
+}
+
+/** The `help` text: the command table in two columns. */
+export function lineHelp(): string {
+  const w = Math.max(...LINE_COMMANDS.map((c) => c.label.length));
+  return LINE_COMMANDS.map((c) => `  ${c.label.padEnd(w)}  ${c.action}`).join("\n") + "\n";
+}
 
 /**
  * The keys (or events) that a line-mode command stands for, or `undefined` when the command
@@ -47,34 +103,8 @@ export function commandKeys(line: string): (string | BrowserEvent)[] | undefined
   if (text.startsWith("/")) return ["/", ...text.slice(1), "enter"];
   const [word, ...rest] = text.split(/\s+/);
   const arg = rest.join(" ");
-  const simple: Record<string, string> = {
-    b: "b",
-    back: "b",
-    f: "f",
-    forward: "f",
-    r: "R",
-    reload: "R",
-    n: "n",
-    N: "N",
-    up: "u",
-    root: "r",
-    B: "B",
-    bookmark: "B",
-    m: "m",
-    bookmarks: "m",
-    h: "h",
-    history: "h",
-    s: "s",
-    subscribe: "s",
-    S: "S",
-    subscriptions: "S",
-    M: "M",
-    messages: "M",
-    q: "q",
-    quit: "q",
-    exit: "q",
-  };
-  if (rest.length === 0 && word in simple) return [simple[word]];
+  const key = WORDS.get(word);
+  if (rest.length === 0 && key !== undefined) return [key];
   if ((word === "o" || word === "go" || word === "open") && arg !== "") {
     return ["o", ...arg, "enter"];
   }
@@ -84,39 +114,6 @@ export function commandKeys(line: string): (string | BrowserEvent)[] | undefined
     return ["o", ...word, "enter"];
   }
   return undefined;
-}
-
-/** Reads lines (and hidden lines) from a byte stream. */
-class LineReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #decoder = new TextDecoder();
-  #buffer = "";
-  #ended = false;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async line(): Promise<string | null> {
-    for (;;) {
-      const nl = this.#buffer.search(/\r?\n|\r/);
-      if (nl >= 0) {
-        const line = this.#buffer.slice(0, nl);
-        const m = /^\r?\n|^\r/.exec(this.#buffer.slice(nl))!;
-        this.#buffer = this.#buffer.slice(nl + m[0].length);
-        return line;
-      }
-      if (this.#ended) {
-        if (this.#buffer === "") return null;
-        const line = this.#buffer;
-        this.#buffer = "";
-        return line;
-      }
-      const { done, value } = await this.#reader.read();
-      if (done) this.#ended = true;
-      else this.#buffer += this.#decoder.decode(value, { stream: true });
-    }
-  }
 }
 
 function promptText(prompt: Prompt): string {
@@ -186,6 +183,66 @@ export class LinePrinter {
   }
 }
 
+/**
+ * Prints the question of `state` (or the command prompt) and reads the answer: `null` at the
+ * end of input, or when the quit comes first; `undefined` when there is nothing to do with it.
+ * Ctrl-C (a raw-mode byte) cancels a question and quits at the command prompt, as it would in
+ * a cooked terminal; a line too long is refused.
+ */
+async function readAnswer(
+  io: CliIo,
+  browser: Browser,
+  quit: Promise<null>,
+): Promise<string | null | undefined> {
+  const state = browser.state;
+  const write = (text: string): Promise<void> => io.stdout.write(text);
+  if (state.prompt?.details) await write(state.prompt.details.join("\n") + "\n");
+  await write(state.prompt ? promptText(state.prompt) + " " : "> ");
+  const hidden = state.prompt?.kind === "secret";
+  try {
+    return await Promise.race([readLine(io, { hidden, output: io.stdout }), quit]);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      await write(`${error.message}\n`);
+      return undefined;
+    }
+    if (!isInterrupt(error)) throw error;
+    if (!state.prompt) return null;
+    browser.dispatch("escape");
+    return undefined;
+  }
+}
+
+/** Gives a line to the open question: a choice takes its first character, text all of it. */
+function answer(browser: Browser, prompt: Prompt, line: string): void {
+  if (prompt.kind === "choice") {
+    browser.dispatch(line.trim() === "" ? "escape" : line.trim()[0]);
+    return;
+  }
+  for (const ch of line) browser.dispatch(ch);
+  browser.dispatch("enter");
+}
+
+/** Carries out a command line: the line mode's own, or the keys it stands for. */
+async function command(
+  io: CliIo,
+  browser: Browser,
+  printer: LinePrinter,
+  line: string,
+): Promise<void> {
+  const text = line.trim();
+  const local = localCommand(text);
+  if (local === "help") return await io.stdout.write(lineHelp());
+  if (local === "print") {
+    printer.reprint();
+    printer.render(browser.state);
+    return;
+  }
+  const keys = commandKeys(text);
+  if (keys === undefined) return await io.stdout.write(`Unknown command "${text}"; type help\n`);
+  for (const key of keys) browser.dispatch(key);
+}
+
 /** Runs the line mode until `q` or the end of input; returns the exit code. */
 export async function runLineMode(
   io: CliIo,
@@ -193,8 +250,6 @@ export async function runLineMode(
   printer: LinePrinter,
   startUrl: string | undefined,
 ): Promise<number> {
-  const reader = new LineReader(io.stdin);
-  const write = (text: string): Promise<void> => io.stdout.write(text);
   const quit = browser.done.then(() => null);
   await browser.loadStores();
   if (startUrl) browser.open(startUrl);
@@ -204,51 +259,15 @@ export async function runLineMode(
     await settle(browser);
     await printer.flush(io);
     if (browser.quitted) break;
-    const state: BrowserState = browser.state;
-    if (state.prompt?.details) await write(state.prompt.details.join("\n") + "\n");
-    await write(state.prompt ? promptText(state.prompt) + " " : "> ");
-    const secret = state.prompt?.kind === "secret" && io.stdinIsTerminal;
-    if (secret) io.setRaw(true);
-    let line: string | null;
-    try {
-      line = await Promise.race([reader.line(), quit]);
-    } finally {
-      if (secret) {
-        io.setRaw(false);
-        await write("\n");
-      }
-    }
+    const line = await readAnswer(io, browser, quit);
+    if (line === undefined) continue;
     if (line === null) {
       if (!browser.quitted) browser.dispatch("q");
       break;
     }
-    const now = browser.state;
-    if (now.prompt) {
-      if (now.prompt.kind === "choice") {
-        browser.dispatch(line.trim() === "" ? "escape" : line.trim()[0]);
-      } else {
-        for (const ch of line) browser.dispatch(ch);
-        browser.dispatch("enter");
-      }
-      continue;
-    }
-    const text = line.trim();
-    if (text === "?" || text === "help") {
-      const w = Math.max(...LINE_COMMANDS.map(([c]) => c.length));
-      await write(LINE_COMMANDS.map(([c, d]) => `  ${c.padEnd(w)}  ${d}`).join("\n") + "\n");
-      continue;
-    }
-    if (text === "p" || text === "print") {
-      printer.reprint();
-      printer.render(browser.state);
-      continue;
-    }
-    const keys = commandKeys(text);
-    if (keys === undefined) {
-      await write(`Unknown command "${text}"; type help\n`);
-      continue;
-    }
-    for (const key of keys) browser.dispatch(key);
+    const prompt = browser.state.prompt;
+    if (prompt) answer(browser, prompt, line);
+    else await command(io, browser, printer, line);
   }
   await browser.idle();
   await printer.flush(io);

@@ -93,6 +93,9 @@ export type Effect =
   | { type: "copy"; text: string }
   | { type: "quit" };
 
+/** What a step of the model gives: the next state and the effects to carry out. */
+export type Step = [BrowserState, Effect[]];
+
 /** Everything that can happen to the model besides a key. */
 export type BrowserEvent =
   | { type: "key"; key: string }
