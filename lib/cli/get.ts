@@ -44,6 +44,7 @@ import {
 import { output } from "./get_output.ts";
 import { errorMessage, failureReport, formatReport, type GetErrorCode } from "./get_report.ts";
 import { JSON_BODY_LIMIT, namedIdentity, safeForTerminal, upload } from "./get_upload.ts";
+import { isInterrupt, readLine } from "./prompt.ts";
 
 export { GET_SPEC, JSON_BODY_LIMIT, parseSize };
 
@@ -114,28 +115,16 @@ function dataResponse(text: string): GeminiResponse {
   });
 }
 
-/** Reads one line from stdin; hidden (no echo) for sensitive input. `null` at the end. */
-async function readLine(io: CliIo, hidden: boolean): Promise<string | null> {
-  const reader = io.stdin.getReader();
-  const bytes: number[] = [];
-  if (hidden) io.setRaw(true);
+/**
+ * Reads one answer from stdin (hidden for sensitive input); `null` at the end of input or
+ * when Ctrl-C ends a hidden prompt (the answer is then "nothing", as before).
+ */
+async function readAnswer(io: CliIo, hidden: boolean): Promise<string | null> {
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return bytes.length > 0 ? new TextDecoder().decode(new Uint8Array(bytes)) : null;
-      for (const b of value) {
-        if (b === 0x0a || b === 0x0d) return new TextDecoder().decode(new Uint8Array(bytes));
-        if (hidden && b === 0x03) return null; // Ctrl-C in raw mode
-        if (hidden && (b === 0x7f || b === 0x08)) bytes.pop();
-        else bytes.push(b);
-      }
-    }
-  } finally {
-    if (hidden) {
-      io.setRaw(false);
-      await io.stderr.write("\n");
-    }
-    reader.releaseLock();
+    return await readLine(io, { hidden });
+  } catch (error) {
+    if (isInterrupt(error)) return null;
+    throw error;
   }
 }
 
@@ -235,7 +224,7 @@ function cliHooks(
       if (fromEnv !== undefined) return fromEnv;
       if (!canPrompt(io)) return null;
       await io.stderr.write(`Passphrase for identity "${identity.name}": `);
-      return await readLine(io, true);
+      return await readAnswer(io, true);
     },
   };
   if (canPrompt(io)) {
@@ -243,14 +232,14 @@ function cliHooks(
       await io.stderr.write(
         `${safeForTerminal(prompt) || "Input"}${sensitive ? " (hidden)" : ""}: `,
       );
-      return await readLine(io, sensitive);
+      return await readAnswer(io, sensitive);
     };
     hooks.onInsecure = async (target) => {
       await io.stderr.write(
         `${target.href} is gopher, which is NOT encrypted: anyone on the path can read and ` +
           "change it. Fetch it anyway? [y/N] ",
       );
-      return /^y(es)?$/i.test((await readLine(io, false))?.trim() ?? "");
+      return /^y(es)?$/i.test((await readAnswer(io, false))?.trim() ?? "");
     };
   }
   if (values.transient) {
@@ -305,11 +294,11 @@ async function get(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   checkCombinations(values);
-  const timeout = seconds("timeout", values.timeout as string | undefined, true);
+  const timeout = seconds("timeout", values.timeout, true);
   if (values.upload !== undefined) return await upload(positionals[0], values, io, timeout);
   const target = classifyTarget(positionals[0]);
   const flags = flagOptions(values, timeout);
-  const flagProxies = parseProxies((values.proxy as string[] | undefined) ?? []);
+  const flagProxies = parseProxies(values.proxy ?? []);
   const run: Run = { values, io };
   if (target.kind === "no-fetch") {
     return await fail(run, new ClientError("unsupported-scheme", target.message), target.text);

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { type CommandSpec, UsageError } from "./args.ts";
+import { type CommandSpec, type ParsedValues, UsageError } from "./args.ts";
 import { PASSPHRASE_ENV } from "../client/identities.ts";
 import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_RETRIES } from "../client/retry.ts";
 import type { ClientOptions, TofuMode } from "../client/types.ts";
 import { GET_ERROR_CODES } from "./get_report.ts";
 
 /** The parsed option values of one run (as `parseCommand` gives them). */
-export type GetValues = Record<string, unknown>;
+export type GetValues = ParsedValues<typeof GET_SPEC.options>;
 
 /** The error codes that go with exit status 1, for the help text. */
 const EXIT_1_CODES = Object.keys(GET_ERROR_CODES).filter((c) => c !== "usage");
@@ -34,7 +34,7 @@ function wrapList(prefix: string, items: string[], width = 88): string[] {
 }
 
 /** The command line of `gemini get`. */
-export const GET_SPEC: CommandSpec = {
+export const GET_SPEC = {
   name: "gemini get",
   usage: ["gemini get [options] URL"],
   summary: "Fetch URL (gemini:// when no scheme is given) and print it: rendered on a\n" +
@@ -210,7 +210,7 @@ export const GET_SPEC: CommandSpec = {
     "with --trust-new or forgotten with `gemini cert hosts forget HOST`. An encrypted",
     `identity key is unlocked with ${PASSPHRASE_ENV} or a prompt on a terminal.`,
   ].join("\n"),
-};
+} satisfies CommandSpec;
 
 const TOFU_MODES: readonly TofuMode[] = ["strict", "warn", "off"];
 
@@ -283,7 +283,7 @@ export function wantsJson(args: string[]): boolean {
 
 /** The usage checks of option combinations. */
 export function checkCombinations(values: GetValues): void {
-  const tofu = values.tofu as string | undefined;
+  const tofu = values.tofu;
   if (tofu !== undefined && !TOFU_MODES.includes(tofu as TofuMode)) {
     throw new UsageError(`gemini get: --tofu must be strict, warn or off, got "${tofu}"`);
   }
@@ -304,16 +304,14 @@ export function flagOptions(values: GetValues, timeout: number | undefined): Cli
   return {
     tofu: values.tofu as TofuMode | undefined,
     trustNew: values["trust-new"] === true ? true : undefined,
-    maxRedirects: integer("max-redirects", values["max-redirects"] as string | undefined, 0),
+    maxRedirects: integer("max-redirects", values["max-redirects"], 0),
     followRedirects: values["no-follow"] === true ? false : undefined,
     allowSchemeChange: values["allow-scheme-change"] === true ? true : undefined,
-    retries: integer("retries", values.retries as string | undefined, 0),
-    maxWaitSeconds: seconds("max-wait", values["max-wait"] as string | undefined),
+    retries: integer("retries", values.retries, 0),
+    maxWaitSeconds: seconds("max-wait", values["max-wait"]),
     retryInput: values["retry-input"] === true ? true : undefined,
     allowGopher: values["allow-gopher"] === true ? true : undefined,
-    maxBodyBytes: values["max-size"] === undefined
-      ? undefined
-      : parseSize(values["max-size"] as string),
+    maxBodyBytes: values["max-size"] === undefined ? undefined : parseSize(values["max-size"]),
     connectTimeoutMs: timeoutMs,
     headerTimeoutMs: timeoutMs,
     idleTimeoutMs: timeoutMs,

@@ -24,18 +24,7 @@ import {
   responseReport,
 } from "./get_report.ts";
 import { bytesToBase64, JSON_BODY_LIMIT, safeForTerminal } from "./get_upload.ts";
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+import { formatSize } from "../gemtext/size.ts";
 
 /** Why a retryable answer was not retried, for the message. */
 function notRetried(response: GeminiResponse, options: ClientOptions): string {
@@ -277,7 +266,7 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
   const show = async (final: boolean): Promise<void> => {
     const elapsed = (performance.now() - started) / 1000;
     const rate = elapsed > 0 ? response.bodyBytes / elapsed : 0;
-    const bar = `\r${path}: ${formatBytes(response.bodyBytes)}  ${formatBytes(Math.round(rate))}/s`;
+    const bar = `\r${path}: ${formatSize(response.bodyBytes)}  ${formatSize(Math.round(rate))}/s`;
     await io.stderr.write(bar.padEnd(60) + (final ? "\n" : ""));
   };
   try {

@@ -39,15 +39,16 @@ import {
   trustJson,
 } from "./get_report.ts";
 import { warningMessage } from "./get_hints.ts";
+import type { GetValues } from "./get_options.ts";
 import { normalizeStatus } from "../protocol/status.ts";
+import { stripControls } from "../gemtext/controls.ts";
 
 /** Bodies larger than this are left out of `--json` unless they are text. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
 /** Strips terminal control sequences from text printed to a terminal (tabs and newlines stay). */
 export function safeForTerminal(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "");
+  return stripControls(text, { tab: true, newline: true, replacement: "" });
 }
 
 /** Base64 of `bytes`. */
@@ -130,7 +131,7 @@ interface UploadRequest {
 /** Runs `gemini get --upload FILE titan://...` and returns the exit code. */
 export async function upload(
   target: string,
-  values: Record<string, unknown>,
+  values: GetValues,
   io: CliIo,
   timeout: number | undefined,
 ): Promise<number> {
@@ -139,9 +140,9 @@ export async function upload(
   }
   const request: UploadRequest = {
     target,
-    source: values.upload as string,
-    mime: values.mime as string | undefined,
-    token: values.token as string | undefined,
+    source: values.upload ?? "-",
+    mime: values.mime,
+    token: values.token,
   };
   if (values["dry-run"]) return await dryRunUpload(request, io);
   const fail = async (error: unknown, report: GetReport): Promise<number> => {
@@ -185,7 +186,7 @@ type Sent =
 async function send(
   request: UploadRequest,
   data: Uint8Array,
-  run: { values: Record<string, unknown>; io: CliIo; timeout: number | undefined },
+  run: { values: GetValues; io: CliIo; timeout: number | undefined },
 ): Promise<Sent> {
   const { values, io, timeout } = run;
   const tofu = values.tofu as TofuMode | undefined;
@@ -236,7 +237,7 @@ async function send(
 async function printAnswer(
   request: UploadRequest,
   sent: { result: TitanUploadResult; trust: TrustReport | undefined },
-  values: Record<string, unknown>,
+  values: GetValues,
   io: CliIo,
 ): Promise<number> {
   const { result } = sent;

@@ -20,7 +20,7 @@ import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
 import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
 import { certificateDirFor, checkSiteFiles, siteCertificates } from "../server/site.ts";
-import { type CommandSpec, formatHelp, parseCommand } from "./args.ts";
+import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
@@ -32,7 +32,7 @@ import { Supervisor } from "./serve_supervisor.ts";
 const ACCESS_LOG_DELAY_MS = 20;
 
 /** The command-line interface of `gemini serve`. */
-export const SERVE_SPEC: CommandSpec = {
+export const SERVE_SPEC = {
   name: "gemini serve",
   usage: ["gemini serve [options] [DIR]", "gemini serve --config FILE [--check]"],
   summary: "Serve DIR (or, without DIR, the built-in welcome capsule) over Gemini. A " +
@@ -103,7 +103,7 @@ export const SERVE_SPEC: CommandSpec = {
     "Exit status: 0 after a graceful shutdown (SIGINT, SIGTERM) or a good --check,",
     "1 for configuration or start-up errors, 2 for usage errors.",
   ].join("\n"),
-};
+} satisfies CommandSpec;
 
 /**
  * Runs `gemini serve` until `stop` is aborted (the CLI aborts it on SIGINT or SIGTERM).
@@ -403,3 +403,6 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     if (hupInstalled) Deno.removeSignalListener("SIGHUP", hup);
   }
 }
+
+/** The parsed options of `gemini serve` (every one may be absent). */
+export type ServeValues = Partial<ParsedValues<typeof SERVE_SPEC.options>>;

@@ -14,6 +14,7 @@ import {
   type ServerConfig,
 } from "../server/config/mod.ts";
 import { UsageError } from "./args.ts";
+import type { ServeValues } from "./serve.ts";
 
 /** A configuration document with where it came from, for error messages. */
 interface Source {
@@ -44,15 +45,15 @@ interface Source {
  * ```
  */
 export async function loadConfig(
-  values: Record<string, unknown>,
+  values: ServeValues,
   positionals: string[],
 ): Promise<ServerConfig> {
-  const cert = stringOption(values, "cert");
-  const key = stringOption(values, "key");
+  const cert = values.cert;
+  const key = values.key;
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError("gemini serve: --cert and --key go together");
   }
-  const configFile = stringOption(values, "config");
+  const configFile = values.config;
   const { doc, source, file, baseDir } = configFile
     ? await fileDocument(configFile, values, positionals)
     : flagsDocument(values, positionals);
@@ -64,10 +65,10 @@ export async function loadConfig(
 /** `--config FILE`: the file's document (DIR, --host, --cert and --key go in the file). */
 async function fileDocument(
   configFile: string,
-  values: Record<string, unknown>,
+  values: ServeValues,
   positionals: string[],
 ): Promise<Source> {
-  if (positionals.length > 0 || listOption(values, "host").length > 0 || values.cert) {
+  if (positionals.length > 0 || (values.host ?? []).length > 0 || values.cert) {
     throw new UsageError(
       "gemini serve: DIR, --host, --cert and --key cannot be combined with --config " +
         "(set root, name, cert and key in the file)",
@@ -89,10 +90,10 @@ async function fileDocument(
  * Without a file: one host per `--host` (default localhost) serving DIR (default the
  * built-in capsule), listening on 127.0.0.1 when only localhost is served, else 0.0.0.0.
  */
-function flagsDocument(values: Record<string, unknown>, positionals: string[]): Source {
-  const hosts = listOption(values, "host");
-  const cert = stringOption(values, "cert");
-  const key = stringOption(values, "key");
+function flagsDocument(values: ServeValues, positionals: string[]): Source {
+  const hosts = values.host ?? [];
+  const cert = values.cert;
+  const key = values.key;
   const names = hosts.length > 0 ? hosts : ["localhost"];
   const root = positionals[0] === undefined ? undefined : resolve(positionals[0]);
   const doc: Record<string, unknown> = {
@@ -103,22 +104,22 @@ function flagsDocument(values: Record<string, unknown>, positionals: string[]): 
     })),
   };
   const local = names.every((n) => n === "localhost");
-  if (listOption(values, "listen").length === 0) doc.listen = [local ? "127.0.0.1" : "0.0.0.0"];
+  if ((values.listen ?? []).length === 0) doc.listen = [local ? "127.0.0.1" : "0.0.0.0"];
   return { doc, source: "", file: "<command line>" };
 }
 
 /** `--port`, `--listen`, `--log-format`, `--no-log-ip`, `--workers` and the PROXY flags. */
-function applyGlobalFlags(doc: Record<string, unknown>, values: Record<string, unknown>): void {
-  const port = stringOption(values, "port");
+function applyGlobalFlags(doc: Record<string, unknown>, values: ServeValues): void {
+  const port = values.port;
   if (port !== undefined) {
     if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
       throw new UsageError(`gemini serve: --port ${port} is not a port number`);
     }
     doc.port = Number(port);
   }
-  const listen = listOption(values, "listen");
+  const listen = values.listen ?? [];
   if (listen.length > 0) doc.listen = listen;
-  const logFormat = stringOption(values, "log-format");
+  const logFormat = values["log-format"];
   if (logFormat !== undefined) {
     if (logFormat !== "text" && logFormat !== "json") {
       throw new UsageError(`gemini serve: --log-format must be text or json, not ${logFormat}`);
@@ -126,7 +127,7 @@ function applyGlobalFlags(doc: Record<string, unknown>, values: Record<string, u
     doc.log_format = logFormat;
   }
   if (values["no-log-ip"]) doc.log_ip = false;
-  const workers = stringOption(values, "workers");
+  const workers = values.workers;
   if (workers !== undefined) {
     if (
       workers !== "auto" &&
@@ -139,7 +140,7 @@ function applyGlobalFlags(doc: Record<string, unknown>, values: Record<string, u
     doc.workers = workers === "auto" ? "auto" : Number(workers);
   }
   if (values["proxy-protocol"]) doc.proxy_protocol = true;
-  const proxyFrom = listOption(values, "proxy-from");
+  const proxyFrom = values["proxy-from"] ?? [];
   if (proxyFrom.length > 0) {
     if (!values["proxy-protocol"] && doc.proxy_protocol === undefined) {
       throw new UsageError("gemini serve: --proxy-from needs --proxy-protocol");
@@ -149,9 +150,9 @@ function applyGlobalFlags(doc: Record<string, unknown>, values: Record<string, u
 }
 
 /** `--lang` and `--max-file-size`, for every host. */
-function applyHostFlags(doc: Record<string, unknown>, values: Record<string, unknown>): void {
-  const lang = stringOption(values, "lang");
-  const maxFileSize = stringOption(values, "max-file-size");
+function applyHostFlags(doc: Record<string, unknown>, values: ServeValues): void {
+  const lang = values.lang;
+  const maxFileSize = values["max-file-size"];
   if (maxFileSize !== undefined) {
     try {
       parseSize(maxFileSize);
@@ -165,14 +166,4 @@ function applyHostFlags(doc: Record<string, unknown>, values: Record<string, unk
     if (lang !== undefined) host.lang = lang;
     if (maxFileSize !== undefined) host.max_file_size = maxFileSize;
   }
-}
-
-function stringOption(values: Record<string, unknown>, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === "string" ? v : undefined;
-}
-
-function listOption(values: Record<string, unknown>, name: string): string[] {
-  const v = values[name];
-  return Array.isArray(v) ? v as string[] : typeof v === "string" ? [v] : [];
 }

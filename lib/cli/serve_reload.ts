@@ -9,10 +9,11 @@ import type { ServerConfig } from "../server/config/mod.ts";
 import type { Logger } from "../server/logger.ts";
 import { checkSiteFiles, siteCertificates } from "../server/site.ts";
 import { loadConfig } from "./serve_config.ts";
+import type { ServeValues } from "./serve.ts";
 
 /** How {@linkcode reloadUntilStopped} reloads. */
 export interface ReloadOptions {
-  values: Record<string, unknown>;
+  values: ServeValues;
   positionals: string[];
   /** The configuration running at the start. */
   config: ServerConfig;

@@ -15,7 +15,8 @@ import {
 import { normalizeStatus } from "../protocol/status.ts";
 import type { TlsDetails } from "../tls/connection.ts";
 import { type ClientConnection, dial, DialError } from "../tls/dial.ts";
-import { _within } from "./_deadline.ts";
+import { DeadlineError } from "../tls/deadline.ts";
+import { IncompleteHeaderError, readHeaderThenBody } from "../tls/header_body.ts";
 import { _checkCharset, type _ResponseInit } from "./_response.ts";
 import {
   ClientError,
@@ -191,43 +192,22 @@ export async function _sendRequest(
   return exchangeOf(conn, url, header, { ...options, timing });
 }
 
-/** The header (and the body bytes that came with it), within the header timeout. */
+/**
+ * The header, within the header timeout, and the body that follows it (the bytes that came
+ * with the header first), read through the one header-then-body helper of lib/tls.
+ */
 async function readHeader(
   conn: ClientConnection,
   url: URL,
   options: Pick<_SendOptions, "headerTimeoutMs" | "signal">,
   onFirstByte: () => void,
-): Promise<{ header: ResponseHeader; rest: Uint8Array }> {
-  const timeoutMs = options.headerTimeoutMs;
-  const limits = {
-    at: Date.now() + timeoutMs,
-    signal: options.signal,
-    timeout: () =>
-      new ClientError(
-        "timeout",
-        `No response header from ${url.host} within ${timeoutMs} ms of the request`,
-      ),
-    aborted: () => new ClientError("aborted", `Fetch of ${url.href} aborted`),
-  };
-  let buffer = new Uint8Array(0);
-  for (;;) {
-    const chunk = await _within(() => conn.read(), limits);
-    if (chunk === null) {
-      throw new ClientError(
-        "bad-header",
-        buffer.length === 0
-          ? `${url.host} closed the connection without sending a response header`
-          : `${url.host} closed the connection in the middle of the response header`,
-      );
-    }
-    if (buffer.length === 0) onFirstByte();
-    const joined = new Uint8Array(buffer.length + chunk.length);
-    joined.set(buffer);
-    joined.set(chunk, buffer.length);
-    buffer = joined;
-    let found;
+): Promise<{ header: ResponseHeader; body: ReadableStream<Uint8Array> }> {
+  const { headerTimeoutMs, signal } = options;
+  const aborted = (): ClientError => new ClientError("aborted", `Fetch of ${url.href} aborted`);
+  if (signal?.aborted) throw aborted();
+  const scan = (bytes: Uint8Array): ReturnType<typeof scanResponseHeader> => {
     try {
-      found = scanResponseHeader(buffer);
+      return scanResponseHeader(bytes);
     } catch (cause) {
       throw new ClientError(
         "bad-header",
@@ -237,12 +217,29 @@ async function readHeader(
         { cause },
       );
     }
-    if (found) {
-      return {
-        header: found.header,
-        rest: buffer.slice(found.bodyStart),
-      };
+  };
+  try {
+    return await readHeaderThenBody(conn, scan, {
+      deadline: { at: Date.now() + headerTimeoutMs, signal },
+      onFirstChunk: onFirstByte,
+    });
+  } catch (error) {
+    if (error instanceof DeadlineError) {
+      throw new ClientError(
+        "timeout",
+        `No response header from ${url.host} within ${headerTimeoutMs} ms of the request`,
+      );
     }
+    if (signal?.aborted && error === signal.reason) throw aborted();
+    if (error instanceof IncompleteHeaderError) {
+      throw new ClientError(
+        "bad-header",
+        error.received === 0
+          ? `${url.host} closed the connection without sending a response header`
+          : `${url.host} closed the connection in the middle of the response header`,
+      );
+    }
+    throw error;
   }
 }
 
@@ -253,7 +250,7 @@ async function readHeader(
 async function exchangeOf(
   conn: ClientConnection,
   url: URL,
-  read: { header: ResponseHeader; rest: Uint8Array },
+  read: { header: ResponseHeader; body: ReadableStream<Uint8Array> },
   options: _SendOptions & { timing: ResponseTiming },
 ): Promise<_Exchange> {
   const { status, meta } = read.header;
@@ -283,9 +280,12 @@ async function exchangeOf(
     onWarning: options.onWarning,
   };
   if (success) {
-    init.head = read.rest;
+    const body = read.body.getReader();
     init.source = {
-      read: () => conn.read(),
+      read: async () => {
+        const next = await body.read();
+        return next.done ? null : next.value;
+      },
       closeNotify: () => conn.closeNotify,
       release: (error) => {
         if (error) conn.destroy();

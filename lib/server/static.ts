@@ -16,6 +16,7 @@ import mime from "mime-types";
 import { gemtextTitle } from "../gemtext/links.ts";
 import { parseGemtext } from "../gemtext/parse.ts";
 import { encodeRequestPath } from "../protocol/request_path.ts";
+import { formatSize } from "../gemtext/size.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
 
@@ -72,26 +73,6 @@ export function mediaTypeFor(
   if (essence.startsWith("text/") && options.charset) type += `; charset=${options.charset}`;
   if (essence === "text/gemini" && options.lang) type += `; lang=${options.lang}`;
   return type;
-}
-
-/**
- * Formats a byte count for people: `512 B`, `1.5 KiB`, `10.0 MiB`.
- *
- * @example
- * ```ts
- * import { formatSize } from "./static.ts";
- * console.assert(formatSize(1536) === "1.5 KiB");
- * ```
- */
-export function formatSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Why a path is refused, with the reply to send. */
@@ -439,3 +420,5 @@ class FileTree {
     };
   }
 }
+
+export { formatSize };
