@@ -13,12 +13,15 @@ Deno.test("openLogFile(): 2,000 lines written around 20 rotations all land whole
     const log = await openLogFile(path);
     const writes: Promise<void>[] = [];
     let rotations = 0;
+    let rotating: Promise<void> = Promise.resolve();
     for (let i = 0; i < 2000; i++) {
       writes.push(log.write(`line ${i} ${"x".repeat(i % 97)}\n`));
       if (i % 100 === 99) {
-        // logrotate: rename, then tell the server (not waiting for the writes in flight).
-        writes.push(log.write("").then(() => Deno.rename(path, `${path}.${++rotations}`)));
-        writes.push(log.reopen());
+        // logrotate (one run at a time): rename, then tell the server, while more lines
+        // keep coming.
+        const n = ++rotations;
+        rotating = rotating.then(() => Deno.rename(path, `${path}.${n}`)).then(() => log.reopen());
+        writes.push(rotating);
       }
     }
     await Promise.all(writes);
