@@ -58,6 +58,15 @@ export type StatusCode = typeof Status[keyof typeof Status];
 /** The class of a status code: its first digit times ten. */
 export type StatusClass = 10 | 20 | 30 | 40 | 50 | 60;
 
+/**
+ * The defined codes of one class: `StatusOfClass<40>` is `40 | 41 | 42 | 43 | 44`, so a
+ * parameter typed with it takes exactly the codes of that class.
+ */
+export type StatusOfClass<C extends StatusClass> = {
+  [K in StatusCode]: `${K}` extends `${`${C}` extends `${infer D}0` ? D : never}${string}` ? K
+    : never;
+}[StatusCode];
+
 /** The name of each defined status code, for messages and logs. */
 export const STATUS_TEXT: Readonly<Record<StatusCode, string>> = {
   10: "Input",
