@@ -127,7 +127,8 @@ export function compileRules(rules: PathRule[]): (path: string) => GeminiReply |
  * @example
  * ```ts
  * import { pathRules } from "./rules.ts";
- * const handler = pathRules([{ match: "^/old$", redirect: "/new" }])(() => (notFound()));
+ * import { notFound } from "./reply.ts";
+ * const handler = pathRules([{ match: "^/old$", redirect: "/new" }])(() => notFound());
  * console.assert(typeof handler === "function");
  * ```
  */
