@@ -112,8 +112,8 @@ export interface RouterOptions {
  * import assert from "node:assert/strict";
  *
  * const site = new Router({ notFound: () => ({ status: 53, meta: "Not served here" }) })
- *   .on("/*", (req) => gemtext(`capsule of ${req.params.user}`), { host: ":user.example.org" })
- *   .on("*.txt", () => gemtext("a text file"), { host: ["example.org", "www.example.org"] });
+ *   .on("*.txt", () => gemtext("a text file"), { host: ["example.org", "www.example.org"] })
+ *   .on("/*", (req) => gemtext(`capsule of ${req.params.user}`), { host: ":user.example.org" });
  * const ask = (url: string) => {
  *   const u = new URL(url);
  *   return site.route({
