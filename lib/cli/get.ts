@@ -28,7 +28,7 @@ import { type Paths, resolvePaths } from "../files/paths.ts";
 import { parseDataUrl } from "../protocol/data_url.ts";
 import { parseMediaType } from "../protocol/mime.ts";
 import { normalizeUrl } from "../protocol/url.ts";
-import { normalizeStatus, statusText } from "../protocol/status.ts";
+import { normalizeStatus, Status, statusText } from "../protocol/status.ts";
 import { generateCertificate } from "../tls/certificate.ts";
 import { warningMessage } from "./get_hints.ts";
 import {
@@ -108,7 +108,7 @@ function dataResponse(text: string): GeminiResponse {
   }
   return localResponse({
     url: new URL(text),
-    status: 20,
+    status: Status.Success,
     meta: data.mediaType,
     mediaType,
     body: data.bytes,
@@ -244,7 +244,7 @@ function cliHooks(
   }
   if (values.transient) {
     hooks.onIdentityRequired = async ({ status, url }) => {
-      if (normalizeStatus(status) !== 60) return null;
+      if (normalizeStatus(status) !== Status.ClientCertificateRequired) return null;
       const name = `transient-${crypto.randomUUID().slice(0, 8)}`;
       const { cert, key, info } = await generateCertificate(name, { days: 1 });
       await io.stderr.write(

@@ -9,7 +9,14 @@
 
 import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_RETRIES } from "../client/retry.ts";
 import { ClientError, type ClientOptions, type GeminiResponse } from "../client/types.ts";
-import { normalizeStatus, statusText } from "../protocol/status.ts";
+import {
+  isInput,
+  isRedirect,
+  normalizeStatus,
+  Status,
+  statusClass,
+  statusText,
+} from "../protocol/status.ts";
 import { normalizeUrl, resolveUrl } from "../protocol/url.ts";
 import type { CliIo } from "./io.ts";
 import type { GetValues } from "./get_options.ts";
@@ -61,35 +68,30 @@ function explainStatus(response: GeminiResponse, options: ClientOptions): string
   const head = `${url.href}: ${status} ${statusText(status)}${undefinedCode}${
     meta ? `: ${safeForTerminal(meta)}` : ""
   }`;
-  switch (Math.floor(status / 10)) {
-    case 1:
-      return `${head}\nThe server asks for input; answer with --input TEXT`;
-    case 3: {
-      let to = JSON.stringify(meta);
-      try {
-        to = normalizeUrl(resolveUrl(url, meta.trim())).href;
-      } catch {
-        // shown as sent
-      }
-      return `${head}\nIt points to ${to}; not followed (--no-follow or --max-redirects 0)`;
+  if (isInput(status)) return `${head}\nThe server asks for input; answer with --input TEXT`;
+  if (isRedirect(status)) {
+    let to = JSON.stringify(meta);
+    try {
+      to = normalizeUrl(resolveUrl(url, meta.trim())).href;
+    } catch {
+      // shown as sent
     }
-    case 4:
-      return head + notRetried(response, options);
-    case 6:
-      if (handled === 60 && !response.identity) {
-        return `${head}\nThis page needs a client certificate. Create one with\n` +
-          `  gemini cert new NAME --scope ${url.protocol}//${url.host}${url.pathname}\n` +
-          "or send a throwaway one with --transient";
-      }
-      if (handled === 61) {
-        return `${head}\nThe certificate${
-          response.identity ? ` "${response.identity}"` : ""
-        } is not authorised here; choose another with --identity NAME`;
-      }
-      return head;
-    default:
-      return head;
+    return `${head}\nIt points to ${to}; not followed (--no-follow or --max-redirects 0)`;
   }
+  if (statusClass(status) === statusClass(Status.TemporaryFailure)) {
+    return head + notRetried(response, options);
+  }
+  if (handled === Status.ClientCertificateRequired && !response.identity) {
+    return `${head}\nThis page needs a client certificate. Create one with\n` +
+      `  gemini cert new NAME --scope ${url.protocol}//${url.host}${url.pathname}\n` +
+      "or send a throwaway one with --transient";
+  }
+  if (handled === Status.CertificateNotAuthorized) {
+    return `${head}\nThe certificate${
+      response.identity ? ` "${response.identity}"` : ""
+    } is not authorised here; choose another with --identity NAME`;
+  }
+  return head;
 }
 
 /** What reading a 2x body for `--json` gave. */

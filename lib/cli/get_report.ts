@@ -10,7 +10,7 @@ import { DialError } from "../tls/dial.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import type { TlsDetails } from "../tls/connection.ts";
 import type { MediaType } from "../protocol/mime.ts";
-import { normalizeStatus } from "../protocol/status.ts";
+import { isRedirect, normalizeStatus, Status } from "../protocol/status.ts";
 import { normalizeUrl, resolveUrl } from "../protocol/url.ts";
 import { certificateValidity } from "../client/server_certificate.ts";
 import {
@@ -212,7 +212,7 @@ export function effectiveCharset(mediaType: MediaType | undefined): string | nul
 /** The exit status for a final status: 0 for 2x, else the status handled (49 as 40). */
 export function exitCodeFor(status: number): number {
   const handled = normalizeStatus(status);
-  return handled === 20 ? 0 : handled;
+  return handled === Status.Success ? 0 : handled;
 }
 
 /** The `certificate` field for `cert`. */
@@ -260,7 +260,7 @@ export function trustJson(
 
 /** Where a 3x points, as an absolute URL, or `null`. */
 function targetOf(url: URL, status: number, meta: string): string | null {
-  if (Math.floor(status / 10) !== 3) return null;
+  if (!isRedirect(status)) return null;
   try {
     return normalizeUrl(resolveUrl(url, meta.trim())).href;
   } catch {

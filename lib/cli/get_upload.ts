@@ -20,7 +20,7 @@ import type {
 } from "../client/types.ts";
 import { resolvePaths } from "../files/paths.ts";
 import { parseMediaType } from "../protocol/mime.ts";
-import { statusText } from "../protocol/status.ts";
+import { isRedirect, isSuccess, normalizeStatus, Status, statusText } from "../protocol/status.ts";
 import { formatTitanUrl } from "../protocol/titan.ts";
 import { tofuTrust } from "../client/trust.ts";
 import { checkServerCertificate } from "../client/server_certificate.ts";
@@ -40,7 +40,6 @@ import {
 } from "./get_report.ts";
 import { warningMessage } from "./get_hints.ts";
 import type { GetValues } from "./get_options.ts";
-import { normalizeStatus } from "../protocol/status.ts";
 import { stripControls } from "../gemtext/controls.ts";
 
 /** Bodies larger than this are left out of `--json` unless they are text. */
@@ -83,7 +82,7 @@ function uploadReport(
   trust: TrustReport | undefined,
 ): GetReport {
   const url = new URL(result.url);
-  const success = normalizeStatus(result.status) === 20;
+  const success = normalizeStatus(result.status) === Status.Success;
   let mediaType;
   if (success) {
     try {
@@ -241,9 +240,9 @@ async function printAnswer(
   io: CliIo,
 ): Promise<number> {
   const { result } = sent;
-  const kind = Math.floor(result.status / 10);
+  const redirected = isRedirect(result.status);
   // A 3x is the usual answer to a successful Titan upload (it points to the new page).
-  const exit = kind === 3 ? 0 : exitCodeFor(result.status);
+  const exit = redirected ? 0 : exitCodeFor(result.status);
   if (values.json) {
     await io.stdout.write(formatReport(uploadReport(result, sent.trust)));
     return exit;
@@ -252,11 +251,11 @@ async function printAnswer(
     ? `${result.status}\r\n`
     : `${result.status} ${result.meta}\r\n`;
   if (values.include || values.head) await io.stdout.write(header);
-  if (kind === 2) {
+  if (isSuccess(result.status)) {
     if (!values.head) await io.stdout.write(result.body);
     return exit;
   }
-  if (kind === 3) {
+  if (redirected) {
     if (!values.include && !values.head) await io.stdout.write(`${result.meta}\n`);
     return exit;
   }

@@ -12,7 +12,7 @@ import {
   ResponseHeaderError,
   scanResponseHeader,
 } from "../protocol/response.ts";
-import { normalizeStatus } from "../protocol/status.ts";
+import { normalizeStatus, Status } from "../protocol/status.ts";
 import type { TlsDetails } from "../tls/connection.ts";
 import { type ClientConnection, dial, DialError } from "../tls/dial.ts";
 import { DeadlineError } from "../tls/deadline.ts";
@@ -254,7 +254,7 @@ async function exchangeOf(
   options: _SendOptions & { timing: ResponseTiming },
 ): Promise<_Exchange> {
   const { status, meta } = read.header;
-  const success = normalizeStatus(status) === 20;
+  const success = normalizeStatus(status) === Status.Success;
   let mediaType = read.header.mediaType;
   if (success && !mediaType) mediaType = parseMediaType("text/gemini; charset=utf-8");
   if (success && mediaType?.type === "text") {

@@ -8,7 +8,7 @@
  */
 
 import { setTimeout as delay } from "node:timers/promises";
-import { normalizeStatus } from "../protocol/status.ts";
+import { normalizeStatus, Status } from "../protocol/status.ts";
 import { hostAndPort, normalizeUrl, resolveUrl, withInput } from "../protocol/url.ts";
 import { _timerMs } from "./_deadline.ts";
 import type { _Exchange } from "./_exchange.ts";
@@ -140,20 +140,20 @@ export class _FetchRun {
     );
     this.#last = exchange;
     switch (normalizeStatus(exchange.status)) {
-      case 10:
-      case 11:
+      case Status.Input:
+      case Status.SensitiveInput:
         return await this.#input(exchange);
-      case 30:
-      case 31:
+      case Status.RedirectTemporary:
+      case Status.RedirectPermanent:
         return await this.#redirect(exchange);
-      case 40:
-      case 41:
-      case 43:
-      case 44:
+      case Status.TemporaryFailure:
+      case Status.ServerUnavailable:
+      case Status.ProxyError:
+      case Status.SlowDown:
         return await this.#retry(exchange);
-      case 60:
-      case 61:
-      case 62:
+      case Status.ClientCertificateRequired:
+      case Status.CertificateNotAuthorized:
+      case Status.CertificateNotValid:
         return await this.#certificateRequest(exchange);
       default:
         return this.#done(exchange);
@@ -202,7 +202,7 @@ export class _FetchRun {
     return {
       done: localResponse({
         url: from,
-        status: 31,
+        status: Status.RedirectPermanent,
         meta: moved,
         redirects: this.#redirects,
         startedAt: this.#startedAt,
@@ -223,7 +223,7 @@ export class _FetchRun {
       answer = await this.#hooks.onInput({
         url: this.current,
         prompt: exchange.meta,
-        sensitive: normalizeStatus(exchange.status) === 11,
+        sensitive: normalizeStatus(exchange.status) === Status.SensitiveInput,
       });
     }
     if (answer === null) return this.#done(exchange);
@@ -265,7 +265,7 @@ export class _FetchRun {
     if (!this.#follows) return this.#done(exchange);
     const from = this.current;
     if (!(await this.#follow(target))) return this.#done(exchange);
-    if (normalizeStatus(exchange.status) === 31) {
+    if (normalizeStatus(exchange.status) === Status.RedirectPermanent) {
       // Permanent: remembered for the life of the client, and told (bookmarks move).
       this.#host.moved.remember(from, target);
       await this.#hooks.onPermanentRedirect?.({ from, to: target });

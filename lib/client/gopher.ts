@@ -21,6 +21,7 @@ import { type MediaType, parseMediaType } from "../protocol/mime.ts";
 import { _within } from "./_deadline.ts";
 import type { _BodySource } from "./_response.ts";
 import { ClientError } from "./types.ts";
+import { Status } from "../protocol/status.ts";
 
 /** Options for {@linkcode fetchGopher}. */
 export interface GopherFetchOptions {
@@ -178,7 +179,7 @@ export async function fetchGopher(
   const { host, port, type, selector, search } = target;
   if (type === "7" && search === undefined) {
     return {
-      status: 10,
+      status: Status.Input,
       meta: "Search",
       timing: { connectMs: 0, tlsMs: 0, firstByteMs: 0 },
     };
@@ -248,7 +249,7 @@ async function readText(url: URL, item: Item, maxBodyBytes?: number): Promise<st
 /** A `20` answer whose whole body is `text`, of media type `meta`. */
 function document(meta: string, text: string, item: Item): GopherResult {
   return {
-    status: 20,
+    status: Status.Success,
     meta,
     mediaType: parseMediaType(meta),
     timing: item.timing,
@@ -268,7 +269,7 @@ async function streamItem(meta: string, item: Item): Promise<GopherResult> {
   }
   item.timing.firstByteMs = performance.now() - item.sentAt;
   return {
-    status: 20,
+    status: Status.Success,
     meta,
     mediaType: parseMediaType(meta),
     timing: item.timing,

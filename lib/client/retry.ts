@@ -7,7 +7,7 @@
  * @module
  */
 
-import { normalizeStatus } from "../protocol/status.ts";
+import { normalizeStatus, Status } from "../protocol/status.ts";
 import { slowDownSeconds } from "../protocol/response.ts";
 import type { RetryReport } from "./types.ts";
 
@@ -30,6 +30,14 @@ export interface RetryPolicy {
 export type RetryDecision =
   | { retry: true; seconds: number }
   | { retry: false; stopped: NonNullable<RetryReport["stopped"]> };
+
+/** The statuses worth asking again after a wait: 40, 41, 43 and 44 (not 42, a CGI error). */
+const RETRIED: ReadonlySet<number> = new Set([
+  Status.TemporaryFailure,
+  Status.ServerUnavailable,
+  Status.ProxyError,
+  Status.SlowDown,
+]);
 
 /**
  * Whether to retry after `status`/`meta`, given the retries made so far (`done`) and
@@ -56,12 +64,12 @@ export function planRetry(
   policy: RetryPolicy,
 ): RetryDecision | undefined {
   const handled = normalizeStatus(status);
-  if (handled !== 40 && handled !== 41 && handled !== 43 && handled !== 44) return undefined;
+  if (!RETRIED.has(handled)) return undefined;
   if (carriesInput && !policy.retryInput) return { retry: false, stopped: "input" };
   if (done.count >= (policy.retries ?? DEFAULT_RETRIES)) {
     return { retry: false, stopped: "retries" };
   }
-  const seconds = handled === 44 && /^\s*[0-9]/.test(meta)
+  const seconds = handled === Status.SlowDown && /^\s*[0-9]/.test(meta)
     ? slowDownSeconds(meta)
     : 2 ** done.count;
   const left = (policy.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) - done.waitedSeconds;

@@ -4,8 +4,10 @@
  * @module
  */
 
+import { Status } from "./status.ts";
+
 /** The status a refused request is answered with: 59 bad request or 53 proxy refused. */
-export type RejectionStatus = 59 | 53;
+export type RejectionStatus = typeof Status.BadRequest | typeof Status.ProxyRequestRefused;
 
 /** A reason for refusing a request: a key of {@linkcode REQUEST_REJECTIONS}. */
 export type RequestRejection =
@@ -49,31 +51,52 @@ export interface RequestRejectionInfo {
  */
 export const REQUEST_REJECTIONS: Readonly<Record<RequestRejection, RequestRejectionInfo>> = Object
   .freeze({
-    "missing-crlf": { status: 59, meaning: "Request line is not terminated by CRLF" },
-    "bare-lf": { status: 59, meaning: "Request line ends with a bare LF instead of CRLF" },
-    "too-long": { status: 59, meaning: "Request URL is longer than 1024 bytes" },
-    "bom": { status: 59, meaning: "Request starts with a byte order mark" },
-    "empty": { status: 59, meaning: "Request line is empty" },
-    "relative-url": { status: 59, meaning: "Request URL is not absolute (no scheme)" },
-    "invalid-url": { status: 59, meaning: "Request URL cannot be parsed" },
-    "userinfo": { status: 59, meaning: "Request URL contains userinfo" },
-    "fragment": { status: 59, meaning: "Request URL contains a fragment" },
-    "invalid-utf8": { status: 59, meaning: "Request is not valid UTF-8" },
-    "nul": { status: 59, meaning: "Request contains a NUL byte" },
-    "control-char": { status: 59, meaning: "Request contains a control character" },
-    "bad-percent-encoding": { status: 59, meaning: "Request URL has malformed percent-encoding" },
+    "missing-crlf": {
+      status: Status.BadRequest,
+      meaning: "Request line is not terminated by CRLF",
+    },
+    "bare-lf": {
+      status: Status.BadRequest,
+      meaning: "Request line ends with a bare LF instead of CRLF",
+    },
+    "too-long": { status: Status.BadRequest, meaning: "Request URL is longer than 1024 bytes" },
+    "bom": { status: Status.BadRequest, meaning: "Request starts with a byte order mark" },
+    "empty": { status: Status.BadRequest, meaning: "Request line is empty" },
+    "relative-url": {
+      status: Status.BadRequest,
+      meaning: "Request URL is not absolute (no scheme)",
+    },
+    "invalid-url": { status: Status.BadRequest, meaning: "Request URL cannot be parsed" },
+    "userinfo": { status: Status.BadRequest, meaning: "Request URL contains userinfo" },
+    "fragment": { status: Status.BadRequest, meaning: "Request URL contains a fragment" },
+    "invalid-utf8": { status: Status.BadRequest, meaning: "Request is not valid UTF-8" },
+    "nul": { status: Status.BadRequest, meaning: "Request contains a NUL byte" },
+    "control-char": { status: Status.BadRequest, meaning: "Request contains a control character" },
+    "bad-percent-encoding": {
+      status: Status.BadRequest,
+      meaning: "Request URL has malformed percent-encoding",
+    },
     "path-traversal": {
-      status: 59,
+      status: Status.BadRequest,
       meaning: "Request path climbs above the root with a .. segment",
     },
     "encoded-separator": {
-      status: 59,
+      status: Status.BadRequest,
       meaning: "Request path has an encoded slash or a backslash in a segment",
     },
-    "other-scheme": { status: 53, meaning: "Request URL has a scheme this server does not serve" },
-    "wrong-host": { status: 53, meaning: "Request URL is for a host this server does not serve" },
-    "wrong-port": { status: 53, meaning: "Request URL is for a port this server does not serve" },
-    "timeout": { status: 59, meaning: "Request line did not arrive in time" },
+    "other-scheme": {
+      status: Status.ProxyRequestRefused,
+      meaning: "Request URL has a scheme this server does not serve",
+    },
+    "wrong-host": {
+      status: Status.ProxyRequestRefused,
+      meaning: "Request URL is for a host this server does not serve",
+    },
+    "wrong-port": {
+      status: Status.ProxyRequestRefused,
+      meaning: "Request URL is for a port this server does not serve",
+    },
+    "timeout": { status: Status.BadRequest, meaning: "Request line did not arrive in time" },
   });
 
 /** Options for {@linkcode RequestError}. */

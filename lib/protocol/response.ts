@@ -7,7 +7,7 @@
 
 import { _byteLength } from "./_util.ts";
 import { DEFAULT_MEDIA_TYPE, type MediaType, parseMediaType } from "./mime.ts";
-import { type StatusClass, statusClass } from "./status.ts";
+import { isInput, isRedirect, isSuccess, type StatusClass, statusClass } from "./status.ts";
 
 /** The longest META, in bytes. */
 export const MAX_META_BYTES = 1024;
@@ -211,7 +211,7 @@ export function parseResponseHeader(line: string | Uint8Array): ResponseHeader {
   checkMeta(meta, 3);
   const cls = statusClass(status);
   const header: ResponseHeader = { status, statusClass: cls, meta };
-  if (cls === 20) {
+  if (isSuccess(status)) {
     try {
       header.mediaType = meta.trim() === ""
         ? parseMediaType(formatDefault())
@@ -223,7 +223,7 @@ export function parseResponseHeader(line: string | Uint8Array): ResponseHeader {
         { cause, offset: 3 },
       );
     }
-  } else if (cls === 30 && meta.trim() === "") {
+  } else if (isRedirect(status) && meta.trim() === "") {
     throw new ResponseHeaderError("missing-meta", `Redirect ${status} has no target URL`, {
       offset: 3,
     });
@@ -286,11 +286,10 @@ export function formatResponseHeader(status: number, meta = ""): string {
     );
   }
   checkMeta(meta, 3);
-  const cls = statusClass(status);
-  if (meta === "" && cls <= 30) {
+  if (meta === "" && (isInput(status) || isSuccess(status) || isRedirect(status))) {
     throw new ResponseHeaderError("missing-meta", `Response status ${status} needs a META`);
   }
-  if (cls === 20) {
+  if (isSuccess(status)) {
     try {
       parseMediaType(meta);
     } catch (cause) {

@@ -58,26 +58,35 @@ export type StatusCode = typeof Status[keyof typeof Status];
 /** The class of a status code: its first digit times ten. */
 export type StatusClass = 10 | 20 | 30 | 40 | 50 | 60;
 
+/**
+ * The defined codes of one class: `StatusOfClass<40>` is `40 | 41 | 42 | 43 | 44`, so a
+ * parameter typed with it takes exactly the codes of that class.
+ */
+export type StatusOfClass<C extends StatusClass> = {
+  [K in StatusCode]: `${K}` extends `${`${C}` extends `${infer D}0` ? D : never}${string}` ? K
+    : never;
+}[StatusCode];
+
 /** The name of each defined status code, for messages and logs. */
 export const STATUS_TEXT: Readonly<Record<StatusCode, string>> = {
-  10: "Input",
-  11: "Sensitive input",
-  20: "Success",
-  30: "Temporary redirect",
-  31: "Permanent redirect",
-  40: "Temporary failure",
-  41: "Server unavailable",
-  42: "CGI error",
-  43: "Proxy error",
-  44: "Slow down",
-  50: "Permanent failure",
-  51: "Not found",
-  52: "Gone",
-  53: "Proxy request refused",
-  59: "Bad request",
-  60: "Client certificate required",
-  61: "Certificate not authorised",
-  62: "Certificate not valid",
+  [Status.Input]: "Input",
+  [Status.SensitiveInput]: "Sensitive input",
+  [Status.Success]: "Success",
+  [Status.RedirectTemporary]: "Temporary redirect",
+  [Status.RedirectPermanent]: "Permanent redirect",
+  [Status.TemporaryFailure]: "Temporary failure",
+  [Status.ServerUnavailable]: "Server unavailable",
+  [Status.CgiError]: "CGI error",
+  [Status.ProxyError]: "Proxy error",
+  [Status.SlowDown]: "Slow down",
+  [Status.PermanentFailure]: "Permanent failure",
+  [Status.NotFound]: "Not found",
+  [Status.Gone]: "Gone",
+  [Status.ProxyRequestRefused]: "Proxy request refused",
+  [Status.BadRequest]: "Bad request",
+  [Status.ClientCertificateRequired]: "Client certificate required",
+  [Status.CertificateNotAuthorized]: "Certificate not authorised",
+  [Status.CertificateNotValid]: "Certificate not valid",
 };
 
 const DEFINED = new Set<number>(Object.values(Status));

@@ -10,6 +10,7 @@
 import { X509Certificate } from "node:crypto";
 import { type CertificateInfo, normalizeFingerprint, pemToDer } from "../tls/certificate.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
+import { certificateNotAuthorised, certificateNotValid, certificateRequired } from "./reply.ts";
 
 /** Options for {@linkcode accessPolicy}. */
 export interface AccessOptions {
@@ -88,10 +89,10 @@ export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
   const restricted = options.allow !== undefined || cas.length > 0;
 
   function check(cert: CertificateInfo | undefined): GeminiReply | undefined {
-    if (!cert) return { status: 60, meta: prompt };
+    if (!cert) return certificateRequired(prompt);
     const date = now();
-    if (date < cert.notBefore) return { status: 62, meta: "Certificate not yet valid" };
-    if (date > cert.notAfter) return { status: 62, meta: "Certificate expired" };
+    if (date < cert.notBefore) return certificateNotValid("Certificate not yet valid");
+    if (date > cert.notAfter) return certificateNotValid("Certificate expired");
     if (!restricted) return undefined;
     if (allowed.has(cert.spkiSha256) || allowed.has(cert.certSha256)) return undefined;
     if (cas.length > 0) {
@@ -99,20 +100,20 @@ export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
       try {
         x509 = new X509Certificate(cert.pem);
       } catch {
-        return { status: 62, meta: "Certificate cannot be parsed" };
+        return certificateNotValid("Certificate cannot be parsed");
       }
       for (const ca of cas) {
         if (!x509.checkIssued(ca.x509)) continue;
         if (!x509.verify(ca.x509.publicKey)) {
-          return { status: 62, meta: "Certificate signature does not verify" };
+          return certificateNotValid("Certificate signature does not verify");
         }
         if (date < ca.notBefore || date > ca.notAfter) {
-          return { status: 62, meta: "Certificate issuer expired or not yet valid" };
+          return certificateNotValid("Certificate issuer expired or not yet valid");
         }
         return undefined;
       }
     }
-    return { status: 61, meta: refused };
+    return certificateNotAuthorised(refused);
   }
 
   return { check, summary: { allow: allowed.size, ca: cas.length } };

@@ -29,6 +29,8 @@ import { type Logger, silentLogger } from "./logger.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
 import { _CgiRun, _spawnProgram } from "./_cgi_run.ts";
 import { _findSetsid } from "./_process_tree.ts";
+import { isSuccess, Status } from "../protocol/status.ts";
+import { notFound, temporaryFailure } from "./reply.ts";
 
 /** Default `SERVER_SOFTWARE`: `gemini/<version>`. */
 export const CGI_SERVER_SOFTWARE = `gemini/${denoJson.version}`;
@@ -305,12 +307,12 @@ export async function runCgi(
   const timeoutMs = options.timeoutMs ?? 10_000;
   const tag = `[${request.requestId}] cgi ${target.scriptPath}`;
   const run = startRun(request, target, options, tag);
-  if (!run) return { status: 42, meta: "CGI error" };
+  if (!run) return temporaryFailure("CGI error", Status.CgiError);
   const fail = async (why: string): Promise<GeminiReply> => {
     run.kill();
     await run.finish();
     logger.error(`${tag}: ${run.timedOut ? `timed out after ${timeoutMs} ms` : why}`);
-    return { status: 42, meta: run.timedOut ? "CGI program timed out" : "CGI error" };
+    return temporaryFailure(run.timedOut ? "CGI program timed out" : "CGI error", Status.CgiError);
   };
   let head: HeaderThenBody<ResponseHeader>;
   try {
@@ -324,7 +326,7 @@ export async function runCgi(
     return await fail(`invalid response header: ${error instanceof Error ? error.message : error}`);
   }
   const { header, body } = head;
-  if (header.status < 20 || header.status >= 30) {
+  if (!isSuccess(header.status)) {
     // No body for non-2x: let the program finish on its own (within the deadline).
     run.stdout.cancel().catch(() => {});
     run.finish().then(() => {
@@ -434,7 +436,7 @@ export function cgiHandler(options: CgiOptions): Handler {
         };
       }
     }
-    if (!target) return { status: 51, meta: "Not found" };
+    if (!target) return notFound();
     return await runCgi(request, target, options);
   };
 }

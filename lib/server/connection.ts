@@ -30,6 +30,8 @@ import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
+import { isSuccess, Status } from "../protocol/status.ts";
+import { badRequest, temporaryFailure } from "./reply.ts";
 
 /** What the pipeline needs of the limits: the request rate (see `Limits`). */
 export interface RequestRateLimit {
@@ -248,8 +250,10 @@ async function readRequest(x: Exchange): Promise<RequestBytes | GeminiReply | un
     }
   } catch (error) {
     if (error instanceof RequestError) return { status: error.status, meta: error.message };
-    if (error instanceof DeadlineError) return { status: 59, meta: "Request timeout" };
-    if (isDraining(x, error)) return { status: 41, meta: "Server is shutting down" };
+    if (error instanceof DeadlineError) return badRequest("Request timeout");
+    if (isDraining(x, error)) {
+      return temporaryFailure("Server is shutting down", Status.ServerUnavailable);
+    }
     return undefined;
   }
 }
@@ -278,7 +282,7 @@ function admit(x: Exchange, line: Uint8Array): GeminiReply | undefined {
   } catch {
     // left as "-": the request would have been refused anyway
   }
-  return { status: 44, meta: String(wait) };
+  return { status: Status.SlowDown, meta: String(wait) };
 }
 
 /**
@@ -310,7 +314,7 @@ function parseRequest(x: Exchange, read: RequestBytes): GeminiRequest | GeminiRe
     return request;
   } catch (error) {
     if (error instanceof RequestError) return { status: error.status, meta: error.message };
-    return { status: 59, meta: "Bad request" };
+    return badRequest();
   }
 }
 
@@ -427,7 +431,10 @@ async function route(
       x.logger.error("handler failed", { id: x.requestId, path: request.path, error });
     }
     const meta = `Temporary failure (request ${x.requestId})`;
-    return { reply: { status: 40, meta }, header: formatResponseHeader(40, meta) };
+    return {
+      reply: { status: Status.TemporaryFailure, meta },
+      header: formatResponseHeader(Status.TemporaryFailure, meta),
+    };
   }
 }
 
@@ -446,7 +453,7 @@ async function reply(
   const { conn, entry } = x;
   const { reply, header } = routed;
   entry.status = reply.status;
-  const body = reply.status >= 20 && reply.status <= 29 ? reply.body : undefined;
+  const body = isSuccess(reply.status) ? reply.body : undefined;
   const write = (data: Uint8Array | string): Promise<void> =>
     withDeadline(conn.write(data), { at: limits.until, signal: limits.signal });
   try {

@@ -7,6 +7,7 @@
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { type FileServerOptions, mediaTypeFor } from "./static.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+import { notFound, redirect, success } from "./reply.ts";
 
 /**
  * A handler for `files`, a map from URL path (`/index.gmi`) to content. A directory path
@@ -35,13 +36,13 @@ export function memoryServer(
   }
   return (request: GeminiRequest): GeminiReply => {
     const path = request.path;
-    if (path.split("/").some((s) => s.startsWith("."))) return { status: 51, meta: "Not found" };
+    if (path.split("/").some((s) => s.startsWith("."))) return notFound();
     if (!path.endsWith("/") && dirs.has(path + "/")) {
-      return { status: 31, meta: `${encodeRequestPath(path)}/` };
+      return redirect(`${encodeRequestPath(path)}/`, true);
     }
     const name = path.endsWith("/") ? path + "index.gmi" : path;
     const body = files[name];
-    if (body === undefined) return { status: 51, meta: "Not found" };
-    return { status: 20, meta: mediaTypeFor(name, options), body };
+    if (body === undefined) return notFound();
+    return success(body, mediaTypeFor(name, options));
   };
 }

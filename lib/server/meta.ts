@@ -8,6 +8,8 @@
  * @module
  */
 
+import { isSuccess } from "../protocol/status.ts";
+
 /** What a `.meta` line says about the files it matches. */
 export type MetaValue =
   | {
@@ -71,7 +73,7 @@ function parseValue(text: string): MetaValue | string {
   const status = /^(\d{2})(?:\s+(.*))?$/.exec(text);
   if (status) {
     const code = Number(status[1]);
-    if (code < 10 || code > 69 || (code >= 20 && code <= 29)) {
+    if (code < 10 || code > 69 || isSuccess(code)) {
       return `status ${code} cannot be set in a .meta file (10-19 or 30-69)`;
     }
     return { kind: "status", status: code, meta: status[2] ?? "" };

@@ -17,6 +17,8 @@ import { DeadlineError } from "../tls/deadline.ts";
 import { type BodyHooks, IncompleteHeaderError, readHeaderThenBody } from "../tls/header_body.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
+import { isSuccess, Status } from "../protocol/status.ts";
+import { temporaryFailure } from "./reply.ts";
 
 /** Options for {@linkcode proxyHandler}. */
 export interface ProxyOptions {
@@ -161,7 +163,7 @@ class Upstream {
         deadline: { at: started + this.#timeoutMs },
         ...this.#bodyHooks(conn, request),
       });
-      if (header.status < 20 || header.status > 29) {
+      if (!isSuccess(header.status)) {
         return { status: header.status, meta: header.meta };
       }
       handedOver = true;
@@ -214,6 +216,6 @@ class Upstream {
     this.#logger.warn(`proxy to ${this.host}:${this.port} failed: ${why}`, {
       id: request.requestId,
     });
-    return { status: 43, meta: "Upstream server error" };
+    return temporaryFailure("Upstream server error", Status.ProxyError);
   }
 }

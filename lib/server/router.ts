@@ -1,171 +1,228 @@
 /**
- * Routing: virtual hosts by name (the request's host, which the pipeline has already
- * checked is one we serve) and locations by path pattern, each with its own handler.
- * Handlers compose: a location's handler is usually a file server wrapped in middleware.
+ * The router: requests go by scheme, host pattern and path pattern to handlers, with
+ * middleware around all routes ({@linkcode Router.use}) or one ({@linkcode RouteOptions.use}).
+ * A router is a plain {@linkcode Handler} ({@linkcode Router.handler}), so it runs under
+ * `serve()` like everything else, and anything (static files, CGI, Titan, access control,
+ * a proxy, another router) can be routed to or mounted on it. `gemini serve` builds its
+ * virtual hosts and locations with it.
+ *
+ * Path patterns: `:name` at the start of a segment matches one segment (`/users/:name`),
+ * `*` any characters, slashes included (a final `*` is kept as the parameter `*`), `?` one
+ * character other than `/`; anything else matches itself, and a pattern starts with `/` or
+ * `*`. {@linkcode Router.mount} takes a directory instead: `/files` answers `/files` and
+ * everything below it. Host patterns: `example.org`, `*.example.org` (any subdomain),
+ * `:user.example.org` (one label, kept as a parameter) or `*`.
+ *
+ * @example
+ * ```ts
+ * import { Router } from "./router.ts";
+ * import { gemtext, input } from "./reply.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const app = new Router()
+ *   .on("/", () => gemtext("# Hello"))
+ *   .on("/greet/:name", (req) => gemtext(`Hello, ${req.params.name}!`))
+ *   .on("/ask", (req) => req.input === undefined ? input("Your name?") : gemtext(`Hi ${req.input}`));
+ * const reply = await app.handler({
+ *   url: new URL("gemini://localhost/greet/Ada"), path: "/greet/Ada", host: "localhost",
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * assert.equal(reply.body, "Hello, Ada!\n");
+ * ```
  *
  * @module
  */
 
-import { encodeRequestPath } from "../protocol/request_path.ts";
+import { type CompiledPattern, compileHost, compilePath, matchPattern } from "./_pattern.ts";
+import { notFound } from "./reply.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
 
+/** A request as route handlers see it. */
+export interface AppRequest extends GeminiRequest {
+  /** Path and host parameters (`:name`), decoded; `*` holds what a final `*` matched. */
+  params: Record<string, string>;
+  /** The query, percent-decoded (the answer to a 10/11 prompt); `undefined` without one. */
+  input: string | undefined;
+}
+
+/** A handler that receives an {@linkcode AppRequest}. */
+export type AppHandler = (request: AppRequest) => GeminiReply | Promise<GeminiReply>;
+
+/** Where a route applies besides its path. */
+export interface RouteOptions {
+  /**
+   * Host pattern, or several (a host and its aliases): `example.org`, `*.example.org`,
+   * `:name.example.org`, `*`. Default any host.
+   */
+  host?: string | string[];
+  /**
+   * Schemes answered. Default `["gemini"]`; add `"titan"` for upload routes (e.g. a mounted
+   * `titanHandler`).
+   */
+  schemes?: string[];
+  /** Middleware applied to this route only, outermost first. */
+  use?: Middleware[];
+}
+
 /**
- * Whether `host` matches a host pattern: exact (case-insensitive), `*.example.org` (any
- * subdomain, at any depth) or `*` (any host).
+ * The decoded query of a URL: `undefined` without `?`, else the percent-decoded text (`+`
+ * stays a plus). Malformed escapes are kept as sent.
  *
  * @example
  * ```ts
- * import { matchHost } from "./router.ts";
- * console.assert(matchHost("*.example.org", "a.b.example.org"));
- * console.assert(!matchHost("*.example.org", "example.org"));
+ * import { decodedInput } from "./router.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(decodedInput(new URL("gemini://h/?a%20b+c")), "a b+c");
+ * assert.equal(decodedInput(new URL("gemini://h/")), undefined);
  * ```
  */
-export function matchHost(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  const h = host.toLowerCase();
-  if (p === "*" || p === h) return true;
-  return p.startsWith("*.") && h.endsWith(p.slice(1));
-}
-
-function globToRegExp(pattern: string): RegExp {
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "*") source += ".*";
-    else if (c === "?") source += "[^/]";
-    else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+export function decodedInput(url: URL): string | undefined {
+  if (!url.href.includes("?")) return undefined;
+  const raw = url.search.slice(1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
   }
-  return new RegExp(`^${source}$`, "s");
+}
+
+interface RouteEntry {
+  path: CompiledPattern | undefined;
+  prefix: string | undefined;
+  hosts: CompiledPattern[];
+  schemes: string[];
+  handler: AppHandler;
+}
+
+/** Options for {@linkcode Router}. */
+export interface RouterOptions {
+  /** Answers requests no route matched. Default `51 Not found`. */
+  notFound?: AppHandler;
 }
 
 /**
- * Whether a decoded request path matches a location pattern. `*` matches any characters
- * (slashes included) and `?` one character other than `/`; a pattern without wildcards
- * that ends in `/` matches that directory and everything below it; any other pattern
- * matches exactly.
+ * Routes requests by scheme, host and path pattern to handlers (see the module doc for the
+ * patterns). Routes are tried in the order they were added; the first that matches answers.
  *
  * @example
  * ```ts
- * import { matchPath } from "./router.ts";
- * console.assert(matchPath("/private/", "/private/notes.gmi"));
- * console.assert(matchPath("*.txt", "/a/b.txt"));
- * console.assert(matchPath("/about.gmi", "/about.gmi") && !matchPath("/about.gmi", "/about.gmix"));
- * ```
- */
-export function matchPath(pattern: string, path: string): boolean {
-  if (pattern.includes("*") || pattern.includes("?")) return globToRegExp(pattern).test(path);
-  if (pattern.endsWith("/")) return path === pattern.slice(0, -1) || path.startsWith(pattern);
-  return path === pattern;
-}
-
-/** A location: requests whose path matches `pattern` go to `handler`. */
-export interface Route {
-  /** Path pattern, see {@linkcode matchPath}. */
-  pattern: string;
-  /** Handler for matching requests. */
-  handler: Handler;
-}
-
-/** A virtual host: requests for one of `names` go to `handler`. */
-export interface VirtualHost {
-  /** Host names and aliases, see {@linkcode matchHost}. */
-  names: string[];
-  /** Handler for the host. */
-  handler: Handler;
-}
-
-const NOT_FOUND: GeminiReply = { status: 51, meta: "Not found" };
-
-/**
- * A handler that sends each request to the first route whose pattern matches its
- * (decoded) path, else to `fallback` (default: 51).
+ * import { Router } from "./router.ts";
+ * import { gemtext } from "./reply.ts";
+ * import assert from "node:assert/strict";
  *
- * @example
- * ```ts
- * import { routes } from "./router.ts";
- * const handler = routes([{ pattern: "/hello", handler: () => ({ status: 20, meta: "text/plain", body: "hi" }) }]);
- * console.assert(typeof handler === "function");
+ * const site = new Router({ notFound: () => ({ status: 53, meta: "Not served here" }) })
+ *   .on("*.txt", () => gemtext("a text file"), { host: ["example.org", "www.example.org"] })
+ *   .on("/*", (req) => gemtext(`capsule of ${req.params.user}`), { host: ":user.example.org" });
+ * const ask = (url: string) => {
+ *   const u = new URL(url);
+ *   return site.route({
+ *     url: u, path: u.pathname, host: u.hostname, clientCertificate: undefined,
+ *     remoteAddress: { hostname: "127.0.0.1", port: 1 }, requestId: "r",
+ *     signal: new AbortController().signal,
+ *   });
+ * };
+ * assert.equal((await ask("gemini://alice.example.org/")).body, "capsule of alice\n");
+ * assert.equal((await ask("gemini://www.example.org/a/b.txt")).body, "a text file\n");
+ * assert.equal((await ask("gemini://example.net/")).status, 53);
  * ```
  */
-export function routes(list: Route[], fallback?: Handler): Handler {
-  return (request: GeminiRequest) => {
-    for (const route of list) {
-      if (matchPath(route.pattern, request.path)) return route.handler(request);
+export class Router {
+  #routes: RouteEntry[] = [];
+  #middleware: Middleware[] = [];
+  #notFound: AppHandler;
+  #handler: Handler | undefined;
+
+  /** Makes an empty router. */
+  constructor(options: RouterOptions = {}) {
+    this.#notFound = options.notFound ?? ((): GeminiReply => notFound());
+  }
+
+  /** Adds middleware that wraps every route (the first added is outermost). */
+  use(...middleware: Middleware[]): this {
+    this.#middleware.push(...middleware);
+    this.#handler = undefined;
+    return this;
+  }
+
+  /**
+   * Answers requests whose path matches `pattern` (see the module doc for the syntax).
+   * Throws a `SyntaxError` for a pattern that starts with neither `/` nor `*`.
+   */
+  on(pattern: string, handler: AppHandler, options: RouteOptions = {}): this {
+    return this.#add(compilePath(pattern), undefined, handler, options);
+  }
+
+  /**
+   * Hands every request for `prefix` or below it (a directory such as `/files`; `/files/`
+   * is the same, and `` or `/` is everything) to `handler` unchanged: for mounting static
+   * files, CGI, Titan, a proxy or another router.
+   */
+  mount(prefix: string, handler: Handler | Router, options: RouteOptions = {}): this {
+    const p = prefix.replace(/\/+$/, "");
+    const h = handler instanceof Router ? handler.handler : handler;
+    return this.#add(undefined, p, h as AppHandler, options);
+  }
+
+  #add(
+    path: CompiledPattern | undefined,
+    prefix: string | undefined,
+    handler: AppHandler,
+    options: RouteOptions,
+  ): this {
+    const wrapped = (options.use ?? []).reduceRight<AppHandler>(
+      (next, m) => m(next as Handler) as AppHandler,
+      handler,
+    );
+    const hosts = options.host === undefined ? [] : [options.host].flat();
+    this.#routes.push({
+      path,
+      prefix,
+      hosts: hosts.map(compileHost),
+      schemes: options.schemes ?? ["gemini"],
+      handler: wrapped,
+    });
+    this.#handler = undefined;
+    return this;
+  }
+
+  /** Finds the route for `request` and runs it (without the router-wide middleware). */
+  route(request: GeminiRequest): GeminiReply | Promise<GeminiReply> {
+    const scheme = request.url.protocol.slice(0, -1);
+    const host = request.host.toLowerCase();
+    for (const route of this.#routes) {
+      if (!route.schemes.includes(scheme)) continue;
+      const params: Record<string, string> = {};
+      if (route.hosts.length > 0 && !route.hosts.some((h) => matchPattern(h, host, params))) {
+        continue;
+      }
+      if (route.path && !matchPattern(route.path, request.path, params)) continue;
+      if (route.prefix !== undefined && !underPrefix(request.path, route.prefix)) continue;
+      return route.handler(toAppRequest(request, params));
     }
-    return fallback ? fallback(request) : NOT_FOUND;
+    return this.#notFound(toAppRequest(request, {}));
+  }
+
+  /** The router as a {@linkcode Handler} (with the router-wide middleware applied). */
+  get handler(): Handler {
+    this.#handler ??= this.#middleware.reduceRight<Handler>(
+      (next, m) => m(next),
+      (request) => this.route(request),
+    );
+    return this.#handler;
+  }
+}
+
+/** Whether `path` is `prefix` or below it (`""` is everything). */
+function underPrefix(path: string, prefix: string): boolean {
+  return prefix === "" || path === prefix || path.startsWith(prefix + "/");
+}
+
+function toAppRequest(request: GeminiRequest, params: Record<string, string>): AppRequest {
+  const existing = (request as Partial<AppRequest>).params;
+  return {
+    ...request,
+    params: existing ? { ...existing, ...params } : params,
+    input: decodedInput(request.url),
   };
-}
-
-/**
- * A handler that sends each request to the first virtual host one of whose names matches
- * the request's host, else to `fallback` (default: 53).
- *
- * @example
- * ```ts
- * import { virtualHosts } from "./router.ts";
- * const handler = virtualHosts([{ names: ["a.example"], handler: () => ({ status: 51, meta: "" }) }]);
- * console.assert(typeof handler === "function");
- * ```
- */
-export function virtualHosts(hosts: VirtualHost[], fallback?: Handler): Handler {
-  return (request: GeminiRequest) => {
-    for (const host of hosts) {
-      if (host.names.some((name) => matchHost(name, request.host))) return host.handler(request);
-    }
-    return fallback
-      ? fallback(request)
-      : { status: 53, meta: `Host ${request.host} is not served here` };
-  };
-}
-
-/**
- * Middleware: answers `60` unless the client sent a certificate.
- *
- * @example
- * ```ts
- * import { requireClientCertificate } from "./router.ts";
- * const handler = requireClientCertificate()(() => ({ status: 20, meta: "text/plain" }));
- * console.assert(typeof handler === "function");
- * ```
- */
-export function requireClientCertificate(
-  meta = "Client certificate required",
-): Middleware {
-  return (next) => (request) => request.clientCertificate ? next(request) : { status: 60, meta };
-}
-
-/**
- * Middleware: removes `prefix` from the request path (and URL path) before `next` sees it;
- * requests outside the prefix get 51.
- *
- * @example
- * ```ts
- * import { stripPrefix } from "./router.ts";
- * const handler = stripPrefix("/app")((r) => ({ status: 20, meta: "text/plain", body: r.path }));
- * console.assert(typeof handler === "function");
- * ```
- */
-export function stripPrefix(prefix: string): Middleware {
-  const p = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
-  return (next) => (request) => {
-    if (request.path !== p && !request.path.startsWith(p + "/")) return NOT_FOUND;
-    const path = request.path.slice(p.length) || "/";
-    const url = new URL(request.url.href);
-    url.pathname = encodeRequestPath(path);
-    return next({ ...request, url, path });
-  };
-}
-
-/**
- * Applies middleware to a handler, the first in the list outermost.
- *
- * @example
- * ```ts
- * import { compose, requireClientCertificate } from "./router.ts";
- * const handler = compose(() => ({ status: 20, meta: "text/plain" }), requireClientCertificate());
- * console.assert(typeof handler === "function");
- * ```
- */
-export function compose(handler: Handler, ...middleware: Middleware[]): Handler {
-  return middleware.reduceRight((next, m) => m(next), handler);
 }

@@ -8,6 +8,8 @@
 
 import { formatMediaType, parseMediaType } from "../protocol/mime.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
+import { gone, redirect } from "./reply.ts";
+import { isSuccess } from "../protocol/status.ts";
 
 /** A redirect or gone rule. Give `redirect` or `gone`. */
 export interface PathRule {
@@ -111,9 +113,9 @@ export function compileRules(rules: PathRule[]): (path: string) => GeminiReply |
       const m = re.exec(path);
       if (!m) continue;
       if (rule.redirect !== undefined) {
-        return { status: rule.permanent ? 31 : 30, meta: expandCaptures(rule.redirect, m) };
+        return redirect(expandCaptures(rule.redirect, m), rule.permanent);
       }
-      return { status: 52, meta: typeof rule.gone === "string" ? rule.gone : "Gone" };
+      return gone(typeof rule.gone === "string" ? rule.gone : "Gone");
     }
     return undefined;
   };
@@ -125,7 +127,8 @@ export function compileRules(rules: PathRule[]): (path: string) => GeminiReply |
  * @example
  * ```ts
  * import { pathRules } from "./rules.ts";
- * const handler = pathRules([{ match: "^/old$", redirect: "/new" }])(() => ({ status: 51, meta: "Not found" }));
+ * import { notFound } from "./reply.ts";
+ * const handler = pathRules([{ match: "^/old$", redirect: "/new" }])(() => notFound());
  * console.assert(typeof handler === "function");
  * ```
  */
@@ -198,7 +201,7 @@ export function contentOverrides(overrides: ContentOverride[]): Middleware {
   }
   return (next: Handler): Handler => async (request: GeminiRequest): Promise<GeminiReply> => {
     const reply = await next(request);
-    if (reply.status < 20 || reply.status > 29) return reply;
+    if (!isSuccess(reply.status)) return reply;
     let meta = reply.meta;
     for (const { re, override } of compiled) {
       re.lastIndex = 0;

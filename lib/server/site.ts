@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { Status } from "../protocol/status.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
 import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
 import {
@@ -24,7 +25,9 @@ import { titanHandler } from "./titan.ts";
 import { ensureHostCertificate } from "./certificates.ts";
 import { rateLimit } from "./limits.ts";
 import { memoryServer } from "./memory.ts";
-import { compose, routes, virtualHosts } from "./router.ts";
+import { compose } from "./middleware.ts";
+import { badRequest, permanentFailure } from "./reply.ts";
+import { Router } from "./router.ts";
 import { fileServer, type FileServerOptions } from "./static.ts";
 import type { ServeOptions } from "./server.ts";
 import type { Handler, Middleware } from "./types.ts";
@@ -251,35 +254,40 @@ async function locationMiddleware(host: HostConfig, loc: LocationConfig): Promis
 
 /** Middleware: Titan uploads to a place that does not take them get 59, not a download. */
 const geminiOnly: Middleware = (next) => (request) =>
-  request.url.protocol === "titan:"
-    ? { status: 59, meta: "Uploads are not accepted here" }
-    : next(request);
+  request.url.protocol === "titan:" ? badRequest("Uploads are not accepted here") : next(request);
 
-async function hostHandler(
+/** The site's routes see both schemes; each location decides about uploads itself. */
+const BOTH_SCHEMES = ["gemini", "titan"];
+
+/**
+ * Routes `pattern` (a location's `path`) to `handler`: a directory (`/dir/`, no wildcards)
+ * is mounted (that directory and everything below it), anything else is a path pattern.
+ */
+function addLocation(router: Router, pattern: string, handler: Handler): void {
+  if (pattern.endsWith("/") && !/[*?]/.test(pattern)) {
+    router.mount(pattern, handler, { schemes: BOTH_SCHEMES });
+  } else {
+    router.on(pattern, handler, { schemes: BOTH_SCHEMES });
+  }
+}
+
+/** The router of one host: its locations in order, else its files or the default capsule. */
+async function hostRouter(
   host: HostConfig,
   defaultContent: Readonly<Record<string, string>>,
   logger: Logger,
-): Promise<Handler> {
+): Promise<Router> {
   const fileOptions = hostFileOptions(host);
   const fallback = fileOptions
     ? fileServer(fileOptions)
     : memoryServer(defaultContent, { lang: host.lang, charset: host.charset });
-  let handler = fallback;
-  if (host.locations.length > 0) {
-    const list = [];
-    for (const loc of host.locations) {
-      list.push({ pattern: loc.path, handler: await locationHandler(host, loc, fallback, logger) });
-    }
-    handler = routes(list, geminiOnly(fallback));
-  } else {
-    handler = geminiOnly(fallback);
+  const router = new Router({ notFound: geminiOnly(fallback) });
+  if (host.rules) router.use(pathRules(host.rules));
+  if (host.overrides) router.use(contentOverrides(host.overrides));
+  for (const loc of host.locations) {
+    addLocation(router, loc.path, await locationHandler(host, loc, fallback, logger));
   }
-  const middleware: Middleware[] = [];
-  if (host.rules) {
-    middleware.push(pathRules(host.rules));
-  }
-  if (host.overrides) middleware.push(contentOverrides(host.overrides));
-  return compose(handler, ...middleware);
+  return router;
 }
 
 async function readPem(path: string, what: string, host: string): Promise<string> {
@@ -321,16 +329,19 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
   );
   const defaultContent = options.defaultContent ?? {};
   const logger = options.logger ?? silentLogger;
-  const vhosts = [];
+  const site = new Router({
+    notFound: (request) =>
+      permanentFailure(`Host ${request.host} is not served here`, Status.ProxyRequestRefused),
+  });
   for (const h of config.hosts) {
-    vhosts.push({
-      names: [h.name, ...h.aliases],
-      handler: await hostHandler(h, defaultContent, logger),
+    const names = [h.name, ...h.aliases];
+    site.mount("", await hostRouter(h, defaultContent, logger), {
+      host: names,
+      schemes: BOTH_SCHEMES,
     });
   }
-  const handler = virtualHosts(vhosts);
   return {
-    handler,
+    handler: site.handler,
     certificates,
     hosts: config.hosts.flatMap((h) => [h.name, ...h.aliases]),
     requestClientCertificate: config.hosts.some((h) => h.locations.some(needsClientCertificates)),

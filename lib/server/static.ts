@@ -19,6 +19,7 @@ import { encodeRequestPath } from "../protocol/request_path.ts";
 import { formatSize } from "../gemtext/size.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
+import { badRequest, notFound, permanentFailure, redirect, success } from "./reply.ts";
 
 /** Options for {@linkcode fileServer}. */
 export interface FileServerOptions {
@@ -80,8 +81,8 @@ type Resolved =
   | { ok: true; segments: string[]; trailingSlash: boolean }
   | { ok: false; reply: GeminiReply };
 
-const BAD_REQUEST: GeminiReply = { status: 59, meta: "Bad request: path not allowed" };
-const NOT_FOUND: GeminiReply = { status: 51, meta: "Not found" };
+const BAD_REQUEST: GeminiReply = badRequest("Bad request: path not allowed");
+const NOT_FOUND: GeminiReply = notFound();
 
 /**
  * Splits a request's canonical path (decoded, normalised: `GeminiRequest.path`) into the
@@ -305,7 +306,7 @@ class FileTree {
       return this.#file(real, resolved.segments.at(-1) ?? "", info.size);
     }
     if (!info.isDirectory) return NOT_FOUND;
-    if (!resolved.trailingSlash) return { status: 31, meta: `${encodeRequestPath(path)}/` };
+    if (!resolved.trailingSlash) return redirect(`${encodeRequestPath(path)}/`, true);
     for (const name of this.#index) {
       const candidate = await this.#child(real, name);
       if (candidate?.info.isFile) return this.#file(candidate.path, name, candidate.info.size);
@@ -321,22 +322,17 @@ class FileTree {
   #file(path: string, name: string, size: number): GeminiReply {
     const max = this.#maxFileSize;
     if (size > max) {
-      return {
-        status: 50,
-        meta: `File too large to serve: ${size} bytes (${formatSize(size)}), the limit is ` +
+      return permanentFailure(
+        `File too large to serve: ${size} bytes (${formatSize(size)}), the limit is ` +
           `${max} bytes (${formatSize(max)})`,
-      };
+      );
     }
     if (size <= this.#chunkSize) {
       const bytes = wholeFile(path, max);
       if (!bytes) return NOT_FOUND;
-      return { status: 20, meta: mediaTypeFor(name, this.#options), body: bytes };
+      return success(bytes, mediaTypeFor(name, this.#options));
     }
-    return {
-      status: 20,
-      meta: mediaTypeFor(name, this.#options),
-      body: fileChunks(path, this.#chunkSize, max),
-    };
+    return success(fileChunks(path, this.#chunkSize, max), mediaTypeFor(name, this.#options));
   }
 
   /** The real path of `path` when it is allowed, else undefined. */
@@ -413,11 +409,7 @@ class FileTree {
         title: gemtext ? await titleOf(full) : undefined,
       });
     }
-    return {
-      status: 20,
-      meta: mediaTypeFor("index.gmi", this.#options),
-      body: formatListing(urlPath, entries),
-    };
+    return success(formatListing(urlPath, entries), mediaTypeFor("index.gmi", this.#options));
   }
 }
 

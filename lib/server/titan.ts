@@ -20,6 +20,13 @@ import { type AccessPolicy, accessPolicy } from "./access.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
+import {
+  badRequest,
+  certificateNotAuthorised,
+  notFound,
+  redirect,
+  temporaryFailure,
+} from "./reply.ts";
 
 /** Options for {@linkcode titanHandler}. */
 export interface TitanOptions {
@@ -84,18 +91,18 @@ function authorise(
   const certReply = auth.policy?.check(request.clientCertificate);
   const certOk = auth.policy !== undefined && certReply === undefined;
   if (auth.policy === undefined && auth.tokens.length === 0) {
-    return auth.anonymous ? undefined : { status: 61, meta: "Uploads are not allowed here" };
+    return auth.anonymous ? undefined : certificateNotAuthorised("Uploads are not allowed here");
   }
   if (auth.requireBoth) {
     if (!certOk) return certReply;
-    if (auth.tokens.length > 0 && !tokenOk) return { status: 59, meta: "Wrong or missing token" };
+    if (auth.tokens.length > 0 && !tokenOk) return badRequest("Wrong or missing token");
     return undefined;
   }
   if (tokenOk || certOk) return undefined;
   if (auth.tokens.length > 0 && (token !== undefined || auth.policy === undefined)) {
-    return { status: 59, meta: "Wrong or missing token" };
+    return badRequest("Wrong or missing token");
   }
-  return certReply ?? { status: 59, meta: "Wrong or missing token" };
+  return certReply ?? badRequest("Wrong or missing token");
 }
 
 /**
@@ -119,8 +126,8 @@ function isInside(path: string, root: string): boolean {
   return path === root || path.startsWith(root + sep);
 }
 
-const NOT_FOUND: GeminiReply = { status: 51, meta: "Not found" };
-const BAD_PATH: GeminiReply = { status: 59, meta: "Cannot upload to this path" };
+const NOT_FOUND: GeminiReply = notFound();
+const BAD_PATH: GeminiReply = badRequest("Cannot upload to this path");
 
 /** Where the directory of an upload is, or why it cannot be used. */
 type Directory = { ok: true; dir: string } | { ok: false; reply: GeminiReply };
@@ -238,20 +245,20 @@ async function receive(
         return {
           ok: false,
           reason: `timed out after ${timeoutMs} ms with ${received} of ${size} bytes`,
-          reply: { status: 59, meta: "Upload timed out" },
+          reply: badRequest("Upload timed out"),
         };
       }
       return {
         ok: false,
         reason: `connection lost after ${received} of ${size} bytes`,
-        reply: { status: 59, meta: "Upload incomplete" },
+        reply: badRequest("Upload incomplete"),
       };
     }
     if (next.done) {
       return {
         ok: false,
         reason: `body ended after ${received} of ${size} bytes`,
-        reply: { status: 59, meta: "Upload incomplete" },
+        reply: badRequest("Upload incomplete"),
       };
     }
     const chunk = next.value;
@@ -259,7 +266,7 @@ async function receive(
       return {
         ok: false,
         reason: `body longer than ${size} bytes`,
-        reply: { status: 59, meta: "Body longer than its size parameter" },
+        reply: badRequest("Body longer than its size parameter"),
       };
     }
     let written = 0;
@@ -285,7 +292,7 @@ export function titanHandler(options: TitanOptions, fallback?: Handler): Handler
   const uploads = new TitanUploads(options);
   return async (request: GeminiRequest): Promise<GeminiReply> => {
     if (request.url.protocol !== "titan:") {
-      return fallback ? await fallback(request) : { status: 59, meta: "Titan request expected" };
+      return fallback ? await fallback(request) : badRequest("Titan request expected");
     }
     return await uploads.handle(request);
   };
@@ -337,7 +344,7 @@ class TitanUploads {
     if ("status" in upload) return upload;
     const { params, segments, gemini, tag } = upload;
     if (params.size === 0) {
-      if (!this.#options.allowDelete) return { status: 59, meta: "Deleting is not allowed here" };
+      if (!this.#options.allowDelete) return badRequest("Deleting is not allowed here");
       return await this.#remove(segments, tag, gemini);
     }
     const refused = this.#checkBody(params, request);
@@ -347,7 +354,7 @@ class TitanUploads {
     const stored = await this.#store(file, request.body!, params.size, tag, request.signal);
     if (stored) return stored;
     this.#logger.info(`${tag}: stored ${params.size} bytes (${params.mime}) in ${file}`);
-    return { status: 30, meta: gemini };
+    return redirect(gemini);
   }
 
   /** Stage 1: the parameters, the authorisation and the path; a reply when refused. */
@@ -356,7 +363,7 @@ class TitanUploads {
     try {
       params = parseTitanUrl(request.url);
     } catch (error) {
-      return { status: 59, meta: error instanceof Error ? error.message : "Bad Titan request" };
+      return badRequest(error instanceof Error ? error.message : "Bad Titan request");
     }
     // The tag names the canonical path, without the parameters: the token never reaches a log.
     const tag = `[${request.requestId}] titan ${request.path}`;
@@ -375,16 +382,16 @@ class TitanUploads {
   #checkBody(params: TitanUrl, request: GeminiRequest): GeminiReply | undefined {
     const maxSize = this.#maxSize;
     if (params.size > maxSize) {
-      return { status: 59, meta: `Upload too large: ${params.size} bytes, limit ${maxSize}` };
+      return badRequest(`Upload too large: ${params.size} bytes, limit ${maxSize}`);
     }
     // deno-lint-ignore no-control-regex
     if (/[\x00-\x1f\x7f]/.test(params.mime)) {
-      return { status: 59, meta: "Media type holds control characters" };
+      return badRequest("Media type holds control characters");
     }
     if (!mimeAllowed(params.mime, this.#options.mimeTypes)) {
-      return { status: 59, meta: `Media type ${params.mime} is not accepted here` };
+      return badRequest(`Media type ${params.mime} is not accepted here`);
     }
-    if (!request.body) return { status: 59, meta: "Upload body missing" };
+    if (!request.body) return badRequest("Upload body missing");
     return undefined;
   }
 
@@ -396,11 +403,11 @@ class TitanUploads {
       const file = join(where.dir, segments[segments.length - 1]);
       const existing = await existingFile(file);
       if (existing !== undefined && "status" in existing) return existing;
-      if (existing?.isDirectory) return { status: 59, meta: "Cannot upload over a directory" };
+      if (existing?.isDirectory) return badRequest("Cannot upload over a directory");
       return file;
     } catch (error) {
       this.#logger.error(`${tag}: cannot prepare the directory: ${error}`);
-      return { status: 40, meta: "Cannot store the upload" };
+      return temporaryFailure("Cannot store the upload");
     }
   }
 
@@ -415,12 +422,12 @@ class TitanUploads {
     } catch (error) {
       if (_isNoSuchResource(error)) return NOT_FOUND;
       this.#logger.error(`${tag}: cannot delete: ${error}`);
-      return { status: 40, meta: "Cannot delete" };
+      return temporaryFailure("Cannot delete");
     }
     this.#logger.info(`${tag}: deleted ${file}`);
     // Like an upload, a delete that succeeds answers 30 to the gemini:// URL of the
     // resource (issue 8); fetching it now answers 51.
-    return { status: 30, meta: gemini };
+    return redirect(gemini);
   }
 
   /**
@@ -458,7 +465,7 @@ class TitanUploads {
       return undefined;
     } catch (error) {
       this.#logger.error(`${tag}: cannot store: ${error}`);
-      return { status: 40, meta: "Cannot store the upload" };
+      return temporaryFailure("Cannot store the upload");
     } finally {
       handle?.close();
       if (!done) await Deno.remove(tmp).catch(() => {});

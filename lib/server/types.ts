@@ -1,6 +1,7 @@
 /**
  * The server's contract: a handler takes a {@linkcode GeminiRequest} and returns a
- * {@linkcode GeminiReply}. Middleware wraps a handler and returns a handler.
+ * {@linkcode GeminiReply}. Middleware wraps a handler and returns a handler. The reply
+ * helpers are in `reply.ts`, the router in `router.ts`.
  *
  * @module
  */
@@ -48,7 +49,10 @@ export type ReplyBody =
 
 /** What a handler answers: a status, its META, and a body for 2x statuses. */
 export interface GeminiReply {
-  /** Status code, 10-69. */
+  /**
+   * Status code, 10-69: one of the `Status` table's codes from a handler of ours; a CGI program's or
+   * an upstream server's code passes through as it was sent.
+   */
   status: number;
   /** META: the media type for 20, a prompt, a URL or an error message. */
   meta: string;
@@ -61,59 +65,3 @@ export type Handler = (request: GeminiRequest) => Promise<GeminiReply> | GeminiR
 
 /** Wraps a handler with extra behaviour. */
 export type Middleware = (next: Handler) => Handler;
-
-/**
- * A reply with a body.
- *
- * @example
- * ```ts
- * import { reply } from "./types.ts";
- * const r = reply(20, "text/gemini", "# Hello\n");
- * console.assert(r.status === 20 && r.body === "# Hello\n");
- * ```
- */
-export function reply(status: number, meta: string, body?: ReplyBody): GeminiReply {
-  return body === undefined ? { status, meta } : { status, meta, body };
-}
-
-/**
- * A `20` reply with a gemtext (or other `mediaType`) body.
- *
- * @example
- * ```ts
- * import { success } from "./types.ts";
- * console.assert(success("# Hi\n").meta === "text/gemini; charset=utf-8");
- * ```
- */
-export function success(
-  body: ReplyBody,
-  mediaType = "text/gemini; charset=utf-8",
-): GeminiReply {
-  return { status: 20, meta: mediaType, body };
-}
-
-/**
- * A `51 Not found` reply.
- *
- * @example
- * ```ts
- * import { notFound } from "./types.ts";
- * console.assert(notFound().status === 51);
- * ```
- */
-export function notFound(meta = "Not found"): GeminiReply {
-  return { status: 51, meta };
-}
-
-/**
- * A redirect: `30` (temporary) or, with `permanent`, `31`.
- *
- * @example
- * ```ts
- * import { redirect } from "./types.ts";
- * console.assert(redirect("/docs/", true).status === 31);
- * ```
- */
-export function redirect(target: string, permanent = false): GeminiReply {
-  return { status: permanent ? 31 : 30, meta: target };
-}

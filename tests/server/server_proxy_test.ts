@@ -7,7 +7,7 @@ import tls from "node:tls";
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { AccessLog } from "../../lib/server/access_log.ts";
 import { formatProxyHeader } from "../../lib/server/proxy_protocol.ts";
-import { success } from "../../lib/server/types.ts";
+import { success } from "../../lib/server/reply.ts";
 import { cgiHandler } from "../../lib/server/cgi.ts";
 import { fetchWithPreface, PIPELINE_TEST, startServer } from "./_harness.ts";
 

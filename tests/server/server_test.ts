@@ -1,24 +1,19 @@
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { dial } from "../../lib/tls/dial.ts";
-import { routes, virtualHosts } from "../../lib/server/router.ts";
-import { success } from "../../lib/server/types.ts";
+import { Router } from "../../lib/server/router.ts";
+import { success } from "../../lib/server/reply.ts";
 import { fetchUrl, PIPELINE_TEST, startServer } from "./_harness.ts";
 
 Deno.test("serve() answers each virtual host with its own certificate (SNI) and content", async () => {
   const a = await generateCertificate("a.example", { altNames: ["a.example"] });
   const b = await generateCertificate("b.example", { altNames: ["b.example", "www.b.example"] });
   const { server, port, close } = await startServer(
-    virtualHosts([
-      { names: ["a.example"], handler: () => success("site A\n") },
-      {
-        names: ["b.example", "www.b.example"],
-        handler: routes(
-          [{ pattern: "/about", handler: () => success("about B\n") }],
-          () => success("site B\n"),
-        ),
-      },
-    ]),
+    new Router({ notFound: () => ({ status: 53, meta: "Not served here" }) })
+      .on("/*", () => success("site A\n"), { host: "a.example" })
+      .on("/about", () => success("about B\n"), { host: ["b.example", "www.b.example"] })
+      .on("/*", () => success("site B\n"), { host: ["b.example", "www.b.example"] })
+      .handler,
     {
       certificates: [{ cert: a.cert, key: a.key }, { cert: b.cert, key: b.key }],
       publicPort: 1965,

@@ -11,6 +11,7 @@ import type { Fetcher } from "./client_fetcher.ts";
 import { helpGemtext } from "./help.ts";
 import type { Page } from "./state.ts";
 import type { BrowseStore, Subscriptions } from "./store.ts";
+import { isSuccess } from "../../protocol/status.ts";
 
 /** What the `about:` pages are made from. */
 export interface AboutSources {
@@ -122,7 +123,7 @@ async function freshEntries(
     sources.progress(`Checking ${feed.title} (${i + 1} of ${subs.feeds.length})…`);
     try {
       const response = await sources.fetcher(feed.url, { signal: sources.signal });
-      if (response.status < 20 || response.status > 29) {
+      if (!isSuccess(response.status)) {
         failures.push(`${feed.title}: ${response.status} ${response.meta}`);
         continue;
       }

@@ -36,6 +36,7 @@ export {
   groupedFingerprint,
   invalidCertificateDetails,
 } from "./certificate_details.ts";
+import { isInput, isRedirect, isSuccess } from "../../protocol/status.ts";
 export { downloadName, handlerFor } from "./downloads.ts";
 export { identityScope } from "./identity_question.ts";
 export { messagesGemtext } from "./about_pages.ts";
@@ -311,16 +312,16 @@ export class Browser {
   /** A response: text is shown, anything else saved or opened, other statuses explained. */
   async #received(id: number, response: GeminiResponse, signal: AbortSignal): Promise<void> {
     const status = response.status;
-    if (status >= 20 && status <= 29) {
+    if (isSuccess(status)) {
       const mediaType = response.mediaType?.essence ?? "text/gemini";
       if (mediaType.startsWith("text/")) await this.#showText(id, response, signal);
       else await this.#download(id, response, mediaType, signal);
       return;
     }
     await response.body.cancel().catch(() => {});
-    if (status >= 10 && status <= 19) {
+    if (isInput(status)) {
       this.dispatch({ type: "finished", id, message: "Input cancelled" });
-    } else if (status >= 30 && status <= 39) {
+    } else if (isRedirect(status)) {
       this.dispatch({ type: "finished", id, message: `Redirect to ${response.meta} not followed` });
     } else {
       this.#showError(id, response.url.href, { status, meta: response.meta });

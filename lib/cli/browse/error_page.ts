@@ -6,6 +6,7 @@
  */
 
 import type { Page } from "./layout.ts";
+import { Status, statusClass } from "../../protocol/status.ts";
 
 /** Why a fetch failed: a status the server sent, or an error of the client. */
 export interface Failure {
@@ -30,71 +31,78 @@ interface Explanation {
   todo: string;
 }
 
+/** Statuses after which the page offers a link to the capsule's home page. */
+const GONE_OR_MISSING: ReadonlySet<number> = new Set([
+  Status.PermanentFailure,
+  Status.NotFound,
+  Status.Gone,
+]);
+
 const STATUS_HELP: Record<number, Explanation> = {
-  40: {
+  [Status.TemporaryFailure]: {
     title: "Temporary failure",
     what: "The server could not answer right now.",
     todo: "Try again in a moment with R.",
   },
-  41: {
+  [Status.ServerUnavailable]: {
     title: "Server unavailable",
     what: "The server is overloaded or down for maintenance.",
     todo: "Try again later with R.",
   },
-  42: {
+  [Status.CgiError]: {
     title: "CGI error",
     what: "The program on the server that makes this page failed or took too long.",
     todo: "Try again later with R; if it keeps failing, tell the capsule's owner.",
   },
-  43: {
+  [Status.ProxyError]: {
     title: "Proxy error",
     what: "The server tried to fetch this page from another server for you, and failed.",
     todo: "Try again later with R.",
   },
-  44: {
+  [Status.SlowDown]: {
     title: "Slow down",
     what: "You sent requests faster than the server allows; the browser waited and retried " +
       "a few times, then gave up.",
     todo: "Wait a little, then press R.",
   },
-  50: {
+  [Status.PermanentFailure]: {
     title: "Permanent failure",
     what: "The server cannot serve this page, now or later.",
     todo: "Press b to go back.",
   },
-  51: {
+  [Status.NotFound]: {
     title: "Not found",
     what: "The server has no page at this address. The link may be out of date or mistyped.",
     todo: "Press b to go back, u to go up one level, or r for the capsule's home page.",
   },
-  52: {
+  [Status.Gone]: {
     title: "Gone",
     what: "This page existed but was removed for good.",
     todo: "Press b to go back, or r for the capsule's home page.",
   },
-  53: {
+  [Status.ProxyRequestRefused]: {
     title: "Proxy request refused",
     what: "This server does not serve that host name or port, and does not fetch it for you.",
     todo: "Check the address: the host or port is probably wrong.",
   },
-  59: {
+  [Status.BadRequest]: {
     title: "Bad request",
     what: "The server could not understand the request; the URL is probably malformed.",
     todo: "Check the address, or press b to go back.",
   },
-  60: {
+  [Status.ClientCertificateRequired]: {
     title: "Client certificate required",
     what: "This page is only for visitors who show a client certificate (an identity), and " +
       "none was chosen.",
     todo: "Press R and pick an identity, create a new one, or use a transient one for this " +
       "session. `gemini cert new NAME` makes one too.",
   },
-  61: {
+  [Status.CertificateNotAuthorized]: {
     title: "Certificate not authorised",
     what: "The identity you showed is not allowed to see this page.",
     todo: "Press R to choose another identity, or ask the capsule's owner for access.",
   },
-  62: {
+  [Status.CertificateNotValid]: {
     title: "Certificate not valid",
     what: "The server did not accept your client certificate (expired, not yet valid or " +
       "malformed).",
@@ -215,7 +223,7 @@ export function errorPage(url: string, failure: Failure, shown = url): Page {
   const status = failure.status;
   let help: Explanation | undefined;
   if (status !== undefined) {
-    help = STATUS_HELP[status] ?? STATUS_HELP[Math.floor(status / 10) * 10];
+    help = STATUS_HELP[status] ?? STATUS_HELP[statusClass(status)];
   } else if (failure.code) help = CODE_HELP[failure.code];
   help ??= {
     title: status !== undefined ? `Status ${status}` : "Error",
@@ -239,7 +247,7 @@ export function errorPage(url: string, failure: Failure, shown = url): Page {
   }
   lines.push(`What to do: ${help.todo}`, "");
   const root = rootOf(url);
-  if (root && (status === 51 || status === 52 || status === 50)) {
+  if (root && status !== undefined && GONE_OR_MISSING.has(status)) {
     lines.push(`=> ${root} Home page of ${hostOf(root)}`, "");
   }
   const page: Page = {

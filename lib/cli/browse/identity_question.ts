@@ -11,6 +11,7 @@ import type { Identity } from "../../client/types.ts";
 import { generateCertificate } from "../../tls/certificate.ts";
 import type { SessionIdentities } from "./session_identities.ts";
 import type { Prompt } from "./state.ts";
+import { Status } from "../../protocol/status.ts";
 
 /** What the identity question needs from the browser. */
 export interface IdentityAsker {
@@ -50,9 +51,9 @@ function identityPrompt(
   options: { scope: string; persistent: boolean },
 ): Omit<Prompt, "id" | "value"> {
   const { url, status, meta } = request;
-  const what = status === 61
+  const what = status === Status.CertificateNotAuthorized
     ? "needs an identity that is authorised here"
-    : status === 62
+    : status === Status.CertificateNotValid
     ? "needs a valid client certificate (an identity)"
     : "asks for a client certificate (an identity)";
   return {

@@ -1,18 +1,10 @@
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
-import {
-  type AppRequest,
-  decodedInput,
-  gemtext,
-  gone,
-  input,
-  logging,
-  Router,
-  slowDown,
-} from "../../lib/server/app.ts";
+import { type AppRequest, decodedInput, Router } from "../../lib/server/router.ts";
+import { gemtext, gone, input, slowDown } from "../../lib/server/reply.ts";
+import { logging, stripPrefix } from "../../lib/server/middleware.ts";
 import { accessControl } from "../../lib/server/access.ts";
 import { rateLimit } from "../../lib/server/limits.ts";
 import { fileServer } from "../../lib/server/static.ts";
-import { stripPrefix } from "../../lib/server/router.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { fetchUrl, HANDLER_TEST, memoryLogger, startServer } from "./_harness.ts";
 import { handlerRequest as req } from "./_request.ts";
@@ -46,6 +38,29 @@ Deno.test("Router: host patterns with parameters, and schemes", async () => {
   assertEquals((await app.handler(req("gemini://a.b.example.org/"))).status, 51);
   assertEquals((await app.handler(req("gemini://h/up"))).status, 51);
   assertEquals((await app.handler(req("titan://h/up"))).body, "titan\n");
+});
+
+Deno.test("Router: wildcards anywhere, one-character ?, directory mounts and host lists", async () => {
+  const app = new Router()
+    .on("*.txt", (r) => gemtext(`text ${r.params["*"] ?? "-"}`))
+    .on("/a?c", () => gemtext("one char"))
+    .on("/post-:id", () => gemtext("literal colon"))
+    .on("/logs/*/today", () => gemtext("middle star"))
+    .mount("/private/", () => gemtext("private"))
+    .on("/", () => gemtext("listed host"), { host: ["a.example", "*.b.example"] });
+  assertEquals((await app.handler(req("gemini://h/x/y.txt"))).body, "text -\n");
+  assertEquals((await app.handler(req("gemini://h/abc"))).body, "one char\n");
+  assertEquals((await app.handler(req("gemini://h/a/c"))).status, 51);
+  assertEquals((await app.handler(req("gemini://h/post-:id"))).body, "literal colon\n");
+  assertEquals((await app.handler(req("gemini://h/post-7"))).status, 51);
+  assertEquals((await app.handler(req("gemini://h/logs/a/b/today"))).body, "middle star\n");
+  assertEquals((await app.handler(req("gemini://h/private"))).body, "private\n");
+  assertEquals((await app.handler(req("gemini://h/private/notes.gmi"))).body, "private\n");
+  assertEquals((await app.handler(req("gemini://h/privatex"))).status, 51);
+  assertEquals((await app.handler(req("gemini://A.Example/"))).body, "listed host\n");
+  assertEquals((await app.handler(req("gemini://x.y.b.example/"))).body, "listed host\n");
+  assertEquals((await app.handler(req("gemini://b.example/"))).status, 51);
+  assertThrows(() => new Router().on("", () => gone()), SyntaxError);
 });
 
 Deno.test("decodedInput() and the input prompt", async () => {
