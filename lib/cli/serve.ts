@@ -19,7 +19,12 @@ import { createLogger, type LineWriter, type Logger } from "../server/logger.ts"
 import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
 import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
-import { certificateDirFor, checkSiteFiles, siteCertificates } from "../server/site.ts";
+import {
+  certificateDirFor,
+  checkSiteFiles,
+  listenerBackends,
+  siteCertificates,
+} from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { loadConfig } from "./serve_config.ts";
@@ -135,7 +140,7 @@ export async function runServe(
     throw error;
   }
   if (values.check) {
-    await io.stdout.write(formatConfig(config));
+    await io.stdout.write(formatConfig(config) + backendLines(config, unstableNet()).join(""));
     return 0;
   }
   const errors = outputWriter(io.stderr);
@@ -215,13 +220,12 @@ async function startSupervisor(
   const workers = config.workers === "auto" ? (navigator.hardwareConcurrency || 1) : config.workers;
   const limitOptions = sharedLimitOptions(limitsOf(config));
   const table = SharedLimitTable.create(limitOptions);
-  const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
   let backend: "node" | "deno" | undefined;
-  if (config.backend === "deno" && !unstableNet) {
-    logger.warn(
-      "the deno backend shares a port between workers only with Deno's --unstable-net flag; " +
-        "serving on the node backend",
-    );
+  if (!unstableNet() && listenerBackends(config).some((p) => p.backend === "deno")) {
+    const message = "the deno backend shares a port between workers only with Deno's " +
+      "--unstable-net flag; serving on the node backend";
+    if (config.backend === "deno") logger.warn(message);
+    else logger.info(message);
     backend = "node";
   }
   const supervisor = new Supervisor(config, {
@@ -237,7 +241,8 @@ async function startSupervisor(
   });
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));
-  lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${ready.backend} TLS backend`);
+  const backends = [...new Set(ready.backends)].join(" and ");
+  lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${backends} TLS backend`);
   if (await migrateRequestsOff()) {
     lines.push(
       "note: net.ipv4.tcp_migrate_req is 0: when a worker is recycled, a connection waiting in " +
@@ -245,6 +250,27 @@ async function startSupervisor(
     );
   }
   return { supervisor, lines };
+}
+
+/**
+ * Whether Deno runs with `--unstable-net`, which the `deno` backend needs to share a port
+ * between workers (SO_REUSEPORT), and so to recycle them.
+ */
+function unstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+}
+
+/**
+ * What `serve --check` adds after the configuration: the TLS backend of each listener and
+ * why, as TOML comments.
+ */
+function backendLines(config: ServerConfig, unstable: boolean): string[] {
+  return listenerBackends(config).map((plan, i) => {
+    const { backend, reason } = plan.backend === "deno" && !unstable
+      ? { backend: "node", reason: "the deno backend needs Deno's --unstable-net flag" }
+      : plan;
+    return `# listener ${formatListenAddress(config.listen[i])}: ${backend} TLS backend (${reason})\n`;
+  });
 }
 
 /**
@@ -364,7 +390,9 @@ function startupLines(
   const root = config.hosts[0].root ?? "the built-in welcome capsule";
   lines.push(
     `serving ${root} as ${ready.hosts.join(", ")}`,
-    ...ready.addrs.map((a) => `listening on ${formatListenAddress(a)}`),
+    ...ready.addrs.map((a, i) =>
+      `listening on ${formatListenAddress(a)} (${ready.backends[i] ?? ready.backend} TLS backend)`
+    ),
   );
   return lines;
 }

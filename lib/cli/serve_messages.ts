@@ -49,8 +49,10 @@ export interface WorkerReady {
   certificates: ServedCertificate[];
   /** Every name served. */
   hosts: string[];
-  /** The TLS backend in use. */
+  /** The TLS backend of the first listener. */
   backend: "node" | "deno";
+  /** The TLS backend of each listener, in the order of `addrs`. */
+  backends: ("node" | "deno")[];
 }
 
 /** What a worker reports every few seconds. */
@@ -67,4 +69,6 @@ export type WorkerMessage =
   | { type: "error"; message: string }
   | { type: "stopped" }
   | { type: "reloaded" }
+  /** The worker cannot apply the reload in place; it asks to be replaced. */
+  | { type: "replace" }
   | { type: "reload-failed"; message: string };

@@ -193,12 +193,21 @@ export class Supervisor {
     return first.ready;
   }
 
-  /** Sends a validated configuration to every worker; throws when one refuses it. */
+  /**
+   * Sends a validated configuration to every worker; throws when one refuses it. A worker
+   * that cannot apply it in place (its TLS backend cannot change certificates or start
+   * asking for client certificates, or a listener should now use another backend) is
+   * replaced by one started on the new configuration, like a recycle (reason `reload`).
+   */
   async reload(config: ServerConfig): Promise<void> {
     this.#config = config;
-    const answers = await Promise.all(this.#slots.map((slot) => this.#ask(slot, config)));
+    const slots = [...this.#slots];
+    const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
     if (failed?.type === "reload-failed") throw new Error(failed.message);
+    slots.forEach((slot, i) => {
+      if (answers[i].type === "replace" && !slot.leaving) this.#startRecycle(slot, "reload");
+    });
   }
 
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
@@ -258,7 +267,7 @@ export class Supervisor {
   #ask(slot: Slot, config: ServerConfig): Promise<WorkerMessage> {
     return new Promise<WorkerMessage>((resolve) => {
       slot.onMessage = (m) => {
-        if (m.type !== "reloaded" && m.type !== "reload-failed") return;
+        if (m.type !== "reloaded" && m.type !== "reload-failed" && m.type !== "replace") return;
         slot.onMessage = () => {};
         resolve(m);
       };
@@ -278,7 +287,7 @@ export class Supervisor {
   /** The thresholds for `slot`, with `"auto"` resolved for its backend. */
   #policy(slot: Slot): Parameters<typeof recycleReason>[1] {
     const { recycle } = this.#config;
-    const auto = slot.ready.backend === "deno" ? DENO_HANDSHAKE_FAILURES : 0;
+    const auto = slot.ready.backends.includes("deno") ? DENO_HANDSHAKE_FAILURES : 0;
     return {
       ...recycle,
       handshakeFailures: recycle.handshakeFailures === "auto" ? auto : recycle.handshakeFailures,
@@ -310,15 +319,15 @@ export class Supervisor {
   /** Replaces `old`: the new worker accepts first, then `old` finishes and is terminated. */
   async #recycle(old: Slot, reason: string): Promise<void> {
     const { logger } = this.#options;
-    const stats = old.stats!;
+    const stats = old.stats;
     const started = Date.now();
     logger.info("recycling worker", {
       worker: old.id,
       reason,
-      handshake_failures: stats.handshakeFailures,
-      heap_mib: Math.round(stats.heapUsed / 1048576),
-      age_s: Math.round((started - stats.startedAt) / 1000),
-      accepted: stats.accepted,
+      handshake_failures: stats?.handshakeFailures,
+      heap_mib: stats && Math.round(stats.heapUsed / 1048576),
+      age_s: stats && Math.round((started - stats.startedAt) / 1000),
+      accepted: stats?.accepted,
     });
     let next: Slot;
     try {

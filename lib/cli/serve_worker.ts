@@ -86,6 +86,7 @@ async function start(message: WorkerStart): Promise<void> {
       certificates: running.certificates,
       hosts: built.hosts,
       backend: running.backend,
+      backends: running.backends,
     },
   });
   const settle = settler();
@@ -131,11 +132,23 @@ function settler(): (connections: number) => void {
   };
 }
 
-/** Applies a new configuration to new connections (SIGHUP). */
-async function reload(config: ServerConfig): Promise<void> {
+/**
+ * Applies a new configuration to new connections (SIGHUP). Returns `"replace"` instead when
+ * a listener's TLS backend cannot take it (the deno backend changes neither certificates
+ * nor whether it asks for client certificates) or the configuration wants another backend
+ * on a listener: the supervisor then replaces this worker by one started on it.
+ */
+async function reload(config: ServerConfig): Promise<"done" | "replace"> {
   if (!server || !started) throw new Error("the worker has not started");
+  if (started.backend) config.backend = started.backend;
   const built = await site(config, started.dataDir);
   const certificates = JSON.stringify(built.certificates);
+  const wanted = serveOptions(config, built).listen!.map((a) => a.backend);
+  const running = server.backends;
+  if (
+    wanted.some((b, i) => b !== running[i]) ||
+    (running.includes("deno") && certificates !== runningCertificates)
+  ) return "replace";
   server.reload({
     handler: built.handler,
     hosts: built.hosts,
@@ -144,6 +157,7 @@ async function reload(config: ServerConfig): Promise<void> {
     requestClientCertificate: built.requestClientCertificate,
   });
   runningCertificates = certificates;
+  return "done";
 }
 
 function stop(how: Promise<void>): void {
@@ -163,7 +177,7 @@ scope.addEventListener("message", (event: MessageEvent) => {
     );
   } else if (message.type === "reload") {
     reload(message.config).then(
-      () => scope.postMessage({ type: "reloaded" }),
+      (how) => scope.postMessage({ type: how === "done" ? "reloaded" : "replace" }),
       (error) => scope.postMessage({ type: "reload-failed", message: (error as Error).message }),
     );
   } else if (message.type === "shutdown") {

@@ -11,6 +11,7 @@ import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import {
   listen,
   type Listener,
+  resolveBackend,
   type ListenerBackend,
   type ListenOptions,
   type ServerCertificate,
@@ -21,7 +22,7 @@ import { serveConnection } from "./connection.ts";
 import { Limits, type LimitsOptions } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { Handler } from "./types.ts";
-import { type ProxyHookOptions, proxyProtocolHook } from "./proxy_listener.ts";
+import type { ProxyHookOptions } from "./proxy_listener.ts";
 
 /** An address to listen on. */
 export interface ListenAddress {
@@ -35,6 +36,8 @@ export interface ListenAddress {
    * (header required, only 127.0.0.1 and ::1 may send one). Default off.
    */
   proxyProtocol?: boolean | ProxyHookOptions;
+  /** TLS backend of this listener, instead of {@linkcode ServeOptions.backend}. */
+  backend?: ListenerBackend | "auto";
 }
 
 /** Options for {@linkcode serve}. */
@@ -125,8 +128,10 @@ export interface RunningServer {
   readonly addrs: Address[];
   /** The certificates served, with fingerprints. */
   readonly certificates: ServedCertificate[];
-  /** The TLS backend in use. */
+  /** The TLS backend of the first listener. */
   readonly backend: ListenerBackend;
+  /** The TLS backend of each listener, in the order of {@linkcode RunningServer.addrs}. */
+  readonly backends: ListenerBackend[];
   /** Connections open now, over every server sharing its limits. */
   readonly openConnections: number;
   /** This server's counters. */
@@ -206,7 +211,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const listeners: Listener[] = [];
   try {
     for (const a of options.listen ?? [{}]) {
-      listeners.push(await listen(server.listenOptions(a)));
+      listeners.push(await listen(await server.listenOptions(a)));
     }
   } catch (error) {
     for (const l of listeners) l.close();
@@ -272,22 +277,24 @@ class Server implements RunningServer {
   }
 
   /** The options of `listen()` for one address. */
-  listenOptions(a: ListenAddress): ListenOptions {
+  async listenOptions(a: ListenAddress): Promise<ListenOptions> {
     const options = this.#options;
-    return {
+    // A listener's own PROXY protocol setting wins over a server-wide hook. Its code (and
+    // node:net) is loaded only when a listener needs it.
+    const beforeTls = a.proxyProtocol
+      ? (await import("./proxy_listener.ts")).proxyProtocolHook({
+        ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
+        onRefused: (ip, reason) => this.#logger.warn("PROXY header refused", { ip, reason }),
+      })
+      : options.beforeTls;
+    const listenOptions: ListenOptions = {
       hostname: a.hostname ?? "0.0.0.0",
       port: a.port ?? 1965,
       certificates: options.certificates,
       requestClientCertificate: options.requestClientCertificate,
-      backend: options.backend ?? "node",
+      backend: a.backend ?? options.backend ?? "node",
       reusePort: options.reusePort,
-      // A listener's own PROXY protocol setting wins over a server-wide hook.
-      beforeTls: a.proxyProtocol
-        ? proxyProtocolHook({
-          ...(typeof a.proxyProtocol === "object" ? a.proxyProtocol : {}),
-          onRefused: (ip, reason) => this.#logger.warn("PROXY header refused", { ip, reason }),
-        })
-        : options.beforeTls,
+      beforeTls,
       gate: this.#limits,
       helloTimeoutMs: options.requestTimeoutMs,
       onDropped: (ip, reason) => {
@@ -298,10 +305,12 @@ class Server implements RunningServer {
         this.#stats.refused++;
         // Deno.listenTls made TLS state for it and will finish a handshake before it closes
         // (or keep it until the worker ends): it counts toward recycling like a failed one.
-        if (this.backend === "deno") this.#stats.handshakeFailures++;
+        if (backend === "deno") this.#stats.handshakeFailures++;
         this.#logger.debug("connection refused", { ip, reason });
       },
     };
+    const backend = resolveBackend(listenOptions);
+    return listenOptions;
   }
 
   /** Runs an accept loop on each listener. */
@@ -345,6 +354,10 @@ class Server implements RunningServer {
 
   get backend(): ListenerBackend {
     return this.#listeners[0].backend;
+  }
+
+  get backends(): ListenerBackend[] {
+    return this.#listeners.map((l) => l.backend);
   }
 
   get openConnections(): number {

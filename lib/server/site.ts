@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { Status } from "../protocol/status.ts";
-import type { ServerCertificate } from "../tls/listen.ts";
+import type { ListenerBackend, ServerCertificate } from "../tls/listen.ts";
 import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
 import {
   ConfigError,
@@ -16,12 +16,8 @@ import {
   type LocationConfig,
   type ServerConfig,
 } from "./config/mod.ts";
-import { accessControl } from "./access.ts";
-import { cgiHandler } from "./cgi.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { proxyHandler } from "./proxy.ts";
 import { contentOverrides, pathRules } from "./rules.ts";
-import { titanHandler } from "./titan.ts";
 import { ensureHostCertificate } from "./certificates.ts";
 import { rateLimit } from "./limits.ts";
 import { memoryServer } from "./memory.ts";
@@ -123,7 +119,9 @@ function needsClientCertificates(loc: LocationConfig): boolean {
 
 /**
  * The handler of one location: what answers (proxy, CGI or files), Titan uploads on top,
- * then the location's middleware (access control, rate limit, rules, overrides).
+ * then the location's middleware (access control, rate limit, rules, overrides). The code
+ * of the proxy, CGI, Titan and access control is loaded only for a location that uses it,
+ * so a static site keeps none of it (nor `node:crypto`) in memory.
  */
 async function locationHandler(
   host: HostConfig,
@@ -132,7 +130,7 @@ async function locationHandler(
   logger: Logger,
 ): Promise<Handler> {
   let handler = await contentHandler(host, loc, fallback, logger);
-  if (loc.titan) handler = uploadHandler(host, loc, handler, logger);
+  if (loc.titan) handler = await uploadHandler(host, loc, handler, logger);
   return compose(handler, ...await locationMiddleware(host, loc));
 }
 
@@ -147,6 +145,7 @@ async function contentHandler(
   const root = loc.root ?? base?.root;
   if (loc.proxy) {
     const p = loc.proxy;
+    const { proxyHandler } = await import("./proxy.ts");
     return proxyHandler({
       upstream: p.upstream,
       servername: p.sni,
@@ -163,6 +162,7 @@ async function contentHandler(
     });
   }
   if (loc.cgi) {
+    const { cgiHandler } = await import("./cgi.ts");
     return cgiHandler({
       root: loc.cgi.root,
       program: loc.cgi.program,
@@ -187,12 +187,12 @@ async function contentHandler(
 }
 
 /** Titan uploads at a location with `titan = true`; other requests go to `handler`. */
-function uploadHandler(
+async function uploadHandler(
   host: HostConfig,
   loc: LocationConfig,
   handler: Handler,
   logger: Logger,
-): Handler {
+): Promise<Handler> {
   const t = loc.titan!;
   const titanRoot = t.root ?? loc.root ?? host.root;
   if (titanRoot === undefined) {
@@ -205,6 +205,7 @@ function uploadHandler(
   }
   // Like `root` for static files, the upload directory is a document root for the whole
   // request path, so what is uploaded is served back at the same path.
+  const { titanHandler } = await import("./titan.ts");
   return titanHandler({
     root: titanRoot,
     tokens: t.tokens,
@@ -231,6 +232,7 @@ async function locationMiddleware(host: HostConfig, loc: LocationConfig): Promis
     loc.requireClientCertificate || allow !== undefined || ca !== undefined ||
     loc.certificatePrompt !== undefined
   ) {
+    const { accessControl } = await import("./access.ts");
     try {
       middleware.push(accessControl({ prompt: loc.certificatePrompt, allow, ca }));
     } catch (error) {
@@ -384,17 +386,65 @@ export async function siteCertificates(
   return { certificates, generated, reissued };
 }
 
+/** The TLS backend one listener of a configuration uses, and why. */
+export interface ListenerPlan {
+  /** `deno` (`Deno.listenTls`) or `node` (`node:tls`). */
+  backend: ListenerBackend;
+  /** Why: what makes it need `node`, or that nothing does. */
+  reason: string;
+}
+
+/**
+ * The backend of each listener of `config` (in `config.listen` order): with `backend =
+ * "auto"` (or `"deno"`), `deno` where one certificate serves (one host) without client
+ * certificates (no location that requires or checks them, no CGI or Titan location, which
+ * pass them on) and the listener expects no PROXY header; `node` elsewhere.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseConfig } from "./config/mod.ts";
+ * import { listenerBackends } from "./site.ts";
+ * const config = parseConfig(
+ *   'listen = ["127.0.0.1:1965", { address = "127.0.0.1:1966", proxy_protocol = true }]\n' +
+ *     '[[host]]\nname = "localhost"\n',
+ * );
+ * assert.deepEqual(listenerBackends(config).map((p) => p.backend), ["deno", "node"]);
+ * ```
+ */
+export function listenerBackends(config: ServerConfig): ListenerPlan[] {
+  const locations = config.hosts.flatMap((h) => h.locations);
+  const serverWide = config.backend === "node"
+    ? 'backend = "node"'
+    : config.hosts.length > 1
+    ? "several certificates (one per host)"
+    : locations.some((l) => l.requireClientCertificate || l.allowFingerprints || l.allowFile || l.caFile)
+    ? "client certificates"
+    : locations.some((l) => l.cgi !== undefined || l.titan !== undefined)
+    ? "client certificates for CGI or Titan"
+    : undefined;
+  return config.listen.map((a): ListenerPlan => {
+    if (serverWide) return { backend: "node", reason: serverWide };
+    if (a.proxyProtocol) return { backend: "node", reason: "PROXY protocol" };
+    return { backend: "deno", reason: "one certificate, no client certificates" };
+  });
+}
+
 /** The {@linkcode ServeOptions} for a configuration and its built site (without logging). */
 export function serveOptions(config: ServerConfig, site: Site): ServeOptions {
   const l = config.limits;
-  const oneCertificate = site.certificates.length === 1;
+  // The site's own view, so that a site built by hand (not from `config`) stays consistent.
+  const plans = site.certificates.length === 1 && !site.requestClientCertificate
+    ? listenerBackends(config)
+    : config.listen.map(() => ({ backend: "node" as const, reason: "" }));
   return {
     handler: site.handler,
     certificates: site.certificates,
     hosts: site.hosts,
-    listen: config.listen.map((a) => ({
+    listen: config.listen.map((a, i) => ({
       hostname: a.hostname,
       port: a.port,
+      backend: plans[i].backend,
       proxyProtocol: a.proxyProtocol
         ? (a.proxyFrom ? { allowFrom: a.proxyFrom } : true)
         : undefined,
@@ -402,9 +452,7 @@ export function serveOptions(config: ServerConfig, site: Site): ServeOptions {
     publicPort: config.publicPort,
     requestClientCertificate: site.requestClientCertificate,
     schemes: site.schemes,
-    backend: config.backend === "deno" && oneCertificate && !site.requestClientCertificate
-      ? "deno"
-      : "node",
+    backend: "node",
     requestTimeoutMs: config.requestTimeout * 1000,
     responseTimeoutMs: config.responseTimeout * 1000,
     limits: {

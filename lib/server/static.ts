@@ -12,7 +12,7 @@
  */
 
 import { join, sep } from "node:path";
-import mime from "mime-types";
+import { loadMediaTypes, lookupMediaType, needsFullTable } from "./_media_types.ts";
 import { gemtextTitle } from "../gemtext/links.ts";
 import { parseGemtext } from "../gemtext/parse.ts";
 import { encodeRequestPath } from "../protocol/request_path.ts";
@@ -49,6 +49,9 @@ const GEMTEXT_EXTENSIONS = new Set(["gmi", "gemini"]);
 
 /**
  * The media type for a file name, with `charset` and `lang` parameters as configured.
+ * Common extensions come from a built-in table; the others from the full `mime-types`
+ * table once {@linkcode loadMediaTypes} has loaded it (a file server loads it the first
+ * time it meets such an extension).
  *
  * @example
  * ```ts
@@ -67,7 +70,7 @@ export function mediaTypeFor(
   const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
   let type = (ext && options.mediaTypes?.[ext]) ||
     (GEMTEXT_EXTENSIONS.has(ext) ? "text/gemini" : undefined) ||
-    (ext ? mime.lookup(ext) || undefined : undefined) ||
+    (ext ? lookupMediaType(ext) : undefined) ||
     options.defaultMediaType || "application/octet-stream";
   if (type.includes(";")) return type; // an override with its own parameters
   const essence = type.toLowerCase();
@@ -319,7 +322,9 @@ class FileTree {
   }
 
   /** A file of `size` bytes: whole when small, streamed when large, 50 past the limit. */
-  #file(path: string, name: string, size: number): GeminiReply {
+  async #file(path: string, name: string, size: number): Promise<GeminiReply> {
+    const dot = name.lastIndexOf(".");
+    if (dot > 0 && needsFullTable(name.slice(dot + 1).toLowerCase())) await loadMediaTypes();
     const max = this.#maxFileSize;
     if (size > max) {
       return permanentFailure(

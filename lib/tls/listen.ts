@@ -26,7 +26,6 @@ import type net from "node:net";
 import type { CertificateInfo } from "./certificate.ts";
 import type { Address, Connection } from "./connection.ts";
 import { _DenoListener } from "./_listen_deno.ts";
-import { _NodeListener } from "./_listen_node.ts";
 
 /** A certificate the server presents, with the names it answers to. */
 export interface ServerCertificate {
@@ -162,25 +161,44 @@ export interface Listener extends AsyncIterable<ServerConnection> {
  * listener.close();
  * ```
  */
-export function listen(options: ListenOptions): Promise<Listener> {
+export async function listen(options: ListenOptions): Promise<Listener> {
   if (options.certificates.length === 0) {
     throw new TypeError("listen() needs at least one certificate");
   }
-  const backend = options.backend === undefined || options.backend === "auto"
-    ? (options.certificates.length === 1 && !options.requestClientCertificate &&
-        !options.beforeTls
-      ? "deno"
-      : "node")
-    : options.backend;
+  const backend = resolveBackend(options);
   if (backend === "deno") {
     if (options.certificates.length > 1 || options.requestClientCertificate || options.beforeTls) {
       throw new TypeError(
         "The deno listener backend serves one certificate without client certificates or pre-TLS hooks",
       );
     }
-    return Promise.resolve(new _DenoListener(options));
+    return new _DenoListener(options);
   }
+  // node:tls and node:net are loaded only when a listener needs them (a few MiB per isolate).
+  const { _NodeListener } = await import("./_listen_node.ts");
   return _NodeListener.start(options);
+}
+
+/**
+ * The backend {@linkcode listen} uses for `options`: the one asked for, or for `auto` (the
+ * default) `deno` when there is one certificate, no client certificates are requested and
+ * no `beforeTls` hook is set, `node` otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { resolveBackend } from "./listen.ts";
+ * const one = [{ cert: "", key: "" }];
+ * assert.equal(resolveBackend({ port: 0, certificates: one }), "deno");
+ * assert.equal(resolveBackend({ port: 0, certificates: one, requestClientCertificate: true }), "node");
+ * ```
+ */
+export function resolveBackend(options: ListenOptions): ListenerBackend {
+  if (options.backend !== undefined && options.backend !== "auto") return options.backend;
+  return options.certificates.length === 1 && !options.requestClientCertificate &&
+      !options.beforeTls
+    ? "deno"
+    : "node";
 }
 
 /** Used by tests and by the server to check a connection implements the interface. */

@@ -188,8 +188,10 @@ function readGlobals(
     r.fail(["workers"], 'must be a whole number from 1 to 256, or "auto"');
   }
   const publicPort = r.number(doc, [], "public_port", 1);
-  const backend = r.string(doc, [], "backend") ?? "node";
-  if (backend !== "node" && backend !== "deno") r.fail(["backend"], 'must be "node" or "deno"');
+  const backend = r.string(doc, [], "backend") ?? "auto";
+  if (backend !== "auto" && backend !== "node" && backend !== "deno") {
+    r.fail(["backend"], 'must be "auto", "node" or "deno"');
+  }
   const logFormat = r.string(doc, [], "log_format") ?? "text";
   if (logFormat !== "text" && logFormat !== "json") {
     r.fail(["log_format"], 'must be "text" or "json"');

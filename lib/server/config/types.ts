@@ -248,8 +248,13 @@ export interface ServerConfig {
   workers: number | "auto";
   /** The port request URLs must name; default the listening port. */
   publicPort?: number;
-  /** TLS backend. */
-  backend: "node" | "deno";
+  /**
+   * TLS backend. `"auto"` (default) chooses per listener: `Deno.listenTls` (`deno`) where
+   * one certificate serves without client certificates or a PROXY header, `node:tls`
+   * (`node`) elsewhere. `"node"` uses `node:tls` everywhere; `"deno"` means the same as
+   * `"auto"` (the name configurations used before `"auto"` existed).
+   */
+  backend: "auto" | "node" | "deno";
   /** When workers are replaced by fresh ones. */
   recycle: RecycleConfig;
   /** Access log format. */
