@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatFingerprint } from "../tls/certificate.ts";
+import { formatFingerprint } from "../tls/_fingerprint.ts";
 import { resolvePaths } from "../files/paths.ts";
 import {
   ConfigError,
@@ -27,6 +27,7 @@ import {
 } from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from "./args.ts";
 import type { CliIo } from "./io.ts";
+import type { ServerCertificate } from "../tls/listen.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
 import { outputWriter } from "./serve_output.ts";
@@ -158,8 +159,11 @@ export async function runServe(
     logger,
     stop,
     reload,
-    async apply(next: ServerConfig): Promise<Record<string, unknown>> {
-      await supervisor.reload(next);
+    async apply(
+      next: ServerConfig,
+      certificates: ServerCertificate[],
+    ): Promise<Record<string, unknown>> {
+      await supervisor.reload(next, certificates);
       return { workers: supervisor.workers };
     },
   });
@@ -177,7 +181,7 @@ export async function runServe(
  */
 async function startServing(
   config: ServerConfig,
-  context: Omit<SupervisorContext, "generated" | "reissued"> & {
+  context: Omit<SupervisorContext, "certificates" | "generated" | "reissued"> & {
     errors: LineWriter & { flush(): Promise<void> };
   },
 ): Promise<{ supervisor: Supervisor } | undefined> {
@@ -200,6 +204,8 @@ interface SupervisorContext {
   errors: LineWriter;
   access: LineWriter;
   logger: Logger;
+  /** The hosts' certificates. */
+  certificates: ServerCertificate[];
   /** Hosts whose certificate was generated now. */
   generated: string[];
   /** `host: names` for each generated certificate that got missing names added. */
@@ -232,6 +238,7 @@ async function startSupervisor(
     module: workerModule(),
     workers,
     dataDir: context.dataDir,
+    certificates: context.certificates,
     limits: { buffer: table.buffer, options: limitOptions },
     reusePort: true,
     backend,
@@ -269,7 +276,9 @@ function backendLines(config: ServerConfig, unstable: boolean): string[] {
     const { backend, reason } = plan.backend === "deno" && !unstable
       ? { backend: "node", reason: "the deno backend needs Deno's --unstable-net flag" }
       : plan;
-    return `# listener ${formatListenAddress(config.listen[i])}: ${backend} TLS backend (${reason})\n`;
+    return `# listener ${
+      formatListenAddress(config.listen[i])
+    }: ${backend} TLS backend (${reason})\n`;
   });
 }
 

@@ -9,6 +9,7 @@ import type { ServerConfig } from "../server/config/mod.ts";
 import type { ServedCertificate, ServerStats } from "../server/server.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { Address } from "../tls/connection.ts";
+import type { ServerCertificate } from "../tls/listen.ts";
 
 /** The Web Worker name of a serve worker. */
 export const SERVE_WORKER_NAME = "gemini-serve-worker";
@@ -20,6 +21,8 @@ export interface WorkerStart {
   config: ServerConfig;
   /** The data directory (certificates). */
   dataDir: string;
+  /** The hosts' certificates, checked and read (or generated) by the supervisor. */
+  certificates: ServerCertificate[];
   /** The shared limit table. */
   buffer: SharedArrayBuffer;
   /** Its options. */
@@ -37,7 +40,7 @@ export interface WorkerStart {
 /** The other messages to a serve worker. */
 export type SupervisorMessage =
   | WorkerStart
-  | { type: "reload"; config: ServerConfig }
+  | { type: "reload"; config: ServerConfig; certificates: ServerCertificate[] }
   | { type: "shutdown"; deadlineMs: number }
   | { type: "retire"; deadlineMs: number };
 

@@ -7,6 +7,7 @@
 
 import type { ServerConfig } from "../server/config/mod.ts";
 import type { Logger } from "../server/logger.ts";
+import type { ServerCertificate } from "../tls/listen.ts";
 import { checkSiteFiles, siteCertificates } from "../server/site.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { ServeValues } from "./serve.ts";
@@ -25,7 +26,7 @@ export interface ReloadOptions {
    * Puts a new, validated configuration into service (throws to keep the running one);
    * returns extra fields for the "configuration reloaded" log line.
    */
-  apply(next: ServerConfig): Promise<Record<string, unknown>>;
+  apply(next: ServerConfig, certificates: ServerCertificate[]): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -43,8 +44,8 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
       try {
         const next = await loadConfig(options.values, options.positionals);
         await checkSiteFiles(next);
-        const { generated } = await siteCertificates(next, options.certificateDir);
-        const fields = await options.apply(next);
+        const { certificates, generated } = await siteCertificates(next, options.certificateDir);
+        const fields = await options.apply(next, certificates);
         const restartNeeded = restartOnlyChanges(running, next);
         running = next;
         logger.info("configuration reloaded", {

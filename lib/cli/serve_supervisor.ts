@@ -12,6 +12,7 @@
 import type { RecycleConfig, ServerConfig } from "../server/config/mod.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { Logger } from "../server/logger.ts";
+import type { ServerCertificate } from "../tls/listen.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";
 import {
@@ -30,6 +31,8 @@ export interface SupervisorOptions {
   workers: number;
   /** The data directory (certificates). */
   dataDir: string;
+  /** The hosts' certificates, checked and read (or generated). */
+  certificates: ServerCertificate[];
   /** The shared limit table and its options. */
   limits: { buffer: SharedArrayBuffer; options: SharedLimitOptions };
   /** Whether the workers may share their ports (false: one worker, no overlap). */
@@ -153,6 +156,7 @@ export class MemoryWatch {
 export class Supervisor {
   #options: SupervisorOptions;
   #config: ServerConfig;
+  #certificates: ServerCertificate[];
   #slots: Slot[] = [];
   #nextId = 1;
   #ports: number[] | undefined;
@@ -165,6 +169,7 @@ export class Supervisor {
   /** A supervisor for `config` (nothing starts until {@linkcode start}). */
   constructor(config: ServerConfig, options: SupervisorOptions) {
     this.#config = config;
+    this.#certificates = options.certificates;
     this.#options = options;
     this.#memory = new MemoryWatch(config.recycle.memory);
   }
@@ -199,8 +204,9 @@ export class Supervisor {
    * asking for client certificates, or a listener should now use another backend) is
    * replaced by one started on the new configuration, like a recycle (reason `reload`).
    */
-  async reload(config: ServerConfig): Promise<void> {
+  async reload(config: ServerConfig, certificates: ServerCertificate[]): Promise<void> {
     this.#config = config;
+    this.#certificates = certificates;
     const slots = [...this.#slots];
     const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
@@ -250,6 +256,7 @@ export class Supervisor {
         type: "start",
         config: this.#config,
         dataDir: options.dataDir,
+        certificates: this.#certificates,
         buffer: options.limits.buffer,
         limits: options.limits.options,
         ports: this.#ports,
@@ -271,7 +278,7 @@ export class Supervisor {
         slot.onMessage = () => {};
         resolve(m);
       };
-      this.#post(slot, { type: "reload", config });
+      this.#post(slot, { type: "reload", config, certificates: this.#certificates });
     });
   }
 

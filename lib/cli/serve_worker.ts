@@ -14,7 +14,8 @@ import { createLogger, type LineWriter } from "../server/logger.ts";
 import { type RunningServer, serve } from "../server/server.ts";
 import { SharedLimits, SharedLimitTable } from "../server/shared_limits.ts";
 import { buildSite, certificateDirFor, serveOptions } from "../server/site.ts";
-import type { ServerConfig } from "../server/config/mod.ts";
+import type { ServerConfig } from "../server/config/types.ts";
+import type { ServerCertificate } from "../tls/listen.ts";
 import type { SupervisorMessage, WorkerMessage, WorkerStart } from "./serve_messages.ts";
 
 const scope = self as unknown as {
@@ -51,8 +52,13 @@ let started: WorkerStart | undefined;
 let runningCertificates = "";
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
-function site(config: ServerConfig, dataDir: string): ReturnType<typeof buildSite> {
+function site(
+  config: ServerConfig,
+  dataDir: string,
+  certificates: ServerCertificate[],
+): ReturnType<typeof buildSite> {
   return buildSite(config, {
+    certificates,
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
     logger: createLogger(errors, { format: config.logFormat }),
@@ -68,7 +74,7 @@ async function start(message: WorkerStart): Promise<void> {
   const logger = createLogger(errors, { format: config.logFormat });
   const accessLog = new AccessLog(access, { format: config.logFormat, omitIp: !config.logIp });
   // The site's own log lines (CGI, proxy, Titan, access control) go to the error log too.
-  const built = await site(config, message.dataDir);
+  const built = await site(config, message.dataDir, message.certificates);
   started = message;
   runningCertificates = JSON.stringify(built.certificates);
   const running = await serve({
@@ -138,10 +144,13 @@ function settler(): (connections: number) => void {
  * nor whether it asks for client certificates) or the configuration wants another backend
  * on a listener: the supervisor then replaces this worker by one started on it.
  */
-async function reload(config: ServerConfig): Promise<"done" | "replace"> {
+async function reload(
+  config: ServerConfig,
+  given: ServerCertificate[],
+): Promise<"done" | "replace"> {
   if (!server || !started) throw new Error("the worker has not started");
   if (started.backend) config.backend = started.backend;
-  const built = await site(config, started.dataDir);
+  const built = await site(config, started.dataDir, given);
   const certificates = JSON.stringify(built.certificates);
   const wanted = serveOptions(config, built).listen!.map((a) => a.backend);
   const running = server.backends;
@@ -176,7 +185,7 @@ scope.addEventListener("message", (event: MessageEvent) => {
       scope.postMessage({ type: "error", message: (error as Error).message })
     );
   } else if (message.type === "reload") {
-    reload(message.config).then(
+    reload(message.config, message.certificates).then(
       (how) => scope.postMessage({ type: how === "done" ? "reloaded" : "replace" }),
       (error) => scope.postMessage({ type: "reload-failed", message: (error as Error).message }),
     );

@@ -18,13 +18,12 @@
  * @module
  */
 
-import { isIP } from "node:net";
 import { RequestError } from "../protocol/request_error.ts";
 import { checkRequestTarget, parseRequestLine, scanRequestLine } from "../protocol/request.ts";
 import { canonicalRequestPath } from "../protocol/request_path.ts";
 import { formatResponseHeader } from "../protocol/response.ts";
 import { parseTitanUrl } from "../protocol/titan.ts";
-import { hostAndPort } from "../protocol/url.ts";
+import { hostAndPort, isIpLiteral } from "../protocol/url.ts";
 import type { ServerConnection } from "../tls/listen.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
@@ -333,7 +332,7 @@ function targetHost(x: Exchange, url: URL, host: string): string {
     const local = x.conn.localAddress.hostname;
     if (
       !(error instanceof RequestError) || error.reason !== "wrong-host" ||
-      !options.defaultHost || !isIP(host) || host !== local
+      !options.defaultHost || !isIpLiteral(host) || host !== local
     ) {
       throw error;
     }

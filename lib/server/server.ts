@@ -5,15 +5,15 @@
  * @module
  */
 
-import { certificateInfo } from "../tls/certificate.ts";
+import { _servedCertificateInfo } from "../tls/_served_certificate.ts";
 import type { Address } from "../tls/connection.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import {
   listen,
   type Listener,
-  resolveBackend,
   type ListenerBackend,
   type ListenOptions,
+  resolveBackend,
   type ServerCertificate,
   type ServerConnection,
 } from "../tls/listen.ts";
@@ -174,13 +174,37 @@ export interface ServerUpdate {
   requestClientCertificate?: boolean;
 }
 
-function describeCertificate(c: ServerCertificate): ServedCertificate {
-  const info = certificateInfo(c.cert);
+/**
+ * Names, fingerprints and end of validity of a served certificate, read without
+ * `node:crypto` (which a server on the deno backend then never loads).
+ */
+async function describeCertificate(c: ServerCertificate): Promise<ServedCertificate> {
+  const info = await _servedCertificateInfo(c.cert);
   return {
-    names: c.names ?? [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
+    names: c.names ?? info.names,
     spkiSha256: info.spkiSha256,
     certSha256: info.certSha256,
     notAfter: info.notAfter,
+  };
+}
+
+/**
+ * The same, synchronously, for {@linkcode RunningServer.reload}: only node listeners take
+ * new certificates, and `certificateInfo` (node:crypto) is loaded with the first of them.
+ */
+let describeNow: ((c: ServerCertificate) => ServedCertificate) | undefined;
+
+async function loadDescribeNow(): Promise<void> {
+  if (describeNow) return;
+  const { certificateInfo } = await import("../tls/certificate.ts");
+  describeNow = (c) => {
+    const info = certificateInfo(c.cert);
+    return {
+      names: c.names ?? [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
+      spkiSha256: info.spkiSha256,
+      certSha256: info.certSha256,
+      notAfter: info.notAfter,
+    };
   };
 }
 
@@ -207,12 +231,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const limits = options.limits instanceof Limits
     ? options.limits
     : new Limits(options.limits ?? {});
-  const server = new Server(options, limits, logger);
+  const served = await Promise.all(options.certificates.map(describeCertificate));
+  const server = new Server(options, limits, logger, served);
   const listeners: Listener[] = [];
   try {
     for (const a of options.listen ?? [{}]) {
       listeners.push(await listen(await server.listenOptions(a)));
     }
+    if (listeners.some((l) => l.backend === "node")) await loadDescribeNow();
   } catch (error) {
     for (const l of listeners) l.close();
     throw error;
@@ -263,11 +289,10 @@ class Server implements RunningServer {
   #finish!: () => void;
   readonly finished: Promise<void> = new Promise((resolve) => (this.#finish = resolve));
 
-  constructor(options: ServeOptions, limits: Limits, logger: Logger) {
+  constructor(options: ServeOptions, limits: Limits, logger: Logger, served: ServedCertificate[]) {
     this.#options = options;
     this.#limits = limits;
     this.#logger = logger;
-    const served = options.certificates.map(describeCertificate);
     this.#current = {
       handler: options.handler,
       hosts: options.hosts ?? served.flatMap((c) => c.names),
@@ -406,11 +431,11 @@ class Server implements RunningServer {
     let newServed = current.certificates;
     if (update.certificates) {
       if (update.certificates.length === 0) throw new TypeError("reload() needs a certificate");
-      newServed = update.certificates.map(describeCertificate);
       // Check every listener can take them before changing any.
-      if (listeners.some((l) => l.backend !== "node")) {
+      if (listeners.some((l) => l.backend !== "node") || !describeNow) {
         throw new TypeError("The deno listener backend cannot change certificates; restart");
       }
+      newServed = update.certificates.map(describeNow);
       for (const l of listeners) l.setCertificates(update.certificates);
     }
     if (askCertificates !== undefined) {

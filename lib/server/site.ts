@@ -9,16 +9,16 @@
 import { join } from "node:path";
 import { Status } from "../protocol/status.ts";
 import type { ListenerBackend, ServerCertificate } from "../tls/listen.ts";
-import { certificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
+import { normalizeFingerprint } from "../tls/_fingerprint.ts";
 import {
   ConfigError,
   type HostConfig,
   type LocationConfig,
   type ServerConfig,
-} from "./config/mod.ts";
+} from "./config/types.ts";
+import { _servedCertificateInfo } from "../tls/_served_certificate.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { contentOverrides, pathRules } from "./rules.ts";
-import { ensureHostCertificate } from "./certificates.ts";
 import { rateLimit } from "./limits.ts";
 import { memoryServer } from "./memory.ts";
 import { compose } from "./middleware.ts";
@@ -36,6 +36,11 @@ export interface BuildSiteOptions {
   defaultContent?: Readonly<Record<string, string>>;
   /** Where CGI, Titan and proxy failures are logged. Default silent. */
   logger?: Logger;
+  /**
+   * The hosts' certificates, already checked and read (by {@linkcode checkSiteFiles} and
+   * {@linkcode siteCertificates}): the site neither checks nor reads them again.
+   */
+  certificates?: ServerCertificate[];
 }
 
 /** What a configuration turns into. */
@@ -324,11 +329,9 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * ```
  */
 export async function buildSite(config: ServerConfig, options: BuildSiteOptions): Promise<Site> {
-  await checkSiteFiles(config);
-  const { certificates, generated, reissued } = await siteCertificates(
-    config,
-    options.certificateDir,
-  );
+  const { certificates, generated, reissued } = options.certificates
+    ? { certificates: options.certificates, generated: [], reissued: [] }
+    : (await checkSiteFiles(config), await siteCertificates(config, options.certificateDir));
   const defaultContent = options.defaultContent ?? {};
   const logger = options.logger ?? silentLogger;
   const site = new Router({
@@ -373,6 +376,7 @@ export async function siteCertificates(
       const key = await readPem(host.key, "key", host.name);
       certificates.push({ cert, key, names });
     } else {
+      const { ensureHostCertificate } = await import("./certificates.ts");
       const made = await ensureHostCertificate(certificateDir, host.name, {
         aliases: host.aliases,
       });
@@ -418,7 +422,9 @@ export function listenerBackends(config: ServerConfig): ListenerPlan[] {
     ? 'backend = "node"'
     : config.hosts.length > 1
     ? "several certificates (one per host)"
-    : locations.some((l) => l.requireClientCertificate || l.allowFingerprints || l.allowFile || l.caFile)
+    : locations.some((l) =>
+        l.requireClientCertificate || l.allowFingerprints || l.allowFile || l.caFile
+      )
     ? "client certificates"
     : locations.some((l) => l.cgi !== undefined || l.titan !== undefined)
     ? "client certificates for CGI or Titan"
@@ -502,7 +508,7 @@ export async function checkSiteFiles(config: ServerConfig): Promise<void> {
       const cert = await readPem(host.cert, "certificate", host.name);
       await readPem(host.key, "key", host.name);
       try {
-        certificateInfo(cert);
+        await _servedCertificateInfo(cert);
       } catch (error) {
         throw new ConfigError(host.cert, undefined, undefined, "is not a PEM certificate", {
           cause: error,
@@ -545,6 +551,7 @@ async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promis
   if (loc.allowFile) await readAllowFile(loc.allowFile);
   if (loc.caFile) {
     const pem = await readPem(loc.caFile, "CA file", host.name);
+    const { accessControl } = await import("./access.ts");
     try {
       accessControl({ ca: pem });
     } catch (error) {
@@ -557,7 +564,7 @@ async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promis
     const cert = await readPem(loc.proxy.cert, "proxy certificate", host.name);
     await readPem(loc.proxy.key, "proxy key", host.name);
     try {
-      certificateInfo(cert);
+      await _servedCertificateInfo(cert);
     } catch (error) {
       throw new ConfigError(loc.proxy.cert, undefined, undefined, "is not a PEM certificate", {
         cause: error,

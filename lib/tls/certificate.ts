@@ -9,6 +9,7 @@
 
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import { normalizeFingerprint } from "./_fingerprint.ts";
 
 /** Key types for generated certificates. */
 export type KeyAlgorithm = "ec" | "rsa" | "ed25519";
@@ -80,34 +81,7 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/**
- * Formats a hex fingerprint for people: upper-case byte pairs joined by colons
- * (`AB:CD:...`), or with `style: "plain"` lower-case without separators.
- *
- * @example
- * ```ts
- * import { formatFingerprint } from "./certificate.ts";
- * console.assert(formatFingerprint("abcd") === "AB:CD");
- * ```
- */
-export function formatFingerprint(hex: string, style: "colon" | "plain" = "colon"): string {
-  const clean = normalizeFingerprint(hex);
-  return style === "plain" ? clean : (clean.toUpperCase().match(/../g) ?? []).join(":");
-}
-
-/**
- * Reduces any common fingerprint spelling to lower-case hex: strips a `SHA256:` or
- * `sha256/` prefix, colons and spaces.
- *
- * @example
- * ```ts
- * import { normalizeFingerprint } from "./certificate.ts";
- * console.assert(normalizeFingerprint("SHA256:AB:CD") === "abcd");
- * ```
- */
-export function normalizeFingerprint(text: string): string {
-  return text.trim().replace(/^sha-?256[:/]/i, "").replace(/[:\s]/g, "").toLowerCase();
-}
+export { formatFingerprint, normalizeFingerprint } from "./_fingerprint.ts";
 
 /**
  * Converts DER bytes to PEM with the given label.

@@ -7,7 +7,6 @@
  */
 
 import { parseTomlFile, TomlFileError, type TomlPath } from "../../files/toml.ts";
-import { allowList } from "../proxy_listener.ts";
 import { readHosts } from "./_hosts.ts";
 import { GLOBAL_KEYS, LIMIT_KEYS, RECYCLE_KEYS } from "./_keys.ts";
 import { dropUndefined, Reader, type Table } from "./_reader.ts";
@@ -20,7 +19,7 @@ import {
   type RecycleConfig,
   type ServerConfig,
 } from "./types.ts";
-import { parseListenAddress } from "./values.ts";
+import { checkAllowList, parseListenAddress } from "./values.ts";
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseConfigOptions {
@@ -171,7 +170,7 @@ function checkProxyFrom(
   const list = r.strings(t, path, key);
   if (list === undefined) return undefined;
   try {
-    allowList(list);
+    checkAllowList(list);
   } catch (error) {
     r.fail([...path, key], (error as Error).message, error);
   }

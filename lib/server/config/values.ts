@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isIP } from "node:net";
+import { isIpLiteral } from "../../protocol/url.ts";
 import type { ListenConfig } from "./types.ts";
 
 /**
@@ -37,7 +37,7 @@ export function parseListenAddress(text: string, defaultPort: number): ListenCon
     port = colon < 0 ? undefined : t.slice(colon + 1);
   }
   if (host === "") host = "0.0.0.0";
-  if (isIP(host) === 0 && host !== "localhost") {
+  if (ipVersion(host) === 0 && host !== "localhost") {
     throw new SyntaxError(`Listen address ${JSON.stringify(text)} is not an IP address`);
   }
   const n = port === undefined ? defaultPort : Number(port);
@@ -69,4 +69,47 @@ export function parseSize(value: string | number): number {
   if (!m) throw new SyntaxError(`Size ${JSON.stringify(value)} is not a number with a unit`);
   const power = ["", "k", "m", "g", "t"].indexOf(m[2].toLowerCase());
   return Math.round(Number(m[1]) * 1024 ** power);
+}
+
+/**
+ * 4 or 6 for an IP address (IPv6 with an optional `%zone`), 0 for anything else: what
+ * `isIP()` of `node:net` says, without loading it into the supervisor.
+ */
+function ipVersion(text: string): 0 | 4 | 6 {
+  const percent = text.indexOf("%");
+  const address = percent < 0 ? text : text.slice(0, percent);
+  if (percent >= 0 && !/^[0-9A-Za-z_.:-]+$/.test(text.slice(percent + 1))) return 0;
+  if (!isIpLiteral(address) || address.startsWith("[")) return 0;
+  if (percent >= 0 && !address.includes(":")) return 0;
+  return address.includes(":") ? 6 : 4;
+}
+
+/**
+ * Checks the entries of a PROXY protocol allow list (addresses and CIDR blocks) the way
+ * `allowList()` of proxy_listener.ts reads them, with the same messages, without
+ * `node:net`. Throws a `TypeError` for the first bad entry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkAllowList } from "./values.ts";
+ * checkAllowList(["127.0.0.1", "10.0.0.0/8", "fd00::/8"]);
+ * assert.throws(() => checkAllowList(["10.0.0.0/33"]), TypeError);
+ * ```
+ */
+export function checkAllowList(entries: readonly string[]): void {
+  for (const raw of entries) {
+    const entry = raw.trim();
+    const slash = entry.indexOf("/");
+    const address = slash < 0 ? entry : entry.slice(0, slash);
+    const version = address.includes("%") ? 0 : ipVersion(address);
+    if (version === 0) {
+      throw new TypeError(`Invalid address in the PROXY allow list: ${JSON.stringify(raw)}`);
+    }
+    if (slash < 0) continue;
+    const bitsText = entry.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(bitsText) || Number(bitsText) > (version === 4 ? 32 : 128)) {
+      throw new TypeError(`Invalid prefix length in the PROXY allow list: ${JSON.stringify(raw)}`);
+    }
+  }
 }

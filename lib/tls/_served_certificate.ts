@@ -1,0 +1,166 @@
+/**
+ * What a server needs to know about its own certificate (names, fingerprints, end of
+ * validity), read from the DER with a small parser and hashed with Web Crypto, so that a
+ * server on the `deno` backend never loads `node:crypto` (a few MiB per isolate).
+ * {@linkcode certificateInfo} in certificate.ts is the full reading. Internal to lib/tls.
+ *
+ * @module
+ */
+
+/** One DER element: its tag, where its content starts and ends, and where it ends whole. */
+interface Element {
+  tag: number;
+  start: number;
+  end: number;
+  /** Offset of the tag byte. */
+  at: number;
+}
+
+function element(der: Uint8Array, at: number): Element {
+  if (at + 2 > der.length) throw new SyntaxError("truncated DER");
+  const tag = der[at];
+  let length = der[at + 1];
+  let start = at + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    if (bytes === 0 || bytes > 4) throw new SyntaxError("unsupported DER length");
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + der[start + i];
+    start += bytes;
+  }
+  const end = start + length;
+  if (end > der.length) throw new SyntaxError("truncated DER");
+  return { tag, start, end, at };
+}
+
+/** The elements inside a constructed element. */
+function children(der: Uint8Array, parent: Element): Element[] {
+  const out: Element[] = [];
+  for (let at = parent.start; at < parent.end;) {
+    const e = element(der, at);
+    out.push(e);
+    at = e.end;
+  }
+  return out;
+}
+
+const ascii = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
+
+function oid(der: Uint8Array, e: Element): string {
+  const bytes = der.subarray(e.start, e.end);
+  const parts = [Math.floor(bytes[0] / 40), bytes[0] % 40];
+  let value = 0;
+  for (let i = 1; i < bytes.length; i++) {
+    value = value * 128 + (bytes[i] & 0x7f);
+    if (!(bytes[i] & 0x80)) {
+      parts.push(value);
+      value = 0;
+    }
+  }
+  return parts.join(".");
+}
+
+function time(der: Uint8Array, e: Element): Date {
+  const text = ascii.decode(der.subarray(e.start, e.end));
+  // UTCTime YYMMDDHHMMSSZ (years 1950-2049) or GeneralizedTime YYYYMMDDHHMMSSZ.
+  const full = e.tag === 0x17 ? (Number(text.slice(0, 2)) >= 50 ? "19" : "20") + text : text;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(full);
+  if (!m) throw new SyntaxError(`unsupported certificate time ${JSON.stringify(text)}`);
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+}
+
+function ipText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return bytes.join(".");
+  const groups: string[] = [];
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  }
+  // Compress the longest run of zero groups, as an IPv6 address is written.
+  let best = -1, bestLength = 0;
+  for (let i = 0; i < groups.length;) {
+    let j = i;
+    while (j < groups.length && groups[j] === "0") j++;
+    if (j - i > bestLength && j - i > 1) [best, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return groups.join(":");
+  return groups.slice(0, best).join(":") + "::" + groups.slice(best + bestLength).join(":");
+}
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The DER of the first certificate of a PEM text. */
+export function _firstCertificateDer(pem: string): Uint8Array<ArrayBuffer> {
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
+  if (!m) throw new SyntaxError("Cannot parse the certificate: no PEM CERTIFICATE block");
+  const binary = atob(m[1].replace(/\s+/g, ""));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** Names, fingerprints and end of validity of a served certificate. */
+export interface _ServedCertificateInfo {
+  /** The subject's common name, then the DNS and IP alternative names, without repeats. */
+  names: string[];
+  /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo. */
+  spkiSha256: string;
+  /** Lower-case hex SHA-256 of the DER certificate. */
+  certSha256: string;
+  /** End of validity. */
+  notAfter: Date;
+}
+
+/**
+ * Reads what a server shows of its certificate (the first one of `pem`) without
+ * `node:crypto`: the same names, fingerprints and date as `certificateInfo()`.
+ */
+export async function _servedCertificateInfo(pem: string): Promise<_ServedCertificateInfo> {
+  const der = _firstCertificateDer(pem);
+  try {
+    const certificate = element(der, 0);
+    const [tbs] = children(der, certificate);
+    const fields = children(der, tbs);
+    // version [0] is optional; then serial, signature, issuer, validity, subject, spki.
+    const first = fields[0].tag === 0xa0 ? 1 : 0;
+    const validity = fields[first + 3];
+    const subject = fields[first + 4];
+    const spki = fields[first + 5];
+    const notAfter = time(der, children(der, validity)[1]);
+    const names: string[] = [];
+    for (const rdn of children(der, subject)) {
+      for (const attribute of children(der, rdn)) {
+        const [type, value] = children(der, attribute);
+        if (oid(der, type) === "2.5.4.3") {
+          names.push(utf8.decode(der.subarray(value.start, value.end)));
+        }
+      }
+    }
+    const extensions = fields.find((f) => f.tag === 0xa3);
+    if (extensions) {
+      for (const extension of children(der, children(der, extensions)[0])) {
+        const parts = children(der, extension);
+        if (oid(der, parts[0]) !== "2.5.29.17") continue;
+        const octets = parts[parts.length - 1];
+        const general = element(der, octets.start);
+        for (const name of children(der, general)) {
+          const bytes = der.subarray(name.start, name.end);
+          if (name.tag === 0x82) names.push(ascii.decode(bytes));
+          else if (name.tag === 0x87) names.push(ipText(bytes));
+        }
+      }
+    }
+    return {
+      names: [...new Set(names.filter(Boolean))],
+      spkiSha256: await sha256Hex(der.subarray(spki.at, spki.end)),
+      certSha256: await sha256Hex(der),
+      notAfter,
+    };
+  } catch (error) {
+    throw new SyntaxError("Cannot parse the certificate: not a PEM or DER X.509 certificate", {
+      cause: error,
+    });
+  }
+}
