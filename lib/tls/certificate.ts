@@ -9,7 +9,6 @@
 
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { normalizeFingerprint } from "./_fingerprint.ts";
 
 /** Key types for generated certificates. */
 export type KeyAlgorithm = "ec" | "rsa" | "ed25519";
