@@ -21,7 +21,7 @@ TEST_FLAGS ?=
 TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin \
 	aarch64-apple-darwin x86_64-pc-windows-msvc
 
-.PHONY: help check fmt test test-unit bundle bundle-smoke compile serve bench bench-server soak clean
+.PHONY: help check fmt test test-unit bundle bundle-smoke compile serve bench bench-server bench-footprint soak clean
 
 help:
 	@echo "make check         format check, lint, type check, doc lint (fast)"
@@ -32,6 +32,7 @@ help:
 	@echo "make serve         serve the default capsule on localhost:1965"
 	@echo "make bench         client and parser benchmarks"
 	@echo "make bench-server  server benchmark against molly-brown; writes bench/RESULTS.md"
+	@echo "make bench-footprint  idle and peak RSS of gemini serve DIR; writes bench/FOOTPRINT.md"
 	@echo "make soak          gemini serve under floods, idle sockets, a pusher and fuzzing, on both"
 	@echo "                   backends (~15 min); writes bench/SOAK.md. SOAK_BACKENDS=node,"
 	@echo "                   SOAK_ATTACKS=fuzz,pusher and SOAK_SCALE=0.1 run a part"
@@ -77,6 +78,9 @@ bench:
 
 bench-server:
 	$(DENO) run --allow-all bench/server_compare.ts
+
+bench-footprint:
+	$(DENO) run --allow-all $(UNSTABLE) bench/footprint.ts
 
 soak:
 	$(DENO) run --allow-all bench/soak.ts

@@ -248,8 +248,12 @@ async function startSupervisor(
   });
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));
-  const backends = [...new Set(ready.backends)].join(" and ");
-  lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${backends} TLS backend`);
+  // One backend: "1 worker, deno TLS backend"; several: which listener uses which.
+  const backends = new Set(ready.backends).size === 1
+    ? `${ready.backends[0]} TLS backend`
+    : "TLS backends: " +
+      ready.addrs.map((a, i) => `${ready.backends[i]} on ${formatListenAddress(a)}`).join(", ");
+  lines.push(`${workers} worker${workers === 1 ? "" : "s"}, ${backends}`);
   if (await migrateRequestsOff()) {
     lines.push(
       "note: net.ipv4.tcp_migrate_req is 0: when a worker is recycled, a connection waiting in " +
@@ -399,9 +403,7 @@ function startupLines(
   const root = config.hosts[0].root ?? "the built-in welcome capsule";
   lines.push(
     `serving ${root} as ${ready.hosts.join(", ")}`,
-    ...ready.addrs.map((a, i) =>
-      `listening on ${formatListenAddress(a)} (${ready.backends[i] ?? ready.backend} TLS backend)`
-    ),
+    ...ready.addrs.map((a) => `listening on ${formatListenAddress(a)}`),
   );
   return lines;
 }

@@ -74,4 +74,6 @@ export type WorkerMessage =
   | { type: "reloaded" }
   /** The worker cannot apply the reload in place; it asks to be replaced. */
   | { type: "replace" }
+  /** A retiring worker has closed its listeners (it accepts nothing more). */
+  | { type: "unlistened" }
   | { type: "reload-failed"; message: string };

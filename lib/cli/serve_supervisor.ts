@@ -211,9 +211,12 @@ export class Supervisor {
     const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
     if (failed?.type === "reload-failed") throw new Error(failed.message);
-    slots.forEach((slot, i) => {
-      if (answers[i].type === "replace" && !slot.leaving) this.#startRecycle(slot, "reload");
-    });
+    // Resolves once every replacement accepts and the worker it replaces no longer does.
+    await Promise.all(slots.map((slot, i) =>
+      answers[i].type === "replace" && !slot.leaving
+        ? this.#startRecycle(slot, "reload")
+        : undefined
+    ));
   }
 
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
@@ -313,18 +316,29 @@ export class Supervisor {
     this.#startRecycle(biggest, "memory", () => this.#memory.recycled());
   }
 
-  #startRecycle(slot: Slot, reason: string, then?: () => void): void {
-    if (!this.#options.reusePort) return;
+  /**
+   * Starts replacing `slot`; resolves once the replacement accepts and `slot` no longer
+   * does (or the replacement failed to start), while `slot` may still finish its requests.
+   */
+  #startRecycle(slot: Slot, reason: string, then?: () => void): Promise<void> {
+    if (!this.#options.reusePort) return Promise.resolve();
     slot.leaving = true;
-    const task = this.#recycle(slot, reason).finally(() => {
+    let switched!: () => void;
+    const done = new Promise<void>((resolve) => (switched = resolve));
+    const task = this.#recycle(slot, reason, switched).finally(() => {
+      switched();
       this.#recycling.delete(task);
       then?.();
     });
     this.#recycling.add(task);
+    return done;
   }
 
-  /** Replaces `old`: the new worker accepts first, then `old` finishes and is terminated. */
-  async #recycle(old: Slot, reason: string): Promise<void> {
+  /**
+   * Replaces `old`: the new worker accepts first, then `old` stops accepting (`switched`
+   * is called), finishes and is terminated.
+   */
+  async #recycle(old: Slot, reason: string, switched: () => void): Promise<void> {
     const { logger } = this.#options;
     const stats = old.stats;
     const started = Date.now();
@@ -349,7 +363,14 @@ export class Supervisor {
     }
     this.#slots[this.#slots.indexOf(old)] = next;
     const deadlineMs = (this.#config.requestTimeout + this.#config.responseTimeout) * 1000;
+    const unlistened = new Promise<void>((resolve) => {
+      old.onMessage = (m) => {
+        if (m.type === "unlistened") resolve();
+      };
+    });
     this.#post(old, { type: "retire", deadlineMs });
+    await settle(unlistened, 2000);
+    switched();
     await settle(old.stopped, deadlineMs + 3000);
     old.worker.terminate();
     this.#recycles++;

@@ -192,6 +192,8 @@ scope.addEventListener("message", (event: MessageEvent) => {
   } else if (message.type === "shutdown") {
     stop(server ? server.shutdown(message.deadlineMs) : Promise.resolve());
   } else if (message.type === "retire") {
+    // retire() closes the listeners before it first waits.
     stop(server ? server.retire(message.deadlineMs) : Promise.resolve());
+    scope.postMessage({ type: "unlistened" });
   }
 });

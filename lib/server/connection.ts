@@ -25,7 +25,7 @@ import { formatResponseHeader } from "../protocol/response.ts";
 import { parseTitanUrl } from "../protocol/titan.ts";
 import { hostAndPort, isIpLiteral } from "../protocol/url.ts";
 import type { ServerConnection } from "../tls/listen.ts";
-import { DeadlineError, withDeadline } from "../tls/deadline.ts";
+import { _atDeadline, DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { AccessEntry, AccessLog } from "./access_log.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
@@ -394,16 +394,16 @@ async function respond(x: Exchange, request: GeminiRequest): Promise<void> {
     x.conn.destroy();
   };
   hard?.addEventListener("abort", onHard, { once: true });
-  const timer = setTimeout(
+  const cancelTimer = _atDeadline(
+    responseUntil,
     () => controller.abort(new DeadlineError("Response deadline passed")),
-    responseUntil - Date.now(),
   );
   try {
     const routed = await route(x, { ...request, signal: controller.signal }, responseUntil);
     x.conn.stopReading();
     await reply(x, routed, { until: responseUntil, signal: controller.signal });
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     hard?.removeEventListener("abort", onHard);
   }
 }

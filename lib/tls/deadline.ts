@@ -48,19 +48,148 @@ export function withDeadline<T>(promise: Promise<T>, options: DeadlineOptions): 
     return Promise.reject(new DeadlineError(options.message));
   }
   if (at === undefined && signal === undefined) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const limit = new Promise<never>((_, reject) => {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let entry: TimerEntry | undefined;
+    const end = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (entry) cancelDeadline(entry);
+      signal?.removeEventListener("abort", onAbort);
+      return true;
+    };
+    const onAbort = (): void => {
+      if (end()) reject(signal!.reason);
+    };
     if (at !== undefined) {
-      timer = setTimeout(() => reject(new DeadlineError(options.message)), at - Date.now());
+      entry = scheduleDeadline(at, () => {
+        entry = undefined;
+        if (end()) reject(new DeadlineError(options.message));
+      });
     }
-    if (signal) {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        if (end()) resolve(value);
+      },
+      (error) => {
+        if (end()) reject(error);
+      },
+    );
   });
-  return Promise.race([promise, limit]).finally(() => {
+}
+
+/**
+ * Calls `fire` once the time `at` has passed (on the shared deadline timer, see
+ * {@linkcode DEADLINE_RESOLUTION_MS}); returns a function that cancels it. Internal to the
+ * toolkit.
+ */
+export function _atDeadline(at: number, fire: () => void): () => void {
+  const entry = scheduleDeadline(at, fire);
+  return () => cancelDeadline(entry);
+}
+
+/**
+ * How finely deadlines are kept, ms: a deadline fires within this much after its time,
+ * never before it.
+ */
+export const DEADLINE_RESOLUTION_MS = 50;
+
+/** One pending deadline of the shared timer. */
+interface TimerEntry {
+  slot: number;
+  fire: () => void;
+}
+
+/**
+ * Every pending deadline shares one timer: deadlines are kept in slots of
+ * {@linkcode DEADLINE_RESOLUTION_MS}, and one `setTimeout` is armed for the earliest slot.
+ * A server sets and clears several deadlines per request (handshake, request line, handler,
+ * each write), nearly all of which are cleared long before they are due; this costs a Map
+ * update for each instead of a runtime timer. The timer is cleared whenever no deadline is
+ * pending, so nothing keeps the process alive.
+ */
+const slots = new Map<number, Set<TimerEntry>>();
+/** Slot numbers with entries, as a binary min-heap (a slot may appear after it emptied). */
+const heap: number[] = [];
+let timer: ReturnType<typeof setTimeout> | undefined;
+let armedSlot = Infinity;
+
+function heapPush(slot: number): void {
+  heap.push(slot);
+  for (let i = heap.length - 1; i > 0;) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent] <= heap[i]) break;
+    [heap[parent], heap[i]] = [heap[i], heap[parent]];
+    i = parent;
+  }
+}
+
+function heapPop(): number {
+  const top = heap[0];
+  const last = heap.pop()!;
+  if (heap.length > 0) {
+    heap[0] = last;
+    for (let i = 0;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < heap.length && heap[l] < heap[m]) m = l;
+      if (r < heap.length && heap[r] < heap[m]) m = r;
+      if (m === i) break;
+      [heap[m], heap[i]] = [heap[i], heap[m]];
+      i = m;
+    }
+  }
+  return top;
+}
+
+function scheduleDeadline(at: number, fire: () => void): TimerEntry {
+  const slot = Math.ceil(at / DEADLINE_RESOLUTION_MS);
+  const entry = { slot, fire };
+  let set = slots.get(slot);
+  if (!set) {
+    slots.set(slot, set = new Set());
+    heapPush(slot);
+  }
+  set.add(entry);
+  if (slot < armedSlot) arm(slot);
+  return entry;
+}
+
+function cancelDeadline(entry: TimerEntry): void {
+  const set = slots.get(entry.slot);
+  if (!set) return;
+  set.delete(entry);
+  if (set.size > 0) return;
+  slots.delete(entry.slot);
+  if (slots.size === 0) {
     clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener("abort", onAbort);
-  });
+    timer = undefined;
+    armedSlot = Infinity;
+    heap.length = 0;
+  }
+}
+
+function arm(slot: number): void {
+  clearTimeout(timer);
+  armedSlot = slot;
+  timer = setTimeout(tick, Math.max(0, slot * DEADLINE_RESOLUTION_MS - Date.now()));
+}
+
+/** Fires every due deadline, then arms the timer for the next slot that has entries. */
+function tick(): void {
+  timer = undefined;
+  armedSlot = Infinity;
+  const now = Date.now();
+  const due: TimerEntry[] = [];
+  while (heap.length > 0 && heap[0] * DEADLINE_RESOLUTION_MS <= now) {
+    const slot = heapPop();
+    const set = slots.get(slot);
+    if (!set) continue;
+    slots.delete(slot);
+    for (const entry of set) due.push(entry);
+  }
+  while (heap.length > 0 && !slots.has(heap[0])) heapPop();
+  if (heap.length > 0) arm(heap[0]);
+  for (const entry of due) entry.fire();
 }
