@@ -212,11 +212,13 @@ export class Supervisor {
     const failed = answers.find((m) => m.type === "reload-failed");
     if (failed?.type === "reload-failed") throw new Error(failed.message);
     // Resolves once every replacement accepts and the worker it replaces no longer does.
-    await Promise.all(slots.map((slot, i) =>
-      answers[i].type === "replace" && !slot.leaving
-        ? this.#startRecycle(slot, "reload")
-        : undefined
-    ));
+    await Promise.all(
+      slots.map((slot, i) =>
+        answers[i].type === "replace" && !slot.leaving
+          ? this.#startRecycle(slot, "reload")
+          : undefined
+      ),
+    );
   }
 
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */

@@ -29,7 +29,10 @@ Deno.test("withDeadline() settles like the promise when it comes first, and clea
 
 Deno.test("withDeadline() rejects with the signal's reason when it aborts first", async () => {
   const controller = new AbortController();
-  const race = withDeadline(new Promise(() => {}), { at: Date.now() + 60_000, signal: controller.signal });
+  const race = withDeadline(new Promise(() => {}), {
+    at: Date.now() + 60_000,
+    signal: controller.signal,
+  });
   controller.abort(new URIError("stop"));
   await assertRejects(() => race, URIError, "stop");
 });
@@ -41,15 +44,19 @@ Deno.test("withDeadline(): 2,000 deadlines at once fire in time order, cleared o
   const resolvers: (() => void)[] = [];
   for (let i = 0; i < 2000; i++) {
     const at = start + 100 + (i % 10) * 30;
-    const inner = new Promise<void>((resolve) => (i % 2 === 1 ? resolvers.push(resolve) : undefined));
-    tasks.push(withDeadline(inner, { at }).then(
-      () => {},
-      (error) => {
-        assert(error instanceof DeadlineError);
-        assert(Date.now() >= at, "a deadline fired early");
-        fired.push(i);
-      },
-    ));
+    const inner = new Promise<void>((
+      resolve,
+    ) => (i % 2 === 1 ? resolvers.push(resolve) : undefined));
+    tasks.push(
+      withDeadline(inner, { at }).then(
+        () => {},
+        (error) => {
+          assert(error instanceof DeadlineError);
+          assert(Date.now() >= at, "a deadline fired early");
+          fired.push(i);
+        },
+      ),
+    );
   }
   for (const resolve of resolvers) resolve(); // every odd one settles before its deadline
   await Promise.all(tasks);
