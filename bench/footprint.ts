@@ -73,6 +73,45 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+interface Server {
+  child: Deno.ChildProcess;
+  stderr: Promise<string>;
+}
+
+/** Starts `gemini ...args` with GEMINI_HOME `home`; resolves once it listens. */
+async function startServer(args: string[], home: string): Promise<Server> {
+  const [cmd, ...pre] = GEMINI;
+  const child = new Deno.Command(cmd, {
+    args: [...pre, ...args],
+    env: { GEMINI_HOME: home },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  let listening!: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
+  const stderr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (text.includes("listening on")) listening();
+    }
+    listening();
+    return text;
+  })();
+  const timeout = setTimeout(listening, 30_000);
+  await ready;
+  clearTimeout(timeout);
+  if (!text.includes("listening on")) throw new Error(`gemini serve did not start:\n${text}`);
+  return { child, stderr };
+}
+
+/** Stops a server with SIGTERM; returns its standard error. */
+async function stopServer(server: Server): Promise<string> {
+  server.child.kill("SIGTERM");
+  await server.child.status;
+  return await server.stderr;
+}
+
 async function main(): Promise<void> {
   await Deno.mkdir(WORK, { recursive: true });
   const capsule = join(WORK, "capsule");
@@ -94,23 +133,38 @@ async function main(): Promise<void> {
     ),
   );
 
-  const port = await freePort();
   const home = join(WORK, "home");
-  const [cmd, ...args] = GEMINI;
+  // The first start generates the certificate (and loads the X.509 code); measure the next.
+  const first = await startServer(["serve", "--port", String(await freePort()), capsule], home);
+  await stopServer(first);
+  const port = await freePort();
   say(`gemini serve ${capsule} (default configuration) on 127.0.0.1:${port}`);
-  const child = new Deno.Command(cmd, {
-    args: [...args, "serve", "--port", String(port), capsule],
-    env: { GEMINI_HOME: home },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = (async () => {
-    let text = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
-    return text;
-  })();
-  const idle = await restingRss(child.pid, 6000, 10_000);
-  const monitor = new TreeMonitor(child.pid, 50);
+  const plain = await startServer(["serve", "--port", String(port), capsule], home);
+  const idle = await restingRss(plain.child.pid, 6000, 10_000);
+  const backend = /(\d+ workers?), (.*) TLS backend/.exec(await stopServer(plain));
+
+  // Under load: the same server, with the rate limits off (the generator is one address).
+  const config = join(WORK, "serve.toml");
+  await Deno.writeTextFile(
+    config,
+    [
+      `listen = ["127.0.0.1:${port}"]`,
+      "[limits]",
+      "rate = false",
+      "connection_rate = false",
+      "ban = false",
+      "max_connections_per_ip = 4096",
+      "max_connections = 4096",
+      "[[host]]",
+      'name = "localhost"',
+      `root = "${capsule}"`,
+      "",
+    ].join("\n"),
+  );
+  say(`the same with [limits] off, under load at c=64 for ${DURATION_S} s`);
+  const loaded = await startServer(["serve", "--config", config], home);
+  const idleLimitsOff = await restingRss(loaded.child.pid, 6000, 10_000);
+  const monitor = new TreeMonitor(loaded.child.pid, 50);
   monitor.start();
   const load = await runLoad({
     url: `gemini://localhost:${port}/page.gmi`,
@@ -120,11 +174,8 @@ async function main(): Promise<void> {
     expect: { status: "20", bodyLength: 1024, bodySha256: sha256Hex(page) },
   });
   const usage = monitor.stop();
-  const after = await restingRss(child.pid, 9000, 10_000);
-  child.kill("SIGTERM");
-  await child.status;
-  const log = await stderr;
-  const backend = /(\d+ workers?), (.*) TLS backend/.exec(log);
+  const after = await restingRss(loaded.child.pid, 9000, 10_000);
+  await stopServer(loaded);
 
   const lines = [
     "# Footprint of `gemini serve`",
@@ -139,6 +190,7 @@ async function main(): Promise<void> {
     ...rows.map(([name, kib]) => `| ${name} | ${mib(kib)} |`),
     `| \`gemini serve DIR\` (${backend ? `${backend[1]}, ${backend[2]} TLS backend` : "?"}) | ` +
     `${mib(idle)} |`,
+    `| the same with \`[limits]\` off (the load run below) | ${mib(idleLimitsOff)} |`,
     "",
     `Under load (c=64, 1 KiB page, ${DURATION_S} s, one TLS handshake per request): ` +
     `${load.ok} requests answered, ${load.requests - load.ok} failed, ` +
