@@ -190,6 +190,9 @@ async function startServing(
     const certificates = await siteCertificates(config, certificateDirFor(context.dataDir));
     const { supervisor, lines } = await startSupervisor(config, { ...context, ...certificates });
     errors.write(lines.join("\n") + "\n");
+    // Reading the configuration and the certificates left garbage that need not stay resident.
+    const gc = (globalThis as { gc?: (options?: unknown) => void }).gc;
+    gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
     return { supervisor };
   } catch (error) {
     errors.write(`gemini serve: ${(error as Error).message}\n`);

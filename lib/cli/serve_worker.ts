@@ -95,6 +95,8 @@ async function start(message: WorkerStart): Promise<void> {
       backends: running.backends,
     },
   });
+  // What building the site left behind goes back to the system now, not at the first flood.
+  collectGarbage();
   const settle = settler();
   statsTimer = setInterval(() => {
     const stats = running.stats();
@@ -104,6 +106,15 @@ async function start(message: WorkerStart): Promise<void> {
       stats: { ...stats, heapUsed: Deno.memoryUsage().heapUsed },
     });
   }, message.statsIntervalMs);
+}
+
+/**
+ * One full garbage collection that also returns the freed memory to the system, when
+ * `--expose-gc` allows it (see {@linkcode settler}).
+ */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: (options?: unknown) => void }).gc;
+  gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
 }
 
 /** Connections in a burst after which a worker that has gone quiet collects its garbage. */
@@ -133,7 +144,7 @@ function settler(): (connections: number) => void {
       burst += fresh;
     } else if (burst >= SETTLE_AFTER) {
       burst = 0;
-      gc({ type: "major", execution: "sync", flavor: "last-resort" });
+      collectGarbage();
     }
   };
 }

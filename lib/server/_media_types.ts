@@ -8,7 +8,7 @@
  */
 
 /** Common extensions of a capsule, the same types `mime-types` gives them. */
-const BUILT_IN: Readonly<Record<string, string>> = {
+export const _BUILT_IN_MEDIA_TYPES: Readonly<Record<string, string>> = {
   txt: "text/plain",
   text: "text/plain",
   md: "text/markdown",
@@ -58,12 +58,14 @@ let loading: Promise<void> | undefined;
  * full table once {@linkcode loadMediaTypes} has loaded it; `undefined` when unknown.
  */
 export function lookupMediaType(ext: string): string | undefined {
-  return Object.hasOwn(BUILT_IN, ext) ? BUILT_IN[ext] : (full?.(ext) || undefined);
+  return Object.hasOwn(_BUILT_IN_MEDIA_TYPES, ext)
+    ? _BUILT_IN_MEDIA_TYPES[ext]
+    : (full?.(ext) || undefined);
 }
 
 /** Whether looking `ext` up needs the full table, which is not loaded yet. */
 export function needsFullTable(ext: string): boolean {
-  return full === undefined && ext !== "" && !Object.hasOwn(BUILT_IN, ext);
+  return full === undefined && ext !== "" && !Object.hasOwn(_BUILT_IN_MEDIA_TYPES, ext);
 }
 
 /** Loads the full `mime-types` table (once). */
