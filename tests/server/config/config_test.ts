@@ -107,7 +107,7 @@ Deno.test("formatConfig() prints a configuration that parses back to the same", 
     [
       'listen = [ "0.0.0.0:1965" ]',
       "workers = 1",
-      'backend = "node"',
+      'backend = "auto"',
       'log_format = "text"',
       "log_ip = true",
       "request_timeout = 10",
@@ -171,7 +171,10 @@ Deno.test("parseConfig() errors name the file, line and key", () => {
       '[[host]]\nname = "a"\nmime = { txt = "plain" }\n',
       "a.toml:3: host[0].mime.txt: must be a media type",
     ],
-    ['backend = "fast"\n[[host]]\nname = "a"\n', 'a.toml:1: backend: must be "node" or "deno"'],
+    [
+      'backend = "fast"\n[[host]]\nname = "a"\n',
+      'a.toml:1: backend: must be "auto", "node" or "deno"',
+    ],
     ["port = 1965\n", "a.toml: host: at least one [[host]] is needed"],
   ];
   for (const [source, expected] of cases) {
