@@ -234,9 +234,7 @@ interface GeminiVariant {
 function geminiSpec(fixture: Fixture, port: number, variant: GeminiVariant): ServerSpec {
   const config = join(WORK, `gemini-${variant.kind}-${variant.workers}.toml`);
   Deno.writeTextFileSync(config, geminiConfig(fixture, port, variant));
-  const label = variant.kind === "static"
-    ? ", static only (default backend: deno)"
-    : FULL_LABEL;
+  const label = variant.kind === "static" ? ", static only (default backend: deno)" : FULL_LABEL;
   return {
     name: `gemini serve --workers ${variant.workers}${label}`,
     command: [...geminiCommand(), "serve", "--config", config],
