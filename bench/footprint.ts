@@ -66,7 +66,7 @@ async function floor(name: string, source: string, worker?: string): Promise<[st
   return [name, rss];
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -135,9 +135,9 @@ async function main(): Promise<void> {
 
   const home = join(WORK, "home");
   // The first start generates the certificate (and loads the X.509 code); measure the next.
-  const first = await startServer(["serve", "--port", String(await freePort()), capsule], home);
+  const first = await startServer(["serve", "--port", String(freePort()), capsule], home);
   await stopServer(first);
-  const port = await freePort();
+  const port = freePort();
   say(`gemini serve ${capsule} (default configuration) on 127.0.0.1:${port}`);
   const plain = await startServer(["serve", "--port", String(port), capsule], home);
   const idle = await restingRss(plain.child.pid, 6000, 10_000);
