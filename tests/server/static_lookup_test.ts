@@ -58,11 +58,12 @@ Deno.test("fileServer() serves through symlinks inside the root and refuses thos
   }
 });
 
-Deno.test("fileServer() sends a small file in one piece and a large one in 64 KiB chunks", async () => {
+Deno.test("fileServer() sends a file up to 64 KiB in one piece and a larger one in 256 KiB chunks", async () => {
   const root = await Deno.makeTempDir({ prefix: "gemini-static-" });
   try {
     await Deno.writeFile(join(root, "small.bin"), new Uint8Array(65_536).fill(1));
     await Deno.writeFile(join(root, "large.bin"), new Uint8Array(65_537).fill(2));
+    await Deno.writeFile(join(root, "larger.bin"), new Uint8Array(262_145).fill(3));
     const handler = fileServer({ root });
     const chunks = async (path: string): Promise<number[]> => {
       const reply = await handler(handlerRequest(`gemini://localhost${path}`));
@@ -72,7 +73,8 @@ Deno.test("fileServer() sends a small file in one piece and a large one in 64 Ki
       return sizes;
     };
     assertEquals(await chunks("/small.bin"), [65_536]);
-    assertEquals(await chunks("/large.bin"), [65_536, 1]);
+    assertEquals(await chunks("/large.bin"), [65_537]);
+    assertEquals(await chunks("/larger.bin"), [262_144, 1]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
