@@ -26,7 +26,7 @@
  * @module
  */
 
-import { _readTextIfExists } from "../files/_read.ts";
+import { readTextIfExists } from "../files/read.ts";
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { stringify as stringifyToml } from "smol-toml";
@@ -383,7 +383,7 @@ function formatMeta(identity: Identity): string {
 }
 
 function readOptional(path: string): Promise<string | undefined> {
-  return _readTextIfExists(path, { wrapErrors: true });
+  return readTextIfExists(path, { wrapErrors: true });
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { _readTextIfExists } from "../files/_read.ts";
+import { readTextIfExists } from "../files/read.ts";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { atomicWriteFile } from "../files/atomic.ts";
@@ -110,7 +110,7 @@ export async function ensureHostCertificate(
   const certPath = join(dir, `${file}.crt`);
   const keyPath = join(dir, `${file}.key`);
   const names = serverCertificateNames(host, options.aliases);
-  const [cert, key] = await Promise.all([_readTextIfExists(certPath), _readTextIfExists(keyPath)]);
+  const [cert, key] = await Promise.all([readTextIfExists(certPath), readTextIfExists(keyPath)]);
   if (cert && key) {
     const info = certificateInfo(cert);
     const have = new Set(info.altNames.map(canonicalName));

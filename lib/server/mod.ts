@@ -25,38 +25,129 @@
  * @module
  */
 
-export * from "./types.ts";
-export * from "./logger.ts";
-export * from "./access_log.ts";
-export * from "./limits.ts";
 export {
-  newRequestId,
+  type GeminiReply,
+  type GeminiRequest,
+  type Handler,
+  type Middleware,
+  type ReplyBody,
+} from "./types.ts";
+export {
+  createLogger,
+  type LineWriter,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  silentLogger,
+  stderrWriter,
+  stdoutWriter,
+} from "./logger.ts";
+export { type AccessEntry, AccessLog, type AccessLogOptions } from "./access_log.ts";
+export {
+  BanList,
+  type BanOptions,
+  type ConnectionRefusal,
+  Limits,
+  type LimitsOptions,
+  rateLimit,
+  RateLimiter,
+  type RateOptions,
+} from "./limits.ts";
+export {
   type RequestRateLimit,
   serveConnection,
   type ServeConnectionOptions,
 } from "./connection.ts";
-export * from "./memory_connection.ts";
-export * from "./server.ts";
-export * from "./router.ts";
 export {
-  fileServer,
-  type FileServerOptions,
-  formatListing,
-  formatSize,
-  type ListingEntry,
-  mediaTypeFor,
-} from "./static.ts";
-export * from "./certificates.ts";
-export * from "./cgi.ts";
-export * from "./access.ts";
-export * from "./titan.ts";
-export * from "./rules.ts";
-export * from "./proxy.ts";
-export * from "./reply.ts";
-export * from "./middleware.ts";
+  type MemoryConnection,
+  memoryConnection,
+  type MemoryConnectionOptions,
+  type MemoryEnding,
+} from "./memory_connection.ts";
+export {
+  type ListenAddress,
+  type RunningServer,
+  serve,
+  type ServedCertificate,
+  type ServeOptions,
+  type ServerStats,
+  type ServerUpdate,
+} from "./server.ts";
+export {
+  type AppHandler,
+  type AppRequest,
+  decodedInput,
+  type RouteOptions,
+  Router,
+  type RouterOptions,
+} from "./router.ts";
+export { fileServer, type FileServerOptions } from "./static.ts";
+export {
+  ensureHostCertificate,
+  type EnsureHostCertificateOptions,
+  type HostCertificate,
+} from "./certificates.ts";
+export { cgiHandler, type CgiOptions } from "./cgi.ts";
+export { accessControl, type AccessOptions, type AccessPolicy, accessPolicy } from "./access.ts";
+export { titanHandler, type TitanOptions } from "./titan.ts";
+export { type ContentOverride, contentOverrides, type PathRule, pathRules } from "./rules.ts";
+export { proxyHandler, type ProxyOptions, UpstreamTrust } from "./proxy.ts";
+export {
+  badRequest,
+  certificateNotAuthorised,
+  certificateNotValid,
+  certificateRequired,
+  gemtext,
+  gone,
+  input,
+  notFound,
+  permanentFailure,
+  redirect,
+  reply,
+  sensitiveInput,
+  slowDown,
+  success,
+  temporaryFailure,
+} from "./reply.ts";
+export { compose, logging, requireClientCertificate, stripPrefix } from "./middleware.ts";
 export { memoryServer } from "./memory.ts";
-export * from "./config/mod.ts";
-export * from "./site.ts";
-export * from "./proxy_protocol.ts";
-export * from "./proxy_listener.ts";
-export * from "./shared_limits.ts";
+export { buildSite, type BuildSiteOptions, serveOptions, type Site } from "./site.ts";
+export {
+  formatProxyHeader,
+  parseProxyHeader,
+  type ProxyFamily,
+  type ProxyHeader,
+  type ProxyParseOptions,
+  type ProxyParseResult,
+  ProxyProtocolError,
+} from "./proxy_protocol.ts";
+export { type ProxyHookOptions, proxyProtocolHook } from "./proxy_listener.ts";
+// Types of the other layers that this layer's signatures name.
+export type { Status, StatusClass, StatusCode, StatusOfClass } from "../protocol/mod.ts";
+export type {
+  Address,
+  CertificateBundle,
+  CertificateInfo,
+  ClientIdentity,
+  Connection,
+  ConnectionGate,
+  ListenerBackend,
+  ListenOptions,
+  PreTlsResult,
+  ServerCertificate,
+  ServerConnection,
+  TlsDetails,
+} from "../tls/mod.ts";
+export type {
+  CgiLocationConfig,
+  HostConfig,
+  LimitsConfig,
+  ListenConfig,
+  LocationConfig,
+  OverrideConfig,
+  ProxyLocationConfig,
+  RecycleConfig,
+  RuleConfig,
+  ServerConfig,
+  TitanLocationConfig,
+} from "./config/mod.ts";

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { _readTextIfExists } from "../../files/_read.ts";
+import { readTextIfExists } from "../../files/read.ts";
 import { join } from "node:path";
 import { formatTomlPath, parseTomlFile, TomlFileError, tomlLine } from "../../files/toml.ts";
 import type { Paths } from "../../files/paths.ts";
@@ -133,7 +133,7 @@ function parseProgram(value: unknown, fail: (what: string) => never, scheme: str
 }
 
 function readOptional(path: string): Promise<string | undefined> {
-  return _readTextIfExists(path, { wrapErrors: true });
+  return readTextIfExists(path, { wrapErrors: true });
 }
 
 /**
