@@ -8,9 +8,9 @@ import {
   parseMediaType,
   parseRequestLine,
   parseResponseHeader,
+  scanRequestLine,
+  scanResponseHeader,
 } from "../lib/protocol/mod.ts";
-import { scanResponseHeader } from "../lib/protocol/response.ts";
-import { scanRequestLine } from "../lib/protocol/request.ts";
 
 const enc = new TextEncoder();
 const requestBytes = enc.encode("gemini://example.org/docs/caf%C3%A9.gmi?a%20b\r\n");

@@ -45,10 +45,12 @@ export {
 } from "./types.ts";
 export { Client } from "./client.ts";
 export { checkTrust, tofuTrust, type TrustCheckOptions } from "./trust.ts";
-export { type RetryPolicy } from "./retry.ts";
+export { planRetry, type RetryDecision, type RetryPolicy } from "./retry.ts";
 export {
   type CertificateValidity,
+  certificateValidity,
   checkServerCertificate,
+  hostMatchesCertificate,
   type ServerCertificateCheck,
   type ServerCertificateCheckOptions,
 } from "./server_certificate.ts";

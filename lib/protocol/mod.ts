@@ -58,6 +58,8 @@ export {
   parseRequestLine,
   type ParseRequestLineOptions,
   type RequestTarget,
+  type ScannedRequestLine,
+  scanRequestLine,
 } from "./request.ts";
 export {
   formatResponseHeader,
@@ -68,6 +70,8 @@ export {
   ResponseHeaderError,
   type ResponseHeaderErrorOptions,
   type ResponseHeaderErrorReason,
+  type ScannedResponseHeader,
+  scanResponseHeader,
   slowDownSeconds,
 } from "./response.ts";
 export {

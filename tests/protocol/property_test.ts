@@ -21,11 +21,11 @@ import {
   parseTitanUrl,
   RequestError,
   ResponseHeaderError,
+  scanRequestLine,
+  scanResponseHeader,
   UrlError,
   withInput,
 } from "../../lib/protocol/mod.ts";
-import { scanResponseHeader } from "../../lib/protocol/response.ts";
-import { scanRequestLine } from "../../lib/protocol/request.ts";
 
 const RUNS = { numRuns: 2000 };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

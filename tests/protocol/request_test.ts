@@ -6,8 +6,8 @@ import {
   REQUEST_REJECTIONS,
   RequestError,
   type RequestRejection,
+  scanRequestLine,
 } from "../../lib/protocol/mod.ts";
-import { scanRequestLine } from "../../lib/protocol/request.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const bytes = (...parts: (string | number[])[]): Uint8Array => {

@@ -6,9 +6,9 @@ import {
   parseResponseHeader,
   ResponseHeaderError,
   type ResponseHeaderErrorReason,
+  scanResponseHeader,
   slowDownSeconds,
 } from "../../lib/protocol/mod.ts";
-import { scanResponseHeader } from "../../lib/protocol/response.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 function reason(fn: () => unknown): ResponseHeaderErrorReason {
