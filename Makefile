@@ -43,7 +43,8 @@ help:
 check:
 	$(DENO) fmt --check
 	$(DENO) lint
-	$(DENO) check cli.ts mod.ts lib/ tests/ bench/ examples/
+	$(DENO) check cli.ts mod.ts lib/ tests/ bench/ examples/ tools/
+	$(DENO) run --allow-read tools/check-doc-examples.ts mod.ts cli.ts lib/ examples/
 	@for entry in $(ENTRY_POINTS); do \
 	  echo "$(DENO) doc --lint $$entry"; $(DENO) doc --lint $$entry || exit 1; \
 	done

@@ -53,7 +53,8 @@ export type ClientConfig = Pick<
  * import { parseClientConfig } from "./config.ts";
  * import assert from "node:assert";
  * const c = parseClientConfig('[client]\ntofu = "warn"\nmax_size = "1M"\n');
- * assert.ok(c.tofu === "warn" && c.maxBodyBytes === 1048576);
+ * assert.equal(c.tofu, "warn");
+ * assert.equal(c.maxBodyBytes, 1048576);
  * ```
  */
 export function parseClientConfig(text: string, file = "config.toml"): ClientConfig {

@@ -32,9 +32,11 @@ export {
 } from "./status.ts";
 export {
   DEFAULT_PORT,
+  DEFAULT_PORTS,
   formatRequestLine,
   type HostAndPort,
   hostAndPort,
+  isIpLiteral,
   MAX_REQUEST_URL_BYTES,
   normalizeUrl,
   type NormalizeUrlOptions,

@@ -410,10 +410,22 @@ function bodyHooks(run: _CgiRun, tag: string, options: CgiOptions): BodyHooks {
  *
  * @example
  * ```ts
- * import assert from "node:assert";
+ * import assert from "node:assert/strict";
  * import { cgiHandler } from "./cgi.ts";
- * const handler = cgiHandler({ root: "/srv/gemini/cgi-bin", mount: "/cgi-bin", timeoutMs: 5000 });
- * assert.equal(typeof handler, "function");
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/hello`, "#!/bin/sh\nprintf '20 text/plain\\r\\nHello'\n");
+ * await Deno.chmod(`${root}/hello`, 0o755);
+ * const handler = cgiHandler({ root, mount: "/cgi-bin", timeoutMs: 5000 });
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: new URL(url).hostname,
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * const reply = await handler(request("gemini://h/cgi-bin/hello"));
+ * assert.deepEqual([reply.status, reply.meta], [20, "text/plain"]);
+ * assert.equal(await new Response(reply.body as ReadableStream<Uint8Array>).text(), "Hello");
+ * assert.equal((await handler(request("gemini://h/cgi-bin/missing"))).status, 51);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function cgiHandler(options: CgiOptions): Handler {

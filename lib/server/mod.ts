@@ -12,13 +12,23 @@
  * @example
  * ```ts
  * import { serve, success } from "./mod.ts";
- * import { generateCertificate } from "../tls/mod.ts";
+ * import { dial, generateCertificate } from "../tls/mod.ts";
+ * import assert from "node:assert/strict";
+ *
  * const { cert, key } = await generateCertificate("localhost");
  * const server = await serve({
  *   handler: () => success("# Hello, Gemini\n"),
  *   certificates: [{ cert, key }],
  *   listen: [{ hostname: "127.0.0.1", port: 0 }],
  * });
+ * const port = server.addrs[0].port;
+ * const conn = await dial("127.0.0.1", { port, servername: "localhost" });
+ * await conn.write(`gemini://localhost:${port}/\r\n`);
+ * let answer = "";
+ * for (let chunk = await conn.read(); chunk; chunk = await conn.read()) {
+ *   answer += new TextDecoder().decode(chunk);
+ * }
+ * assert.equal(answer, "20 text/gemini; charset=utf-8\r\n# Hello, Gemini\n");
  * await server.shutdown();
  * ```
  *

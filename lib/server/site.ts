@@ -317,7 +317,8 @@ async function readPem(path: string, what: string, host: string): Promise<string
  *   certificateDir: dir,
  *   defaultContent: { "/index.gmi": "# Hi\n" },
  * });
- * assert.ok(site.hosts[0] === "localhost" && site.generated[0] === "localhost");
+ * assert.equal(site.hosts[0], "localhost");
+ * assert.equal(site.generated[0], "localhost");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

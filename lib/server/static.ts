@@ -53,10 +53,11 @@ const GEMTEXT_EXTENSIONS = new Set(["gmi", "gemini"]);
  * @example
  * ```ts
  * import { mediaTypeFor } from "./static.ts";
- * console.assert(mediaTypeFor("a.gmi", { lang: "en" }) === "text/gemini; lang=en");
- * console.assert(mediaTypeFor("a.png") === "image/png");
- * console.assert(mediaTypeFor("a.txt", { charset: "utf-8" }) === "text/plain; charset=utf-8");
- * console.assert(mediaTypeFor("README") === "application/octet-stream");
+ * import assert from "node:assert/strict";
+ * assert.equal(mediaTypeFor("a.gmi", { lang: "en" }), "text/gemini; lang=en");
+ * assert.equal(mediaTypeFor("a.png"), "image/png");
+ * assert.equal(mediaTypeFor("a.txt", { charset: "utf-8" }), "text/plain; charset=utf-8");
+ * assert.equal(mediaTypeFor("README"), "application/octet-stream");
  * ```
  */
 export function mediaTypeFor(
@@ -250,6 +251,7 @@ export function formatListing(path: string, entries: ListingEntry[]): string {
  * @example
  * ```ts
  * import { fileServer } from "./static.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/index.gmi`, "# Home\n");
  * const handler = fileServer({ root: dir });
@@ -258,7 +260,8 @@ export function formatListing(path: string, entries: ListingEntry[]): string {
  *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
  *   requestId: "x", signal: new AbortController().signal,
  * });
- * console.assert(reply.status === 20 && reply.meta === "text/gemini");
+ * assert.equal(reply.status, 20);
+ * assert.equal(reply.meta, "text/gemini");
  * await (reply.body as ReadableStream).cancel?.();
  * await Deno.remove(dir, { recursive: true });
  * ```

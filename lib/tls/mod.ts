@@ -8,7 +8,7 @@
  * import { certificateInfo, formatFingerprint, generateCertificate } from "./mod.ts";
  * import assert from "node:assert/strict";
  *
- * const { cert } = await generateCertificate("example.org");
+ * const { cert } = await generateCertificate("example.org", { altNames: ["example.org"] });
  * const info = certificateInfo(cert);
  * assert.deepEqual(info.altNames, ["example.org"]);
  * assert.match(formatFingerprint(info.spkiSha256), /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);

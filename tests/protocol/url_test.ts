@@ -1,15 +1,16 @@
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import {
   DEFAULT_PORT,
+  DEFAULT_PORTS,
   formatRequestLine,
   hostAndPort,
+  isIpLiteral,
   MAX_REQUEST_URL_BYTES,
   normalizeUrl,
   resolveUrl,
   UrlError,
   withInput,
 } from "../../lib/protocol/mod.ts";
-import { DEFAULT_PORTS, isIpLiteral } from "../../lib/protocol/url.ts";
 
 function urlOfBytes(n: number): string {
   const prefix = "gemini://example.org/";
