@@ -2,8 +2,9 @@
  * The Gemini server: a {@linkcode Handler} takes a request and returns a reply;
  * {@linkcode serve} runs handlers behind TLS listeners with the protocol's checks in a fixed
  * order, limits, an access log and graceful shutdown. Routing by virtual host and path,
- * static files, certificates kept on disk and the TOML configuration of `gemini serve`
- * build on it, and so do the dynamic parts: CGI (`cgiHandler`), client-certificate access
+ * static files, certificates kept on disk and the site of a `gemini serve` configuration
+ * (`buildSite`; the configuration file itself is the `./server/config` entry point) build
+ * on it, and so do the dynamic parts: CGI (`cgiHandler`), client-certificate access
  * control (`accessControl`), Titan uploads (`titanHandler`), redirect/gone rules and media
  * type overrides (`pathRules`, `contentOverrides`), a reverse proxy (`proxyHandler`) and
  * the app framework (`Router`, `AppRequest`, `input()`, `gemtext()` and the other reply
