@@ -24,6 +24,7 @@ import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from ".
 import type { CliIo } from "./io.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
+import { checkLogFiles, openServeLogs } from "./serve_logs.ts";
 import { outputWriter } from "./serve_output.ts";
 import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
@@ -72,6 +73,16 @@ export const SERVE_SPEC = {
       description: "Access and error log format: text (default) or json",
     },
     "no-log-ip": { type: "boolean", description: "Leave client IP addresses out of the log" },
+    "access-log": {
+      type: "string",
+      value: "FILE",
+      description: "Append the access log to FILE (- for standard output, the default)",
+    },
+    "error-log": {
+      type: "string",
+      value: "FILE",
+      description: "Append the error log to FILE (- for standard error, the default)",
+    },
     workers: {
       type: "string",
       value: "N",
@@ -96,7 +107,8 @@ export const SERVE_SPEC = {
     "gemini serve --config /etc/gemini/serve.toml --check",
   ],
   footer: [
-    "The access log goes to standard output, errors and start-up messages to standard error.",
+    "The access log goes to standard output, errors and start-up messages to standard error,",
+    "unless --access-log/--error-log (access_log/error_log) name files; SIGUSR1 reopens them.",
     "SIGHUP reloads the configuration, certificates and allow lists for new connections;",
     "requests in flight finish, and a configuration with errors is logged and not applied.",
     "Certificates are kept in $XDG_DATA_HOME/gemini/server/ ($GEMINI_HOME/data/server/).",
@@ -127,6 +139,7 @@ export async function runServe(
   try {
     config = await loadConfig(values, positionals);
     await checkSiteFiles(config);
+    if (values.check) await checkLogFiles(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       await io.stderr.write(`gemini serve: ${error.message}\n`);
@@ -138,13 +151,32 @@ export async function runServe(
     await io.stdout.write(formatConfig(config));
     return 0;
   }
-  const errors = outputWriter(io.stderr);
-  const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
+  let logs;
+  try {
+    logs = await openServeLogs(config, io);
+  } catch (error) {
+    await io.stderr.write(`gemini serve: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const errors = outputWriter(logs.errors);
+  const access = outputWriter(logs.access, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const started = await startServing(config, { dataDir, errors, access, logger });
-  if (!started) return 1;
+  if (!started) {
+    await logs.close();
+    return 1;
+  }
   const { supervisor } = started;
+  // SIGUSR1 (logrotate's postrotate): lines already handed to a file end in it, later ones
+  // go to the file of the same name opened now.
+  const onReopen = (): void => {
+    logs.reopen().then(
+      (files) => files > 0 && logger.info("log files reopened", { files }),
+      (error) => logger.error("cannot reopen the log files", { reason: (error as Error).message }),
+    );
+  };
+  reload?.addEventListener("reopen", onReopen);
   await reloadUntilStopped({
     values,
     positionals,
@@ -161,8 +193,10 @@ export async function runServe(
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
   await supervisor.shutdown(config.shutdownTimeout * 1000);
   logger.info("stopped");
+  reload?.removeEventListener("reopen", onReopen);
   await access.flush();
   await errors.flush();
+  await logs.close();
   return 0;
 }
 
@@ -396,11 +430,16 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       // not supported here
     }
   }
+  // SIGUSR1 reopens the log files; only where logrotate is (Linux, macOS).
+  const usr1 = (): void => void reloads.dispatchEvent(new Event("reopen"));
+  const usr1Installed = Deno.build.os === "linux" || Deno.build.os === "darwin";
+  if (usr1Installed) Deno.addSignalListener("SIGUSR1", usr1);
   try {
     return await runServe(args, io, controller.signal, reloads);
   } finally {
     for (const signal of installed) Deno.removeSignalListener(signal, stop);
     if (hupInstalled) Deno.removeSignalListener("SIGHUP", hup);
+    if (usr1Installed) Deno.removeSignalListener("SIGUSR1", usr1);
   }
 }
 

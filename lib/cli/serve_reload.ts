@@ -86,6 +86,9 @@ function restartOnlyChanges(
   if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
     changed.push("log_format/log_ip");
   }
+  if (old.accessLog !== next.accessLog || old.errorLog !== next.errorLog) {
+    changed.push("access_log/error_log");
+  }
   if (
     old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout
   ) changed.push("request_timeout/response_timeout");
