@@ -183,6 +183,7 @@ async function contentHandler(
     defaultMediaType: loc.defaultMime ?? base?.defaultMediaType,
     mediaTypes: { ...(base?.mediaTypes ?? {}), ...loc.mime },
     maxFileSize: loc.maxFileSize ?? base?.maxFileSize,
+    logger,
   });
 }
 
@@ -279,7 +280,7 @@ async function hostRouter(
 ): Promise<Router> {
   const fileOptions = hostFileOptions(host);
   const fallback = fileOptions
-    ? fileServer(fileOptions)
+    ? fileServer({ ...fileOptions, logger })
     : memoryServer(defaultContent, { lang: host.lang, charset: host.charset });
   const router = new Router({ notFound: geminiOnly(fallback) });
   if (host.rules) router.use(pathRules(host.rules));
