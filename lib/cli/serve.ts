@@ -24,6 +24,14 @@ import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from ".
 import type { CliIo } from "./io.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
+import {
+  CERTIFICATE_CHECK_MS,
+  certificateCheck,
+  certificateWarnings,
+  checkCertificateLines,
+  type CheckScheduler,
+  intervalScheduler,
+} from "./serve_certificates.ts";
 import { checkLogFiles, openServeLogs } from "./serve_logs.ts";
 import { outputWriter } from "./serve_output.ts";
 import { reloadUntilStopped } from "./serve_reload.ts";
@@ -122,13 +130,16 @@ export const SERVE_SPEC = {
  * The server runs in workers under a {@linkcode Supervisor}, which recycles them. Each
  * `reload` event on `reload` (the CLI sends one on SIGHUP) reads the configuration again
  * and applies it to new connections; a configuration that fails validation is logged and
- * the running one kept. Returns the exit code.
+ * the running one kept. Once a day (`hooks.schedule` runs the check in tests) generated
+ * certificates near their end are renewed and put into service, and certificates that
+ * expire soon are warned about. Returns the exit code.
  */
 export async function runServe(
   args: string[],
   io: CliIo,
   stop: AbortSignal,
   reload?: EventTarget,
+  hooks: { schedule?: CheckScheduler } = {},
 ): Promise<number> {
   const { values, positionals } = parseCommand(SERVE_SPEC, args);
   if (values.help) {
@@ -147,8 +158,11 @@ export async function runServe(
     }
     throw error;
   }
+  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   if (values.check) {
     await io.stdout.write(formatConfig(config));
+    const warnings = await checkCertificateLines(config, certificateDirFor(dataDir));
+    if (warnings.length > 0) await io.stderr.write(warnings.join("\n") + "\n");
     return 0;
   }
   let logs;
@@ -161,7 +175,6 @@ export async function runServe(
   const errors = outputWriter(logs.errors);
   const access = outputWriter(logs.access, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
-  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const started = await startServing(config, { dataDir, errors, access, logger });
   if (!started) {
     await logs.close();
@@ -177,6 +190,16 @@ export async function runServe(
     );
   };
   reload?.addEventListener("reopen", onReopen);
+  let current = config;
+  const stopChecks = (hooks.schedule ?? intervalScheduler)(
+    certificateCheck({
+      config: () => current,
+      certificateDir: certificateDirFor(dataDir),
+      logger,
+      replace: () => supervisor.replaceCertificates(),
+    }),
+    CERTIFICATE_CHECK_MS,
+  );
   await reloadUntilStopped({
     values,
     positionals,
@@ -187,9 +210,11 @@ export async function runServe(
     reload,
     async apply(next: ServerConfig): Promise<Record<string, unknown>> {
       await supervisor.reload(next);
+      current = next;
       return { workers: supervisor.workers };
     },
   });
+  stopChecks();
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
   await supervisor.shutdown(config.shutdownTimeout * 1000);
   logger.info("stopped");
@@ -206,7 +231,7 @@ export async function runServe(
  */
 async function startServing(
   config: ServerConfig,
-  context: Omit<SupervisorContext, "generated" | "reissued"> & {
+  context: Omit<SupervisorContext, "generated" | "reissued" | "renewed"> & {
     errors: LineWriter & { flush(): Promise<void> };
   },
 ): Promise<{ supervisor: Supervisor } | undefined> {
@@ -233,6 +258,8 @@ interface SupervisorContext {
   generated: string[];
   /** `host: names` for each generated certificate that got missing names added. */
   reissued: string[];
+  /** `host: old end` for each generated certificate renewed now (same key). */
+  renewed: string[];
 }
 
 /**
@@ -324,57 +351,12 @@ function workerModule(): URL {
     : new URL(import.meta.url);
 }
 
-/** Days before a certificate's end of validity from which {@linkcode certificateWarnings} warns. */
-export const CERTIFICATE_WARNING_DAYS = 30;
-
-const DAY_MS = 86_400_000;
-
-/**
- * Warning lines for served certificates that have expired or expire within
- * {@linkcode CERTIFICATE_WARNING_DAYS} days of `now`; none for the others. `gemini serve`
- * prints them at start.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { certificateWarnings } from "./serve.ts";
- * const now = new Date("2030-06-01T00:00:00Z");
- * assert.deepEqual(certificateWarnings([
- *   { names: ["old.example"], notAfter: new Date("2030-05-01T00:00:00Z") },
- *   { names: ["soon.example"], notAfter: new Date("2030-06-11T00:00:00Z") },
- *   { names: ["fine.example"], notAfter: new Date("2031-06-01T00:00:00Z") },
- * ], now), [
- *   "warning: the certificate for old.example expired on 2030-05-01; clients will refuse it",
- *   "warning: the certificate for soon.example expires on 2030-06-11, in 10 days",
- * ]);
- * ```
- */
-export function certificateWarnings(
-  certificates: Pick<ServedCertificate, "names" | "notAfter">[],
-  now: Date,
-): string[] {
-  const warnings: string[] = [];
-  for (const c of certificates) {
-    const names = c.names.join(", ");
-    const day = c.notAfter.toISOString().slice(0, 10);
-    const left = c.notAfter.getTime() - now.getTime();
-    if (left <= 0) {
-      warnings.push(
-        `warning: the certificate for ${names} expired on ${day}; clients will refuse it`,
-      );
-    } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
-      const days = Math.floor(left / DAY_MS);
-      const when = days === 0 ? "in less than a day" : `in ${days} day${days === 1 ? "" : "s"}`;
-      warnings.push(`warning: the certificate for ${names} expires on ${day}, ${when}`);
-    }
-  }
-  return warnings;
-}
+export { CERTIFICATE_WARNING_DAYS, certificateWarnings } from "./serve_certificates.ts";
 
 function startupLines(
   config: ServerConfig,
   ready: WorkerReady,
-  made: { generated: string[]; reissued: string[] },
+  made: { generated: string[]; reissued: string[]; renewed: string[] },
   certificateDir: string,
 ): string[] {
   const lines: string[] = [];
@@ -384,6 +366,13 @@ function startupLines(
   for (const added of made.reissued) {
     const [host, names] = added.split(": ");
     lines.push(`added ${names} to the certificate of ${host} (same key, same dates)`);
+  }
+  for (const renewal of made.renewed) {
+    const [host, end] = renewal.split(": ");
+    lines.push(
+      `renewed the certificate of ${host}, valid until ${end.slice(0, 10)}, with the same key ` +
+        "(SPKI unchanged: pins still hold)",
+    );
   }
   for (const c of ready.certificates) {
     lines.push(

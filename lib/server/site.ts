@@ -356,15 +356,20 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
 
 /**
  * The certificate of every host: read from its `cert` and `key` files, or generated into
- * `certificateDir` on first use (`generated` names those made now).
+ * `certificateDir` on first use (`generated` names those made now) and renewed with the
+ * same key when it nears its end (`renewed`: `host: old end of validity`).
  */
 export async function siteCertificates(
   config: ServerConfig,
   certificateDir: string,
-): Promise<{ certificates: ServerCertificate[]; generated: string[]; reissued: string[] }> {
+  now?: Date,
+): Promise<
+  { certificates: ServerCertificate[]; generated: string[]; reissued: string[]; renewed: string[] }
+> {
   const certificates: ServerCertificate[] = [];
   const generated: string[] = [];
   const reissued: string[] = [];
+  const renewed: string[] = [];
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
     if (host.cert && host.key) {
@@ -374,15 +379,17 @@ export async function siteCertificates(
     } else {
       const made = await ensureHostCertificate(certificateDir, host.name, {
         aliases: host.aliases,
+        now,
       });
       if (made.created) generated.push(host.name);
+      if (made.renewedFrom) renewed.push(`${host.name}: ${made.renewedFrom.toISOString()}`);
       if (made.addedNames.length > 0) {
         reissued.push(`${host.name}: ${made.addedNames.join(", ")}`);
       }
       certificates.push({ cert: made.cert, key: made.key, names });
     }
   }
-  return { certificates, generated, reissued };
+  return { certificates, generated, reissued, renewed };
 }
 
 /** The {@linkcode ServeOptions} for a configuration and its built site (without logging). */
