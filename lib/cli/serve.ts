@@ -16,7 +16,6 @@ import {
   type ServerConfig,
 } from "../server/config/mod.ts";
 import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
-import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
 import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
 import { certificateDirFor, checkSiteFiles, siteCertificates } from "../server/site.ts";
