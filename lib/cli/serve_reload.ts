@@ -43,13 +43,14 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
       try {
         const next = await loadConfig(options.values, options.positionals);
         await checkSiteFiles(next);
-        const { generated } = await siteCertificates(next, options.certificateDir);
+        const { generated, renewed } = await siteCertificates(next, options.certificateDir);
         const fields = await options.apply(next);
         const restartNeeded = restartOnlyChanges(running, next);
         running = next;
         logger.info("configuration reloaded", {
           hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
           generated: generated.join(",") || undefined,
+          renewed: renewed.map((r) => r.split(": ")[0]).join(",") || undefined,
           ...fields,
         });
         for (const what of restartNeeded) {
