@@ -43,13 +43,14 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
       try {
         const next = await loadConfig(options.values, options.positionals);
         await checkSiteFiles(next);
-        const { generated } = await siteCertificates(next, options.certificateDir);
+        const { generated, renewed } = await siteCertificates(next, options.certificateDir);
         const fields = await options.apply(next);
         const restartNeeded = restartOnlyChanges(running, next);
         running = next;
         logger.info("configuration reloaded", {
           hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
           generated: generated.join(",") || undefined,
+          renewed: renewed.map((r) => r.split(": ")[0]).join(",") || undefined,
           ...fields,
         });
         for (const what of restartNeeded) {
@@ -85,6 +86,9 @@ function restartOnlyChanges(
   if (!same(old.limits, next.limits)) changed.push("limits");
   if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
     changed.push("log_format/log_ip");
+  }
+  if (old.accessLog !== next.accessLog || old.errorLog !== next.errorLog) {
+    changed.push("access_log/error_log");
   }
   if (
     old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout

@@ -201,6 +201,25 @@ export class Supervisor {
     if (failed?.type === "reload-failed") throw new Error(failed.message);
   }
 
+  /**
+   * Puts certificates renewed on disk into service without a restart: the `node` backend
+   * swaps them in each worker (a reload of the running configuration); the `deno` backend
+   * cannot, so each worker is recycled in turn (reason `certificate`) and its replacement
+   * starts with the new files. Resolves with `"reloaded"` or `"recycled"`.
+   */
+  async replaceCertificates(): Promise<"reloaded" | "recycled"> {
+    if (this.#slots.every((slot) => slot.ready.backend === "node")) {
+      await this.reload(this.#config);
+      return "reloaded";
+    }
+    for (const slot of [...this.#slots]) {
+      if (slot.leaving || this.#stopping) continue;
+      this.#startRecycle(slot, "certificate");
+      await Promise.all([...this.#recycling]);
+    }
+    return "recycled";
+  }
+
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
   async shutdown(deadlineMs: number): Promise<void> {
     this.#stopping = true;
@@ -310,15 +329,15 @@ export class Supervisor {
   /** Replaces `old`: the new worker accepts first, then `old` finishes and is terminated. */
   async #recycle(old: Slot, reason: string): Promise<void> {
     const { logger } = this.#options;
-    const stats = old.stats!;
+    const stats = old.stats;
     const started = Date.now();
     logger.info("recycling worker", {
       worker: old.id,
       reason,
-      handshake_failures: stats.handshakeFailures,
-      heap_mib: Math.round(stats.heapUsed / 1048576),
-      age_s: Math.round((started - stats.startedAt) / 1000),
-      accepted: stats.accepted,
+      handshake_failures: stats?.handshakeFailures,
+      heap_mib: stats && Math.round(stats.heapUsed / 1048576),
+      age_s: stats && Math.round((started - stats.startedAt) / 1000),
+      accepted: stats?.accepted,
     });
     let next: Slot;
     try {

@@ -183,6 +183,7 @@ async function contentHandler(
     defaultMediaType: loc.defaultMime ?? base?.defaultMediaType,
     mediaTypes: { ...(base?.mediaTypes ?? {}), ...loc.mime },
     maxFileSize: loc.maxFileSize ?? base?.maxFileSize,
+    logger,
   });
 }
 
@@ -279,7 +280,7 @@ async function hostRouter(
 ): Promise<Router> {
   const fileOptions = hostFileOptions(host);
   const fallback = fileOptions
-    ? fileServer(fileOptions)
+    ? fileServer({ ...fileOptions, logger })
     : memoryServer(defaultContent, { lang: host.lang, charset: host.charset });
   const router = new Router({ notFound: geminiOnly(fallback) });
   if (host.rules) router.use(pathRules(host.rules));
@@ -356,15 +357,20 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
 
 /**
  * The certificate of every host: read from its `cert` and `key` files, or generated into
- * `certificateDir` on first use (`generated` names those made now).
+ * `certificateDir` on first use (`generated` names those made now) and renewed with the
+ * same key when it nears its end (`renewed`: `host: old end of validity`).
  */
 export async function siteCertificates(
   config: ServerConfig,
   certificateDir: string,
-): Promise<{ certificates: ServerCertificate[]; generated: string[]; reissued: string[] }> {
+  now?: Date,
+): Promise<
+  { certificates: ServerCertificate[]; generated: string[]; reissued: string[]; renewed: string[] }
+> {
   const certificates: ServerCertificate[] = [];
   const generated: string[] = [];
   const reissued: string[] = [];
+  const renewed: string[] = [];
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
     if (host.cert && host.key) {
@@ -374,15 +380,17 @@ export async function siteCertificates(
     } else {
       const made = await ensureHostCertificate(certificateDir, host.name, {
         aliases: host.aliases,
+        now,
       });
       if (made.created) generated.push(host.name);
+      if (made.renewedFrom) renewed.push(`${host.name}: ${made.renewedFrom.toISOString()}`);
       if (made.addedNames.length > 0) {
         reissued.push(`${host.name}: ${made.addedNames.join(", ")}`);
       }
       certificates.push({ cert: made.cert, key: made.key, names });
     }
   }
-  return { certificates, generated, reissued };
+  return { certificates, generated, reissued, renewed };
 }
 
 /** The {@linkcode ServeOptions} for a configuration and its built site (without logging). */

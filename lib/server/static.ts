@@ -6,7 +6,10 @@
  * double-encoded, backslashes, NUL, `%2F`, symlinks) is refused; files up to 64 KiB are
  * sent from one read, larger ones streamed in 64 KiB chunks; a file over the size cap is
  * answered with a failure that names its size and the limit. Path lookups take one lstat
- * per segment below the real root (a realpath only where a symlink is met).
+ * per segment below the real root (a realpath only where a symlink is met). A `.meta` file
+ * in a directory (Agate's syntax, see meta.ts) sets the media type, adds parameters, or
+ * answers a status instead, for files of that directory; it is looked at again at most
+ * once a second per directory and read again when it changed.
  *
  * @module
  */
@@ -19,6 +22,8 @@ import { encodeRequestPath } from "../protocol/request_path.ts";
 import { formatSize } from "../gemtext/size.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
+import type { Logger } from "./logger.ts";
+import { type MetaFile, metaMediaType, type MetaRule, metaRuleFor, parseMetaFile } from "./meta.ts";
 import { badRequest, notFound, permanentFailure, redirect, success } from "./reply.ts";
 
 /** Options for {@linkcode fileServer}. */
@@ -43,6 +48,31 @@ export interface FileServerOptions {
   followSymlinks?: boolean;
   /** Bytes read and sent at a time. Default 65536. */
   chunkSize?: number;
+  /** Read `.meta` files (per-directory metadata). Default `true`. */
+  metaFiles?: boolean;
+  /** Where `.meta` lines that cannot be used are reported (once per load). Default none. */
+  logger?: Logger;
+  /** Milliseconds clock deciding when a `.meta` file is looked at again. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** How long a directory's `.meta` file is trusted before it is looked at again, ms. */
+const META_CHECK_MS = 1000;
+/** Largest `.meta` file read, bytes. */
+const MAX_META_SIZE = 65_536;
+/** Directories whose `.meta` state is kept (past it the cache starts again). */
+const MAX_META_DIRS = 10_000;
+
+/** A directory's `.meta` file as last seen. */
+interface MetaState {
+  /** When the file was last looked at (Date.now()). */
+  checkedAt: number;
+  /** What identifies its version: mtime, size and inode; "" when there is none. */
+  version: string;
+  /** Its rules, when there is a usable file. */
+  meta: MetaFile | undefined;
+  /** Media types made from its lines: by line number and the type they change. */
+  types?: Map<string, string>;
 }
 
 const GEMTEXT_EXTENSIONS = new Set(["gmi", "gemini"]);
@@ -289,6 +319,7 @@ class FileTree {
   readonly #chunkSize: number;
   #realRoot: Promise<string> | undefined;
   #rootEntry: Promise<Found | undefined> | undefined;
+  #meta = new Map<string, MetaState>();
 
   constructor(options: FileServerOptions) {
     this.#options = options;
@@ -301,28 +332,134 @@ class FileTree {
   async serve(path: string): Promise<GeminiReply> {
     const resolved = _resolveSegments(path);
     if (!resolved.ok) return resolved.reply;
-    const found = await this.#locate(resolved.segments);
-    if (!found) return NOT_FOUND;
-    const { path: real, info } = found;
-    if (info.isFile) {
-      if (resolved.trailingSlash) return NOT_FOUND;
-      return this.#file(real, resolved.segments.at(-1) ?? "", info.size);
+    const { segments } = resolved;
+    let real: string;
+    const name = segments.at(-1);
+    if (name === undefined) {
+      const root = await this.#locate([]);
+      if (!root?.info.isDirectory) return NOT_FOUND;
+      real = root.path;
+    } else {
+      const parent = await this.#locate(segments.slice(0, -1));
+      if (!parent?.info.isDirectory) return NOT_FOUND;
+      const found = await this.#child(parent.path, name);
+      if (!found?.info.isDirectory) {
+        // A file, or no such name: the directory's .meta may answer for it.
+        const rule = this.#metaRule(parent.path, name);
+        if (rule?.value.kind === "status") return metaStatus(rule.value);
+        if (!found?.info.isFile || resolved.trailingSlash) return NOT_FOUND;
+        return this.#file(found.path, name, found.info.size, rule && [parent.path, rule]);
+      }
+      if (!resolved.trailingSlash) return redirect(`${encodeRequestPath(path)}/`, true);
+      real = found.path;
     }
-    if (!info.isDirectory) return NOT_FOUND;
-    if (!resolved.trailingSlash) return redirect(`${encodeRequestPath(path)}/`, true);
-    for (const name of this.#index) {
-      const candidate = await this.#child(real, name);
-      if (candidate?.info.isFile) return this.#file(candidate.path, name, candidate.info.size);
+    for (const index of this.#index) {
+      const candidate = await this.#child(real, index);
+      if (!candidate?.info.isFile) continue;
+      const rule = this.#metaRule(real, index);
+      if (rule?.value.kind === "status") return metaStatus(rule.value);
+      return this.#file(candidate.path, index, candidate.info.size, rule && [real, rule]);
     }
     if (this.#options.listing) {
-      const urlPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
+      const urlPath = segments.length === 0 ? "/" : `/${segments.join("/")}/`;
       return await this.#listing(real, urlPath);
     }
     return NOT_FOUND;
   }
 
-  /** A file of `size` bytes: whole when small, streamed when large, 50 past the limit. */
-  #file(path: string, name: string, size: number): GeminiReply {
+  /** The `.meta` rule of directory `dir` (a real path) for its file `name`, if any. */
+  #metaRule(dir: string, name: string): MetaRule | undefined {
+    const meta = this.#metaOf(dir);
+    return meta ? metaRuleFor(meta, name) : undefined;
+  }
+
+  /** The media type for a file of `dir` whose extension gives `type` and `rule` matches. */
+  #metaType(dir: string, rule: MetaRule, type: string): string {
+    if (rule.value.kind === "status") return type;
+    const state = this.#meta.get(dir);
+    const key = `${rule.line}\0${type}`;
+    const known = state?.types?.get(key);
+    if (known !== undefined) return known;
+    const made = metaMediaType(rule.value, type, this.#options);
+    if (state) {
+      state.types ??= new Map();
+      if (state.types.size < 1024) state.types.set(key, made);
+    }
+    return made;
+  }
+
+  /**
+   * The `.meta` file of directory `dir`: cached, looked at again (one lstat) at most once
+   * every {@linkcode META_CHECK_MS}, read again when its mtime, size or inode changed.
+   */
+  #metaOf(dir: string): MetaFile | undefined {
+    if (this.#options.metaFiles === false) return undefined;
+    const now = (this.#options.clock ?? Date.now)();
+    const known = this.#meta.get(dir);
+    if (known && now - known.checkedAt < META_CHECK_MS) return known.meta;
+    const path = join(dir, ".meta");
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = Deno.lstatSync(path);
+    } catch (error) {
+      if (!_isNoSuchResource(error) && known?.version !== "error") {
+        this.#options.logger?.warn(".meta file cannot be read; ignored", {
+          file: path,
+          reason: (error as Error).message,
+        });
+      }
+      const version = _isNoSuchResource(error) ? "" : "error";
+      this.#remember(dir, { checkedAt: now, version, meta: undefined });
+      return undefined;
+    }
+    const version = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
+    if (known && known.version === version) {
+      known.checkedAt = now;
+      return known.meta;
+    }
+    const meta = this.#readMeta(path, info);
+    this.#remember(dir, { checkedAt: now, version, meta });
+    return meta;
+  }
+
+  #remember(dir: string, state: MetaState): void {
+    if (this.#meta.size >= MAX_META_DIRS && !this.#meta.has(dir)) this.#meta.clear();
+    this.#meta.set(dir, state);
+  }
+
+  /** Reads and parses a `.meta` file, logging what cannot be used. */
+  #readMeta(path: string, info: Deno.FileInfo): MetaFile | undefined {
+    const logger = this.#options.logger;
+    if (!info.isFile) {
+      logger?.warn(".meta is not a regular file; ignored", { file: path });
+      return undefined;
+    }
+    if (info.size > MAX_META_SIZE) {
+      logger?.warn(".meta file too large; ignored", { file: path, size: info.size });
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(path);
+    } catch (error) {
+      logger?.warn(".meta file cannot be read; ignored", {
+        file: path,
+        reason: (error as Error).message,
+      });
+      return undefined;
+    }
+    const meta = parseMetaFile(text);
+    for (const e of meta.errors) {
+      logger?.warn(".meta line ignored", { file: path, line: e.line, reason: e.message });
+    }
+    return meta;
+  }
+
+  /**
+   * A file of `size` bytes: whole when small, streamed when large, 50 past the limit; its
+   * media type from the extension, changed by its `.meta` rule when there is one.
+   */
+  #file(path: string, name: string, size: number, meta?: [string, MetaRule]): GeminiReply {
     const max = this.#maxFileSize;
     if (size > max) {
       return permanentFailure(
@@ -330,12 +467,14 @@ class FileTree {
           `${max} bytes (${formatSize(max)})`,
       );
     }
+    let type = mediaTypeFor(name, this.#options);
+    if (meta) type = this.#metaType(meta[0], meta[1], type);
     if (size <= this.#chunkSize) {
       const bytes = wholeFile(path, max);
       if (!bytes) return NOT_FOUND;
-      return success(bytes, mediaTypeFor(name, this.#options));
+      return success(bytes, type);
     }
-    return success(fileChunks(path, this.#chunkSize, max), mediaTypeFor(name, this.#options));
+    return success(fileChunks(path, this.#chunkSize, max), type);
   }
 
   /** The real path of `path` when it is allowed, else undefined. */
@@ -395,15 +534,20 @@ class FileTree {
     return found;
   }
 
-  /** A listing of `dir` (no dotfiles, no symlinks that leave the root). */
+  /**
+   * A listing of `dir` (no dotfiles, no symlinks that leave the root, no files that its
+   * `.meta` answers with a status).
+   */
   async #listing(dir: string, urlPath: string): Promise<GeminiReply> {
     const entries: ListingEntry[] = [];
+    const meta = this.#metaOf(dir);
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name.startsWith(".")) continue;
       const full = join(dir, entry.name);
       if (entry.isSymlink && !(await this.#allowed(full))) continue;
       const info = await statOrUndefined(full);
       if (!info || !(info.isFile || info.isDirectory)) continue;
+      if (info.isFile && meta && metaRuleFor(meta, entry.name)?.value.kind === "status") continue;
       const gemtext = info.isFile && GEMTEXT_EXTENSIONS.has(entry.name.split(".").pop() ?? "");
       entries.push({
         name: entry.name,
@@ -414,6 +558,11 @@ class FileTree {
     }
     return success(formatListing(urlPath, entries), mediaTypeFor("index.gmi", this.#options));
   }
+}
+
+/** The reply for a `.meta` status line. */
+function metaStatus(value: Extract<MetaRule["value"], { kind: "status" }>): GeminiReply {
+  return { status: value.status, meta: value.meta };
 }
 
 export { formatSize };
