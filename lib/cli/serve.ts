@@ -27,6 +27,12 @@ import type { WorkerReady } from "./serve_messages.ts";
 import { outputWriter } from "./serve_output.ts";
 import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
+import {
+  formatPermissions,
+  workerPermissionOptions,
+  workerPermissions,
+  workerSandboxAvailable,
+} from "./serve_permissions.ts";
 
 /** How long access-log lines may wait to be written together, ms. */
 const ACCESS_LOG_DELAY_MS = 20;
@@ -134,15 +140,17 @@ export async function runServe(
     }
     throw error;
   }
+  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
+  const sandbox = workerSandboxAvailable((name) => io.env(name));
   if (values.check) {
-    await io.stdout.write(formatConfig(config));
+    const permissions = await workerPermissions(config, dataDir);
+    await io.stdout.write(formatConfig(config) + formatPermissions(permissions, sandbox));
     return 0;
   }
   const errors = outputWriter(io.stderr);
   const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
-  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
-  const started = await startServing(config, { dataDir, errors, access, logger });
+  const started = await startServing(config, { dataDir, errors, access, logger, sandbox });
   if (!started) return 1;
   const { supervisor } = started;
   await reloadUntilStopped({
@@ -199,6 +207,8 @@ interface SupervisorContext {
   generated: string[];
   /** `host: names` for each generated certificate that got missing names added. */
   reissued: string[];
+  /** Whether workers run with the permissions of their configuration only. */
+  sandbox: boolean;
 }
 
 /**
@@ -216,6 +226,12 @@ async function startSupervisor(
   const limitOptions = sharedLimitOptions(limitsOf(config));
   const table = SharedLimitTable.create(limitOptions);
   const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+  if (!context.sandbox) {
+    logger.warn(
+      "workers run with all the permissions of the process: narrowing them to the " +
+        "configuration needs Deno's --unstable-worker-options flag",
+    );
+  }
   let backend: "node" | "deno" | undefined;
   if (config.backend === "deno" && !unstableNet) {
     logger.warn(
@@ -234,6 +250,9 @@ async function startSupervisor(
     access: context.access,
     errors: context.errors,
     logger,
+    permissions: context.sandbox
+      ? async (c) => workerPermissionOptions(await workerPermissions(c, context.dataDir))
+      : undefined,
   });
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));
