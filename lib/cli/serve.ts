@@ -29,7 +29,7 @@ import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
 import {
   formatPermissions,
-  workerPermissionOptions,
+  sandboxPermissions,
   workerPermissions,
   workerSandboxAvailable,
 } from "./serve_permissions.ts";
@@ -250,9 +250,7 @@ async function startSupervisor(
     access: context.access,
     errors: context.errors,
     logger,
-    permissions: context.sandbox
-      ? async (c) => workerPermissionOptions(await workerPermissions(c, context.dataDir))
-      : undefined,
+    permissions: context.sandbox ? sandboxPermissions(context.dataDir) : undefined,
   });
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));

@@ -182,6 +182,16 @@ export function workerPermissionOptions(set: PermissionSet): Deno.PermissionOpti
 }
 
 /**
+ * What the `gemini serve` supervisor starts each worker with: the `deno.permissions` of
+ * {@linkcode workerPermissions} for the configuration, certificates under `dataDir`.
+ */
+export function sandboxPermissions(
+  dataDir: string,
+): (config: ServerConfig) => Promise<Deno.PermissionOptionsObject> {
+  return async (config) => workerPermissionOptions(await workerPermissions(config, dataDir));
+}
+
+/**
  * The set as `deno run` flags, one per line, for `serve --check`.
  *
  * @example
