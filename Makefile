@@ -72,7 +72,7 @@ compile:
 	done
 
 serve:
-	$(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
+	GEMINI_SANDBOX=on $(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
 
 bench:
 	$(DENO) bench --allow-all bench/

@@ -64,7 +64,8 @@ export const SERVE_SPEC = {
     config: { type: "string", value: "FILE", description: "Configuration file (TOML)" },
     check: {
       type: "boolean",
-      description: "Validate the configuration, print the effective one and exit",
+      description:
+        "Validate the configuration, print the effective one and the workers' permissions, exit",
     },
     lang: { type: "string", value: "CODE", description: "lang parameter of gemtext responses" },
     "max-file-size": {

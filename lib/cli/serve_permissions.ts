@@ -241,10 +241,11 @@ export function formatPermissions(set: PermissionSet, sandboxed: boolean): strin
 /**
  * Whether workers can be started with narrowed permissions: Deno's `Worker` option
  * `deno.permissions` needs the `--unstable-worker-options` flag, and without it the
- * process exits (code 70) instead of throwing, so the flag is looked for first: in the
- * command line (Linux, /proc/self/cmdline), or in a binary made by `deno compile` (which
- * `make compile` builds with it). `GEMINI_SANDBOX=off` in the environment turns the
- * sandbox off; `GEMINI_SANDBOX=on` asserts the flag is there where it cannot be seen.
+ * process exits (code 70) instead of throwing, so the flag has to be known first. Deno
+ * offers no way to ask, so: `GEMINI_SANDBOX=on` (which `make serve` sets, as it passes the
+ * flag) or `off` decides; else a binary made by `deno compile` has it (`make
+ * compile` builds with it); else the command line says (readable from /proc/self/cmdline
+ * on Linux only when Deno runs with `--allow-all`, as `make test` and `deno run -A` do).
  */
 export function workerSandboxAvailable(env: (name: string) => string | undefined): boolean {
   const setting = env("GEMINI_SANDBOX");
@@ -254,8 +255,9 @@ export function workerSandboxAvailable(env: (name: string) => string | undefined
     return true;
   }
   try {
-    const args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
-    return args.includes("--unstable-worker-options");
+    return Deno.readTextFileSync("/proc/self/cmdline").split("\0").includes(
+      "--unstable-worker-options",
+    );
   } catch {
     return false;
   }

@@ -53,31 +53,33 @@ export function _killRun(run: _RunKill): void {
  * process: the program must be a child of this process (its group and descendants are
  * then killed), and only processes carrying the run's mark with a value in the form the
  * server makes (a UUID) are killed by it. Anything else is ignored, so a worker cannot have
- * other processes signalled. Linux only for the checks; elsewhere the program's PID and
- * group are signalled only when /proc cannot be read, as {@linkcode killHere} would.
+ * other processes signalled. Where /proc cannot be read (not Linux, or a process without
+ * `--allow-all`, which Deno 2.9.6 wants for /proc) the program and its group are signalled
+ * unchecked, as {@linkcode killHere} would, and marked processes cannot be found.
  */
 export function _killRunChecked(run: _RunKill): void {
   if (!Number.isInteger(run.pid) || run.pid <= 1 || run.pid === Deno.pid) return;
-  if (Deno.build.os === "linux") {
-    if (parentOf(run.pid) === Deno.pid) _killProcessTree(run.pid, run.ownGroup);
-  } else {
-    _killProcessTree(run.pid, run.ownGroup);
-  }
+  const parent = Deno.build.os === "linux" ? parentOf(run.pid) : "unknown";
+  if (parent === Deno.pid || parent === "unknown") _killProcessTree(run.pid, run.ownGroup);
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   if (/^[A-Z_][A-Z0-9_]*$/.test(run.variable) && uuid.test(run.value)) {
     void _killMarked(run.variable, run.value);
   }
 }
 
-/** The parent PID of `pid` (Linux, from /proc), or `undefined`. */
-function parentOf(pid: number): number | undefined {
+/**
+ * The parent PID of `pid` (Linux, from /proc), `undefined` when there is no such process,
+ * or `"unknown"` when /proc may not be read (Deno 2.9.6 reads /proc only with
+ * `--allow-all`).
+ */
+function parentOf(pid: number): number | "unknown" | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // pid (comm) state ppid ...; comm may hold spaces and parentheses
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return Number(fields[1]);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return error instanceof Deno.errors.NotCapable ? "unknown" : undefined;
   }
 }
 

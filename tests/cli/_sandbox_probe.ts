@@ -23,7 +23,10 @@ async function attempt(run: () => unknown): Promise<string> {
   }
 }
 
-async function probe(root: string, extra: { program?: string; titanRoot?: string }) {
+async function probe(
+  root: string,
+  extra: { program?: string; titanRoot?: string },
+): Promise<Record<string, string>> {
   const results: Record<string, string> = {
     readInsideRoot: await attempt(() => Deno.readTextFile(`${root}/index.gmi`)),
     readBesideRoot: await attempt(() => Deno.readTextFile(`${root}/../outside.txt`)),

@@ -379,8 +379,12 @@ titan_root = "wiki"
       const url = (path: string): string => `gemini://localhost:${port}${path}`;
       assertEquals((await fetchUrl(port, url("/"))).text, "# home\n");
       assertEquals((await fetchUrl(port, url("/cgi-bin/hello.sh"))).text, "hello\n");
+      const started = Date.now();
       const slow = await fetchUrl(port, url("/cgi-bin/slow.sh"));
+      const took = Date.now() - started;
       assertEquals([slow.status, slow.text, slow.closeNotify], [20, "slow\n", false]);
+      // Ended by the kill at cgi_timeout (2 s), not by the children's 40 s.
+      assert(took >= 1500 && took < 20_000, `the response took ${took} ms`);
       for (const name of ["group", "escaped"]) {
         const pid = await waitForValue(async () => {
           const text = await Deno.readTextFile(join(dir, `${name}.pid`)).catch(() => "");
