@@ -208,7 +208,9 @@ export class Supervisor {
    * configuration needs other permissions (a new root, CGI program or upstream), every
    * worker is replaced by one started with them instead.
    */
-  async reload(config: ServerConfig): Promise<void> {
+  async reload(next: ServerConfig): Promise<void> {
+    // Listen addresses need a restart (the log says so): the workers keep the running ones.
+    const config = { ...next, listen: this.#config.listen };
     const permissions = await this.#options.permissions?.(config);
     if (JSON.stringify(permissions) !== JSON.stringify(this.#permissions)) {
       await this.#replaceAll(config, permissions);
@@ -240,6 +242,9 @@ export class Supervisor {
     config: ServerConfig,
     permissions: Deno.PermissionOptionsObject | undefined,
   ): Promise<void> {
+    if (!this.#options.reusePort) {
+      throw new Error("the configuration needs other permissions: restart to apply it");
+    }
     await Promise.all([...this.#recycling]);
     const previous = { config: this.#config, permissions: this.#permissions };
     this.#config = config;
@@ -252,11 +257,8 @@ export class Supervisor {
       this.#permissions = previous.permissions;
       throw (failed as PromiseRejectedResult).reason;
     }
-    const old = this.#slots.splice(
-      0,
-      this.#slots.length,
-      ...started.map((r) => r.status === "fulfilled" ? r.value : undefined!),
-    );
+    const fresh = started.map((r) => (r as PromiseFulfilledResult<Slot>).value);
+    const old = this.#slots.splice(0, this.#slots.length, ...fresh);
     const deadlineMs = (config.requestTimeout + config.responseTimeout) * 1000;
     for (const slot of old) {
       slot.leaving = true;
