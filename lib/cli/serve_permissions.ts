@@ -229,6 +229,7 @@ export function formatPermissions(set: PermissionSet, sandboxed: boolean): strin
   if (set.read === true) {
     lines.push("# (read of every path: a host has follow_symlinks = true)");
   }
+  lines.push("# The main process keeps the permissions Deno was started with.");
   if (!sandboxed) {
     lines.push(
       "# Not applied here: Deno runs without --unstable-worker-options, so workers would " +

@@ -264,7 +264,8 @@ Deno.test("gemini serve --check prints the worker's permissions after the config
         `#   --allow-read=${join(dir, "site")},${data},${app}\n` +
         "#   --allow-net=127.0.0.1:1966\n" +
         `#   --allow-run=${app}\n` +
-        "#   nothing else: no env, sys, ffi, import, write\n",
+        "#   nothing else: no env, sys, ffi, import, write\n" +
+        "# The main process keeps the permissions Deno was started with.\n",
     );
     assert(!out.includes("Not applied here"), out);
     // The output stays a configuration: it parses again.
