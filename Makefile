@@ -14,9 +14,11 @@ DIST := dist
 # Narrow permissions for the run modes: network, the files the tool keeps, and the
 # environment it reads. `serve` also reads the capsule and may spawn CGI programs.
 RUN_PERMS := --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run
-# Deno.listenTls shares a port between `serve --workers` only with --unstable-net. A 2 MiB
-# young generation keeps a flooded server small (README, "Hostile clients").
-UNSTABLE := --unstable-net --v8-flags=--max-semi-space-size=2,--expose-gc
+# Deno.listenTls shares a port between `serve --workers` only with --unstable-net; serve
+# workers get only the permissions their configuration needs with --unstable-worker-options
+# (README, "Permission sandbox"). A 2 MiB young generation keeps a flooded server small
+# (README, "Hostile clients").
+UNSTABLE := --unstable-net --unstable-worker-options --v8-flags=--max-semi-space-size=2,--expose-gc
 TEST_FLAGS ?=
 # The entry points of deno.json's `exports`. Each is doc-linted on its own, so a type that
 # one of them names must be exported by that one (tests/surface_test.ts lists their names).
@@ -77,7 +79,7 @@ compile:
 	done
 
 serve:
-	$(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
+	GEMINI_SANDBOX=on $(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
 
 bench:
 	$(DENO) bench --allow-all bench/

@@ -35,6 +35,12 @@ import { checkLogFiles, openServeLogs } from "./serve_logs.ts";
 import { outputWriter } from "./serve_output.ts";
 import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
+import {
+  formatPermissions,
+  sandboxPermissions,
+  workerPermissions,
+  workerSandboxAvailable,
+} from "./serve_permissions.ts";
 
 /** How long access-log lines may wait to be written together, ms. */
 const ACCESS_LOG_DELAY_MS = 20;
@@ -66,7 +72,8 @@ export const SERVE_SPEC = {
     config: { type: "string", value: "FILE", description: "Configuration file (TOML)" },
     check: {
       type: "boolean",
-      description: "Validate the configuration, print the effective one and exit",
+      description:
+        "Validate the configuration, print the effective one and the workers' permissions, exit",
     },
     lang: { type: "string", value: "CODE", description: "lang parameter of gemtext responses" },
     "max-file-size": {
@@ -158,8 +165,10 @@ export async function runServe(
     throw error;
   }
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
+  const sandbox = workerSandboxAvailable((name) => io.env(name));
   if (values.check) {
-    await io.stdout.write(formatConfig(config));
+    const permissions = await workerPermissions(config, dataDir);
+    await io.stdout.write(formatConfig(config) + formatPermissions(permissions, sandbox));
     const warnings = await checkCertificateLines(config, certificateDirFor(dataDir));
     if (warnings.length > 0) await io.stderr.write(warnings.join("\n") + "\n");
     return 0;
@@ -174,7 +183,7 @@ export async function runServe(
   const errors = outputWriter(logs.errors);
   const access = outputWriter(logs.access, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
-  const started = await startServing(config, { dataDir, errors, access, logger });
+  const started = await startServing(config, { dataDir, errors, access, logger, sandbox });
   if (!started) {
     await logs.close();
     return 1;
@@ -259,6 +268,8 @@ interface SupervisorContext {
   reissued: string[];
   /** `host: old end` for each generated certificate renewed now (same key). */
   renewed: string[];
+  /** Whether workers run with the permissions of their configuration only. */
+  sandbox: boolean;
 }
 
 /**
@@ -276,6 +287,12 @@ async function startSupervisor(
   const limitOptions = sharedLimitOptions(limitsOf(config));
   const table = SharedLimitTable.create(limitOptions);
   const unstableNet = typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+  if (!context.sandbox) {
+    logger.warn(
+      "workers run with all the permissions of the process: narrowing them to the " +
+        "configuration needs Deno's --unstable-worker-options flag",
+    );
+  }
   let backend: "node" | "deno" | undefined;
   if (config.backend === "deno" && !unstableNet) {
     logger.warn(
@@ -294,6 +311,7 @@ async function startSupervisor(
     access: context.access,
     errors: context.errors,
     logger,
+    permissions: context.sandbox ? sandboxPermissions(context.dataDir) : undefined,
   });
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));

@@ -9,6 +9,7 @@ import type { ServerConfig } from "../server/config/mod.ts";
 import type { ServedCertificate, ServerStats } from "../server/server.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { Address } from "../tls/connection.ts";
+import type { CgiRunKill } from "../server/cgi.ts";
 
 /** The Web Worker name of a serve worker. */
 export const SERVE_WORKER_NAME = "gemini-serve-worker";
@@ -67,4 +68,6 @@ export type WorkerMessage =
   | { type: "error"; message: string }
   | { type: "stopped" }
   | { type: "reloaded" }
-  | { type: "reload-failed"; message: string };
+  | { type: "reload-failed"; message: string }
+  /** End a CGI run (a sandboxed worker may not signal processes). */
+  | { type: "kill-cgi"; run: CgiRunKill };

@@ -51,8 +51,14 @@ let started: WorkerStart | undefined;
 let runningCertificates = "";
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
-function site(config: ServerConfig, dataDir: string): ReturnType<typeof buildSite> {
-  return buildSite(config, {
+async function site(config: ServerConfig, dataDir: string): ReturnType<typeof buildSite> {
+  if (config.hosts.some((h) => h.locations.some((l) => l.cgi))) {
+    // Deno.kill needs an unrestricted `run` permission, which a sandboxed worker lacks.
+    (await import("../server/cgi.ts")).setCgiKiller((run) =>
+      scope.postMessage({ type: "kill-cgi", run })
+    );
+  }
+  return await buildSite(config, {
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
     logger: createLogger(errors, { format: config.logFormat }),
