@@ -78,8 +78,9 @@ compile:
 	  $(DENO) compile $(RUN_PERMS) $(UNSTABLE) --include lib/cli/serve_worker.ts --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
 	done
 
+# ./gemini starts serve with the permissions its configuration needs (README, "Permission sandbox").
 serve:
-	GEMINI_SANDBOX=on $(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
+	./gemini serve
 
 bench:
 	$(DENO) bench --allow-all bench/

@@ -37,6 +37,9 @@ import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
 import {
   formatPermissions,
+  missingPermission,
+  processPermissionFlags,
+  processPermissions,
   sandboxPermissions,
   workerPermissions,
   workerSandboxAvailable,
@@ -74,6 +77,12 @@ export const SERVE_SPEC = {
       type: "boolean",
       description:
         "Validate the configuration, print the effective one and the workers' permissions, exit",
+    },
+    "print-permissions": {
+      type: "boolean",
+      description:
+        "Print the deno run permission flags the main process needs for this configuration, " +
+        "one per line, and exit (./gemini starts serve with them)",
     },
     lang: { type: "string", value: "CODE", description: "lang parameter of gemtext responses" },
     "max-file-size": {
@@ -166,9 +175,25 @@ export async function runServe(
   }
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const sandbox = workerSandboxAvailable((name) => io.env(name));
+  if (values["print-permissions"]) {
+    const set = await processPermissions(config, {
+      dataDir,
+      configFile: values.config,
+      workerModule: workerModule(),
+    });
+    await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
+    return 0;
+  }
   if (values.check) {
     const permissions = await workerPermissions(config, dataDir);
-    await io.stdout.write(formatConfig(config) + formatPermissions(permissions, sandbox));
+    const main = await processPermissions(config, {
+      dataDir,
+      configFile: values.config,
+      workerModule: workerModule(),
+    });
+    await io.stdout.write(
+      formatConfig(config) + formatPermissions(permissions, sandbox, processPermissionFlags(main)),
+    );
     const warnings = await checkCertificateLines(config, certificateDirFor(dataDir));
     if (warnings.length > 0) await io.stderr.write(warnings.join("\n") + "\n");
     return 0;
@@ -216,6 +241,16 @@ export async function runServe(
     logger,
     stop,
     reload,
+    async checkPermissions(next: ServerConfig): Promise<void> {
+      const needs = { dataDir, configFile: values.config, workerModule: workerModule() };
+      const missing = missingPermission(await processPermissions(next, needs));
+      if (missing !== undefined) {
+        throw new Error(
+          `this configuration needs ${missing}, which the running process was started ` +
+            "without: restart gemini serve to apply it",
+        );
+      }
+    },
     async apply(next: ServerConfig): Promise<Record<string, unknown>> {
       await supervisor.reload(next);
       current = next;
@@ -362,7 +397,7 @@ function limitsOf(config: ServerConfig): LimitsOptions {
  * exist, the bundle itself, whose entry (cli.ts) starts the worker when it sees the worker
  * name.
  */
-function workerModule(): URL {
+export function workerModule(): URL {
   return import.meta.url.endsWith(".ts")
     ? new URL("./serve_worker.ts", import.meta.url)
     : new URL(import.meta.url);

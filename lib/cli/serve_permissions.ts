@@ -8,7 +8,6 @@
  * @module
  */
 
-import { join, sep } from "node:path";
 import type { HostConfig, LocationConfig, ServerConfig } from "../server/config/mod.ts";
 import { certificateDirFor } from "../server/site.ts";
 
@@ -23,6 +22,9 @@ export interface PermissionSet {
   /** Programs it may run. */
   run: string[];
 }
+
+/** The path separator (this module loads no node:path: the main process stays small). */
+const SEP = Deno.build.os === "windows" ? "\\" : "/";
 
 /** Most CGI programs listed from one CGI directory. */
 const MAX_CGI_PROGRAMS = 4096;
@@ -136,10 +138,10 @@ async function cgiPrograms(root: string): Promise<string[]> {
     }
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
-      const path = join(dir, entry.name);
+      const path = dir.endsWith(SEP) ? dir + entry.name : dir + SEP + entry.name;
       const info = await Deno.stat(path).catch(() => undefined);
       const real = await Deno.realPath(path).catch(() => undefined);
-      if (!info || real === undefined || !real.startsWith(realRoot + sep)) continue;
+      if (!info || real === undefined || !real.startsWith(realRoot + SEP)) continue;
       if (info.isDirectory) {
         if (depth + 1 < MAX_CGI_DEPTH) queue.push({ dir: real, depth: depth + 1 });
       } else if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) {
@@ -215,10 +217,14 @@ export function permissionFlags(set: PermissionSet): string[] {
 }
 
 /**
- * What `serve --check` prints after the configuration: the worker's permissions, as TOML
- * comments (the output stays a valid configuration).
+ * What `serve --check` prints after the configuration: the worker's permissions and, when
+ * given, the main process's flags, as TOML comments (the output stays a valid configuration).
  */
-export function formatPermissions(set: PermissionSet, sandboxed: boolean): string {
+export function formatPermissions(
+  set: PermissionSet,
+  sandboxed: boolean,
+  main?: string[],
+): string {
   const lines = [
     "",
     "# Permissions of each worker (Deno), from this configuration:",
@@ -229,7 +235,13 @@ export function formatPermissions(set: PermissionSet, sandboxed: boolean): strin
   if (set.read === true) {
     lines.push("# (read of every path: a host has follow_symlinks = true)");
   }
-  lines.push("# The main process keeps the permissions Deno was started with.");
+  if (main) {
+    lines.push(
+      "# Permissions of the main process as ./gemini starts it (gemini serve --print-permissions);",
+      "# a compiled binary keeps the permissions it was compiled with:",
+      ...main.map((flag) => `#   ${flag}`),
+    );
+  } else lines.push("# The main process keeps the permissions Deno was started with.");
   if (!sandboxed) {
     lines.push(
       "# Not applied here: Deno runs without --unstable-worker-options, so workers would " +
@@ -262,4 +274,169 @@ export function workerSandboxAvailable(env: (name: string) => string | undefined
   } catch {
     return false;
   }
+}
+
+/** Environment variables `gemini serve`'s main process reads (data and config directories). */
+export const SERVE_ENV_NAMES: readonly string[] = [
+  "GEMINI_HOME",
+  "GEMINI_SANDBOX",
+  "HOME",
+  "USERPROFILE",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_HOME",
+  "APPDATA",
+  "LOCALAPPDATA",
+];
+
+/** The permissions of `gemini serve`'s main process: its workers' and its own. */
+export interface ProcessPermissionSet extends PermissionSet {
+  /**
+   * `true` when CGI is configured: the main process ends CGI process trees, which needs
+   * Deno's unscoped run (for `kill`) and /proc (to find a run's processes that left its
+   * group), and Deno 2.9.6 reads /proc only with `--allow-all`. The workers stay narrowed.
+   */
+  all: boolean;
+  /** Environment variables it may read. */
+  env: string[];
+}
+
+/** What the main process needs besides its workers' permissions. */
+export interface ProcessNeeds {
+  /** The data directory: generated certificates are written and renewed under it. */
+  dataDir: string;
+  /** The configuration file, read again on SIGHUP. */
+  configFile?: string;
+  /**
+   * The module the workers run: a worker loads it and the modules it imports with the
+   * permissions of the process, so read of the program's code (a `file:` URL's directory
+   * two levels up: the checkout holding `cli.ts` and `lib/`) is granted.
+   */
+  workerModule?: URL;
+}
+
+/**
+ * The permissions `gemini serve`'s main process needs for `config`: everything its workers
+ * need (a worker's permissions must be a subset of its process's), plus read of the
+ * configuration file, read and write of the generated-certificate directory when a host
+ * has no certificate of its own, write of the log files and the environment variables of
+ * {@linkcode SERVE_ENV_NAMES}; no run, sys, FFI or other network. With CGI the process
+ * needs everything ({@linkcode ProcessPermissionSet.all}); its workers stay narrowed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseConfig } from "../server/config/mod.ts";
+ * import { processPermissions } from "./serve_permissions.ts";
+ * const dir = await Deno.makeTempDir();
+ * const config = parseConfig(
+ *   `listen = "127.0.0.1:1966"\naccess_log = "/var/log/g/access.log"\n` +
+ *     `[[host]]\nname = "a.example"\nroot = "${dir}"\n`,
+ * );
+ * const set = await processPermissions(config, { dataDir: "/var/lib/g", configFile: "/etc/g.toml" });
+ * assert.deepEqual(set.write, ["/var/lib/g/server", "/var/log/g/access.log"]);
+ * assert.ok(Array.isArray(set.read) && set.read.includes("/etc/g.toml"));
+ * assert.equal(set.all, false);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function processPermissions(
+  config: ServerConfig,
+  needs: ProcessNeeds,
+): Promise<ProcessPermissionSet> {
+  const workers = await workerPermissions(config, needs.dataDir);
+  const read = new Set(workers.read === true ? [] : workers.read);
+  const write = new Set(workers.write);
+  await addPath(read, needs.configFile);
+  if (needs.workerModule?.protocol === "file:") {
+    const code = needs.workerModule.href.endsWith("/lib/cli/serve_worker.ts")
+      ? new URL("../../", needs.workerModule)
+      : needs.workerModule;
+    await addPath(read, decodeURIComponent(code.pathname).replace(/(.)\/$/, "$1"));
+  }
+  if (config.hosts.some((h) => !(h.cert && h.key))) {
+    const certificates = certificateDirFor(needs.dataDir);
+    await addPath(read, certificates);
+    await addPath(write, certificates);
+  }
+  for (const log of [config.accessLog, config.errorLog]) {
+    if (log === "-") continue;
+    await addPath(read, log);
+    await addPath(write, log);
+  }
+  const cgi = config.hosts.some((h) => h.locations.some((l) => l.cgi !== undefined));
+  return {
+    read: workers.read === true ? true : [...read],
+    write: [...write],
+    net: workers.net,
+    run: workers.run,
+    all: cgi,
+    env: [...SERVE_ENV_NAMES],
+  };
+}
+
+/**
+ * The `deno run` permission flags of a {@linkcode ProcessPermissionSet}, one per entry, as
+ * `gemini serve --print-permissions` prints them for the `./gemini` launcher
+ * (`--allow-all` alone when {@linkcode ProcessPermissionSet.all}). A path that holds a comma
+ * or a line break cannot be written as a Deno flag: that throws.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { processPermissionFlags } from "./serve_permissions.ts";
+ * assert.deepEqual(
+ *   processPermissionFlags({
+ *     read: ["/srv/a"], write: [], net: ["0.0.0.0:1965"], run: [], all: false, env: ["HOME"],
+ *   }),
+ *   ["--allow-read=/srv/a", "--allow-net=0.0.0.0:1965", "--allow-env=HOME"],
+ * );
+ * ```
+ */
+export function processPermissionFlags(set: ProcessPermissionSet): string[] {
+  if (set.all) return ["--allow-all"];
+  const listed = [set.read === true ? [] : set.read, set.write, set.net, set.run, set.env].flat();
+  const bad = listed.find((entry) => /[,\r\n]/.test(entry));
+  if (bad !== undefined) {
+    throw new RangeError(`a path with a comma or line break cannot be a Deno flag: ${bad}`);
+  }
+  const flags = permissionFlags(set);
+  if (set.env.length > 0) flags.push(`--allow-env=${set.env.join(",")}`);
+  return flags;
+}
+
+/**
+ * The first permission of `set` this process lacks, as a `deno run` flag, or `undefined`
+ * when it holds them all: a reload whose configuration needs more than the process was
+ * started with (`./gemini serve` starts it with the permissions of the configuration at
+ * that time) cannot be applied without a restart.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { missingPermission } from "./serve_permissions.ts";
+ * const set = { read: [], write: [], net: [], run: [], all: false, env: [] };
+ * assert.equal(missingPermission(set), undefined);
+ * ```
+ */
+export function missingPermission(set: ProcessPermissionSet): string | undefined {
+  const granted = (descriptor: Deno.PermissionDescriptor): boolean =>
+    Deno.permissions.querySync(descriptor).state === "granted";
+  if (set.all) {
+    const everything = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
+    return everything.every((name) => granted({ name })) ? undefined : "--allow-all";
+  }
+  if (set.read === true && !granted({ name: "read" })) return "--allow-read";
+  for (const path of set.read === true ? [] : set.read) {
+    if (!granted({ name: "read", path })) return `--allow-read=${path}`;
+  }
+  for (const path of set.write) {
+    if (!granted({ name: "write", path })) return `--allow-write=${path}`;
+  }
+  for (const host of set.net) {
+    if (!granted({ name: "net", host })) return `--allow-net=${host}`;
+  }
+  for (const command of set.run) {
+    if (!granted({ name: "run", command })) return `--allow-run=${command}`;
+  }
+  return undefined;
 }

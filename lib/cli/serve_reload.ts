@@ -21,6 +21,8 @@ export interface ReloadOptions {
   logger: Logger;
   stop: AbortSignal;
   reload?: EventTarget;
+  /** Throws when the process lacks a permission `next` needs (checked before its files). */
+  checkPermissions?(next: ServerConfig): Promise<void>;
   /**
    * Puts a new, validated configuration into service (throws to keep the running one);
    * returns extra fields for the "configuration reloaded" log line.
@@ -42,6 +44,7 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
     reloading = reloading.then(async () => {
       try {
         const next = await loadConfig(options.values, options.positionals);
+        await options.checkPermissions?.(next);
         await checkSiteFiles(next);
         const { generated, renewed } = await siteCertificates(next, options.certificateDir);
         const fields = await options.apply(next);

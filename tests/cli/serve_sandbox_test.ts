@@ -15,7 +15,10 @@ import { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
 import { Supervisor } from "../../lib/cli/serve_supervisor.ts";
 import {
+  missingPermission,
   permissionFlags,
+  processPermissionFlags,
+  processPermissions,
   sandboxPermissions,
   workerPermissionOptions,
   workerPermissions,
@@ -265,7 +268,10 @@ Deno.test("gemini serve --check prints the worker's permissions after the config
         "#   --allow-net=127.0.0.1:1966\n" +
         `#   --allow-run=${app}\n` +
         "#   nothing else: no env, sys, ffi, import, write\n" +
-        "# The main process keeps the permissions Deno was started with.\n",
+        "# Permissions of the main process as ./gemini starts it (gemini serve --print-permissions);\n" +
+        "# a compiled binary keeps the permissions it was compiled with:\n" +
+        // CGI: the main process ends CGI process trees (unscoped run, and /proc).
+        "#   --allow-all\n",
     );
     assert(!out.includes("Not applied here"), out);
     // The output stays a configuration: it parses again.
@@ -441,3 +447,127 @@ function gone(pid: number): boolean {
     return true;
   }
 }
+
+Deno.test("the main process's permissions: the workers' plus the config file, the certificate directory, the log files and the code; CGI needs them all", async () => {
+  const dir = await capsule();
+  try {
+    await Deno.mkdir(join(dir, "wiki"));
+    const file = join(dir, "serve.toml");
+    const config = parseConfig(
+      `listen = "127.0.0.1:1966"\naccess_log = "logs/access.log"\nerror_log = "logs/error.log"\n` +
+        `[[host]]\nname = "localhost"\nroot = "site"\n` +
+        `[[host.location]]\npath = "/wiki/"\ntitan = true\ntitan_tokens = ["t"]\ntitan_root = "wiki"\n` +
+        `[[host.location]]\npath = "/up/"\nproxy = "127.0.0.1:1970"\n`,
+      { file, baseDir: dir },
+    );
+    const code = new URL("../../lib/cli/serve_worker.ts", import.meta.url);
+    const set = await processPermissions(config, {
+      dataDir: join(dir, "data"),
+      configFile: file,
+      workerModule: code,
+    });
+    const checkout = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+    const certs = join(dir, "data", "server");
+    const [site, wiki] = [join(dir, "site"), join(dir, "wiki")];
+    const logs = [join(dir, "logs", "access.log"), join(dir, "logs", "error.log")];
+    assertEquals(set.read, [site, certs, wiki, file, checkout, ...logs]);
+    assertEquals(set.write, [wiki, certs, ...logs]);
+    assertEquals(set.net, ["127.0.0.1:1966", "127.0.0.1:1970"]);
+    assertEquals([set.run, set.all], [[], false]);
+    assertEquals(processPermissionFlags(set), [
+      `--allow-read=${set.read}`,
+      `--allow-write=${set.write}`,
+      "--allow-net=127.0.0.1:1966,127.0.0.1:1970",
+      "--allow-env=GEMINI_HOME,GEMINI_SANDBOX,HOME,USERPROFILE,XDG_CONFIG_HOME,XDG_DATA_HOME," +
+      "APPDATA,LOCALAPPDATA",
+    ]);
+    // This test runs with every permission: nothing is missing.
+    assertEquals(missingPermission(set), undefined);
+    // A path Deno's flags cannot hold is refused, not written ambiguously.
+    let refused = "";
+    try {
+      processPermissionFlags({ ...set, read: ["/srv/a,b"] });
+    } catch (error) {
+      refused = (error as Error).message;
+    }
+    assertStringIncludes(refused, "comma or line break cannot be a Deno flag: /srv/a,b");
+    // With CGI the main process ends process trees: Deno 2.9.6 wants --allow-all for /proc.
+    await Deno.mkdir(join(dir, "cgi"));
+    const cgi = parseConfig(
+      `[[host]]\nname = "localhost"\nroot = "site"\n[[host.location]]\npath = "/c/"\ncgi = "cgi"\n`,
+      { file, baseDir: dir },
+    );
+    const all = await processPermissions(cgi, { dataDir: join(dir, "data") });
+    assertEquals(processPermissionFlags(all), ["--allow-all"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("./gemini serve of a static configuration runs with only the flags --print-permissions gives; a reload needing more is refused and the running one kept", async () => {
+  const dir = await capsule();
+  try {
+    await Deno.mkdir(join(dir, "other"));
+    await Deno.writeTextFile(join(dir, "other", "index.gmi"), "# other\n");
+    const file = join(dir, "serve.toml");
+    const toml = (root: string, lang: string): string =>
+      `listen = "127.0.0.1:0"\naccess_log = "access.log"\n` +
+      `[[host]]\nname = "localhost"\nroot = "${root}"\nlang = "${lang}"\n`;
+    await Deno.writeTextFile(file, toml("site", "en"));
+    const env = { GEMINI_HOME: join(dir, "home") };
+    const printed = await new Deno.Command(GEMINI, {
+      args: ["serve", "--config", file, "--print-permissions"],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(printed.code, 0, new TextDecoder().decode(printed.stderr));
+    const flags = new TextDecoder().decode(printed.stdout).trim().split("\n");
+    assertEquals(flags.map((f) => f.split("=")[0]), [
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+    ]);
+    assertEquals(flags[2], "--allow-net=127.0.0.1");
+    const child = new Deno.Command(GEMINI, {
+      args: ["serve", "--config", file],
+      env,
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const out = new Output(child.stderr);
+    try {
+      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      // The launcher execs Deno in place: the server is the child's PID, with exactly the flags.
+      const argv = (await Deno.readTextFile(`/proc/${child.pid}/cmdline`)).split("\0");
+      const allowed = argv.filter((a) => a.startsWith("--allow-"));
+      assertEquals(allowed, flags);
+      assert(!argv.includes("--allow-all") && !argv.some((a) => a.startsWith("--allow-run")));
+      assert(!out.text.includes("permissions of the process"), out.text);
+      const url = `gemini://localhost:${port}/`;
+      assertEquals((await fetchUrl(port, url)).text, "# home\n");
+      // A reload within the permissions applies ...
+      await Deno.writeTextFile(file, toml("site", "de"));
+      let mark = out.text.length;
+      child.kill("SIGHUP");
+      await out.waitFor(/configuration reloaded[^\n]*\n/, mark);
+      assertEquals((await fetchUrl(port, url)).meta, "text/gemini; lang=de");
+      // ... one that would read another directory needs a restart: the old one keeps serving.
+      await Deno.writeTextFile(file, toml("other", "de"));
+      mark = out.text.length;
+      child.kill("SIGHUP");
+      const refused = await out.waitFor(/reload failed[^\n]*\n/, mark);
+      assertStringIncludes(refused[0], `needs --allow-read=${join(dir, "other")}`);
+      assertStringIncludes(refused[0], "restart gemini serve to apply it");
+      assertEquals((await fetchUrl(port, url)).text, "# home\n");
+    } finally {
+      child.kill("SIGTERM");
+      assertEquals((await child.status).code, 0);
+      await out.done;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
