@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { waitFor, waitForValue } from "../_helpers/wait.ts";
 import { join } from "node:path";
+import { Output } from "../_helpers/output.ts";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { fetchUrl } from "../server/_harness.ts";
 import { titanUpload } from "../../lib/client/titan.ts";
@@ -315,30 +316,6 @@ Deno.test("killCgiRun() signals only children of this process and processes with
     }
   }
 });
-
-/** Collects a child's stderr and waits for patterns in it. */
-class Output {
-  text = "";
-  #done: Promise<void>;
-  constructor(stream: ReadableStream<Uint8Array>) {
-    const decoder = new TextDecoder();
-    this.#done = (async () => {
-      for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
-    })().catch(() => {});
-  }
-  async waitFor(pattern: RegExp, from = 0): Promise<RegExpExecArray> {
-    return await waitForValue(
-      () => pattern.exec(this.text.slice(from)) ?? undefined,
-      `${pattern}`,
-      { timeoutMs: 60_000, intervalMs: 20 },
-    ).catch(() => {
-      throw new Error(`did not see ${pattern}; output:\n${this.text}`);
-    });
-  }
-  get done(): Promise<void> {
-    return this.#done;
-  }
-}
 
 Deno.test("./gemini serve under the sandbox: static files, CGI (with its kill at the deadline) and Titan work; a CGI program added later runs after SIGHUP", async () => {
   const dir = await capsule();
