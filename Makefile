@@ -14,17 +14,23 @@ DIST := dist
 # Narrow permissions for the run modes: network, the files the tool keeps, and the
 # environment it reads. `serve` also reads the capsule and may spawn CGI programs.
 RUN_PERMS := --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run
-# Deno.listenTls shares a port between `serve --workers` only with --unstable-net. A 2 MiB
-# young generation keeps a flooded server small (README, "Hostile clients").
-UNSTABLE := --unstable-net --v8-flags=--max-semi-space-size=2,--expose-gc
+# Deno.listenTls shares a port between `serve --workers` only with --unstable-net; serve
+# workers get only the permissions their configuration needs with --unstable-worker-options
+# (README, "Permission sandbox"). A 2 MiB young generation keeps a flooded server small
+# (README, "Hostile clients").
+UNSTABLE := --unstable-net --unstable-worker-options --v8-flags=--max-semi-space-size=2,--expose-gc
 TEST_FLAGS ?=
+# The entry points of deno.json's `exports`. Each is doc-linted on its own, so a type that
+# one of them names must be exported by that one (tests/surface_test.ts lists their names).
+ENTRY_POINTS := mod.ts cli.ts lib/protocol/mod.ts lib/gemtext/mod.ts lib/tls/mod.ts \
+	lib/client/mod.ts lib/server/mod.ts lib/server/config/mod.ts
 TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin \
 	aarch64-apple-darwin x86_64-pc-windows-msvc
 
 .PHONY: help check fmt test test-unit bundle bundle-smoke compile serve bench bench-server bench-footprint soak clean
 
 help:
-	@echo "make check         format check, lint, type check, doc lint (fast)"
+	@echo "make check         format check, lint, type check, doc lint of each entry point (fast)"
 	@echo "make test          check + every test + bundle smoke test (what CI runs)"
 	@echo "make fmt           format the sources"
 	@echo "make bundle        one JS file in $(DIST)/gemini.js that 'deno run' executes"
@@ -40,8 +46,11 @@ help:
 check:
 	$(DENO) fmt --check
 	$(DENO) lint
-	$(DENO) check cli.ts mod.ts lib/ tests/ bench/ examples/
-	$(DENO) doc --lint mod.ts
+	$(DENO) check cli.ts mod.ts lib/ tests/ bench/ examples/ tools/
+	$(DENO) run --allow-read tools/check-doc-examples.ts mod.ts cli.ts lib/ examples/
+	@for entry in $(ENTRY_POINTS); do \
+	  echo "$(DENO) doc --lint $$entry"; $(DENO) doc --lint $$entry || exit 1; \
+	done
 
 fmt:
 	$(DENO) fmt
@@ -70,8 +79,9 @@ compile:
 	  $(DENO) compile $(RUN_PERMS) $(UNSTABLE) --include lib/cli/serve_worker.ts --target $$t --output $(DIST)/gemini-$(VERSION)-$$t cli.ts || exit 1; \
 	done
 
+# ./gemini starts serve with the permissions its configuration needs (README, "Permission sandbox").
 serve:
-	$(DENO) run $(RUN_PERMS) $(UNSTABLE) cli.ts serve
+	./gemini serve
 
 bench:
 	$(DENO) bench --allow-all bench/

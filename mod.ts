@@ -1,20 +1,170 @@
 /**
- * gemini: a toolkit for the Gemini protocol. This module is the library: the pure wire
- * format and gemtext model, TLS connections with certificate access, the client and the
- * server building blocks.
+ * gemini: a toolkit for the Gemini protocol. This module is the library's front door: the
+ * status table and the request and response formats, the gemtext model, certificates, the
+ * client and the server building blocks. Each layer has its own entry point with more of
+ * it: `./protocol`, `./gemtext`, `./tls`, `./client`, `./server` and `./server/config`.
  *
  * @example
  * ```ts
- * import { Status, statusClass } from "./mod.ts";
- * console.assert(statusClass(Status.SlowDown) === 40);
+ * import { parseGemtext, Status, statusClass, stringifyGemtext } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(statusClass(Status.SlowDown), 40);
+ * assert.equal(stringifyGemtext(parseGemtext("#Hi")), "# Hi\n");
  * ```
  *
  * @module
  */
 
-export * from "./lib/protocol/mod.ts";
-export * from "./lib/files/mod.ts";
-export * from "./lib/tls/mod.ts";
-export * from "./lib/client/mod.ts";
-export * from "./lib/server/mod.ts";
-export * from "./lib/gemtext/mod.ts";
+export {
+  formatMediaType,
+  formatRequestLine,
+  formatResponseHeader,
+  isCertificateStatus,
+  isFailure,
+  isInput,
+  isRedirect,
+  isSuccess,
+  type MediaType,
+  MediaTypeError,
+  normalizeUrl,
+  type NormalizeUrlOptions,
+  parseMediaType,
+  parseRequestLine,
+  type ParseRequestLineOptions,
+  parseResponseHeader,
+  type RejectionStatus,
+  RequestError,
+  type RequestRejection,
+  resolveUrl,
+  type ResponseHeader,
+  ResponseHeaderError,
+  type ResponseHeaderErrorReason,
+  Status,
+  type StatusClass,
+  statusClass,
+  type StatusCode,
+  type StatusOfClass,
+  statusText,
+  UrlError,
+  type UrlErrorReason,
+  withInput,
+} from "./lib/protocol/mod.ts";
+export {
+  type ExtractedLink,
+  extractLinks,
+  type GemtextDocument,
+  type GemtextHeadingLine,
+  type GemtextLine,
+  type GemtextLineType,
+  type GemtextLinkLine,
+  type GemtextListLine,
+  type GemtextPreformattedLine,
+  type GemtextPreformatToggleLine,
+  type GemtextQuoteLine,
+  GemtextStreamParser,
+  type GemtextStreamParserOptions,
+  type GemtextTextLine,
+  gemtextTitle,
+  parseGemtext,
+  parseGemtextStream,
+  resolveLink,
+  stringifyGemtext,
+  type StringifyGemtextOptions,
+} from "./lib/gemtext/mod.ts";
+export {
+  type Address,
+  type CertificateBundle,
+  type CertificateInfo,
+  certificateInfo,
+  type ConnectionGate,
+  DeadlineError,
+  formatFingerprint,
+  generateCertificate,
+  type GenerateCertificateOptions,
+  type KeyAlgorithm,
+  type ListenerBackend,
+  type ListenOptions,
+  type PreTlsResult,
+  type ServerCertificate,
+  type TlsDetails,
+} from "./lib/tls/mod.ts";
+export {
+  type CertificateChange,
+  Client,
+  ClientError,
+  type ClientErrorCode,
+  type ClientHooks,
+  type ClientOptions,
+  type ClientWarning,
+  type ClientWarningCode,
+  type FailureContext,
+  type GeminiResponse,
+  type Identity,
+  type IdentityStore,
+  type InvalidCertificate,
+  type KnownHost,
+  type KnownHostsStore,
+  type RequestOptions,
+  type ResponseTiming,
+  type RetryReport,
+  type TofuMode,
+  tofuTrust,
+  type TrustCheckOptions,
+  type TrustDecider,
+  type TrustReport,
+  type TrustRequest,
+  type TrustVerdict,
+} from "./lib/client/mod.ts";
+export {
+  type AccessEntry,
+  AccessLog,
+  type AppHandler,
+  type AppRequest,
+  badRequest,
+  BanList,
+  type BanOptions,
+  certificateNotAuthorised,
+  certificateNotValid,
+  certificateRequired,
+  compose,
+  type ConnectionRefusal,
+  fileServer,
+  type FileServerOptions,
+  type GeminiReply,
+  type GeminiRequest,
+  gemtext,
+  gone,
+  type Handler,
+  input,
+  Limits,
+  type LimitsOptions,
+  type ListenAddress,
+  type Logger,
+  logging,
+  memoryServer,
+  type Middleware,
+  notFound,
+  permanentFailure,
+  type ProxyHookOptions,
+  RateLimiter,
+  type RateOptions,
+  redirect,
+  reply,
+  type ReplyBody,
+  requireClientCertificate,
+  type RouteOptions,
+  Router,
+  type RunningServer,
+  sensitiveInput,
+  serve,
+  type ServedCertificate,
+  type ServeOptions,
+  type ServerStats,
+  type ServerUpdate,
+  slowDown,
+  stripPrefix,
+  success,
+  temporaryFailure,
+} from "./lib/server/mod.ts";
+export { atomicWriteFile, type AtomicWriteOptions, withFileLock } from "./lib/files/mod.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dial, formatFingerprint } from "../mod.ts";
+import { dial, formatFingerprint } from "../lib/tls/mod.ts";
 
 const host = Deno.args[0] ?? "localhost";
 const port = Number(Deno.args[1] ?? 1965);

@@ -11,8 +11,19 @@
  * @example
  * ```ts
  * import { guestbook } from "./guestbook.ts";
- * const app = guestbook({ file: await Deno.makeTempFile() });
- * console.assert(typeof app.handler === "function");
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const app = guestbook({ file: `${dir}/guestbook.json` });
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: "localhost",
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * const home = await app.handler(request("gemini://localhost/"));
+ * assert.equal(home.status, 20);
+ * const sign = await app.handler(request("gemini://localhost/sign"));
+ * assert.deepEqual(sign, { status: 60, meta: "Sign with a client certificate" });
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

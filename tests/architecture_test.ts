@@ -1,7 +1,8 @@
 /**
  * The layering rules of DESIGN.md, checked on the source: imports flow one way
  * (protocol, gemtext <- tls, files <- client, server <- cli), client and server never
- * import each other, and the pure layers use no I/O.
+ * import each other, no layer imports another layer's internal (`_`-prefixed) files, and the
+ * pure layers use no I/O.
  */
 
 import { assertEquals } from "./_helpers/assert.ts";
@@ -69,6 +70,8 @@ async function violations(root: string): Promise<string[]> {
         const targetLayer = target.split("/")[0];
         if (!allowed.includes(targetLayer)) {
           problems.push(`${where}: lib/${layer} must not import lib/${targetLayer} (${spec})`);
+        } else if (targetLayer !== layer && target.split("/").some((p) => p.startsWith("_"))) {
+          problems.push(`${where}: imports an internal file of lib/${targetLayer} (${spec})`);
         }
       } else if (pure && (spec.startsWith("node:") || !PURE_PACKAGES.has(spec))) {
         problems.push(`${where}: pure layer lib/${layer} imports ${spec}`);
@@ -83,7 +86,7 @@ async function violations(root: string): Promise<string[]> {
   return problems;
 }
 
-Deno.test("architecture: layers import only downwards and pure layers do no I/O", async () => {
+Deno.test("architecture: layers import only downwards, not each other's internals, and pure layers do no I/O", async () => {
   assertEquals(await violations(ROOT), []);
 });
 
@@ -110,6 +113,11 @@ Deno.test("architecture: the checker catches forbidden imports and I/O", async (
     "lib/client/ok.ts": `import { p } from "../protocol/ok.ts";\nimport "../tls/t.ts";\n` +
       `export const c = p;\n`,
     "lib/tls/t.ts": `import tls from "node:tls";\nexport const t = tls;\n`,
+    // internals: the CLI must not reach into another layer's `_` files; a layer may use its own
+    "lib/cli/c.ts": `import { d } from "../tls/_d.ts";\nimport { e } from "./_e.ts";\n` +
+      `export const c = d + e;\n`,
+    "lib/cli/_e.ts": `export const e = 1;\n`,
+    "lib/tls/_d.ts": `export const d = 1;\n`,
   };
   try {
     for (const [path, source] of Object.entries(files)) {
@@ -117,6 +125,7 @@ Deno.test("architecture: the checker catches forbidden imports and I/O", async (
       await Deno.writeTextFile(join(root, path), source);
     }
     assertEquals((await violations(root)).sort(), [
+      "lib/cli/c.ts: imports an internal file of lib/tls (../tls/_d.ts)",
       "lib/client/a.ts: lib/client must not import lib/server (../server/b.ts)",
       "lib/gemtext/g.ts: pure layer lib/gemtext imports smol-toml",
       "lib/gemtext/g.ts: pure layer lib/gemtext uses Deno/process/fetch I/O",

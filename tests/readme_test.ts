@@ -67,11 +67,15 @@ Deno.test("README: every TypeScript example type-checks; the lib/tls one runs", 
   try {
     const blocks = examples(README);
     assert(blocks.length >= 4, `${blocks.length} examples`);
-    const mod = pathToFileURL(join(ROOT, "mod.ts")).href;
     const files: string[] = [];
     for (const [i, block] of blocks.entries()) {
       const file = join(dir, `example_${i}.ts`);
-      await Deno.writeTextFile(file, block.code.replaceAll('"./mod.ts"', JSON.stringify(mod)));
+      // The examples import the repository's files ("./mod.ts", "./lib/server/mod.ts").
+      const code = block.code.replace(
+        /from "\.\/([^"]+)"/g,
+        (_, path: string) => `from ${JSON.stringify(pathToFileURL(join(ROOT, path)).href)}`,
+      );
+      await Deno.writeTextFile(file, code);
       files.push(file);
     }
     const config = join(ROOT, "deno.json");

@@ -16,7 +16,6 @@ import {
   type ServerConfig,
 } from "../server/config/mod.ts";
 import { createLogger, type LineWriter, type Logger } from "../server/logger.ts";
-import type { ServedCertificate } from "../server/server.ts";
 import type { LimitsOptions } from "../server/limits.ts";
 import { sharedLimitOptions, SharedLimitTable } from "../server/shared_limits.ts";
 import {
@@ -30,9 +29,27 @@ import type { CliIo } from "./io.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
+import {
+  CERTIFICATE_CHECK_MS,
+  certificateCheck,
+  certificateWarnings,
+  checkCertificateLines,
+  type CheckScheduler,
+  intervalScheduler,
+} from "./serve_certificates.ts";
+import { checkLogFiles, openServeLogs } from "./serve_logs.ts";
 import { outputWriter } from "./serve_output.ts";
 import { reloadUntilStopped } from "./serve_reload.ts";
 import { Supervisor } from "./serve_supervisor.ts";
+import {
+  formatPermissions,
+  missingPermission,
+  processPermissionFlags,
+  processPermissions,
+  sandboxPermissions,
+  workerPermissions,
+  workerSandboxAvailable,
+} from "./serve_permissions.ts";
 
 /** How long access-log lines may wait to be written together, ms. */
 const ACCESS_LOG_DELAY_MS = 20;
@@ -64,7 +81,14 @@ export const SERVE_SPEC = {
     config: { type: "string", value: "FILE", description: "Configuration file (TOML)" },
     check: {
       type: "boolean",
-      description: "Validate the configuration, print the effective one and exit",
+      description:
+        "Validate the configuration, print the effective one and the workers' permissions, exit",
+    },
+    "print-permissions": {
+      type: "boolean",
+      description:
+        "Print the deno run permission flags the main process needs for this configuration, " +
+        "one per line, and exit (./gemini starts serve with them)",
     },
     lang: { type: "string", value: "CODE", description: "lang parameter of gemtext responses" },
     "max-file-size": {
@@ -78,6 +102,16 @@ export const SERVE_SPEC = {
       description: "Access and error log format: text (default) or json",
     },
     "no-log-ip": { type: "boolean", description: "Leave client IP addresses out of the log" },
+    "access-log": {
+      type: "string",
+      value: "FILE",
+      description: "Append the access log to FILE (- for standard output, the default)",
+    },
+    "error-log": {
+      type: "string",
+      value: "FILE",
+      description: "Append the error log to FILE (- for standard error, the default)",
+    },
     workers: {
       type: "string",
       value: "N",
@@ -102,7 +136,8 @@ export const SERVE_SPEC = {
     "gemini serve --config /etc/gemini/serve.toml --check",
   ],
   footer: [
-    "The access log goes to standard output, errors and start-up messages to standard error.",
+    "The access log goes to standard output, errors and start-up messages to standard error,",
+    "unless --access-log/--error-log (access_log/error_log) name files; SIGUSR1 reopens them.",
     "SIGHUP reloads the configuration, certificates and allow lists for new connections;",
     "requests in flight finish, and a configuration with errors is logged and not applied.",
     "Certificates are kept in $XDG_DATA_HOME/gemini/server/ ($GEMINI_HOME/data/server/).",
@@ -116,13 +151,16 @@ export const SERVE_SPEC = {
  * The server runs in workers under a {@linkcode Supervisor}, which recycles them. Each
  * `reload` event on `reload` (the CLI sends one on SIGHUP) reads the configuration again
  * and applies it to new connections; a configuration that fails validation is logged and
- * the running one kept. Returns the exit code.
+ * the running one kept. Once a day (`hooks.schedule` runs the check in tests) generated
+ * certificates near their end are renewed and put into service, and certificates that
+ * expire soon are warned about. Returns the exit code.
  */
 export async function runServe(
   args: string[],
   io: CliIo,
   stop: AbortSignal,
   reload?: EventTarget,
+  hooks: { schedule?: CheckScheduler } = {},
 ): Promise<number> {
   const { values, positionals } = parseCommand(SERVE_SPEC, args);
   if (values.help) {
@@ -133,6 +171,7 @@ export async function runServe(
   try {
     config = await loadConfig(values, positionals);
     await checkSiteFiles(config);
+    if (values.check) await checkLogFiles(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       await io.stderr.write(`gemini serve: ${error.message}\n`);
@@ -140,17 +179,67 @@ export async function runServe(
     }
     throw error;
   }
-  if (values.check) {
-    await io.stdout.write(formatConfig(config) + backendLines(config, unstableNet()).join(""));
+  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
+  const sandbox = workerSandboxAvailable((name) => io.env(name));
+  if (values["print-permissions"]) {
+    const set = await processPermissions(config, {
+      dataDir,
+      configFile: values.config,
+      workerModule: workerModule(),
+    });
+    await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
     return 0;
   }
-  const errors = outputWriter(io.stderr);
-  const access = outputWriter(io.stdout, ACCESS_LOG_DELAY_MS);
+  if (values.check) {
+    const permissions = await workerPermissions(config, dataDir);
+    const main = await processPermissions(config, {
+      dataDir,
+      configFile: values.config,
+      workerModule: workerModule(),
+    });
+    await io.stdout.write(
+      formatConfig(config) + backendLines(config, unstableNet()).join("") +
+        formatPermissions(permissions, sandbox, processPermissionFlags(main)),
+    );
+    const warnings = await checkCertificateLines(config, certificateDirFor(dataDir));
+    if (warnings.length > 0) await io.stderr.write(warnings.join("\n") + "\n");
+    return 0;
+  }
+  let logs;
+  try {
+    logs = await openServeLogs(config, io);
+  } catch (error) {
+    await io.stderr.write(`gemini serve: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const errors = outputWriter(logs.errors);
+  const access = outputWriter(logs.access, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
-  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
-  const started = await startServing(config, { dataDir, errors, access, logger });
-  if (!started) return 1;
+  const started = await startServing(config, { dataDir, errors, access, logger, sandbox });
+  if (!started) {
+    await logs.close();
+    return 1;
+  }
   const { supervisor } = started;
+  // SIGUSR1 (logrotate's postrotate): lines already handed to a file end in it, later ones
+  // go to the file of the same name opened now.
+  const onReopen = (): void => {
+    logs.reopen().then(
+      (files) => files > 0 && logger.info("log files reopened", { files }),
+      (error) => logger.error("cannot reopen the log files", { reason: (error as Error).message }),
+    );
+  };
+  reload?.addEventListener("reopen", onReopen);
+  let current = config;
+  const stopChecks = (hooks.schedule ?? intervalScheduler)(
+    certificateCheck({
+      config: () => current,
+      certificateDir: certificateDirFor(dataDir),
+      logger,
+      replace: () => supervisor.replaceCertificates(),
+    }),
+    CERTIFICATE_CHECK_MS,
+  );
   await reloadUntilStopped({
     values,
     positionals,
@@ -159,19 +248,33 @@ export async function runServe(
     logger,
     stop,
     reload,
+    async checkPermissions(next: ServerConfig): Promise<void> {
+      const needs = { dataDir, configFile: values.config, workerModule: workerModule() };
+      const missing = missingPermission(await processPermissions(next, needs));
+      if (missing !== undefined) {
+        throw new Error(
+          `this configuration needs ${missing}, which the running process was started ` +
+            "without: restart gemini serve to apply it",
+        );
+      }
+    },
     async apply(
       next: ServerConfig,
       certificates: ServerCertificate[],
     ): Promise<Record<string, unknown>> {
       await supervisor.reload(next, certificates);
+      current = next;
       return { workers: supervisor.workers };
     },
   });
+  stopChecks();
   logger.info("shutting down", { deadline_s: config.shutdownTimeout });
   await supervisor.shutdown(config.shutdownTimeout * 1000);
   logger.info("stopped");
+  reload?.removeEventListener("reopen", onReopen);
   await access.flush();
   await errors.flush();
+  await logs.close();
   return 0;
 }
 
@@ -181,7 +284,7 @@ export async function runServe(
  */
 async function startServing(
   config: ServerConfig,
-  context: Omit<SupervisorContext, "certificates" | "generated" | "reissued"> & {
+  context: Omit<SupervisorContext, "certificates" | "generated" | "reissued" | "renewed"> & {
     errors: LineWriter & { flush(): Promise<void> };
   },
 ): Promise<{ supervisor: Supervisor } | undefined> {
@@ -213,6 +316,10 @@ interface SupervisorContext {
   generated: string[];
   /** `host: names` for each generated certificate that got missing names added. */
   reissued: string[];
+  /** `host: old end` for each generated certificate renewed now (same key). */
+  renewed: string[];
+  /** Whether workers run with the permissions of their configuration only. */
+  sandbox: boolean;
 }
 
 /**
@@ -229,6 +336,12 @@ async function startSupervisor(
   const workers = config.workers === "auto" ? (navigator.hardwareConcurrency || 1) : config.workers;
   const limitOptions = sharedLimitOptions(limitsOf(config));
   const table = SharedLimitTable.create(limitOptions);
+  if (!context.sandbox) {
+    logger.warn(
+      "workers run with all the permissions of the process: narrowing them to the " +
+        "configuration needs Deno's --unstable-worker-options flag",
+    );
+  }
   let backend: "node" | "deno" | undefined;
   if (!unstableNet() && listenerBackends(config).some((p) => p.backend === "deno")) {
     const message = "the deno backend shares a port between workers only with Deno's " +
@@ -242,12 +355,15 @@ async function startSupervisor(
     workers,
     dataDir: context.dataDir,
     certificates: context.certificates,
+    loadCertificates: async (c) =>
+      (await siteCertificates(c, certificateDirFor(context.dataDir))).certificates,
     limits: { buffer: table.buffer, options: limitOptions },
     reusePort: true,
     backend,
     access: context.access,
     errors: context.errors,
     logger,
+    permissions: context.sandbox ? sandboxPermissions(context.dataDir) : undefined,
   });
   const ready = await supervisor.start();
   const lines = startupLines(config, ready, context, certificateDirFor(context.dataDir));
@@ -326,63 +442,18 @@ function limitsOf(config: ServerConfig): LimitsOptions {
  * exist, the bundle itself, whose entry (cli.ts) starts the worker when it sees the worker
  * name.
  */
-function workerModule(): URL {
+export function workerModule(): URL {
   return import.meta.url.endsWith(".ts")
     ? new URL("./serve_worker.ts", import.meta.url)
     : new URL(import.meta.url);
 }
 
-/** Days before a certificate's end of validity from which {@linkcode certificateWarnings} warns. */
-export const CERTIFICATE_WARNING_DAYS = 30;
-
-const DAY_MS = 86_400_000;
-
-/**
- * Warning lines for served certificates that have expired or expire within
- * {@linkcode CERTIFICATE_WARNING_DAYS} days of `now`; none for the others. `gemini serve`
- * prints them at start.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { certificateWarnings } from "./serve.ts";
- * const now = new Date("2030-06-01T00:00:00Z");
- * assert.deepEqual(certificateWarnings([
- *   { names: ["old.example"], notAfter: new Date("2030-05-01T00:00:00Z") },
- *   { names: ["soon.example"], notAfter: new Date("2030-06-11T00:00:00Z") },
- *   { names: ["fine.example"], notAfter: new Date("2031-06-01T00:00:00Z") },
- * ], now), [
- *   "warning: the certificate for old.example expired on 2030-05-01; clients will refuse it",
- *   "warning: the certificate for soon.example expires on 2030-06-11, in 10 days",
- * ]);
- * ```
- */
-export function certificateWarnings(
-  certificates: Pick<ServedCertificate, "names" | "notAfter">[],
-  now: Date,
-): string[] {
-  const warnings: string[] = [];
-  for (const c of certificates) {
-    const names = c.names.join(", ");
-    const day = c.notAfter.toISOString().slice(0, 10);
-    const left = c.notAfter.getTime() - now.getTime();
-    if (left <= 0) {
-      warnings.push(
-        `warning: the certificate for ${names} expired on ${day}; clients will refuse it`,
-      );
-    } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
-      const days = Math.floor(left / DAY_MS);
-      const when = days === 0 ? "in less than a day" : `in ${days} day${days === 1 ? "" : "s"}`;
-      warnings.push(`warning: the certificate for ${names} expires on ${day}, ${when}`);
-    }
-  }
-  return warnings;
-}
+export { CERTIFICATE_WARNING_DAYS, certificateWarnings } from "./serve_certificates.ts";
 
 function startupLines(
   config: ServerConfig,
   ready: WorkerReady,
-  made: { generated: string[]; reissued: string[] },
+  made: { generated: string[]; reissued: string[]; renewed: string[] },
   certificateDir: string,
 ): string[] {
   const lines: string[] = [];
@@ -392,6 +463,13 @@ function startupLines(
   for (const added of made.reissued) {
     const [host, names] = added.split(": ");
     lines.push(`added ${names} to the certificate of ${host} (same key, same dates)`);
+  }
+  for (const renewal of made.renewed) {
+    const [host, end] = renewal.split(": ");
+    lines.push(
+      `renewed the certificate of ${host}, valid until ${end.slice(0, 10)}, with the same key ` +
+        "(SPKI unchanged: pins still hold)",
+    );
   }
   for (const c of ready.certificates) {
     lines.push(
@@ -438,11 +516,16 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       // not supported here
     }
   }
+  // SIGUSR1 reopens the log files; only where logrotate is (Linux, macOS).
+  const usr1 = (): void => void reloads.dispatchEvent(new Event("reopen"));
+  const usr1Installed = Deno.build.os === "linux" || Deno.build.os === "darwin";
+  if (usr1Installed) Deno.addSignalListener("SIGUSR1", usr1);
   try {
     return await runServe(args, io, controller.signal, reloads);
   } finally {
     for (const signal of installed) Deno.removeSignalListener(signal, stop);
     if (hupInstalled) Deno.removeSignalListener("SIGHUP", hup);
+    if (usr1Installed) Deno.removeSignalListener("SIGUSR1", usr1);
   }
 }
 

@@ -108,7 +108,10 @@ function flagsDocument(values: ServeValues, positionals: string[]): Source {
   return { doc, source: "", file: "<command line>" };
 }
 
-/** `--port`, `--listen`, `--log-format`, `--no-log-ip`, `--workers` and the PROXY flags. */
+/**
+ * `--port`, `--listen`, `--log-format`, `--no-log-ip`, `--access-log`, `--error-log`,
+ * `--workers` and the PROXY flags.
+ */
 function applyGlobalFlags(doc: Record<string, unknown>, values: ServeValues): void {
   const port = values.port;
   if (port !== undefined) {
@@ -127,6 +130,11 @@ function applyGlobalFlags(doc: Record<string, unknown>, values: ServeValues): vo
     doc.log_format = logFormat;
   }
   if (values["no-log-ip"]) doc.log_ip = false;
+  for (const [flag, key] of [["access-log", "access_log"], ["error-log", "error_log"]] as const) {
+    const path = values[flag];
+    if (path === "") throw new UsageError(`gemini serve: --${flag} needs a file name or -`);
+    if (path !== undefined) doc[key] = path === "-" ? "-" : resolve(path);
+  }
   const workers = values.workers;
   if (workers !== undefined) {
     if (

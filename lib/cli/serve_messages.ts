@@ -10,6 +10,7 @@ import type { ServedCertificate, ServerStats } from "../server/server.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { Address } from "../tls/connection.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
+import type { CgiRunKill } from "../server/cgi.ts";
 
 /** The Web Worker name of a serve worker. */
 export const SERVE_WORKER_NAME = "gemini-serve-worker";
@@ -72,8 +73,10 @@ export type WorkerMessage =
   | { type: "error"; message: string }
   | { type: "stopped" }
   | { type: "reloaded" }
+  | { type: "reload-failed"; message: string }
   /** The worker cannot apply the reload in place; it asks to be replaced. */
   | { type: "replace" }
   /** A retiring worker has closed its listeners (it accepts nothing more). */
   | { type: "unlistened" }
-  | { type: "reload-failed"; message: string };
+  /** End a CGI run (a sandboxed worker may not signal processes). */
+  | { type: "kill-cgi"; run: CgiRunKill };

@@ -22,6 +22,8 @@ export interface ReloadOptions {
   logger: Logger;
   stop: AbortSignal;
   reload?: EventTarget;
+  /** Throws when the process lacks a permission `next` needs (checked before its files). */
+  checkPermissions?(next: ServerConfig): Promise<void>;
   /**
    * Puts a new, validated configuration into service (throws to keep the running one);
    * returns extra fields for the "configuration reloaded" log line.
@@ -43,14 +45,19 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
     reloading = reloading.then(async () => {
       try {
         const next = await loadConfig(options.values, options.positionals);
+        await options.checkPermissions?.(next);
         await checkSiteFiles(next);
-        const { certificates, generated } = await siteCertificates(next, options.certificateDir);
+        const { certificates, generated, renewed } = await siteCertificates(
+          next,
+          options.certificateDir,
+        );
         const fields = await options.apply(next, certificates);
         const restartNeeded = restartOnlyChanges(running, next);
         running = next;
         logger.info("configuration reloaded", {
           hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
           generated: generated.join(",") || undefined,
+          renewed: renewed.map((r) => r.split(": ")[0]).join(",") || undefined,
           ...fields,
         });
         for (const what of restartNeeded) {
@@ -86,6 +93,9 @@ function restartOnlyChanges(
   if (!same(old.limits, next.limits)) changed.push("limits");
   if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {
     changed.push("log_format/log_ip");
+  }
+  if (old.accessLog !== next.accessLog || old.errorLog !== next.errorLog) {
+    changed.push("access_log/error_log");
   }
   if (
     old.requestTimeout !== next.requestTimeout || old.responseTimeout !== next.responseTimeout

@@ -4,7 +4,9 @@
  * reload out to all of them, and **recycles** them: a worker past a threshold (handshakes
  * that never finished, heap in use, age) is replaced by a fresh one on the same ports, then
  * stops accepting, finishes what it accepted, and is terminated, which frees what the
- * runtime kept for it.
+ * runtime kept for it. With `permissions`, each worker runs with the Deno permissions its
+ * configuration needs (README, "Permission sandbox"); a reload that changes them replaces
+ * every worker, and the supervisor ends CGI runs for workers that may not signal processes.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import type { Logger } from "../server/logger.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";
+import type { CgiRunKill } from "../server/cgi.ts";
 import {
   SERVE_WORKER_NAME,
   type SupervisorMessage,
@@ -33,6 +36,8 @@ export interface SupervisorOptions {
   dataDir: string;
   /** The hosts' certificates, checked and read (or generated). */
   certificates: ServerCertificate[];
+  /** Reads the hosts' certificates of a configuration again (renewal, reload). */
+  loadCertificates(config: ServerConfig): Promise<ServerCertificate[]>;
   /** The shared limit table and its options. */
   limits: { buffer: SharedArrayBuffer; options: SharedLimitOptions };
   /** Whether the workers may share their ports (false: one worker, no overlap). */
@@ -47,6 +52,11 @@ export interface SupervisorOptions {
   logger: Logger;
   /** How often workers report, ms. Default 1000. */
   statsIntervalMs?: number;
+  /**
+   * The Deno permissions of a worker for a configuration (needs Deno's
+   * `--unstable-worker-options`); without it workers get the process's permissions.
+   */
+  permissions?: (config: ServerConfig) => Promise<Deno.PermissionOptionsObject>;
 }
 
 /** One running worker. */
@@ -165,6 +175,7 @@ export class Supervisor {
   #recycling = new Set<Promise<void>>();
   #memory: MemoryWatch;
   #ticker: ReturnType<typeof setInterval> | undefined;
+  #permissions: Deno.PermissionOptionsObject | undefined;
 
   /** A supervisor for `config` (nothing starts until {@linkcode start}). */
   constructor(config: ServerConfig, options: SupervisorOptions) {
@@ -186,6 +197,7 @@ export class Supervisor {
 
   /** Starts the workers; resolves with what the first one reports. */
   async start(): Promise<WorkerReady> {
+    this.#permissions = await this.#options.permissions?.(this.#config);
     // The first worker binds (choosing ports where 0 was asked); the others join its ports.
     const first = await this.#spawn();
     this.#slots.push(first);
@@ -199,14 +211,32 @@ export class Supervisor {
   }
 
   /**
-   * Sends a validated configuration to every worker; throws when one refuses it. A worker
-   * that cannot apply it in place (its TLS backend cannot change certificates or start
-   * asking for client certificates, or a listener should now use another backend) is
-   * replaced by one started on the new configuration, like a recycle (reason `reload`).
+   * Sends a validated configuration to every worker; throws when one refuses it. When the
+   * configuration needs other permissions (a new root, CGI program or upstream), every
+   * worker is replaced by one started with them instead. A worker that cannot apply it in
+   * place (its TLS backend cannot change certificates or start asking for client
+   * certificates, or a listener should now use another backend) is replaced by one started
+   * on the new configuration, like a recycle (reason `reload`). `certificates` are the
+   * hosts' certificates for it (default: read again with `loadCertificates`).
    */
-  async reload(config: ServerConfig, certificates: ServerCertificate[]): Promise<void> {
+  async reload(next: ServerConfig, certificates?: ServerCertificate[]): Promise<void> {
+    // Listen addresses need a restart (the log says so): the workers keep the running ones.
+    const config = { ...next, listen: this.#config.listen };
+    const certs = certificates ?? await this.#options.loadCertificates(config);
+    const permissions = await this.#options.permissions?.(config);
+    if (JSON.stringify(permissions) !== JSON.stringify(this.#permissions)) {
+      const previous = this.#certificates;
+      this.#certificates = certs;
+      try {
+        await this.#replaceAll(config, permissions);
+      } catch (error) {
+        this.#certificates = previous;
+        throw error;
+      }
+      return;
+    }
     this.#config = config;
-    this.#certificates = certificates;
+    this.#certificates = certs;
     const slots = [...this.#slots];
     const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
@@ -221,6 +251,26 @@ export class Supervisor {
     );
   }
 
+  /**
+   * Puts certificates renewed on disk into service without a restart: the `node` backend
+   * swaps them in each worker (a reload of the running configuration); the `deno` backend
+   * cannot, so each worker is recycled in turn (reason `certificate`) and its replacement
+   * starts with the new files. Resolves with `"reloaded"` or `"recycled"`.
+   */
+  async replaceCertificates(): Promise<"reloaded" | "recycled"> {
+    if (this.#slots.every((slot) => slot.ready.backends.every((b) => b === "node"))) {
+      await this.reload(this.#config);
+      return "reloaded";
+    }
+    this.#certificates = await this.#options.loadCertificates(this.#config);
+    for (const slot of [...this.#slots]) {
+      if (slot.leaving || this.#stopping) continue;
+      this.#startRecycle(slot, "certificate");
+      await Promise.all([...this.#recycling]);
+    }
+    return "recycled";
+  }
+
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
   async shutdown(deadlineMs: number): Promise<void> {
     this.#stopping = true;
@@ -232,10 +282,54 @@ export class Supervisor {
     for (const slot of slots) slot.worker.terminate();
   }
 
+  /**
+   * Starts a worker for `config` with `permissions` in place of each running one, then
+   * retires the old ones; when one cannot start, the new ones are ended and the old ones
+   * keep running with the old configuration (and this throws).
+   */
+  async #replaceAll(
+    config: ServerConfig,
+    permissions: Deno.PermissionOptionsObject | undefined,
+  ): Promise<void> {
+    if (!this.#options.reusePort) {
+      throw new Error("the configuration needs other permissions: restart to apply it");
+    }
+    await Promise.all([...this.#recycling]);
+    const previous = { config: this.#config, permissions: this.#permissions };
+    this.#config = config;
+    this.#permissions = permissions;
+    const started = await Promise.allSettled(this.#slots.map(() => this.#spawn()));
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) {
+      for (const r of started) if (r.status === "fulfilled") r.value.worker.terminate();
+      this.#config = previous.config;
+      this.#permissions = previous.permissions;
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const fresh = started.map((r) => (r as PromiseFulfilledResult<Slot>).value);
+    const old = this.#slots.splice(0, this.#slots.length, ...fresh);
+    const deadlineMs = (config.requestTimeout + config.responseTimeout) * 1000;
+    for (const slot of old) {
+      slot.leaving = true;
+      this.#post(slot, { type: "retire", deadlineMs });
+    }
+    this.#options.logger.info("workers replaced for new permissions", { workers: old.length });
+    const retired = Promise.all(old.map((s) => settle(s.stopped, deadlineMs + 3000))).then(() => {
+      for (const slot of old) slot.worker.terminate();
+    });
+    const task = retired.finally(() => this.#recycling.delete(task));
+    this.#recycling.add(task);
+  }
+
   #spawn(): Promise<Slot> {
     const options = this.#options;
+    const permissions = this.#permissions;
     return new Promise<Slot>((resolve, reject) => {
-      const worker = new Worker(options.module, { type: "module", name: SERVE_WORKER_NAME });
+      const worker = new Worker(options.module, {
+        type: "module",
+        name: SERVE_WORKER_NAME,
+        ...(permissions ? { deno: { permissions } } : {}),
+      });
       let onStopped!: () => void;
       const stopped = new Promise<void>((r) => (onStopped = r));
       const slot = { id: this.#nextId++, worker, leaving: false, stopped, quietReports: 0 } as Slot;
@@ -250,6 +344,7 @@ export class Supervisor {
         } else if (m.type === "error") reject(new Error(m.message));
         else if (m.type === "stopped") onStopped();
         else if (m.type === "stats") this.#onStats(slot, m.stats);
+        else if (m.type === "kill-cgi") void killCgiRun(m.run);
         else slot.onMessage(m);
       };
       worker.onerror = (event: ErrorEvent): void => {
@@ -383,6 +478,11 @@ export class Supervisor {
       took_ms: Date.now() - started,
     });
   }
+}
+
+/** Ends a CGI run for a worker (cgi.ts is loaded only when a worker asks). */
+async function killCgiRun(run: CgiRunKill): Promise<void> {
+  (await import("../server/cgi.ts")).killCgiRun(run);
 }
 
 /** Connections a worker has seen, admitted or not. */

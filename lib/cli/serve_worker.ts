@@ -52,12 +52,18 @@ let started: WorkerStart | undefined;
 let runningCertificates = "";
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
-function site(
+async function site(
   config: ServerConfig,
   dataDir: string,
   certificates: ServerCertificate[],
 ): ReturnType<typeof buildSite> {
-  return buildSite(config, {
+  if (config.hosts.some((h) => h.locations.some((l) => l.cgi))) {
+    // Deno.kill needs an unrestricted `run` permission, which a sandboxed worker lacks.
+    (await import("../server/cgi.ts")).setCgiKiller((run) =>
+      scope.postMessage({ type: "kill-cgi", run })
+    );
+  }
+  return await buildSite(config, {
     certificates,
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,

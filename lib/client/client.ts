@@ -45,11 +45,38 @@ export const MAX_REMEMBERED_REDIRECTS = 1000;
  * A Gemini client. Every policy has a default that just works; see {@linkcode ClientOptions}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Client } from "./client.ts";
- * const client = new Client({ maxRedirects: 3 });
- * const response = await client.fetch("gemini://geminiprotocol.net/");
- * if (response.status === 20) console.log(await response.text());
+ * import { generateCertificate } from "../tls/certificate.ts";
+ * import { listen } from "../tls/listen.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // A one-request server on loopback, so the example needs no network.
+ * const { cert, key, info } = await generateCertificate("localhost", { altNames: ["127.0.0.1"] });
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, certificates: [{ cert, key }] });
+ * const requests: string[] = [];
+ * const served = (async () => {
+ *   const conn = (await listener.accept())!;
+ *   await conn.handshake();
+ *   requests.push(new TextDecoder().decode(await conn.read() ?? undefined));
+ *   await conn.write("20 text/gemini\r\n# Hello\n");
+ *   await conn.close();
+ * })();
+ *
+ * const client = new Client({
+ *   maxRedirects: 3,
+ *   // Trust is a callback (the default is trust on first use over the known-hosts file).
+ *   trustCertificate: ({ certificate }) => {
+ *     assert.equal(certificate.spkiSha256, info.spkiSha256);
+ *     return { verdict: "unchecked" };
+ *   },
+ * });
+ * const response = await client.fetch(`gemini://127.0.0.1:${listener.addr.port}/`);
+ * assert.equal(response.status, 20);
+ * assert.equal(await response.text(), "# Hello\n");
+ * assert.equal(requests[0], `gemini://127.0.0.1:${listener.addr.port}/\r\n`);
+ * await served;
+ * listener.close();
  * ```
  */
 export class Client {

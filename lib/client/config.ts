@@ -53,21 +53,39 @@ export type ClientConfig = Pick<
  * import { parseClientConfig } from "./config.ts";
  * import assert from "node:assert";
  * const c = parseClientConfig('[client]\ntofu = "warn"\nmax_size = "1M"\n');
- * assert.ok(c.tofu === "warn" && c.maxBodyBytes === 1048576);
+ * assert.equal(c.tofu, "warn");
+ * assert.equal(c.maxBodyBytes, 1048576);
  * ```
  */
 export function parseClientConfig(text: string, file = "config.toml"): ClientConfig {
   const data = parseTomlFile(text, file);
-  const fail = (table: string, key: string, what: string): never => {
+  const fail: Fail = (table, key, what) => {
     const path = table === "" ? [key] : [table, key];
     throw new TomlFileError(file, tomlLine(text, path), formatTomlPath(path), what);
   };
-  const config: ClientConfig = {};
+  checkTables(data, fail, (table) => tomlLine(text, [table]), file);
+  const config = readClientTable((data.client ?? {}) as Record<string, unknown>, fail);
+  if (data.proxies !== undefined) {
+    config.proxies = readProxies(data.proxies as Record<string, unknown>, fail);
+  }
+  return config;
+}
+
+/** Throws a `TomlFileError` for `key` of `table` (`""`: the top level), saying `what`. */
+type Fail = (table: string, key: string, what: string) => never;
+
+/** The top level holds only the tables `[client]`, `[proxies]` and `[browse]`. */
+function checkTables(
+  data: Record<string, unknown>,
+  fail: Fail,
+  lineOf: (table: string) => number | undefined,
+  file: string,
+): void {
   for (const [table, value] of Object.entries(data)) {
     if (table !== "client" && table !== "proxies" && table !== "browse") {
       throw new TomlFileError(
         file,
-        tomlLine(text, [table]),
+        lineOf(table),
         undefined,
         `unknown key "${table}" (expected the tables [client], [proxies] and [browse])`,
       );
@@ -76,7 +94,11 @@ export function parseClientConfig(text: string, file = "config.toml"): ClientCon
       fail("", table, "must be a table");
     }
   }
-  const client = (data.client ?? {}) as Record<string, unknown>;
+}
+
+/** The keys of `[client]`, each checked for its type and range. */
+function readClientTable(client: Record<string, unknown>, fail: Fail): ClientConfig {
+  const config: ClientConfig = {};
   const number = (key: string, min: number, integer: boolean): number => {
     const v = client[key];
     if (
@@ -138,26 +160,28 @@ export function parseClientConfig(text: string, file = "config.toml"): ClientCon
         );
     }
   }
-  if (data.proxies !== undefined) {
-    const proxies: Record<string, string> = {};
-    for (const [scheme, url] of Object.entries(data.proxies as Record<string, unknown>)) {
-      if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
-        fail("proxies", scheme, "a key must be a lower-case URL scheme such as https");
-      }
-      let parsed: URL | undefined;
-      try {
-        if (typeof url === "string") parsed = new URL(url);
-      } catch {
-        // reported below
-      }
-      if (!parsed || parsed.protocol !== "gemini:" || !parsed.hostname) {
-        fail("proxies", scheme, 'expected a proxy URL such as "gemini://proxy.example:1965"');
-      }
-      proxies[scheme] = url as string;
-    }
-    config.proxies = proxies;
-  }
   return config;
+}
+
+/** The `[proxies]` table: lower-case schemes to `gemini://` proxy URLs. */
+function readProxies(table: Record<string, unknown>, fail: Fail): Record<string, string> {
+  const proxies: Record<string, string> = {};
+  for (const [scheme, url] of Object.entries(table)) {
+    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
+      fail("proxies", scheme, "a key must be a lower-case URL scheme such as https");
+    }
+    let parsed: URL | undefined;
+    try {
+      if (typeof url === "string") parsed = new URL(url);
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.protocol !== "gemini:" || !parsed.hostname) {
+      fail("proxies", scheme, 'expected a proxy URL such as "gemini://proxy.example:1965"');
+    }
+    proxies[scheme] = url as string;
+  }
+  return proxies;
 }
 
 /** `"10M"` → 10485760; `undefined` when it is not a size. */

@@ -158,10 +158,20 @@ function binaryMediaType(type: string, selector: string): string {
  * not usable or the connection fails.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { fetchGopher } from "./gopher.ts";
- * const result = await fetchGopher(new URL("gopher://gopher.floodgap.com/"));
- * console.log(result.meta); // text/gemini; charset=utf-8
+ * import assert from "node:assert/strict";
+ * import net from "node:net";
+ *
+ * // A one-menu gopher server on loopback, so the example needs no network.
+ * const server = net.createServer((socket) => {
+ *   socket.once("data", () => socket.end("iWelcome\tfake\t(NULL)\t0\r\n.\r\n"));
+ * });
+ * await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+ * const { port } = server.address() as net.AddressInfo;
+ * const result = await fetchGopher(new URL(`gopher://127.0.0.1:${port}/`));
+ * assert.deepEqual([result.status, result.meta], [20, "text/gemini; charset=utf-8"]);
+ * await new Promise((closed) => server.close(closed));
  * ```
  */
 export async function fetchGopher(

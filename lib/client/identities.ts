@@ -26,7 +26,7 @@
  * @module
  */
 
-import { _readTextIfExists } from "../files/_read.ts";
+import { readTextIfExists } from "../files/read.ts";
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { stringify as stringifyToml } from "smol-toml";
@@ -58,7 +58,10 @@ export class PassphraseError extends Error {
  * @example
  * ```ts
  * import { checkIdentityName } from "./identities.ts";
+ * import assert from "node:assert/strict";
  * checkIdentityName("alice-2");
+ * assert.throws(() => checkIdentityName("-alice"), TypeError);
+ * assert.throws(() => checkIdentityName("a/b"), TypeError);
  * ```
  */
 export function checkIdentityName(name: string): void {
@@ -107,7 +110,8 @@ function parseScope(scope: string): ParsedScope {
  * @example
  * ```ts
  * import { normalizeScope } from "./identities.ts";
- * console.assert(normalizeScope("Example.org:1965/alice/") === "gemini://example.org/alice");
+ * import assert from "node:assert/strict";
+ * assert.equal(normalizeScope("Example.org:1965/alice/"), "gemini://example.org/alice");
  * ```
  */
 export function normalizeScope(scope: string): string {
@@ -150,10 +154,11 @@ function coverage(scope: string, url: URL): number {
  * @example
  * ```ts
  * import { scopeCovers } from "./identities.ts";
+ * import assert from "node:assert/strict";
  * const scope = "gemini://example.org/alice";
- * console.assert(scopeCovers(scope, new URL("gemini://example.org/alice/x")));
- * console.assert(!scopeCovers(scope, new URL("gemini://example.org/alice-bob")));
- * console.assert(!scopeCovers(scope, new URL("gemini://example.org:1966/alice")));
+ * assert.ok(scopeCovers(scope, new URL("gemini://example.org/alice/x")));
+ * assert.ok(!scopeCovers(scope, new URL("gemini://example.org/alice-bob")));
+ * assert.ok(!scopeCovers(scope, new URL("gemini://example.org:1966/alice")));
  * ```
  */
 export function scopeCovers(scope: string, url: URL): boolean {
@@ -167,12 +172,13 @@ export function scopeCovers(scope: string, url: URL): boolean {
  * @example
  * ```ts
  * import { bestIdentity } from "./identities.ts";
+ * import assert from "node:assert/strict";
  * const ids = [
  *   { name: "site", scopes: ["gemini://example.org/"] },
  *   { name: "alice", scopes: ["gemini://example.org/alice"] },
  * ];
- * console.assert(bestIdentity(ids, new URL("gemini://example.org/alice/x"))?.name === "alice");
- * console.assert(bestIdentity(ids, new URL("gemini://example.org/bob"))?.name === "site");
+ * assert.equal(bestIdentity(ids, new URL("gemini://example.org/alice/x"))?.name, "alice");
+ * assert.equal(bestIdentity(ids, new URL("gemini://example.org/bob"))?.name, "site");
  * ```
  */
 export function bestIdentity<T extends Pick<Identity, "scopes">>(
@@ -200,7 +206,8 @@ export function bestIdentity<T extends Pick<Identity, "scopes">>(
  * @example
  * ```ts
  * import { isEncryptedKey } from "./identities.ts";
- * console.assert(!isEncryptedKey("-----BEGIN PRIVATE KEY-----\n"));
+ * import assert from "node:assert/strict";
+ * assert.ok(!isEncryptedKey("-----BEGIN PRIVATE KEY-----\n"));
  * ```
  */
 export function isEncryptedKey(pem: string): boolean {
@@ -235,10 +242,11 @@ function readKey(pem: string, passphrase: string | undefined): KeyObject {
  * ```ts
  * import { decryptKey, encryptKey } from "./identities.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const { key } = await generateCertificate("me");
  * const locked = encryptKey(key, "secret");
- * console.assert(locked.includes("ENCRYPTED PRIVATE KEY"));
- * console.assert(decryptKey(locked, "secret") === key);
+ * assert.ok(locked.includes("ENCRYPTED PRIVATE KEY"));
+ * assert.equal(decryptKey(locked, "secret"), key);
  * ```
  */
 export function encryptKey(
@@ -263,11 +271,12 @@ export function encryptKey(
  * ```ts
  * import { decryptKey, encryptKey, PassphraseError } from "./identities.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const locked = encryptKey((await generateCertificate("me")).key, "secret");
  * try {
  *   decryptKey(locked, "wrong");
  * } catch (error) {
- *   console.assert(error instanceof PassphraseError);
+ *   assert.ok(error instanceof PassphraseError);
  * }
  * ```
  */
@@ -283,8 +292,9 @@ export function decryptKey(pem: string, passphrase: string): string {
  * ```ts
  * import { toPkcs8 } from "./identities.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const { key } = await generateCertificate("me", { keyAlgorithm: "ed25519" });
- * console.assert(toPkcs8(key).type === "ed25519");
+ * assert.equal(toPkcs8(key).type, "ed25519");
  * ```
  */
 export function toPkcs8(pem: string, passphrase?: string): { key: string; type: string } {
@@ -304,9 +314,11 @@ export function toPkcs8(pem: string, passphrase?: string): { key: string; type: 
  * ```ts
  * import { makeIdentity } from "./identities.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const { cert, key } = await generateCertificate("alice");
  * const id = makeIdentity("alice", { cert, key, scopes: ["example.org/alice"] });
- * console.assert(id.scopes[0] === "gemini://example.org/alice" && !id.encrypted);
+ * assert.equal(id.scopes[0], "gemini://example.org/alice");
+ * assert.ok(!id.encrypted);
  * ```
  */
 export function makeIdentity(
@@ -383,7 +395,7 @@ function formatMeta(identity: Identity): string {
 }
 
 function readOptional(path: string): Promise<string | undefined> {
-  return _readTextIfExists(path, { wrapErrors: true });
+  return readTextIfExists(path, { wrapErrors: true });
 }
 
 /**
@@ -393,12 +405,13 @@ function readOptional(path: string): Promise<string | undefined> {
  * ```ts
  * import { FileIdentityStore, makeIdentity } from "./identities.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const store = new FileIdentityStore(dir);
  * const { cert, key } = await generateCertificate("alice");
  * await store.add(makeIdentity("alice", { cert, key, scopes: ["gemini://example.org/alice"] }));
  * const found = await store.forUrl(new URL("gemini://example.org/alice/inbox"));
- * console.assert(found?.name === "alice");
+ * assert.equal(found?.name, "alice");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -545,8 +558,9 @@ export class FileIdentityStore implements IdentityStore {
  * @example
  * ```ts
  * import { openIdentityStore } from "./identities.ts";
+ * import assert from "node:assert/strict";
  * const store = openIdentityStore({ configDir: "/tmp/c", dataDir: "/tmp/d", configFile: "" });
- * console.assert(store.dir === "/tmp/d/identities");
+ * assert.equal(store.dir, "/tmp/d/identities");
  * ```
  */
 export function openIdentityStore(

@@ -54,8 +54,9 @@ type Line = { text: string; entry?: undefined } | { text?: undefined; entry: Kno
  * @example
  * ```ts
  * import { normalizeHost } from "./known_hosts.ts";
- * console.assert(normalizeHost("[::1]") === "::1");
- * console.assert(normalizeHost("Example.ORG.") === "example.org");
+ * import assert from "node:assert/strict";
+ * assert.equal(normalizeHost("[::1]"), "::1");
+ * assert.equal(normalizeHost("Example.ORG."), "example.org");
  * ```
  */
 export function normalizeHost(host: string): string {
@@ -69,8 +70,9 @@ export function normalizeHost(host: string): string {
  * @example
  * ```ts
  * import { parseHostPort } from "./known_hosts.ts";
- * console.assert(parseHostPort("Example.org:1966").port === 1966);
- * console.assert(parseHostPort("[::1]").host === "::1");
+ * import assert from "node:assert/strict";
+ * assert.equal(parseHostPort("Example.org:1966").port, 1966);
+ * assert.equal(parseHostPort("[::1]").host, "::1");
  * ```
  */
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -131,7 +133,8 @@ export function parseHostPort(text: string): { host: string; port: number } {
  * @example
  * ```ts
  * import { formatHostPort } from "./known_hosts.ts";
- * console.assert(formatHostPort("::1", 1965) === "[::1]:1965");
+ * import assert from "node:assert/strict";
+ * assert.equal(formatHostPort("::1", 1965), "[::1]:1965");
  * ```
  */
 export function formatHostPort(host: string, port: number): string {
@@ -147,13 +150,14 @@ export function formatHostPort(host: string, port: number): string {
  * ```ts
  * import { pinMatches } from "./known_hosts.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const { info } = await generateCertificate("example.org");
  * const now = new Date().toISOString();
  * const entry = {
  *   host: "example.org", port: 1965, pin: "cert" as const, spkiSha256: "",
  *   certSha256: info.certSha256, firstSeen: now, lastSeen: now,
  * };
- * console.assert(pinMatches(entry, info));
+ * assert.ok(pinMatches(entry, info));
  * ```
  */
 export function pinMatches(entry: KnownHost, info: CertificateInfo): boolean {
@@ -176,9 +180,11 @@ export function pinMatches(entry: KnownHost, info: CertificateInfo): boolean {
  * ```ts
  * import { pinFor } from "./known_hosts.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const { info } = await generateCertificate("example.org");
  * const entry = pinFor(info, { host: "example.org", port: 1965 });
- * console.assert(entry.pin === "spki" && entry.spkiSha256 === info.spkiSha256);
+ * assert.equal(entry.pin, "spki");
+ * assert.equal(entry.spkiSha256, info.spkiSha256);
  * ```
  */
 export function pinFor(
@@ -205,10 +211,12 @@ export function pinFor(
  * @example
  * ```ts
  * import { parseKnownHosts } from "./known_hosts.ts";
+ * import assert from "node:assert/strict";
  * const hex = "ab".repeat(32);
  * const t = "2026-01-01T00:00:00.000Z";
  * const [e] = parseKnownHosts(`# c\nexample.org 1965 spki ${hex} ${hex} - ${t} ${t}\n`);
- * console.assert(e.host === "example.org" && e.notAfter === undefined);
+ * assert.equal(e.host, "example.org");
+ * assert.equal(e.notAfter, undefined);
  * ```
  */
 export function parseKnownHosts(text: string, file = "known_hosts"): KnownHost[] {
@@ -293,12 +301,13 @@ function parseEntry(line: string, where: string): KnownHost {
  * @example
  * ```ts
  * import { formatKnownHost } from "./known_hosts.ts";
+ * import assert from "node:assert/strict";
  * const t = "2026-01-01T00:00:00.000Z";
  * const line = formatKnownHost({
  *   host: "a.example", port: 1965, pin: "cert", spkiSha256: "", certSha256: "ab".repeat(32),
  *   firstSeen: t, lastSeen: t,
  * });
- * console.assert(line.startsWith("a.example 1965 cert - abab"));
+ * assert.ok(line.startsWith("a.example 1965 cert - abab"));
  * ```
  */
 export function formatKnownHost(entry: KnownHost): string {
@@ -334,11 +343,12 @@ function compareEntries(a: KnownHost, b: KnownHost): number {
  * ```ts
  * import { FileKnownHosts, pinFor } from "./known_hosts.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const store = new FileKnownHosts(`${dir}/known_hosts`);
  * const { info } = await generateCertificate("example.org");
  * await store.put(pinFor(info, { host: "example.org", port: 1965 }));
- * console.assert((await store.get("example.org", 1965))?.spkiSha256 === info.spkiSha256);
+ * assert.equal((await store.get("example.org", 1965))?.spkiSha256, info.spkiSha256);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -437,8 +447,9 @@ export class FileKnownHosts implements KnownHostsStore {
  * @example
  * ```ts
  * import { openKnownHosts } from "./known_hosts.ts";
+ * import assert from "node:assert/strict";
  * const store = openKnownHosts({ configDir: "/tmp/c", dataDir: "/tmp/d", configFile: "/tmp/c/x" });
- * console.assert(store.path === "/tmp/d/known_hosts");
+ * assert.equal(store.path, "/tmp/d/known_hosts");
  * ```
  */
 export function openKnownHosts(

@@ -63,11 +63,13 @@ function unixToIso(text: string): string | undefined {
  * @example
  * ```ts
  * import { importKnownHosts } from "./known_hosts_import.ts";
+ * import assert from "node:assert/strict";
  * const hex = "ab".repeat(32);
  * const { entries } = importKnownHosts(`example.org;1965 1893456000 ${hex}\n`, {
  *   format: "lagrange",
  * });
- * console.assert(entries[0].pin === "spki" && entries[0].spkiSha256 === hex);
+ * assert.equal(entries[0].pin, "spki");
+ * assert.equal(entries[0].spkiSha256, hex);
  * ```
  */
 export function importKnownHosts(text: string, options: ImportOptions): ImportResult {

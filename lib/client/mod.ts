@@ -19,13 +19,59 @@
  * @module
  */
 
-export * from "./types.ts";
-export * from "./client.ts";
-export * from "./trust.ts";
-export * from "./retry.ts";
-export * from "./server_certificate.ts";
-export * from "./known_hosts.ts";
-export * from "./identities.ts";
-export * from "./config.ts";
-export * from "./known_hosts_import.ts";
-export * from "./titan.ts";
+export {
+  type CertificateChange,
+  ClientError,
+  type ClientErrorCode,
+  type ClientHooks,
+  type ClientOptions,
+  type ClientWarning,
+  type ClientWarningCode,
+  type FailureContext,
+  type GeminiResponse,
+  type Identity,
+  type IdentityStore,
+  type InvalidCertificate,
+  type KnownHost,
+  type KnownHostsStore,
+  type RequestOptions,
+  type ResponseTiming,
+  type RetryReport,
+  type TofuMode,
+  type TrustDecider,
+  type TrustReport,
+  type TrustRequest,
+  type TrustVerdict,
+} from "./types.ts";
+export { Client } from "./client.ts";
+export { checkTrust, tofuTrust, type TrustCheckOptions } from "./trust.ts";
+export { planRetry, type RetryDecision, type RetryPolicy } from "./retry.ts";
+export {
+  type CertificateValidity,
+  certificateValidity,
+  checkServerCertificate,
+  hostMatchesCertificate,
+  type ServerCertificateCheck,
+  type ServerCertificateCheckOptions,
+} from "./server_certificate.ts";
+export { FileKnownHosts, openKnownHosts } from "./known_hosts.ts";
+export {
+  bestIdentity,
+  FileIdentityStore,
+  makeIdentity,
+  openIdentityStore,
+  PassphraseError,
+  scopeCovers,
+} from "./identities.ts";
+export { type ClientConfig, loadClientConfig, parseClientConfig } from "./config.ts";
+export {
+  importKnownHosts,
+  type ImportOptions,
+  type ImportResult,
+  type KnownHostsFormat,
+} from "./known_hosts_import.ts";
+export { titanUpload, type TitanUploadOptions, type TitanUploadResult } from "./titan.ts";
+// Types of the lower layers that this layer's signatures name.
+export type { MediaType } from "../protocol/mod.ts";
+export type { CertificateInfo, ClientIdentity, TlsDetails } from "../tls/mod.ts";
+export type { Paths } from "../files/mod.ts";

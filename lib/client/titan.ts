@@ -53,10 +53,33 @@ export interface TitanUploadResult {
  * failure is a {@linkcode ClientError}; every server status is a result.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { titanUpload } from "./titan.ts";
- * const result = await titanUpload("titan://example.org/wiki/Hello", new TextEncoder().encode("# Hi\n"), { token: "s3cret" });
- * console.log(result.status, result.meta);
+ * import { generateCertificate } from "../tls/certificate.ts";
+ * import { listen } from "../tls/listen.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // A one-request server on loopback that takes the upload and redirects to the page.
+ * const { cert, key, info } = await generateCertificate("localhost", { altNames: ["127.0.0.1"] });
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, certificates: [{ cert, key }] });
+ * const requests: string[] = [];
+ * const served = (async () => {
+ *   const conn = (await listener.accept())!;
+ *   await conn.handshake();
+ *   requests.push(new TextDecoder().decode(await conn.read() ?? undefined));
+ *   await conn.write("30 gemini://127.0.0.1/wiki/Hello\r\n");
+ *   await conn.close();
+ * })();
+ *
+ * const url = `titan://127.0.0.1:${listener.addr.port}/wiki/Hello`;
+ * const result = await titanUpload(url, new TextEncoder().encode("# Hi\n"), {
+ *   token: "s3cret",
+ *   checkServer: (certificate) => assert.equal(certificate.spkiSha256, info.spkiSha256),
+ * });
+ * assert.deepEqual([result.status, result.meta], [30, "gemini://127.0.0.1/wiki/Hello"]);
+ * await served;
+ * assert.equal(requests[0], `${url};size=5;token=s3cret\r\n# Hi\n`);
+ * listener.close();
  * ```
  */
 export async function titanUpload(

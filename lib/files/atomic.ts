@@ -21,9 +21,10 @@ export interface AtomicWriteOptions {
  * @example
  * ```ts
  * import { atomicWriteFile } from "./atomic.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * await atomicWriteFile(`${dir}/a.txt`, "hello\n");
- * console.assert(await Deno.readTextFile(`${dir}/a.txt`) === "hello\n");
+ * assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "hello\n");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -15,9 +15,10 @@ import { dirname } from "node:path";
  * @example
  * ```ts
  * import { withFileLock } from "./lock.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const n = await withFileLock(`${dir}/store.txt`, () => 42);
- * console.assert(n === 42);
+ * assert.equal(n, 42);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -1,11 +1,19 @@
 /**
  * File helpers shared by the client, the server and the CLI: atomic writes, cross-process
- * locks, the XDG locations of the toolkit's files and TOML reading with file:line errors.
+ * locks, reading a file that may be missing, the XDG locations of the toolkit's files and TOML reading with file:line errors.
  *
  * @module
  */
 
-export * from "./atomic.ts";
-export * from "./lock.ts";
-export * from "./paths.ts";
-export * from "./toml.ts";
+export { atomicWriteFile, type AtomicWriteOptions } from "./atomic.ts";
+export { withFileLock } from "./lock.ts";
+export { readTextIfExists } from "./read.ts";
+export { type EnvReader, type Paths, resolvePaths } from "./paths.ts";
+export {
+  formatTomlPath,
+  parseTomlFile,
+  type ParseTomlFileOptions,
+  TomlFileError,
+  tomlLine,
+  type TomlPath,
+} from "./toml.ts";

@@ -29,8 +29,9 @@ export type EnvReader = (name: string) => string | undefined;
  * @example
  * ```ts
  * import { resolvePaths } from "./paths.ts";
+ * import assert from "node:assert/strict";
  * const p = resolvePaths((k) => ({ GEMINI_HOME: "/tmp/g" } as Record<string, string>)[k]);
- * console.assert(p.dataDir === "/tmp/g/data");
+ * assert.equal(p.dataDir, "/tmp/g/data");
  * ```
  */
 export function resolvePaths(env: EnvReader): Paths {

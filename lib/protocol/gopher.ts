@@ -37,7 +37,9 @@ export type GopherItemKind =
  * @example
  * ```ts
  * import { GOPHER_TYPES } from "./gopher.ts";
- * console.assert(GOPHER_TYPES["1"] === "menu" && GOPHER_TYPES["i"] === "info");
+ * import assert from "node:assert/strict";
+ * assert.equal(GOPHER_TYPES["1"], "menu");
+ * assert.equal(GOPHER_TYPES["i"], "info");
  * ```
  */
 export const GOPHER_TYPES: Readonly<Record<string, GopherItemKind>> = Object.freeze({
@@ -103,9 +105,12 @@ function decodeLenient(text: string): string {
  * @example
  * ```ts
  * import { parseGopherUrl } from "./gopher.ts";
+ * import assert from "node:assert/strict";
  * const g = parseGopherUrl("gopher://example.org/7/find%09two%20words");
- * console.assert(g.type === "7" && g.selector === "/find" && g.search === "two words");
- * console.assert(parseGopherUrl("gopher://example.org").type === "1");
+ * assert.equal(g.type, "7");
+ * assert.equal(g.selector, "/find");
+ * assert.equal(g.search, "two words");
+ * assert.equal(parseGopherUrl("gopher://example.org").type, "1");
  * ```
  */
 export function parseGopherUrl(url: string | URL): GopherUrl {
@@ -156,8 +161,9 @@ export function parseGopherUrl(url: string | URL): GopherUrl {
  * @example
  * ```ts
  * import { formatGopherRequest } from "./gopher.ts";
- * console.assert(formatGopherRequest("/find", "words") === "/find\twords\r\n");
- * console.assert(formatGopherRequest("") === "\r\n");
+ * import assert from "node:assert/strict";
+ * assert.equal(formatGopherRequest("/find", "words"), "/find\twords\r\n");
+ * assert.equal(formatGopherRequest(""), "\r\n");
  * ```
  */
 export function formatGopherRequest(selector: string, search?: string): string {
@@ -195,8 +201,11 @@ export interface GopherItem {
  * @example
  * ```ts
  * import { parseGopherMenu } from "./gopher.ts";
+ * import assert from "node:assert/strict";
  * const items = parseGopherMenu("iWelcome\tfake\t(NULL)\t0\r\n1Docs\t/docs\texample.org\t70\r\n.\r\n");
- * console.assert(items.length === 2 && items[0].kind === "info" && items[1].selector === "/docs");
+ * assert.equal(items.length, 2);
+ * assert.equal(items[0].kind, "info");
+ * assert.equal(items[1].selector, "/docs");
  * ```
  */
 export function parseGopherMenu(text: string): GopherItem[] {
@@ -245,10 +254,11 @@ export interface GopherOrigin {
  * @example
  * ```ts
  * import { gopherItemUrl } from "./gopher.ts";
+ * import assert from "node:assert/strict";
  * const url = gopherItemUrl({
  *   type: "0", kind: "text", display: "About", selector: "/about me.txt", host: "h", port: 70,
  * });
- * console.assert(url === "gopher://h/0/about%20me.txt");
+ * assert.equal(url, "gopher://h/0/about%20me.txt");
  * ```
  */
 export function gopherItemUrl(item: GopherItem, origin?: GopherOrigin): string | undefined {
@@ -277,10 +287,11 @@ export function gopherItemUrl(item: GopherItem, origin?: GopherOrigin): string |
  * @example
  * ```ts
  * import { gopherMenuToGemtext, parseGopherMenu } from "./gopher.ts";
+ * import assert from "node:assert/strict";
  * const items = parseGopherMenu("iHello\t\t\t\n1Docs\t/docs\t\t\n");
  * const text = gopherMenuToGemtext(items, { host: "example.org" });
  * const fence = "`".repeat(3);
- * console.assert(text === `${fence}\nHello\n${fence}\n=> gopher://example.org/1/docs Docs\n`);
+ * assert.equal(text, `${fence}\nHello\n${fence}\n=> gopher://example.org/1/docs Docs\n`);
  * ```
  */
 export function gopherMenuToGemtext(items: readonly GopherItem[], origin: GopherOrigin): string {
@@ -319,8 +330,9 @@ export function gopherMenuToGemtext(items: readonly GopherItem[], origin: Gopher
  * @example
  * ```ts
  * import { gopherTypeToMediaType } from "./gopher.ts";
- * console.assert(gopherTypeToMediaType("0") === "text/plain");
- * console.assert(gopherTypeToMediaType("1") === "text/gemini");
+ * import assert from "node:assert/strict";
+ * assert.equal(gopherTypeToMediaType("0"), "text/plain");
+ * assert.equal(gopherTypeToMediaType("1"), "text/gemini");
  * ```
  */
 export function gopherTypeToMediaType(type: string): string {

@@ -27,7 +27,8 @@ export interface MediaType {
  * @example
  * ```ts
  * import { DEFAULT_MEDIA_TYPE, formatMediaType } from "./mime.ts";
- * console.assert(formatMediaType(DEFAULT_MEDIA_TYPE) === "text/gemini; charset=utf-8");
+ * import assert from "node:assert/strict";
+ * assert.equal(formatMediaType(DEFAULT_MEDIA_TYPE), "text/gemini; charset=utf-8");
  * ```
  */
 export const DEFAULT_MEDIA_TYPE: Readonly<MediaType> = Object.freeze({
@@ -66,8 +67,11 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * @example
  * ```ts
  * import { parseMediaType } from "./mime.ts";
+ * import assert from "node:assert/strict";
  * const mt = parseMediaType('Text/Gemini; Charset=UTF-8; lang="en,fr"');
- * console.assert(mt.essence === "text/gemini" && mt.charset === "utf-8" && mt.lang === "en,fr");
+ * assert.equal(mt.essence, "text/gemini");
+ * assert.equal(mt.charset, "utf-8");
+ * assert.equal(mt.lang, "en,fr");
  * ```
  */
 export function parseMediaType(s: string): MediaType {
@@ -141,10 +145,11 @@ function formatValue(value: string): string {
  * @example
  * ```ts
  * import { formatMediaType } from "./mime.ts";
+ * import assert from "node:assert/strict";
  * const text = formatMediaType({
  *   type: "text", subtype: "gemini", essence: "text/gemini", params: {}, lang: "en,fr",
  * });
- * console.assert(text === 'text/gemini; lang="en,fr"');
+ * assert.equal(text, 'text/gemini; lang="en,fr"');
  * ```
  */
 export function formatMediaType(mt: MediaType): string {
@@ -168,7 +173,9 @@ export function formatMediaType(mt: MediaType): string {
  * @example
  * ```ts
  * import { isTextType, parseMediaType } from "./mime.ts";
- * console.assert(isTextType(parseMediaType("text/plain")) && !isTextType("image/png"));
+ * import assert from "node:assert/strict";
+ * assert.ok(isTextType(parseMediaType("text/plain")));
+ * assert.ok(!isTextType("image/png"));
  * ```
  */
 export function isTextType(mt: MediaType | string): boolean {

@@ -14,7 +14,22 @@
  * @module
  */
 
-export * from "./status.ts";
+export {
+  isCertificateStatus,
+  isFailure,
+  isInput,
+  isRedirect,
+  isStatus,
+  isSuccess,
+  normalizeStatus,
+  Status,
+  STATUS_TEXT,
+  type StatusClass,
+  statusClass,
+  type StatusCode,
+  type StatusOfClass,
+  statusText,
+} from "./status.ts";
 export {
   DEFAULT_PORT,
   DEFAULT_PORTS,
@@ -31,7 +46,14 @@ export {
   type UrlErrorReason,
   withInput,
 } from "./url.ts";
-export * from "./request_error.ts";
+export {
+  type RejectionStatus,
+  REQUEST_REJECTIONS,
+  RequestError,
+  type RequestErrorOptions,
+  type RequestRejection,
+  type RequestRejectionInfo,
+} from "./request_error.ts";
 export {
   checkRequestTarget,
   MAX_REQUEST_LINE_BYTES,
@@ -41,9 +63,45 @@ export {
   type ScannedRequestLine,
   scanRequestLine,
 } from "./request.ts";
-export * from "./response.ts";
-export * from "./mime.ts";
-export * from "./request_path.ts";
-export * from "./titan.ts";
-export * from "./gopher.ts";
+export {
+  formatResponseHeader,
+  MAX_HEADER_BYTES,
+  MAX_META_BYTES,
+  parseResponseHeader,
+  type ResponseHeader,
+  ResponseHeaderError,
+  type ResponseHeaderErrorOptions,
+  type ResponseHeaderErrorReason,
+  type ScannedResponseHeader,
+  scanResponseHeader,
+  slowDownSeconds,
+} from "./response.ts";
+export {
+  DEFAULT_MEDIA_TYPE,
+  formatMediaType,
+  isTextType,
+  type MediaType,
+  MediaTypeError,
+  parseMediaType,
+} from "./mime.ts";
+export {
+  canonicalRequestPath,
+  type DecodedRequestPath,
+  decodeRequestPath,
+  encodeRequestPath,
+} from "./request_path.ts";
+export { formatTitanUrl, parseTitanUrl, type TitanParams, type TitanUrl } from "./titan.ts";
+export {
+  formatGopherRequest,
+  GOPHER_DEFAULT_PORT,
+  type GopherItem,
+  type GopherItemKind,
+  gopherItemUrl,
+  gopherMenuToGemtext,
+  type GopherOrigin,
+  gopherTypeToMediaType,
+  type GopherUrl,
+  parseGopherMenu,
+  parseGopherUrl,
+} from "./gopher.ts";
 export { DATA_URL_DEFAULT_TYPE, type DataUrl, parseDataUrl } from "./data_url.ts";

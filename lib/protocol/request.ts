@@ -40,10 +40,13 @@ export interface ScannedRequestLine {
  * @example
  * ```ts
  * import { scanRequestLine } from "./request.ts";
+ * import assert from "node:assert/strict";
  * const bytes = new TextEncoder().encode("gemini://example.org/\r\nextra");
  * const found = scanRequestLine(bytes);
- * console.assert(found !== null && found.line.length === 21 && found.rest.length === 5);
- * console.assert(scanRequestLine(bytes.subarray(0, 10)) === null);
+ * assert.ok(found !== null);
+ * assert.equal(found.line.length, 21);
+ * assert.equal(found.rest.length, 5);
+ * assert.equal(scanRequestLine(bytes.subarray(0, 10)), null);
  * ```
  */
 export function scanRequestLine(buf: Uint8Array): ScannedRequestLine | null {
@@ -101,8 +104,9 @@ const SCHEME_RE = /^([A-Za-z][A-Za-z0-9+.-]*):/;
  * @example
  * ```ts
  * import { parseRequestLine } from "./request.ts";
+ * import assert from "node:assert/strict";
  * const url = parseRequestLine("GEMINI://Example.ORG:1965\r\n");
- * console.assert(url.href === "gemini://example.org/");
+ * assert.equal(url.href, "gemini://example.org/");
  * ```
  */
 export function parseRequestLine(
@@ -262,12 +266,13 @@ export interface RequestTarget {
  * @example
  * ```ts
  * import { checkRequestTarget, parseRequestLine, RequestError } from "./mod.ts";
+ * import assert from "node:assert/strict";
  * const target = { hosts: ["example.org"], port: 1965 };
  * checkRequestTarget(parseRequestLine("gemini://EXAMPLE.org/"), target);
  * try {
  *   checkRequestTarget(parseRequestLine("gemini://example.org:1966/"), target);
  * } catch (error) {
- *   console.assert(error instanceof RequestError && error.reason === "wrong-port");
+ *   assert.ok(error instanceof RequestError && error.reason === "wrong-port");
  * }
  * ```
  */

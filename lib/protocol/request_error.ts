@@ -45,8 +45,9 @@ export interface RequestRejectionInfo {
  * @example
  * ```ts
  * import { REQUEST_REJECTIONS } from "./request_error.ts";
- * console.assert(REQUEST_REJECTIONS["wrong-host"].status === 53);
- * console.assert(REQUEST_REJECTIONS.fragment.status === 59);
+ * import assert from "node:assert/strict";
+ * assert.equal(REQUEST_REJECTIONS["wrong-host"].status, 53);
+ * assert.equal(REQUEST_REJECTIONS.fragment.status, 59);
  * ```
  */
 export const REQUEST_REJECTIONS: Readonly<Record<RequestRejection, RequestRejectionInfo>> = Object
@@ -114,9 +115,10 @@ export interface RequestErrorOptions {
  * @example
  * ```ts
  * import { RequestError } from "./request_error.ts";
+ * import assert from "node:assert/strict";
  * const error = new RequestError("other-scheme");
- * console.assert(error.status === 53);
- * console.assert(error.message === "Request URL has a scheme this server does not serve");
+ * assert.equal(error.status, 53);
+ * assert.equal(error.message, "Request URL has a scheme this server does not serve");
  * ```
  */
 export class RequestError extends Error {

@@ -81,8 +81,9 @@ function decodeSegment(raw: string, where: string): string {
  * @example
  * ```ts
  * import { decodePathSegment } from "./request_path.ts";
- * console.assert(decodePathSegment("caf%C3%A9") === "café");
- * console.assert(decodePathSegment("a%2Fb") === "a/b");
+ * import assert from "node:assert/strict";
+ * assert.equal(decodePathSegment("caf%C3%A9"), "café");
+ * assert.equal(decodePathSegment("a%2Fb"), "a/b");
  * ```
  */
 export function decodePathSegment(segment: string): string {
@@ -104,9 +105,10 @@ export function decodePathSegment(segment: string): string {
  * @example
  * ```ts
  * import { decodeRequestPath } from "./request_path.ts";
+ * import assert from "node:assert/strict";
  * const decoded = decodeRequestPath(new URL("gemini://h/a/./b//caf%C3%A9/"));
- * console.assert(decoded.normalized === "/a/b/café/");
- * console.assert(decoded.segments.join("|") === "a|b|café");
+ * assert.equal(decoded.normalized, "/a/b/café/");
+ * assert.equal(decoded.segments.join("|"), "a|b|café");
  * ```
  */
 export function decodeRequestPath(url: URL | string): DecodedRequestPath {

@@ -41,10 +41,11 @@ export interface ResponseHeaderErrorOptions {
  * @example
  * ```ts
  * import { parseResponseHeader, ResponseHeaderError } from "./response.ts";
+ * import assert from "node:assert/strict";
  * try {
  *   parseResponseHeader("20text/gemini\r\n");
  * } catch (error) {
- *   console.assert(error instanceof ResponseHeaderError && error.reason === "missing-space");
+ *   assert.ok(error instanceof ResponseHeaderError && error.reason === "missing-space");
  * }
  * ```
  */
@@ -102,10 +103,13 @@ const ENCODER = new TextEncoder();
  * @example
  * ```ts
  * import { scanResponseHeader } from "./response.ts";
+ * import assert from "node:assert/strict";
  * const bytes = new TextEncoder().encode("20 text/gemini\r\n# Hello\n");
  * const found = scanResponseHeader(bytes);
- * console.assert(found !== null && found.header.status === 20 && found.bodyStart === 16);
- * console.assert(scanResponseHeader(bytes.subarray(0, 5)) === null);
+ * assert.ok(found !== null);
+ * assert.equal(found.header.status, 20);
+ * assert.equal(found.bodyStart, 16);
+ * assert.equal(scanResponseHeader(bytes.subarray(0, 5)), null);
  * ```
  */
 export function scanResponseHeader(buf: Uint8Array): ScannedResponseHeader | null {
@@ -148,9 +152,11 @@ function describe(c: number): string {
  * @example
  * ```ts
  * import { parseResponseHeader } from "./response.ts";
+ * import assert from "node:assert/strict";
  * const header = parseResponseHeader("20 text/gemini; lang=en\r\n");
- * console.assert(header.statusClass === 20 && header.mediaType?.lang === "en");
- * console.assert(parseResponseHeader("51\r\n").meta === "");
+ * assert.equal(header.statusClass, 20);
+ * assert.equal(header.mediaType?.lang, "en");
+ * assert.equal(parseResponseHeader("51\r\n").meta, "");
  * ```
  */
 export function parseResponseHeader(line: string | Uint8Array): ResponseHeader {
@@ -274,8 +280,9 @@ function checkMeta(meta: string, offset: number): void {
  * @example
  * ```ts
  * import { formatResponseHeader } from "./response.ts";
- * console.assert(formatResponseHeader(20, "text/gemini") === "20 text/gemini\r\n");
- * console.assert(formatResponseHeader(51) === "51\r\n");
+ * import assert from "node:assert/strict";
+ * assert.equal(formatResponseHeader(20, "text/gemini"), "20 text/gemini\r\n");
+ * assert.equal(formatResponseHeader(51), "51\r\n");
  * ```
  */
 export function formatResponseHeader(status: number, meta = ""): string {
@@ -311,8 +318,9 @@ export function formatResponseHeader(status: number, meta = ""): string {
  * @example
  * ```ts
  * import { slowDownSeconds } from "./response.ts";
- * console.assert(slowDownSeconds("30") === 30);
- * console.assert(slowDownSeconds("slow down") === 0);
+ * import assert from "node:assert/strict";
+ * assert.equal(slowDownSeconds("30"), 30);
+ * assert.equal(slowDownSeconds("slow down"), 0);
  * ```
  */
 export function slowDownSeconds(meta: string): number {

@@ -10,7 +10,8 @@
  * @example
  * ```ts
  * import { Status } from "./status.ts";
- * console.assert(Status.NotFound === 51);
+ * import assert from "node:assert/strict";
+ * assert.equal(Status.NotFound, 51);
  * ```
  */
 export const Status = {
@@ -97,7 +98,9 @@ const DEFINED = new Set<number>(Object.values(Status));
  * @example
  * ```ts
  * import { isStatus } from "./status.ts";
- * console.assert(isStatus(51) && !isStatus(57));
+ * import assert from "node:assert/strict";
+ * assert.ok(isStatus(51));
+ * assert.ok(!isStatus(57));
  * ```
  */
 export function isStatus(code: number): code is StatusCode {
@@ -111,7 +114,8 @@ export function isStatus(code: number): code is StatusCode {
  * @example
  * ```ts
  * import { statusClass } from "./status.ts";
- * console.assert(statusClass(44) === 40);
+ * import assert from "node:assert/strict";
+ * assert.equal(statusClass(44), 40);
  * ```
  */
 export function statusClass(code: number): StatusClass {
@@ -129,7 +133,9 @@ export function statusClass(code: number): StatusClass {
  * @example
  * ```ts
  * import { normalizeStatus } from "./status.ts";
- * console.assert(normalizeStatus(25) === 20 && normalizeStatus(64) === 60);
+ * import assert from "node:assert/strict";
+ * assert.equal(normalizeStatus(25), 20);
+ * assert.equal(normalizeStatus(64), 60);
  * ```
  */
 export function normalizeStatus(code: number): StatusCode {
@@ -143,7 +149,8 @@ export function normalizeStatus(code: number): StatusCode {
  * @example
  * ```ts
  * import { statusText } from "./status.ts";
- * console.assert(statusText(51) === "Not found");
+ * import assert from "node:assert/strict";
+ * assert.equal(statusText(51), "Not found");
  * ```
  */
 export function statusText(code: number): string {

@@ -54,9 +54,12 @@ function decode(value: string, name: string): string {
  * @example
  * ```ts
  * import { parseTitanUrl } from "./titan.ts";
+ * import assert from "node:assert/strict";
  * const t = parseTitanUrl("titan://example.org/raw/Test;token=hello;mime=text/plain;size=10");
- * console.assert(t.url.href === "titan://example.org/raw/Test");
- * console.assert(t.size === 10 && t.mime === "text/plain" && t.token === "hello");
+ * assert.equal(t.url.href, "titan://example.org/raw/Test");
+ * assert.equal(t.size, 10);
+ * assert.equal(t.mime, "text/plain");
+ * assert.equal(t.token, "hello");
  * ```
  */
 export function parseTitanUrl(url: string | URL): TitanUrl {
@@ -120,8 +123,9 @@ export function parseTitanUrl(url: string | URL): TitanUrl {
  * @example
  * ```ts
  * import { formatTitanUrl } from "./titan.ts";
+ * import assert from "node:assert/strict";
  * const href = formatTitanUrl("gemini://example.org/page", { size: 5, mime: "text/plain" });
- * console.assert(href === "titan://example.org/page;size=5;mime=text/plain");
+ * assert.equal(href, "titan://example.org/page;size=5;mime=text/plain");
  * ```
  */
 export function formatTitanUrl(url: string | URL, params: TitanParams): string {

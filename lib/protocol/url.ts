@@ -48,10 +48,11 @@ export interface UrlErrorOptions {
  * @example
  * ```ts
  * import { normalizeUrl, UrlError } from "./url.ts";
+ * import assert from "node:assert/strict";
  * try {
  *   normalizeUrl("gemini://user@example.org/");
  * } catch (error) {
- *   console.assert(error instanceof UrlError && error.reason === "userinfo");
+ *   assert.ok(error instanceof UrlError && error.reason === "userinfo");
  * }
  * ```
  */
@@ -180,8 +181,9 @@ function checkLength(href: string): void {
  * @example
  * ```ts
  * import { normalizeUrl } from "./url.ts";
+ * import assert from "node:assert/strict";
  * const url = normalizeUrl("GEMINI://Naïve.Example:1965/café#top");
- * console.assert(url.href === "gemini://xn--nave-6pa.example/caf%C3%A9");
+ * assert.equal(url.href, "gemini://xn--nave-6pa.example/caf%C3%A9");
  * ```
  */
 export function normalizeUrl(input: string | URL, options: NormalizeUrlOptions = {}): URL {
@@ -226,7 +228,8 @@ export function normalizeUrl(input: string | URL, options: NormalizeUrlOptions =
  * @example
  * ```ts
  * import { formatRequestLine } from "./url.ts";
- * console.assert(formatRequestLine("gemini://example.org") === "gemini://example.org/\r\n");
+ * import assert from "node:assert/strict";
+ * assert.equal(formatRequestLine("gemini://example.org"), "gemini://example.org/\r\n");
  * ```
  */
 export function formatRequestLine(url: string | URL): string {
@@ -242,8 +245,9 @@ export function formatRequestLine(url: string | URL): string {
  * @example
  * ```ts
  * import { withInput } from "./url.ts";
+ * import assert from "node:assert/strict";
  * const url = withInput("gemini://example.org/search?old", "a b+c");
- * console.assert(url.href === "gemini://example.org/search?a%20b%2Bc");
+ * assert.equal(url.href, "gemini://example.org/search?a%20b%2Bc");
  * ```
  */
 export function withInput(url: string | URL, answer: string): URL {
@@ -267,8 +271,10 @@ export interface HostAndPort {
  * @example
  * ```ts
  * import { hostAndPort } from "./url.ts";
+ * import assert from "node:assert/strict";
  * const { host, port } = hostAndPort("gemini://[::1]/");
- * console.assert(host === "::1" && port === 1965);
+ * assert.equal(host, "::1");
+ * assert.equal(port, 1965);
  * ```
  */
 export function hostAndPort(url: string | URL): HostAndPort {
@@ -291,7 +297,10 @@ const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\
  * @example
  * ```ts
  * import { isIpLiteral } from "./url.ts";
- * console.assert(isIpLiteral("127.0.0.1") && isIpLiteral("[::1]") && !isIpLiteral("example.org"));
+ * import assert from "node:assert/strict";
+ * assert.ok(isIpLiteral("127.0.0.1"));
+ * assert.ok(isIpLiteral("[::1]"));
+ * assert.ok(!isIpLiteral("example.org"));
  * ```
  */
 export function isIpLiteral(host: string): boolean {
@@ -314,8 +323,9 @@ export function isIpLiteral(host: string): boolean {
  * @example
  * ```ts
  * import { resolveUrl } from "./url.ts";
- * console.assert(resolveUrl("gemini://h/a/b/c", "../x").href === "gemini://h/a/x");
- * console.assert(resolveUrl("gemini://h/a?q", "?r").href === "gemini://h/a?r");
+ * import assert from "node:assert/strict";
+ * assert.equal(resolveUrl("gemini://h/a/b/c", "../x").href, "gemini://h/a/x");
+ * assert.equal(resolveUrl("gemini://h/a?q", "?r").href, "gemini://h/a?r");
  * ```
  */
 export function resolveUrl(base: string | URL, ref: string): URL {

@@ -7,7 +7,7 @@
 
 import { dirname } from "node:path";
 import type { ChunkSource } from "../tls/header_body.ts";
-import { _killMarked, _killProcessTree } from "./_process_tree.ts";
+import { _killRun } from "./_process_tree.ts";
 
 /** The environment entry that marks every process of one run. */
 export interface _RunMark {
@@ -108,8 +108,7 @@ export class _CgiRun {
   kill(): void {
     if (this.#killed) return;
     this.#killed = true;
-    _killProcessTree(this.#child.pid, this.#ownGroup);
-    void _killMarked(this.#mark.variable, this.#mark.value);
+    _killRun({ pid: this.#child.pid, ownGroup: this.#ownGroup, ...this.#mark });
     this.stdout.cancel().catch(() => {});
     this.#stderr.cancel().catch(() => {});
   }
@@ -135,22 +134,23 @@ export class _CgiRun {
   }
 }
 
+/** Whether {@linkcode _spawnProgram} starts programs in a session of their own. */
+export const _OWN_SESSION = Deno.build.os !== "windows";
+
 /**
- * Starts `program` in its own directory with exactly `env` (through `setsid` when there is
- * one). Throws when it cannot.
+ * Starts `program` in its own directory with exactly `env`, in a new session (so also a
+ * process group of its own, PID = PGID = SID) where there are sessions: Deno's `detached`
+ * option calls setsid(2) in the child, so no `setsid` program is needed and Deno's `run`
+ * permission can list exactly the CGI programs. Throws when it cannot.
  */
-export function _spawnProgram(
-  program: string,
-  env: Record<string, string>,
-  setsid: string | null,
-): Deno.ChildProcess {
-  return new Deno.Command(setsid ?? program, {
-    args: setsid ? [program] : [],
+export function _spawnProgram(program: string, env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(program, {
     cwd: dirname(program),
     clearEnv: true,
     env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: _OWN_SESSION,
   }).spawn();
 }

@@ -68,8 +68,9 @@ function loadCas(pem: string | undefined): Ca[] {
  * @example
  * ```ts
  * import { accessPolicy } from "./access.ts";
+ * import assert from "node:assert/strict";
  * const policy = accessPolicy({ prompt: "Log in with your certificate" });
- * console.assert(policy.check(undefined)?.status === 60);
+ * assert.equal(policy.check(undefined)?.status, 60);
  * ```
  */
 export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
@@ -126,12 +127,14 @@ export function accessPolicy(options: AccessOptions = {}): AccessPolicy {
  * @example
  * ```ts
  * import { accessControl } from "./access.ts";
+ * import assert from "node:assert/strict";
  * const handler = accessControl({ prompt: "Who are you?" })(() => ({ status: 20, meta: "text/plain", body: "hi" }));
  * const reply = await handler({
  *   url: new URL("gemini://localhost/"), path: "/", host: "localhost", clientCertificate: undefined,
  *   remoteAddress: { hostname: "127.0.0.1", port: 1 }, requestId: "r", signal: new AbortController().signal,
  * });
- * console.assert(reply.status === 60 && reply.meta === "Who are you?");
+ * assert.equal(reply.status, 60);
+ * assert.equal(reply.meta, "Who are you?");
  * ```
  */
 export function accessControl(policy: AccessOptions | AccessPolicy = {}): Middleware {

@@ -54,11 +54,12 @@ function redactToken(path: string): string {
  * @example
  * ```ts
  * import { formatAccessEntry } from "./access_log.ts";
+ * import assert from "node:assert/strict";
  * const line = formatAccessEntry({
  *   time: new Date(0), requestId: "r1", ip: "127.0.0.1", host: "localhost", path: "/",
  *   status: 20, bytes: 12, durationMs: 3,
  * });
- * console.assert(line === '1970-01-01T00:00:00.000Z 127.0.0.1 localhost "/" 20 12 3ms - r1\n');
+ * assert.equal(line, '1970-01-01T00:00:00.000Z 127.0.0.1 localhost "/" 20 12 3ms - r1\n');
  * ```
  */
 export function formatAccessEntry(entry: AccessEntry, options: AccessLogOptions = {}): string {

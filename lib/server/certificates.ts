@@ -1,12 +1,14 @@
 /**
  * Server certificates kept on disk: one self-signed ECDSA P-256 certificate per host name,
  * naming every name and address the host is served under, made on first use and reused
- * afterwards (`<dir>/<host>.crt` and `<dir>/<host>.key`, the key with mode 0600).
+ * afterwards (`<dir>/<host>.crt` and `<dir>/<host>.key`, the key with mode 0600), and
+ * renewed with the same key when it comes within {@linkcode RENEW_WITHIN_DAYS} days of its
+ * end, so that every client's pin of its key still holds.
  *
  * @module
  */
 
-import { _readTextIfExists } from "../files/_read.ts";
+import { readTextIfExists } from "../files/read.ts";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { atomicWriteFile } from "../files/atomic.ts";
@@ -31,12 +33,50 @@ export interface HostCertificate extends CertificateBundle {
    * when nothing was missing.
    */
   addedNames: string[];
+  /**
+   * The end of validity of the certificate this call replaced by a renewal (same key, new
+   * dates, written atomically); undefined when it did not renew one.
+   */
+  renewedFrom?: Date;
 }
 
 /** Options for {@linkcode ensureHostCertificate}. */
 export interface EnsureHostCertificateOptions {
   /** Other names the host is served under (its aliases). Default none. */
   aliases?: string[];
+  /** The time now, for the renewal. Default the clock's. */
+  now?: Date;
+}
+
+/** Days before its end of validity from which a generated certificate is renewed. */
+export const RENEW_WITHIN_DAYS = 30;
+/** Days a generated (or renewed) certificate is valid. */
+const VALID_DAYS = 3650;
+const DAY_MS = 86_400_000;
+
+/**
+ * The files of the generated certificate of `host` in `dir`: `<host>.crt` and `<host>.key`
+ * (`:` written `_`, `*` written `_wildcard_`). Throws for a name that cannot be a file name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { hostCertificatePaths } from "./certificates.ts";
+ * assert.deepEqual(hostCertificatePaths("/d", "*.example.org"), {
+ *   certPath: "/d/_wildcard_.example.org.crt",
+ *   keyPath: "/d/_wildcard_.example.org.key",
+ * });
+ * ```
+ */
+export function hostCertificatePaths(
+  dir: string,
+  host: string,
+): { certPath: string; keyPath: string } {
+  if (!/^[A-Za-z0-9.*:_-]+$/.test(host) || host.includes("..")) {
+    throw new TypeError(`Cannot make a certificate file name from host ${JSON.stringify(host)}`);
+  }
+  const file = host.replaceAll(":", "_").replaceAll("*", "_wildcard_");
+  return { certPath: join(dir, `${file}.crt`), keyPath: join(dir, `${file}.key`) };
 }
 
 /** A name as certificates are compared: lower case, IPv6 in its shortest form. */
@@ -83,7 +123,10 @@ export function serverCertificateNames(host: string, aliases: readonly string[] 
  * The certificate for `host` in `dir`, generated (10 years, ECDSA P-256, the host as common
  * name, {@linkcode serverCertificateNames} as alternative names) when missing. A certificate
  * made earlier that lacks some of those names (one from an older version, or from before an
- * alias was added) is issued again with the same key and dates and the names added.
+ * alias was added) is issued again with the same key and dates and the names added. One
+ * that has expired or expires within {@linkcode RENEW_WITHIN_DAYS} days is renewed: issued
+ * again with the same key (so its SPKI fingerprint, what clients pin, stays the same),
+ * valid from now for ten years, written atomically.
  *
  * @example
  * ```ts
@@ -92,7 +135,8 @@ export function serverCertificateNames(host: string, aliases: readonly string[] 
  * const dir = await Deno.makeTempDir();
  * const first = await ensureHostCertificate(dir, "localhost");
  * const again = await ensureHostCertificate(dir, "localhost");
- * assert.ok(first.created && !again.created);
+ * assert.ok(first.created);
+ * assert.ok(!again.created);
  * assert.equal(first.info.certSha256, again.info.certSha256);
  * assert.deepEqual(first.info.altNames, ["localhost", "127.0.0.1", "::1"]);
  * await Deno.remove(dir, { recursive: true });
@@ -103,30 +147,36 @@ export async function ensureHostCertificate(
   host: string,
   options: EnsureHostCertificateOptions = {},
 ): Promise<HostCertificate> {
-  if (!/^[A-Za-z0-9.*:_-]+$/.test(host) || host.includes("..")) {
-    throw new TypeError(`Cannot make a certificate file name from host ${JSON.stringify(host)}`);
-  }
-  const file = host.replaceAll(":", "_").replaceAll("*", "_wildcard_");
-  const certPath = join(dir, `${file}.crt`);
-  const keyPath = join(dir, `${file}.key`);
+  const { certPath, keyPath } = hostCertificatePaths(dir, host);
   const names = serverCertificateNames(host, options.aliases);
-  const [cert, key] = await Promise.all([_readTextIfExists(certPath), _readTextIfExists(keyPath)]);
+  const [cert, key] = await Promise.all([readTextIfExists(certPath), readTextIfExists(keyPath)]);
   if (cert && key) {
     const info = certificateInfo(cert);
     const have = new Set(info.altNames.map(canonicalName));
     const missing = names.filter((n) => !have.has(n));
-    if (missing.length === 0) {
+    const now = options.now ?? new Date();
+    const renew = info.notAfter.getTime() - now.getTime() <= RENEW_WITHIN_DAYS * DAY_MS;
+    if (missing.length === 0 && !renew) {
       return { cert, key, info, certPath, keyPath, created: false, addedNames: [] };
     }
+    const notBefore = new Date(now.getTime() - 3_600_000);
     const reissued = await renewCertificate(cert, key, {
       altNames: [...info.altNames, ...missing],
-      notBefore: info.notBefore,
-      notAfter: info.notAfter,
+      notBefore: renew ? notBefore : info.notBefore,
+      notAfter: renew ? new Date(notBefore.getTime() + VALID_DAYS * DAY_MS) : info.notAfter,
     });
     await atomicWriteFile(certPath, reissued.cert, { mode: 0o644 });
-    return { ...reissued, key, certPath, keyPath, created: false, addedNames: missing };
+    return {
+      ...reissued,
+      key,
+      certPath,
+      keyPath,
+      created: false,
+      addedNames: missing,
+      renewedFrom: renew ? info.notAfter : undefined,
+    };
   }
-  const bundle = await generateCertificate(host, { altNames: names, days: 3650 });
+  const bundle = await generateCertificate(host, { altNames: names, days: VALID_DAYS });
   await atomicWriteFile(keyPath, bundle.key, { mode: 0o600 });
   await atomicWriteFile(certPath, bundle.cert, { mode: 0o644 });
   return { ...bundle, certPath, keyPath, created: true, addedNames: [] };

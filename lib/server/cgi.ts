@@ -27,10 +27,36 @@ import { type ResponseHeader, scanResponseHeader } from "../protocol/response.ts
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
-import { _CgiRun, _spawnProgram } from "./_cgi_run.ts";
-import { _findSetsid } from "./_process_tree.ts";
+import { _CgiRun, _OWN_SESSION, _spawnProgram } from "./_cgi_run.ts";
+import { _killRunChecked, type _RunKill, _setRunKiller } from "./_process_tree.ts";
 import { isSuccess, Status } from "../protocol/status.ts";
 import { notFound, temporaryFailure } from "./reply.ts";
+
+/**
+ * What ends one CGI run: the PID of the program the server started, whether it leads its
+ * own process group, and the run's mark (`variable=value` in the environment of every
+ * process of the run).
+ */
+export type CgiRunKill = _RunKill;
+
+/**
+ * Sets how CGI runs are ended (`undefined`: by signals from this thread, the default).
+ * `gemini serve` workers, whose Deno `run` permission lists only the CGI programs and so
+ * cannot call `Deno.kill`, post the kill to their supervisor, which calls
+ * {@linkcode killCgiRun}.
+ */
+export function setCgiKiller(killer: ((run: CgiRunKill) => void) | undefined): void {
+  _setRunKiller(killer);
+}
+
+/**
+ * Ends a CGI run that a worker of this process started: its program's process group and
+ * descendants when the program is a child of this process, and (Linux) the processes
+ * carrying the run's mark. Requests that name anything else are ignored.
+ */
+export function killCgiRun(run: CgiRunKill): void {
+  _killRunChecked(run);
+}
 
 /** Default `SERVER_SOFTWARE`: `gemini/<version>`. */
 export const CGI_SERVER_SOFTWARE = `gemini/${denoJson.version}`;
@@ -349,10 +375,9 @@ function startRun(
   const logger = options.logger ?? silentLogger;
   const mark = { variable: CGI_RUN_VARIABLE, value: crypto.randomUUID() };
   const env = { ...cgiEnvironment(request, target, options), [mark.variable]: mark.value };
-  const setsid = _findSetsid();
   let child: Deno.ChildProcess;
   try {
-    child = _spawnProgram(target.scriptPath, env, setsid);
+    child = _spawnProgram(target.scriptPath, env);
   } catch (error) {
     logger.error(`${tag}: cannot start: ${error instanceof Error ? error.message : error}`);
     return undefined;
@@ -360,7 +385,7 @@ function startRun(
   return new _CgiRun(
     child,
     {
-      ownGroup: setsid !== null,
+      ownGroup: _OWN_SESSION,
       mark,
       timeoutMs: options.timeoutMs ?? 10_000,
       signal: request.signal,
@@ -410,10 +435,22 @@ function bodyHooks(run: _CgiRun, tag: string, options: CgiOptions): BodyHooks {
  *
  * @example
  * ```ts
- * import assert from "node:assert";
+ * import assert from "node:assert/strict";
  * import { cgiHandler } from "./cgi.ts";
- * const handler = cgiHandler({ root: "/srv/gemini/cgi-bin", mount: "/cgi-bin", timeoutMs: 5000 });
- * assert.equal(typeof handler, "function");
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/hello`, "#!/bin/sh\nprintf '20 text/plain\\r\\nHello'\n");
+ * await Deno.chmod(`${root}/hello`, 0o755);
+ * const handler = cgiHandler({ root, mount: "/cgi-bin", timeoutMs: 5000 });
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: new URL(url).hostname,
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * const reply = await handler(request("gemini://h/cgi-bin/hello"));
+ * assert.deepEqual([reply.status, reply.meta], [20, "text/plain"]);
+ * assert.equal(await new Response(reply.body as ReadableStream<Uint8Array>).text(), "Hello");
+ * assert.equal((await handler(request("gemini://h/cgi-bin/missing"))).status, 51);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function cgiHandler(options: CgiOptions): Handler {

@@ -65,12 +65,14 @@ const SWEEP_EVERY = 4096;
  * @example
  * ```ts
  * import { RateLimiter } from "./limits.ts";
+ * import assert from "node:assert/strict";
  * let t = 0;
  * const limiter = new RateLimiter({ burst: 2, perSecond: 1 }, () => t);
- * console.assert(limiter.take("a") === 0 && limiter.take("a") === 0);
- * console.assert(limiter.take("a") === 1); // wait one second
+ * assert.equal(limiter.take("a"), 0);
+ * assert.equal(limiter.take("a"), 0);
+ * assert.equal(limiter.take("a"), 1); // wait one second
  * t = 1000;
- * console.assert(limiter.take("a") === 0);
+ * assert.equal(limiter.take("a"), 0);
  * ```
  */
 export class RateLimiter {
@@ -134,10 +136,11 @@ interface Offender {
  * @example
  * ```ts
  * import { BanList } from "./limits.ts";
+ * import assert from "node:assert/strict";
  * const bans = new BanList({ after: 2, seconds: 10 }, () => 0);
  * bans.strike("a");
  * bans.strike("a");
- * console.assert(bans.bannedFor("a") === 10);
+ * assert.equal(bans.bannedFor("a"), 10);
  * ```
  */
 export class BanList {
@@ -219,9 +222,10 @@ export function defaultConnectionRate(
  * @example
  * ```ts
  * import { Limits } from "./limits.ts";
+ * import assert from "node:assert/strict";
  * const limits = new Limits({ maxConnectionsPerIp: 1 });
- * console.assert(limits.open("10.0.0.1") === undefined);
- * console.assert(limits.open("10.0.0.1") === "per-ip");
+ * assert.equal(limits.open("10.0.0.1"), undefined);
+ * assert.equal(limits.open("10.0.0.1"), "per-ip");
  * limits.close("10.0.0.1");
  * ```
  */
@@ -300,8 +304,15 @@ export class Limits {
  * @example
  * ```ts
  * import { rateLimit } from "./limits.ts";
+ * import assert from "node:assert/strict";
  * const handler = rateLimit({ burst: 1, perSecond: 1 })(() => ({ status: 20, meta: "text/plain" }));
- * console.assert(typeof handler === "function");
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: new URL(url).hostname,
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * assert.equal((await handler(request("gemini://h/"))).status, 20);
+ * assert.equal((await handler(request("gemini://h/"))).status, 44); // the bucket is empty
  * ```
  */
 export function rateLimit(options: RateOptions, now?: () => number): (next: Handler) => Handler {

@@ -16,13 +16,15 @@ import { notFound, redirect, success } from "./reply.ts";
  * @example
  * ```ts
  * import { memoryServer } from "./memory.ts";
+ * import assert from "node:assert/strict";
  * const handler = memoryServer({ "/index.gmi": "# Hi\n" });
  * const reply = await handler({
  *   url: new URL("gemini://localhost/"), path: "/", host: "localhost",
  *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
  *   requestId: "x", signal: new AbortController().signal,
  * });
- * console.assert(reply.status === 20 && reply.body === "# Hi\n");
+ * assert.equal(reply.status, 20);
+ * assert.equal(reply.body, "# Hi\n");
  * ```
  */
 export function memoryServer(

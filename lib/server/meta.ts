@@ -8,6 +8,7 @@
  * @module
  */
 
+import { formatMediaType, parseMediaType } from "../protocol/mime.ts";
 import { isSuccess } from "../protocol/status.ts";
 
 /** What a `.meta` line says about the files it matches. */
@@ -128,14 +129,23 @@ export function parseMetaFile(text: string): MetaFile {
   return { rules, errors };
 }
 
+/** Compiled globs, by pattern (a rule's pattern never changes). */
+const GLOBS = new Map<string, RegExp>();
+
 /** Whether file `name` matches `pattern` (`*` any run of characters, `?` one). */
 function matches(pattern: string, name: string): boolean {
   if (!pattern.includes("*") && !pattern.includes("?")) return pattern === name;
-  let source = "";
-  for (const c of pattern) {
-    source += c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  let re = GLOBS.get(pattern);
+  if (!re) {
+    let source = "";
+    for (const c of pattern) {
+      source += c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+    }
+    re = new RegExp(`^${source}$`, "su");
+    if (GLOBS.size >= 4096) GLOBS.clear();
+    GLOBS.set(pattern, re);
   }
-  return new RegExp(`^${source}$`, "su").test(name);
+  return re.test(name);
 }
 
 /**
@@ -155,4 +165,60 @@ function matches(pattern: string, name: string): boolean {
 export function metaRuleFor(meta: MetaFile, name: string): MetaRule | undefined {
   return meta.rules.find((r) => r.pattern === name) ??
     meta.rules.find((r) => matches(r.pattern, name));
+}
+
+/**
+ * The media type to send for a file with a `.meta` line of kind `type` or `params`:
+ *
+ * - `type`: the line's media type replaces `fallback` (the type from the extension table,
+ *   `mime` and `default_mime`); the configured `charset` (for `text/*`) and `lang` (for
+ *   `text/gemini`) are added unless the line names its own.
+ * - `params`: `fallback` (which already carries the configured `charset` and `lang`) with
+ *   the line's parameters added, replacing parameters of the same name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { metaMediaType } from "./meta.ts";
+ * const defaults = { lang: "en", charset: "utf-8" };
+ * assert.equal(
+ *   metaMediaType({ kind: "type", mediaType: "text/gemini" }, "text/plain; charset=utf-8", defaults),
+ *   "text/gemini; charset=utf-8; lang=en",
+ * );
+ * assert.equal(
+ *   metaMediaType({ kind: "type", mediaType: "text/gemini; lang=de" }, "text/plain", defaults),
+ *   "text/gemini; lang=de; charset=utf-8",
+ * );
+ * assert.equal(
+ *   metaMediaType({ kind: "params", params: { lang: "fr" } }, "text/gemini; lang=en", defaults),
+ *   "text/gemini; lang=fr",
+ * );
+ * ```
+ */
+export function metaMediaType(
+  value: Exclude<MetaValue, { kind: "status" }>,
+  fallback: string,
+  defaults: { lang?: string; charset?: string } = {},
+): string {
+  let mt;
+  try {
+    mt = parseMediaType(value.kind === "type" ? value.mediaType : fallback);
+  } catch {
+    return value.kind === "type" ? value.mediaType : fallback;
+  }
+  if (value.kind === "type") {
+    if (mt.type === "text" && mt.charset === undefined && defaults.charset) {
+      mt.charset = defaults.charset;
+    }
+    if (mt.essence === "text/gemini" && mt.lang === undefined && defaults.lang) {
+      mt.lang = defaults.lang;
+    }
+  } else {
+    for (const [name, param] of Object.entries(value.params)) {
+      mt.params[name] = param;
+      if (name === "charset") mt.charset = param.toLowerCase();
+      if (name === "lang") mt.lang = param;
+    }
+  }
+  return formatMediaType(mt);
 }

@@ -53,11 +53,13 @@ export interface ProxyOptions {
  * ```ts
  * import { UpstreamTrust } from "./proxy.ts";
  * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
  * const a = await generateCertificate("a");
  * const b = await generateCertificate("b");
  * const trust = new UpstreamTrust();
- * console.assert(trust.check("up", 1965, a.info) && trust.check("up", 1965, a.info));
- * console.assert(!trust.check("up", 1965, b.info));
+ * assert.ok(trust.check("up", 1965, a.info));
+ * assert.ok(trust.check("up", 1965, a.info));
+ * assert.ok(!trust.check("up", 1965, b.info));
  * ```
  */
 export class UpstreamTrust {
@@ -109,8 +111,32 @@ export function parseUpstream(upstream: string): { host: string; port: number } 
  * @example
  * ```ts
  * import { proxyHandler } from "./proxy.ts";
- * const handler = proxyHandler({ upstream: "127.0.0.1:1966", servername: "app.internal", rewriteUrl: true });
- * console.assert(typeof handler === "function");
+ * import { success } from "./reply.ts";
+ * import { serve } from "./server.ts";
+ * import { generateCertificate } from "../tls/certificate.ts";
+ * import assert from "node:assert/strict";
+ * const { cert, key } = await generateCertificate("app.internal");
+ * const upstream = await serve({
+ *   handler: (r) => success(`upstream saw ${r.url.href}`, "text/plain"),
+ *   certificates: [{ cert, key }],
+ *   listen: [{ hostname: "127.0.0.1", port: 0 }],
+ * });
+ * const port = upstream.addrs[0].port;
+ * const handler = proxyHandler({
+ *   upstream: `127.0.0.1:${port}`,
+ *   servername: "app.internal",
+ *   rewriteUrl: true,
+ * });
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: new URL(url).hostname,
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * const reply = await handler(request("gemini://h/page"));
+ * assert.deepEqual([reply.status, reply.meta], [20, "text/plain"]);
+ * const body = await new Response(reply.body as ReadableStream<Uint8Array>).text();
+ * assert.equal(body, `upstream saw gemini://app.internal:${port}/page`);
+ * await upstream.shutdown();
  * ```
  */
 export function proxyHandler(options: ProxyOptions): Handler {

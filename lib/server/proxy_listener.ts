@@ -49,8 +49,11 @@ export interface ProxyHookOptions {
  * @example
  * ```ts
  * import { allowList } from "./proxy_listener.ts";
+ * import assert from "node:assert/strict";
  * const allowed = allowList(["10.0.0.0/8", "::1"]);
- * console.assert(allowed("10.1.2.3") && allowed("::ffff:10.0.0.9") && !allowed("192.0.2.1"));
+ * assert.ok(allowed("10.1.2.3"));
+ * assert.ok(allowed("::ffff:10.0.0.9"));
+ * assert.ok(!allowed("192.0.2.1"));
  * ```
  */
 export function allowList(entries: readonly string[]): (address: string) => boolean {
@@ -93,8 +96,23 @@ export function allowList(entries: readonly string[]): (address: string) => bool
  * @example
  * ```ts
  * import { proxyProtocolHook } from "./proxy_listener.ts";
+ * import assert from "node:assert/strict";
+ * import net from "node:net";
  * const hook = proxyProtocolHook({ allowFrom: ["127.0.0.1"], timeoutMs: 2000 });
- * console.assert(typeof hook === "function");
+ * const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+ * const server = net.createServer((socket) => {
+ *   hook(socket).then(resolve, reject).finally(() => socket.destroy());
+ * });
+ * await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+ * const { port } = server.address() as net.AddressInfo;
+ * const client = net.connect(port, "127.0.0.1");
+ * client.end("PROXY TCP4 192.0.2.1 127.0.0.1 5000 1965\r\nhello");
+ * const result = await promise;
+ * assert.deepEqual(result, {
+ *   remoteAddress: { hostname: "192.0.2.1", port: 5000 },
+ *   unread: new TextEncoder().encode("hello"),
+ * });
+ * await new Promise((closed) => server.close(closed));
  * ```
  */
 export function proxyProtocolHook(

@@ -94,8 +94,9 @@ export type ProxyPrefixKind = "v1" | "v2" | "none" | "undecided";
  * @example
  * ```ts
  * import { detectProxyHeader } from "./proxy_protocol.ts";
- * console.assert(detectProxyHeader(new Uint8Array([0x16, 0x03])) === "none");
- * console.assert(detectProxyHeader(new TextEncoder().encode("PRO")) === "undecided");
+ * import assert from "node:assert/strict";
+ * assert.equal(detectProxyHeader(new Uint8Array([0x16, 0x03])), "none");
+ * assert.equal(detectProxyHeader(new TextEncoder().encode("PRO")), "undecided");
  * ```
  */
 export function detectProxyHeader(bytes: Uint8Array): ProxyPrefixKind {
@@ -117,10 +118,13 @@ export function detectProxyHeader(bytes: Uint8Array): ProxyPrefixKind {
  * @example
  * ```ts
  * import { parseProxyHeader } from "./proxy_protocol.ts";
+ * import assert from "node:assert/strict";
  * const bytes = new TextEncoder().encode("PROXY TCP4 192.0.2.1 198.51.100.2 51000 1965\r\n\x16");
  * const result = parseProxyHeader(bytes);
- * console.assert(result.done && result.header.source?.hostname === "192.0.2.1");
- * console.assert(result.done && result.rest.length === 1);
+ * assert.ok(result.done);
+ * assert.equal(result.header.source?.hostname, "192.0.2.1");
+ * assert.ok(result.done);
+ * assert.equal(result.rest.length, 1);
  * ```
  */
 export function parseProxyHeader(
@@ -404,9 +408,11 @@ export function formatIPv6(bytes: Uint8Array): string {
  * @example
  * ```ts
  * import { formatProxyHeader, parseProxyHeader } from "./proxy_protocol.ts";
+ * import assert from "node:assert/strict";
  * const bytes = formatProxyHeader(2, { hostname: "::1", port: 5000 }, { hostname: "::1", port: 1965 });
  * const result = parseProxyHeader(bytes);
- * console.assert(result.done && result.header.source?.port === 5000);
+ * assert.ok(result.done);
+ * assert.equal(result.header.source?.port, 5000);
  * ```
  */
 export function formatProxyHeader(

@@ -61,8 +61,9 @@ function encodeCapture(text: string): string {
  * @example
  * ```ts
  * import { expandCaptures } from "./rules.ts";
+ * import assert from "node:assert/strict";
  * const m = /^\/old\/(.*)$/.exec("/old/a b.gmi")!;
- * console.assert(expandCaptures("/new/$1", m) === "/new/a%20b.gmi");
+ * assert.equal(expandCaptures("/new/$1", m), "/new/a%20b.gmi");
  * ```
  */
 export function expandCaptures(template: string, match: RegExpExecArray): string {
@@ -86,13 +87,14 @@ interface CompiledRule {
  * @example
  * ```ts
  * import { compileRules } from "./rules.ts";
+ * import assert from "node:assert/strict";
  * const rules = compileRules([
  *   { match: "^/blog/(\\d{4})/(.*)$", redirect: "/posts/$1-$2", permanent: true },
  *   { match: "^/old-stuff/", gone: "Removed in 2024" },
  * ]);
- * console.assert(rules("/blog/2023/hello.gmi")?.meta === "/posts/2023-hello.gmi");
- * console.assert(rules("/old-stuff/x")?.status === 52);
- * console.assert(rules("/other") === undefined);
+ * assert.equal(rules("/blog/2023/hello.gmi")?.meta, "/posts/2023-hello.gmi");
+ * assert.equal(rules("/old-stuff/x")?.status, 52);
+ * assert.equal(rules("/other"), undefined);
  * ```
  */
 export function compileRules(rules: PathRule[]): (path: string) => GeminiReply | undefined {
@@ -128,8 +130,15 @@ export function compileRules(rules: PathRule[]): (path: string) => GeminiReply |
  * ```ts
  * import { pathRules } from "./rules.ts";
  * import { notFound } from "./reply.ts";
+ * import assert from "node:assert/strict";
  * const handler = pathRules([{ match: "^/old$", redirect: "/new" }])(() => notFound());
- * console.assert(typeof handler === "function");
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: new URL(url).hostname,
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * assert.deepEqual(await handler(request("gemini://h/old")), { status: 30, meta: "/new" });
+ * assert.equal((await handler(request("gemini://h/other"))).status, 51);
  * ```
  */
 export function pathRules(rules: PathRule[]): Middleware {
@@ -145,8 +154,9 @@ export function pathRules(rules: PathRule[]): Middleware {
  * @example
  * ```ts
  * import { overrideMediaType } from "./rules.ts";
- * console.assert(overrideMediaType("text/gemini", { lang: "fr" }) === "text/gemini; lang=fr");
- * console.assert(overrideMediaType("text/plain; charset=utf-8", { mime: "text/markdown", charset: "" }) === "text/markdown");
+ * import assert from "node:assert/strict";
+ * assert.equal(overrideMediaType("text/gemini", { lang: "fr" }), "text/gemini; lang=fr");
+ * assert.equal(overrideMediaType("text/plain; charset=utf-8", { mime: "text/markdown", charset: "" }), "text/markdown");
  * ```
  */
 export function overrideMediaType(
@@ -186,8 +196,18 @@ export function overrideMediaType(
  * @example
  * ```ts
  * import { contentOverrides } from "./rules.ts";
- * const handler = contentOverrides([{ match: "^/fr/", lang: "fr" }])(() => ({ status: 20, meta: "text/gemini" }));
- * console.assert(typeof handler === "function");
+ * import assert from "node:assert/strict";
+ * const handler = contentOverrides([{ match: "^/fr/", lang: "fr" }])(() => ({
+ *   status: 20,
+ *   meta: "text/gemini",
+ * }));
+ * const request = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname, host: new URL(url).hostname,
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ * });
+ * assert.equal((await handler(request("gemini://h/fr/a.gmi"))).meta, "text/gemini; lang=fr");
+ * assert.equal((await handler(request("gemini://h/en/a.gmi"))).meta, "text/gemini");
  * ```
  */
 export function contentOverrides(overrides: ContentOverride[]): Middleware {

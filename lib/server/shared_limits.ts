@@ -78,10 +78,11 @@ function hashes(key: string): [number, number] {
  * @example
  * ```ts
  * import { SharedLimitTable } from "./shared_limits.ts";
+ * import assert from "node:assert/strict";
  * const table = SharedLimitTable.create({ maxConnectionsPerIp: 1 });
  * const other = SharedLimitTable.attach(table.buffer, { maxConnectionsPerIp: 1 });
- * console.assert(table.open("10.0.0.1") === undefined);
- * console.assert(other.open("10.0.0.1") === "per-ip"); // one limit, seen from both sides
+ * assert.equal(table.open("10.0.0.1"), undefined);
+ * assert.equal(other.open("10.0.0.1"), "per-ip"); // one limit, seen from both sides
  * table.close("10.0.0.1");
  * ```
  */
@@ -348,10 +349,12 @@ function slotsOf(options: SharedLimitOptions): number {
  * @example
  * ```ts
  * import { SharedLimits, SharedLimitTable } from "./shared_limits.ts";
+ * import assert from "node:assert/strict";
  * const table = SharedLimitTable.create({ maxConnectionsPerIp: 1 });
  * const a = new SharedLimits(table);
  * const b = new SharedLimits(SharedLimitTable.attach(table.buffer, { maxConnectionsPerIp: 1 }));
- * console.assert(a.open("10.0.0.1") === undefined && b.open("10.0.0.1") === "per-ip");
+ * assert.equal(a.open("10.0.0.1"), undefined);
+ * assert.equal(b.open("10.0.0.1"), "per-ip");
  * ```
  */
 export class SharedLimits extends Limits {

@@ -188,6 +188,7 @@ async function contentHandler(
     defaultMediaType: loc.defaultMime ?? base?.defaultMediaType,
     mediaTypes: { ...(base?.mediaTypes ?? {}), ...loc.mime },
     maxFileSize: loc.maxFileSize ?? base?.maxFileSize,
+    logger,
   });
 }
 
@@ -286,7 +287,7 @@ async function hostRouter(
 ): Promise<Router> {
   const fileOptions = hostFileOptions(host);
   const fallback = fileOptions
-    ? fileServer(fileOptions)
+    ? fileServer({ ...fileOptions, logger })
     : memoryServer(defaultContent, { lang: host.lang, charset: host.charset });
   const router = new Router({ notFound: geminiOnly(fallback) });
   if (host.rules) router.use(pathRules(host.rules));
@@ -324,7 +325,8 @@ async function readPem(path: string, what: string, host: string): Promise<string
  *   certificateDir: dir,
  *   defaultContent: { "/index.gmi": "# Hi\n" },
  * });
- * assert.ok(site.hosts[0] === "localhost" && site.generated[0] === "localhost");
+ * assert.equal(site.hosts[0], "localhost");
+ * assert.equal(site.generated[0], "localhost");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -360,15 +362,20 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
 
 /**
  * The certificate of every host: read from its `cert` and `key` files, or generated into
- * `certificateDir` on first use (`generated` names those made now).
+ * `certificateDir` on first use (`generated` names those made now) and renewed with the
+ * same key when it nears its end (`renewed`: `host: old end of validity`).
  */
 export async function siteCertificates(
   config: ServerConfig,
   certificateDir: string,
-): Promise<{ certificates: ServerCertificate[]; generated: string[]; reissued: string[] }> {
+  now?: Date,
+): Promise<
+  { certificates: ServerCertificate[]; generated: string[]; reissued: string[]; renewed: string[] }
+> {
   const certificates: ServerCertificate[] = [];
   const generated: string[] = [];
   const reissued: string[] = [];
+  const renewed: string[] = [];
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
     if (host.cert && host.key) {
@@ -379,15 +386,17 @@ export async function siteCertificates(
       const { ensureHostCertificate } = await import("./certificates.ts");
       const made = await ensureHostCertificate(certificateDir, host.name, {
         aliases: host.aliases,
+        now,
       });
       if (made.created) generated.push(host.name);
+      if (made.renewedFrom) renewed.push(`${host.name}: ${made.renewedFrom.toISOString()}`);
       if (made.addedNames.length > 0) {
         reissued.push(`${host.name}: ${made.addedNames.join(", ")}`);
       }
       certificates.push({ cert: made.cert, key: made.key, names });
     }
   }
-  return { certificates, generated, reissued };
+  return { certificates, generated, reissued, renewed };
 }
 
 /** The TLS backend one listener of a configuration uses, and why. */

@@ -6,7 +6,10 @@
  * double-encoded, backslashes, NUL, `%2F`, symlinks) is refused; files up to 64 KiB are
  * sent from one read, larger ones streamed in 64 KiB chunks; a file over the size cap is
  * answered with a failure that names its size and the limit. Path lookups take one lstat
- * per segment below the real root (a realpath only where a symlink is met).
+ * per segment below the real root (a realpath only where a symlink is met). A `.meta` file
+ * in a directory (Agate's syntax, see meta.ts) sets the media type, adds parameters, or
+ * answers a status instead, for files of that directory; it is looked at again at most
+ * once a second per directory and read again when it changed.
  *
  * @module
  */
@@ -19,6 +22,8 @@ import { encodeRequestPath } from "../protocol/request_path.ts";
 import { formatSize } from "../gemtext/size.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
+import type { Logger } from "./logger.ts";
+import { type MetaFile, metaMediaType, type MetaRule, metaRuleFor, parseMetaFile } from "./meta.ts";
 import { badRequest, notFound, permanentFailure, redirect, success } from "./reply.ts";
 
 /** Options for {@linkcode fileServer}. */
@@ -47,6 +52,31 @@ export interface FileServerOptions {
    * MiB; see bench/RESULTS.md).
    */
   chunkSize?: number;
+  /** Read `.meta` files (per-directory metadata). Default `true`. */
+  metaFiles?: boolean;
+  /** Where `.meta` lines that cannot be used are reported (once per load). Default none. */
+  logger?: Logger;
+  /** Milliseconds clock deciding when a `.meta` file is looked at again. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** How long a directory's `.meta` file is trusted before it is looked at again, ms. */
+const META_CHECK_MS = 1000;
+/** Largest `.meta` file read, bytes. */
+const MAX_META_SIZE = 65_536;
+/** Directories whose `.meta` state is kept (past it the cache starts again). */
+const MAX_META_DIRS = 10_000;
+
+/** A directory's `.meta` file as last seen. */
+interface MetaState {
+  /** When the file was last looked at (Date.now()). */
+  checkedAt: number;
+  /** What identifies its version: mtime, size and inode; "" when there is none. */
+  version: string;
+  /** Its rules, when there is a usable file. */
+  meta: MetaFile | undefined;
+  /** Media types made from its lines: by line number and the type they change. */
+  types?: Map<string, string>;
 }
 
 const GEMTEXT_EXTENSIONS = new Set(["gmi", "gemini"]);
@@ -60,10 +90,11 @@ const GEMTEXT_EXTENSIONS = new Set(["gmi", "gemini"]);
  * @example
  * ```ts
  * import { mediaTypeFor } from "./static.ts";
- * console.assert(mediaTypeFor("a.gmi", { lang: "en" }) === "text/gemini; lang=en");
- * console.assert(mediaTypeFor("a.png") === "image/png");
- * console.assert(mediaTypeFor("a.txt", { charset: "utf-8" }) === "text/plain; charset=utf-8");
- * console.assert(mediaTypeFor("README") === "application/octet-stream");
+ * import assert from "node:assert/strict";
+ * assert.equal(mediaTypeFor("a.gmi", { lang: "en" }), "text/gemini; lang=en");
+ * assert.equal(mediaTypeFor("a.png"), "image/png");
+ * assert.equal(mediaTypeFor("a.txt", { charset: "utf-8" }), "text/plain; charset=utf-8");
+ * assert.equal(mediaTypeFor("README"), "application/octet-stream");
  * ```
  */
 export function mediaTypeFor(
@@ -257,6 +288,7 @@ export function formatListing(path: string, entries: ListingEntry[]): string {
  * @example
  * ```ts
  * import { fileServer } from "./static.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/index.gmi`, "# Home\n");
  * const handler = fileServer({ root: dir });
@@ -265,7 +297,8 @@ export function formatListing(path: string, entries: ListingEntry[]): string {
  *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
  *   requestId: "x", signal: new AbortController().signal,
  * });
- * console.assert(reply.status === 20 && reply.meta === "text/gemini");
+ * assert.equal(reply.status, 20);
+ * assert.equal(reply.meta, "text/gemini");
  * await (reply.body as ReadableStream).cancel?.();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -294,6 +327,7 @@ class FileTree {
   readonly #streamChunk: number;
   #realRoot: Promise<string> | undefined;
   #rootEntry: Promise<Found | undefined> | undefined;
+  #meta = new Map<string, MetaState>();
 
   constructor(options: FileServerOptions) {
     this.#options = options;
@@ -307,28 +341,139 @@ class FileTree {
   async serve(path: string): Promise<GeminiReply> {
     const resolved = _resolveSegments(path);
     if (!resolved.ok) return resolved.reply;
-    const found = await this.#locate(resolved.segments);
-    if (!found) return NOT_FOUND;
-    const { path: real, info } = found;
-    if (info.isFile) {
-      if (resolved.trailingSlash) return NOT_FOUND;
-      return this.#file(real, resolved.segments.at(-1) ?? "", info.size);
+    const { segments } = resolved;
+    let real: string;
+    const name = segments.at(-1);
+    if (name === undefined) {
+      const root = await this.#locate([]);
+      if (!root?.info.isDirectory) return NOT_FOUND;
+      real = root.path;
+    } else {
+      const parent = await this.#locate(segments.slice(0, -1));
+      if (!parent?.info.isDirectory) return NOT_FOUND;
+      const found = await this.#child(parent.path, name);
+      if (!found?.info.isDirectory) {
+        // A file, or no such name: the directory's .meta may answer for it.
+        const rule = this.#metaRule(parent.path, name);
+        if (rule?.value.kind === "status") return metaStatus(rule.value);
+        if (!found?.info.isFile || resolved.trailingSlash) return NOT_FOUND;
+        return this.#file(found.path, name, found.info.size, rule && [parent.path, rule]);
+      }
+      if (!resolved.trailingSlash) return redirect(`${encodeRequestPath(path)}/`, true);
+      real = found.path;
     }
-    if (!info.isDirectory) return NOT_FOUND;
-    if (!resolved.trailingSlash) return redirect(`${encodeRequestPath(path)}/`, true);
-    for (const name of this.#index) {
-      const candidate = await this.#child(real, name);
-      if (candidate?.info.isFile) return this.#file(candidate.path, name, candidate.info.size);
+    for (const index of this.#index) {
+      const candidate = await this.#child(real, index);
+      if (!candidate?.info.isFile) continue;
+      const rule = this.#metaRule(real, index);
+      if (rule?.value.kind === "status") return metaStatus(rule.value);
+      return this.#file(candidate.path, index, candidate.info.size, rule && [real, rule]);
     }
     if (this.#options.listing) {
-      const urlPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
+      const urlPath = segments.length === 0 ? "/" : `/${segments.join("/")}/`;
       return await this.#listing(real, urlPath);
     }
     return NOT_FOUND;
   }
 
-  /** A file of `size` bytes: whole when small, streamed when large, 50 past the limit. */
-  async #file(path: string, name: string, size: number): Promise<GeminiReply> {
+  /** The `.meta` rule of directory `dir` (a real path) for its file `name`, if any. */
+  #metaRule(dir: string, name: string): MetaRule | undefined {
+    const meta = this.#metaOf(dir);
+    return meta ? metaRuleFor(meta, name) : undefined;
+  }
+
+  /** The media type for a file of `dir` whose extension gives `type` and `rule` matches. */
+  #metaType(dir: string, rule: MetaRule, type: string): string {
+    if (rule.value.kind === "status") return type;
+    const state = this.#meta.get(dir);
+    const key = `${rule.line}\0${type}`;
+    const known = state?.types?.get(key);
+    if (known !== undefined) return known;
+    const made = metaMediaType(rule.value, type, this.#options);
+    if (state) {
+      state.types ??= new Map();
+      if (state.types.size < 1024) state.types.set(key, made);
+    }
+    return made;
+  }
+
+  /**
+   * The `.meta` file of directory `dir`: cached, looked at again (one lstat) at most once
+   * every {@linkcode META_CHECK_MS}, read again when its mtime, size or inode changed.
+   */
+  #metaOf(dir: string): MetaFile | undefined {
+    if (this.#options.metaFiles === false) return undefined;
+    const now = (this.#options.clock ?? Date.now)();
+    const known = this.#meta.get(dir);
+    if (known && now - known.checkedAt < META_CHECK_MS) return known.meta;
+    const path = join(dir, ".meta");
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = Deno.lstatSync(path);
+    } catch (error) {
+      if (!_isNoSuchResource(error) && known?.version !== "error") {
+        this.#options.logger?.warn(".meta file cannot be read; ignored", {
+          file: path,
+          reason: (error as Error).message,
+        });
+      }
+      const version = _isNoSuchResource(error) ? "" : "error";
+      this.#remember(dir, { checkedAt: now, version, meta: undefined });
+      return undefined;
+    }
+    const version = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
+    if (known && known.version === version) {
+      known.checkedAt = now;
+      return known.meta;
+    }
+    const meta = this.#readMeta(path, info);
+    this.#remember(dir, { checkedAt: now, version, meta });
+    return meta;
+  }
+
+  #remember(dir: string, state: MetaState): void {
+    if (this.#meta.size >= MAX_META_DIRS && !this.#meta.has(dir)) this.#meta.clear();
+    this.#meta.set(dir, state);
+  }
+
+  /** Reads and parses a `.meta` file, logging what cannot be used. */
+  #readMeta(path: string, info: Deno.FileInfo): MetaFile | undefined {
+    const logger = this.#options.logger;
+    if (!info.isFile) {
+      logger?.warn(".meta is not a regular file; ignored", { file: path });
+      return undefined;
+    }
+    if (info.size > MAX_META_SIZE) {
+      logger?.warn(".meta file too large; ignored", { file: path, size: info.size });
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(path);
+    } catch (error) {
+      logger?.warn(".meta file cannot be read; ignored", {
+        file: path,
+        reason: (error as Error).message,
+      });
+      return undefined;
+    }
+    const meta = parseMetaFile(text);
+    for (const e of meta.errors) {
+      logger?.warn(".meta line ignored", { file: path, line: e.line, reason: e.message });
+    }
+    return meta;
+  }
+
+  /**
+   * A file of `size` bytes: whole when small, streamed when large, 50 past the limit; its
+   * media type from the extension, changed by its `.meta` rule when there is one.
+   */
+  async #file(
+    path: string,
+    name: string,
+    size: number,
+    meta?: [string, MetaRule],
+  ): Promise<GeminiReply> {
     const dot = name.lastIndexOf(".");
     if (dot > 0 && needsFullTable(name.slice(dot + 1).toLowerCase())) await loadMediaTypes();
     const max = this.#maxFileSize;
@@ -338,12 +483,14 @@ class FileTree {
           `${max} bytes (${formatSize(max)})`,
       );
     }
+    let type = mediaTypeFor(name, this.#options);
+    if (meta) type = this.#metaType(meta[0], meta[1], type);
     if (size <= this.#chunkSize) {
       const bytes = wholeFile(path, max);
       if (!bytes) return NOT_FOUND;
-      return success(bytes, mediaTypeFor(name, this.#options));
+      return success(bytes, type);
     }
-    return success(fileChunks(path, this.#streamChunk, max), mediaTypeFor(name, this.#options));
+    return success(fileChunks(path, this.#streamChunk, max), type);
   }
 
   /** The real path of `path` when it is allowed, else undefined. */
@@ -403,15 +550,20 @@ class FileTree {
     return found;
   }
 
-  /** A listing of `dir` (no dotfiles, no symlinks that leave the root). */
+  /**
+   * A listing of `dir` (no dotfiles, no symlinks that leave the root, no files that its
+   * `.meta` answers with a status).
+   */
   async #listing(dir: string, urlPath: string): Promise<GeminiReply> {
     const entries: ListingEntry[] = [];
+    const meta = this.#metaOf(dir);
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name.startsWith(".")) continue;
       const full = join(dir, entry.name);
       if (entry.isSymlink && !(await this.#allowed(full))) continue;
       const info = await statOrUndefined(full);
       if (!info || !(info.isFile || info.isDirectory)) continue;
+      if (info.isFile && meta && metaRuleFor(meta, entry.name)?.value.kind === "status") continue;
       const gemtext = info.isFile && GEMTEXT_EXTENSIONS.has(entry.name.split(".").pop() ?? "");
       entries.push({
         name: entry.name,
@@ -422,6 +574,11 @@ class FileTree {
     }
     return success(formatListing(urlPath, entries), mediaTypeFor("index.gmi", this.#options));
   }
+}
+
+/** The reply for a `.meta` status line. */
+function metaStatus(value: Extract<MetaRule["value"], { kind: "status" }>): GeminiReply {
+  return { status: value.status, meta: value.meta };
 }
 
 export { formatSize };

@@ -282,10 +282,22 @@ async function receive(
  *
  * @example
  * ```ts
- * import assert from "node:assert";
+ * import assert from "node:assert/strict";
  * import { titanHandler } from "./titan.ts";
- * const handler = titanHandler({ root: "/srv/gemini/wiki", mount: "/wiki", tokens: ["s3cret"], maxSize: 65536 });
- * assert.equal(typeof handler, "function");
+ * const root = await Deno.makeTempDir();
+ * const handler = titanHandler({ root, mount: "/wiki", tokens: ["s3cret"], maxSize: 65536 });
+ * const upload = (url: string) => ({
+ *   url: new URL(url), path: new URL(url).pathname.split(";")[0], host: "h",
+ *   clientCertificate: undefined, remoteAddress: { hostname: "127.0.0.1", port: 1 },
+ *   requestId: "r", signal: new AbortController().signal,
+ *   body: ReadableStream.from([new TextEncoder().encode("# Hi\n")]),
+ * });
+ * const saved = await handler(upload("titan://h/wiki/a.gmi;size=5;mime=text/gemini;token=s3cret"));
+ * assert.equal(saved.status, 30);
+ * assert.equal(await Deno.readTextFile(`${root}/a.gmi`), "# Hi\n");
+ * const refused = await handler(upload("titan://h/wiki/b.gmi;size=5;token=wrong"));
+ * assert.deepEqual(refused, { status: 59, meta: "Wrong or missing token" });
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function titanHandler(options: TitanOptions, fallback?: Handler): Handler {

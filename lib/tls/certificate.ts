@@ -73,7 +73,8 @@ const DAY_MS = 86_400_000;
  * @example
  * ```ts
  * import { sha256Hex } from "./certificate.ts";
- * console.assert(sha256Hex(new Uint8Array()).startsWith("e3b0c442"));
+ * import assert from "node:assert/strict";
+ * assert.ok(sha256Hex(new Uint8Array()).startsWith("e3b0c442"));
  * ```
  */
 export function sha256Hex(data: Uint8Array | string): string {
@@ -88,7 +89,8 @@ export { formatFingerprint, normalizeFingerprint } from "./_fingerprint.ts";
  * @example
  * ```ts
  * import { derToPem } from "./certificate.ts";
- * console.assert(derToPem(new Uint8Array([1, 2]), "CERTIFICATE").startsWith("-----BEGIN CERTIFICATE-----"));
+ * import assert from "node:assert/strict";
+ * assert.ok(derToPem(new Uint8Array([1, 2]), "CERTIFICATE").startsWith("-----BEGIN CERTIFICATE-----"));
  * ```
  */
 export function derToPem(der: Uint8Array, label: string): string {
@@ -107,8 +109,9 @@ export function derToPem(der: Uint8Array, label: string): string {
  * @example
  * ```ts
  * import { derToPem, pemToDer } from "./certificate.ts";
+ * import assert from "node:assert/strict";
  * const [der] = pemToDer(derToPem(new Uint8Array([1, 2, 3]), "X"), "X");
- * console.assert(der.length === 3);
+ * assert.equal(der.length, 3);
  * ```
  */
 export function pemToDer(pem: string, label: string): Uint8Array[] {
@@ -147,9 +150,11 @@ function altNamesOf(text: string | undefined): string[] {
  * @example
  * ```ts
  * import { certificateInfo, generateCertificate } from "./certificate.ts";
+ * import assert from "node:assert/strict";
  * const { cert } = await generateCertificate("localhost");
  * const info = certificateInfo(cert);
- * console.assert(info.commonName === "localhost" && info.spkiSha256.length === 64);
+ * assert.equal(info.commonName, "localhost");
+ * assert.equal(info.spkiSha256.length, 64);
  * ```
  */
 export function certificateInfo(certificate: string | Uint8Array): CertificateInfo {
@@ -185,8 +190,9 @@ export function certificateInfo(certificate: string | Uint8Array): CertificateIn
  * @example
  * ```ts
  * import { certificateInfo, generateCertificate, isCurrentlyValid } from "./certificate.ts";
+ * import assert from "node:assert/strict";
  * const { info } = await generateCertificate("localhost");
- * console.assert(isCurrentlyValid(info));
+ * assert.ok(isCurrentlyValid(info));
  * ```
  */
 export function isCurrentlyValid(
@@ -286,11 +292,13 @@ async function createCertificate(
  * @example
  * ```ts
  * import { generateCertificate } from "./certificate.ts";
+ * import assert from "node:assert/strict";
  * const { cert, key, info } = await generateCertificate("example.org", {
  *   altNames: ["example.org", "127.0.0.1"],
  * });
- * console.assert(cert.includes("BEGIN CERTIFICATE") && key.includes("BEGIN PRIVATE KEY"));
- * console.assert(info.altNames.includes("example.org"));
+ * assert.ok(cert.includes("BEGIN CERTIFICATE"));
+ * assert.ok(key.includes("BEGIN PRIVATE KEY"));
+ * assert.ok(info.altNames.includes("example.org"));
  * ```
  */
 export async function generateCertificate(
@@ -328,9 +336,10 @@ function algorithmOfKey(keyType: string | undefined, curve?: string): WebKeyAlgo
  * @example
  * ```ts
  * import { generateCertificate, renewCertificate } from "./certificate.ts";
+ * import assert from "node:assert/strict";
  * const old = await generateCertificate("example.org", { days: 1 });
  * const renewed = await renewCertificate(old.cert, old.key, { days: 30 });
- * console.assert(renewed.info.spkiSha256 === old.info.spkiSha256);
+ * assert.equal(renewed.info.spkiSha256, old.info.spkiSha256);
  * ```
  */
 export async function renewCertificate(

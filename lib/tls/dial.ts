@@ -121,11 +121,35 @@ class DialedConnection extends NodeTlsConnection implements ClientConnection {
  * carries the server certificate; write the request only after deciding to trust it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { dial } from "./dial.ts";
- * const conn = await dial("geminiprotocol.net");
- * console.log(conn.peerCertificate.spkiSha256);
- * await conn.write("gemini://geminiprotocol.net/\r\n");
+ * import { generateCertificate } from "./certificate.ts";
+ * import { listen } from "./listen.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // A one-request server on loopback, so the example needs no network.
+ * const { cert, key, info } = await generateCertificate("localhost", { altNames: ["127.0.0.1"] });
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, certificates: [{ cert, key }] });
+ * const requests: string[] = [];
+ * const served = (async () => {
+ *   const conn = (await listener.accept())!;
+ *   await conn.handshake();
+ *   requests.push(new TextDecoder().decode(await conn.read() ?? undefined));
+ *   await conn.write("20 text/gemini\r\n# Hello\n");
+ *   await conn.close();
+ * })();
+ *
+ * const conn = await dial("127.0.0.1", { port: listener.addr.port });
+ * // Decide on trust here, before any request byte is written.
+ * assert.equal(conn.peerCertificate.spkiSha256, info.spkiSha256);
+ * await conn.write(`gemini://127.0.0.1:${listener.addr.port}/\r\n`);
+ * let answer = "";
+ * for (let chunk = await conn.read(); chunk; chunk = await conn.read()) {
+ *   answer += new TextDecoder().decode(chunk);
+ * }
+ * assert.equal(answer, "20 text/gemini\r\n# Hello\n");
+ * await served;
+ * listener.close();
  * ```
  */
 export async function dial(host: string, options: DialOptions = {}): Promise<ClientConnection> {

@@ -155,9 +155,10 @@ export interface Listener extends AsyncIterable<ServerConnection> {
  * ```ts
  * import { listen } from "./listen.ts";
  * import { generateCertificate } from "./certificate.ts";
+ * import assert from "node:assert/strict";
  * const { cert, key } = await generateCertificate("localhost");
  * const listener = await listen({ port: 0, hostname: "127.0.0.1", certificates: [{ cert, key }] });
- * console.assert(listener.addr.port > 0 && listener.backend === "deno");
+ * assert.ok(listener.addr.port > 0 && listener.backend === "deno");
  * listener.close();
  * ```
  */

@@ -3,12 +3,51 @@
  * servers): certificates and fingerprints, `dial` that hands back the server certificate
  * before any request byte is written, and `listen` that can ask clients for certificates.
  *
+ * @example
+ * ```ts
+ * import { certificateInfo, formatFingerprint, generateCertificate } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { cert } = await generateCertificate("example.org", { altNames: ["example.org"] });
+ * const info = certificateInfo(cert);
+ * assert.deepEqual(info.altNames, ["example.org"]);
+ * assert.match(formatFingerprint(info.spkiSha256), /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+ * ```
+ *
  * @module
  */
 
-export * from "./certificate.ts";
-export * from "./connection.ts";
-export * from "./deadline.ts";
-export * from "./dial.ts";
-export * from "./header_body.ts";
-export * from "./listen.ts";
+export {
+  type CertificateBundle,
+  type CertificateInfo,
+  certificateInfo,
+  formatFingerprint,
+  generateCertificate,
+  type GenerateCertificateOptions,
+  isCurrentlyValid,
+  type KeyAlgorithm,
+  matchesServerName,
+  normalizeFingerprint,
+  renewCertificate,
+  type RenewCertificateOptions,
+} from "./certificate.ts";
+export type { Address, Connection, TlsDetails } from "./connection.ts";
+export { DeadlineError } from "./deadline.ts";
+export {
+  type ClientConnection,
+  type ClientIdentity,
+  dial,
+  DialError,
+  type DialOptions,
+  type DialTiming,
+} from "./dial.ts";
+export {
+  type ConnectionGate,
+  listen,
+  type Listener,
+  type ListenerBackend,
+  type ListenOptions,
+  type PreTlsResult,
+  type ServerCertificate,
+  type ServerConnection,
+} from "./listen.ts";

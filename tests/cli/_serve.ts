@@ -7,6 +7,7 @@ import { assert, assertEquals } from "../_helpers/assert.ts";
 import { waitForValue } from "../_helpers/wait.ts";
 import type { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
+import type { CheckScheduler } from "../../lib/cli/serve_certificates.ts";
 
 /** The io the in-process server writes to. */
 export type ServeIo = ReturnType<typeof memoryIo>;
@@ -14,15 +15,17 @@ export type ServeIo = ReturnType<typeof memoryIo>;
 /**
  * Runs `gemini serve ARGS` (which must listen on 127.0.0.1) with `io`, calls `body` with
  * its port once it listens, then stops it. Fails with its stderr if it does not start
- * within 30 s (or reports an error first) or does not exit with 0.
+ * within 30 s (or reports an error first) or does not exit with 0. `schedule` replaces the
+ * daily certificate check's timer.
  */
 export async function whileServing(
   args: string[],
   io: ServeIo,
   body: (port: number, io: ServeIo) => Promise<void>,
+  schedule?: CheckScheduler,
 ): Promise<void> {
   const stop = new AbortController();
-  const running = runServe(args, io, stop.signal);
+  const running = runServe(args, io, stop.signal, undefined, { schedule });
   try {
     const port = await waitForValue(
       () => {

@@ -1,33 +1,10 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
-import { waitFor, waitForValue } from "../_helpers/wait.ts";
+import { waitFor } from "../_helpers/wait.ts";
 import { join } from "node:path";
+import { Output } from "../_helpers/output.ts";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "../server/_harness.ts";
-
-/** Collects a child's stderr and waits for patterns in it. */
-class Output {
-  text = "";
-  #done: Promise<void>;
-  constructor(stream: ReadableStream<Uint8Array>) {
-    const decoder = new TextDecoder();
-    this.#done = (async () => {
-      for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
-    })().catch(() => {});
-  }
-  async waitFor(pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    return await waitForValue(
-      () => pattern.exec(this.text.slice(from)) ?? undefined,
-      `${pattern}`,
-      { timeoutMs, intervalMs: 20 },
-    ).catch(() => {
-      throw new Error(`did not see ${pattern}; output:\n${this.text}`);
-    });
-  }
-  get done(): Promise<void> {
-    return this.#done;
-  }
-}
 
 /** Sends SIGHUP and waits for `pattern` in the output written after it. */
 async function reload(

@@ -1,10 +1,13 @@
 /**
  * Smoke test of the single-file build: `make bundle-smoke` runs this with GEMINI_BUNDLE set
  * to dist/gemini.js. The bundle must print its version and fetch a page from a TLS test
- * server on loopback, with no other file of the project beside it.
+ * server on loopback, with no other file of the project beside it, and serve a directory
+ * from workers in the permission sandbox.
  */
 
-import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { waitForValue } from "../_helpers/wait.ts";
+import { fetchUrl } from "../server/_harness.ts";
 import { startTestServer } from "../_helpers/tls_server.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -54,5 +57,53 @@ Deno.test("the bundle fetches a page over TLS from a loopback server", async () 
   } finally {
     await server.close();
     await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("the bundle serves a directory from sandboxed workers with --unstable-worker-options", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gemini-bundle-serve-" });
+  const copy = `${dir}/gemini.js`;
+  await Deno.copyFile(bundle!, copy);
+  await Deno.mkdir(`${dir}/site`);
+  await Deno.writeTextFile(`${dir}/site/index.gmi`, "# bundled\n");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--no-config",
+      "--unstable-worker-options",
+      copy,
+      "serve",
+      "--port",
+      "0",
+      `${dir}/site`,
+    ],
+    cwd: dir,
+    env: { GEMINI_HOME: `${dir}/home`, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
+  })();
+  try {
+    const port = await waitForValue(
+      () => /listening on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1],
+      "the bundled server to listen",
+      { timeoutMs: 60_000, intervalMs: 20 },
+    ).catch(() => {
+      throw new Error(`the bundle did not start serving:\n${stderr}`);
+    });
+    const res = await fetchUrl(Number(port), `gemini://localhost:${port}/`);
+    assertEquals([res.status, res.text], [20, "# bundled\n"]);
+    assert(!stderr.includes("permissions of the process"), stderr);
+  } finally {
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0, stderr);
+    await reading;
+    await Deno.remove(dir, { recursive: true });
   }
 });

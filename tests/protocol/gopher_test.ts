@@ -1,7 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import {
   formatGopherRequest,
-  GOPHER_TYPES,
   gopherItemUrl,
   gopherMenuToGemtext,
   gopherTypeToMediaType,
@@ -9,6 +8,7 @@ import {
   parseGopherUrl,
   UrlError,
 } from "../../lib/protocol/mod.ts";
+import { GOPHER_TYPES } from "../../lib/protocol/gopher.ts";
 
 Deno.test("parseGopherUrl() reads type, selector, search and port", () => {
   assertEquals(parseGopherUrl("gopher://example.org"), {

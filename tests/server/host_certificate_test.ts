@@ -94,3 +94,38 @@ Deno.test("gemini serve's generated certificate covers 127.0.0.1: gemini get war
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("ensureHostCertificate(): renews from exactly 30 days before the end, with the same key and names, atomically", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const end = new Date("2031-01-31T00:00:00Z");
+    const made = await generateCertificate("example.org", {
+      altNames: serverCertificateNames("example.org"),
+      notBefore: new Date("2030-01-01T00:00:00Z"),
+      notAfter: end,
+    });
+    await Deno.writeTextFile(join(dir, "example.org.crt"), made.cert);
+    await Deno.writeTextFile(join(dir, "example.org.key"), made.key);
+    const day = 86_400_000;
+    const early = await ensureHostCertificate(dir, "example.org", {
+      now: new Date(end.getTime() - 30 * day - 1),
+    });
+    assertEquals([early.renewedFrom, early.info.certSha256], [undefined, made.info.certSha256]);
+    const now = new Date(end.getTime() - 30 * day);
+    const renewed = await ensureHostCertificate(dir, "example.org", { now });
+    assertEquals(renewed.renewedFrom, end);
+    assertEquals(renewed.info.spkiSha256, made.info.spkiSha256);
+    assertEquals(renewed.info.altNames, made.info.altNames);
+    assertEquals(renewed.info.notBefore.getTime(), now.getTime() - 3_600_000);
+    assertEquals(renewed.info.notAfter.getTime(), now.getTime() - 3_600_000 + 3650 * day);
+    assertEquals(await Deno.readTextFile(join(dir, "example.org.crt")), renewed.cert);
+    assertEquals(await Deno.readTextFile(join(dir, "example.org.key")), made.key);
+    assertEquals((await Array.fromAsync(Deno.readDir(dir))).length, 2, "no temporary file left");
+    const expired = await ensureHostCertificate(dir, "example.org", {
+      now: new Date(end.getTime() + 3650 * day),
+    });
+    assert(expired.renewedFrom !== undefined, "an expired one is renewed too");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

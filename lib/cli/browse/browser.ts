@@ -93,6 +93,7 @@ export class Browser {
   #quitted = false;
   #done: Promise<void>;
   #tasks = new Set<Promise<unknown>>();
+  #saves: Promise<void> = Promise.resolve();
   #sensitiveLoads = new Set<number>();
   #currentLoad = 0;
   #redirectedTo: string | undefined;
@@ -446,7 +447,17 @@ export class Browser {
     return startOpener(this.#options.spawn ?? spawnDetached, command, scheme);
   }
 
-  async #visited(url: string, title: string | undefined): Promise<void> {
+  /**
+   * Records a shown page in history and the session. Saves run one after another in the order
+   * the pages were shown, so a slow save of an earlier page never lands after a later one's.
+   */
+  #visited(url: string, title: string | undefined): Promise<void> {
+    const save = this.#saves.then(() => this.#save(url, title));
+    this.#saves = save.catch(() => {});
+    return save;
+  }
+
+  async #save(url: string, title: string | undefined): Promise<void> {
     const store = this.#options.store;
     await store.addVisit({ url, title, time: new Date().toISOString() });
     await store.setLastUrl(url);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { _readTextIfExists } from "../../files/_read.ts";
+import { readTextIfExists } from "../../files/read.ts";
 import { join } from "node:path";
 import { formatTomlPath, parseTomlFile, TomlFileError, tomlLine } from "../../files/toml.ts";
 import type { Paths } from "../../files/paths.ts";
@@ -53,8 +53,10 @@ function isTable(value: unknown): value is Record<string, unknown> {
  * @example
  * ```ts
  * import { parseBrowseConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
  * const c = parseBrowseConfig({ max_width: 80, handlers: { "Image/*": "feh" } });
- * console.assert(c.maxWidth === 80 && c.handlers["image/*"] === "feh");
+ * assert.equal(c.maxWidth, 80);
+ * assert.equal(c.handlers["image/*"], "feh");
  * ```
  */
 export function parseBrowseConfig(
@@ -133,7 +135,7 @@ function parseProgram(value: unknown, fail: (what: string) => never, scheme: str
 }
 
 function readOptional(path: string): Promise<string | undefined> {
-  return _readTextIfExists(path, { wrapErrors: true });
+  return readTextIfExists(path, { wrapErrors: true });
 }
 
 /**
@@ -144,10 +146,11 @@ function readOptional(path: string): Promise<string | undefined> {
  * @example
  * ```ts
  * import { loadBrowseConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const paths = { configDir: dir, dataDir: dir, configFile: `${dir}/config.toml` };
  * await Deno.writeTextFile(paths.configFile, "[client]\nretries = 1\n[browse]\nmax_width = 72\n");
- * console.assert((await loadBrowseConfig(paths)).maxWidth === 72);
+ * assert.equal((await loadBrowseConfig(paths)).maxWidth, 72);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -214,9 +214,11 @@ function rootOf(url: string): string | undefined {
  * @example
  * ```ts
  * import { errorPage } from "./error_page.ts";
+ * import assert from "node:assert/strict";
  * const page = errorPage("gemini://a.example/x", { status: 51, meta: "Not found" });
- * console.assert(page.title === "51 Not found" && page.error === true);
- * console.assert(page.body.includes("Press b to go back"));
+ * assert.equal(page.title, "51 Not found");
+ * assert.equal(page.error, true);
+ * assert.ok(page.body.includes("Press b to go back"));
  * ```
  */
 export function errorPage(url: string, failure: Failure, shown = url): Page {

@@ -43,7 +43,8 @@ export const TAB_WIDTH = 8;
  * @example
  * ```ts
  * import { shownUrl } from "./layout.ts";
- * console.assert(shownUrl({ url: "gemini://a/s?pw", sensitive: true }) === "gemini://a/s?…");
+ * import assert from "node:assert/strict";
+ * assert.equal(shownUrl({ url: "gemini://a/s?pw", sensitive: true }), "gemini://a/s?…");
  * ```
  */
 export function shownUrl(page: { url: string; sensitive?: boolean }): string {
@@ -70,12 +71,13 @@ export interface Layout {
  * @example
  * ```ts
  * import { layoutPage } from "./layout.ts";
+ * import assert from "node:assert/strict";
  * const layout = layoutPage(
  *   { url: "gemini://a.example/", body: "# Hi\n=> /x X\n", mediaType: "text/gemini" },
  *   40,
  *   false,
  * );
- * console.assert(layout.links[0].url === "gemini://a.example/x");
+ * assert.equal(layout.links[0].url, "gemini://a.example/x");
  * ```
  */
 export function layoutPage(page: Page, width: number, color: boolean): Layout {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { _readTextIfExists } from "../../files/_read.ts";
+import { readTextIfExists } from "../../files/read.ts";
 import { join } from "node:path";
 import { atomicWriteFile } from "../../files/atomic.ts";
 import { withFileLock } from "../../files/lock.ts";
@@ -53,7 +53,7 @@ export const MAX_HISTORY = 1000;
 export const MAX_SEEN = 5000;
 
 async function readJson<T>(path: string, fallback: T): Promise<T> {
-  const text = await _readTextIfExists(path);
+  const text = await readTextIfExists(path);
   if (text === undefined) return fallback;
   try {
     return JSON.parse(text) as T;
@@ -94,7 +94,7 @@ export class BrowseStore {
 
   /** All bookmarks in file order. */
   async bookmarks(): Promise<Bookmark[]> {
-    return parseBookmarks(await _readTextIfExists(this.#path("bookmarks.gmi")) ?? "");
+    return parseBookmarks(await readTextIfExists(this.#path("bookmarks.gmi")) ?? "");
   }
 
   /** Adds (or retitles) a bookmark. */

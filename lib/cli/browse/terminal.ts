@@ -57,9 +57,11 @@ const MODIFIERS: Record<string, string> = { "2": "shift-", "3": "alt-", "5": "ct
  * @example
  * ```ts
  * import { decodeKeys } from "./terminal.ts";
+ * import assert from "node:assert/strict";
  * const a = decodeKeys("j\x1b[6~\x1b[", false);
- * console.assert(a.keys.join() === "j,pagedown" && a.rest === "\x1b[");
- * console.assert(decodeKeys("\x1b", true).keys[0] === "escape");
+ * assert.equal(a.keys.join(), "j,pagedown");
+ * assert.equal(a.rest, "\x1b[");
+ * assert.equal(decodeKeys("\x1b", true).keys[0], "escape");
  * ```
  */
 export function decodeKeys(text: string, final: boolean): { keys: string[]; rest: string } {
@@ -171,10 +173,11 @@ function sameLine(a: ScreenLine | undefined, b: ScreenLine): boolean {
  * @example
  * ```ts
  * import { paint } from "./terminal.ts";
+ * import assert from "node:assert/strict";
  * const a = [{ plain: "one", text: "one", style: "page" as const }];
  * const b = [{ plain: "two", text: "two", style: "page" as const }];
- * console.assert(paint(b, 10, undefined, (t) => t.length, a).includes("two"));
- * console.assert(!paint(a, 10, undefined, (t) => t.length, a).includes("one"));
+ * assert.ok(paint(b, 10, undefined, (t) => t.length, a).includes("two"));
+ * assert.ok(!paint(a, 10, undefined, (t) => t.length, a).includes("one"));
  * ```
  */
 export function paint(

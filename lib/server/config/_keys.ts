@@ -15,6 +15,8 @@ export const GLOBAL_KEYS = [
   "backend",
   "log_format",
   "log_ip",
+  "access_log",
+  "error_log",
   "request_timeout",
   "response_timeout",
   "shutdown_timeout",

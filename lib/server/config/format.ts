@@ -53,6 +53,8 @@ export function formatConfig(config: ServerConfig): string {
     backend: config.backend,
     log_format: config.logFormat,
     log_ip: config.logIp,
+    access_log: config.accessLog,
+    error_log: config.errorLog,
     request_timeout: config.requestTimeout,
     response_timeout: config.responseTimeout,
     shutdown_timeout: config.shutdownTimeout,

@@ -9,7 +9,7 @@
 import { parseTomlFile, TomlFileError, type TomlPath } from "../../files/toml.ts";
 import { readHosts } from "./_hosts.ts";
 import { GLOBAL_KEYS, LIMIT_KEYS, RECYCLE_KEYS } from "./_keys.ts";
-import { dropUndefined, Reader, type Table } from "./_reader.ts";
+import { dropUndefined, Reader, resolvePath, type Table } from "./_reader.ts";
 import {
   ConfigError,
   DEFAULT_LIMITS,
@@ -110,6 +110,8 @@ export function configFromDocument(
     backend: globals.backend,
     logFormat: globals.logFormat,
     logIp: r.bool(doc, [], "log_ip") ?? true,
+    accessLog: readLogPath(r, doc, "access_log", options.baseDir),
+    errorLog: readLogPath(r, doc, "error_log", options.baseDir),
     requestTimeout: r.number(doc, [], "request_timeout", 0.001, false) ?? 10,
     responseTimeout: r.number(doc, [], "response_timeout", 0.001, false) ?? 300,
     shutdownTimeout: r.number(doc, [], "shutdown_timeout", 0, false) ?? 10,
@@ -196,6 +198,16 @@ function readGlobals(
     r.fail(["log_format"], 'must be "text" or "json"');
   }
   return { workers, publicPort, backend, logFormat };
+}
+
+/**
+ * `access_log` or `error_log`: a file (relative to the configuration's directory), or `"-"`
+ * (the default) for the standard stream.
+ */
+function readLogPath(r: Reader, doc: Table, key: string, baseDir: string | undefined): string {
+  const value = r.string(doc, [], key) ?? "-";
+  if (value === "") r.fail([key], 'must be a file name or "-"');
+  return value === "-" ? "-" : resolvePath(value, baseDir)!;
 }
 
 /** The `[limits]` table, with the connection rate following the request rate unless set. */

@@ -261,6 +261,10 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   /** Whether client IPs appear in the access log. */
   logIp: boolean;
+  /** File the access log is appended to; `"-"` is standard output. */
+  accessLog: string;
+  /** File the error log (and start-up messages) is appended to; `"-"` is standard error. */
+  errorLog: string;
   /** Seconds for the TLS handshake and the request line. */
   requestTimeout: number;
   /** Seconds for the whole response. */

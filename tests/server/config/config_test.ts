@@ -19,6 +19,8 @@ public_port = 1965
 backend = "node"
 log_format = "json"
 log_ip = false
+access_log = "logs/access.log"
+error_log = "-"
 request_timeout = 5
 response_timeout = 60
 shutdown_timeout = 3
@@ -70,6 +72,7 @@ Deno.test("parseConfig() reads every key and resolves relative paths", () => {
   const c = parseConfig(FULL, { file: "/etc/g/serve.toml", baseDir: "/etc/g" });
   assertEquals(c.listen, [{ hostname: "127.0.0.1", port: 1965 }, { hostname: "::1", port: 1966 }]);
   assertEquals([c.logFormat, c.logIp, c.requestTimeout, c.publicPort], ["json", false, 5, 1965]);
+  assertEquals([c.accessLog, c.errorLog], ["/etc/g/logs/access.log", "-"], "relative to the file");
   assertEquals(c.limits.ratePerSecond, 0.5);
   const [a, b] = c.hosts;
   assertEquals([a.name, a.aliases, a.root, a.cert], [
@@ -110,6 +113,8 @@ Deno.test("formatConfig() prints a configuration that parses back to the same", 
       'backend = "auto"',
       'log_format = "text"',
       "log_ip = true",
+      'access_log = "-"',
+      'error_log = "-"',
       "request_timeout = 10",
       "response_timeout = 300",
       "shutdown_timeout = 10",

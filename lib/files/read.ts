@@ -1,5 +1,5 @@
 /**
- * Reading a file that may not exist. Internal (not exported by lib/files/mod.ts).
+ * Reading a file that may not exist (a missing file is a normal case, not an error).
  *
  * @module
  */
@@ -8,8 +8,20 @@
  * The text of `path`, or `undefined` when there is no such file. Other errors are thrown
  * as they are, or with `wrapErrors` as `Error("Cannot read PATH: ERROR")` (cause: the
  * error).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readTextIfExists } from "./read.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
+ * assert.equal(await readTextIfExists(`${dir}/a.txt`), "hello");
+ * assert.equal(await readTextIfExists(`${dir}/missing.txt`), undefined);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
-export async function _readTextIfExists(
+export async function readTextIfExists(
   path: string,
   options: { wrapErrors?: boolean } = {},
 ): Promise<string | undefined> {
