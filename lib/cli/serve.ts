@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatFingerprint } from "../tls/_fingerprint.ts";
+import { formatFingerprint } from "../tls/fingerprint.ts";
 import { resolvePaths } from "../files/paths.ts";
 import {
   ConfigError,

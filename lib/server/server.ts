@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _servedCertificateInfo } from "../tls/_served_certificate.ts";
+import { servedCertificateInfo } from "../tls/served_certificate.ts";
 import type { Address } from "../tls/connection.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import {
@@ -179,7 +179,7 @@ export interface ServerUpdate {
  * `node:crypto` (which a server on the deno backend then never loads).
  */
 async function describeCertificate(c: ServerCertificate): Promise<ServedCertificate> {
-  const info = await _servedCertificateInfo(c.cert);
+  const info = await servedCertificateInfo(c.cert);
   return {
     names: c.names ?? info.names,
     spkiSha256: info.spkiSha256,

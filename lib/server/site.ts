@@ -9,14 +9,14 @@
 import { join } from "node:path";
 import { Status } from "../protocol/status.ts";
 import type { ListenerBackend, ServerCertificate } from "../tls/listen.ts";
-import { normalizeFingerprint } from "../tls/_fingerprint.ts";
+import { normalizeFingerprint } from "../tls/fingerprint.ts";
 import {
   ConfigError,
   type HostConfig,
   type LocationConfig,
   type ServerConfig,
 } from "./config/types.ts";
-import { _servedCertificateInfo } from "../tls/_served_certificate.ts";
+import { servedCertificateInfo } from "../tls/served_certificate.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { contentOverrides, pathRules } from "./rules.ts";
 import { rateLimit } from "./limits.ts";
@@ -517,7 +517,7 @@ export async function checkSiteFiles(config: ServerConfig): Promise<void> {
       const cert = await readPem(host.cert, "certificate", host.name);
       await readPem(host.key, "key", host.name);
       try {
-        await _servedCertificateInfo(cert);
+        await servedCertificateInfo(cert);
       } catch (error) {
         throw new ConfigError(host.cert, undefined, undefined, "is not a PEM certificate", {
           cause: error,
@@ -573,7 +573,7 @@ async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promis
     const cert = await readPem(loc.proxy.cert, "proxy certificate", host.name);
     await readPem(loc.proxy.key, "proxy key", host.name);
     try {
-      await _servedCertificateInfo(cert);
+      await servedCertificateInfo(cert);
     } catch (error) {
       throw new ConfigError(loc.proxy.cert, undefined, undefined, "is not a PEM certificate", {
         cause: error,

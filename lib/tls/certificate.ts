@@ -81,7 +81,7 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-export { formatFingerprint, normalizeFingerprint } from "./_fingerprint.ts";
+export { formatFingerprint, normalizeFingerprint } from "./fingerprint.ts";
 
 /**
  * Converts DER bytes to PEM with the given label.

@@ -1,5 +1,5 @@
 /**
- * The server's own reading of its certificate (lib/tls/_served_certificate.ts, no
+ * The server's own reading of its certificate (lib/tls/served_certificate.ts, no
  * node:crypto) gives the same names, fingerprints and end of validity as certificateInfo()
  * for every key type and for DNS, IPv4 and IPv6 names, and refuses what is not a certificate.
  */
@@ -10,7 +10,7 @@ import {
   generateCertificate,
   type GenerateCertificateOptions,
 } from "../../lib/tls/certificate.ts";
-import { _servedCertificateInfo } from "../../lib/tls/_served_certificate.ts";
+import { servedCertificateInfo } from "../../lib/tls/served_certificate.ts";
 
 const CASES = [
   ["localhost", { altNames: ["localhost", "127.0.0.1", "::1"] }],
@@ -24,10 +24,10 @@ const CASES = [
 ] satisfies [string, GenerateCertificateOptions][];
 
 for (const [name, options] of CASES) {
-  Deno.test(`_servedCertificateInfo() reads ${name} as certificateInfo() does`, async () => {
+  Deno.test(`servedCertificateInfo() reads ${name} as certificateInfo() does`, async () => {
     const { cert } = await generateCertificate(name, options);
     const full = certificateInfo(cert);
-    const served = await _servedCertificateInfo(cert);
+    const served = await servedCertificateInfo(cert);
     assertEquals(served, {
       names: [...new Set([full.commonName ?? "", ...full.altNames].filter(Boolean))],
       spkiSha256: full.spkiSha256,
@@ -37,10 +37,10 @@ for (const [name, options] of CASES) {
   });
 }
 
-Deno.test("_servedCertificateInfo() refuses text that is not a certificate", async () => {
-  await assertRejects(() => _servedCertificateInfo("hello"), SyntaxError);
+Deno.test("servedCertificateInfo() refuses text that is not a certificate", async () => {
+  await assertRejects(() => servedCertificateInfo("hello"), SyntaxError);
   await assertRejects(
-    () => _servedCertificateInfo("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+    () => servedCertificateInfo("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
     SyntaxError,
   );
 });

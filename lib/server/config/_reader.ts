@@ -6,7 +6,7 @@
  * @module
  */
 
-import { normalizeFingerprint } from "../../tls/_fingerprint.ts";
+import { normalizeFingerprint } from "../../tls/fingerprint.ts";
 import { formatTomlPath, tomlLine, type TomlPath } from "../../files/toml.ts";
 import { ConfigError } from "./types.ts";
 import { parseSize } from "./values.ts";

@@ -2,7 +2,7 @@
  * What a server needs to know about its own certificate (names, fingerprints, end of
  * validity), read from the DER with a small parser and hashed with Web Crypto, so that a
  * server on the `deno` backend never loads `node:crypto` (a few MiB per isolate).
- * {@linkcode certificateInfo} in certificate.ts is the full reading. Internal to lib/tls.
+ * {@linkcode certificateInfo} in certificate.ts is the full reading. Not part of the `./tls` entry point.
  *
  * @module
  */
@@ -94,7 +94,7 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 }
 
 /** The DER of the first certificate of a PEM text. */
-export function _firstCertificateDer(pem: string): Uint8Array<ArrayBuffer> {
+export function firstCertificateDer(pem: string): Uint8Array<ArrayBuffer> {
   const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
   if (!m) throw new SyntaxError("Cannot parse the certificate: no PEM CERTIFICATE block");
   const binary = atob(m[1].replace(/\s+/g, ""));
@@ -102,7 +102,7 @@ export function _firstCertificateDer(pem: string): Uint8Array<ArrayBuffer> {
 }
 
 /** Names, fingerprints and end of validity of a served certificate. */
-export interface _ServedCertificateInfo {
+export interface ServedCertificateInfo {
   /** The subject's common name, then the DNS and IP alternative names, without repeats. */
   names: string[];
   /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo. */
@@ -117,8 +117,8 @@ export interface _ServedCertificateInfo {
  * Reads what a server shows of its certificate (the first one of `pem`) without
  * `node:crypto`: the same names, fingerprints and date as `certificateInfo()`.
  */
-export async function _servedCertificateInfo(pem: string): Promise<_ServedCertificateInfo> {
-  const der = _firstCertificateDer(pem);
+export async function servedCertificateInfo(pem: string): Promise<ServedCertificateInfo> {
+  const der = firstCertificateDer(pem);
   try {
     const certificate = element(der, 0);
     const [tbs] = children(der, certificate);

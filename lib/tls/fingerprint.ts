@@ -1,6 +1,6 @@
 /**
  * Fingerprint spellings, without `node:crypto` (certificate.ts re-exports them), so that
- * code that only compares or prints fingerprints loads no Node module. Internal to lib/tls.
+ * code that only compares or prints fingerprints loads no Node module. Not part of the `./tls` entry point.
  *
  * @module
  */
@@ -12,7 +12,7 @@
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { formatFingerprint } from "./_fingerprint.ts";
+ * import { formatFingerprint } from "./fingerprint.ts";
  * assert.equal(formatFingerprint("abcd"), "AB:CD");
  * ```
  */
@@ -28,7 +28,7 @@ export function formatFingerprint(hex: string, style: "colon" | "plain" = "colon
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { normalizeFingerprint } from "./_fingerprint.ts";
+ * import { normalizeFingerprint } from "./fingerprint.ts";
  * assert.equal(normalizeFingerprint("SHA256:AB:CD"), "abcd");
  * ```
  */
