@@ -6,6 +6,7 @@
 
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { type FileServerOptions, mediaTypeFor } from "./static.ts";
+import { loadMediaTypes, needsFullTable } from "./_media_types.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { notFound, redirect, success } from "./reply.ts";
 
@@ -36,7 +37,7 @@ export function memoryServer(
     const parts = path.split("/");
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/") + "/");
   }
-  return (request: GeminiRequest): GeminiReply => {
+  return (request: GeminiRequest): GeminiReply | Promise<GeminiReply> => {
     const path = request.path;
     if (path.split("/").some((s) => s.startsWith("."))) return notFound();
     if (!path.endsWith("/") && dirs.has(path + "/")) {
@@ -45,6 +46,11 @@ export function memoryServer(
     const name = path.endsWith("/") ? path + "index.gmi" : path;
     const body = files[name];
     if (body === undefined) return notFound();
+    const dot = name.lastIndexOf(".");
+    if (dot > name.lastIndexOf("/") + 1 && needsFullTable(name.slice(dot + 1).toLowerCase())) {
+      // An extension outside the built-in table: load the full one first (once).
+      return loadMediaTypes().then(() => success(body, mediaTypeFor(name, options)));
+    }
     return success(body, mediaTypeFor(name, options));
   };
 }

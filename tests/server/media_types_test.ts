@@ -9,6 +9,7 @@ import mime from "mime-types";
 import { assertEquals } from "../_helpers/assert.ts";
 import { _BUILT_IN_MEDIA_TYPES } from "../../lib/server/_media_types.ts";
 import { fileServer } from "../../lib/server/static.ts";
+import { memoryServer } from "../../lib/server/memory.ts";
 import { fetchUrl, PIPELINE_TEST, startServer } from "./_harness.ts";
 
 Deno.test("the built-in media types are the ones mime-types gives", () => {
@@ -37,5 +38,21 @@ Deno.test("fileServer: an extension outside the built-in table gets the full tab
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("memoryServer: an extension outside the built-in table gets the full table's type", async () => {
+  const s = await startServer(
+    memoryServer({ "/m.webmanifest": "{}", "/n.txt": "x" }),
+    PIPELINE_TEST,
+  );
+  try {
+    assertEquals(
+      (await fetchUrl(s.port, "gemini://localhost/m.webmanifest")).header,
+      "20 application/manifest+json",
+    );
+    assertEquals((await fetchUrl(s.port, "gemini://localhost/n.txt")).header, "20 text/plain");
+  } finally {
+    await s.close();
   }
 });
