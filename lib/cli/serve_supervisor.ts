@@ -120,7 +120,9 @@ const QUIET_REPORTS = 2;
  * The process's resident memory against its size at rest: when a quiet server holds
  * `threshold` bytes more than the least it held at rest (what a flood, a crawl or a load
  * peak left behind), one worker is recycled to give it back. If that does not bring the
- * memory down, the new level is taken as the size at rest, so it happens once, not in a loop.
+ * memory down (the first reading after it, if the server is still quiet), the new level is
+ * taken as the size at rest, so it happens once, not in a loop; memory taken while the
+ * server was busy again after a recycle is growth and may recycle again at the next rest.
  *
  * @example
  * ```ts
@@ -132,6 +134,10 @@ const QUIET_REPORTS = 2;
  * assert.equal(watch.update(140, true), true); // quiet, 40 over: recycle
  * watch.recycled();
  * assert.equal(watch.update(139, true), false); // it did not help: 139 is the new rest size
+ * assert.equal(watch.update(175, true), true); // quiet again, 36 over the new rest: recycle
+ * watch.recycled();
+ * assert.equal(watch.update(180, false), false); // a flood goes on after the recycle
+ * assert.equal(watch.update(180, true), true); // at rest, 41 over: growth, recycle again
  * ```
  */
 export class MemoryWatch {
@@ -146,7 +152,13 @@ export class MemoryWatch {
 
   /** Takes a reading; true when a worker should be recycled now. */
   update(rss: number, quiet: boolean): boolean {
-    if (this.#threshold <= 0 || !quiet) return false;
+    if (this.#threshold <= 0) return false;
+    if (!quiet) {
+      // Busy before the first quiet reading after a recycle: what it holds at the next rest
+      // was taken since, so it is growth, not the recycle's failure to give memory back.
+      this.#pending = false;
+      return false;
+    }
     if (this.#pending) {
       // The first quiet reading after a recycle: if it stayed high, that is the new rest.
       this.#pending = false;
