@@ -51,6 +51,8 @@ let server: RunningServer | undefined;
 let started: WorkerStart | undefined;
 let runningCertificates = "";
 let statsTimer: ReturnType<typeof setInterval> | undefined;
+/** The worker's side of the shared limits: what it still holds is given back before it ends. */
+let sharedLimits: SharedLimits | undefined;
 
 async function site(
   config: ServerConfig,
@@ -87,7 +89,9 @@ async function start(message: WorkerStart): Promise<void> {
     ...serveOptions(config, built),
     logger,
     accessLog,
-    limits: new SharedLimits(SharedLimitTable.attach(message.buffer, message.limits)),
+    limits: sharedLimits = new SharedLimits(
+      SharedLimitTable.attach(message.buffer, message.limits),
+    ),
     reusePort: message.reusePort,
   });
   server = running;
@@ -189,6 +193,9 @@ async function reload(
 function stop(how: Promise<void>): void {
   clearInterval(statsTimer);
   how.finally(() => {
+    // The supervisor terminates this worker next: connections it still holds (idle clients
+    // the deno backend cannot close) must not keep their places in the shared caps.
+    sharedLimits?.releaseAll();
     access.flush();
     errors.flush();
     scope.postMessage({ type: "stopped" });

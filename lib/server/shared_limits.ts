@@ -360,6 +360,9 @@ function slotsOf(options: SharedLimitOptions): number {
 export class SharedLimits extends Limits {
   /** The shared table. */
   readonly table: SharedLimitTable;
+  /** Connections this side admitted and has not closed yet, per address. */
+  #held = new Map<string, number>();
+  #released = false;
 
   /** Limits that read and write `table`. */
   constructor(table: SharedLimitTable) {
@@ -380,12 +383,63 @@ export class SharedLimits extends Limits {
 
   /** Admits a new connection from `ip`, or says why not. */
   override open(ip: string): SharedRefusal | undefined {
-    return this.table.open(ip);
+    const refused = this.table.open(ip);
+    if (refused === undefined) this.#held.set(ip, (this.#held.get(ip) ?? 0) + 1);
+    return refused;
   }
 
   /** Forgets a connection admitted by {@linkcode open}. */
   override close(ip: string): void {
+    const held = this.#held.get(ip);
+    if (held === undefined) return; // released already (or never admitted here)
+    if (held <= 1) this.#held.delete(ip);
+    else this.#held.set(ip, held - 1);
     this.table.close(ip);
+  }
+
+  /** Connections admitted through this side and still open. */
+  get held(): number {
+    let n = 0;
+    for (const count of this.#held.values()) n += count;
+    return n;
+  }
+
+  /**
+   * Gives back to the table every connection this side admitted and has not closed: a worker
+   * that is about to be terminated (recycled, or stopped) may still hold connections its
+   * runtime cannot close (an idle `Deno.listenTls` client), and counts left in the shared
+   * table would shrink `maxConnections` for every other worker for good. Later closes of
+   * those connections are ignored. Returns how many were given back.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SharedLimits, SharedLimitTable } from "./shared_limits.ts";
+   * const table = SharedLimitTable.create({ maxConnections: 2 });
+   * const leaving = new SharedLimits(table);
+   * leaving.open("10.0.0.1");
+   * leaving.open("10.0.0.2");
+   * assert.equal(table.openConnections, 2);
+   * assert.equal(leaving.releaseAll(), 2);
+   * assert.equal(table.openConnections, 0);
+   * leaving.close("10.0.0.1"); // the connection ends later: not counted twice
+   * assert.equal(table.openConnections, 0);
+   * ```
+   */
+  releaseAll(): number {
+    let n = 0;
+    for (const [ip, count] of this.#held) {
+      for (let i = 0; i < count; i++) this.table.close(ip);
+      n += count;
+    }
+    this.#held.clear();
+    this.#released = true;
+    return n;
+  }
+
+  /** Whether {@linkcode releaseAll} has run. */
+  get released(): boolean {
+    return this.#released;
   }
 
   /** Takes a request token for `ip`: 0 when allowed, else the seconds to wait. */

@@ -43,6 +43,7 @@ async function leaveBeforeHandshake(port: number, n: number): Promise<void> {
 async function withCapsule(
   backend: "node" | "deno",
   body: (port: number, io: ServeIo) => Promise<void>,
+  settings: { global?: string[]; limits?: string[] } = {},
 ): Promise<void> {
   const home = await Deno.makeTempDir({ prefix: "gemini-recycle-" });
   try {
@@ -54,8 +55,10 @@ async function withCapsule(
       [
         `listen = ["127.0.0.1:0"]`,
         `backend = "${backend}"`,
+        ...settings.global ?? [],
         "[limits]",
         "rate = false",
+        ...settings.limits ?? [],
         "[recycle]",
         "handshake_failures = 20",
         "min_interval = 0",
@@ -97,6 +100,44 @@ for (const backend of ["node", "deno"] as const) {
       // The replacement serves on the same port.
       const after = await fetchUrl(port, url);
       assertEquals([after.status, after.text], [20, "# Recycled\n"]);
+    });
+  });
+}
+
+for (const backend of ["node", "deno"] as const) {
+  Deno.test(`gemini serve (${backend}): connections a recycled worker still held give their places in max_connections back`, async () => {
+    await withCapsule(backend, async (port, io) => {
+      const url = `gemini://localhost:${port}/`;
+      // Idle clients that never send a byte: the deno backend cannot close them, so they are
+      // still open in the old worker when it is terminated.
+      const idle = await Promise.all([1, 2, 3, 4].map(() => Deno.connect({ port })));
+      try {
+        await leaveBeforeHandshake(port, 25);
+        await logged(io, /worker recycled worker=1 replacement=2 reason=handshake_failures/);
+        // max_connections = 6: all six places are free again once the old worker is gone.
+        await waitForValue(
+          async () => {
+            const held = await Promise.all(
+              [1, 2, 3, 4, 5, 6].map(() => dial("127.0.0.1", { port }).catch(() => undefined)),
+            );
+            const answers = await Promise.all(held.map(async (conn) => {
+              if (!conn) return "refused";
+              await conn.write(`${url}\r\n`);
+              const chunk = await conn.read().catch(() => null);
+              conn.destroy();
+              return new TextDecoder().decode(chunk ?? new Uint8Array()).split("\r\n")[0];
+            }));
+            return answers.every((a) => a === "20 text/gemini") ? answers : undefined;
+          },
+          "six concurrent connections served after the recycle",
+          { timeoutMs: 15_000 },
+        );
+      } finally {
+        for (const conn of idle) conn.close();
+      }
+    }, {
+      global: ["response_timeout = 1"],
+      limits: ["max_connections = 6", "max_connections_per_ip = 6", "connection_rate = false"],
     });
   });
 }
