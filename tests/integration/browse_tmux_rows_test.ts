@@ -16,6 +16,7 @@ import {
   WIDE_LINE,
 } from "../_helpers/browse_capsule.ts";
 import { requireTmux, Tmux } from "../_helpers/tmux.ts";
+import { waitFor } from "../_helpers/wait.ts";
 import { groupedFingerprint } from "../../lib/cli/browse/browser.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -345,6 +346,8 @@ Deno.test("browse in tmux: back and forward come from memory; a hidden answer is
 
       // R is the one way to fetch again.
       await tmux.type("R");
+      // The page on screen already matches: wait for the request itself, then for the page.
+      await waitFor(() => sent().length >= 5, "the reload's request", { timeoutMs: 20_000 });
       await tmux.waitFor((s) => s.includes("It took a while.") && !s.includes("→"), "the reload");
       assertEquals(sent().at(-1), "/slow");
       assertEquals(sent().length, 5);
@@ -364,6 +367,7 @@ Deno.test("browse in tmux: back and forward come from memory; a hidden answer is
       await tmux.type("R");
       await tmux.waitFor("[y] yes, send it again");
       await tmux.type("y");
+      await waitFor(() => sent().length >= 6, "the answer sent again", { timeoutMs: 20_000 });
       await tmux.waitFor((s) => s.includes("Password length 2.") && !s.includes("→"));
       assertEquals(sent().slice(5), ["/secret?pw"]);
       await quit(tmux);
