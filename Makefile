@@ -12,7 +12,8 @@ endif
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' deno.json)
 DIST := dist
 # Narrow permissions for the run modes: network, the files the tool keeps, and the
-# environment it reads. `serve` also reads the capsule and may spawn CGI programs.
+# environment it reads (the compiled binaries; `make serve` goes through ./gemini, which
+# narrows `serve` to its configuration). `serve` also reads the capsule and may spawn CGI.
 RUN_PERMS := --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run
 # Deno.listenTls shares a port between `serve --workers` only with --unstable-net; serve
 # workers get only the permissions their configuration needs with --unstable-worker-options
