@@ -158,3 +158,23 @@ Deno.test("the downloads folder: option or config, else GEMINI_HOME, XDG, data d
   assertEquals(downloadsDir(env({ XDG_DOWNLOAD_DIR: "/x" }), "/d", undefined), "/x");
   assertEquals(downloadsDir(env({}), "/d", undefined), "/d/downloads");
 });
+
+Deno.test("gemini browse line mode: a redirect target from a server reaches the terminal without escape sequences", async () => {
+  await withHome(async (home) => {
+    const hostile: Fetcher = (url) => {
+      const path = new URL(url).pathname;
+      if (path === "/ask") {
+        return Promise.resolve(fakeResponse(url, 10, "Name?\x1b]52;c;cHduZWQ=\x07\x1b[2J", ""));
+      }
+      if (path === "/away") {
+        return Promise.resolve(fakeResponse(url, 31, "/x\x1b[31m\x9b2J", ""));
+      }
+      return Promise.resolve(page(url, "# Home\n=> /ask Ask\n=> /away Away\n"));
+    };
+    const io = memoryIo({ env: { GEMINI_HOME: home }, stdin: "1\n\n2\nq\n" });
+    assertEquals(await main(["gemini://h.example/"], io, { makeFetcher: () => hostile }), 0);
+    const out = io.stdout.text();
+    assertStringIncludes(out, "Redirect to /x");
+    assert(!/[\x1b\x07\x9b]/.test(out), JSON.stringify(out));
+  });
+});

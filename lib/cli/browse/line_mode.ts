@@ -6,6 +6,7 @@
  * @module
  */
 
+import { stripControls } from "../../gemtext/controls.ts";
 import type { CliIo } from "../io.ts";
 import { isInterrupt, readLine } from "../prompt.ts";
 import type { Browser } from "./browser.ts";
@@ -116,6 +117,14 @@ export function commandKeys(line: string): (string | BrowserEvent)[] | undefined
   return undefined;
 }
 
+/**
+ * Text from a server (a question, a redirect target, a certificate's names) as it may reach
+ * the terminal: no escape or other control character, line breaks and tabs kept.
+ */
+function printable(text: string): string {
+  return stripControls(text, { newline: true, tab: true });
+}
+
 function promptText(prompt: Prompt): string {
   if (prompt.kind === "choice") {
     return `${prompt.label} ${
@@ -165,7 +174,7 @@ export class LinePrinter {
       const paced = progress && this.#now() - this.#progressAt < 1000;
       if (progress && !paced) this.#progressAt = this.#now();
       if (state.message !== "" && !quiet && !paced) {
-        this.#queue.push(state.message + "\n");
+        this.#queue.push(printable(state.message) + "\n");
       }
     }
   };
@@ -196,8 +205,8 @@ async function readAnswer(
 ): Promise<string | null | undefined> {
   const state = browser.state;
   const write = (text: string): Promise<void> => io.stdout.write(text);
-  if (state.prompt?.details) await write(state.prompt.details.join("\n") + "\n");
-  await write(state.prompt ? promptText(state.prompt) + " " : "> ");
+  if (state.prompt?.details) await write(printable(state.prompt.details.join("\n")) + "\n");
+  await write(state.prompt ? printable(promptText(state.prompt)) + " " : "> ");
   const hidden = state.prompt?.kind === "secret";
   try {
     return await Promise.race([readLine(io, { hidden, output: io.stdout }), quit]);
