@@ -47,7 +47,6 @@ import {
   processPermissionFlags,
   processPermissions,
   sandboxPermissions,
-  workerPermissions,
   workerSandboxAvailable,
 } from "./serve_permissions.ts";
 
@@ -181,25 +180,18 @@ export async function runServe(
   }
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const sandbox = workerSandboxAvailable((name) => io.env(name));
+  // What the main process needs besides its workers' permissions (see processPermissions).
+  const needs = { dataDir, configFile: values.config, workerModule: workerModule() };
   if (values["print-permissions"]) {
-    const set = await processPermissions(config, {
-      dataDir,
-      configFile: values.config,
-      workerModule: workerModule(),
-    });
+    const set = await processPermissions(config, needs);
     await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
     return 0;
   }
   if (values.check) {
-    const permissions = await workerPermissions(config, dataDir);
-    const main = await processPermissions(config, {
-      dataDir,
-      configFile: values.config,
-      workerModule: workerModule(),
-    });
+    const main = await processPermissions(config, needs);
     await io.stdout.write(
       formatConfig(config) + backendLines(config, unstableNet()).join("") +
-        formatPermissions(permissions, sandbox, processPermissionFlags(main)),
+        formatPermissions(main.workers, sandbox, processPermissionFlags(main)),
     );
     const warnings = await checkCertificateLines(config, certificateDirFor(dataDir));
     if (warnings.length > 0) await io.stderr.write(warnings.join("\n") + "\n");
@@ -249,7 +241,6 @@ export async function runServe(
     stop,
     reload,
     async checkPermissions(next: ServerConfig): Promise<void> {
-      const needs = { dataDir, configFile: values.config, workerModule: workerModule() };
       const missing = missingPermission(await processPermissions(next, needs));
       if (missing !== undefined) {
         throw new Error(

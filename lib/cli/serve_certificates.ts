@@ -11,11 +11,15 @@ import { certificateInfo } from "../tls/certificate.ts";
 import type { ServerConfig } from "../server/config/mod.ts";
 import type { Logger } from "../server/logger.ts";
 import type { ServedCertificate } from "../server/server.ts";
-import { hostCertificatePaths } from "../server/certificates.ts";
+import { hostCertificatePaths, RENEW_WITHIN_DAYS } from "../server/certificates.ts";
 import { siteCertificates } from "../server/site.ts";
 
-/** Days before a certificate's end of validity from which {@linkcode certificateWarnings} warns. */
-export const CERTIFICATE_WARNING_DAYS = 30;
+/**
+ * Days before a certificate's end of validity from which {@linkcode certificateWarnings} warns:
+ * the days within which a generated certificate is renewed, so the warning and the renewal
+ * cannot drift apart.
+ */
+export const CERTIFICATE_WARNING_DAYS = RENEW_WITHIN_DAYS;
 
 const DAY_MS = 86_400_000;
 

@@ -80,3 +80,9 @@ export type WorkerMessage =
   | { type: "unlistened" }
   /** End a CGI run (a sandboxed worker may not signal processes). */
   | { type: "kill-cgi"; run: CgiRunKill };
+
+/**
+ * New connections per stats report (one second) that still count as a quiet worker: the
+ * supervisor recycles for memory, and a worker collects its garbage, only when it is quiet.
+ */
+export const QUIET_CONNECTIONS = 8;

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { join, sep } from "node:path";
 import type { HostConfig, LocationConfig, ServerConfig } from "../server/config/mod.ts";
 import { certificateDirFor } from "../server/site.ts";
 
@@ -22,9 +23,6 @@ export interface PermissionSet {
   /** Programs it may run. */
   run: string[];
 }
-
-/** The path separator (this module loads no node:path: the main process stays small). */
-const SEP = Deno.build.os === "windows" ? "\\" : "/";
 
 /** Most CGI programs listed from one CGI directory. */
 const MAX_CGI_PROGRAMS = 4096;
@@ -138,10 +136,10 @@ async function cgiPrograms(root: string): Promise<string[]> {
     }
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
-      const path = dir.endsWith(SEP) ? dir + entry.name : dir + SEP + entry.name;
+      const path = join(dir, entry.name);
       const info = await Deno.stat(path).catch(() => undefined);
       const real = await Deno.realPath(path).catch(() => undefined);
-      if (!info || real === undefined || !real.startsWith(realRoot + SEP)) continue;
+      if (!info || real === undefined || !real.startsWith(realRoot + sep)) continue;
       if (info.isDirectory) {
         if (depth + 1 < MAX_CGI_DEPTH) queue.push({ dir: real, depth: depth + 1 });
       } else if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) {
@@ -298,6 +296,8 @@ export interface ProcessPermissionSet extends PermissionSet {
   all: boolean;
   /** Environment variables it may read. */
   env: string[];
+  /** Its workers' permissions ({@linkcode workerPermissions}), part of the above. */
+  workers: PermissionSet;
 }
 
 /** What the main process needs besides its workers' permissions. */
@@ -371,6 +371,7 @@ export async function processPermissions(
     run: workers.run,
     all: cgi,
     env: [...SERVE_ENV_NAMES],
+    workers,
   };
 }
 
@@ -392,7 +393,7 @@ export async function processPermissions(
  * );
  * ```
  */
-export function processPermissionFlags(set: ProcessPermissionSet): string[] {
+export function processPermissionFlags(set: Omit<ProcessPermissionSet, "workers">): string[] {
   if (set.all) return ["--allow-all"];
   const listed = [set.read === true ? [] : set.read, set.write, set.net, set.run, set.env].flat();
   const bad = listed.find((entry) => /[,\r\n]/.test(entry));
@@ -418,7 +419,7 @@ export function processPermissionFlags(set: ProcessPermissionSet): string[] {
  * assert.equal(missingPermission(set), undefined);
  * ```
  */
-export function missingPermission(set: ProcessPermissionSet): string | undefined {
+export function missingPermission(set: Omit<ProcessPermissionSet, "workers">): string | undefined {
   const granted = (descriptor: Deno.PermissionDescriptor): boolean =>
     Deno.permissions.querySync(descriptor).state === "granted";
   if (set.all) {

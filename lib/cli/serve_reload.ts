@@ -44,7 +44,10 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
   const onReload = (): void => {
     reloading = reloading.then(async () => {
       try {
-        const next = await loadConfig(options.values, options.positionals);
+        const loaded = await loadConfig(options.values, options.positionals);
+        // Listen addresses need a restart (warned below): the running ones are kept, and
+        // every later step (permissions, files, workers) sees the configuration as applied.
+        const next = { ...loaded, listen: running.listen };
         await options.checkPermissions?.(next);
         await checkSiteFiles(next);
         const { certificates, generated, renewed } = await siteCertificates(
@@ -52,7 +55,7 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
           options.certificateDir,
         );
         const fields = await options.apply(next, certificates);
-        const restartNeeded = restartOnlyChanges(running, next);
+        const restartNeeded = restartOnlyChanges(running, loaded);
         running = next;
         logger.info("configuration reloaded", {
           hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),

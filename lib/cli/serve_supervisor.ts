@@ -19,6 +19,7 @@ import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";
 import type { CgiRunKill } from "../server/cgi.ts";
 import {
+  QUIET_CONNECTIONS,
   SERVE_WORKER_NAME,
   type SupervisorMessage,
   type WorkerMessage,
@@ -108,8 +109,6 @@ export function recycleReason(
  */
 const DENO_HANDSHAKE_FAILURES = 1000;
 
-/** New connections per stats report (one second) that still count as a quiet server. */
-const QUIET_CONNECTIONS = 8;
 /**
  * Quiet reports in a row before a worker may be recycled for memory (after the first one a
  * worker collects its own garbage, when it can: see serve_worker.ts).
@@ -229,11 +228,10 @@ export class Supervisor {
    * place (its TLS backend cannot change certificates or start asking for client
    * certificates, or a listener should now use another backend) is replaced by one started
    * on the new configuration, like a recycle (reason `reload`). `certificates` are the
-   * hosts' certificates for it (default: read again with `loadCertificates`).
+   * hosts' certificates for it (default: read again with `loadCertificates`). Its listen
+   * addresses must be the running ones (changing them needs a restart; the reload keeps them).
    */
-  async reload(next: ServerConfig, certificates?: ServerCertificate[]): Promise<void> {
-    // Listen addresses need a restart (the log says so): the workers keep the running ones.
-    const config = { ...next, listen: this.#config.listen };
+  async reload(config: ServerConfig, certificates?: ServerCertificate[]): Promise<void> {
     const certs = certificates ?? await this.#options.loadCertificates(config);
     const permissions = await this.#options.permissions?.(config);
     if (JSON.stringify(permissions) !== JSON.stringify(this.#permissions)) {

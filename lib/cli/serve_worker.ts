@@ -16,7 +16,12 @@ import { SharedLimits, SharedLimitTable } from "../server/shared_limits.ts";
 import { buildSite, certificateDirFor, serveOptions } from "../server/site.ts";
 import type { ServerConfig } from "../server/config/types.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
-import type { SupervisorMessage, WorkerMessage, WorkerStart } from "./serve_messages.ts";
+import {
+  QUIET_CONNECTIONS,
+  type SupervisorMessage,
+  type WorkerMessage,
+  type WorkerStart,
+} from "./serve_messages.ts";
 
 const scope = self as unknown as {
   postMessage(message: WorkerMessage): void;
@@ -129,8 +134,6 @@ function collectGarbage(): void {
 
 /** Connections in a burst after which a worker that has gone quiet collects its garbage. */
 const SETTLE_AFTER = 200;
-/** New connections per stats report (one second) that still count as quiet. */
-const QUIET_CONNECTIONS = 8;
 
 /**
  * Gives memory back once a burst of connections (a flood, a crawl, a load peak) has

@@ -489,8 +489,8 @@ Deno.test("./gemini serve of a static configuration runs with only the flags --p
     await Deno.mkdir(join(dir, "other"));
     await Deno.writeTextFile(join(dir, "other", "index.gmi"), "# other\n");
     const file = join(dir, "serve.toml");
-    const toml = (root: string, lang: string): string =>
-      `listen = "127.0.0.1:0"\naccess_log = "access.log"\n` +
+    const toml = (root: string, lang: string, listen = "127.0.0.1:0"): string =>
+      `listen = "${listen}"\naccess_log = "access.log"\n` +
       `[[host]]\nname = "localhost"\nroot = "${root}"\nlang = "${lang}"\n`;
     await Deno.writeTextFile(file, toml("site", "en"));
     const env = { GEMINI_HOME: join(dir, "home") };
@@ -541,6 +541,14 @@ Deno.test("./gemini serve of a static configuration runs with only the flags --p
       assertStringIncludes(refused[0], `needs --allow-read=${join(dir, "other")}`);
       assertStringIncludes(refused[0], "restart gemini serve to apply it");
       assertEquals((await fetchUrl(port, url)).text, "# home\n");
+      // A new listen address needs a restart anyway: the reload applies the rest, keeps the
+      // running address (so no new net permission is needed) and warns.
+      await Deno.writeTextFile(file, toml("site", "fr", "127.0.0.3:0"));
+      mark = out.text.length;
+      child.kill("SIGHUP");
+      await out.waitFor(/configuration reloaded[^\n]*\n/, mark);
+      await out.waitFor(/this change needs a restart to apply[^\n]*listen/, mark);
+      assertEquals((await fetchUrl(port, url)).meta, "text/gemini; lang=fr");
     } finally {
       child.kill("SIGTERM");
       assertEquals((await child.status).code, 0);
