@@ -30,7 +30,7 @@ import type { AccessEntry, AccessLog } from "./access_log.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { GeminiReply, GeminiRequest, Handler, ReplyBody } from "./types.ts";
 import { isSuccess, Status } from "../protocol/status.ts";
-import { badRequest, temporaryFailure } from "./reply.ts";
+import { badRequest, slowDown, temporaryFailure } from "./reply.ts";
 
 /** What the pipeline needs of the limits: the request rate (see `Limits`). */
 export interface RequestRateLimit {
@@ -281,7 +281,7 @@ function admit(x: Exchange, line: Uint8Array): GeminiReply | undefined {
   } catch {
     // left as "-": the request would have been refused anyway
   }
-  return { status: Status.SlowDown, meta: String(wait) };
+  return slowDown(wait);
 }
 
 /**

@@ -8,8 +8,7 @@
  */
 
 import type { GeminiRequest, Handler } from "./types.ts";
-import { Status } from "../protocol/status.ts";
-import { reply } from "./reply.ts";
+import { slowDown } from "./reply.ts";
 
 /** A token bucket: `burst` requests at once, refilled at `perSecond`. */
 export interface RateOptions {
@@ -319,6 +318,6 @@ export function rateLimit(options: RateOptions, now?: () => number): (next: Hand
   const limiter = new RateLimiter(options, now);
   return (next) => (request: GeminiRequest) => {
     const wait = limiter.take(request.remoteAddress.hostname);
-    return wait > 0 ? reply(Status.SlowDown, String(wait)) : next(request);
+    return wait > 0 ? slowDown(wait) : next(request);
   };
 }

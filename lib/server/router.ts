@@ -35,6 +35,7 @@
  */
 
 import { type CompiledPattern, compileHost, compilePath, matchPattern } from "./_pattern.ts";
+import { compose } from "./middleware.ts";
 import { notFound } from "./reply.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
 
@@ -205,10 +206,7 @@ export class Router {
 
   /** The router as a {@linkcode Handler} (with the router-wide middleware applied). */
   get handler(): Handler {
-    this.#handler ??= this.#middleware.reduceRight<Handler>(
-      (next, m) => m(next),
-      (request) => this.route(request),
-    );
+    this.#handler ??= compose((request) => this.route(request), ...this.#middleware);
     return this.#handler;
   }
 }

@@ -362,7 +362,6 @@ export class SharedLimits extends Limits {
   readonly table: SharedLimitTable;
   /** Connections this side admitted and has not closed yet, per address. */
   #held = new Map<string, number>();
-  #released = false;
 
   /** Limits that read and write `table`. */
   constructor(table: SharedLimitTable) {
@@ -397,13 +396,6 @@ export class SharedLimits extends Limits {
     this.table.close(ip);
   }
 
-  /** Connections admitted through this side and still open. */
-  get held(): number {
-    let n = 0;
-    for (const count of this.#held.values()) n += count;
-    return n;
-  }
-
   /**
    * Gives back to the table every connection this side admitted and has not closed: a worker
    * that is about to be terminated (recycled, or stopped) may still hold connections its
@@ -433,13 +425,7 @@ export class SharedLimits extends Limits {
       n += count;
     }
     this.#held.clear();
-    this.#released = true;
     return n;
-  }
-
-  /** Whether {@linkcode releaseAll} has run. */
-  get released(): boolean {
-    return this.#released;
   }
 
   /** Takes a request token for `ip`: 0 when allowed, else the seconds to wait. */
