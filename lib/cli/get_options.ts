@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseSize as parseByteSize } from "../gemtext/size.ts";
 import { type CommandSpec, type ParsedValues, UsageError } from "./args.ts";
 import { PASSPHRASE_ENV } from "../client/identities.ts";
 import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_RETRIES } from "../client/retry.ts";
@@ -252,12 +253,11 @@ export function seconds(
  * ```
  */
 export function parseSize(text: string): number {
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(text);
-  if (!m) {
+  try {
+    return parseByteSize(text);
+  } catch {
     throw new UsageError(`gemini get: --max-size needs a size like 500K or 10M, got "${text}"`);
   }
-  const scale = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()] ?? 1;
-  return Math.floor(Number(m[1]) * scale);
 }
 
 /** The `--proxy SCHEME=URL` values by scheme; a usage error for one that is not gemini://. */

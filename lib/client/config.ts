@@ -25,6 +25,7 @@
  * @module
  */
 
+import { parseSize as parseByteSize } from "../gemtext/size.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
 import { formatTomlPath, parseTomlFile, TomlFileError, tomlLine } from "../files/toml.ts";
 import type { ClientOptions, TofuMode } from "./types.ts";
@@ -186,10 +187,11 @@ function readProxies(table: Record<string, unknown>, fail: Fail): Record<string,
 
 /** `"10M"` → 10485760; `undefined` when it is not a size. */
 function parseSize(text: string): number | undefined {
-  const m = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()] ?? 1;
-  return Number(m[1]) * unit;
+  try {
+    return parseByteSize(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

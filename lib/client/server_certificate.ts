@@ -15,6 +15,7 @@
  * @module
  */
 
+import { stripControls } from "../gemtext/controls.ts";
 import { isIP } from "node:net";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import { ClientError, type ClientHooks, type InvalidCertificate, type TofuMode } from "./types.ts";
@@ -252,8 +253,7 @@ export async function checkServerCertificate(
   }
   if (!nameMatches) {
     // Names are the server's text: no control characters, and not hundreds of them.
-    // deno-lint-ignore no-control-regex
-    const names = certificateNames(presented).map((n) => n.replace(/[\x00-\x1f\x7f-\x9f]/g, "?"));
+    const names = certificateNames(presented).map((n) => stripControls(n, { replacement: "?" }));
     const shown = names.length > MAX_NAMES_SHOWN
       ? `${names.slice(0, MAX_NAMES_SHOWN).join(", ")} and ${names.length - MAX_NAMES_SHOWN} more`
       : names.join(", ");

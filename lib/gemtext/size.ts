@@ -30,3 +30,27 @@ export function formatSize(bytes: number): string {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
+
+/**
+ * Parses a size: a number of bytes or a number with a unit (`B`, `K`/`KB`/`KiB`, `M`,
+ * `G`, `T`; all binary), as the server's, the client's and `get`'s options read them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseSize } from "./size.ts";
+ * assert.equal(parseSize("10 MiB"), 10485760);
+ * assert.equal(parseSize(512), 512);
+ * assert.equal(parseSize("2k"), 2048);
+ * ```
+ */
+export function parseSize(value: string | number): number {
+  if (typeof value === "number") {
+    if (Number.isInteger(value) && value >= 0) return value;
+    throw new RangeError(`Size ${value} is not a whole number of bytes`);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
+  if (!m) throw new SyntaxError(`Size ${JSON.stringify(value)} is not a number with a unit`);
+  const power = ["", "k", "m", "g", "t"].indexOf(m[2].toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** power);
+}

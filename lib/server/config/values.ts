@@ -47,29 +47,7 @@ export function parseListenAddress(text: string, defaultPort: number): ListenCon
   return { hostname: host === "localhost" ? "127.0.0.1" : host, port: n };
 }
 
-/**
- * Parses a size: a number of bytes or a number with a unit (`B`, `K`/`KB`/`KiB`, `M`,
- * `G`; all binary).
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { parseSize } from "./values.ts";
- * assert.equal(parseSize("10 MiB"), 10485760);
- * assert.equal(parseSize(512), 512);
- * assert.equal(parseSize("2k"), 2048);
- * ```
- */
-export function parseSize(value: string | number): number {
-  if (typeof value === "number") {
-    if (Number.isInteger(value) && value >= 0) return value;
-    throw new RangeError(`Size ${value} is not a whole number of bytes`);
-  }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
-  if (!m) throw new SyntaxError(`Size ${JSON.stringify(value)} is not a number with a unit`);
-  const power = ["", "k", "m", "g", "t"].indexOf(m[2].toLowerCase());
-  return Math.round(Number(m[1]) * 1024 ** power);
-}
+export { parseSize } from "../../gemtext/size.ts";
 
 /**
  * 4 or 6 for an IP address (IPv6 with an optional `%zone`), 0 for anything else: what
