@@ -6,6 +6,11 @@
  * @module
  */
 
+import {
+  parseResponseHeader,
+  type ResponseHeader,
+  ResponseHeaderError,
+} from "../protocol/response.ts";
 import { concatBytes } from "../protocol/bytes.ts";
 import type { CertificateInfo } from "../tls/certificate.ts";
 import { type ClientConnection, type ClientIdentity, dial, DialError } from "../tls/dial.ts";
@@ -194,15 +199,20 @@ function parseAnswer(
       { cause: readError },
     );
   }
-  const header = new TextDecoder().decode(bytes.subarray(0, lf)).replace(/\r$/, "");
-  const m = /^([1-6][0-9])(?: (.*))?$/.exec(header);
-  if (!m) {
-    throw new ClientError("bad-header", `Invalid response header ${JSON.stringify(header)}`);
+  let header: ResponseHeader;
+  try {
+    // The same header rules as every other response (limit, control characters, status).
+    header = parseResponseHeader(bytes.subarray(0, lf + 1));
+  } catch (error) {
+    if (!(error instanceof ResponseHeaderError)) throw error;
+    throw new ClientError("bad-header", `Invalid response header: ${error.message}`, {
+      cause: error,
+    });
   }
   return {
     url: about.url,
-    status: Number(m[1]),
-    meta: m[2] ?? "",
+    status: header.status,
+    meta: header.meta,
     body: bytes.subarray(lf + 1),
     certificate: about.certificate,
   };
