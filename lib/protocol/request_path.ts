@@ -23,6 +23,8 @@ export interface DecodedRequestPath {
 }
 
 const DECODER = new TextDecoder("utf-8", { fatal: true });
+/** A path that decodes to itself: printable ASCII without `%` or a backslash. */
+const PLAIN = /^[\x21-\x24\x26-\x5b\x5d-\x7e]*$/;
 
 function decodeSegment(raw: string, where: string): string {
   const bytes: number[] = [];
@@ -114,16 +116,23 @@ export function decodePathSegment(segment: string): string {
 export function decodeRequestPath(url: URL | string): DecodedRequestPath {
   const raw = typeof url === "string" ? new URL(url).pathname : url.pathname;
   const where = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}...` : raw);
-  const rawSegments = raw.split("/");
   let encodedSlash = false;
-  const decodedSegments = rawSegments.map((segment) => {
-    const text = decodeSegment(segment, where);
-    if (text.includes("/") || text.includes("\\")) encodedSlash = true;
-    return text;
-  });
-  const path = decodedSegments.join("/");
+  let path: string;
+  let parts: string[];
+  if (PLAIN.test(raw)) {
+    // Nothing to decode and no backslash: the common case, without a decoder per segment.
+    path = raw;
+    parts = raw.split("/");
+  } else {
+    const decodedSegments = raw.split("/").map((segment) => {
+      const text = decodeSegment(segment, where);
+      if (text.includes("/") || text.includes("\\")) encodedSlash = true;
+      return text;
+    });
+    path = decodedSegments.join("/");
+    parts = path.split(/[/\\]/);
+  }
   const out: string[] = [];
-  const parts = path.split(/[/\\]/);
   for (const part of parts) {
     if (part === "..") {
       if (out.length === 0) {

@@ -95,6 +95,7 @@ export function _rawAuthority(text: string): string | undefined {
  */
 export function _asciiHost(host: string): string {
   if (host.startsWith("[")) return host.toLowerCase();
+  if (isPlainName(host)) return host;
   let decoded: string;
   try {
     decoded = decodeURIComponent(host);
@@ -126,6 +127,22 @@ export function _asciiHost(host: string): string {
   }
 }
 
+/** Lower-case letters, digits and hyphens in dot-separated labels. */
+const LDH_NAME = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
+/** A label the URL parser reads as a number (so the host may be an IPv4 address). */
+const NUMERIC_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
+
+/**
+ * Whether `host` is already in the form {@linkcode _asciiHost} gives: a lower-case
+ * letter-digit-hyphen name whose labels need no IDNA processing (none is an A-label, whose
+ * punycode the parser checks) and whose last label is not a number (which would make it
+ * an IPv4 address to normalise).
+ */
+function isPlainName(host: string): boolean {
+  return LDH_NAME.test(host) && !host.startsWith("xn--") && !host.includes(".xn--") &&
+    !NUMERIC_LABEL.test(host);
+}
+
 /** Upper-cases percent-escapes and decodes those of unreserved characters (RFC 3986 6.2.2). */
 function normalizeEscapes(part: string): string {
   return part.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
@@ -151,9 +168,13 @@ export function _normalizeParsed(url: URL): URL {
   if (ascii !== url.hostname) url.hostname = ascii;
   const scheme = url.protocol.slice(0, -1);
   if (url.port !== "" && Number(url.port) === DEFAULT_PORTS[scheme]) url.port = "";
-  url.hash = "";
-  const path = normalizeEscapes(url.pathname);
-  url.pathname = path === "" ? "/" : path;
+  // Each URL setter is a whole re-parse: set only what changes.
+  // (An empty fragment leaves `hash` empty but `href` ending with `#`.)
+  if (url.hash !== "" || url.href.endsWith("#")) url.hash = "";
+  const pathname = url.pathname;
+  const path = pathname.includes("%") ? normalizeEscapes(pathname) : pathname;
+  if (path === "") url.pathname = "/";
+  else if (path !== pathname) url.pathname = path;
   if (url.search !== "") {
     const search = normalizeEscapes(url.search);
     if (search !== url.search) url.search = search;

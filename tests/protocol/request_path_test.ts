@@ -61,3 +61,17 @@ Deno.test("decodeRequestPath() rejects bad escapes, NUL, controls and invalid UT
 Deno.test("decodeRequestPath() accepts a string URL", () => {
   assertEquals(decodeRequestPath("gemini://h/x/../y").normalized, "/y");
 });
+
+Deno.test("decodeRequestPath() gives the same for a plain path and its percent-encoded spelling", () => {
+  // Plain printable ASCII skips the per-segment decoder; encoding every byte forces it.
+  const paths = ["/", "/a/b/", "/a/./b//c", "/a/b/../c/", "/~user/x-y_z.gmi", "/a;b=c/!$&'()*+,:@"];
+  const encodeAll = (p: string): string =>
+    p.split("/").map((s) =>
+      s === "." || s === ".." ? s : [...s].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("")
+    ).join("/");
+  for (const path of paths) {
+    const plain = decodeRequestPath(`gemini://h${path}`);
+    const encoded = decodeRequestPath(`gemini://h${encodeAll(path)}`);
+    assertEquals(plain, encoded, path);
+  }
+});

@@ -178,3 +178,36 @@ Deno.test("resolveUrl() does not carry the request's query over to a redirect ta
   assertEquals(resolveUrl("gemini://h/a?q", "/new").href, "gemini://h/new");
   assertEquals(resolveUrl("gemini://h/dir/a?q", "../other").href, "gemini://h/other");
 });
+
+Deno.test("normalizeUrl() hosts: names already in normal form and near misses give what the URL parser's IDNA gives", () => {
+  // The request path skips the parser's IDNA step for plain lower-case names; every host
+  // here must come out as the WHATWG parser's own (special-scheme) processing gives it.
+  const hosts = [
+    "localhost",
+    "example.org",
+    "a-b.c-d.example",
+    "-leading.example",
+    "x1.example",
+    "EXAMPLE.org",
+    "Straße.example",
+    "xn--strae-oqa.example",
+    "a.xn--strae-oqa",
+    "127.1",
+    "0x7f.0.0.1",
+    "example.0x",
+    "example.123",
+    "192.168.0.1",
+    "example.org.",
+    "%65xample.org",
+  ];
+  for (const host of hosts) {
+    let expected: string | undefined;
+    try {
+      expected = new URL(`http://${host}/`).hostname;
+    } catch {
+      // the parser refuses it ("example.0x" ends in a number that is not one)
+    }
+    if (expected === undefined) assertThrows(() => normalizeUrl(`gemini://${host}/`), UrlError);
+    else assertEquals(normalizeUrl(`gemini://${host}/`).hostname, expected, host);
+  }
+});
