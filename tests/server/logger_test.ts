@@ -117,3 +117,23 @@ Deno.test("formatAccessEntry() never writes a Titan token and escapes control ch
   assertEquals(odd.split("\n").length, 2);
   assert(odd.includes('"/a\\u2028b\\u0085c"'), odd);
 });
+
+Deno.test("formatAccessEntry() writes the time as toISOString() does, across seconds and for any millisecond", () => {
+  const times = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 59_999, 60_000, 1_764_650_000_123];
+  times.push(-1, -999, -1000, -62_198_755_200_001, 253_402_300_800_000); // before 1970, year 0 and 10000
+  for (let i = 0; i < 2000; i++) times.push(1_764_650_000_000 + i * 7);
+  for (const ms of times) {
+    const time = new Date(ms);
+    const line = formatAccessEntry({
+      time,
+      requestId: "r",
+      ip: "127.0.0.1",
+      host: "h",
+      path: "/",
+      status: 20,
+      bytes: 0,
+      durationMs: 0,
+    });
+    assertEquals(line.split(" ")[0], time.toISOString(), String(ms));
+  }
+});
