@@ -181,7 +181,7 @@ export async function runServe(
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const sandbox = workerSandboxAvailable((name) => io.env(name));
   // What the main process needs besides its workers' permissions (see processPermissions).
-  const needs = { dataDir, configFile: values.config, workerModule: workerModule() };
+  const needs = { dataDir, configFile: values.config, code: programCode() };
   if (values["print-permissions"]) {
     const set = await processPermissions(config, needs);
     await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
@@ -436,6 +436,17 @@ function limitsOf(config: ServerConfig): LimitsOptions {
 export function workerModule(): URL {
   return import.meta.url.endsWith(".ts")
     ? new URL("./serve_worker.ts", import.meta.url)
+    : new URL(import.meta.url);
+}
+
+/**
+ * The program's code, which the workers load: from source (and in `deno compile` binaries),
+ * the checkout directory holding `cli.ts` and `lib/`, two levels above this module
+ * (lib/cli/serve.ts); in the single-file bundle, the bundle itself.
+ */
+export function programCode(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("../../", import.meta.url)
     : new URL(import.meta.url);
 }
 
