@@ -53,8 +53,6 @@ export interface WorkerReady {
   certificates: ServedCertificate[];
   /** Every name served. */
   hosts: string[];
-  /** The TLS backend of the first listener. */
-  backend: "node" | "deno";
   /** The TLS backend of each listener, in the order of `addrs`. */
   backends: ("node" | "deno")[];
 }

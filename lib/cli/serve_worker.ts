@@ -106,7 +106,6 @@ async function start(message: WorkerStart): Promise<void> {
       addrs: running.addrs,
       certificates: running.certificates,
       hosts: built.hosts,
-      backend: running.backend,
       backends: running.backends,
     },
   });
