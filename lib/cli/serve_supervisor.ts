@@ -115,6 +115,9 @@ const DENO_HANDSHAKE_FAILURES = 1000;
  */
 const QUIET_REPORTS = 2;
 
+/** How long after its first connection a server is still warming up, by default, ms. */
+const WARM_UP_MS = 60_000;
+
 /**
  * The process's resident memory against its size at rest: when a quiet server holds
  * `threshold` bytes more than the least it held at rest (what a flood, a crawl or a load
@@ -123,39 +126,64 @@ const QUIET_REPORTS = 2;
  * taken as the size at rest, so it happens once, not in a loop; memory taken while the
  * server was busy again after a recycle is growth and may recycle again at the next rest.
  *
+ * A fresh server grows while it serves its first requests (modules loaded on first use,
+ * caches filled): that is not growth to give back. So the size at rest is measured again
+ * through the warm-up, from the first connection until the first quiet reading
+ * `warmUpMs` after it; a busy reading ends the warm-up early (a flood's growth counts).
+ *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { MemoryWatch } from "./serve_supervisor.ts";
- * const watch = new MemoryWatch(32);
- * assert.equal(watch.update(100, true), false); // at rest: 100 is the baseline
- * assert.equal(watch.update(140, false), false); // busy: never
- * assert.equal(watch.update(140, true), true); // quiet, 40 over: recycle
+ * const watch = new MemoryWatch(32, { warmUpMs: 0 });
+ * assert.equal(watch.update(100, true, true, 0), false); // warm at the first rest: 100
+ * assert.equal(watch.update(140, false, true, 1), false); // busy: never
+ * assert.equal(watch.update(140, true, true, 2), true); // quiet, 40 over: recycle
  * watch.recycled();
- * assert.equal(watch.update(139, true), false); // it did not help: 139 is the new rest size
- * assert.equal(watch.update(175, true), true); // quiet again, 36 over the new rest: recycle
+ * assert.equal(watch.update(139, true, true, 3), false); // it did not help: 139 is the new rest
+ * assert.equal(watch.update(175, true, true, 4), true); // quiet again, 36 over the new rest
  * watch.recycled();
- * assert.equal(watch.update(180, false), false); // a flood goes on after the recycle
- * assert.equal(watch.update(180, true), true); // at rest, 41 over: growth, recycle again
+ * assert.equal(watch.update(180, false, true, 5), false); // a flood goes on after the recycle
+ * assert.equal(watch.update(180, true, true, 6), true); // at rest, 41 over: growth, recycle again
  * ```
  */
 export class MemoryWatch {
   #threshold: number;
+  #warmUpMs: number;
   #baseline: number | undefined;
   #pending = false;
+  /** When the first connection was seen (a reading with `served`). */
+  #firstServedAt: number | undefined;
+  #warm = false;
 
-  /** A watch that fires `threshold` bytes over the size at rest (0: never). */
-  constructor(threshold: number) {
+  /**
+   * A watch that fires `threshold` bytes over the size at rest (0: never), after a warm-up
+   * of `options.warmUpMs` (default 60 s) from the first connection.
+   */
+  constructor(threshold: number, options: { warmUpMs?: number } = {}) {
     this.#threshold = threshold;
+    this.#warmUpMs = options.warmUpMs ?? WARM_UP_MS;
   }
 
-  /** Takes a reading; true when a worker should be recycled now. */
-  update(rss: number, quiet: boolean): boolean {
+  /**
+   * Takes a reading at `now` (ms): resident bytes, whether the server is quiet and whether
+   * it has served any connection yet. True when a worker should be recycled now.
+   */
+  update(rss: number, quiet: boolean, served: boolean, now: number): boolean {
     if (this.#threshold <= 0) return false;
+    if (served && this.#firstServedAt === undefined) this.#firstServedAt = now;
     if (!quiet) {
+      // A flood ends the warm-up: what it leaves is growth over the rest measured so far.
+      if (this.#firstServedAt !== undefined) this.#warm = true;
       // Busy before the first quiet reading after a recycle: what it holds at the next rest
       // was taken since, so it is growth, not the recycle's failure to give memory back.
       this.#pending = false;
+      return false;
+    }
+    if (!this.#warm && this.#firstServedAt !== undefined) {
+      // Warming up: the first requests' code and caches are part of the size at rest.
+      this.#baseline = rss;
+      this.#warm = now - this.#firstServedAt >= this.#warmUpMs;
       return false;
     }
     if (this.#pending) {
@@ -415,7 +443,8 @@ export class Supervisor {
   #watchMemory(): void {
     if (this.#stopping || this.#recycling.size > 0) return;
     const quiet = this.#slots.every((s) => s.quietReports >= QUIET_REPORTS);
-    if (!this.#memory.update(Deno.memoryUsage().rss, quiet)) return;
+    const served = this.#slots.some((s) => s.stats && connectionsOf(s.stats) > 0);
+    if (!this.#memory.update(Deno.memoryUsage().rss, quiet, served, Date.now())) return;
     // No min_interval here: this fires only at rest, and once per growth (MemoryWatch).
     const candidates = this.#slots.filter((s) => s.stats);
     if (candidates.length === 0) return;
