@@ -15,6 +15,7 @@ import type { RecycleConfig, ServerConfig } from "../server/config/mod.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { Logger } from "../server/logger.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
+import type { SiteFiles } from "../server/site.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";
 import type { CgiRunKill } from "../server/cgi.ts";
@@ -37,8 +38,8 @@ export interface SupervisorOptions {
   dataDir: string;
   /** The hosts' certificates, checked and read (or generated). */
   certificates: ServerCertificate[];
-  /** Reads the hosts' certificates of a configuration again (renewal, reload). */
-  loadCertificates(config: ServerConfig): Promise<ServerCertificate[]>;
+  /** The configuration's other files, checked and read (`checkSiteFiles()` of site.ts). */
+  files: SiteFiles;
   /** The shared limit table and its options. */
   limits: { buffer: SharedArrayBuffer; options: SharedLimitOptions };
   /** Whether the workers may share their ports (false: one worker, no overlap). */
@@ -206,6 +207,7 @@ export class Supervisor {
   #options: SupervisorOptions;
   #config: ServerConfig;
   #certificates: ServerCertificate[];
+  #files: SiteFiles;
   #slots: Slot[] = [];
   #nextId = 1;
   #ports: number[] | undefined;
@@ -220,6 +222,7 @@ export class Supervisor {
   constructor(config: ServerConfig, options: SupervisorOptions) {
     this.#config = config;
     this.#certificates = options.certificates;
+    this.#files = options.files;
     this.#options = options;
     this.#memory = new MemoryWatch(config.recycle.memory);
   }
@@ -250,63 +253,51 @@ export class Supervisor {
   }
 
   /**
-   * Sends a validated configuration to every worker; throws when one refuses it. When the
-   * configuration needs other permissions (a new root, CGI program or upstream), every
-   * worker is replaced by one started with them instead. A worker that cannot apply it in
-   * place (its TLS backend cannot change certificates or start asking for client
-   * certificates, or a listener should now use another backend) is replaced by one started
-   * on the new configuration, like a recycle (reason `reload`). `certificates` are the
-   * hosts' certificates for it (default: read again with `loadCertificates`). Its listen
-   * addresses must be the running ones (changing them needs a restart; the reload keeps them).
+   * Sends a validated configuration, with the certificates and files read for it, to every
+   * worker; throws when one refuses it. The one way anything new is put into service: a
+   * SIGHUP reload, and certificates renewed on disk (the same configuration, new
+   * `certificates`). When the configuration needs other permissions (a new root, CGI
+   * program or upstream), every worker is replaced by one started with them instead. A
+   * worker that cannot apply it in place (its TLS backend cannot change certificates or
+   * start asking for client certificates, or a listener should now use another backend) is
+   * replaced by one started on the new configuration, like a recycle (reason
+   * `options.reason`, default `reload`). `options.permissions` are the workers' permissions
+   * for `config` when the caller has them (default: the running ones for the running
+   * configuration, else computed). Its listen addresses must be the running ones (changing
+   * them needs a restart; the reload keeps them). Resolves with `"recycled"` when a worker
+   * was replaced, else `"reloaded"`.
    */
-  async reload(config: ServerConfig, certificates?: ServerCertificate[]): Promise<void> {
-    const certs = certificates ?? await this.#options.loadCertificates(config);
-    const permissions = await this.#options.permissions?.(config);
+  async reload(
+    config: ServerConfig,
+    site: { certificates: ServerCertificate[]; files: SiteFiles },
+    options: { permissions?: Deno.PermissionOptionsObject; reason?: string } = {},
+  ): Promise<"reloaded" | "recycled"> {
+    const permissions = options.permissions ??
+      (config === this.#config ? this.#permissions : await this.#options.permissions?.(config));
     if (JSON.stringify(permissions) !== JSON.stringify(this.#permissions)) {
-      const previous = this.#certificates;
-      this.#certificates = certs;
+      const previous = { certificates: this.#certificates, files: this.#files };
+      this.#certificates = site.certificates;
+      this.#files = site.files;
       try {
         await this.#replaceAll(config, permissions);
       } catch (error) {
-        this.#certificates = previous;
+        this.#certificates = previous.certificates;
+        this.#files = previous.files;
         throw error;
       }
-      return;
+      return "recycled";
     }
     this.#config = config;
-    this.#certificates = certs;
+    this.#certificates = site.certificates;
+    this.#files = site.files;
     const slots = [...this.#slots];
     const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
     if (failed?.type === "reload-failed") throw new Error(failed.message);
+    const replaced = slots.filter((slot, i) => answers[i].type === "replace" && !slot.leaving);
     // Resolves once every replacement accepts and the worker it replaces no longer does.
-    await Promise.all(
-      slots.map((slot, i) =>
-        answers[i].type === "replace" && !slot.leaving
-          ? this.#startRecycle(slot, "reload")
-          : undefined
-      ),
-    );
-  }
-
-  /**
-   * Puts certificates renewed on disk into service without a restart: the `node` backend
-   * swaps them in each worker (a reload of the running configuration); the `deno` backend
-   * cannot, so each worker is recycled in turn (reason `certificate`) and its replacement
-   * starts with the new files. Resolves with `"reloaded"` or `"recycled"`.
-   */
-  async replaceCertificates(): Promise<"reloaded" | "recycled"> {
-    if (this.#slots.every((slot) => slot.ready.backends.every((b) => b === "node"))) {
-      await this.reload(this.#config);
-      return "reloaded";
-    }
-    this.#certificates = await this.#options.loadCertificates(this.#config);
-    for (const slot of [...this.#slots]) {
-      if (slot.leaving || this.#stopping) continue;
-      this.#startRecycle(slot, "certificate");
-      await Promise.all([...this.#recycling]);
-    }
-    return "recycled";
+    await Promise.all(replaced.map((slot) => this.#startRecycle(slot, options.reason ?? "reload")));
+    return replaced.length > 0 ? "recycled" : "reloaded";
   }
 
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
@@ -395,6 +386,7 @@ export class Supervisor {
         config: this.#config,
         dataDir: options.dataDir,
         certificates: this.#certificates,
+        files: this.#files,
         buffer: options.limits.buffer,
         limits: options.limits.options,
         ports: this.#ports,
@@ -416,7 +408,12 @@ export class Supervisor {
         slot.onMessage = () => {};
         resolve(m);
       };
-      this.#post(slot, { type: "reload", config, certificates: this.#certificates });
+      this.#post(slot, {
+        type: "reload",
+        config,
+        certificates: this.#certificates,
+        files: this.#files,
+      });
     });
   }
 

@@ -59,7 +59,7 @@ async function probeWorker(config: ServerConfig, dataDir: string): Promise<Recor
     workers: 1,
     dataDir,
     certificates: [],
-    loadCertificates: () => Promise.resolve([]),
+    files: { allowLists: new Map(), pems: new Map() },
     limits: { buffer: new SharedArrayBuffer(64), options: {} as never },
     reusePort: false,
     access: { write: (line) => void lines.push(line) },
