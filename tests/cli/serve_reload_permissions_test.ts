@@ -96,11 +96,11 @@ Deno.test("reloadUntilStopped() checks the permissions once per reload and hands
       logger: silentLogger,
       stop: stop.signal,
       reload,
-      checkPermissions(next) {
+      checkPermissions(next): Promise<Deno.PermissionOptionsObject> {
         checked.push(next.hosts[0].name);
         return Promise.resolve(PERMISSIONS);
       },
-      apply(_next, site, permissions) {
+      apply(_next, site, permissions): Promise<Record<string, unknown>> {
         applied.push({ permissions, allowLists: [...site.files.allowLists] });
         return Promise.resolve({});
       },

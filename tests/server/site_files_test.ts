@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { join } from "node:path";
-import { parseConfig } from "../../lib/server/config/mod.ts";
+import { parseConfig, type ServerConfig } from "../../lib/server/config/mod.ts";
 import { ConfigError } from "../../lib/server/config/types.ts";
 import { buildSite, checkSiteFiles, siteCertificates } from "../../lib/server/site.ts";
 import { certificateInfo, generateCertificate } from "../../lib/tls/certificate.ts";
@@ -14,7 +14,9 @@ import { certificateInfo, generateCertificate } from "../../lib/tls/certificate.
 const FP = "cd".repeat(32);
 
 /** A configuration naming every kind of file, and the paths of those files. */
-async function configWithFiles(dir: string) {
+async function configWithFiles(
+  dir: string,
+): Promise<{ config: ServerConfig; texts: Record<string, string>; paths: string[] }> {
   const host = await generateCertificate("example.org");
   const proxy = await generateCertificate("proxy.example");
   const ca = await generateCertificate("ca.example");
