@@ -394,12 +394,12 @@ async function readPem(
  * ```
  */
 export async function buildSite(config: ServerConfig, options: BuildSiteOptions): Promise<Site> {
-  let files = options.files;
+  // Given certificates were checked with the files; otherwise check and read both now.
+  const files = options.files ??
+    (options.certificates ? undefined : await checkSiteFiles(config));
   const { certificates, generated, reissued } = options.certificates
     ? { certificates: options.certificates, generated: [], reissued: [] }
-    : await siteCertificates(config, options.certificateDir, {
-      files: files ??= await checkSiteFiles(config),
-    });
+    : await siteCertificates(config, options.certificateDir, { files });
   const defaultContent = options.defaultContent ?? {};
   const context = { logger: options.logger ?? silentLogger, files };
   const site = new Router({
