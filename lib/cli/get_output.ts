@@ -32,6 +32,7 @@ import {
 } from "./get_report.ts";
 import { bytesToBase64, JSON_BODY_LIMIT, safeForTerminal } from "./get_upload.ts";
 import { formatSize } from "../gemtext/size.ts";
+import { saveThroughPart } from "../files/part_file.ts";
 
 /** Why a retryable answer was not retried, for the message. */
 function notRetried(response: GeminiResponse, options: ClientOptions): string {
@@ -260,8 +261,6 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   const target = direct ? path : `${path}.part`;
-  const file = await Deno.open(target, { write: true, create: true, truncate: true });
-  let complete = false;
   const progress = io.stderr.isTerminal;
   const started = performance.now();
   let shown = 0;
@@ -272,17 +271,16 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
     await io.stderr.write(bar.padEnd(60) + (final ? "\n" : ""));
   };
   try {
-    for await (const chunk of response.body) {
-      let data = chunk;
-      while (data.length > 0) data = data.subarray(await file.write(data));
-      const now = performance.now();
-      if (progress && now - shown >= 100) {
-        shown = now;
-        await show(false);
-      }
-    }
-    if (progress) await show(true);
-    complete = true;
+    await saveThroughPart(response.body, path, {
+      direct,
+      onChunk: async () => {
+        const now = performance.now();
+        if (progress && now - shown >= 100) {
+          shown = now;
+          await show(false);
+        }
+      },
+    });
   } catch (error) {
     if (direct) throw error;
     const message = errorMessage(error);
@@ -291,8 +289,6 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
         (path === target ? "" : ` (${path} was left as it was)`),
       { cause: error },
     );
-  } finally {
-    file.close();
-    if (complete && !direct) await Deno.rename(target, path);
   }
+  if (progress) await show(true);
 }

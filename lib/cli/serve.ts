@@ -22,11 +22,12 @@ import {
   certificateDirFor,
   checkSiteFiles,
   listenerBackends,
+  type SiteCertificates,
   siteCertificates,
+  type SiteFiles,
 } from "../server/site.ts";
 import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from "./args.ts";
 import type { CliIo } from "./io.ts";
-import type { ServerCertificate } from "../tls/listen.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { WorkerReady } from "./serve_messages.ts";
 import {
@@ -47,6 +48,7 @@ import {
   processPermissionFlags,
   processPermissions,
   sandboxPermissions,
+  workerPermissionOptions,
   workerSandboxAvailable,
 } from "./serve_permissions.ts";
 
@@ -167,9 +169,10 @@ export async function runServe(
     return 0;
   }
   let config: ServerConfig;
+  let files: SiteFiles;
   try {
     config = await loadConfig(values, positionals);
-    await checkSiteFiles(config);
+    files = await checkSiteFiles(config);
     if (values.check) await checkLogFiles(config);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -181,7 +184,7 @@ export async function runServe(
   const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const sandbox = workerSandboxAvailable((name) => io.env(name));
   // What the main process needs besides its workers' permissions (see processPermissions).
-  const needs = { dataDir, configFile: values.config, workerModule: workerModule() };
+  const needs = { dataDir, configFile: values.config, code: programCode() };
   if (values["print-permissions"]) {
     const set = await processPermissions(config, needs);
     await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
@@ -193,7 +196,7 @@ export async function runServe(
       formatConfig(config) + backendLines(config, unstableNet()).join("") +
         formatPermissions(main.workers, sandbox, processPermissionFlags(main)),
     );
-    const warnings = await checkCertificateLines(config, certificateDirFor(dataDir));
+    const warnings = await checkCertificateLines(config, certificateDirFor(dataDir), { files });
     if (warnings.length > 0) await io.stderr.write(warnings.join("\n") + "\n");
     return 0;
   }
@@ -207,7 +210,7 @@ export async function runServe(
   const errors = outputWriter(logs.errors);
   const access = outputWriter(logs.access, ACCESS_LOG_DELAY_MS);
   const logger = createLogger(errors, { format: config.logFormat });
-  const started = await startServing(config, { dataDir, errors, access, logger, sandbox });
+  const started = await startServing(config, { dataDir, files, errors, access, logger, sandbox });
   if (!started) {
     await logs.close();
     return 1;
@@ -222,13 +225,17 @@ export async function runServe(
     );
   };
   reload?.addEventListener("reopen", onReopen);
-  let current = config;
+  // What runs now: renewed certificates go into service with it.
+  let running = { config, files };
   const stopChecks = (hooks.schedule ?? intervalScheduler)(
     certificateCheck({
-      config: () => current,
+      running: () => running,
       certificateDir: certificateDirFor(dataDir),
       logger,
-      replace: () => supervisor.replaceCertificates(),
+      replace: (certificates) =>
+        supervisor.reload(running.config, { certificates, files: running.files }, {
+          reason: "certificate",
+        }),
     }),
     CERTIFICATE_CHECK_MS,
   );
@@ -240,21 +247,20 @@ export async function runServe(
     logger,
     stop,
     reload,
-    async checkPermissions(next: ServerConfig): Promise<void> {
-      const missing = missingPermission(await processPermissions(next, needs));
+    async checkPermissions(next: ServerConfig): Promise<Deno.PermissionOptionsObject | undefined> {
+      const set = await processPermissions(next, needs);
+      const missing = missingPermission(set);
       if (missing !== undefined) {
         throw new Error(
           `this configuration needs ${missing}, which the running process was started ` +
             "without: restart gemini serve to apply it",
         );
       }
+      return sandbox ? workerPermissionOptions(set.workers) : undefined;
     },
-    async apply(
-      next: ServerConfig,
-      certificates: ServerCertificate[],
-    ): Promise<Record<string, unknown>> {
-      await supervisor.reload(next, certificates);
-      current = next;
+    async apply(next, site, permissions): Promise<Record<string, unknown>> {
+      await supervisor.reload(next, site, { permissions });
+      running = { config: next, files: site.files };
       return { workers: supervisor.workers };
     },
   });
@@ -275,13 +281,15 @@ export async function runServe(
  */
 async function startServing(
   config: ServerConfig,
-  context: Omit<SupervisorContext, "certificates" | "generated" | "reissued" | "renewed"> & {
+  context: Omit<SupervisorContext, keyof SiteCertificates> & {
     errors: LineWriter & { flush(): Promise<void> };
   },
 ): Promise<{ supervisor: Supervisor } | undefined> {
   const { errors } = context;
   try {
-    const certificates = await siteCertificates(config, certificateDirFor(context.dataDir));
+    const certificates = await siteCertificates(config, certificateDirFor(context.dataDir), {
+      files: context.files,
+    });
     const { supervisor, lines } = await startSupervisor(config, { ...context, ...certificates });
     errors.write(lines.join("\n") + "\n");
     // Reading the configuration and the certificates left garbage that need not stay resident.
@@ -295,20 +303,17 @@ async function startServing(
   }
 }
 
-/** What {@linkcode startSupervisor} needs besides the configuration. */
-interface SupervisorContext {
+/**
+ * What {@linkcode startSupervisor} needs besides the configuration: the hosts' certificates
+ * (and what was generated, reissued or renewed to have them) among the rest.
+ */
+interface SupervisorContext extends SiteCertificates {
   dataDir: string;
+  /** The configuration's other files, as `checkSiteFiles()` read them. */
+  files: SiteFiles;
   errors: LineWriter;
   access: LineWriter;
   logger: Logger;
-  /** The hosts' certificates. */
-  certificates: ServerCertificate[];
-  /** Hosts whose certificate was generated now. */
-  generated: string[];
-  /** `host: names` for each generated certificate that got missing names added. */
-  reissued: string[];
-  /** `host: old end` for each generated certificate renewed now (same key). */
-  renewed: string[];
   /** Whether workers run with the permissions of their configuration only. */
   sandbox: boolean;
 }
@@ -346,8 +351,7 @@ async function startSupervisor(
     workers,
     dataDir: context.dataDir,
     certificates: context.certificates,
-    loadCertificates: async (c) =>
-      (await siteCertificates(c, certificateDirFor(context.dataDir))).certificates,
+    files: context.files,
     limits: { buffer: table.buffer, options: limitOptions },
     reusePort: true,
     backend,
@@ -439,26 +443,36 @@ export function workerModule(): URL {
     : new URL(import.meta.url);
 }
 
+/**
+ * The program's code, which the workers load: from source (and in `deno compile` binaries),
+ * the checkout directory holding `cli.ts` and `lib/`, two levels above this module
+ * (lib/cli/serve.ts); in the single-file bundle, the bundle itself.
+ */
+export function programCode(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("../../", import.meta.url)
+    : new URL(import.meta.url);
+}
+
 export { CERTIFICATE_WARNING_DAYS, certificateWarnings } from "./serve_certificates.ts";
 
 function startupLines(
   config: ServerConfig,
   ready: WorkerReady,
-  made: { generated: string[]; reissued: string[]; renewed: string[] },
+  made: Omit<SiteCertificates, "certificates">,
   certificateDir: string,
 ): string[] {
   const lines: string[] = [];
   for (const name of made.generated) {
     lines.push(`generated a certificate for ${name} in ${certificateDir}`);
   }
-  for (const added of made.reissued) {
-    const [host, names] = added.split(": ");
-    lines.push(`added ${names} to the certificate of ${host} (same key, same dates)`);
+  for (const { host, added } of made.reissued) {
+    lines.push(`added ${added.join(", ")} to the certificate of ${host} (same key, same dates)`);
   }
-  for (const renewal of made.renewed) {
-    const [host, end] = renewal.split(": ");
+  for (const { host, previousNotAfter } of made.renewed) {
+    const end = previousNotAfter.toISOString().slice(0, 10);
     lines.push(
-      `renewed the certificate of ${host}, valid until ${end.slice(0, 10)}, with the same key ` +
+      `renewed the certificate of ${host}, valid until ${end}, with the same key ` +
         "(SPKI unchanged: pins still hold)",
     );
   }

@@ -12,7 +12,8 @@ import type { ServerConfig } from "../server/config/mod.ts";
 import type { Logger } from "../server/logger.ts";
 import type { ServedCertificate } from "../server/server.ts";
 import { hostCertificatePaths, RENEW_WITHIN_DAYS } from "../server/certificates.ts";
-import { siteCertificates } from "../server/site.ts";
+import { type RenewedCertificate, siteCertificates, type SiteFiles } from "../server/site.ts";
+import type { ServerCertificate } from "../tls/listen.ts";
 
 /**
  * Days before a certificate's end of validity from which {@linkcode certificateWarnings} warns:
@@ -73,22 +74,24 @@ function servedOf(names: string[], pem: string): Pick<ServedCertificate, "names"
 /**
  * The warnings `--check` prints: for each host, its certificate file, or its generated
  * certificate when one is in `certificateDir` (nothing is generated or renewed here; a
- * generated certificate that would be renewed at start says so). Files that cannot be
+ * generated certificate that would be renewed at start says so). A certificate file in
+ * `options.files` (what `checkSiteFiles()` read) is not read again. Files that cannot be
  * read are left to the other checks.
  */
 export async function checkCertificateLines(
   config: ServerConfig,
   certificateDir: string,
-  now: Date = new Date(),
+  options: { now?: Date; files?: SiteFiles } = {},
 ): Promise<string[]> {
+  const now = options.now ?? new Date();
   const lines: string[] = [];
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
     const generated = !(host.cert && host.key);
     const path = generated ? hostCertificatePaths(certificateDir, host.name).certPath : host.cert!;
-    let pem: string;
+    let pem = options.files?.pems.get(path);
     try {
-      pem = await Deno.readTextFile(path);
+      pem ??= await Deno.readTextFile(path);
     } catch {
       continue;
     }
@@ -118,14 +121,17 @@ export const CERTIFICATE_CHECK_MS = DAY_MS;
 
 /** What {@linkcode certificateCheck} needs. */
 export interface CertificateCheckOptions {
-  /** The configuration running now. */
-  config: () => ServerConfig;
+  /** The configuration running now, and the files read for it (`checkSiteFiles()`). */
+  running: () => { config: ServerConfig; files: SiteFiles };
   /** Where generated certificates are kept. */
   certificateDir: string;
   /** Where renewals, warnings and failures are logged. */
   logger: Logger;
-  /** Puts renewed certificates into service; resolves with how (for the log). */
-  replace: () => Promise<string>;
+  /**
+   * Puts the hosts' certificates, renewed ones among them, into service; resolves with how
+   * (for the log).
+   */
+  replace: (certificates: ServerCertificate[]) => Promise<string>;
 }
 
 /**
@@ -142,7 +148,8 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
     const now = new Date();
     let result;
     try {
-      result = await siteCertificates(options.config(), options.certificateDir, now);
+      const { config, files } = options.running();
+      result = await siteCertificates(config, options.certificateDir, { now, files });
     } catch (error) {
       logger.error("certificate check failed", { reason: (error as Error).message });
       return;
@@ -150,7 +157,7 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
     for (const entry of result.renewed) logRenewal(logger, entry, result.certificates);
     if (result.renewed.length > 0) {
       try {
-        const how = await options.replace();
+        const how = await options.replace(result.certificates);
         logger.info("renewed certificates in service", { how });
       } catch (error) {
         logger.error("cannot put the renewed certificates into service; restart", {
@@ -169,19 +176,18 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
   };
 }
 
-/** The log line of one renewal (`host: previous end`, as `siteCertificates` lists them). */
+/** The log line of one renewal. */
 function logRenewal(
   logger: Logger,
-  entry: string,
+  renewal: RenewedCertificate,
   certificates: { names?: string[]; cert: string }[],
 ): void {
-  const at = entry.indexOf(": ");
-  const host = entry.slice(0, at);
+  const { host } = renewal;
   const served = certificates.find((c) => c.names?.[0] === host);
   const info = served ? certificateInfo(served.cert) : undefined;
   logger.info("renewed the certificate with the same key", {
     host,
-    was_valid_until: entry.slice(at + 2, at + 12),
+    was_valid_until: renewal.previousNotAfter.toISOString().slice(0, 10),
     valid_until: info?.notAfter.toISOString().slice(0, 10),
     spki_sha256: info?.spkiSha256,
   });

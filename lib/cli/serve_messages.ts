@@ -10,6 +10,7 @@ import type { ServedCertificate, ServerStats } from "../server/server.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { Address } from "../tls/connection.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
+import type { SiteFiles } from "../server/site.ts";
 import type { CgiRunKill } from "../server/cgi.ts";
 
 /** The Web Worker name of a serve worker. */
@@ -24,6 +25,8 @@ export interface WorkerStart {
   dataDir: string;
   /** The hosts' certificates, checked and read (or generated) by the supervisor. */
   certificates: ServerCertificate[];
+  /** The configuration's other files, checked and read by the supervisor. */
+  files: SiteFiles;
   /** The shared limit table. */
   buffer: SharedArrayBuffer;
   /** Its options. */
@@ -41,7 +44,7 @@ export interface WorkerStart {
 /** The other messages to a serve worker. */
 export type SupervisorMessage =
   | WorkerStart
-  | { type: "reload"; config: ServerConfig; certificates: ServerCertificate[] }
+  | { type: "reload"; config: ServerConfig; certificates: ServerCertificate[]; files: SiteFiles }
   | { type: "shutdown"; deadlineMs: number }
   | { type: "retire"; deadlineMs: number };
 
@@ -53,8 +56,6 @@ export interface WorkerReady {
   certificates: ServedCertificate[];
   /** Every name served. */
   hosts: string[];
-  /** The TLS backend of the first listener. */
-  backend: "node" | "deno";
   /** The TLS backend of each listener, in the order of `addrs`. */
   backends: ("node" | "deno")[];
 }

@@ -9,6 +9,7 @@
  */
 
 import { join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { HostConfig, LocationConfig, ServerConfig } from "../server/config/mod.ts";
 import { certificateDirFor } from "../server/site.ts";
 
@@ -307,11 +308,11 @@ export interface ProcessNeeds {
   /** The configuration file, read again on SIGHUP. */
   configFile?: string;
   /**
-   * The module the workers run: a worker loads it and the modules it imports with the
-   * permissions of the process, so read of the program's code (a `file:` URL's directory
-   * two levels up: the checkout holding `cli.ts` and `lib/`) is granted.
+   * The program's code, which a worker loads with the permissions of the process: read of
+   * it is granted. A `file:` URL of the checkout directory (holding `cli.ts` and `lib/`) or
+   * of the single-file bundle (`programCode()` of serve.ts); other URLs need nothing.
    */
-  workerModule?: URL;
+  code?: URL;
 }
 
 /**
@@ -347,11 +348,8 @@ export async function processPermissions(
   const read = new Set(workers.read === true ? [] : workers.read);
   const write = new Set(workers.write);
   await addPath(read, needs.configFile);
-  if (needs.workerModule?.protocol === "file:") {
-    const code = needs.workerModule.href.endsWith("/lib/cli/serve_worker.ts")
-      ? new URL("../../", needs.workerModule)
-      : needs.workerModule;
-    await addPath(read, decodeURIComponent(code.pathname).replace(/(.)\/$/, "$1"));
+  if (needs.code?.protocol === "file:") {
+    await addPath(read, fileURLToPath(needs.code).replace(/(.)\/$/, "$1"));
   }
   if (config.hosts.some((h) => !(h.cert && h.key))) {
     const certificates = certificateDirFor(needs.dataDir);

@@ -8,7 +8,7 @@
 import type { ServerConfig } from "../server/config/mod.ts";
 import type { Logger } from "../server/logger.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
-import { checkSiteFiles, siteCertificates } from "../server/site.ts";
+import { checkSiteFiles, siteCertificates, type SiteFiles } from "../server/site.ts";
 import { loadConfig } from "./serve_config.ts";
 import type { ServeValues } from "./serve.ts";
 
@@ -22,13 +22,22 @@ export interface ReloadOptions {
   logger: Logger;
   stop: AbortSignal;
   reload?: EventTarget;
-  /** Throws when the process lacks a permission `next` needs (checked before its files). */
-  checkPermissions?(next: ServerConfig): Promise<void>;
   /**
-   * Puts a new, validated configuration into service (throws to keep the running one);
-   * returns extra fields for the "configuration reloaded" log line.
+   * Throws when the process lacks a permission `next` needs (checked before its files);
+   * returns the workers' permissions for `next` when it computed them (handed to `apply`,
+   * so that the CGI directories are walked once per reload).
    */
-  apply(next: ServerConfig, certificates: ServerCertificate[]): Promise<Record<string, unknown>>;
+  checkPermissions?(next: ServerConfig): Promise<Deno.PermissionOptionsObject | undefined>;
+  /**
+   * Puts a new, validated configuration, with the certificates and files read for it, into
+   * service (throws to keep the running one); returns extra fields for the "configuration
+   * reloaded" log line.
+   */
+  apply(
+    next: ServerConfig,
+    site: { certificates: ServerCertificate[]; files: SiteFiles },
+    permissions: Deno.PermissionOptionsObject | undefined,
+  ): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -48,19 +57,20 @@ export async function reloadUntilStopped(options: ReloadOptions): Promise<void> 
         // Listen addresses need a restart (warned below): the running ones are kept, and
         // every later step (permissions, files, workers) sees the configuration as applied.
         const next = { ...loaded, listen: running.listen };
-        await options.checkPermissions?.(next);
-        await checkSiteFiles(next);
+        const permissions = await options.checkPermissions?.(next);
+        const files = await checkSiteFiles(next);
         const { certificates, generated, renewed } = await siteCertificates(
           next,
           options.certificateDir,
+          { files },
         );
-        const fields = await options.apply(next, certificates);
+        const fields = await options.apply(next, { certificates, files }, permissions);
         const restartNeeded = restartOnlyChanges(running, loaded);
         running = next;
         logger.info("configuration reloaded", {
           hosts: next.hosts.flatMap((h) => [h.name, ...h.aliases]).join(","),
           generated: generated.join(",") || undefined,
-          renewed: renewed.map((r) => r.split(": ")[0]).join(",") || undefined,
+          renewed: renewed.map((r) => r.host).join(",") || undefined,
           ...fields,
         });
         for (const what of restartNeeded) {

@@ -15,6 +15,7 @@ import type { RecycleConfig, ServerConfig } from "../server/config/mod.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import type { Logger } from "../server/logger.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
+import type { SiteFiles } from "../server/site.ts";
 import type { SharedLimitOptions } from "../server/shared_limits.ts";
 import type { LineWriter } from "../server/logger.ts";
 import type { CgiRunKill } from "../server/cgi.ts";
@@ -37,8 +38,8 @@ export interface SupervisorOptions {
   dataDir: string;
   /** The hosts' certificates, checked and read (or generated). */
   certificates: ServerCertificate[];
-  /** Reads the hosts' certificates of a configuration again (renewal, reload). */
-  loadCertificates(config: ServerConfig): Promise<ServerCertificate[]>;
+  /** The configuration's other files, checked and read (`checkSiteFiles()` of site.ts). */
+  files: SiteFiles;
   /** The shared limit table and its options. */
   limits: { buffer: SharedArrayBuffer; options: SharedLimitOptions };
   /** Whether the workers may share their ports (false: one worker, no overlap). */
@@ -115,6 +116,9 @@ const DENO_HANDSHAKE_FAILURES = 1000;
  */
 const QUIET_REPORTS = 2;
 
+/** How long after its first connection a server is still warming up, by default, ms. */
+const WARM_UP_MS = 60_000;
+
 /**
  * The process's resident memory against its size at rest: when a quiet server holds
  * `threshold` bytes more than the least it held at rest (what a flood, a crawl or a load
@@ -123,39 +127,64 @@ const QUIET_REPORTS = 2;
  * taken as the size at rest, so it happens once, not in a loop; memory taken while the
  * server was busy again after a recycle is growth and may recycle again at the next rest.
  *
+ * A fresh server grows while it serves its first requests (modules loaded on first use,
+ * caches filled): that is not growth to give back. So the size at rest is measured again
+ * through the warm-up, from the first connection until the first quiet reading
+ * `warmUpMs` after it; a busy reading ends the warm-up early (a flood's growth counts).
+ *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { MemoryWatch } from "./serve_supervisor.ts";
- * const watch = new MemoryWatch(32);
- * assert.equal(watch.update(100, true), false); // at rest: 100 is the baseline
- * assert.equal(watch.update(140, false), false); // busy: never
- * assert.equal(watch.update(140, true), true); // quiet, 40 over: recycle
+ * const watch = new MemoryWatch(32, { warmUpMs: 0 });
+ * assert.equal(watch.update(100, true, true, 0), false); // warm at the first rest: 100
+ * assert.equal(watch.update(140, false, true, 1), false); // busy: never
+ * assert.equal(watch.update(140, true, true, 2), true); // quiet, 40 over: recycle
  * watch.recycled();
- * assert.equal(watch.update(139, true), false); // it did not help: 139 is the new rest size
- * assert.equal(watch.update(175, true), true); // quiet again, 36 over the new rest: recycle
+ * assert.equal(watch.update(139, true, true, 3), false); // it did not help: 139 is the new rest
+ * assert.equal(watch.update(175, true, true, 4), true); // quiet again, 36 over the new rest
  * watch.recycled();
- * assert.equal(watch.update(180, false), false); // a flood goes on after the recycle
- * assert.equal(watch.update(180, true), true); // at rest, 41 over: growth, recycle again
+ * assert.equal(watch.update(180, false, true, 5), false); // a flood goes on after the recycle
+ * assert.equal(watch.update(180, true, true, 6), true); // at rest, 41 over: growth, recycle again
  * ```
  */
 export class MemoryWatch {
   #threshold: number;
+  #warmUpMs: number;
   #baseline: number | undefined;
   #pending = false;
+  /** When the first connection was seen (a reading with `served`). */
+  #firstServedAt: number | undefined;
+  #warm = false;
 
-  /** A watch that fires `threshold` bytes over the size at rest (0: never). */
-  constructor(threshold: number) {
+  /**
+   * A watch that fires `threshold` bytes over the size at rest (0: never), after a warm-up
+   * of `options.warmUpMs` (default 60 s) from the first connection.
+   */
+  constructor(threshold: number, options: { warmUpMs?: number } = {}) {
     this.#threshold = threshold;
+    this.#warmUpMs = options.warmUpMs ?? WARM_UP_MS;
   }
 
-  /** Takes a reading; true when a worker should be recycled now. */
-  update(rss: number, quiet: boolean): boolean {
+  /**
+   * Takes a reading at `now` (ms): resident bytes, whether the server is quiet and whether
+   * it has served any connection yet. True when a worker should be recycled now.
+   */
+  update(rss: number, quiet: boolean, served: boolean, now: number): boolean {
     if (this.#threshold <= 0) return false;
+    if (served && this.#firstServedAt === undefined) this.#firstServedAt = now;
     if (!quiet) {
+      // A flood ends the warm-up: what it leaves is growth over the rest measured so far.
+      if (this.#firstServedAt !== undefined) this.#warm = true;
       // Busy before the first quiet reading after a recycle: what it holds at the next rest
       // was taken since, so it is growth, not the recycle's failure to give memory back.
       this.#pending = false;
+      return false;
+    }
+    if (!this.#warm && this.#firstServedAt !== undefined) {
+      // Warming up: the first requests' code and caches are part of the size at rest.
+      this.#baseline = rss;
+      this.#warm = now - this.#firstServedAt >= this.#warmUpMs;
       return false;
     }
     if (this.#pending) {
@@ -178,6 +207,7 @@ export class Supervisor {
   #options: SupervisorOptions;
   #config: ServerConfig;
   #certificates: ServerCertificate[];
+  #files: SiteFiles;
   #slots: Slot[] = [];
   #nextId = 1;
   #ports: number[] | undefined;
@@ -192,6 +222,7 @@ export class Supervisor {
   constructor(config: ServerConfig, options: SupervisorOptions) {
     this.#config = config;
     this.#certificates = options.certificates;
+    this.#files = options.files;
     this.#options = options;
     this.#memory = new MemoryWatch(config.recycle.memory);
   }
@@ -222,63 +253,51 @@ export class Supervisor {
   }
 
   /**
-   * Sends a validated configuration to every worker; throws when one refuses it. When the
-   * configuration needs other permissions (a new root, CGI program or upstream), every
-   * worker is replaced by one started with them instead. A worker that cannot apply it in
-   * place (its TLS backend cannot change certificates or start asking for client
-   * certificates, or a listener should now use another backend) is replaced by one started
-   * on the new configuration, like a recycle (reason `reload`). `certificates` are the
-   * hosts' certificates for it (default: read again with `loadCertificates`). Its listen
-   * addresses must be the running ones (changing them needs a restart; the reload keeps them).
+   * Sends a validated configuration, with the certificates and files read for it, to every
+   * worker; throws when one refuses it. The one way anything new is put into service: a
+   * SIGHUP reload, and certificates renewed on disk (the same configuration, new
+   * `certificates`). When the configuration needs other permissions (a new root, CGI
+   * program or upstream), every worker is replaced by one started with them instead. A
+   * worker that cannot apply it in place (its TLS backend cannot change certificates or
+   * start asking for client certificates, or a listener should now use another backend) is
+   * replaced by one started on the new configuration, like a recycle (reason
+   * `options.reason`, default `reload`). `options.permissions` are the workers' permissions
+   * for `config` when the caller has them (default: the running ones for the running
+   * configuration, else computed). Its listen addresses must be the running ones (changing
+   * them needs a restart; the reload keeps them). Resolves with `"recycled"` when a worker
+   * was replaced, else `"reloaded"`.
    */
-  async reload(config: ServerConfig, certificates?: ServerCertificate[]): Promise<void> {
-    const certs = certificates ?? await this.#options.loadCertificates(config);
-    const permissions = await this.#options.permissions?.(config);
+  async reload(
+    config: ServerConfig,
+    site: { certificates: ServerCertificate[]; files: SiteFiles },
+    options: { permissions?: Deno.PermissionOptionsObject; reason?: string } = {},
+  ): Promise<"reloaded" | "recycled"> {
+    const permissions = options.permissions ??
+      (config === this.#config ? this.#permissions : await this.#options.permissions?.(config));
     if (JSON.stringify(permissions) !== JSON.stringify(this.#permissions)) {
-      const previous = this.#certificates;
-      this.#certificates = certs;
+      const previous = { certificates: this.#certificates, files: this.#files };
+      this.#certificates = site.certificates;
+      this.#files = site.files;
       try {
         await this.#replaceAll(config, permissions);
       } catch (error) {
-        this.#certificates = previous;
+        this.#certificates = previous.certificates;
+        this.#files = previous.files;
         throw error;
       }
-      return;
+      return "recycled";
     }
     this.#config = config;
-    this.#certificates = certs;
+    this.#certificates = site.certificates;
+    this.#files = site.files;
     const slots = [...this.#slots];
     const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
     if (failed?.type === "reload-failed") throw new Error(failed.message);
+    const replaced = slots.filter((slot, i) => answers[i].type === "replace" && !slot.leaving);
     // Resolves once every replacement accepts and the worker it replaces no longer does.
-    await Promise.all(
-      slots.map((slot, i) =>
-        answers[i].type === "replace" && !slot.leaving
-          ? this.#startRecycle(slot, "reload")
-          : undefined
-      ),
-    );
-  }
-
-  /**
-   * Puts certificates renewed on disk into service without a restart: the `node` backend
-   * swaps them in each worker (a reload of the running configuration); the `deno` backend
-   * cannot, so each worker is recycled in turn (reason `certificate`) and its replacement
-   * starts with the new files. Resolves with `"reloaded"` or `"recycled"`.
-   */
-  async replaceCertificates(): Promise<"reloaded" | "recycled"> {
-    if (this.#slots.every((slot) => slot.ready.backends.every((b) => b === "node"))) {
-      await this.reload(this.#config);
-      return "reloaded";
-    }
-    this.#certificates = await this.#options.loadCertificates(this.#config);
-    for (const slot of [...this.#slots]) {
-      if (slot.leaving || this.#stopping) continue;
-      this.#startRecycle(slot, "certificate");
-      await Promise.all([...this.#recycling]);
-    }
-    return "recycled";
+    await Promise.all(replaced.map((slot) => this.#startRecycle(slot, options.reason ?? "reload")));
+    return replaced.length > 0 ? "recycled" : "reloaded";
   }
 
   /** Shuts every worker down (41 to waiting clients, requests in flight finish). */
@@ -367,6 +386,7 @@ export class Supervisor {
         config: this.#config,
         dataDir: options.dataDir,
         certificates: this.#certificates,
+        files: this.#files,
         buffer: options.limits.buffer,
         limits: options.limits.options,
         ports: this.#ports,
@@ -388,7 +408,12 @@ export class Supervisor {
         slot.onMessage = () => {};
         resolve(m);
       };
-      this.#post(slot, { type: "reload", config, certificates: this.#certificates });
+      this.#post(slot, {
+        type: "reload",
+        config,
+        certificates: this.#certificates,
+        files: this.#files,
+      });
     });
   }
 
@@ -415,7 +440,8 @@ export class Supervisor {
   #watchMemory(): void {
     if (this.#stopping || this.#recycling.size > 0) return;
     const quiet = this.#slots.every((s) => s.quietReports >= QUIET_REPORTS);
-    if (!this.#memory.update(Deno.memoryUsage().rss, quiet)) return;
+    const served = this.#slots.some((s) => s.stats && connectionsOf(s.stats) > 0);
+    if (!this.#memory.update(Deno.memoryUsage().rss, quiet, served, Date.now())) return;
     // No min_interval here: this fires only at rest, and once per growth (MemoryWatch).
     const candidates = this.#slots.filter((s) => s.stats);
     if (candidates.length === 0) return;

@@ -13,7 +13,7 @@ import { DEFAULT_CAPSULE } from "../server/default_capsule.ts";
 import { createLogger, type LineWriter } from "../server/logger.ts";
 import { type RunningServer, serve } from "../server/server.ts";
 import { SharedLimits, SharedLimitTable } from "../server/shared_limits.ts";
-import { buildSite, certificateDirFor, serveOptions } from "../server/site.ts";
+import { buildSite, certificateDirFor, serveOptions, type SiteFiles } from "../server/site.ts";
 import type { ServerConfig } from "../server/config/types.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
 import {
@@ -63,6 +63,7 @@ async function site(
   config: ServerConfig,
   dataDir: string,
   certificates: ServerCertificate[],
+  files: SiteFiles,
 ): ReturnType<typeof buildSite> {
   if (config.hosts.some((h) => h.locations.some((l) => l.cgi))) {
     // Deno.kill needs an unrestricted `run` permission, which a sandboxed worker lacks.
@@ -72,6 +73,7 @@ async function site(
   }
   return await buildSite(config, {
     certificates,
+    files,
     certificateDir: certificateDirFor(dataDir),
     defaultContent: DEFAULT_CAPSULE,
     logger: createLogger(errors, { format: config.logFormat }),
@@ -87,7 +89,7 @@ async function start(message: WorkerStart): Promise<void> {
   const logger = createLogger(errors, { format: config.logFormat });
   const accessLog = new AccessLog(access, { format: config.logFormat, omitIp: !config.logIp });
   // The site's own log lines (CGI, proxy, Titan, access control) go to the error log too.
-  const built = await site(config, message.dataDir, message.certificates);
+  const built = await site(config, message.dataDir, message.certificates, message.files);
   started = message;
   runningCertificates = JSON.stringify(built.certificates);
   const running = await serve({
@@ -106,7 +108,6 @@ async function start(message: WorkerStart): Promise<void> {
       addrs: running.addrs,
       certificates: running.certificates,
       hosts: built.hosts,
-      backend: running.backend,
       backends: running.backends,
     },
   });
@@ -171,10 +172,11 @@ function settler(): (connections: number) => void {
 async function reload(
   config: ServerConfig,
   given: ServerCertificate[],
+  files: SiteFiles,
 ): Promise<"done" | "replace"> {
   if (!server || !started) throw new Error("the worker has not started");
   if (started.backend) config.backend = started.backend;
-  const built = await site(config, started.dataDir, given);
+  const built = await site(config, started.dataDir, given, files);
   const certificates = JSON.stringify(built.certificates);
   const wanted = serveOptions(config, built).listen!.map((a) => a.backend);
   const running = server.backends;
@@ -212,7 +214,7 @@ scope.addEventListener("message", (event: MessageEvent) => {
       scope.postMessage({ type: "error", message: (error as Error).message })
     );
   } else if (message.type === "reload") {
-    reload(message.config, message.certificates).then(
+    reload(message.config, message.certificates, message.files).then(
       (how) => scope.postMessage({ type: how === "done" ? "reloaded" : "replace" }),
       (error) => scope.postMessage({ type: "reload-failed", message: (error as Error).message }),
     );

@@ -67,7 +67,7 @@ export interface _ResponseInit extends
  * Decodes `bytes` with the WHATWG encoding `label` (default UTF-8). Throws a
  * {@linkcode ClientError} `charset` for a label TextDecoder does not know.
  */
-export function _decode(bytes: Uint8Array, label: string | undefined, url?: URL): string {
+function _decode(bytes: Uint8Array, label: string | undefined, url?: URL): string {
   let decoder: TextDecoder;
   try {
     decoder = new TextDecoder(label ?? "utf-8");

@@ -33,13 +33,13 @@ import {
 } from "./types.ts";
 
 /** Default connect timeout, ms. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Default header timeout, ms. */
-export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
+const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
 /** Default idle timeout between body chunks, ms. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** How many permanent redirects a client remembers (the oldest are forgotten first). */
-export const MAX_REMEMBERED_REDIRECTS = 1000;
+const MAX_REMEMBERED_REDIRECTS = 1000;
 
 /**
  * A Gemini client. Every policy has a default that just works; see {@linkcode ClientOptions}.
@@ -113,7 +113,7 @@ export class Client {
   /**
    * Where a permanent redirect (31) followed by this client sends `url`, if one did: the
    * next fetch of `url` goes there without asking the old address again. Redirects are
-   * remembered for the life of the client (at most {@linkcode MAX_REMEMBERED_REDIRECTS});
+   * remembered for the life of the client (at most 1000);
    * temporary ones (30) are not.
    */
   movedPermanently(url: string | URL): URL | undefined {

@@ -27,6 +27,7 @@
 
 import { parseSize as parseByteSize } from "../gemtext/size.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
+import { readTextIfExists } from "../files/read.ts";
 import { formatTomlPath, parseTomlFile, TomlFileError, tomlLine } from "../files/toml.ts";
 import type { ClientOptions, TofuMode } from "./types.ts";
 
@@ -212,12 +213,6 @@ function parseSize(text: string): number | undefined {
 export async function loadClientConfig(
   paths: Paths = resolvePaths((name) => Deno.env.get(name)),
 ): Promise<ClientConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(paths.configFile);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return {};
-    throw new Error(`Cannot read ${paths.configFile}: ${String(error)}`, { cause: error });
-  }
-  return parseClientConfig(text, paths.configFile);
+  const text = await readTextIfExists(paths.configFile, { wrapErrors: true });
+  return text === undefined ? {} : parseClientConfig(text, paths.configFile);
 }

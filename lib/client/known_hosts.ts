@@ -33,6 +33,7 @@ import { join } from "node:path";
 import { atomicWriteFile } from "../files/atomic.ts";
 import { withFileLock } from "../files/lock.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
+import { readTextIfExists } from "../files/read.ts";
 import { type CertificateInfo, pemToDer } from "../tls/certificate.ts";
 import { hostAndPort, normalizeUrl } from "../protocol/url.ts";
 import type { KnownHost, KnownHostsStore } from "./types.ts";
@@ -362,16 +363,11 @@ export class FileKnownHosts implements KnownHostsStore {
   }
 
   async #read(): Promise<Line[]> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [];
-      throw new Error(`Cannot read the known-hosts file ${this.path}: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    return parseLines(text, this.path);
+    const text = await readTextIfExists(this.path, {
+      wrapErrors: true,
+      what: "the known-hosts file",
+    });
+    return text === undefined ? [] : parseLines(text, this.path);
   }
 
   async #modify(change: (lines: Line[]) => boolean): Promise<boolean> {

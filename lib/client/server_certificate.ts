@@ -18,6 +18,7 @@
 import { stripControls } from "../gemtext/controls.ts";
 import { isIP } from "node:net";
 import type { CertificateInfo } from "../tls/certificate.ts";
+import { certificateNames, matchesServerName } from "../tls/certificate_names.ts";
 import { ClientError, type ClientHooks, type InvalidCertificate, type TofuMode } from "./types.ts";
 
 /** How many names of a certificate a warning lists. */
@@ -60,23 +61,13 @@ function canonicalHost(host: string): string {
   return bare;
 }
 
-/** The names a certificate is for: its subjectAltName entries, then its common name. */
-export function certificateNames(info: Pick<CertificateInfo, "altNames" | "commonName">): string[] {
-  const names = [...info.altNames];
-  if (info.commonName) names.push(info.commonName);
-  return [...new Set(names.map((n) => n.trim()).filter((n) => n !== ""))];
-}
-
 function nameCovers(pattern: string, host: string): boolean {
   const name = canonicalHost(pattern);
-  if (name === host) return true;
   if (name.startsWith("*.")) {
-    // One label, not empty, not a dot: `*.example.org` covers `a.example.org` only.
-    const base = name.slice(2);
-    if (!base.includes(".") || !host.endsWith(`.${base}`)) return false;
-    const label = host.slice(0, -base.length - 1);
-    return label !== "" && !label.includes(".");
+    // As a server picks a certificate by SNI (one label), but not over a top-level name.
+    return name.slice(2).includes(".") && matchesServerName(name, host);
   }
+  if (name === host) return true;
   // The implicit wildcard: a parent domain covers its subdomains. A bare top-level name
   // (`org`, `localhost`) covers nothing but itself.
   return name.includes(".") && !name.includes("*") && host.endsWith(`.${name}`);

@@ -57,7 +57,7 @@ function entryFor(
 }
 
 /** The host as the known-hosts store keys it: lower case, IPv6 without brackets. */
-export function knownHostKey(host: string): string {
+function knownHostKey(host: string): string {
   return host.replace(/^\[|\]$/g, "").toLowerCase();
 }
 
@@ -134,8 +134,7 @@ export function formatTrustChange(change: CertificateChange): string {
  * Checks `presented`, the certificate of `host`:`port`, against `store` and records what
  * trust on first use requires. Returns the verdict, or throws a {@linkcode ClientError}
  * `trust-changed` when the key changed and nobody accepted it. Call it after the TLS
- * handshake and before writing the request. {@linkcode assessTrust} does the same and also
- * returns the pin it compared with.
+ * handshake and before writing the request.
  *
  * @example
  * ```ts
@@ -169,30 +168,8 @@ export async function checkTrust(
  * {@linkcode checkTrust} with the whole story: the verdict, the pin on record before the
  * check (what `presented` was compared with) and the first-seen date of the pin in force
  * after it.
- *
- * @example
- * ```ts
- * import { assessTrust } from "./trust.ts";
- * import { generateCertificate } from "../tls/certificate.ts";
- * import type { KnownHost } from "./types.ts";
- * import assert from "node:assert";
- * const entries = new Map<string, KnownHost>();
- * const store = {
- *   get: (h: string, p: number) => Promise.resolve(entries.get(`${h}:${p}`)),
- *   put: (e: KnownHost) => Promise.resolve(void entries.set(`${e.host}:${e.port}`, e)),
- *   remove: (h: string, p: number) => Promise.resolve(entries.delete(`${h}:${p}`)),
- *   list: () => Promise.resolve([...entries.values()]),
- * };
- * const { info } = await generateCertificate("example.org");
- * const first = await assessTrust(store, "example.org", 1965, info);
- * assert.equal(first.verdict, "first-use");
- * assert.equal(first.pinned, undefined);
- * const again = await assessTrust(store, "example.org", 1965, info);
- * assert.equal(again.pinned?.spkiSha256, info.spkiSha256);
- * assert.equal(again.firstSeen, first.firstSeen);
- * ```
  */
-export async function assessTrust(
+async function assessTrust(
   store: KnownHostsStore,
   host: string,
   port: number,

@@ -7,7 +7,7 @@
 /**
  * The text of `path`, or `undefined` when there is no such file. Other errors are thrown
  * as they are, or with `wrapErrors` as `Error("Cannot read PATH: ERROR")` (cause: the
- * error).
+ * error; with `what`, `Cannot read WHAT PATH: ERROR`).
  *
  * @example
  * ```ts
@@ -23,13 +23,19 @@
  */
 export async function readTextIfExists(
   path: string,
-  options: { wrapErrors?: boolean } = {},
+  options: {
+    /** Throw other errors as `Cannot read PATH: ERROR`. Default `false`: as they are. */
+    wrapErrors?: boolean;
+    /** What the file is, for that message (`the known-hosts file`). Default none. */
+    what?: string;
+  } = {},
 ): Promise<string | undefined> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     if (!options.wrapErrors) throw error;
-    throw new Error(`Cannot read ${path}: ${String(error)}`, { cause: error });
+    const what = options.what ? `${options.what} ` : "";
+    throw new Error(`Cannot read ${what}${path}: ${String(error)}`, { cause: error });
   }
 }

@@ -33,28 +33,10 @@ const BUT_NEWLINE = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/g;
 const BUT_TAB_NEWLINE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**
- * Whether a terminal must never receive the character with code point `code`: a C0 control
- * (U+0000 to U+001F, ESC among them), DEL (U+007F) or a C1 control (U+0080 to U+009F, the
- * 8-bit CSI, OSC and DCS among them). Tab and line feed are in the set too; callers that
- * allow them say so with {@linkcode StripControlsOptions}.
- *
- * @example
- * ```ts
- * import { isControlCharacter } from "./controls.ts";
- * import assert from "node:assert/strict";
- * assert.equal(isControlCharacter(0x1b), true);
- * assert.equal(isControlCharacter(0x9b), true);
- * assert.equal(isControlCharacter(0x20), false);
- * assert.equal(isControlCharacter(0xa0), false);
- * ```
- */
-export function isControlCharacter(code: number): boolean {
-  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
-}
-
-/**
- * `text` with every control character (see {@linkcode isControlCharacter}) replaced by
- * U+FFFD, or by `options.replacement`; tabs and line feeds stay when the options allow them.
+ * `text` with every character a terminal must never receive replaced by U+FFFD, or by
+ * `options.replacement`: C0 controls (U+0000 to U+001F, ESC among them), DEL (U+007F) and
+ * C1 controls (U+0080 to U+009F, the 8-bit CSI, OSC and DCS among them). Tabs and line
+ * feeds are in the set too; they stay when the options allow them.
  * Everything else, including every character outside C0 and C1, is kept as it is.
  *
  * @example

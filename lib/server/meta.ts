@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatMediaType, parseMediaType } from "../protocol/mime.ts";
+import { formatMediaType, type MediaType, parseMediaType } from "../protocol/mime.ts";
 import { isSuccess } from "../protocol/status.ts";
 
 /** What a `.meta` line says about the files it matches. */
@@ -18,6 +18,8 @@ export type MetaValue =
     kind: "type";
     /** The media type as written, e.g. `text/gemini; lang=de`. */
     mediaType: string;
+    /** The same, parsed once when the file is read. */
+    parsed: MediaType;
   }
   | {
     /** Add (or replace) these parameters on the media type the server would send. */
@@ -88,7 +90,11 @@ function parseValue(text: string): MetaValue | string {
     if (semicolon >= 0 && !parseParams(text.slice(semicolon))) {
       return `${JSON.stringify(text)} has a malformed parameter`;
     }
-    return { kind: "type", mediaType: text };
+    try {
+      return { kind: "type", mediaType: text, parsed: parseMediaType(text) };
+    } catch (error) {
+      return (error as Error).message;
+    }
   }
   return `${JSON.stringify(text)} is neither a media type, ;parameters nor a status`;
 }
@@ -179,14 +185,17 @@ export function metaRuleFor(meta: MetaFile, name: string): MetaRule | undefined 
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { metaMediaType } from "./meta.ts";
+ * import { metaMediaType, parseMetaFile } from "./meta.ts";
  * const defaults = { lang: "en", charset: "utf-8" };
+ * const meta = parseMetaFile("a: text/gemini\nb: text/gemini; lang=de\n");
+ * const [gemtext, german] = meta.rules.map((rule) => rule.value);
+ * assert.ok(gemtext.kind === "type" && german.kind === "type");
  * assert.equal(
- *   metaMediaType({ kind: "type", mediaType: "text/gemini" }, "text/plain; charset=utf-8", defaults),
+ *   metaMediaType(gemtext, "text/plain; charset=utf-8", defaults),
  *   "text/gemini; charset=utf-8; lang=en",
  * );
  * assert.equal(
- *   metaMediaType({ kind: "type", mediaType: "text/gemini; lang=de" }, "text/plain", defaults),
+ *   metaMediaType(german, "text/plain", defaults),
  *   "text/gemini; lang=de; charset=utf-8",
  * );
  * assert.equal(
@@ -200,11 +209,15 @@ export function metaMediaType(
   fallback: string,
   defaults: { lang?: string; charset?: string } = {},
 ): string {
-  let mt;
-  try {
-    mt = parseMediaType(value.kind === "type" ? value.mediaType : fallback);
-  } catch {
-    return value.kind === "type" ? value.mediaType : fallback;
+  let mt: MediaType;
+  if (value.kind === "type") {
+    mt = { ...value.parsed, params: { ...value.parsed.params } };
+  } else {
+    try {
+      mt = parseMediaType(fallback);
+    } catch {
+      return fallback;
+    }
   }
   if (value.kind === "type") {
     if (mt.type === "text" && mt.charset === undefined && defaults.charset) {

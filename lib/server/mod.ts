@@ -122,7 +122,14 @@ export {
 } from "./reply.ts";
 export { compose, logging, requireClientCertificate, stripPrefix } from "./middleware.ts";
 export { memoryServer } from "./memory.ts";
-export { buildSite, type BuildSiteOptions, serveOptions, type Site } from "./site.ts";
+export {
+  buildSite,
+  type BuildSiteOptions,
+  type ReissuedCertificate,
+  serveOptions,
+  type Site,
+  type SiteFiles,
+} from "./site.ts";
 export {
   formatProxyHeader,
   parseProxyHeader,

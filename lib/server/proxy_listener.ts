@@ -11,6 +11,7 @@
 import net from "node:net";
 import type { PreTlsResult } from "../tls/listen.ts";
 import { type Address, stripV4Mapped } from "../tls/connection.ts";
+import { parseAllowList } from "./config/values.ts";
 import {
   detectProxyHeader,
   parseProxyHeader,
@@ -43,8 +44,9 @@ export interface ProxyHookOptions {
 }
 
 /**
- * Compiles an allow list of addresses and CIDR blocks into a predicate. IPv4-mapped IPv6
- * addresses (`::ffff:10.0.0.1`) are checked as IPv4.
+ * Compiles an allow list of addresses and CIDR blocks (read by `parseAllowList()` of
+ * config/values.ts, which throws a `TypeError` for a bad entry) into a predicate.
+ * IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are checked as IPv4.
  *
  * @example
  * ```ts
@@ -58,25 +60,9 @@ export interface ProxyHookOptions {
  */
 export function allowList(entries: readonly string[]): (address: string) => boolean {
   const list = new net.BlockList();
-  for (const raw of entries) {
-    const entry = raw.trim();
-    const slash = entry.indexOf("/");
-    const address = slash < 0 ? entry : entry.slice(0, slash);
-    const type = net.isIPv4(address) ? "ipv4" : net.isIPv6(address) ? "ipv6" : undefined;
-    if (!type) {
-      throw new TypeError(`Invalid address in the PROXY allow list: ${JSON.stringify(raw)}`);
-    }
-    if (slash < 0) {
-      list.addAddress(address, type);
-      continue;
-    }
-    const bitsText = entry.slice(slash + 1);
-    const bits = Number(bitsText);
-    const max = type === "ipv4" ? 32 : 128;
-    if (!/^[0-9]{1,3}$/.test(bitsText) || bits > max) {
-      throw new TypeError(`Invalid prefix length in the PROXY allow list: ${JSON.stringify(raw)}`);
-    }
-    list.addSubnet(address, bits, type);
+  for (const entry of parseAllowList(entries)) {
+    if (entry.bits === undefined) list.addAddress(entry.address, entry.family);
+    else list.addSubnet(entry.address, entry.bits, entry.family);
   }
   return (address: string): boolean => {
     const plain = stripV4Mapped(address);

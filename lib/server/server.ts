@@ -6,6 +6,7 @@
  */
 
 import { servedCertificateInfo } from "../tls/served_certificate.ts";
+import { certificateNames } from "../tls/certificate_names.ts";
 import type { Address } from "../tls/connection.ts";
 import { DeadlineError, withDeadline } from "../tls/deadline.ts";
 import {
@@ -200,12 +201,20 @@ async function loadDescribeNow(): Promise<void> {
   describeNow = (c) => {
     const info = certificateInfo(c.cert);
     return {
-      names: c.names ?? [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))],
+      names: c.names ?? certificateNames(info),
       spkiSha256: info.spkiSha256,
       certSha256: info.certSha256,
       notAfter: info.notAfter,
     };
   };
+}
+
+/** `certificates` with the names of their descriptions (`served`, in the same order). */
+function named(
+  certificates: ServerCertificate[],
+  served: ServedCertificate[],
+): ServerCertificate[] {
+  return certificates.map((c, i) => (c.names ? c : { ...c, names: served[i].names }));
 }
 
 /**
@@ -315,7 +324,8 @@ class Server implements RunningServer {
     const listenOptions: ListenOptions = {
       hostname: a.hostname ?? "0.0.0.0",
       port: a.port ?? 1965,
-      certificates: options.certificates,
+      // With the names read once here: a listener then has no certificate to parse.
+      certificates: named(options.certificates, this.#current.certificates),
       requestClientCertificate: options.requestClientCertificate,
       backend: a.backend ?? options.backend ?? "node",
       reusePort: options.reusePort,
@@ -436,7 +446,8 @@ class Server implements RunningServer {
         throw new TypeError("The deno listener backend cannot change certificates; restart");
       }
       newServed = update.certificates.map(describeNow);
-      for (const l of listeners) l.setCertificates(update.certificates);
+      const certificates = named(update.certificates, newServed);
+      for (const l of listeners) l.setCertificates(certificates);
     }
     if (askCertificates !== undefined) {
       for (const l of listeners) l.setRequestClientCertificate?.(askCertificates);

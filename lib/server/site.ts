@@ -41,6 +41,52 @@ export interface BuildSiteOptions {
    * {@linkcode siteCertificates}): the site neither checks nor reads them again.
    */
   certificates?: ServerCertificate[];
+  /**
+   * The configuration's files as {@linkcode checkSiteFiles} read them (allow lists, CA
+   * files, the proxies' certificates and keys): the site does not read them again.
+   * Default: checked and read now.
+   */
+  files?: SiteFiles;
+}
+
+/**
+ * The files a configuration names, read and checked once by {@linkcode checkSiteFiles}:
+ * {@linkcode siteCertificates} and {@linkcode buildSite} take them instead of reading the
+ * files again. Plain data (it can be posted to a worker).
+ */
+export interface SiteFiles {
+  /** Each `allow_file`, by path: its fingerprints (lower-case hex). */
+  allowLists: Map<string, string[]>;
+  /** Each PEM file (hosts' and proxies' certificates and keys, CA files), by path: its text. */
+  pems: Map<string, string>;
+}
+
+/** A generated certificate issued again with names it lacked (same key, same dates). */
+export interface ReissuedCertificate {
+  /** The host. */
+  host: string;
+  /** The names added. */
+  added: string[];
+}
+
+/** A generated certificate renewed with the same key. */
+export interface RenewedCertificate {
+  /** The host. */
+  host: string;
+  /** The end of validity of the certificate it replaced. */
+  previousNotAfter: Date;
+}
+
+/** The hosts' certificates of a configuration, and what was made to have them. */
+export interface SiteCertificates {
+  /** One per host, in the configuration's order (names: the host and its aliases). */
+  certificates: ServerCertificate[];
+  /** Hosts whose certificate was generated now. */
+  generated: string[];
+  /** Generated certificates that lacked names and were issued again now. */
+  reissued: ReissuedCertificate[];
+  /** Generated certificates that were near their end and were renewed now. */
+  renewed: RenewedCertificate[];
 }
 
 /** What a configuration turns into. */
@@ -59,9 +105,9 @@ export interface Site {
   generated: string[];
   /**
    * Hosts whose generated certificate lacked names it should carry and was issued again
-   * with the same key, with the names added (`host: name, name`). Default none.
+   * with the same key, with the names added. Default none.
    */
-  reissued?: string[];
+  reissued?: ReissuedCertificate[];
 }
 
 function hostFileOptions(host: HostConfig): FileServerOptions | undefined {
@@ -132,11 +178,12 @@ async function locationHandler(
   host: HostConfig,
   loc: LocationConfig,
   fallback: Handler,
-  logger: Logger,
+  context: { logger: Logger; files?: SiteFiles },
 ): Promise<Handler> {
-  let handler = await contentHandler(host, loc, fallback, logger);
+  const { logger, files } = context;
+  let handler = await contentHandler(host, loc, fallback, context);
   if (loc.titan) handler = await uploadHandler(host, loc, handler, logger);
-  return compose(handler, ...await locationMiddleware(host, loc));
+  return compose(handler, ...await locationMiddleware(host, loc, files));
 }
 
 /** What answers requests at a location: its proxy, its CGI programs, its files or `fallback`. */
@@ -144,8 +191,9 @@ async function contentHandler(
   host: HostConfig,
   loc: LocationConfig,
   fallback: Handler,
-  logger: Logger,
+  context: { logger: Logger; files?: SiteFiles },
 ): Promise<Handler> {
+  const { logger, files } = context;
   const base = hostFileOptions(host);
   const root = loc.root ?? base?.root;
   if (loc.proxy) {
@@ -157,8 +205,8 @@ async function contentHandler(
       fingerprints: p.fingerprints,
       identity: p.cert && p.key
         ? {
-          cert: await readPem(p.cert, "proxy certificate", host.name),
-          key: await readPem(p.key, "proxy key", host.name),
+          cert: await readPem(p.cert, "proxy certificate", host.name, files),
+          key: await readPem(p.key, "proxy key", host.name, files),
         }
         : undefined,
       timeoutMs: p.timeout * 1000,
@@ -227,13 +275,19 @@ async function uploadHandler(
 }
 
 /** The middleware of a location, outermost first. */
-async function locationMiddleware(host: HostConfig, loc: LocationConfig): Promise<Middleware[]> {
+async function locationMiddleware(
+  host: HostConfig,
+  loc: LocationConfig,
+  files?: SiteFiles,
+): Promise<Middleware[]> {
   const middleware: Middleware[] = [];
   const allow = loc.allowFingerprints === undefined && loc.allowFile === undefined ? undefined : [
     ...(loc.allowFingerprints ?? []),
-    ...(loc.allowFile ? await readAllowFile(loc.allowFile) : []),
+    ...(loc.allowFile
+      ? files?.allowLists.get(loc.allowFile) ?? await readAllowFile(loc.allowFile)
+      : []),
   ];
-  const ca = loc.caFile ? await readPem(loc.caFile, "CA file", host.name) : undefined;
+  const ca = loc.caFile ? await readPem(loc.caFile, "CA file", host.name, files) : undefined;
   if (
     loc.requireClientCertificate || allow !== undefined || ca !== undefined ||
     loc.certificatePrompt !== undefined
@@ -283,8 +337,9 @@ function addLocation(router: Router, pattern: string, handler: Handler): void {
 async function hostRouter(
   host: HostConfig,
   defaultContent: Readonly<Record<string, string>>,
-  logger: Logger,
+  context: { logger: Logger; files?: SiteFiles },
 ): Promise<Router> {
+  const { logger } = context;
   const fileOptions = hostFileOptions(host);
   const fallback = fileOptions
     ? fileServer({ ...fileOptions, logger })
@@ -293,12 +348,20 @@ async function hostRouter(
   if (host.rules) router.use(pathRules(host.rules));
   if (host.overrides) router.use(contentOverrides(host.overrides));
   for (const loc of host.locations) {
-    addLocation(router, loc.path, await locationHandler(host, loc, fallback, logger));
+    addLocation(router, loc.path, await locationHandler(host, loc, fallback, context));
   }
   return router;
 }
 
-async function readPem(path: string, what: string, host: string): Promise<string> {
+/** The text of PEM file `path`: from `files` when they hold it, else read now. */
+async function readPem(
+  path: string,
+  what: string,
+  host: string,
+  files?: SiteFiles,
+): Promise<string> {
+  const known = files?.pems.get(path);
+  if (known !== undefined) return known;
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
@@ -331,18 +394,21 @@ async function readPem(path: string, what: string, host: string): Promise<string
  * ```
  */
 export async function buildSite(config: ServerConfig, options: BuildSiteOptions): Promise<Site> {
+  // Given certificates were checked with the files; otherwise check and read both now.
+  const files = options.files ??
+    (options.certificates ? undefined : await checkSiteFiles(config));
   const { certificates, generated, reissued } = options.certificates
     ? { certificates: options.certificates, generated: [], reissued: [] }
-    : (await checkSiteFiles(config), await siteCertificates(config, options.certificateDir));
+    : await siteCertificates(config, options.certificateDir, { files });
   const defaultContent = options.defaultContent ?? {};
-  const logger = options.logger ?? silentLogger;
+  const context = { logger: options.logger ?? silentLogger, files };
   const site = new Router({
     notFound: (request) =>
       permanentFailure(`Host ${request.host} is not served here`, Status.ProxyRequestRefused),
   });
   for (const h of config.hosts) {
     const names = [h.name, ...h.aliases];
-    site.mount("", await hostRouter(h, defaultContent, logger), {
+    site.mount("", await hostRouter(h, defaultContent, context), {
       host: names,
       schemes: BOTH_SCHEMES,
     });
@@ -361,26 +427,26 @@ export async function buildSite(config: ServerConfig, options: BuildSiteOptions)
 }
 
 /**
- * The certificate of every host: read from its `cert` and `key` files, or generated into
- * `certificateDir` on first use (`generated` names those made now) and renewed with the
- * same key when it nears its end (`renewed`: `host: old end of validity`).
+ * The certificate of every host: its `cert` and `key` files (from `options.files` when
+ * {@linkcode checkSiteFiles} read them, else read now), or generated into `certificateDir`
+ * on first use (`generated` names those made now) and renewed with the same key when it
+ * nears its end at `options.now` (default now).
  */
 export async function siteCertificates(
   config: ServerConfig,
   certificateDir: string,
-  now?: Date,
-): Promise<
-  { certificates: ServerCertificate[]; generated: string[]; reissued: string[]; renewed: string[] }
-> {
+  options: { now?: Date; files?: SiteFiles } = {},
+): Promise<SiteCertificates> {
+  const { now, files } = options;
   const certificates: ServerCertificate[] = [];
   const generated: string[] = [];
-  const reissued: string[] = [];
-  const renewed: string[] = [];
+  const reissued: ReissuedCertificate[] = [];
+  const renewed: RenewedCertificate[] = [];
   for (const host of config.hosts) {
     const names = [host.name, ...host.aliases];
     if (host.cert && host.key) {
-      const cert = await readPem(host.cert, "certificate", host.name);
-      const key = await readPem(host.key, "key", host.name);
+      const cert = await readPem(host.cert, "certificate", host.name, files);
+      const key = await readPem(host.key, "key", host.name, files);
       certificates.push({ cert, key, names });
     } else {
       const { ensureHostCertificate } = await import("./certificates.ts");
@@ -389,10 +455,8 @@ export async function siteCertificates(
         now,
       });
       if (made.created) generated.push(host.name);
-      if (made.renewedFrom) renewed.push(`${host.name}: ${made.renewedFrom.toISOString()}`);
-      if (made.addedNames.length > 0) {
-        reissued.push(`${host.name}: ${made.addedNames.join(", ")}`);
-      }
+      if (made.renewedFrom) renewed.push({ host: host.name, previousNotAfter: made.renewedFrom });
+      if (made.addedNames.length > 0) reissued.push({ host: host.name, added: made.addedNames });
       certificates.push({ cert: made.cert, key: made.key, names });
     }
   }
@@ -496,9 +560,12 @@ export function certificateDirFor(dataDir: string): string {
 
 /**
  * Checks the files a configuration names without generating anything: roots must be
- * directories, certificate and key files readable PEM. Throws a {@linkcode ConfigError}.
+ * directories, certificate and key files readable PEM, allow lists and CA files readable
+ * and well-formed. Returns what it read, for {@linkcode siteCertificates} and
+ * {@linkcode buildSite}. Throws a {@linkcode ConfigError}.
  */
-export async function checkSiteFiles(config: ServerConfig): Promise<void> {
+export async function checkSiteFiles(config: ServerConfig): Promise<SiteFiles> {
+  const files: SiteFiles = { allowLists: new Map(), pems: new Map() };
   for (const host of config.hosts) {
     for (const root of [host.root, ...host.locations.map((l) => l.root)]) {
       if (root === undefined) continue;
@@ -512,22 +579,42 @@ export async function checkSiteFiles(config: ServerConfig): Promise<void> {
         );
       }
     }
-    for (const loc of host.locations) await checkLocationFiles(host, loc);
-    if (host.cert && host.key) {
-      const cert = await readPem(host.cert, "certificate", host.name);
-      await readPem(host.key, "key", host.name);
-      try {
-        await servedCertificateInfo(cert);
-      } catch (error) {
-        throw new ConfigError(host.cert, undefined, undefined, "is not a PEM certificate", {
-          cause: error,
-        });
-      }
-    }
+    for (const loc of host.locations) await checkLocationFiles(host, loc, files);
+    if (host.cert && host.key) await checkIdentity(host.cert, host.key, host.name, "", files);
+  }
+  return files;
+}
+
+/**
+ * Reads a certificate and its key into `files` (once per path) and checks the certificate
+ * parses. `what` is `""` for a host's own, `"proxy "` for a proxy's.
+ */
+async function checkIdentity(
+  certPath: string,
+  keyPath: string,
+  host: string,
+  what: string,
+  files: SiteFiles,
+): Promise<void> {
+  const known = files.pems.has(certPath);
+  const cert = await readPem(certPath, `${what}certificate`, host, files);
+  files.pems.set(certPath, cert);
+  files.pems.set(keyPath, await readPem(keyPath, `${what}key`, host, files));
+  if (known) return;
+  try {
+    await servedCertificateInfo(cert);
+  } catch (error) {
+    throw new ConfigError(certPath, undefined, undefined, "is not a PEM certificate", {
+      cause: error,
+    });
   }
 }
 
-async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promise<void> {
+async function checkLocationFiles(
+  host: HostConfig,
+  loc: LocationConfig,
+  files: SiteFiles,
+): Promise<void> {
   const where = `${host.name} location ${loc.path}`;
   const dirs = [loc.cgi?.root, loc.titan?.root].filter((d): d is string => d !== undefined);
   for (const dir of dirs) {
@@ -557,9 +644,12 @@ async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promis
       `titan location of ${host.name} needs titan_root or root`,
     );
   }
-  if (loc.allowFile) await readAllowFile(loc.allowFile);
-  if (loc.caFile) {
+  if (loc.allowFile && !files.allowLists.has(loc.allowFile)) {
+    files.allowLists.set(loc.allowFile, await readAllowFile(loc.allowFile));
+  }
+  if (loc.caFile && !files.pems.has(loc.caFile)) {
     const pem = await readPem(loc.caFile, "CA file", host.name);
+    files.pems.set(loc.caFile, pem);
     const { accessControl } = await import("./access.ts");
     try {
       accessControl({ ca: pem });
@@ -570,14 +660,6 @@ async function checkLocationFiles(host: HostConfig, loc: LocationConfig): Promis
     }
   }
   if (loc.proxy?.cert && loc.proxy.key) {
-    const cert = await readPem(loc.proxy.cert, "proxy certificate", host.name);
-    await readPem(loc.proxy.key, "proxy key", host.name);
-    try {
-      await servedCertificateInfo(cert);
-    } catch (error) {
-      throw new ConfigError(loc.proxy.cert, undefined, undefined, "is not a PEM certificate", {
-        cause: error,
-      });
-    }
+    await checkIdentity(loc.proxy.cert, loc.proxy.key, host.name, "proxy ", files);
   }
 }

@@ -9,7 +9,8 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import { certificateInfo, matchesServerName } from "./certificate.ts";
+import { certificateInfo } from "./certificate.ts";
+import { certificateNames, matchesServerName } from "./certificate_names.ts";
 import { type Address, type FlowControl, NodeTlsConnection, stripV4Mapped } from "./connection.ts";
 import { _scanClientHello, PROTOCOL_VERSION_ALERT } from "./_client_hello.ts";
 import type { Listener, ListenOptions, ServerCertificate, ServerConnection } from "./listen.ts";
@@ -21,13 +22,8 @@ interface NamedContext {
 
 function secureContexts(certificates: ServerCertificate[]): NamedContext[] {
   return certificates.map((c) => {
-    let names = c.names;
-    if (!names) {
-      const info = certificateInfo(c.cert);
-      names = [...new Set([info.commonName ?? "", ...info.altNames].filter(Boolean))];
-    }
     return {
-      names,
+      names: c.names ?? certificateNames(certificateInfo(c.cert)),
       context: tls.createSecureContext({ cert: c.cert, key: c.key, minVersion: "TLSv1.2" }),
     };
   });

@@ -9,6 +9,7 @@
 
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import { derToPem } from "./pem.ts";
 
 /** Key types for generated certificates. */
 export type KeyAlgorithm = "ec" | "rsa" | "ed25519";
@@ -83,46 +84,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 
 export { formatFingerprint, normalizeFingerprint } from "./fingerprint.ts";
 
-/**
- * Converts DER bytes to PEM with the given label.
- *
- * @example
- * ```ts
- * import { derToPem } from "./certificate.ts";
- * import assert from "node:assert/strict";
- * assert.ok(derToPem(new Uint8Array([1, 2]), "CERTIFICATE").startsWith("-----BEGIN CERTIFICATE-----"));
- * ```
- */
-export function derToPem(der: Uint8Array, label: string): string {
-  let base64 = "";
-  const chunk = 0x8000;
-  for (let i = 0; i < der.length; i += chunk) {
-    base64 += String.fromCharCode(...der.subarray(i, i + chunk));
-  }
-  const lines = btoa(base64).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
-}
-
-/**
- * Extracts the DER bytes of every PEM block with `label` (e.g. `CERTIFICATE`) in `pem`.
- *
- * @example
- * ```ts
- * import { derToPem, pemToDer } from "./certificate.ts";
- * import assert from "node:assert/strict";
- * const [der] = pemToDer(derToPem(new Uint8Array([1, 2, 3]), "X"), "X");
- * assert.equal(der.length, 3);
- * ```
- */
-export function pemToDer(pem: string, label: string): Uint8Array[] {
-  const blocks: Uint8Array[] = [];
-  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, "g");
-  for (const match of pem.matchAll(re)) {
-    const binary = atob(match[1].replace(/\s+/g, ""));
-    blocks.push(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-  }
-  return blocks;
-}
+export { derToPem, pemToDer } from "./pem.ts";
+export { matchesServerName } from "./certificate_names.ts";
 
 function formatName(name: string): string {
   return name.split("\n").filter(Boolean).join(", ");
@@ -375,16 +338,4 @@ export async function renewCertificate(
     ...options,
   });
   return { cert: pem, key: derToPem(pkcs8, "PRIVATE KEY"), info: certificateInfo(pem) };
-}
-
-/** Whether SNI `name` matches a certificate name (`*.example.org` matches one label). */
-export function matchesServerName(pattern: string, name: string): boolean {
-  const p = pattern.toLowerCase();
-  const n = name.toLowerCase();
-  if (p === n) return true;
-  if (p.startsWith("*.")) {
-    const dot = n.indexOf(".");
-    return dot > 0 && n.slice(dot + 1) === p.slice(2);
-  }
-  return false;
 }

@@ -26,11 +26,11 @@ export {
   type GenerateCertificateOptions,
   isCurrentlyValid,
   type KeyAlgorithm,
-  matchesServerName,
   normalizeFingerprint,
   renewCertificate,
   type RenewCertificateOptions,
 } from "./certificate.ts";
+export { matchesServerName } from "./certificate_names.ts";
 export type { Address, Connection, TlsDetails } from "./connection.ts";
 export { DeadlineError } from "./deadline.ts";
 export {

@@ -7,6 +7,9 @@
  * @module
  */
 
+import { certificateNames } from "./certificate_names.ts";
+import { pemToDer } from "./pem.ts";
+
 /** One DER element: its tag, where its content starts and ends, and where it ends whole. */
 interface Element {
   tag: number;
@@ -93,17 +96,9 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The DER of the first certificate of a PEM text. */
-export function firstCertificateDer(pem: string): Uint8Array<ArrayBuffer> {
-  const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
-  if (!m) throw new SyntaxError("Cannot parse the certificate: no PEM CERTIFICATE block");
-  const binary = atob(m[1].replace(/\s+/g, ""));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
 /** Names, fingerprints and end of validity of a served certificate. */
 export interface ServedCertificateInfo {
-  /** The subject's common name, then the DNS and IP alternative names, without repeats. */
+  /** The names it is for (the rule of `certificateNames()` in certificate_names.ts). */
   names: string[];
   /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo. */
   spkiSha256: string;
@@ -118,7 +113,8 @@ export interface ServedCertificateInfo {
  * `node:crypto`: the same names, fingerprints and date as `certificateInfo()`.
  */
 export async function servedCertificateInfo(pem: string): Promise<ServedCertificateInfo> {
-  const der = firstCertificateDer(pem);
+  const [der] = pemToDer(pem, "CERTIFICATE");
+  if (!der) throw new SyntaxError("Cannot parse the certificate: no PEM CERTIFICATE block");
   try {
     const certificate = element(der, 0);
     const [tbs] = children(der, certificate);
@@ -129,15 +125,16 @@ export async function servedCertificateInfo(pem: string): Promise<ServedCertific
     const subject = fields[first + 4];
     const spki = fields[first + 5];
     const notAfter = time(der, children(der, validity)[1]);
-    const names: string[] = [];
+    let commonName: string | undefined;
     for (const rdn of children(der, subject)) {
       for (const attribute of children(der, rdn)) {
         const [type, value] = children(der, attribute);
         if (oid(der, type) === "2.5.4.3") {
-          names.push(utf8.decode(der.subarray(value.start, value.end)));
+          commonName ??= utf8.decode(der.subarray(value.start, value.end));
         }
       }
     }
+    const altNames: string[] = [];
     const extensions = fields.find((f) => f.tag === 0xa3);
     if (extensions) {
       for (const extension of children(der, children(der, extensions)[0])) {
@@ -147,13 +144,13 @@ export async function servedCertificateInfo(pem: string): Promise<ServedCertific
         const general = element(der, octets.start);
         for (const name of children(der, general)) {
           const bytes = der.subarray(name.start, name.end);
-          if (name.tag === 0x82) names.push(ascii.decode(bytes));
-          else if (name.tag === 0x87) names.push(ipText(bytes));
+          if (name.tag === 0x82) altNames.push(ascii.decode(bytes));
+          else if (name.tag === 0x87) altNames.push(ipText(bytes));
         }
       }
     }
     return {
-      names: [...new Set(names.filter(Boolean))],
+      names: certificateNames({ commonName, altNames }),
       spkiSha256: await sha256Hex(der.subarray(spki.at, spki.end)),
       certSha256: await sha256Hex(der),
       notAfter,

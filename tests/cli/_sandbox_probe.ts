@@ -70,7 +70,7 @@ scope.addEventListener("message", (event: MessageEvent) => {
       scope.postMessage({ type: "line", stream: "stdout", line: JSON.stringify(results) });
       scope.postMessage({
         type: "ready",
-        ready: { addrs: [], certificates: [], hosts: [], backend: "node", backends: ["node"] },
+        ready: { addrs: [], certificates: [], hosts: [], backends: ["node"] },
       });
     });
   } else if (message.type === "shutdown" || message.type === "retire") {

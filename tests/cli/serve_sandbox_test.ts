@@ -13,7 +13,7 @@ import { GEMINI } from "../_helpers/launcher.ts";
 import { fetchUrl } from "../server/_harness.ts";
 import { titanUpload } from "../../lib/client/titan.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
-import { runServe } from "../../lib/cli/serve.ts";
+import { programCode, runServe } from "../../lib/cli/serve.ts";
 import { Supervisor } from "../../lib/cli/serve_supervisor.ts";
 import {
   missingPermission,
@@ -59,7 +59,7 @@ async function probeWorker(config: ServerConfig, dataDir: string): Promise<Recor
     workers: 1,
     dataDir,
     certificates: [],
-    loadCertificates: () => Promise.resolve([]),
+    files: { allowLists: new Map(), pems: new Map() },
     limits: { buffer: new SharedArrayBuffer(64), options: {} as never },
     reusePort: false,
     access: { write: (line) => void lines.push(line) },
@@ -439,12 +439,12 @@ Deno.test("the main process's permissions: the workers' plus the config file, th
         `[[host.location]]\npath = "/up/"\nproxy = "127.0.0.1:1970"\n`,
       { file, baseDir: dir },
     );
-    const code = new URL("../../lib/cli/serve_worker.ts", import.meta.url);
     const set = await processPermissions(config, {
       dataDir: join(dir, "data"),
       configFile: file,
-      workerModule: code,
+      code: programCode(),
     });
+    // programCode() is the checkout root, whatever its path holds.
     const checkout = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
     const certs = join(dir, "data", "server");
     const [site, wiki] = [join(dir, "site"), join(dir, "wiki")];

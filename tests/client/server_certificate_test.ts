@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../_helpers/assert.ts";
+import { certificateNames } from "../../lib/tls/certificate_names.ts";
 import {
-  certificateNames,
   certificateValidity,
   checkServerCertificate,
   formatInvalidCertificate,
@@ -87,9 +87,14 @@ for (const [what, names, cn, host, expected] of NAME_CASES) {
   });
 }
 
-Deno.test("certificateNames() lists alternative names, then the common name, once each", () => {
+Deno.test("certificateNames() lists the common name, then the alternative names, once each", () => {
   assertEquals(certificateNames(info(["a.example", "127.0.0.1"], "a.example")), [
     "a.example",
+    "127.0.0.1",
+  ]);
+  assertEquals(certificateNames(info(["b.example", " 127.0.0.1 "], "a.example")), [
+    "a.example",
+    "b.example",
     "127.0.0.1",
   ]);
   assertEquals(certificateNames(info([], "b.example")), ["b.example"]);

@@ -4,7 +4,8 @@
  */
 
 import { assertEquals } from "../_helpers/assert.ts";
-import { metaRuleFor, parseMetaFile } from "../../lib/server/meta.ts";
+import { metaMediaType, metaRuleFor, parseMetaFile } from "../../lib/server/meta.ts";
+import { parseMediaType } from "../../lib/protocol/mime.ts";
 
 Deno.test("parseMetaFile() reads types, parameters and statuses, skipping comments and blanks", () => {
   const meta = parseMetaFile(
@@ -22,13 +23,25 @@ Deno.test("parseMetaFile() reads types, parameters and statuses, skipping commen
   );
   assertEquals(meta.errors, []);
   assertEquals(meta.rules.map((r) => [r.pattern, r.line, r.value]), [
-    ["index.gmi", 3, { kind: "type", mediaType: "text/gemini; lang=en" }],
+    ["index.gmi", 3, {
+      kind: "type",
+      mediaType: "text/gemini; lang=en",
+      parsed: parseMediaType("text/gemini; lang=en"),
+    }],
     ["*.txt", 4, { kind: "params", params: { charset: "ISO-8859-1" } }],
-    ["notes.md", 5, { kind: "type", mediaType: "text/markdown" }],
+    ["notes.md", 5, {
+      kind: "type",
+      mediaType: "text/markdown",
+      parsed: parseMediaType("text/markdown"),
+    }],
     ["old.gmi", 6, { kind: "status", status: 31, meta: "/new.gmi" }],
     ["gone.gmi", 7, { kind: "status", status: 52, meta: "" }],
     ["members.gmi", 8, { kind: "status", status: 60, meta: "Log in first" }],
-    ["spaced.gmi", 9, { kind: "type", mediaType: "text/plain" }],
+    ["spaced.gmi", 9, {
+      kind: "type",
+      mediaType: "text/plain",
+      parsed: parseMediaType("text/plain"),
+    }],
   ]);
 });
 
@@ -61,4 +74,25 @@ Deno.test("metaRuleFor() prefers the exact name, then the first glob in file ord
   assertEquals(metaRuleFor(meta, "README")?.line, 4);
   assertEquals(metaRuleFor(parseMetaFile("a.b: text/plain\n"), "aXb"), undefined, "a dot is a dot");
   assertEquals(metaRuleFor(parseMetaFile("[ab].gmi: text/plain\n"), "[ab].gmi")?.line, 1);
+});
+
+Deno.test("a .meta media type is parsed once, when the file is read: the type sent comes from that parse, and one use does not change the next", () => {
+  const [rule] = parseMetaFile("a.gmi: Text/Gemini; Lang=de\n").rules;
+  assertEquals(rule.value.kind === "type" && rule.value.parsed, {
+    type: "text",
+    subtype: "gemini",
+    essence: "text/gemini",
+    params: { lang: "de" },
+    lang: "de",
+  });
+  if (rule.value.kind !== "type") throw new Error("not a type line");
+  const defaults = { lang: "en", charset: "utf-8" };
+  assertEquals(
+    metaMediaType(rule.value, "text/plain", defaults),
+    "text/gemini; lang=de; charset=utf-8",
+  );
+  assertEquals(metaMediaType(rule.value, "text/plain"), "text/gemini; lang=de");
+  // The defaults added for the first file did not stick to the parsed value.
+  assertEquals(rule.value.parsed.charset, undefined);
+  assertEquals(rule.value.parsed.params, { lang: "de" });
 });

@@ -10,6 +10,7 @@ import {
   generateCertificate,
   type GenerateCertificateOptions,
 } from "../../lib/tls/certificate.ts";
+import { certificateNames } from "../../lib/tls/certificate_names.ts";
 import { servedCertificateInfo } from "../../lib/tls/served_certificate.ts";
 
 const CASES = [
@@ -29,7 +30,7 @@ for (const [name, options] of CASES) {
     const full = certificateInfo(cert);
     const served = await servedCertificateInfo(cert);
     assertEquals(served, {
-      names: [...new Set([full.commonName ?? "", ...full.altNames].filter(Boolean))],
+      names: certificateNames(full),
       spkiSha256: full.spkiSha256,
       certSha256: full.certSha256,
       notAfter: full.notAfter,

@@ -8,6 +8,7 @@
 
 import { basename, join } from "node:path";
 import mime from "mime-types";
+import { saveThroughPart } from "../../files/part_file.ts";
 
 const SAFE_NAME = /[^A-Za-z0-9._ -]+/g;
 
@@ -77,30 +78,15 @@ export async function saveBody(
 ): Promise<{ path: string; bytes: number }> {
   await Deno.mkdir(options.dir, { recursive: true });
   const path = await freePath(options.dir, options.name);
-  const tmp = `${path}.part`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  let total = 0;
   let shown = 0;
-  try {
-    const reader = body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      let chunk = value;
-      while (chunk.length > 0) chunk = chunk.subarray(await file.write(chunk));
-      total += value.length;
-      if (total - shown >= 65536) {
-        shown = total;
-        options.onProgress?.(total);
-      }
-      if (options.signal.aborted) throw new Error("cancelled");
-    }
-  } catch (error) {
-    file.close();
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
-  file.close();
-  await Deno.rename(tmp, path);
-  return { path, bytes: total };
+  const bytes = await saveThroughPart(body, path, {
+    removePartial: true,
+    signal: options.signal,
+    onChunk: (total) => {
+      if (total - shown < 65536) return;
+      shown = total;
+      options.onProgress?.(total);
+    },
+  });
+  return { path, bytes };
 }

@@ -19,7 +19,7 @@ import {
   type RecycleConfig,
   type ServerConfig,
 } from "./types.ts";
-import { checkAllowList, parseListenAddress } from "./values.ts";
+import { parseAllowList, parseListenAddress } from "./values.ts";
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseConfigOptions {
@@ -172,7 +172,7 @@ function checkProxyFrom(
   const list = r.strings(t, path, key);
   if (list === undefined) return undefined;
   try {
-    checkAllowList(list);
+    parseAllowList(list);
   } catch (error) {
     r.fail([...path, key], (error as Error).message, error);
   }

@@ -62,21 +62,35 @@ function ipVersion(text: string): 0 | 4 | 6 {
   return address.includes(":") ? 6 : 4;
 }
 
+/** One entry of a PROXY protocol allow list: an address, or a CIDR block with `bits`. */
+export interface AllowEntry {
+  /** The address, as written (trimmed). */
+  address: string;
+  /** Its family. */
+  family: "ipv4" | "ipv6";
+  /** The prefix length of a CIDR block (`10.0.0.0/8`: 8); none for a single address. */
+  bits?: number;
+}
+
 /**
- * Checks the entries of a PROXY protocol allow list (addresses and CIDR blocks) the way
- * `allowList()` of proxy_listener.ts reads them, with the same messages, without
- * `node:net`. Throws a `TypeError` for the first bad entry.
+ * Parses the entries of a PROXY protocol allow list (addresses and CIDR blocks), without
+ * `node:net`: the configuration checks them with it, and the PROXY listener
+ * (proxy_listener.ts) builds its block list from what it returns. Throws a `TypeError` for
+ * the first bad entry.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { checkAllowList } from "./values.ts";
- * checkAllowList(["127.0.0.1", "10.0.0.0/8", "fd00::/8"]);
- * assert.throws(() => checkAllowList(["10.0.0.0/33"]), TypeError);
+ * import { parseAllowList } from "./values.ts";
+ * assert.deepEqual(parseAllowList(["127.0.0.1", "fd00::/8"]), [
+ *   { address: "127.0.0.1", family: "ipv4" },
+ *   { address: "fd00::", family: "ipv6", bits: 8 },
+ * ]);
+ * assert.throws(() => parseAllowList(["10.0.0.0/33"]), TypeError);
  * ```
  */
-export function checkAllowList(entries: readonly string[]): void {
-  for (const raw of entries) {
+export function parseAllowList(entries: readonly string[]): AllowEntry[] {
+  return entries.map((raw) => {
     const entry = raw.trim();
     const slash = entry.indexOf("/");
     const address = slash < 0 ? entry : entry.slice(0, slash);
@@ -84,10 +98,12 @@ export function checkAllowList(entries: readonly string[]): void {
     if (version === 0) {
       throw new TypeError(`Invalid address in the PROXY allow list: ${JSON.stringify(raw)}`);
     }
-    if (slash < 0) continue;
+    const family = version === 4 ? "ipv4" : "ipv6";
+    if (slash < 0) return { address, family };
     const bitsText = entry.slice(slash + 1);
     if (!/^[0-9]{1,3}$/.test(bitsText) || Number(bitsText) > (version === 4 ? 32 : 128)) {
       throw new TypeError(`Invalid prefix length in the PROXY allow list: ${JSON.stringify(raw)}`);
     }
-  }
+    return { address, family, bits: Number(bitsText) };
+  });
 }

@@ -1,10 +1,12 @@
 /**
- * checkAllowList() (config parsing, no node:net) accepts and refuses exactly the PROXY
- * allow-list entries that allowList() (node:net BlockList, used when serving) does.
+ * parseAllowList() (config/values.ts, no node:net) is the one parser of PROXY allow-list
+ * entries: the configuration checks with it and allowList() (node:net BlockList, used when
+ * serving) builds from what it returns, so every entry the configuration accepts is one the
+ * listener can take, and the listener refuses exactly what the configuration refuses.
  */
 
 import { assertEquals } from "../../_helpers/assert.ts";
-import { checkAllowList } from "../../../lib/server/config/values.ts";
+import { parseAllowList } from "../../../lib/server/config/values.ts";
 import { allowList } from "../../../lib/server/proxy_listener.ts";
 
 const ENTRIES = [
@@ -35,7 +37,7 @@ const ENTRIES = [
   "",
 ];
 
-Deno.test("checkAllowList() agrees with allowList() on every entry", () => {
+Deno.test("allowList() takes every entry parseAllowList() accepts and refuses the others", () => {
   for (const entry of ENTRIES) {
     const accepted = (check: () => void): boolean => {
       try {
@@ -46,9 +48,27 @@ Deno.test("checkAllowList() agrees with allowList() on every entry", () => {
       }
     };
     assertEquals(
-      accepted(() => checkAllowList([entry])),
+      accepted(() => parseAllowList([entry])),
       accepted(() => allowList([entry])),
       JSON.stringify(entry),
     );
+  }
+});
+
+Deno.test("parseAllowList() reads addresses and CIDR blocks at the prefix limits", () => {
+  assertEquals(parseAllowList([" 192.0.2.1 ", "10.0.0.0/32", "::/128", "10.0.0.0/0"]), [
+    { address: "192.0.2.1", family: "ipv4" },
+    { address: "10.0.0.0", family: "ipv4", bits: 32 },
+    { address: "::", family: "ipv6", bits: 128 },
+    { address: "10.0.0.0", family: "ipv4", bits: 0 },
+  ]);
+  for (const bad of ["10.0.0.0/33", "::/129", "fe80::1%eth0", "localhost", "10.0.0.0/"]) {
+    let message = "";
+    try {
+      parseAllowList([bad]);
+    } catch (error) {
+      message = (error as TypeError).message;
+    }
+    assertEquals(message.startsWith("Invalid "), true, bad);
   }
 });
