@@ -334,8 +334,8 @@ async function startSupervisor(
   const table = SharedLimitTable.create(limitOptions);
   if (!context.sandbox) {
     logger.warn(
-      "workers run with all the permissions of the process: narrowing them to the " +
-        "configuration needs Deno's --unstable-worker-options flag",
+      "workers run with all the permissions of the process: GEMINI_SANDBOX=off, or Deno " +
+        "started without --unstable-worker-options (which narrowing them needs)",
     );
   }
   let backend: "node" | "deno" | undefined;
@@ -469,11 +469,11 @@ function startupLines(
   for (const { host, added } of made.reissued) {
     lines.push(`added ${added.join(", ")} to the certificate of ${host} (same key, same dates)`);
   }
-  for (const { host, previousNotAfter } of made.renewed) {
-    const end = previousNotAfter.toISOString().slice(0, 10);
+  for (const { host, previousNotAfter, notAfter } of made.renewed) {
+    const day = (date: Date): string => date.toISOString().slice(0, 10);
     lines.push(
-      `renewed the certificate of ${host}, valid until ${end}, with the same key ` +
-        "(SPKI unchanged: pins still hold)",
+      `renewed the certificate of ${host} (it ended ${day(previousNotAfter)}), now valid ` +
+        `until ${day(notAfter)}, with the same key (SPKI unchanged: pins still hold)`,
     );
   }
   for (const c of ready.certificates) {

@@ -188,7 +188,7 @@ function logRenewal(
   logger.info("renewed the certificate with the same key", {
     host,
     was_valid_until: renewal.previousNotAfter.toISOString().slice(0, 10),
-    valid_until: info?.notAfter.toISOString().slice(0, 10),
+    valid_until: renewal.notAfter.toISOString().slice(0, 10),
     spki_sha256: info?.spkiSha256,
   });
 }

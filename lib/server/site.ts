@@ -75,6 +75,8 @@ export interface RenewedCertificate {
   host: string;
   /** The end of validity of the certificate it replaced. */
   previousNotAfter: Date;
+  /** The end of validity of the renewed certificate. */
+  notAfter: Date;
 }
 
 /** The hosts' certificates of a configuration, and what was made to have them. */
@@ -455,7 +457,13 @@ export async function siteCertificates(
         now,
       });
       if (made.created) generated.push(host.name);
-      if (made.renewedFrom) renewed.push({ host: host.name, previousNotAfter: made.renewedFrom });
+      if (made.renewedFrom) {
+        renewed.push({
+          host: host.name,
+          previousNotAfter: made.renewedFrom,
+          notAfter: made.info.notAfter,
+        });
+      }
       if (made.addedNames.length > 0) reissued.push({ host: host.name, added: made.addedNames });
       certificates.push({ cert: made.cert, key: made.key, names });
     }

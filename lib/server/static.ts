@@ -22,6 +22,13 @@ import { encodeRequestPath } from "../protocol/request_path.ts";
 import { formatSize } from "../gemtext/size.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { _isNoSuchResource } from "./_lookup.ts";
+import {
+  _FileCache,
+  fileChunks,
+  lstatOrUndefined,
+  statOrUndefined,
+  wholeFile,
+} from "./_file_read.ts";
 import type { Logger } from "./logger.ts";
 import { type MetaFile, metaMediaType, type MetaRule, metaRuleFor, parseMetaFile } from "./meta.ts";
 import { badRequest, notFound, permanentFailure, redirect, success } from "./reply.ts";
@@ -52,16 +59,27 @@ export interface FileServerOptions {
    * MiB; see bench/RESULTS.md).
    */
   chunkSize?: number;
+  /**
+   * Bytes of small files (those read whole) kept in memory while unchanged; 0 turns it off.
+   * Default 4 MiB. A kept file is served only while its lstat shows the same inode, size,
+   * modification and change times, and a file is kept only once it has not changed for 2 s.
+   */
+  cacheBytes?: number;
   /** Read `.meta` files (per-directory metadata). Default `true`. */
   metaFiles?: boolean;
   /** Where `.meta` lines that cannot be used are reported (once per load). Default none. */
   logger?: Logger;
-  /** Milliseconds clock deciding when a `.meta` file is looked at again. Default `Date.now`. */
+  /**
+   * Milliseconds clock deciding when a `.meta` file is looked at again and when a file has
+   * settled enough to be cached. Default `Date.now`.
+   */
   clock?: () => number;
 }
 
 /** How long a directory's `.meta` file is trusted before it is looked at again, ms. */
 const META_CHECK_MS = 1000;
+/** Bytes of small files a file server keeps in memory by default. */
+const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
 /** Largest `.meta` file read, bytes. */
 const MAX_META_SIZE = 65_536;
 /** Directories whose `.meta` state is kept (past it the cache starts again). */
@@ -144,63 +162,6 @@ export function _resolveSegments(path: string): Resolved {
 
 function isInside(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
-}
-
-/** stat; `undefined` when there is no such file (see `_isNoSuchResource`), throws on I/O faults. */
-async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (_isNoSuchResource(error)) return undefined;
-    throw error;
-  }
-}
-
-async function* fileChunks(
-  path: string,
-  chunkSize: number,
-  limit: number,
-): AsyncGenerator<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    let sent = 0;
-    while (sent < limit) {
-      const buffer = new Uint8Array(Math.min(chunkSize, limit - sent));
-      const n = await file.read(buffer);
-      if (n === null) return;
-      sent += n;
-      yield n === buffer.length ? buffer : buffer.subarray(0, n);
-    }
-  } finally {
-    file.close();
-  }
-}
-
-/**
- * A small file in one synchronous read, or `undefined` when it is not there (an I/O fault
- * throws, which answers `40`). On a local
- * disk this takes microseconds, less than the thread hand-offs of open, read, read and
- * close as asynchronous operations, which profiling showed to be the largest cost of
- * serving a small file (see bench/RESULTS.md).
- */
-function wholeFile(path: string, limit: number): Uint8Array | undefined {
-  try {
-    const bytes = Deno.readFileSync(path);
-    return bytes.length > limit ? bytes.subarray(0, limit) : bytes;
-  } catch (error) {
-    if (_isNoSuchResource(error)) return undefined;
-    throw error;
-  }
-}
-
-/** lstat, synchronous for the same reason as `wholeFile`. */
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (error) {
-    if (_isNoSuchResource(error)) return undefined;
-    throw error;
-  }
 }
 
 async function titleOf(path: string): Promise<string | undefined> {
@@ -328,6 +289,7 @@ class FileTree {
   #realRoot: Promise<string> | undefined;
   #rootEntry: Promise<Found | undefined> | undefined;
   #meta = new Map<string, MetaState>();
+  readonly #cache: _FileCache | undefined;
 
   constructor(options: FileServerOptions) {
     this.#options = options;
@@ -335,6 +297,14 @@ class FileTree {
     this.#maxFileSize = options.maxFileSize ?? 1024 ** 3;
     this.#chunkSize = options.chunkSize ?? 65_536;
     this.#streamChunk = options.chunkSize ?? 262_144;
+    const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.#cache = cacheBytes > 0
+      ? new _FileCache({
+        maxFileBytes: this.#chunkSize,
+        maxBytes: cacheBytes,
+        clock: options.clock,
+      })
+      : undefined;
   }
 
   /** The reply for the decoded request path `path`. */
@@ -357,7 +327,7 @@ class FileTree {
         const rule = this.#metaRule(parent.path, name);
         if (rule?.value.kind === "status") return metaStatus(rule.value);
         if (!found?.info.isFile || resolved.trailingSlash) return NOT_FOUND;
-        return this.#file(found.path, name, found.info.size, rule && [parent.path, rule]);
+        return this.#file(found.path, name, found.info, rule && [parent.path, rule]);
       }
       if (!resolved.trailingSlash) return redirect(`${encodeRequestPath(path)}/`, true);
       real = found.path;
@@ -367,7 +337,7 @@ class FileTree {
       if (!candidate?.info.isFile) continue;
       const rule = this.#metaRule(real, index);
       if (rule?.value.kind === "status") return metaStatus(rule.value);
-      return this.#file(candidate.path, index, candidate.info.size, rule && [real, rule]);
+      return this.#file(candidate.path, index, candidate.info, rule && [real, rule]);
     }
     if (this.#options.listing) {
       const urlPath = segments.length === 0 ? "/" : `/${segments.join("/")}/`;
@@ -465,15 +435,17 @@ class FileTree {
   }
 
   /**
-   * A file of `size` bytes: whole when small, streamed when large, 50 past the limit; its
-   * media type from the extension, changed by its `.meta` rule when there is one.
+   * A file (`info` from its lstat): whole when small (from the cache while it is unchanged),
+   * streamed when large, 50 past the limit; its media type from the extension, changed by
+   * its `.meta` rule when there is one.
    */
   async #file(
     path: string,
     name: string,
-    size: number,
+    info: Deno.FileInfo,
     meta?: [string, MetaRule],
   ): Promise<GeminiReply> {
+    const size = info.size;
     const dot = name.lastIndexOf(".");
     if (dot > 0 && needsFullTable(name.slice(dot + 1).toLowerCase())) await loadMediaTypes();
     const max = this.#maxFileSize;
@@ -486,7 +458,7 @@ class FileTree {
     let type = mediaTypeFor(name, this.#options);
     if (meta) type = this.#metaType(meta[0], meta[1], type);
     if (size <= this.#chunkSize) {
-      const bytes = wholeFile(path, max);
+      const bytes = wholeFile(path, info, max, this.#cache);
       if (!bytes) return NOT_FOUND;
       return success(bytes, type);
     }

@@ -80,9 +80,12 @@ Deno.test("gemini serve renews a generated certificate 3 days from its end at st
       assertEquals(served.altNames, old.altNames);
     });
     const stderr = io.stderr.text();
-    assertMatch(
+    const day = (date: Date): string => date.toISOString().slice(0, 10);
+    const renewedUntil = certificateInfo(await Deno.readTextFile(certPath)).notAfter;
+    assertStringIncludes(
       stderr,
-      /renewed the certificate of localhost, valid until \d{4}-\d\d-\d\d, with the same key \(SPKI unchanged: pins still hold\)/,
+      `renewed the certificate of localhost (it ended ${day(old.notAfter)}), now valid until ` +
+        `${day(renewedUntil)}, with the same key (SPKI unchanged: pins still hold)`,
     );
     assert(!stderr.includes("warning: the certificate"), stderr);
     assertEquals(await Deno.readTextFile(keyPath), key, "the key file is untouched");
@@ -137,6 +140,9 @@ Deno.test("gemini serve's daily check (injected timer) renews a generated certif
         log(),
         /info renewed the certificate with the same key host=localhost was_valid_until=\d{4}-\d\d-\d\d valid_until=\d{4}-\d\d-\d\d spki_sha256=[0-9a-f]{64}/,
       );
+      const [, was, until] = /was_valid_until=(\S+) valid_until=(\S+)/.exec(log())!;
+      assertEquals(was, short.info.notAfter.toISOString().slice(0, 10), "the old end");
+      assert(until > was, `the renewed certificate ends later: ${until} after ${was}`);
       assertStringIncludes(log(), "renewed certificates in service how=reloaded");
       assertMatch(log(), /warn the certificate for other\.example expires on \S+, in [89] days/);
       const after = await fetchUrl(port, `gemini://localhost:${port}/`, {

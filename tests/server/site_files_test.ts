@@ -114,7 +114,13 @@ Deno.test("siteCertificates() lists renewals and reissues as structured values",
     );
     const again = await siteCertificates(withAlias, certificateDir, { now: later });
     assertEquals(again.reissued, [{ host: "example.org", added: ["gemini.example.org"] }]);
-    assertEquals(again.renewed, [{ host: "example.org", previousNotAfter: end }]);
+    const renewedEnd = certificateInfo(again.certificates[0].cert).notAfter;
+    assert(renewedEnd.getTime() > end.getTime(), "the renewal ends later");
+    assertEquals(again.renewed, [{
+      host: "example.org",
+      previousNotAfter: end,
+      notAfter: renewedEnd,
+    }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
