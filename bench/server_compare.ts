@@ -12,7 +12,8 @@
  * (command that runs gemini, default `./gemini`, e.g. a compiled binary), BENCH_RESULTS (output file,
  * default bench/RESULTS.md), BENCH_STATIC (0 to skip the static-only deno-backend run of our
  * server), BENCH_BARE (bare lib/tls backends to run as the floor, default
- * "deno,node"; empty for none).
+ * "deno,node"; empty for none), BENCH_PIN (1, the default on two or more CPUs: every server
+ * runs on CPU 0 and the load generator on CPU 1, as issue 14 measures; 0: unpinned).
  *
  * @module
  */
@@ -46,6 +47,8 @@ const WORKERS = [
 const STATIC_VARIANT = (Deno.env.get("BENCH_STATIC") ?? "1") !== "0";
 const BARE = (Deno.env.get("BENCH_BARE") ?? "deno,node").split(",").filter(Boolean);
 const ROUNDS = envNumber("BENCH_ROUNDS", 1);
+/** Servers on CPU 0 and the load generator (this process) on CPU 1. */
+const PIN = (Deno.env.get("BENCH_PIN") ?? (NPROC >= 2 ? "1" : "0")) === "1";
 /** Everything from this heading on in RESULTS.md is kept when the file is rewritten. */
 const ANALYSIS_HEADING = "## Analysis";
 let loadAverage: number[][] = [];
@@ -327,7 +330,7 @@ async function waitForTls(port: number, timeoutMs: number): Promise<void> {
 async function start(spec: ServerSpec, port: number): Promise<Running> {
   const log = join(WORK, `${spec.name.replace(/[^a-z0-9]+/gi, "-")}.log`);
   const file = await Deno.open(log, { write: true, create: true, truncate: true });
-  const [cmd, ...args] = spec.command;
+  const [cmd, ...args] = PIN ? ["taskset", "-c", "0", ...spec.command] : spec.command;
   const child = new Deno.Command(cmd, {
     args,
     cwd: spec.cwd,
@@ -570,6 +573,11 @@ function report(
   lines.push(`- CPU: ${cpuModel()}, ${NPROC} logical CPUs (nproc)`);
   for (const [k, value] of Object.entries(v)) lines.push(`- ${k}: ${value}`);
   lines.push(`- Duration per scenario: ${DURATION_S} s, rounds: ${ROUNDS} (figures are medians)`);
+  lines.push(
+    PIN
+      ? "- Pinned (BENCH_PIN=1): every server on CPU 0, the load generator on CPU 1"
+      : "- Not pinned (BENCH_PIN=0): servers and load generator share the CPUs",
+  );
   if (loadAverage.length === 2) {
     lines.push(
       `- Load average (1, 5, 15 min) at start: ${
@@ -586,7 +594,7 @@ function report(
     `BENCH_DURATION=${DURATION_S} BENCH_ROUNDS=${ROUNDS} BENCH_CONCURRENCY=${
       CONCURRENCY.join(",")
     } ` +
-      `BENCH_WORKERS=${WORKERS.join(",")} make bench-server`,
+      `BENCH_WORKERS=${WORKERS.join(",")} BENCH_PIN=${PIN ? 1 : 0} make bench-server`,
   );
   for (const s of specs) {
     lines.push(
@@ -709,6 +717,15 @@ function report(
 
 async function main(): Promise<number> {
   const started = new Date();
+  if (PIN) {
+    // Every thread of this process (the load generator) to CPU 1; the servers start on 0.
+    const pinned = new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", "1", String(Deno.pid)],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    if (!pinned.success) throw new Error(`taskset: ${decoder.decode(pinned.stderr)}`);
+  }
   await ensureMollyBrown();
   say(`preparing ${WORK}`);
   const fixture = await prepare();
