@@ -31,8 +31,6 @@ export interface FileCacheOptions {
   maxFileBytes: number;
   /** Bytes kept in all; when a new file would go over it, the cache starts again empty. */
   maxBytes: number;
-  /** The clock, ms. Default `Date.now`. */
-  clock?: () => number;
 }
 
 interface Entry {
@@ -48,17 +46,17 @@ interface Entry {
  * ```ts
  * import assert from "node:assert/strict";
  * import { _FileCache, SETTLED_MS } from "./_file_read.ts";
- * let now = Date.now() + 10 * SETTLED_MS;
- * const cache = new _FileCache({ maxFileBytes: 1024, maxBytes: 4096, clock: () => now });
+ * const cache = new _FileCache({ maxFileBytes: 1024, maxBytes: 4096 });
+ * // A clock far enough ahead that the file counts as settled (unchanged for 2 s).
+ * const later = (): number => Date.now() + 10 * SETTLED_MS;
  * const dir = await Deno.makeTempDir();
  * const path = `${dir}/page.gmi`;
  * await Deno.writeTextFile(path, "# One\n");
- * const bytes = cache.read(path, Deno.lstatSync(path));
+ * const bytes = cache.read(path, Deno.lstatSync(path), later());
  * assert.equal(new TextDecoder().decode(bytes), "# One\n");
- * assert.equal(cache.read(path, Deno.lstatSync(path)), bytes, "the same bytes, not read again");
+ * assert.equal(cache.read(path, Deno.lstatSync(path), later()), bytes, "kept, not read again");
  * await Deno.writeTextFile(path, "# Two, longer\n");
- * now = Date.now() + 10 * SETTLED_MS;
- * const again = cache.read(path, Deno.lstatSync(path));
+ * const again = cache.read(path, Deno.lstatSync(path), later());
  * assert.equal(new TextDecoder().decode(again), "# Two, longer\n");
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -81,15 +79,16 @@ export class _FileCache {
   /**
    * The contents of the file at `path`, whose `lstat` (or `stat`, for a symlink's target)
    * is `info`: from memory when it has not changed since it was kept, else read with
-   * `Deno.readFileSync` (and kept when it is small and settled). Throws what the read throws.
+   * `Deno.readFileSync` (and kept when it is small and settled at `now`, ms). Throws what
+   * the read throws.
    */
-  read(path: string, info: Deno.FileInfo): Uint8Array {
+  read(path: string, info: Deno.FileInfo, now: number = Date.now()): Uint8Array {
     const version = versionOf(info);
     const known = this.#entries.get(path);
     if (known && version !== undefined && known.version === version) return known.bytes;
     const bytes = Deno.readFileSync(path);
     if (known) this.#forget(path, known);
-    if (version !== undefined && this.#keeps(info, bytes)) {
+    if (version !== undefined && this.#keeps(info, bytes, now)) {
       if (this.#bytes + bytes.length > this.#options.maxBytes) {
         this.#entries.clear();
         this.#bytes = 0;
@@ -100,12 +99,12 @@ export class _FileCache {
     return bytes;
   }
 
-  #keeps(info: Deno.FileInfo, bytes: Uint8Array): boolean {
-    const { maxFileBytes, maxBytes, clock } = this.#options;
+  #keeps(info: Deno.FileInfo, bytes: Uint8Array, now: number): boolean {
+    const { maxFileBytes, maxBytes } = this.#options;
     if (bytes.length !== info.size || bytes.length > maxFileBytes || bytes.length > maxBytes) {
       return false;
     }
-    const settled = (clock ?? Date.now)() - SETTLED_MS;
+    const settled = now - SETTLED_MS;
     // Deno 2.9.6 gives the change time in whole seconds: the real one may be up to 1 s later.
     return info.ctime!.getTime() + CTIME_RESOLUTION_MS <= settled &&
       info.mtime!.getTime() <= settled;
@@ -167,10 +166,10 @@ export function wholeFile(
   path: string,
   info: Deno.FileInfo,
   limit: number,
-  cache: _FileCache | undefined,
+  cache: { cache: _FileCache; now: number } | undefined,
 ): Uint8Array | undefined {
   try {
-    const bytes = cache ? cache.read(path, info) : Deno.readFileSync(path);
+    const bytes = cache ? cache.cache.read(path, info, cache.now) : Deno.readFileSync(path);
     return bytes.length > limit ? bytes.subarray(0, limit) : bytes;
   } catch (error) {
     if (_isNoSuchResource(error)) return undefined;

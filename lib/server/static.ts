@@ -60,9 +60,11 @@ export interface FileServerOptions {
    */
   chunkSize?: number;
   /**
-   * Bytes of small files (those read whole) kept in memory while unchanged; 0 turns it off.
-   * Default 4 MiB. A kept file is served only while its lstat shows the same inode, size,
-   * modification and change times, and a file is kept only once it has not changed for 2 s.
+   * Bytes of small files (those read whole) kept in memory while unchanged, in a cache of this
+   * server's own; 0 turns it off. Default: a cache of 4 MiB shared by every file server of
+   * the isolate (files up to 64 KiB). A kept file is served only while its lstat shows the
+   * same inode, size, modification and change times, and a file is kept only once it has not
+   * changed for 2 s.
    */
   cacheBytes?: number;
   /** Read `.meta` files (per-directory metadata). Default `true`. */
@@ -78,8 +80,13 @@ export interface FileServerOptions {
 
 /** How long a directory's `.meta` file is trusted before it is looked at again, ms. */
 const META_CHECK_MS = 1000;
-/** Bytes of small files a file server keeps in memory by default. */
+/** Bytes of small files that the file servers of an isolate keep in memory by default. */
 const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * The cache the file servers of this isolate share unless given their own size: one bound
+ * for a server with many hosts and locations, not one per root.
+ */
+let sharedCache: _FileCache | undefined;
 /** Largest `.meta` file read, bytes. */
 const MAX_META_SIZE = 65_536;
 /** Directories whose `.meta` state is kept (past it the cache starts again). */
@@ -297,13 +304,11 @@ class FileTree {
     this.#maxFileSize = options.maxFileSize ?? 1024 ** 3;
     this.#chunkSize = options.chunkSize ?? 65_536;
     this.#streamChunk = options.chunkSize ?? 262_144;
-    const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
-    this.#cache = cacheBytes > 0
-      ? new _FileCache({
-        maxFileBytes: this.#chunkSize,
-        maxBytes: cacheBytes,
-        clock: options.clock,
-      })
+    const own = options.cacheBytes;
+    this.#cache = own === undefined
+      ? (sharedCache ??= new _FileCache({ maxFileBytes: 65_536, maxBytes: DEFAULT_CACHE_BYTES }))
+      : own > 0
+      ? new _FileCache({ maxFileBytes: this.#chunkSize, maxBytes: own })
       : undefined;
   }
 
@@ -458,7 +463,11 @@ class FileTree {
     let type = mediaTypeFor(name, this.#options);
     if (meta) type = this.#metaType(meta[0], meta[1], type);
     if (size <= this.#chunkSize) {
-      const bytes = wholeFile(path, info, max, this.#cache);
+      const cache = this.#cache && {
+        cache: this.#cache,
+        now: (this.#options.clock ?? Date.now)(),
+      };
+      const bytes = wholeFile(path, info, max, cache);
       if (!bytes) return NOT_FOUND;
       return success(bytes, type);
     }

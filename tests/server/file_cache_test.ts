@@ -13,6 +13,7 @@ import { serve } from "../../lib/server/server.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "./_harness.ts";
 import { waitFor } from "../_helpers/wait.ts";
+import { handlerRequest } from "./_request.ts";
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
@@ -42,11 +43,11 @@ Deno.test("file cache: a kept file is read again when only its change time diffe
   try {
     const path = join(dir, "page.gmi");
     await Deno.writeTextFile(path, "AAAA\n");
-    const cache = new _FileCache({ maxFileBytes: 1024, maxBytes: 4096, clock: settledClock });
-    const first = cache.read(path, Deno.lstatSync(path));
+    const cache = new _FileCache({ maxFileBytes: 1024, maxBytes: 4096 });
+    const first = cache.read(path, Deno.lstatSync(path), settledClock());
     assertEquals(text(first), "AAAA\n");
     assertEquals(cache.size, 5, "kept");
-    assert(cache.read(path, Deno.lstatSync(path)) === first, "served from memory");
+    assert(cache.read(path, Deno.lstatSync(path), settledClock()) === first, "served from memory");
 
     const before = Deno.lstatSync(path);
     await pastChangeTime(path);
@@ -58,7 +59,7 @@ Deno.test("file cache: a kept file is read again when only its change time diffe
       before.size,
       before.mtime?.getTime(),
     ]);
-    assertEquals(text(cache.read(path, after)), "BBBB\n");
+    assertEquals(text(cache.read(path, after, settledClock())), "BBBB\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -69,13 +70,13 @@ Deno.test("file cache: a file replaced by rename, or changed to another size, is
   try {
     const path = join(dir, "page.gmi");
     await Deno.writeTextFile(path, "one\n");
-    const cache = new _FileCache({ maxFileBytes: 1024, maxBytes: 4096, clock: settledClock });
-    assertEquals(text(cache.read(path, Deno.lstatSync(path))), "one\n");
+    const cache = new _FileCache({ maxFileBytes: 1024, maxBytes: 4096 });
+    assertEquals(text(cache.read(path, Deno.lstatSync(path), settledClock())), "one\n");
     await Deno.writeTextFile(join(dir, "new"), "two\n");
     await Deno.rename(join(dir, "new"), path);
-    assertEquals(text(cache.read(path, Deno.lstatSync(path))), "two\n");
+    assertEquals(text(cache.read(path, Deno.lstatSync(path), settledClock())), "two\n");
     await Deno.writeTextFile(path, "three\n");
-    assertEquals(text(cache.read(path, Deno.lstatSync(path))), "three\n");
+    assertEquals(text(cache.read(path, Deno.lstatSync(path), settledClock())), "three\n");
     assertEquals(cache.size, 6, "only the current contents are held");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -96,20 +97,10 @@ Deno.test("file cache: a file changed less than 2 s ago is read from disk every 
     // The same file counts as settled 2 s after its change time, which Deno gives in whole
     // seconds (so 2 s after the end of that second).
     const ctime = Deno.lstatSync(path).ctime!.getTime();
-    const later = new _FileCache({
-      maxFileBytes: 1024,
-      maxBytes: 4096,
-      clock: () => ctime + 1000 + SETTLED_MS,
-    });
-    later.read(path, Deno.lstatSync(path));
-    assertEquals(later.size, 6);
-    const early = new _FileCache({
-      maxFileBytes: 1024,
-      maxBytes: 4096,
-      clock: () => ctime + 1000 + SETTLED_MS - 1,
-    });
-    early.read(path, Deno.lstatSync(path));
-    assertEquals(early.size, 0);
+    cache.read(path, Deno.lstatSync(path), ctime + 1000 + SETTLED_MS - 1);
+    assertEquals(cache.size, 0, "1 ms too early");
+    cache.read(path, Deno.lstatSync(path), ctime + 1000 + SETTLED_MS);
+    assertEquals(cache.size, 6);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -118,21 +109,21 @@ Deno.test("file cache: a file changed less than 2 s ago is read from disk every 
 Deno.test("file cache: files over the per-file limit are not kept, and the total stays within its bound", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const cache = new _FileCache({ maxFileBytes: 100, maxBytes: 250, clock: settledClock });
+    const cache = new _FileCache({ maxFileBytes: 100, maxBytes: 250 });
     const file = async (name: string, size: number): Promise<string> => {
       const path = join(dir, name);
       await Deno.writeFile(path, new Uint8Array(size).fill(0x61));
       return path;
     };
     const big = await file("big", 101);
-    assertEquals(cache.read(big, Deno.lstatSync(big)).length, 101);
+    assertEquals(cache.read(big, Deno.lstatSync(big), settledClock()).length, 101);
     assertEquals(cache.size, 0, "101 bytes is over the per-file limit of 100");
     const exact = await file("exact", 100);
-    cache.read(exact, Deno.lstatSync(exact));
+    cache.read(exact, Deno.lstatSync(exact), settledClock());
     assertEquals(cache.size, 100, "100 bytes is kept");
     for (const name of ["a", "b", "c", "d", "e"]) {
       const path = await file(name, 90);
-      cache.read(path, Deno.lstatSync(path));
+      cache.read(path, Deno.lstatSync(path), settledClock());
       assert(cache.size <= 250, `within the bound after ${name}: ${cache.size}`);
     }
   } finally {
@@ -173,6 +164,30 @@ Deno.test("file server over TLS: a cached page rewritten in place (same size, mo
     assertEquals(gone.status, 51);
   } finally {
     await server.shutdown(2000);
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("file servers share one cache by default, have their own with cacheBytes, and none with 0", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(root, "index.gmi"), "# Shared\n");
+    const request = handlerRequest("gemini://localhost/");
+    const body = async (server: ReturnType<typeof fileServer>): Promise<Uint8Array> =>
+      (await server(request)).body as Uint8Array;
+    // Two servers of one root without a size of their own: the second gets the bytes the
+    // first kept (the same array), read once.
+    const a = fileServer({ root, clock: settledClock });
+    const b = fileServer({ root, clock: settledClock });
+    const first = await body(a);
+    assert(await body(b) === first, "one shared cache");
+    const own = fileServer({ root, clock: settledClock, cacheBytes: 1024 });
+    const mine = await body(own);
+    assert(mine !== first, "its own cache");
+    assert(await body(own) === mine, "and it keeps the file");
+    const none = fileServer({ root, clock: settledClock, cacheBytes: 0 });
+    assert(await body(none) !== await body(none), "read every time");
+  } finally {
     await Deno.remove(root, { recursive: true });
   }
 });
