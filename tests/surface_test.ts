@@ -416,6 +416,7 @@ const EXPECTED: Record<string, string[]> = {
     "GeminiRequest",
     "Handler",
     "HostCertificate",
+    "HostCertificateInfo",
     "HostConfig",
     "Limits",
     "LimitsConfig",

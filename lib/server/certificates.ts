@@ -5,22 +5,37 @@
  * renewed with the same key when it comes within {@linkcode RENEW_WITHIN_DAYS} days of its
  * end, so that every client's pin of its key still holds.
  *
+ * A certificate already on disk that needs nothing is read with the small DER reader of
+ * lib/tls/served_certificate.ts; the X.509 module (lib/tls/certificate.ts, which loads
+ * `node:crypto`, a few MiB per isolate) is imported only to generate, reissue or renew one.
+ *
  * @module
  */
 
 import { readTextIfExists } from "../files/read.ts";
-import { isIP } from "node:net";
 import { join } from "node:path";
 import { atomicWriteFile } from "../files/atomic.ts";
-import {
-  type CertificateBundle,
-  certificateInfo,
-  generateCertificate,
-  renewCertificate,
-} from "../tls/certificate.ts";
+import { isIpLiteral } from "../protocol/url.ts";
+import type { CertificateInfo } from "../tls/certificate.ts";
+import { servedCertificateInfo } from "../tls/served_certificate.ts";
+
+/**
+ * What {@linkcode ensureHostCertificate} tells of a host's certificate: its names,
+ * fingerprints and validity (the same values as `certificateInfo()` gives).
+ */
+export type HostCertificateInfo = Pick<
+  CertificateInfo,
+  "spkiSha256" | "certSha256" | "commonName" | "altNames" | "notBefore" | "notAfter"
+>;
 
 /** A certificate on disk and whether it was just created. */
-export interface HostCertificate extends CertificateBundle {
+export interface HostCertificate {
+  /** The certificate, PEM. */
+  cert: string;
+  /** The private key, PEM, as on disk. */
+  key: string;
+  /** The certificate's names, fingerprints and validity. */
+  info: HostCertificateInfo;
   /** Path of the certificate file. */
   certPath: string;
   /** Path of the key file. */
@@ -82,7 +97,9 @@ export function hostCertificatePaths(
 /** A name as certificates are compared: lower case, IPv6 in its shortest form. */
 function canonicalName(name: string): string {
   const clean = name.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
-  return isIP(clean) === 6 ? new URL(`gemini://[${clean}]/`).hostname.slice(1, -1) : clean;
+  return clean.includes(":") && isIpLiteral(clean)
+    ? new URL(`gemini://[${clean}]/`).hostname.slice(1, -1)
+    : clean;
 }
 
 /** Host names that are the machine itself, reached on the loopback addresses. */
@@ -151,7 +168,7 @@ export async function ensureHostCertificate(
   const names = serverCertificateNames(host, options.aliases);
   const [cert, key] = await Promise.all([readTextIfExists(certPath), readTextIfExists(keyPath)]);
   if (cert && key) {
-    const info = certificateInfo(cert);
+    const info = hostInfo(await servedCertificateInfo(cert));
     const have = new Set(info.altNames.map(canonicalName));
     const missing = names.filter((n) => !have.has(n));
     const now = options.now ?? new Date();
@@ -159,6 +176,7 @@ export async function ensureHostCertificate(
     if (missing.length === 0 && !renew) {
       return { cert, key, info, certPath, keyPath, created: false, addedNames: [] };
     }
+    const { renewCertificate } = await import("../tls/certificate.ts");
     const notBefore = new Date(now.getTime() - 3_600_000);
     const reissued = await renewCertificate(cert, key, {
       altNames: [...info.altNames, ...missing],
@@ -167,8 +185,9 @@ export async function ensureHostCertificate(
     });
     await atomicWriteFile(certPath, reissued.cert, { mode: 0o644 });
     return {
-      ...reissued,
+      cert: reissued.cert,
       key,
+      info: hostInfo(reissued.info),
       certPath,
       keyPath,
       created: false,
@@ -176,8 +195,23 @@ export async function ensureHostCertificate(
       renewedFrom: renew ? info.notAfter : undefined,
     };
   }
+  const { generateCertificate } = await import("../tls/certificate.ts");
   const bundle = await generateCertificate(host, { altNames: names, days: VALID_DAYS });
   await atomicWriteFile(keyPath, bundle.key, { mode: 0o600 });
   await atomicWriteFile(certPath, bundle.cert, { mode: 0o644 });
-  return { ...bundle, certPath, keyPath, created: true, addedNames: [] };
+  return {
+    cert: bundle.cert,
+    key: bundle.key,
+    info: hostInfo(bundle.info),
+    certPath,
+    keyPath,
+    created: true,
+    addedNames: [],
+  };
+}
+
+/** The fields of a {@linkcode HostCertificateInfo}, whichever reader gave them. */
+function hostInfo(info: HostCertificateInfo): HostCertificateInfo {
+  const { spkiSha256, certSha256, commonName, altNames, notBefore, notAfter } = info;
+  return { spkiSha256, certSha256, commonName, altNames, notBefore, notAfter };
 }

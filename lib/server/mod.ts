@@ -97,6 +97,7 @@ export {
   ensureHostCertificate,
   type EnsureHostCertificateOptions,
   type HostCertificate,
+  type HostCertificateInfo,
 } from "./certificates.ts";
 export { cgiHandler, type CgiOptions } from "./cgi.ts";
 export { accessControl, type AccessOptions, type AccessPolicy, accessPolicy } from "./access.ts";

@@ -8,7 +8,7 @@
  */
 
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { isIP } from "node:net";
+import { isIpLiteral } from "../protocol/url.ts";
 import { derToPem } from "./pem.ts";
 
 /** Key types for generated certificates. */
@@ -230,7 +230,7 @@ async function createCertificate(
     extensions.push(
       new x509.SubjectAlternativeNameExtension(
         altNames.map((name) => ({
-          type: isIP(name.replace(/^\[|\]$/g, "")) ? "ip" : "dns",
+          type: isIpLiteral(name.replace(/^\[|\]$/g, "")) ? "ip" : "dns",
           value: name.replace(/^\[|\]$/g, ""),
         })),
       ),

@@ -1,7 +1,8 @@
 /**
- * What a server needs to know about its own certificate (names, fingerprints, end of
- * validity), read from the DER with a small parser and hashed with Web Crypto, so that a
- * server on the `deno` backend never loads `node:crypto` (a few MiB per isolate).
+ * What a server needs to know about its own certificate (names, fingerprints, validity),
+ * read from the DER with a small parser and hashed with Web Crypto, so that a server on the
+ * `deno` backend, and the supervisor of `gemini serve` reading the certificates it keeps,
+ * never load `node:crypto` (a few MiB per isolate).
  * {@linkcode certificateInfo} in certificate.ts is the full reading. Not part of the `./tls` entry point.
  *
  * @module
@@ -96,21 +97,28 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Names, fingerprints and end of validity of a served certificate. */
+/** Names, fingerprints and validity of a served certificate. */
 export interface ServedCertificateInfo {
   /** The names it is for (the rule of `certificateNames()` in certificate_names.ts). */
   names: string[];
+  /** The subject's common name, if any. */
+  commonName?: string;
+  /** DNS names and IP addresses from the subjectAltName extension, in their order. */
+  altNames: string[];
   /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo. */
   spkiSha256: string;
   /** Lower-case hex SHA-256 of the DER certificate. */
   certSha256: string;
+  /** Start of validity. */
+  notBefore: Date;
   /** End of validity. */
   notAfter: Date;
 }
 
 /**
  * Reads what a server shows of its certificate (the first one of `pem`) without
- * `node:crypto`: the same names, fingerprints and date as `certificateInfo()`.
+ * `node:crypto`: the same names, alternative names, fingerprints and dates as
+ * `certificateInfo()`.
  */
 export async function servedCertificateInfo(pem: string): Promise<ServedCertificateInfo> {
   const [der] = pemToDer(pem, "CERTIFICATE");
@@ -124,7 +132,9 @@ export async function servedCertificateInfo(pem: string): Promise<ServedCertific
     const validity = fields[first + 3];
     const subject = fields[first + 4];
     const spki = fields[first + 5];
-    const notAfter = time(der, children(der, validity)[1]);
+    const [start, end] = children(der, validity);
+    const notBefore = time(der, start);
+    const notAfter = time(der, end);
     let commonName: string | undefined;
     for (const rdn of children(der, subject)) {
       for (const attribute of children(der, rdn)) {
@@ -151,8 +161,11 @@ export async function servedCertificateInfo(pem: string): Promise<ServedCertific
     }
     return {
       names: certificateNames({ commonName, altNames }),
+      commonName,
+      altNames,
       spkiSha256: await sha256Hex(der.subarray(spki.at, spki.end)),
       certSha256: await sha256Hex(der),
+      notBefore,
       notAfter,
     };
   } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * The server's own reading of its certificate (lib/tls/served_certificate.ts, no
- * node:crypto) gives the same names, fingerprints and end of validity as certificateInfo()
+ * node:crypto) gives the same names, fingerprints and validity as certificateInfo()
  * for every key type and for DNS, IPv4 and IPv6 names, and refuses what is not a certificate.
  */
 
@@ -31,8 +31,11 @@ for (const [name, options] of CASES) {
     const served = await servedCertificateInfo(cert);
     assertEquals(served, {
       names: certificateNames(full),
+      commonName: full.commonName,
+      altNames: full.altNames,
       spkiSha256: full.spkiSha256,
       certSha256: full.certSha256,
+      notBefore: full.notBefore,
       notAfter: full.notAfter,
     });
   });
