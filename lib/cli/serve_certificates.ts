@@ -178,8 +178,17 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
       logger.warn(line.replace(/^warning: /, ""));
     }
   };
+  const logged = async (): Promise<void> => {
+    try {
+      await once();
+    } catch (error) {
+      // Whatever failed (a certificate that no longer parses, a log that fails), the next
+      // check must still run: the chain below never holds a rejected promise.
+      logger.error("certificate check failed", { reason: (error as Error).message });
+    }
+  };
   return () => {
-    running = running.then(once);
+    running = running.then(logged);
     return running;
   };
 }

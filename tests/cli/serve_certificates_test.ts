@@ -260,3 +260,40 @@ Deno.test("gemini serve --check warns of expiring certificates (the operator's a
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("certificateCheck(): a check that fails on a certificate it cannot read is logged, and the next one still runs", async () => {
+  const { certificateCheck } = await import("../../lib/cli/serve_certificates.ts");
+  const { parseConfig } = await import("../../lib/server/config/mod.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const cert = join(dir, "host.crt");
+    const key = join(dir, "host.key");
+    const config = parseConfig(
+      `[[host]]\nname = "example.org"\ncert = "${cert}"\nkey = "${key}"\n`,
+    );
+    const good = await generateCertificate("example.org", { days: 5 });
+    const pems = new Map([[
+      cert,
+      "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+    ], [key, good.key]]);
+    const lines: string[] = [];
+    const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+      void lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    const check = certificateCheck({
+      running: () => ({ config, files: { allowLists: new Map(), pems } }),
+      certificateDir: join(dir, "generated"),
+      logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") },
+      replace: () => Promise.resolve("reloaded"),
+    });
+    await check();
+    assert(lines.some((l) => l.startsWith("error certificate check failed")), lines.join("\n"));
+    // The file is fixed (the operator replaced it and sent SIGHUP): the next daily check runs.
+    pems.set(cert, good.cert);
+    const mark = lines.length;
+    await check();
+    const after = lines.slice(mark).join("\n");
+    assertMatch(after, /warn the certificate for example\.org expires on \S+, in [45] days/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
