@@ -64,7 +64,8 @@ export interface FileServerOptions {
    * server's own; 0 turns it off. Default: a cache of 4 MiB shared by every file server of
    * the isolate (files up to 64 KiB). A kept file is served only while its lstat shows the
    * same inode, size, modification and change times, and a file is kept only once it has not
-   * changed for 2 s.
+   * changed for 2 s. Replies served from it share their body bytes: a middleware must not
+   * change a reply's `Uint8Array` body in place (make a new one).
    */
   cacheBytes?: number;
   /** Read `.meta` files (per-directory metadata). Default `true`. */
