@@ -8,6 +8,8 @@ import { waitForValue } from "../_helpers/wait.ts";
 import type { memoryIo } from "../../lib/cli/io.ts";
 import { runServe } from "../../lib/cli/serve.ts";
 import type { CheckScheduler } from "../../lib/cli/serve_certificates.ts";
+import { Output } from "../_helpers/output.ts";
+import { GEMINI } from "../_helpers/launcher.ts";
 
 /** The io the in-process server writes to. */
 export type ServeIo = ReturnType<typeof memoryIo>;
@@ -41,5 +43,36 @@ export async function whileServing(
   } finally {
     stop.abort();
     assertEquals(await running, 0, io.stderr.text());
+  }
+}
+
+/**
+ * Runs `./gemini serve ARGS` as a child process (the launcher, as operators run it; the
+ * configuration must listen on 127.0.0.1), calls `body` with the child, its standard error
+ * and its port once it listens (within `timeoutMs`), then sends SIGTERM and checks that it
+ * exited with 0.
+ */
+export async function withServeChild(
+  args: string[],
+  env: Record<string, string>,
+  body: (child: Deno.ChildProcess, out: Output, port: number) => Promise<void>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const child = new Deno.Command(GEMINI, {
+    args: ["serve", ...args],
+    env,
+    stdout: "null",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const out = new Output(child.stderr);
+  try {
+    const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, timeoutMs))[1]);
+    await body(child, out, port);
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await out.done;
+    assertEquals(status.code, 0, out.text);
   }
 }

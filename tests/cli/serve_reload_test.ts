@@ -2,7 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.t
 import { waitFor } from "../_helpers/wait.ts";
 import { join } from "node:path";
 import { Output } from "../_helpers/output.ts";
-import { GEMINI } from "../_helpers/launcher.ts";
+import { withServeChild } from "./_serve.ts";
 import { generateCertificate } from "../../lib/tls/certificate.ts";
 import { fetchUrl } from "../server/_harness.ts";
 
@@ -36,23 +36,11 @@ async function withServe(
   try {
     const file = join(dir, "serve.toml");
     await setup(dir, file);
-    const child = new Deno.Command(GEMINI, {
-      args: ["serve", "--config", file, "--listen", "127.0.0.1:0", ...extra],
-      env: { GEMINI_HOME: join(dir, "home") },
-      stdout: "null",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
-    const out = new Output(child.stderr);
-    try {
-      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/, 0, 60_000))[1]);
-      await body(child, out, port, { dir, file });
-    } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await out.done;
-      assert(status.code === 0, out.text);
-    }
+    await withServeChild(
+      ["--config", file, "--listen", "127.0.0.1:0", ...extra],
+      { GEMINI_HOME: join(dir, "home") },
+      (child, out, port) => body(child, out, port, { dir, file }),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

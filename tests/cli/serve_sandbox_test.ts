@@ -8,9 +8,9 @@
 import { assert, assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
 import { waitFor, waitForValue } from "../_helpers/wait.ts";
 import { join } from "node:path";
-import { Output } from "../_helpers/output.ts";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { fetchUrl } from "../server/_harness.ts";
+import { withServeChild } from "./_serve.ts";
 import { titanUpload } from "../../lib/client/titan.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { programCode, runServe } from "../../lib/cli/serve.ts";
@@ -73,6 +73,21 @@ async function probeWorker(config: ServerConfig, dataDir: string): Promise<Recor
   return JSON.parse(lines[0]);
 }
 
+/** What every worker's probe finds: its root readable, nothing else of the system within reach. */
+const CONFINED = {
+  readInsideRoot: "ok",
+  readBesideRoot: "NotCapable",
+  readEtcHostname: "NotCapable",
+  writeStaticRoot: "NotCapable",
+  runShell: "NotCapable",
+  runInRoot: "NotCapable",
+  kill: "NotCapable",
+  env: "NotCapable",
+  sys: "NotCapable",
+  ffi: "NotCapable",
+  connectElsewhere: "NotCapable",
+};
+
 Deno.test("sandbox: a static host's worker cannot start a program or read outside its roots, even calling Deno directly", async () => {
   const dir = await capsule();
   try {
@@ -82,17 +97,7 @@ Deno.test("sandbox: a static host's worker cannot start a program or read outsid
     );
     const results = await probeWorker(config, join(dir, "data"));
     assertEquals(results, {
-      readInsideRoot: "ok",
-      readBesideRoot: "NotCapable",
-      readEtcHostname: "NotCapable",
-      writeStaticRoot: "NotCapable",
-      runShell: "NotCapable",
-      runInRoot: "NotCapable",
-      kill: "NotCapable",
-      env: "NotCapable",
-      sys: "NotCapable",
-      ffi: "NotCapable",
-      connectElsewhere: "NotCapable",
+      ...CONFINED,
     });
     // Nothing was written or run: the file the probe tried to make is not there.
     assertEquals(await Deno.stat(join(dir, "site", "new.gmi")).catch(() => undefined), undefined);
@@ -125,17 +130,7 @@ titan_root = "uploads"
     );
     const results = await probeWorker(config, join(dir, "data"));
     assertEquals(results, {
-      readInsideRoot: "ok",
-      readBesideRoot: "NotCapable",
-      readEtcHostname: "NotCapable",
-      writeStaticRoot: "NotCapable",
-      runShell: "NotCapable",
-      runInRoot: "NotCapable",
-      kill: "NotCapable",
-      env: "NotCapable",
-      sys: "NotCapable",
-      ffi: "NotCapable",
-      connectElsewhere: "NotCapable",
+      ...CONFINED,
       runProgram: "ok",
       writeTitanRoot: "ok",
       // A link would let a later read escape the roots: Deno wants all of read and write.
@@ -351,16 +346,8 @@ titan_tokens = ["s3cret"]
 titan_root = "wiki"
 `,
     );
-    const child = new Deno.Command(GEMINI, {
-      args: ["serve", "--config", file, "--listen", "127.0.0.1:0"],
-      env: { GEMINI_HOME: join(dir, "home") },
-      stdout: "null",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
-    const out = new Output(child.stderr);
-    try {
-      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+    const args = ["--config", file, "--listen", "127.0.0.1:0"];
+    await withServeChild(args, { GEMINI_HOME: join(dir, "home") }, async (child, out, port) => {
       assert(!out.text.includes("permissions of the process"), out.text);
       const url = (path: string): string => `gemini://localhost:${port}${path}`;
       assertEquals((await fetchUrl(port, url("/"))).text, "# home\n");
@@ -400,12 +387,7 @@ titan_root = "wiki"
       await out.waitFor(/workers replaced for new permissions[^\n]*\n/, mark);
       await out.waitFor(/configuration reloaded[^\n]*\n/, mark);
       assertEquals((await fetchUrl(port, url("/cgi-bin/late.sh"))).text, "late\n");
-    } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await out.done;
-      assertEquals(status.code, 0, out.text);
-    }
+    });
   } finally {
     for (const pid of pids) {
       try {
@@ -509,16 +491,7 @@ Deno.test("./gemini serve of a static configuration runs with only the flags --p
       "--allow-env",
     ]);
     assertEquals(flags[2], "--allow-net=127.0.0.1");
-    const child = new Deno.Command(GEMINI, {
-      args: ["serve", "--config", file],
-      env,
-      stdout: "null",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
-    const out = new Output(child.stderr);
-    try {
-      const port = Number((await out.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+    await withServeChild(["--config", file], env, async (child, out, port) => {
       // The launcher execs Deno in place: the server is the child's PID, with exactly the flags.
       const argv = (await Deno.readTextFile(`/proc/${child.pid}/cmdline`)).split("\0");
       const allowed = argv.filter((a) => a.startsWith("--allow-"));
@@ -549,11 +522,7 @@ Deno.test("./gemini serve of a static configuration runs with only the flags --p
       await out.waitFor(/configuration reloaded[^\n]*\n/, mark);
       await out.waitFor(/this change needs a restart to apply[^\n]*listen/, mark);
       assertEquals((await fetchUrl(port, url)).meta, "text/gemini; lang=fr");
-    } finally {
-      child.kill("SIGTERM");
-      assertEquals((await child.status).code, 0);
-      await out.done;
-    }
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
