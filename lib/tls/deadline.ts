@@ -110,8 +110,13 @@ interface TimerEntry {
  * pending, so nothing keeps the process alive.
  */
 const slots = new Map<number, Set<TimerEntry>>();
-/** Slot numbers with entries, as a binary min-heap (a slot may appear after it emptied). */
+/**
+ * Slot numbers in `slots`, as a binary min-heap: each slot is pushed once, when it is made,
+ * and popped when it comes due, so an emptied slot stays (empty) in `slots` until then.
+ */
 const heap: number[] = [];
+/** Deadlines pending in all slots. */
+let pending = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let armedSlot = Infinity;
 
@@ -152,21 +157,20 @@ function scheduleDeadline(at: number, fire: () => void): TimerEntry {
     heapPush(slot);
   }
   set.add(entry);
+  pending++;
   if (slot < armedSlot) arm(slot);
   return entry;
 }
 
 function cancelDeadline(entry: TimerEntry): void {
-  const set = slots.get(entry.slot);
-  if (!set) return;
-  set.delete(entry);
-  if (set.size > 0) return;
-  slots.delete(entry.slot);
-  if (slots.size === 0) {
+  if (!slots.get(entry.slot)?.delete(entry)) return;
+  pending--;
+  if (pending === 0) {
     clearTimeout(timer);
     timer = undefined;
     armedSlot = Infinity;
     heap.length = 0;
+    slots.clear();
   }
 }
 
@@ -184,12 +188,18 @@ function tick(): void {
   const due: TimerEntry[] = [];
   while (heap.length > 0 && heap[0] * DEADLINE_RESOLUTION_MS <= now) {
     const slot = heapPop();
-    const set = slots.get(slot);
-    if (!set) continue;
+    const set = slots.get(slot)!;
     slots.delete(slot);
+    pending -= set.size;
     for (const entry of set) due.push(entry);
   }
-  while (heap.length > 0 && !slots.has(heap[0])) heapPop();
+  // The next slot that still has a deadline (emptied ones go as they come due).
+  while (heap.length > 0 && slots.get(heap[0])!.size === 0) slots.delete(heapPop());
   if (heap.length > 0) arm(heap[0]);
   for (const entry of due) entry.fire();
+}
+
+/** The shared timer's bookkeeping, for tests: slots kept, heap entries, deadlines pending. */
+export function _deadlineState(): { slots: number; heap: number; pending: number } {
+  return { slots: slots.size, heap: heap.length, pending };
 }

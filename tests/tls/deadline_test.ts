@@ -5,7 +5,13 @@
  */
 
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
-import { DEADLINE_RESOLUTION_MS, DeadlineError, withDeadline } from "../../lib/tls/deadline.ts";
+import {
+  _atDeadline,
+  _deadlineState,
+  DEADLINE_RESOLUTION_MS,
+  DeadlineError,
+  withDeadline,
+} from "../../lib/tls/deadline.ts";
 
 Deno.test("withDeadline() rejects at its time, never before it", async () => {
   const at = Date.now() + 120;
@@ -64,4 +70,30 @@ Deno.test("withDeadline(): 2,000 deadlines at once fire in time order, cleared o
   assert(fired.every((i) => i % 2 === 0), "a settled race fired its deadline");
   const times = fired.map((i) => i % 10);
   assert(times.every((t, k) => k === 0 || times[k - 1] <= t), "deadlines fired out of order");
+});
+
+Deno.test("deadlines: setting and clearing many in the same slots keeps the shared timer's bookkeeping small", async () => {
+  const stop = new AbortController();
+  const long = withDeadline(new Promise<void>(() => {}), {
+    at: Date.now() + 60_000,
+    signal: stop.signal,
+  }).catch(() => {});
+  const before = _deadlineState();
+  for (let i = 0; i < 100_000; i++) {
+    const cancel = _atDeadline(Date.now() + 10_000 + (i % 3) * 1000, () => {});
+    cancel();
+  }
+  const after = _deadlineState();
+  // One pending deadline; at most the three slots used (kept empty until due) besides its own.
+  assertEquals(after.pending, before.pending);
+  assert(after.heap <= before.heap + 3, `heap ${before.heap} -> ${after.heap}`);
+  assert(after.slots <= before.slots + 3, `slots ${before.slots} -> ${after.slots}`);
+  // A short deadline still fires on time with the emptied slots around.
+  await assertRejects(
+    () => withDeadline(new Promise(() => {}), { at: Date.now() + 120 }),
+    DeadlineError,
+  );
+  stop.abort();
+  await long;
+  assertEquals(_deadlineState(), { slots: 0, heap: 0, pending: 0 }, "nothing left once all ended");
 });
