@@ -5,8 +5,7 @@
  */
 
 import { encodeRequestPath } from "../protocol/request_path.ts";
-import { type FileServerOptions, mediaTypeFor } from "./static.ts";
-import { loadMediaTypes, needsFullTable } from "./_media_types.ts";
+import { _mediaTypeLoaded, type FileServerOptions } from "./static.ts";
 import type { GeminiReply, GeminiRequest, Handler } from "./types.ts";
 import { notFound, redirect, success } from "./reply.ts";
 
@@ -46,11 +45,7 @@ export function memoryServer(
     const name = path.endsWith("/") ? path + "index.gmi" : path;
     const body = files[name];
     if (body === undefined) return notFound();
-    const dot = name.lastIndexOf(".");
-    if (dot > name.lastIndexOf("/") + 1 && needsFullTable(name.slice(dot + 1).toLowerCase())) {
-      // An extension outside the built-in table: load the full one first (once).
-      return loadMediaTypes().then(() => success(body, mediaTypeFor(name, options)));
-    }
-    return success(body, mediaTypeFor(name, options));
+    const type = _mediaTypeLoaded(name, options);
+    return typeof type === "string" ? success(body, type) : type.then((t) => success(body, t));
   };
 }

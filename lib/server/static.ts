@@ -127,8 +127,7 @@ export function mediaTypeFor(
   name: string,
   options: Pick<FileServerOptions, "lang" | "charset" | "defaultMediaType" | "mediaTypes"> = {},
 ): string {
-  const dot = name.lastIndexOf(".");
-  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+  const ext = extensionOf(name);
   let type = (ext && options.mediaTypes?.[ext]) ||
     (GEMTEXT_EXTENSIONS.has(ext) ? "text/gemini" : undefined) ||
     (ext ? lookupMediaType(ext) : undefined) ||
@@ -138,6 +137,29 @@ export function mediaTypeFor(
   if (essence.startsWith("text/") && options.charset) type += `; charset=${options.charset}`;
   if (essence === "text/gemini" && options.lang) type += `; lang=${options.lang}`;
   return type;
+}
+
+/** The lower-case extension of the last name in `name` (a file name or a path), or "". */
+function extensionOf(name: string): string {
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  const dot = base.lastIndexOf(".");
+  return dot > 0 ? base.slice(dot + 1).toLowerCase() : "";
+}
+
+/**
+ * {@linkcode mediaTypeFor}, loading the full extension table first when nothing else answers
+ * for the extension (the options, gemtext, the built-in table): a promise only for that
+ * first load. Internal to lib/server.
+ */
+export function _mediaTypeLoaded(
+  name: string,
+  options: Pick<FileServerOptions, "lang" | "charset" | "defaultMediaType" | "mediaTypes"> = {},
+): string | Promise<string> {
+  const ext = extensionOf(name);
+  if (ext && !options.mediaTypes?.[ext] && !GEMTEXT_EXTENSIONS.has(ext) && needsFullTable(ext)) {
+    return loadMediaTypes().then(() => mediaTypeFor(name, options));
+  }
+  return mediaTypeFor(name, options);
 }
 
 /** Why a path is refused, with the reply to send. */
@@ -452,8 +474,6 @@ class FileTree {
     meta?: [string, MetaRule],
   ): Promise<GeminiReply> {
     const size = info.size;
-    const dot = name.lastIndexOf(".");
-    if (dot > 0 && needsFullTable(name.slice(dot + 1).toLowerCase())) await loadMediaTypes();
     const max = this.#maxFileSize;
     if (size > max) {
       return permanentFailure(
@@ -461,7 +481,7 @@ class FileTree {
           `${max} bytes (${formatSize(max)})`,
       );
     }
-    let type = mediaTypeFor(name, this.#options);
+    let type = await _mediaTypeLoaded(name, this.#options);
     if (meta) type = this.#metaType(meta[0], meta[1], type);
     if (size <= this.#chunkSize) {
       const cache = this.#cache && {

@@ -56,3 +56,49 @@ Deno.test("memoryServer: an extension outside the built-in table gets the full t
     await s.close();
   }
 });
+
+Deno.test("serving gemtext, or an extension the options name, does not load the full table (a fresh isolate)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "index.gmi"), "# Home\n");
+    await Deno.writeTextFile(join(dir, "notes.gemini"), "# Notes\n");
+    await Deno.writeTextFile(join(dir, "data.xyz"), "x\n");
+    await Deno.writeTextFile(join(dir, "app.wasm"), "w\n");
+    const lib = new URL("../../lib/server/", import.meta.url).href;
+    const script = `
+      import { fileServer } from "${lib}static.ts";
+      import { memoryServer } from "${lib}memory.ts";
+      import { needsFullTable } from "${lib}_media_types.ts";
+      const request = (path) => ({ url: new URL("gemini://h" + path), path, host: "h",
+        remoteAddress: { hostname: "127.0.0.1", port: 1 }, requestId: "t",
+        signal: new AbortController().signal });
+      const files = fileServer({ root: ${JSON.stringify(dir)}, mediaTypes: { xyz: "text/x-xyz" } });
+      const memory = memoryServer({ "/index.gmi": "# Home\\n" });
+      const metas = [];
+      for (const path of ["/", "/notes.gemini", "/data.xyz"]) metas.push((await files(request(path))).meta);
+      metas.push((await memory(request("/"))).meta);
+      const before = needsFullTable("wasm");
+      metas.push((await files(request("/app.wasm"))).meta);
+      console.log(JSON.stringify({ metas, before, after: needsFullTable("wasm") }));
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "--quiet",
+        "--config",
+        new URL("../../deno.json", import.meta.url).pathname,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertEquals(JSON.parse(new TextDecoder().decode(out.stdout)), {
+      metas: ["text/gemini", "text/gemini", "text/x-xyz", "text/gemini", "application/wasm"],
+      before: true,
+      after: false,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
