@@ -225,17 +225,19 @@ export async function runServe(
     );
   };
   reload?.addEventListener("reopen", onReopen);
-  // What runs now: renewed certificates go into service with it.
-  let running = { config, files };
+  const certificateDir = certificateDirFor(dataDir);
   const stopChecks = (hooks.schedule ?? intervalScheduler)(
     certificateCheck({
-      running: () => running,
-      certificateDir: certificateDirFor(dataDir),
+      running: () => supervisor.running,
+      certificateDir,
       logger,
-      replace: (certificates) =>
-        supervisor.reload(running.config, { certificates, files: running.files }, {
-          reason: "certificate",
-        }),
+      // The certificates on disk (renewed ones among them) for whatever runs by then.
+      replace: () =>
+        supervisor.reloadCertificates(
+          async (running, files) =>
+            (await siteCertificates(running, certificateDir, { files })).certificates,
+          "certificate",
+        ),
     }),
     CERTIFICATE_CHECK_MS,
   );
@@ -260,7 +262,6 @@ export async function runServe(
     },
     async apply(next, site, permissions): Promise<Record<string, unknown>> {
       await supervisor.reload(next, site, { permissions });
-      running = { config: next, files: site.files };
       return { workers: supervisor.workers };
     },
   });

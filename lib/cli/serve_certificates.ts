@@ -12,7 +12,6 @@ import type { Logger } from "../server/logger.ts";
 import type { ServedCertificate } from "../server/server.ts";
 import { hostCertificatePaths, RENEW_WITHIN_DAYS } from "../server/certificates.ts";
 import { type RenewedCertificate, siteCertificates, type SiteFiles } from "../server/site.ts";
-import type { ServerCertificate } from "../tls/listen.ts";
 import { servedCertificateInfo } from "../tls/served_certificate.ts";
 
 /**
@@ -134,10 +133,10 @@ export interface CertificateCheckOptions {
   /** Where renewals, warnings and failures are logged. */
   logger: Logger;
   /**
-   * Puts the hosts' certificates, renewed ones among them, into service; resolves with how
-   * (for the log).
+   * Puts the hosts' certificates as they now are on disk, renewed ones among them, into
+   * service for the configuration running by then; resolves with how (for the log).
    */
-  replace: (certificates: ServerCertificate[]) => Promise<string>;
+  replace: () => Promise<string>;
 }
 
 /**
@@ -163,7 +162,7 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
     for (const entry of result.renewed) await logRenewal(logger, entry, result.certificates);
     if (result.renewed.length > 0) {
       try {
-        const how = await options.replace(result.certificates);
+        const how = await options.replace();
         logger.info("renewed certificates in service", { how });
       } catch (error) {
         logger.error("cannot put the renewed certificates into service; restart", {

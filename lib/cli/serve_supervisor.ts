@@ -214,6 +214,12 @@ export class Supervisor {
   #stopping = false;
   #recycles = 0;
   #recycling = new Set<Promise<void>>();
+  /** Recycles whose replacement does not accept yet (their old worker is still in #slots). */
+  #switching = new Set<Promise<void>>();
+  /** Reloads, one after the other (SIGHUP and certificate renewals may come together). */
+  #reloads: Promise<unknown> = Promise.resolve();
+  /** A reload is running: no recycle starts meanwhile (it would miss the new configuration). */
+  #reloading = false;
   #memory: MemoryWatch;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #permissions: Deno.PermissionOptionsObject | undefined;
@@ -267,10 +273,59 @@ export class Supervisor {
    * them needs a restart; the reload keeps them). Resolves with `"recycled"` when a worker
    * was replaced, else `"reloaded"`.
    */
-  async reload(
+  reload(
     config: ServerConfig,
     site: { certificates: ServerCertificate[]; files: SiteFiles },
     options: { permissions?: Deno.PermissionOptionsObject; reason?: string } = {},
+  ): Promise<"reloaded" | "recycled"> {
+    return this.#queue(() => this.#reload(config, site, options));
+  }
+
+  /**
+   * Puts into service the certificates that `read` gives for the configuration running when
+   * its turn comes (after any reload before it), with the files read for that configuration:
+   * how renewed certificates on disk go into service without mixing in another
+   * configuration's hosts.
+   */
+  reloadCertificates(
+    read: (config: ServerConfig, files: SiteFiles) => Promise<ServerCertificate[]>,
+    reason: string,
+  ): Promise<"reloaded" | "recycled"> {
+    return this.#queue(async () => {
+      const config = this.#config;
+      const files = this.#files;
+      return await this.#reload(config, { certificates: await read(config, files), files }, {
+        reason,
+      });
+    });
+  }
+
+  /** The configuration running now and the files read for it. */
+  get running(): { config: ServerConfig; files: SiteFiles } {
+    return { config: this.#config, files: this.#files };
+  }
+
+  /** Runs `task` after every reload queued before it. */
+  #queue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#reloads.then(async () => {
+      this.#reloading = true;
+      try {
+        // A recycle that began before: its replacement was started on the old configuration
+        // and is asked too, once it accepts.
+        await Promise.all([...this.#switching]);
+        return await task();
+      } finally {
+        this.#reloading = false;
+      }
+    });
+    this.#reloads = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(
+    config: ServerConfig,
+    site: { certificates: ServerCertificate[]; files: SiteFiles },
+    options: { permissions?: Deno.PermissionOptionsObject; reason?: string },
   ): Promise<"reloaded" | "recycled"> {
     const permissions = options.permissions ??
       (config === this.#config ? this.#permissions : await this.#options.permissions?.(config));
@@ -287,13 +342,20 @@ export class Supervisor {
       }
       return "recycled";
     }
+    const previous = { config: this.#config, certificates: this.#certificates, files: this.#files };
     this.#config = config;
     this.#certificates = site.certificates;
     this.#files = site.files;
     const slots = [...this.#slots];
     const answers = await Promise.all(slots.map((slot) => this.#ask(slot, config)));
     const failed = answers.find((m) => m.type === "reload-failed");
-    if (failed?.type === "reload-failed") throw new Error(failed.message);
+    if (failed?.type === "reload-failed") {
+      // Workers started later (recycles) get the configuration that still runs.
+      this.#config = previous.config;
+      this.#certificates = previous.certificates;
+      this.#files = previous.files;
+      throw new Error(failed.message);
+    }
     const replaced = slots.filter((slot, i) => answers[i].type === "replace" && !slot.leaving);
     // Resolves once every replacement accepts and the worker it replaces no longer does.
     await Promise.all(replaced.map((slot) => this.#startRecycle(slot, options.reason ?? "reload")));
@@ -423,7 +485,8 @@ export class Supervisor {
     slot.quietReports = fresh <= QUIET_CONNECTIONS ? slot.quietReports + 1 : 0;
     slot.stats = stats;
     const reason = recycleReason(stats, this.#policy(slot), Date.now());
-    if (reason !== undefined) this.#startRecycle(slot, reason);
+    // During a reload a recycle waits for a later report.
+    if (reason !== undefined && !this.#reloading) this.#startRecycle(slot, reason);
   }
 
   /** The thresholds for `slot`, with `"auto"` resolved for its backend. */
@@ -438,7 +501,7 @@ export class Supervisor {
 
   /** Recycles a worker for memory when the server is quiet and holds too much. */
   #watchMemory(): void {
-    if (this.#stopping || this.#recycling.size > 0) return;
+    if (this.#stopping || this.#reloading || this.#recycling.size > 0) return;
     const quiet = this.#slots.every((s) => s.quietReports >= QUIET_REPORTS);
     const served = this.#slots.some((s) => s.stats && connectionsOf(s.stats) > 0);
     if (!this.#memory.update(Deno.memoryUsage().rss, quiet, served, Date.now())) return;
@@ -464,6 +527,8 @@ export class Supervisor {
       then?.();
     });
     this.#recycling.add(task);
+    const switching = done.finally(() => this.#switching.delete(switching));
+    this.#switching.add(switching);
     return done;
   }
 

@@ -118,3 +118,46 @@ Deno.test("reloadUntilStopped() checks the permissions once per reload and hands
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Supervisor reloads that come together (SIGHUP and a certificate renewal) run one after the other and renewals use what runs by then", async () => {
+  const supervisor = new Supervisor(config("a.example"), {
+    module: new URL("./_reload_worker.ts", import.meta.url),
+    workers: 2,
+    dataDir: "/nonexistent",
+    certificates: [],
+    files: NO_FILES,
+    limits: { buffer: new SharedArrayBuffer(64), options: {} as never },
+    reusePort: false,
+    access: { write: () => {} },
+    errors: { write: () => {} },
+    logger: silentLogger,
+  });
+  await supervisor.start();
+  try {
+    const site = { certificates: [], files: NO_FILES };
+    const readFor: string[] = [];
+    const all = Promise.all([
+      supervisor.reload(config("b.example"), site),
+      supervisor.reloadCertificates((running) => {
+        readFor.push(running.hosts[0].name);
+        return Promise.resolve([]);
+      }, "certificate"),
+      supervisor.reload(config("c.example"), site),
+    ]);
+    // Each worker answers every reload: none may be left waiting (before, a second ask on a
+    // worker replaced the first one's handler and that reload never ended).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("a reload never ended")), 10_000);
+    });
+    try {
+      assertEquals(await Promise.race([all, timeout]), ["reloaded", "reloaded", "reloaded"]);
+    } finally {
+      clearTimeout(timer);
+    }
+    assertEquals(readFor, ["b.example"], "the renewal read the configuration running by its turn");
+    assertEquals(supervisor.running.config.hosts[0].name, "c.example");
+  } finally {
+    await supervisor.shutdown(1000);
+  }
+});
