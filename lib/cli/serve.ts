@@ -29,7 +29,7 @@ import {
 import { type CommandSpec, formatHelp, parseCommand, type ParsedValues } from "./args.ts";
 import type { CliIo } from "./io.ts";
 import { loadConfig } from "./serve_config.ts";
-import type { WorkerReady } from "./serve_messages.ts";
+import { collectGarbage, type WorkerReady } from "./serve_messages.ts";
 import {
   CERTIFICATE_CHECK_MS,
   certificateCheck,
@@ -168,10 +168,19 @@ export async function runServe(
     await io.stdout.write(formatHelp(SERVE_SPEC));
     return 0;
   }
+  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
+  // What the main process needs besides its workers' permissions (see processPermissions).
+  const needs = { dataDir, configFile: values.config, code: programCode() };
   let config: ServerConfig;
   let files: SiteFiles;
   try {
     config = await loadConfig(values, positionals);
+    if (values["print-permissions"]) {
+      // For ./gemini, which starts the server next: the files are checked (and read) there.
+      const set = await processPermissions(config, needs);
+      await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
+      return 0;
+    }
     files = await checkSiteFiles(config);
     if (values.check) await checkLogFiles(config);
   } catch (error) {
@@ -181,15 +190,7 @@ export async function runServe(
     }
     throw error;
   }
-  const dataDir = resolvePaths((name) => io.env(name)).dataDir;
   const sandbox = workerSandboxAvailable((name) => io.env(name));
-  // What the main process needs besides its workers' permissions (see processPermissions).
-  const needs = { dataDir, configFile: values.config, code: programCode() };
-  if (values["print-permissions"]) {
-    const set = await processPermissions(config, needs);
-    await io.stdout.write(processPermissionFlags(set).join("\n") + "\n");
-    return 0;
-  }
   if (values.check) {
     const main = await processPermissions(config, needs);
     await io.stdout.write(
@@ -294,8 +295,7 @@ async function startServing(
     const { supervisor, lines } = await startSupervisor(config, { ...context, ...certificates });
     errors.write(lines.join("\n") + "\n");
     // Reading the configuration and the certificates left garbage that need not stay resident.
-    const gc = (globalThis as { gc?: (options?: unknown) => void }).gc;
-    gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
+    collectGarbage();
     return { supervisor };
   } catch (error) {
     errors.write(`gemini serve: ${(error as Error).message}\n`);
@@ -432,16 +432,17 @@ function limitsOf(config: ServerConfig): LimitsOptions {
   };
 }
 
+/** Whether this module runs from source (or a `deno compile` binary) rather than the bundle. */
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+
 /**
  * The module a serve worker runs: serve_worker.ts from source (and in `deno compile`
  * binaries, which include it), or, in the single-file bundle where that file does not
  * exist, the bundle itself, whose entry (cli.ts) starts the worker when it sees the worker
  * name.
  */
-export function workerModule(): URL {
-  return import.meta.url.endsWith(".ts")
-    ? new URL("./serve_worker.ts", import.meta.url)
-    : new URL(import.meta.url);
+function workerModule(): URL {
+  return FROM_SOURCE ? new URL("./serve_worker.ts", import.meta.url) : new URL(import.meta.url);
 }
 
 /**
@@ -450,12 +451,8 @@ export function workerModule(): URL {
  * (lib/cli/serve.ts); in the single-file bundle, the bundle itself.
  */
 export function programCode(): URL {
-  return import.meta.url.endsWith(".ts")
-    ? new URL("../../", import.meta.url)
-    : new URL(import.meta.url);
+  return FROM_SOURCE ? new URL("../../", import.meta.url) : new URL(import.meta.url);
 }
-
-export { CERTIFICATE_WARNING_DAYS, certificateWarnings } from "./serve_certificates.ts";
 
 function startupLines(
   config: ServerConfig,

@@ -159,7 +159,7 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
       logger.error("certificate check failed", { reason: (error as Error).message });
       return;
     }
-    for (const entry of result.renewed) await logRenewal(logger, entry, result.certificates);
+    for (const entry of result.renewed) logRenewal(logger, entry);
     if (result.renewed.length > 0) {
       try {
         const how = await options.replace();
@@ -193,18 +193,11 @@ export function certificateCheck(options: CertificateCheckOptions): () => Promis
 }
 
 /** The log line of one renewal. */
-async function logRenewal(
-  logger: Logger,
-  renewal: RenewedCertificate,
-  certificates: { names?: string[]; cert: string }[],
-): Promise<void> {
-  const { host } = renewal;
-  const served = certificates.find((c) => c.names?.[0] === host);
-  const info = served ? await servedCertificateInfo(served.cert) : undefined;
+function logRenewal(logger: Logger, renewal: RenewedCertificate): void {
   logger.info("renewed the certificate with the same key", {
-    host,
+    host: renewal.host,
     was_valid_until: renewal.previousNotAfter.toISOString().slice(0, 10),
     valid_until: renewal.notAfter.toISOString().slice(0, 10),
-    spki_sha256: info?.spkiSha256,
+    spki_sha256: renewal.spkiSha256,
   });
 }

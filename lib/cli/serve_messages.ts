@@ -87,3 +87,17 @@ export type WorkerMessage =
  * supervisor recycles for memory, and a worker collects its garbage, only when it is quiet.
  */
 export const QUIET_CONNECTIONS = 8;
+
+/**
+ * One full garbage collection that also returns the freed memory to the system, when Deno
+ * runs with `--v8-flags=--expose-gc` (./gemini, `make serve` and the compiled binaries pass
+ * it); else nothing. Used by the supervisor and its workers after start-up and floods.
+ */
+export function collectGarbage(): void {
+  gcFunction()?.({ type: "major", execution: "sync", flavor: "last-resort" });
+}
+
+/** V8's `gc()` when `--expose-gc` exposes it. */
+export function gcFunction(): ((options?: unknown) => void) | undefined {
+  return (globalThis as { gc?: (options?: unknown) => void }).gc;
+}

@@ -276,7 +276,7 @@ export function workerSandboxAvailable(env: (name: string) => string | undefined
 }
 
 /** Environment variables `gemini serve`'s main process reads (data and config directories). */
-export const SERVE_ENV_NAMES: readonly string[] = [
+const SERVE_ENV_NAMES: readonly string[] = [
   "GEMINI_HOME",
   "GEMINI_SANDBOX",
   "HOME",

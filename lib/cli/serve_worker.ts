@@ -17,6 +17,8 @@ import { buildSite, certificateDirFor, serveOptions, type SiteFiles } from "../s
 import type { ServerConfig } from "../server/config/types.ts";
 import type { ServerCertificate } from "../tls/listen.ts";
 import {
+  collectGarbage,
+  gcFunction,
   QUIET_CONNECTIONS,
   type SupervisorMessage,
   type WorkerMessage,
@@ -124,15 +126,6 @@ async function start(message: WorkerStart): Promise<void> {
   }, message.statsIntervalMs);
 }
 
-/**
- * One full garbage collection that also returns the freed memory to the system, when
- * `--expose-gc` allows it (see {@linkcode settler}).
- */
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: (options?: unknown) => void }).gc;
-  gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
-}
-
 /** Connections in a burst after which a worker that has gone quiet collects its garbage. */
 const SETTLE_AFTER = 200;
 
@@ -147,7 +140,7 @@ const SETTLE_AFTER = 200;
  * connections once per stats interval.
  */
 function settler(): (connections: number) => void {
-  const gc = (globalThis as { gc?: (options?: unknown) => void }).gc;
+  const gc = gcFunction();
   let last = 0;
   let burst = 0;
   return (connections: number): void => {

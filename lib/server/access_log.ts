@@ -67,7 +67,7 @@ export function formatAccessEntry(entry: AccessEntry, options: AccessLogOptions 
   const ip = options.omitIp ? "-" : entry.ip || "-";
   if (options.format === "json") {
     const record: Record<string, unknown> = {
-      time: entry.time.toISOString(),
+      time: isoTime(entry.time),
       id: entry.requestId,
       ...(options.omitIp ? {} : { ip: entry.ip }),
       host: entry.host,
@@ -84,7 +84,7 @@ export function formatAccessEntry(entry: AccessEntry, options: AccessLogOptions 
   } ${entry.status} ${entry.bytes} ${entry.durationMs}ms ${
     entry.clientCertificate ?? "-"
   } ${entry.requestId}`;
-  return (UNSAFE.test(line) ? _escapeControls(line) : line) + "\n";
+  return _escapeControls(line) + "\n";
 }
 
 /** The second (Unix time) whose ISO text {@linkcode isoTime} keeps, and that text. */
@@ -108,10 +108,6 @@ function isoTime(date: Date): string {
   const millis = ms - second * 1000;
   return `${isoPrefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
 }
-
-/** What {@linkcode _escapeControls} would change (tested first: nearly no line has one). */
-// deno-lint-ignore no-control-regex
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
 
 /** Writes access-log lines. */
 export class AccessLog {

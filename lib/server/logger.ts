@@ -42,6 +42,9 @@ export interface LoggerOptions {
 // terminal or a log reader could take for a line break or a control sequence.
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+// The same set, to test for (nearly no log line has one).
+// deno-lint-ignore no-control-regex
+const HAS_CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
 const SHORT_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /**
@@ -49,6 +52,7 @@ const SHORT_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": 
  * `text`, so it stays one line. Internal to lib/server (the access log uses it too).
  */
 export function _escapeControls(text: string): string {
+  if (!HAS_CONTROL.test(text)) return text;
   return text.replace(
     CONTROL,
     (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,

@@ -77,6 +77,8 @@ export interface RenewedCertificate {
   previousNotAfter: Date;
   /** The end of validity of the renewed certificate. */
   notAfter: Date;
+  /** SHA-256 of its public key (unchanged: the same key), lower-case hex. */
+  spkiSha256: string;
 }
 
 /** The hosts' certificates of a configuration, and what was made to have them. */
@@ -462,6 +464,7 @@ export async function siteCertificates(
           host: host.name,
           previousNotAfter: made.renewedFrom,
           notAfter: made.info.notAfter,
+          spkiSha256: made.info.spkiSha256,
         });
       }
       if (made.addedNames.length > 0) reissued.push({ host: host.name, added: made.addedNames });

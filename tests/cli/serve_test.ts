@@ -6,7 +6,7 @@ import { GEMINI } from "../_helpers/launcher.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
 import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
-import { certificateWarnings } from "../../lib/cli/serve.ts";
+import { certificateWarnings } from "../../lib/cli/serve_certificates.ts";
 import { fetchUrl } from "../server/_harness.ts";
 
 async function readUntil(

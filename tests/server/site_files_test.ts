@@ -120,6 +120,7 @@ Deno.test("siteCertificates() lists renewals and reissues as structured values",
       host: "example.org",
       previousNotAfter: end,
       notAfter: renewedEnd,
+      spkiSha256: certificateInfo(first.certificates[0].cert).spkiSha256,
     }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
