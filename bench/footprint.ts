@@ -4,9 +4,8 @@
  * program it reports the RSS at rest (the median of samples taken 6 to 10 s after start,
  * summed over the process tree from /proc) and, for our server, the peak during a load at
  * concurrency 64 on a 1 KiB page and the RSS 10 s after it. The floors are a bare Deno
- * process (`setInterval` only), the same with one empty Web Worker, and a single isolate that
- * only accepts on `Deno.listenTls`. Prints a Markdown table and writes it to
- * bench/FOOTPRINT.md.
+ * process (`setInterval` only) and the same with one empty Web Worker. Prints a Markdown
+ * table and writes it to bench/FOOTPRINT.md.
  *
  * Environment: FOOTPRINT_DURATION (seconds of load, default 10), FOOTPRINT_GEMINI (command
  * that runs gemini, default `./gemini`), FOOTPRINT_OUT (output file).
@@ -17,7 +16,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runLoad, sha256Hex } from "./load.ts";
-import { sampleTree, TreeMonitor } from "./proc.ts";
+import { freePort, sampleTree, TreeMonitor } from "./proc.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = join(ROOT, "bench", ".work", "footprint");
@@ -64,13 +63,6 @@ async function floor(name: string, source: string, worker?: string): Promise<[st
   child.kill("SIGTERM");
   await child.status;
   return [name, rss];
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 interface Server {
@@ -121,7 +113,7 @@ async function main(): Promise<void> {
   await Deno.writeFile(join(capsule, "page.gmi"), page);
   await Deno.writeTextFile(join(capsule, "index.gmi"), "# Footprint\n");
 
-  say("floors: bare deno, deno + an empty worker, a bare Deno.listenTls accept loop");
+  say("floors: bare deno, deno + an empty worker");
   const rows: [string, number][] = [];
   rows.push(await floor("bare deno", "setInterval(() => {}, 1000);\n"));
   rows.push(

@@ -22,7 +22,7 @@ import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatResult, type LoadOptions, type LoadResult, runLoad, sha256Hex } from "./load.ts";
-import { TreeMonitor, type TreeUsage } from "./proc.ts";
+import { freePort, TreeMonitor, type TreeUsage } from "./proc.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = join(ROOT, "bench", ".work", "server");
@@ -94,13 +94,6 @@ async function ensureMollyBrown(): Promise<void> {
   await apt(["update", "-qq"]);
   await apt(["install", "-y", "-qq", "molly-brown"]);
   if (!(await have("molly-brown"))) throw new Error("molly-brown could not be installed");
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** An ECDSA P-256 certificate for `cn` made by openssl; returns its paths. */

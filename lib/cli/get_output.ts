@@ -32,7 +32,7 @@ import {
 } from "./get_report.ts";
 import { bytesToBase64, JSON_BODY_LIMIT, safeForTerminal } from "./get_upload.ts";
 import { formatSize } from "../gemtext/size.ts";
-import { saveThroughPart } from "../files/part_file.ts";
+import { partPath, saveThroughPart } from "../files/part_file.ts";
 
 /** Why a retryable answer was not retried, for the message. */
 function notRetried(response: GeminiResponse, options: ClientOptions): string {
@@ -260,7 +260,6 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const target = direct ? path : `${path}.part`;
   const progress = io.stderr.isTerminal;
   const started = performance.now();
   let shown = 0;
@@ -285,8 +284,8 @@ async function saveBody(response: GeminiResponse, path: string, io: CliIo): Prom
     if (direct) throw error;
     const message = errorMessage(error);
     throw new Error(
-      `${message}; the ${response.bodyBytes} bytes received are in ${target}` +
-        (path === target ? "" : ` (${path} was left as it was)`),
+      `${message}; the ${response.bodyBytes} bytes received are in ${partPath(path)} ` +
+        `(${path} was left as it was)`,
       { cause: error },
     );
   }

@@ -101,7 +101,6 @@ function restartOnlyChanges(
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   if (!same(old.listen, next.listen)) changed.push("listen");
   if (old.publicPort !== next.publicPort) changed.push("public_port");
-  if (old.backend !== next.backend) changed.push("backend");
   if (old.workers !== next.workers) changed.push("workers");
   if (!same(old.limits, next.limits)) changed.push("limits");
   if (old.logFormat !== next.logFormat || old.logIp !== next.logIp) {

@@ -40,12 +40,17 @@ export interface SaveThroughPartOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
+/** The `.part` file beside `path` that {@linkcode saveThroughPart} writes first. */
+export function partPath(path: string): string {
+  return `${path}.part`;
+}
+
 export async function saveThroughPart(
   body: AsyncIterable<Uint8Array>,
   path: string,
   options: SaveThroughPartOptions = {},
 ): Promise<number> {
-  const target = options.direct ? path : `${path}.part`;
+  const target = options.direct ? path : partPath(path);
   const file = await Deno.open(target, { write: true, create: true, truncate: true });
   let total = 0;
   try {

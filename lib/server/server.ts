@@ -442,10 +442,11 @@ class Server implements RunningServer {
     if (update.certificates) {
       if (update.certificates.length === 0) throw new TypeError("reload() needs a certificate");
       // Check every listener can take them before changing any.
-      if (listeners.some((l) => l.backend !== "node") || !describeNow) {
+      if (listeners.some((l) => l.backend !== "node")) {
         throw new TypeError("The deno listener backend cannot change certificates; restart");
       }
-      newServed = update.certificates.map(describeNow);
+      // serve() loaded it: every listener is on node.
+      newServed = update.certificates.map(describeNow!);
       const certificates = named(update.certificates, newServed);
       for (const l of listeners) l.setCertificates(certificates);
     }

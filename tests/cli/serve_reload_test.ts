@@ -180,3 +180,24 @@ Deno.test("gemini serve --workers 2 reloads every worker on SIGHUP, keeps the ol
     },
   );
 });
+
+Deno.test("gemini serve on SIGHUP moves a listener to another TLS backend by replacing its worker, without asking for a restart", async () => {
+  const plain = `[[host]]\nname = "localhost"\nroot = "site"\n`;
+  await withServe(
+    async (dir, file) => {
+      await Deno.mkdir(join(dir, "site"));
+      await Deno.writeTextFile(join(dir, "site", "index.gmi"), "# Site\n");
+      await Deno.writeTextFile(file, plain);
+    },
+    [],
+    async (child, out, port, { file }) => {
+      await out.waitFor(/1 worker, deno TLS backend/);
+      await Deno.writeTextFile(file, `backend = "node"\n` + plain);
+      const mark = out.text.length;
+      await reload(child, out, /configuration reloaded[^\n]*\n/);
+      await out.waitFor(/worker recycled [^\n]*reason=reload/, mark);
+      assertEquals((await fetchUrl(port, `gemini://localhost:${port}/`)).text, "# Site\n");
+      assert(!out.text.slice(mark).includes("restart"), out.text.slice(mark));
+    },
+  );
+});
