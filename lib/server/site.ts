@@ -167,9 +167,18 @@ export async function readAllowFile(path: string): Promise<string[]> {
 }
 
 function needsClientCertificates(loc: LocationConfig): boolean {
+  return checksCertificates(loc) || passesCertificates(loc);
+}
+
+/** A location whose access control looks at client certificates. */
+function checksCertificates(loc: LocationConfig): boolean {
   return loc.requireClientCertificate || loc.allowFingerprints !== undefined ||
-    loc.allowFile !== undefined || loc.caFile !== undefined || loc.cgi !== undefined ||
-    loc.titan !== undefined;
+    loc.allowFile !== undefined || loc.caFile !== undefined;
+}
+
+/** A location that hands a client certificate on (CGI variables, Titan uploads). */
+function passesCertificates(loc: LocationConfig): boolean {
+  return loc.cgi !== undefined || loc.titan !== undefined;
 }
 
 /**
@@ -506,11 +515,9 @@ export function listenerBackends(config: ServerConfig): ListenerPlan[] {
     ? 'backend = "node"'
     : config.hosts.length > 1
     ? "several certificates (one per host)"
-    : locations.some((l) =>
-        l.requireClientCertificate || l.allowFingerprints || l.allowFile || l.caFile
-      )
+    : locations.some(checksCertificates)
     ? "client certificates"
-    : locations.some((l) => l.cgi !== undefined || l.titan !== undefined)
+    : locations.some(passesCertificates)
     ? "client certificates for CGI or Titan"
     : undefined;
   return config.listen.map((a): ListenerPlan => {
