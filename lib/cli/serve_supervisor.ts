@@ -400,15 +400,9 @@ export class Supervisor {
     const fresh = started.map((r) => (r as PromiseFulfilledResult<Slot>).value);
     const old = this.#slots.splice(0, this.#slots.length, ...fresh);
     const deadlineMs = (config.requestTimeout + config.responseTimeout) * 1000;
-    for (const slot of old) {
-      slot.leaving = true;
-      this.#post(slot, { type: "retire", deadlineMs });
-    }
+    const retired = Promise.all(old.map((slot) => this.#retire(slot, deadlineMs).ended));
     this.#options.logger.info("workers replaced for new permissions", { workers: old.length });
-    const retired = Promise.all(old.map((s) => settle(s.stopped, deadlineMs + 3000))).then(() => {
-      for (const slot of old) slot.worker.terminate();
-    });
-    const task = retired.finally(() => this.#recycling.delete(task));
+    const task: Promise<void> = retired.then(() => {}).finally(() => this.#recycling.delete(task));
     this.#recycling.add(task);
   }
 
@@ -533,6 +527,25 @@ export class Supervisor {
   }
 
   /**
+   * Tells `slot` to stop accepting and finish its requests within `deadlineMs`: `unlistened`
+   * once it no longer accepts (at most 2 s), `ended` once it finished (or the deadline and a
+   * grace passed) and was terminated.
+   */
+  #retire(slot: Slot, deadlineMs: number): { unlistened: Promise<void>; ended: Promise<void> } {
+    slot.leaving = true;
+    const unlistened = new Promise<void>((resolve) => {
+      slot.onMessage = (m) => {
+        if (m.type === "unlistened") resolve();
+      };
+    });
+    this.#post(slot, { type: "retire", deadlineMs });
+    return {
+      unlistened: settle(unlistened, 2000),
+      ended: settle(slot.stopped, deadlineMs + 3000).then(() => slot.worker.terminate()),
+    };
+  }
+
+  /**
    * Replaces `old`: the new worker accepts first, then `old` stops accepting (`switched`
    * is called), finishes and is terminated.
    */
@@ -561,16 +574,10 @@ export class Supervisor {
     }
     this.#slots[this.#slots.indexOf(old)] = next;
     const deadlineMs = (this.#config.requestTimeout + this.#config.responseTimeout) * 1000;
-    const unlistened = new Promise<void>((resolve) => {
-      old.onMessage = (m) => {
-        if (m.type === "unlistened") resolve();
-      };
-    });
-    this.#post(old, { type: "retire", deadlineMs });
-    await settle(unlistened, 2000);
+    const { unlistened, ended } = this.#retire(old, deadlineMs);
+    await unlistened;
     switched();
-    await settle(old.stopped, deadlineMs + 3000);
-    old.worker.terminate();
+    await ended;
     this.#recycles++;
     logger.info("worker recycled", {
       worker: old.id,
