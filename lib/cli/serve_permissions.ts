@@ -8,7 +8,9 @@
  * @module
  */
 
-import { join, sep } from "node:path";
+import { join } from "node:path";
+import { isWithin } from "../files/within.ts";
+import { isCgiProgram } from "../server/cgi_program.ts";
 import { fileURLToPath } from "node:url";
 import type { HostConfig, LocationConfig, ServerConfig } from "../server/config/mod.ts";
 import { certificateDirFor } from "../server/site.ts";
@@ -140,10 +142,10 @@ async function cgiPrograms(root: string): Promise<string[]> {
       const path = join(dir, entry.name);
       const info = await Deno.stat(path).catch(() => undefined);
       const real = await Deno.realPath(path).catch(() => undefined);
-      if (!info || real === undefined || !real.startsWith(realRoot + sep)) continue;
+      if (!info || real === undefined || real === realRoot || !isWithin(real, realRoot)) continue;
       if (info.isDirectory) {
         if (depth + 1 < MAX_CGI_DEPTH) queue.push({ dir: real, depth: depth + 1 });
-      } else if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) {
+      } else if (isCgiProgram(info)) {
         found.add(real);
         if (found.size >= MAX_CGI_PROGRAMS) break;
       }

@@ -14,7 +14,9 @@
  * @module
  */
 
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { isWithin } from "../files/within.ts";
+import { isCgiProgram } from "./cgi_program.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { CertificateInfo } from "../tls/certificate.ts";
 import {
@@ -248,13 +250,7 @@ function translatePath(target: CgiTarget): string | undefined {
   if (target.pathInfo === "") return undefined;
   const root = resolve(target.documentRoot);
   const translated = resolve(root, "." + target.pathInfo);
-  const inside = translated === root ||
-    translated.startsWith(root.endsWith(sep) ? root : root + sep);
-  return inside ? translated : undefined;
-}
-
-function isExecutable(info: Deno.FileInfo): boolean {
-  return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
+  return isWithin(translated, root) ? translated : undefined;
 }
 
 /**
@@ -297,9 +293,9 @@ export async function resolveCgiTarget(
       throw error;
     }
     if (info.isDirectory) continue;
-    if (!isExecutable(info)) return undefined;
+    if (!isCgiProgram(info)) return undefined;
     const real = await Deno.realPath(current);
-    if (!real.startsWith(realRoot + sep)) return undefined;
+    if (!isWithin(real, realRoot)) return undefined;
     const remaining = segments.slice(i + 1);
     return {
       scriptPath: real,

@@ -14,7 +14,8 @@
  * @module
  */
 
-import { join, sep } from "node:path";
+import { join } from "node:path";
+import { isWithin } from "../files/within.ts";
 import { loadMediaTypes, lookupMediaType, needsFullTable } from "./_media_types.ts";
 import { gemtextTitle } from "../gemtext/links.ts";
 import { parseGemtext } from "../gemtext/parse.ts";
@@ -188,10 +189,6 @@ export function _resolveSegments(path: string): Resolved {
     segments.push(name);
   }
   return { ok: true, segments, trailingSlash: path.endsWith("/") };
-}
-
-function isInside(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 async function titleOf(path: string): Promise<string | undefined> {
@@ -506,7 +503,7 @@ class FileTree {
       if (_isNoSuchResource(error)) return undefined;
       throw error;
     }
-    if (!this.#options.followSymlinks && !isInside(real, root)) return undefined;
+    if (!this.#options.followSymlinks && !isWithin(real, root)) return undefined;
     return real;
   }
 
