@@ -11,6 +11,7 @@
  */
 
 import type { Address } from "../tls/connection.ts";
+import { formatIpBytes, isIPv4, isIPv6 } from "../protocol/ip.ts";
 
 /** The longest version 1 header, `\r\n` included (107 bytes, from the specification). */
 export const PROXY_V1_MAX_LENGTH = 107;
@@ -244,39 +245,6 @@ function parsePort(text: string): number {
   return Number(text);
 }
 
-/** Dotted-quad IPv4 address, each part 0-255 without leading zeros. */
-export function isIPv4(text: string): boolean {
-  const parts = text.split(".");
-  return parts.length === 4 &&
-    parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
-}
-
-/** Textual IPv6 address (RFC 4291 section 2.2, with an optional trailing IPv4 part). */
-export function isIPv6(text: string): boolean {
-  if (text.length < 2 || text.length > 45) return false;
-  let groups = 8;
-  let body = text;
-  const lastColon = body.lastIndexOf(":");
-  if (lastColon >= 0 && body.slice(lastColon + 1).includes(".")) {
-    if (!isIPv4(body.slice(lastColon + 1))) return false;
-    body = body.slice(0, lastColon + 1) + "0:0";
-  }
-  const halves = body.split("::");
-  if (halves.length > 2) return false;
-  const hexGroup = /^[0-9a-fA-F]{1,4}$/;
-  const count = (half: string): number | undefined => {
-    if (half === "") return 0;
-    const parts = half.split(":");
-    return parts.every((p) => hexGroup.test(p)) ? parts.length : undefined;
-  };
-  if (halves.length === 1) return count(halves[0]) === groups;
-  const a = count(halves[0]);
-  const b = count(halves[1]);
-  if (a === undefined || b === undefined) return false;
-  groups -= 1; // "::" stands for at least one group
-  return a + b <= groups;
-}
-
 // ---------------------------------------------------------------------------------------
 // version 2
 
@@ -319,10 +287,9 @@ function parseV2(bytes: Uint8Array, maxLength: number): ProxyParseResult {
   }
   const body = bytes.subarray(PROXY_V2_FIXED_LENGTH);
   const size = family === 1 ? 4 : 16;
-  const format = family === 1 ? formatIPv4 : formatIPv6;
-  const source = { hostname: format(body.subarray(0, size)), port: u16(body, 2 * size) };
+  const source = { hostname: formatIpBytes(body.subarray(0, size)), port: u16(body, 2 * size) };
   const destination = {
-    hostname: format(body.subarray(size, 2 * size)),
+    hostname: formatIpBytes(body.subarray(size, 2 * size)),
     port: u16(body, 2 * size + 2),
   };
   // TLVs after the addresses are skipped.
@@ -367,38 +334,6 @@ function checkFamily(byte: number): { family: number; transport: number } {
 
 function u16(bytes: Uint8Array, at: number): number {
   return (bytes[at] << 8) | bytes[at + 1];
-}
-
-function formatIPv4(bytes: Uint8Array): string {
-  return Array.from(bytes).join(".");
-}
-
-/** Formats 16 bytes as an IPv6 address in the RFC 5952 canonical form. */
-export function formatIPv6(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(u16(bytes, i));
-  // IPv4-mapped addresses read best as dotted quads.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  }
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength && j - i >= 2) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const text = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return text.join(":");
-  return text.slice(0, bestStart).join(":") + "::" + text.slice(bestStart + bestLength).join(":");
 }
 
 /**

@@ -10,6 +10,7 @@
 
 import { certificateNames } from "./certificate_names.ts";
 import { pemToDer } from "./pem.ts";
+import { formatIpBytes } from "../protocol/ip.ts";
 
 /** One DER element: its tag, where its content starts and ends, and where it ends whole. */
 interface Element {
@@ -72,24 +73,6 @@ function time(der: Uint8Array, e: Element): Date {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(full);
   if (!m) throw new SyntaxError(`unsupported certificate time ${JSON.stringify(text)}`);
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-}
-
-function ipText(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join(".");
-  const groups: string[] = [];
-  for (let i = 0; i + 1 < bytes.length; i += 2) {
-    groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  }
-  // Compress the longest run of zero groups, as an IPv6 address is written.
-  let best = -1, bestLength = 0;
-  for (let i = 0; i < groups.length;) {
-    let j = i;
-    while (j < groups.length && groups[j] === "0") j++;
-    if (j - i > bestLength && j - i > 1) [best, bestLength] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(":");
-  return groups.slice(0, best).join(":") + "::" + groups.slice(best + bestLength).join(":");
 }
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -155,7 +138,7 @@ export async function servedCertificateInfo(pem: string): Promise<ServedCertific
         for (const name of children(der, general)) {
           const bytes = der.subarray(name.start, name.end);
           if (name.tag === 0x82) altNames.push(ascii.decode(bytes));
-          else if (name.tag === 0x87) altNames.push(ipText(bytes));
+          else if (name.tag === 0x87) altNames.push(formatIpBytes(bytes));
         }
       }
     }

@@ -8,15 +8,13 @@ import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import {
   detectProxyHeader,
-  formatIPv6,
   formatProxyHeader,
-  isIPv4,
-  isIPv6,
   parseProxyHeader,
   PROXY_V1_MAX_LENGTH,
   PROXY_V2_SIGNATURE,
   ProxyProtocolError,
 } from "../../lib/server/proxy_protocol.ts";
+import { formatIpBytes, isIPv4, isIPv6 } from "../../lib/protocol/ip.ts";
 
 const enc = new TextEncoder();
 
@@ -278,7 +276,7 @@ Deno.test("detectProxyHeader() tells v1, v2, other and undecided apart", () => {
   assertEquals(detectProxyHeader(enc.encode("PROXx")), "none");
 });
 
-Deno.test("formatIPv6() writes RFC 5952 forms", () => {
+Deno.test("formatIpBytes() writes IPv6 in RFC 5952 forms", () => {
   const cases: [number[], string][] = [
     [[0, 0, 0, 0, 0, 0, 0, 0], "::"],
     [[0, 0, 0, 0, 0, 0, 0, 1], "::1"],
@@ -292,7 +290,7 @@ Deno.test("formatIPv6() writes RFC 5952 forms", () => {
       bytes[2 * i] = g >> 8;
       bytes[2 * i + 1] = g & 0xff;
     });
-    assertEquals(formatIPv6(bytes), text);
+    assertEquals(formatIpBytes(bytes), text);
   }
 });
 

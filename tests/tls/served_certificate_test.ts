@@ -48,3 +48,22 @@ Deno.test("servedCertificateInfo() refuses text that is not a certificate", asyn
     SyntaxError,
   );
 });
+
+Deno.test("servedCertificateInfo() writes an IPv4-mapped IPv6 name as certificateInfo() does", async () => {
+  // Made by `openssl req -x509 ... -addext "subjectAltName=IP:::ffff:1.2.3.4,IP:2001:db8::1"`:
+  // 16 bytes in the certificate (the toolkit's generator writes such a name as 4).
+  const pem = `-----BEGIN CERTIFICATE-----
+MIIBnTCCAUSgAwIBAgIUOYPAaqvIcPaNy86VFo3Xtj3RyWEwCgYIKoZIzj0EAwIw
+DDEKMAgGA1UEAwwBbTAeFw0yNjEyMDIwNjA2NDhaFw0yNjEyMDUwNjA2NDhaMAwx
+CjAIBgNVBAMMAW0wWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAT8/jFdgw/LmNJ8
+qsMsG/2lg7TusgGcs0zJRh6uiZ7+LLy97qW6BaG+R0el1g6m3p2t4FF2wq7QgHtK
+SJGMTFuao4GDMIGAMB0GA1UdDgQWBBQy78WSoiFWRYPwS6VmyLngNnY9VDAfBgNV
+HSMEGDAWgBQy78WSoiFWRYPwS6VmyLngNnY9VDAPBgNVHRMBAf8EBTADAQH/MC0G
+A1UdEQQmMCSHEAAAAAAAAAAAAAD//wECAwSHECABDbgAAAAAAAAAAAAAAAEwCgYI
+KoZIzj0EAwIDRwAwRAIgVG7J9j9DXDPjBFVikLAob8U7RMHZzOx/BM4QdR3cUnIC
+IGFji9QMIQuEi1T+QNGe4b0qQXuUlar8uJ9o0NUrkE8r
+-----END CERTIFICATE-----`;
+  const served = await servedCertificateInfo(pem);
+  assertEquals(served.altNames, certificateInfo(pem).altNames);
+  assertEquals(served.altNames, ["::ffff:1.2.3.4", "2001:db8::1"]);
+});

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isIpLiteral } from "../../protocol/url.ts";
+import { isIPv4, isIPv6 } from "../../protocol/ip.ts";
 import type { ListenConfig } from "./types.ts";
 
 /**
@@ -55,11 +55,9 @@ export { parseSize } from "../../gemtext/size.ts";
  */
 function ipVersion(text: string): 0 | 4 | 6 {
   const percent = text.indexOf("%");
-  const address = percent < 0 ? text : text.slice(0, percent);
-  if (percent >= 0 && !/^[0-9A-Za-z_.:-]+$/.test(text.slice(percent + 1))) return 0;
-  if (!isIpLiteral(address) || address.startsWith("[")) return 0;
-  if (percent >= 0 && !address.includes(":")) return 0;
-  return address.includes(":") ? 6 : 4;
+  if (percent < 0) return isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0;
+  const zone = text.slice(percent + 1);
+  return /^[0-9A-Za-z_.:-]+$/.test(zone) && isIPv6(text.slice(0, percent)) ? 6 : 0;
 }
 
 /** One entry of a PROXY protocol allow list: an address, or a CIDR block with `bits`. */
