@@ -34,7 +34,8 @@ import { atomicWriteFile } from "../files/atomic.ts";
 import { withFileLock } from "../files/lock.ts";
 import { type Paths, resolvePaths } from "../files/paths.ts";
 import { readTextIfExists } from "../files/read.ts";
-import { type CertificateInfo, pemToDer } from "../tls/certificate.ts";
+import { type CertificateInfo } from "../tls/certificate.ts";
+import { pemToDer } from "../tls/pem.ts";
 import { hostAndPort, normalizeUrl } from "../protocol/url.ts";
 import type { KnownHost, KnownHostsStore } from "./types.ts";
 

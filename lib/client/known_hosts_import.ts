@@ -17,7 +17,7 @@
  */
 
 import { parseTomlFile } from "../files/toml.ts";
-import { normalizeFingerprint } from "../tls/certificate.ts";
+import { normalizeFingerprint } from "../tls/fingerprint.ts";
 import { normalizeHost } from "./known_hosts.ts";
 import type { KnownHost } from "./types.ts";
 

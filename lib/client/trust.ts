@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type CertificateInfo, formatFingerprint } from "../tls/certificate.ts";
+import { type CertificateInfo } from "../tls/certificate.ts";
+import { formatFingerprint } from "../tls/fingerprint.ts";
 import { pinMatches } from "./known_hosts.ts";
 import {
   type CertificateChange,

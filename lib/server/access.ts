@@ -8,7 +8,9 @@
  */
 
 import { X509Certificate } from "node:crypto";
-import { type CertificateInfo, normalizeFingerprint, pemToDer } from "../tls/certificate.ts";
+import { type CertificateInfo } from "../tls/certificate.ts";
+import { normalizeFingerprint } from "../tls/fingerprint.ts";
+import { pemToDer } from "../tls/pem.ts";
 import type { GeminiReply, GeminiRequest, Handler, Middleware } from "./types.ts";
 import { certificateNotAuthorised, certificateNotValid, certificateRequired } from "./reply.ts";
 

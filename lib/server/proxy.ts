@@ -10,7 +10,8 @@
 
 import { encodeRequestPath } from "../protocol/request_path.ts";
 import { scanResponseHeader } from "../protocol/response.ts";
-import { type CertificateInfo, normalizeFingerprint } from "../tls/certificate.ts";
+import { type CertificateInfo } from "../tls/certificate.ts";
+import { normalizeFingerprint } from "../tls/fingerprint.ts";
 import { type ClientIdentity, dial } from "../tls/dial.ts";
 import type { ClientConnection } from "../tls/dial.ts";
 import { DeadlineError } from "../tls/deadline.ts";

@@ -82,11 +82,6 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-export { formatFingerprint, normalizeFingerprint } from "./fingerprint.ts";
-
-export { derToPem, pemToDer } from "./pem.ts";
-export { matchesServerName } from "./certificate_names.ts";
-
 function formatName(name: string): string {
   return name.split("\n").filter(Boolean).join(", ");
 }

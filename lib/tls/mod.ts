@@ -21,16 +21,15 @@ export {
   type CertificateBundle,
   type CertificateInfo,
   certificateInfo,
-  formatFingerprint,
   generateCertificate,
   type GenerateCertificateOptions,
   isCurrentlyValid,
   type KeyAlgorithm,
-  normalizeFingerprint,
   renewCertificate,
   type RenewCertificateOptions,
 } from "./certificate.ts";
 export { matchesServerName } from "./certificate_names.ts";
+export { formatFingerprint, normalizeFingerprint } from "./fingerprint.ts";
 export type { Address, Connection, TlsDetails } from "./connection.ts";
 export { DeadlineError } from "./deadline.ts";
 export {

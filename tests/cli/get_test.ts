@@ -9,7 +9,8 @@ import { type MemoryIo, memoryIo, type MemoryIoOptions } from "../../lib/cli/io.
 import { run } from "../../lib/cli/run.ts";
 import { encryptKey, makeIdentity, openIdentityStore } from "../../lib/client/identities.ts";
 import { resolvePaths } from "../../lib/files/paths.ts";
-import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { formatFingerprint } from "../../lib/tls/fingerprint.ts";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00, 0xfe]);
 const LATIN1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]);

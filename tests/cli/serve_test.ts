@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { GEMINI } from "../_helpers/launcher.ts";
 import { memoryIo } from "../../lib/cli/io.ts";
 import { run } from "../../lib/cli/run.ts";
-import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { formatFingerprint } from "../../lib/tls/fingerprint.ts";
 import { certificateWarnings } from "../../lib/cli/serve_certificates.ts";
 import { fetchUrl } from "../server/_harness.ts";
 

@@ -16,7 +16,8 @@ import {
   pinMatches,
 } from "../../lib/client/known_hosts.ts";
 import type { KnownHost } from "../../lib/client/types.ts";
-import { generateCertificate, pemToDer, renewCertificate } from "../../lib/tls/certificate.ts";
+import { generateCertificate, renewCertificate } from "../../lib/tls/certificate.ts";
+import { pemToDer } from "../../lib/tls/pem.ts";
 import { resolvePaths } from "../../lib/files/paths.ts";
 import { createHash } from "node:crypto";
 

@@ -12,10 +12,10 @@ import {
 } from "../../lib/client/types.ts";
 import {
   type CertificateBundle,
-  formatFingerprint,
   generateCertificate,
   renewCertificate,
 } from "../../lib/tls/certificate.ts";
+import { formatFingerprint } from "../../lib/tls/fingerprint.ts";
 
 function client(knownHosts: MemoryKnownHosts, options: ClientOptions = {}): Client {
   return new Client({ knownHosts, identities: new MemoryIdentityStore(), ...options });

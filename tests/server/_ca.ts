@@ -5,7 +5,8 @@
 
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { type CertificateBundle, certificateInfo, derToPem } from "../../lib/tls/certificate.ts";
+import { type CertificateBundle, certificateInfo } from "../../lib/tls/certificate.ts";
+import { derToPem } from "../../lib/tls/pem.ts";
 
 x509.cryptoProvider.set(crypto);
 

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { accessControl, accessPolicy } from "../../lib/server/access.ts";
-import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { formatFingerprint } from "../../lib/tls/fingerprint.ts";
 import { fetchUrl, HANDLER_TEST, startServer } from "./_harness.ts";
 import { makeCa } from "./_ca.ts";
 

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../_helpers/assert.ts";
 import { parseUpstream, proxyHandler, UpstreamTrust } from "../../lib/server/proxy.ts";
-import { formatFingerprint, generateCertificate } from "../../lib/tls/certificate.ts";
+import { generateCertificate } from "../../lib/tls/certificate.ts";
+import { formatFingerprint } from "../../lib/tls/fingerprint.ts";
 import { localhostCertificate, startTestServer } from "../_helpers/tls_server.ts";
 import { fetchUrl, HANDLER_TEST, memoryLogger, startServer } from "./_harness.ts";
 

@@ -13,16 +13,14 @@ import {
 } from "../_helpers/assert.ts";
 import {
   certificateInfo,
-  derToPem,
-  formatFingerprint,
   generateCertificate,
   isCurrentlyValid,
-  matchesServerName,
-  normalizeFingerprint,
-  pemToDer,
   renewCertificate,
   sha256Hex,
 } from "../../lib/tls/certificate.ts";
+import { derToPem, pemToDer } from "../../lib/tls/pem.ts";
+import { formatFingerprint, normalizeFingerprint } from "../../lib/tls/fingerprint.ts";
+import { matchesServerName } from "../../lib/tls/certificate_names.ts";
 
 async function openssl(args: string[], input: string): Promise<string> {
   return new TextDecoder().decode(await opensslStdout(args, input));

@@ -8,7 +8,7 @@
 
 import { describeInvalidCertificate } from "../../client/server_certificate.ts";
 import type { CertificateChange, InvalidCertificate } from "../../client/types.ts";
-import { formatFingerprint } from "../../tls/certificate.ts";
+import { formatFingerprint } from "../../tls/fingerprint.ts";
 
 /** The day of a date (`2026-01-31`), `unknown` when there is none. */
 function dateOf(d: Date | string | undefined): string {

@@ -7,7 +7,8 @@
  */
 
 import { stripControls } from "../../gemtext/controls.ts";
-import { type CertificateInfo, formatFingerprint } from "../../tls/certificate.ts";
+import { type CertificateInfo } from "../../tls/certificate.ts";
+import { formatFingerprint } from "../../tls/fingerprint.ts";
 
 /** People's names of the key algorithms. */
 export const KEY_NAMES: Record<string, string> = {

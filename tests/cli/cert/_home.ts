@@ -11,7 +11,7 @@ import { main } from "../../../lib/cli/cert/mod.ts";
 import { memoryIo } from "../../../lib/cli/io.ts";
 import { FileIdentityStore } from "../../../lib/client/identities.ts";
 import { FileKnownHosts } from "../../../lib/client/known_hosts.ts";
-import { normalizeFingerprint } from "../../../lib/tls/certificate.ts";
+import { normalizeFingerprint } from "../../../lib/tls/fingerprint.ts";
 
 export interface RunResult {
   code: number;

@@ -10,7 +10,8 @@ import { startTestServer } from "../../_helpers/tls_server.ts";
 import { main as getMain } from "../../../lib/cli/get.ts";
 import { memoryIo } from "../../../lib/cli/io.ts";
 import { formatKnownHost, pinMatches } from "../../../lib/client/known_hosts.ts";
-import { generateCertificate, pemToDer } from "../../../lib/tls/certificate.ts";
+import { generateCertificate } from "../../../lib/tls/certificate.ts";
+import { pemToDer } from "../../../lib/tls/pem.ts";
 import { ok, withHome } from "./_home.ts";
 
 Deno.test("cert hosts trust dials, shows the certificate and pins it; forget removes it", async () => {

@@ -6,11 +6,8 @@
 import { openssl } from "../../_helpers/openssl.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertStringIncludes } from "../../_helpers/assert.ts";
-import {
-  certificateInfo,
-  generateCertificate,
-  normalizeFingerprint,
-} from "../../../lib/tls/certificate.ts";
+import { certificateInfo, generateCertificate } from "../../../lib/tls/certificate.ts";
+import { normalizeFingerprint } from "../../../lib/tls/fingerprint.ts";
 import { ok, opensslFingerprints, printed, withHome } from "./_home.ts";
 
 Deno.test("cert server writes a certificate and a 0600 key that openssl reads, and prints both fingerprints", async () => {
