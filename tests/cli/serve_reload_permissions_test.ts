@@ -7,7 +7,7 @@
 import { assertEquals } from "../_helpers/assert.ts";
 import { waitFor } from "../_helpers/wait.ts";
 import { join } from "node:path";
-import { Supervisor } from "../../lib/cli/serve_supervisor.ts";
+import { Supervisor, type SupervisorOptions } from "../../lib/cli/serve_supervisor.ts";
 import { reloadUntilStopped } from "../../lib/cli/serve_reload.ts";
 import { workerSandboxAvailable } from "../../lib/cli/serve_permissions.ts";
 import { parseConfig, type ServerConfig } from "../../lib/server/config/mod.ts";
@@ -31,15 +31,13 @@ function config(name: string): ServerConfig {
   return parseConfig(`listen = "127.0.0.1:0"\n[[host]]\nname = "${name}"\n`);
 }
 
-Deno.test("Supervisor.reload() computes the workers' permissions only when it is not given them and the configuration is new", async () => {
-  if (!workerSandboxAvailable((name) => Deno.env.get(name))) {
-    throw new Error("run this test with --unstable-worker-options (make test passes it)");
-  }
-  const computed: string[] = [];
-  const first = config("a.example");
-  const supervisor = new Supervisor(first, {
+/** A Supervisor of stand-in workers (they serve nothing and apply every reload). */
+function standIn(
+  first: ServerConfig,
+  options: Pick<SupervisorOptions, "workers" | "permissions">,
+): Supervisor {
+  return new Supervisor(first, {
     module: new URL("./_reload_worker.ts", import.meta.url),
-    workers: 1,
     dataDir: "/nonexistent",
     certificates: [],
     files: NO_FILES,
@@ -48,6 +46,18 @@ Deno.test("Supervisor.reload() computes the workers' permissions only when it is
     access: { write: () => {} },
     errors: { write: () => {} },
     logger: silentLogger,
+    ...options,
+  });
+}
+
+Deno.test("Supervisor.reload() computes the workers' permissions only when it is not given them and the configuration is new", async () => {
+  if (!workerSandboxAvailable((name) => Deno.env.get(name))) {
+    throw new Error("run this test with --unstable-worker-options (make test passes it)");
+  }
+  const computed: string[] = [];
+  const first = config("a.example");
+  const supervisor = standIn(first, {
+    workers: 1,
     permissions: (c) => {
       computed.push(c.hosts[0].name);
       return Promise.resolve(PERMISSIONS);
@@ -120,18 +130,7 @@ Deno.test("reloadUntilStopped() checks the permissions once per reload and hands
 });
 
 Deno.test("Supervisor reloads that come together (SIGHUP and a certificate renewal) run one after the other and renewals use what runs by then", async () => {
-  const supervisor = new Supervisor(config("a.example"), {
-    module: new URL("./_reload_worker.ts", import.meta.url),
-    workers: 2,
-    dataDir: "/nonexistent",
-    certificates: [],
-    files: NO_FILES,
-    limits: { buffer: new SharedArrayBuffer(64), options: {} as never },
-    reusePort: false,
-    access: { write: () => {} },
-    errors: { write: () => {} },
-    logger: silentLogger,
-  });
+  const supervisor = standIn(config("a.example"), { workers: 2 });
   await supervisor.start();
   try {
     const site = { certificates: [], files: NO_FILES };
